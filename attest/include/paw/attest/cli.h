@@ -1,0 +1,34 @@
+// paw/attest/cli.h — a small argument parser shared by paw's programs.
+//
+// Grammar: positional words and `--name value` / `--name=value` options;
+// names listed as switches take no value. Unknown options are errors so a
+// typo never silently changes what a security tool does.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "paw/attest/error.h"
+
+namespace paw {
+
+class Args {
+ public:
+  // parse reads argv-style words. |options| take a value, |switches| do not.
+  static Result<Args> parse(const std::vector<std::string>& words, const std::set<std::string>& options,
+                            const std::set<std::string>& switches = {});
+
+  [[nodiscard]] const std::vector<std::string>& positional() const noexcept { return positional_; }
+  [[nodiscard]] std::optional<std::string> get(const std::string& name) const;
+  [[nodiscard]] std::string get_or(const std::string& name, const std::string& fallback) const;
+  [[nodiscard]] bool has(const std::string& name) const { return values_.count(name) != 0; }
+
+ private:
+  std::vector<std::string> positional_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace paw

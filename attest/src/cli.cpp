@@ -1,0 +1,48 @@
+#include "paw/attest/cli.h"
+
+namespace paw {
+
+Result<Args> Args::parse(const std::vector<std::string>& words, const std::set<std::string>& options,
+                         const std::set<std::string>& switches) {
+  Args out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.size() < 3 || w.rfind("--", 0) != 0) {
+      out.positional_.push_back(w);
+      continue;
+    }
+    std::string name = w.substr(2);
+    std::optional<std::string> inline_value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (switches.count(name) != 0) {
+      if (inline_value) return make_error(Errc::config_error, "--" + name + " takes no value");
+      out.values_[name] = "true";
+    } else if (options.count(name) != 0) {
+      if (inline_value) {
+        out.values_[name] = *inline_value;
+      } else if (i + 1 < words.size()) {
+        out.values_[name] = words[++i];
+      } else {
+        return make_error(Errc::config_error, "--" + name + " needs a value");
+      }
+    } else {
+      return make_error(Errc::config_error, "unknown option --" + name);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Args::get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Args::get_or(const std::string& name, const std::string& fallback) const {
+  return get(name).value_or(fallback);
+}
+
+}  // namespace paw

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs exactly the Debian 12 packages that paw's build,
+# tests and demo need. Idempotent: packages already present are skipped, and
+# apt is only consulted when something is missing.
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config clang lld ccache
+  libclang-rt-14-dev               # ASan/UBSan/libFuzzer runtimes for clang
+  libssl-dev                       # OpenSSL 3
+  libtss2-dev                      # tpm2-tss: esys, mu, rc, tctildr
+  libfido2-dev libcbor-dev         # FIDO2 client + verify, CBOR for the test authenticator
+  libpoco-dev                      # Net, NetSSL, JSON, JWT, Data (SQLite, PostgreSQL), Util
+  libsqlite3-dev libpq-dev
+  doctest-dev
+)
+test_pkgs=(
+  swtpm swtpm-tools                # software TPM with EK certificates from a local CA
+  tpm2-tools                       # cross-checks: tpm2_checkquote, tpm2_makecredential …
+  fido2-tools                      # cross-checks: fido2-cred -V, fido2-assert -V
+  postgresql                       # real PostgreSQL server started by the tests
+  nginx-light                      # auth_request integration tests
+  openssl curl python3 procps iproute2
+)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

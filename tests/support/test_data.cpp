@@ -1,0 +1,36 @@
+#include "test_data.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace paw::test {
+
+std::filesystem::path shared_data(const std::string& rel) {
+  const char* env = std::getenv("PAW_SHARED_DATA_DIR");
+  std::filesystem::path base = (env != nullptr && *env != '\0') ? env : PAW_SHARED_DATA_DIR;
+  return base / rel;
+}
+
+std::filesystem::path source_path(const std::string& rel) { return std::filesystem::path(PAW_SOURCE_DIR) / rel; }
+
+Bytes load(const std::filesystem::path& path) {
+  auto r = read_file(path.string());
+  REQUIRE_MESSAGE(r.ok(), "cannot load " << path.string());
+  return std::move(r).value();
+}
+
+TempDir::TempDir() {
+  std::string templ = (std::filesystem::temp_directory_path() / "paw-test-XXXXXX").string();
+  char* made = mkdtemp(templ.data());
+  REQUIRE_MESSAGE(made != nullptr, "mkdtemp failed");
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace paw::test

@@ -1,0 +1,59 @@
+// pawctl — the paw admin tool. Subcommands live in command_*.cpp.
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "command.h"
+
+namespace pawctl {
+namespace {
+std::vector<Command>& registry() {
+  static std::vector<Command> r;
+  return r;
+}
+}  // namespace
+
+bool register_command(const Command& cmd) {
+  registry().push_back(cmd);
+  std::sort(registry().begin(), registry().end(),
+            [](const Command& a, const Command& b) { return std::string(a.name) < b.name; });
+  return true;
+}
+
+const std::vector<Command>& commands() { return registry(); }
+
+int fail(const std::string& message, int code) {
+  std::cerr << "pawctl: " << message << "\n";
+  return code;
+}
+
+}  // namespace pawctl
+
+static int usage(std::ostream& out) {
+  out << "usage: pawctl COMMAND [ARGS]\n\ncommands:\n";
+  for (const auto& c : pawctl::commands()) out << "  " << c.usage << "\n";
+  return 2;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage(std::cerr);
+  const std::string name = argv[1];
+  if (name == "help" || name == "--help" || name == "-h") {
+    usage(std::cout);
+    return 0;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const auto& c : pawctl::commands()) {
+    if (name == c.name) {
+      try {
+        return c.run(args);
+      } catch (const std::exception& e) {
+        return pawctl::fail(std::string("unexpected error: ") + e.what(), 2);
+      }
+    }
+  }
+  std::cerr << "pawctl: unknown command '" << name << "'\n";
+  return usage(std::cerr);
+}
