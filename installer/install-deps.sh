@@ -21,6 +21,7 @@ test_pkgs=(
   postgresql                       # real PostgreSQL server started by the tests
   nginx-light                      # auth_request integration tests
   openssl curl python3 procps iproute2
+  dpkg-dev fakeroot lintian systemd   # installer test: cpack DEB + dpkg-shlibdeps, lintian, systemd-analyze
 )
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
