@@ -1,0 +1,407 @@
+// paw/attest/appraisal.h — the verifier's decisions: enrollment and attestation
+// appraisal. Pure: no sockets, no database, no clock (the caller passes `now`).
+//
+// The service (verifier/) owns storage, nonces, tokens and HTTP; it calls:
+//
+//   enrollment:   parse_enrollment_request → (check the enrollment token itself:
+//                 known, unused, unexpired) → verify_enrollment → store
+//                 VerifiedEnrollment::record() + secret_hash(), answer
+//                 {credential_blob, encrypted_secret}; on POST …/activation →
+//                 check_activation(stored hash, received secret).
+//   attestation:  parse_envelope (evidence.h) → consume the nonce → appraise(…)
+//                 → on Error: 422 with errc_name(code) (nothing persisted but the
+//                 failure event); on success: persist Appraisal::next_state() and
+//                 Appraisal::record(), sign Appraisal::claims(…) (result_token.h).
+//
+// Concurrency: appraise() is a pure function of (record, previous state,
+// envelope, policy). Two appraisals of one device must not run on the same
+// previous state: the service serializes them per device (or persists
+// next_state with a compare-and-swap on the previous counter) — otherwise a
+// replayed FIDO2 assertion could pass twice.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paw/attest/bytes.h"
+#include "paw/attest/error.h"
+#include "paw/attest/evidence.h"
+#include "paw/attest/json.h"
+#include "paw/attest/pcr.h"
+#include "paw/attest/policy.h"
+#include "paw/attest/result_token.h"
+#include "paw/attest/secure.h"
+#include "paw/attest/tpm.h"
+
+namespace paw {
+
+// ---------------------------------------------------------------------------
+// Enrollment request (POST /v1/enrollments, docs/protocol.md)
+// ---------------------------------------------------------------------------
+
+inline constexpr std::size_t kMaxEnrollmentRequestSize = 4u << 20;  // JSON text
+inline constexpr std::size_t kMaxEnrollmentTokenSize = 256;
+inline constexpr std::size_t kMaxEkCertSize = 8192;                 // DER (+ NV padding)
+inline constexpr std::size_t kMaxFidoCredentialIdSize = 1024;
+inline constexpr std::size_t kMaxFidoAuthDataSize = 4096;
+inline constexpr std::size_t kMaxFidoSignatureSize = 512;
+inline constexpr std::size_t kMaxFidoX5cCount = 4;
+inline constexpr std::size_t kMaxFidoCertSize = 4096;
+inline constexpr std::size_t kActivationSecretSize = 32;
+
+// FidoAttestationStatement is the packed attestation statement (WebAuthn §8.2).
+struct FidoAttestationStatement {
+  std::int64_t alg = -7;        // COSE algorithm of |sig|
+  Bytes sig;
+  std::vector<Bytes> x5c;       // DER; empty = self attestation
+  bool operator==(const FidoAttestationStatement&) const = default;
+};
+
+// EnrollmentFido is the FIDO2 credential created on the owner's key at enrollment.
+struct EnrollmentFido {
+  Bytes credential_id;
+  std::string fmt;              // "packed" | "none"
+  Bytes auth_data;              // raw authenticatorData with attested credential data
+  std::optional<FidoAttestationStatement> attestation;  // absent for "none"
+  std::int64_t algorithm = -7;  // COSE: -7 ES256, -8 EdDSA
+  bool operator==(const EnrollmentFido&) const = default;
+};
+
+// EnrollmentRequest is the parsed body of POST /v1/enrollments.
+struct EnrollmentRequest {
+  SecretBytes token;                   // the enrollment token as sent (a secret)
+  std::optional<Bytes> ek_cert;        // DER, possibly NV-padded; absent = TOFU
+  Bytes ek_public;                     // TPM2B_PUBLIC of the EK
+  Bytes ak_public;                     // TPM2B_PUBLIC of the AK
+  std::optional<EnrollmentFido> fido;  // absent only where policy does not require FIDO2
+  HostFacts host;
+  PcrValues pcrs;                      // as reported (no quote yet: informational)
+  std::optional<Bytes> event_log;
+};
+
+// parse_enrollment_request parses the JSON body strictly: Errc::too_large
+// before parsing when over kMaxEnrollmentRequestSize (and per field),
+// Errc::malformed for bad JSON, unknown fields, wrong types or bad encodings.
+// Structures inside (TPM2B_PUBLIC, certificates, authData) are not decoded
+// here; verify_enrollment does that.
+Result<EnrollmentRequest> parse_enrollment_request(std::string_view json_text);
+// serialize_enrollment_request writes the JSON the agent sends (for agents and paw-bench).
+std::string serialize_enrollment_request(const EnrollmentRequest& req);
+
+// ---------------------------------------------------------------------------
+// What the service persists per device
+// ---------------------------------------------------------------------------
+
+// FidoCredential is the enrolled FIDO2 credential.
+struct FidoCredential {
+  Bytes credential_id;
+  std::int64_t algorithm = -7;     // COSE alg
+  Bytes public_key;                // DER SubjectPublicKeyInfo
+  Bytes aaguid;                    // 16 bytes (zeros for "none"/anonymous)
+  std::string attestation_type;    // "basic" | "self" | "none"
+  std::uint32_t sign_count = 0;    // signCount in the enrollment authData
+  bool operator==(const FidoCredential&) const = default;
+};
+
+// DeviceRecord is what enrollment established; immutable afterwards.
+struct DeviceRecord {
+  std::string device_id;           // assigned by the service (verify_enrollment leaves it empty)
+  Bytes ak_public;                 // TPM2B_PUBLIC as enrolled
+  Bytes ak_name;                   // object name (nameAlg || H(TPMT_PUBLIC)) = MakeCredential binding
+  Bytes ek_public;                 // TPM2B_PUBLIC
+  std::optional<Bytes> ek_cert;    // DER as received (trimmed of NV padding); absent if TOFU
+  bool ek_tofu = false;
+  std::optional<FidoCredential> fido;
+  HostFacts host;                  // host facts reported at enrollment
+  PcrValues enrollment_pcrs;       // reported at enrollment, NOT quote-verified
+  bool operator==(const DeviceRecord&) const = default;
+};
+
+// DeviceState is what changes with every attestation; the service stores the
+// latest and passes it to the next appraise() call. A fresh device has the default.
+struct DeviceState {
+  std::uint32_t fido_sign_count = 0;   // highest signCount accepted so far
+  std::optional<ClockInfo> clock;      // clock info of the last verified quote
+  PcrValues pinned_pcrs;               // references captured by "pin on enroll"
+  std::int64_t last_attested_at = 0;   // unix seconds of the last verified attestation; 0 = never
+  std::int64_t last_healthy_at = 0;    // unix seconds of the last healthy verdict; 0 = never
+  bool operator==(const DeviceState&) const = default;
+};
+
+// JSON for storage. *_from_json are strict (unknown fields refused).
+json::ObjectPtr device_record_to_json(const DeviceRecord& rec);
+Result<DeviceRecord> device_record_from_json(const json::ObjectPtr& obj);
+std::string serialize_device_record(const DeviceRecord& rec);
+Result<DeviceRecord> parse_device_record(std::string_view json_text);
+json::ObjectPtr device_state_to_json(const DeviceState& st);
+Result<DeviceState> device_state_from_json(const json::ObjectPtr& obj);
+std::string serialize_device_state(const DeviceState& st);
+Result<DeviceState> parse_device_state(std::string_view json_text);
+
+// is_stale tells whether a device's last verified attestation is older than
+// the policy's max_attestation_age_seconds at |now| (never attested = stale).
+bool is_stale(const DeviceState& st, const Policy& policy, std::int64_t now) noexcept;
+
+// ---------------------------------------------------------------------------
+// Enrollment
+// ---------------------------------------------------------------------------
+
+// EkTrust is the set of trusted EK manufacturer CA certificates, loaded once
+// at service start and shared read-only between threads.
+class EkTrust {
+ public:
+  // load_dir reads every *.pem / *.crt / *.cer / *.der file of |dir| (PEM or
+  // DER, several PEM certificates per file allowed). Errc::io_error if the
+  // folder cannot be read, Errc::config_error if it holds no certificate or a
+  // file does not parse.
+  static Result<std::shared_ptr<const EkTrust>> load_dir(const std::string& dir);
+  // from_der builds a store from DER certificates (tests, paw-bench).
+  static Result<std::shared_ptr<const EkTrust>> from_der(const std::vector<Bytes>& certs);
+
+  EkTrust(const EkTrust&) = delete;
+  EkTrust& operator=(const EkTrust&) = delete;
+  ~EkTrust();
+
+  // size returns the number of CA certificates held.
+  [[nodiscard]] std::size_t size() const noexcept;
+
+  struct Impl;
+  [[nodiscard]] const Impl& impl() const noexcept { return *impl_; }
+
+ private:
+  explicit EkTrust(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// EnrollmentContext carries the trust inputs of one enrollment.
+struct EnrollmentContext {
+  const EkTrust* ek_trust = nullptr;   // null: only TOFU enrollments (if policy allows)
+  std::string rp_id;                   // FIDO2 relying-party id (GET /v1/info "rp_id")
+  std::int64_t now = 0;                // unix seconds (certificate validity)
+};
+
+// VerifiedEnrollment is an enrollment request whose every check passed, with
+// the MakeCredential challenge for the agent. Only verify_enrollment makes one.
+class VerifiedEnrollment {
+ public:
+  // record is the device record to persist once activation succeeds
+  // (device_id empty: the service assigns it).
+  [[nodiscard]] const DeviceRecord& record() const noexcept { return record_; }
+  // credential_blob (TPM2B_ID_OBJECT) and encrypted_secret (TPM2B_ENCRYPTED_SECRET)
+  // go to the agent, base64, as docs/protocol.md shows.
+  [[nodiscard]] const Bytes& credential_blob() const noexcept { return credential_blob_; }
+  [[nodiscard]] const Bytes& encrypted_secret() const noexcept { return encrypted_secret_; }
+  // secret is the kActivationSecretSize-byte secret only the enrolled TPM can recover.
+  [[nodiscard]] const SecretBytes& secret() const noexcept { return secret_; }
+  // secret_hash is SHA-256(secret): what the service stores (never the secret
+  // itself); check_activation compares against it.
+  [[nodiscard]] Bytes secret_hash() const;
+  // requires_approval: policy.require_admin_approval (device starts "pending").
+  [[nodiscard]] bool requires_approval() const noexcept { return requires_approval_; }
+  // notes are informational remarks for the audit event (e.g. "ek_tofu").
+  [[nodiscard]] const std::vector<ResultReason>& notes() const noexcept { return notes_; }
+
+ private:
+  VerifiedEnrollment() = default;
+  friend Result<VerifiedEnrollment> verify_enrollment(const EnrollmentRequest&, const EnrollmentContext&,
+                                                      const Policy&);
+  DeviceRecord record_;
+  Bytes credential_blob_;
+  Bytes encrypted_secret_;
+  SecretBytes secret_;
+  bool requires_approval_ = false;
+  std::vector<ResultReason> notes_;
+};
+
+// verify_enrollment checks, in order: EK public parses (TPM2B_PUBLIC, an
+// encryption key) → EK certificate chains to |ctx.ek_trust| and certifies
+// exactly that key (or, without a certificate, policy.ek_allow_tofu) → AK
+// public parses and has restricted|sign|fixedTPM|fixedParent|
+// sensitiveDataOrigin (no decrypt) → FIDO2 credential attestation over the
+// enrollment client-data hash SHA-256("paw/v1/enroll" || 0x00 ||
+// SHA-256(token) || SHA-256(ak_public)) with the policy's fmt/AAGUID/UP/UV
+// rules (or, without "fido", policy.fido.required == false) → reported PCRs
+// valid → MakeCredential against the EK binding a fresh random secret to the
+// AK name. The token's own validity (known, unused, unexpired) is the
+// service's job. Errors: Errc::malformed, unsupported, untrusted_chain,
+// cert_invalid, ak_attributes, fido_* (attestation_invalid,
+// aaguid_not_allowed, rp_mismatch, up_missing, uv_missing, …),
+// policy_violation (TOFU or missing FIDO2 refused by policy), internal.
+Result<VerifiedEnrollment> verify_enrollment(const EnrollmentRequest& req, const EnrollmentContext& ctx,
+                                             const Policy& policy);
+
+// check_activation compares the secret the agent recovered with the stored
+// SHA-256 in constant time. Errc::activation_failed on mismatch (the service
+// then ends the enrollment).
+Status check_activation(ByteView stored_secret_hash, ByteView received_secret);
+
+// enrollment_client_data_hash / presence_client_data_hash are the
+// domain-separated FIDO2 client-data hashes of docs/protocol.md.
+Bytes enrollment_client_data_hash(ByteView token, ByteView ak_public_tpm2b);
+Bytes presence_client_data_hash(ByteView nonce, std::string_view device_id);
+
+// ---------------------------------------------------------------------------
+// Attestation appraisal
+// ---------------------------------------------------------------------------
+
+enum class Verdict { healthy, unhealthy };
+// verdict_name returns "healthy" / "unhealthy".
+std::string_view verdict_name(Verdict v) noexcept;
+
+// Stable reason codes of policy failures (ResultReason::code) and notes.
+namespace reason {
+inline constexpr std::string_view kPcrNotQuoted = "pcr_not_quoted";          // required PCR missing
+inline constexpr std::string_view kPcrMismatch = "pcr_mismatch";             // differs from reference
+inline constexpr std::string_view kPcrPinned = "pcr_pinned";                 // note: references captured
+inline constexpr std::string_view kEventLogMissing = "eventlog_missing";
+inline constexpr std::string_view kSecureBootOff = "secure_boot_off";
+inline constexpr std::string_view kBootAppNotAllowed = "boot_app_not_allowed";
+inline constexpr std::string_view kImaLogMissing = "ima_missing";
+inline constexpr std::string_view kImaNotAllowed = "ima_not_allowed";
+inline constexpr std::string_view kFidoMissing = "fido_missing";
+inline constexpr std::string_view kFidoUpMissing = "fido_up_missing";
+inline constexpr std::string_view kFidoUvMissing = "fido_uv_missing";
+inline constexpr std::string_view kFidoCounterFrozen = "fido_counter_frozen";
+inline constexpr std::string_view kDiskNotEncrypted = "disk_not_encrypted";
+inline constexpr std::string_view kOsNotAllowed = "os_not_allowed";
+inline constexpr std::string_view kHostSecureBootOff = "host_secure_boot_off"; // agent says off
+inline constexpr std::string_view kReboot = "reboot";                      // note, or failure if !reboot_allowed
+inline constexpr std::string_view kClockAnomaly = "clock_anomaly";         // TPM clock went back
+}  // namespace reason
+
+// AppraisalContext carries the per-request inputs.
+struct AppraisalContext {
+  Bytes expected_nonce;          // the challenge just consumed for this device
+  std::string rp_id;             // FIDO2 relying-party id
+  std::int64_t now = 0;          // unix seconds
+};
+
+// AppraisalRecord is the storable summary of one appraisal (the verdict history).
+struct AppraisalRecord {
+  std::string device_id;
+  Verdict verdict = Verdict::unhealthy;
+  std::vector<ResultReason> reasons;   // failures; empty iff healthy
+  std::vector<ResultReason> notes;     // informational (reboot seen, PCRs pinned, …)
+  TrustVector trust;                   // AR4SI vector
+  std::string policy;                  // "name@version"
+  std::int64_t attested_at = 0;        // unix seconds (AppraisalContext::now)
+  PcrValues pcrs;                      // quote-verified values
+  HostFacts host;
+  ClockInfo clock;
+  bool operator==(const AppraisalRecord&) const = default;
+};
+json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& rec);
+Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& obj);
+std::string serialize_appraisal_record(const AppraisalRecord& rec);
+Result<AppraisalRecord> parse_appraisal_record(std::string_view json_text);
+// trust_vector_json writes the AR4SI vector as a JSON object text.
+std::string trust_vector_json(const TrustVector& trust);
+
+// AR4SI trustworthiness claim values (draft-ietf-rats-ar4si, 2.3): tiers are
+// none (-1..1), affirming (2..31), warning (32..95), contraindicated (96..127).
+namespace ar4si {
+inline constexpr std::int64_t kNoClaim = 0;
+inline constexpr std::int64_t kUnexpectedEvidence = 1;
+inline constexpr std::int64_t kCryptoValidationFailed = 99;
+// instance-identity
+inline constexpr std::int64_t kTrustworthyInstance = 2;
+inline constexpr std::int64_t kUntrustworthyInstance = 96;
+inline constexpr std::int64_t kUnrecognizedInstance = 97;
+// configuration
+inline constexpr std::int64_t kApprovedConfig = 2;
+inline constexpr std::int64_t kNoConfigVulns = 3;
+inline constexpr std::int64_t kUnsafeConfig = 32;
+inline constexpr std::int64_t kUnsupportableConfig = 96;
+// executables
+inline constexpr std::int64_t kApprovedRuntime = 2;
+inline constexpr std::int64_t kApprovedBoot = 3;
+inline constexpr std::int64_t kUnsafeRuntime = 32;
+inline constexpr std::int64_t kUnrecognizedRuntime = 33;
+inline constexpr std::int64_t kContraindicatedRuntime = 96;
+// file-system
+inline constexpr std::int64_t kApprovedFiles = 2;
+inline constexpr std::int64_t kUnrecognizedFiles = 32;
+inline constexpr std::int64_t kContraindicatedFiles = 96;
+// hardware
+inline constexpr std::int64_t kGenuineHardware = 2;
+inline constexpr std::int64_t kUnsafeHardware = 32;
+inline constexpr std::int64_t kContraindicatedHardware = 96;
+inline constexpr std::int64_t kUnrecognizedHardware = 97;
+// runtime-opaque
+inline constexpr std::int64_t kEncryptedMemoryRuntime = 2;
+inline constexpr std::int64_t kIsolatedMemoryRuntime = 32;
+inline constexpr std::int64_t kVisibleMemoryRuntime = 96;
+// storage-opaque
+inline constexpr std::int64_t kHwKeysEncryptedSecrets = 2;
+inline constexpr std::int64_t kSwKeysEncryptedSecrets = 32;
+inline constexpr std::int64_t kUnencryptedSecrets = 96;
+// sourced-data
+inline constexpr std::int64_t kTrustedSources = 2;
+inline constexpr std::int64_t kUntrustedSources = 32;
+inline constexpr std::int64_t kContraindicatedSources = 96;
+}  // namespace ar4si
+
+// Appraisal is the outcome of a fully verified attestation. Only appraise()
+// makes one: holding an Appraisal means every cryptographic check passed.
+class Appraisal {
+ public:
+  [[nodiscard]] Verdict verdict() const noexcept { return record_.verdict; }
+  [[nodiscard]] bool healthy() const noexcept { return record_.verdict == Verdict::healthy; }
+  [[nodiscard]] const std::vector<ResultReason>& reasons() const noexcept { return record_.reasons; }
+  [[nodiscard]] const std::vector<ResultReason>& notes() const noexcept { return record_.notes; }
+  [[nodiscard]] const TrustVector& trust() const noexcept { return record_.trust; }
+  // pcrs are the quote-verified PCR values.
+  [[nodiscard]] const PcrValues& pcrs() const noexcept { return record_.pcrs; }
+  // body is the parsed, verified evidence body.
+  [[nodiscard]] const EvidenceBody& body() const noexcept { return body_; }
+  // record is the storable summary (verdict history, health queries).
+  [[nodiscard]] const AppraisalRecord& record() const noexcept { return record_; }
+  // next_state is the device state to persist (new FIDO2 counter, clock, pins,
+  // timestamps). Persist it whatever the verdict: the counter moved forward.
+  [[nodiscard]] const DeviceState& next_state() const noexcept { return next_state_; }
+  // rebooted: the TPM was reset or restarted since the previous attestation.
+  [[nodiscard]] bool rebooted() const noexcept { return rebooted_; }
+  // token_ttl_seconds is the policy's result-token lifetime.
+  [[nodiscard]] std::int64_t token_ttl_seconds() const noexcept { return token_ttl_; }
+  // claims builds the result-token claims: sub = device id, iat = attested_at,
+  // exp = iat + token_ttl_seconds, verdict, reasons, trust, policy.
+  [[nodiscard]] ResultClaims claims(std::string issuer, std::string jti) const;
+
+ private:
+  Appraisal() = default;
+  friend class AppraisalBuilder;
+  AppraisalRecord record_;
+  EvidenceBody body_;
+  DeviceState next_state_;
+  bool rebooted_ = false;
+  std::int64_t token_ttl_ = 600;
+};
+
+// appraise verifies one evidence envelope of an enrolled device, in this fixed order:
+//   sizes (attest, signature, body) → quote signature with the enrolled AK →
+//   magic/type → qualifying data == SHA-256(body) → body parse → nonce ==
+//   ctx.expected_nonce → device id == record.device_id → PCR selection and
+//   digest (verify_quote) → event log parse, data check and replay == quoted
+//   PCRs → IMA log replay == quoted PCR 10 → FIDO2 presence (client-data hash
+//   over nonce and device id, enrolled credential, signature, signCount
+//   strictly greater than previous.fido_sign_count) → policy → reboot and
+//   clock anomalies from the quote's clock info vs previous.clock.
+// Cryptographic and structural failures return an Error (the service answers
+// 422 with errc_name): too_large, malformed, trailing_data, unsupported,
+// bad_signature, bad_magic, bad_type, nonce_mismatch, pcr_selection_mismatch,
+// pcr_digest_mismatch, eventlog_malformed, eventlog_tampered,
+// eventlog_replay_mismatch, ima_malformed, fido_unknown_credential,
+// fido_bad_signature, fido_rp_mismatch, fido_challenge_mismatch,
+// fido_counter_rollback (signCount below the stored one), fido_counter_frozen
+// (signCount equal to a non-zero stored one). A counter that stays 0 is a
+// policy matter: unhealthy with reason fido_counter_frozen unless
+// policy.fido.allow_zero_counter.
+// Policy failures return an Appraisal with Verdict::unhealthy and reasons.
+Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
+                           const AppraisalContext& ctx, const Policy& policy);
+
+}  // namespace paw

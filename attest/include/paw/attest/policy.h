@@ -1,0 +1,159 @@
+// paw/attest/policy.h — appraisal policy documents: named, versioned JSON.
+//
+// A policy says what a healthy workstation looks like. The verifier keeps
+// policies by name (the one named "default" applies to devices without an
+// assignment); every PUT of a policy raises its version. Policies are parsed
+// strictly (unknown fields refused, sizes and counts limited) because they
+// arrive over the admin API.
+//
+// JSON form (every field optional on input except "name"; absent fields take
+// the defaults shown, which are those of default_policy()):
+//
+//   {
+//     "name": "default",                       // [a-z0-9._-]{1,64}
+//     "version": 1,                            // 1..2^31-1, raised by the service on update
+//     "pcrs": {
+//       "required": {"sha256": [0, 2, 4, 7]},  // PCRs the quote must cover and that must
+//                                              //   equal their reference value
+//       "reference": {"sha256": {"7": "<hex>"}},// admin-set reference values (win over pins)
+//       "pin_on_enroll": true                  // capture references from the first
+//                                              //   verified attestation (see appraisal.h)
+//     },
+//     "secure_boot_required": true,            // event log must show SecureBoot enabled
+//     "boot_applications": ["<hex sha256>"],   // allowed EV_EFI_BOOT_SERVICES_APPLICATION
+//                                              //   digests; empty = any
+//     "event_log_required": true,
+//     "ima": {"required": false, "allowlist": ["<hex file digest>"]},
+//     "fido": {
+//       "required": true, "user_presence": true, "user_verification": false,
+//       "aaguid_allowlist": ["<uuid or 32 hex>"],  // empty = any model
+//       "allow_zero_counter": false,           // accept authenticators whose signCount stays 0
+//       "allow_self_attestation": false,       // packed attestation without x5c
+//       "allow_none_attestation": false        // fmt "none"
+//     },
+//     "max_attestation_age_seconds": 3600,     // device becomes stale after this
+//     "token_ttl_seconds": 600,                // result-token lifetime (60..86400)
+//     "host": {"disk_encryption_required": true, "os_release_allowlist": []},
+//     "reboot": {"allow": true},               // false: a TPM reset since the last
+//                                              //   attestation makes the verdict unhealthy
+//     "ek": {"allow_tofu": false},             // enroll without an EK certificate
+//     "require_admin_approval": false
+//   }
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paw/attest/bytes.h"
+#include "paw/attest/digest.h"
+#include "paw/attest/error.h"
+#include "paw/attest/json.h"
+#include "paw/attest/pcr.h"
+
+namespace paw {
+
+// Limits for policy documents arriving over the admin API.
+inline constexpr std::size_t kMaxPolicySize = 8u << 20;          // JSON text
+inline constexpr std::size_t kMaxPolicyNameSize = 64;
+inline constexpr std::size_t kMaxBootApplications = 4096;
+inline constexpr std::size_t kMaxImaAllowlist = 200000;
+inline constexpr std::size_t kMaxAaguids = 1024;
+inline constexpr std::size_t kMaxOsReleases = 256;
+inline constexpr std::int64_t kMinTokenTtl = 60;
+inline constexpr std::int64_t kMaxTokenTtl = 86400;
+inline constexpr std::int64_t kMaxAttestationAge = 30 * 86400;
+inline constexpr std::string_view kDefaultPolicyName = "default";
+
+// PcrPolicy names the PCRs that matter and what they must hold.
+struct PcrPolicy {
+  // required: per bank, the indices the quote must cover; each must equal its
+  // reference (admin-set |reference| first, else the device's pinned value).
+  std::map<HashAlg, std::set<std::uint32_t>> required;
+  // reference: admin-set values (subset of |required|; hash_size(bank) bytes each).
+  PcrValues reference;
+  // pin_on_enroll: a required PCR without an admin reference is pinned from the
+  // device's first fully verified, otherwise healthy attestation.
+  bool pin_on_enroll = true;
+  bool operator==(const PcrPolicy&) const = default;
+};
+
+// ImaPolicy: if |required|, evidence must carry an IMA log; if |allowlist| is
+// non-empty, every measured file digest must be in it.
+struct ImaPolicy {
+  bool required = false;
+  std::set<Bytes> allowlist;   // file data digests (any IMA hash algorithm)
+  bool operator==(const ImaPolicy&) const = default;
+};
+
+// FidoPolicy: the owner's FIDO2 key at enrollment and on every attestation.
+struct FidoPolicy {
+  bool required = true;
+  bool user_presence = true;
+  bool user_verification = false;
+  std::set<Bytes> aaguid_allowlist;     // 16-byte AAGUIDs; empty = any
+  bool allow_zero_counter = false;      // some keys never count; off = frozen counter fails
+  bool allow_self_attestation = false;
+  bool allow_none_attestation = false;
+  bool operator==(const FidoPolicy&) const = default;
+};
+
+// HostPolicy: requirements on the agent-reported (and quote-covered) host facts.
+struct HostPolicy {
+  bool disk_encryption_required = true;
+  std::vector<std::string> os_release_allowlist;   // exact PRETTY_NAME values; empty = any
+  bool operator==(const HostPolicy&) const = default;
+};
+
+// Policy is one parsed, validated policy document.
+struct Policy {
+  std::string name = std::string(kDefaultPolicyName);
+  std::int64_t version = 1;
+  PcrPolicy pcrs;
+  bool secure_boot_required = true;
+  std::set<Bytes> boot_applications;    // SHA-256 Authenticode digests; empty = any
+  bool event_log_required = true;
+  ImaPolicy ima;
+  FidoPolicy fido;
+  std::int64_t max_attestation_age_seconds = 3600;
+  std::int64_t token_ttl_seconds = 600;
+  HostPolicy host;
+  bool reboot_allowed = true;          // JSON "reboot": {"allow": ...}
+  bool ek_allow_tofu = false;          // JSON "ek": {"allow_tofu": ...}
+  bool require_admin_approval = false;
+  bool operator==(const Policy&) const = default;
+};
+
+// default_policy returns the built-in "default" policy, version 1: sha256 PCRs
+// 0, 2, 4, 7 required and pinned on enroll, Secure Boot and event log
+// required, FIDO2 with user presence, disk encryption required, 1 h stale
+// threshold, 10 min tokens, reboots allowed, no TOFU, no admin approval.
+Policy default_policy();
+
+// validate_policy checks a policy built in code (parse_policy calls it):
+// name syntax, version range, PCR indices < kPcrCount, reference values
+// sized for their bank and listed in |required|, digest sizes (boot
+// applications 32 bytes, AAGUIDs 16), TTL/age ranges, list limits.
+// Errc::malformed naming the first problem.
+Status validate_policy(const Policy& policy);
+
+// parse_policy parses a policy document strictly: Errc::too_large over
+// kMaxPolicySize, Errc::malformed for bad JSON, unknown fields, wrong types or
+// anything validate_policy refuses.
+Result<Policy> parse_policy(std::string_view json_text);
+Result<Policy> policy_from_json(const json::ObjectPtr& obj);
+
+// serialize_policy writes the full document (all fields, compact JSON);
+// parse_policy(serialize_policy(p)) == p.
+std::string serialize_policy(const Policy& policy);
+json::ObjectPtr policy_to_json(const Policy& policy);
+
+// parse_aaguid reads "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" or 32 hex digits.
+Result<Bytes> parse_aaguid(std::string_view text);
+// format_aaguid writes the dashed UUID form (lowercase).
+std::string format_aaguid(ByteView aaguid);
+
+}  // namespace paw
