@@ -229,7 +229,11 @@ check_installed() {
     expect_mode /var/lib/paw-agent "700 paw-agent:paw"
     expect_mode /etc/paw/agent.conf "644 root:root"
     expect_mode /lib/udev/rules.d/70-paw-agent.rules "644 root:root"
-    check "paw-agent.service enabled" test -L /etc/systemd/system/multi-user.target.wants/paw-agent.service
+    if [ "${1:-}" = agent-disabled ]; then
+      check "paw-agent.service stays disabled (the admin's choice)" test ! -e /etc/systemd/system/multi-user.target.wants/paw-agent.service
+    else
+      check "paw-agent.service enabled" test -L /etc/systemd/system/multi-user.target.wants/paw-agent.service
+    fi
   fi
   if have pawctl; then expect_mode /usr/bin/pawctl "755 root:root"; fi
   [ -d /etc/paw ] && expect_mode /etc/paw "755 root:root"
@@ -272,7 +276,9 @@ step "upgrade to the current version"
 # What must survive: the verifier's state, a locally edited conffile; what the
 # upgrade must repair: a loosened state-folder mode.
 have paw-verifier && runuser -u paw-verifier -- sh -c 'echo kept >/var/lib/paw-verifier/upgrade-marker'
-have paw-agent && { echo "# local edit" >>/etc/paw/agent.conf; chmod 0755 /var/lib/paw-agent; }
+# An admin's `systemctl disable` must survive the upgrade too.
+have paw-agent && { echo "# local edit" >>/etc/paw/agent.conf; chmod 0755 /var/lib/paw-agent;
+  systemctl disable paw-agent.service >/dev/null 2>&1 || fail "systemctl disable paw-agent.service"; }
 before_uid=$(id -u paw-verifier 2>/dev/null || echo none)
 find /var/lib/paw-verifier -type f 2>/dev/null | sort >"$work/state-before" || true
 cur=()
@@ -284,7 +290,7 @@ for p in "${present[@]}"; do
   check "$p upgraded to $(dpkg-deb -f "${deb[$p]}" Version)" \
     test "$(dpkg-query -W -f='${Status} ${Version}' "$p")" = "install ok installed $(dpkg-deb -f "${deb[$p]}" Version)"
 done
-check_installed
+check_installed agent-disabled
 if have paw-verifier; then
   check "upgrade kept every state file" bash -c "diff <(find /var/lib/paw-verifier -type f | sort) '$work/state-before'"
   check "upgrade kept /var/lib/paw-verifier/upgrade-marker" grep -qx kept /var/lib/paw-verifier/upgrade-marker
