@@ -58,6 +58,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::network_error: return "network_error";
     case Errc::config_error: return "config_error";
     case Errc::storage_error: return "storage_error";
+    case Errc::device_mismatch: return "device_mismatch";
     case Errc::internal: return "internal";
   }
   return "unknown";

@@ -76,6 +76,7 @@ enum class Errc : std::uint16_t {
   network_error,           // verifier unreachable / TLS failure
   config_error,            // bad configuration
   storage_error,           // database failure
+  device_mismatch,         // evidence names another device than the enrolled one
   internal,                // a bug: should never happen
 };
 
