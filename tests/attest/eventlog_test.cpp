@@ -314,17 +314,20 @@ TEST_CASE("compare_pcrs judges covered and named PCRs only") {
 
 TEST_CASE("deliberately bad logs give precise errors") {
   SUBCASE("empty") {
-    auto r = parse_event_log(load(shared_data("keylime/test/data/create-mb-policy/binary_bios_measurements-empty")));
+    const Bytes bytes = load(shared_data("keylime/test/data/create-mb-policy/binary_bios_measurements-empty"));
+    auto r = parse_event_log(bytes);
     CHECK(r.code() == Errc::eventlog_malformed);
     CHECK(r.error().detail == "empty event log");
   }
   SUBCASE("bogus") {
-    auto r = parse_event_log(load(shared_data("keylime/test/data/create-mb-policy/binary_bios_measurements-bogus")));
+    const Bytes bytes = load(shared_data("keylime/test/data/create-mb-policy/binary_bios_measurements-bogus"));
+    auto r = parse_event_log(bytes);
     CHECK(r.code() == Errc::eventlog_malformed);
     CHECK(r.error().detail.find("event 0 at offset 0: event size") != std::string::npos);
   }
   SUBCASE("Spec ID vendor info past the event") {
-    auto r = parse_event_log(load(shared_data("tpm2-tools/test/integration/fixtures/specid-vendordata.bin")));
+    const Bytes bytes = load(shared_data("tpm2-tools/test/integration/fixtures/specid-vendordata.bin"));
+    auto r = parse_event_log(bytes);
     CHECK(r.code() == Errc::eventlog_malformed);
     CHECK(r.error().detail.find("vendor info of 4 bytes") != std::string::npos);
   }

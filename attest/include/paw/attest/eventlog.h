@@ -137,6 +137,8 @@ inline constexpr std::size_t kMaxEventDataSize = 4u << 20;
 // event, bad Spec ID header, digest list that disagrees with the header) or
 // Errc::trailing_data; every detail names the event index and byte offset.
 Result<EventLog> parse_event_log(ByteView log);
+// A temporary buffer would die before the EventLog that views it.
+Result<EventLog> parse_event_log(Bytes&& log) = delete;
 
 // check_event_data verifies, for every event whose type says that its data is
 // what was hashed (table in docs/eventlog.md and eventlog_check.cpp), that each

@@ -1,0 +1,97 @@
+// paw/attest/bootfacts.h — what a UEFI event log proves about a boot, for policy.
+//
+// Only what a digest proves is a fact: every item here comes from an event
+// whose data check_event_data verified against its digests (SecureBoot and the
+// key databases, separators, EFI actions, PCR8 boot-loader strings), or is a
+// digest itself (boot applications). Device paths and PCR9 file names are
+// NOT covered by any digest; they are labels for people, never for policy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "paw/attest/eventlog.h"
+
+namespace paw {
+
+// UefiVariableFact is one measured UEFI variable (EV_EFI_VARIABLE_DRIVER_CONFIG,
+// EV_EFI_VARIABLE_AUTHORITY, EV_EFI_VARIABLE_BOOT).
+struct UefiVariableFact {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  std::string guid;  // "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+  std::string name;  // "SecureBoot", "PK", "KEK", "db", "dbx", …
+  Bytes value;       // VariableData (copied)
+  Bytes sha256;      // SHA-256 of |value| (an identity for policy to pin)
+};
+
+// BootApplicationFact is one EV_EFI_BOOT_SERVICES_APPLICATION (or _DRIVER) load.
+struct BootApplicationFact {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  std::map<HashAlg, Bytes> digests;  // Authenticode digests, per bank of the log
+  std::string device_path;           // text form; NOT covered by the digest
+};
+
+// SeparatorFact is one EV_SEPARATOR; error is true for anything but 0x00000000
+// (0xFFFFFFFF / 0x00000001 mean the firmware hit an error, PFP 1.05, 3.3.2.2).
+struct SeparatorFact {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  bool error = false;
+};
+
+// BootStringFact is a verified string: an EV_EFI_ACTION / EV_ACTION, or a
+// boot-loader EV_IPL on PCR8 (grub commands, kernel command lines, systemd-boot
+// load options).
+struct BootStringFact {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::string text;
+};
+
+// LoadedFileFact is a PCR9 EV_IPL (grub measuring a file it loads): the digest
+// is of the file; the name in the event data is not proven.
+struct LoadedFileFact {
+  std::size_t event = 0;
+  std::string name;
+  std::map<HashAlg, Bytes> digests;
+};
+
+struct BootFacts {
+  // secure_boot: the SecureBoot variable measured in PCR7 (data 0x01 = on);
+  // nullopt when the log does not measure it (legacy BIOS, some VMs).
+  std::optional<bool> secure_boot;
+  // secure_boot_variables: every PCR7 EV_EFI_VARIABLE_DRIVER_CONFIG (SecureBoot,
+  // PK, KEK, db, dbx, and any others the firmware measures there), in log order.
+  std::vector<UefiVariableFact> secure_boot_variables;
+  // authorities: PCR7 EV_EFI_VARIABLE_AUTHORITY — the db entries used to verify images.
+  std::vector<UefiVariableFact> authorities;
+  // boot_variables: EV_EFI_VARIABLE_BOOT(2) (BootOrder, Boot0000, …).
+  std::vector<UefiVariableFact> boot_variables;
+  std::vector<BootApplicationFact> boot_applications;
+  std::vector<SeparatorFact> separators;
+  std::vector<BootStringFact> actions;        // EV_EFI_ACTION / EV_ACTION strings
+  std::vector<BootStringFact> boot_loader;    // PCR8 EV_IPL strings
+  std::vector<std::string> kernel_cmdlines;   // from boot_loader: grub "kernel_cmdline: …", systemd-boot options
+  std::vector<LoadedFileFact> loaded_files;   // PCR9 EV_IPL
+  // variable returns the last measured PCR7 driver-config variable |name| (e.g. "dbx"), or nullptr.
+  [[nodiscard]] const UefiVariableFact* variable(std::string_view name) const;
+  // separator_error is true if any separator reports a firmware error.
+  [[nodiscard]] bool separator_error() const;
+};
+
+// extract_boot_facts runs check_event_data (Errc::eventlog_tampered naming the
+// event on a mismatch) and decodes the facts. Errc::eventlog_malformed for a
+// checked event whose data does not decode (a SecureBoot variable that is not
+// one byte, a UEFI_VARIABLE_DATA whose lengths run past the event). The facts
+// own their bytes: they may outlive the log's buffer.
+Result<BootFacts> extract_boot_facts(const EventLog& log);
+
+}  // namespace paw
