@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # installer_test.sh — the Debian packages, built, inspected, installed, upgraded,
 # removed and purged for real (issue 9). It:
-#   1. configures a separate release build (Release, PAW_VIRTUAL_FIDO=OFF, no
-#      tests) and builds only the packaged programs: paw-agent, paw-verifier, pawctl;
+#   1. configures a separate release build (Release at Debian's -O2,
+#      PAW_VIRTUAL_FIDO=OFF, no tests) and builds only the packaged programs:
+#      paw-agent, paw-verifier, pawctl;
 #   2. packages them with cpack twice: the current version and the same binaries
 #      as an older version (PAW_DEB_VERSION) to exercise an upgrade;
 #   3. inspects each .deb with dpkg-deb: exact file list, owners and modes,
@@ -72,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "release build in $bdir"
-cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null
+cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null
 targets=$(cmake --build "$bdir" --target help)
 present=(); missing=()
 for p in "${programs[@]}"; do
