@@ -53,7 +53,7 @@ expect_mode() {  # expect_mode PATH "MODE USER:GROUP"
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root: it installs and purges .deb packages with dpkg (CI runs as root)"
-for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps lintian systemd-analyze runuser; do
+for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps lintian systemd-analyze udevadm runuser curl python3; do
   command -v "$tool" >/dev/null || die "$tool missing: run installer/install-deps.sh"
 done
 for p in "${programs[@]}"; do
@@ -230,6 +230,15 @@ check_installed() {
     expect_mode /var/lib/paw-agent "700 paw-agent:paw"
     expect_mode /etc/paw/agent.conf "644 root:root"
     expect_mode /lib/udev/rules.d/70-paw-agent.rules "644 root:root"
+    # udevadm test reads every rules file and names each line it cannot parse.
+    dev=$(ls -d /sys/class/mem/null /sys/class/net/lo 2>/dev/null | head -1 || true)
+    if [ -n "$dev" ]; then
+      udev_out=$(udevadm test --action=change "$dev" 2>&1 || true)
+      check "udev reads 70-paw-agent.rules" grep -qE 'Reading rules file: .*/70-paw-agent\.rules' <<<"$udev_out"
+      check "udev parses 70-paw-agent.rules without errors" bash -c "! grep -E '70-paw-agent\.rules:[0-9]+' <<<\"\$1\"" _ "$udev_out"
+    else
+      fail "no sysfs device to run udevadm test with"
+    fi
     if [ "${1:-}" = agent-disabled ]; then
       check "paw-agent.service stays disabled (the admin's choice)" test ! -e /etc/systemd/system/multi-user.target.wants/paw-agent.service
     else
