@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include "paw/attest/secure.h"
@@ -29,6 +30,18 @@ void init_once() {
   static std::once_flag once;
   // Without this flag a key whose getInfo fails is silently driven as U2F.
   std::call_once(once, [] { fido_init(FIDO_DISABLE_U2F_FALLBACK); });
+}
+
+int clamp_timeout(int ms) { return std::clamp(ms, 100, 120000); }
+
+// timed_error maps |rc| like fido_error, except that a receive failure after the
+// whole timeout has passed is what a key that never answered looks like.
+Error timed_error(int rc, const std::string& what, std::chrono::steady_clock::time_point start, int timeout_ms) {
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  if (rc == FIDO_ERR_RX && waited >= timeout_ms)
+    return make_error(Errc::fido_timeout, what + ": no answer within " + std::to_string(timeout_ms) + " ms");
+  return fido_error(rc, what);
 }
 
 Bytes copy(const unsigned char* p, std::size_t n) { return p == nullptr ? Bytes{} : Bytes(p, p + n); }
@@ -64,11 +77,14 @@ Result<OpenDev> open_device(const std::string& path, int timeout_ms) {
     struct stat sb {};
     if (::stat(path.c_str(), &sb) != 0) return make_error(Errc::fido_no_device, "no FIDO2 device at " + path);
   }
-  if (int r = fido_dev_open(dev.get(), open_path.c_str()); r != FIDO_OK) return fido_error(r, "open " + path);
+  // The timeout bounds the CTAPHID handshake and getInfo of fido_dev_open too.
+  const int ms = clamp_timeout(timeout_ms);
+  if (int r = fido_dev_set_timeout(dev.get(), ms); r != FIDO_OK) return fido_error(r, "set timeout");
+  const auto start = std::chrono::steady_clock::now();
+  if (int r = fido_dev_open(dev.get(), open_path.c_str()); r != FIDO_OK)
+    return timed_error(r, "open " + path, start, ms);
   d.dev = std::move(dev);
   if (!fido_dev_is_fido2(d.dev.get())) return make_error(Errc::fido_device_error, path + " does not speak CTAP2");
-  if (int r = fido_dev_set_timeout(d.dev.get(), std::clamp(timeout_ms, 100, 120000)); r != FIDO_OK)
-    return fido_error(r, "set timeout");
   return d;
 }
 
@@ -144,8 +160,9 @@ Result<FidoEnrollment> fido_enroll(const FidoDeviceConfig& config, const FidoEnr
       fido_cred_set_user(cred.get(), user_id.data(), user_id.size(), opt.user_name.c_str(), nullptr, nullptr) !=
           FIDO_OK)
     return make_error(Errc::config_error, "libfido2 refused the credential parameters");
+  const auto start = std::chrono::steady_clock::now();
   if (int r = fido_dev_make_cred(d.dev.get(), cred.get(), nullptr); r != FIDO_OK)
-    return fido_error(r, "make credential on " + d.path);
+    return timed_error(r, "make credential on " + d.path, start, clamp_timeout(config.timeout_ms));
 
   FidoEnrollment e;
   e.device = d.path;
@@ -179,8 +196,9 @@ Result<FidoAssertion> assert_on(const std::string& path, const FidoDeviceConfig&
       fido_assert_allow_cred(a.get(), opt.credential_id.data(), opt.credential_id.size()) != FIDO_OK ||
       fido_assert_set_up(a.get(), opt.user_presence ? FIDO_OPT_TRUE : FIDO_OPT_FALSE) != FIDO_OK)
     return make_error(Errc::config_error, "libfido2 refused the assertion parameters");
+  const auto start = std::chrono::steady_clock::now();
   if (int r = fido_dev_get_assert(d.dev.get(), a.get(), nullptr); r != FIDO_OK)
-    return fido_error(r, "get assertion on " + path);
+    return timed_error(r, "get assertion on " + path, start, clamp_timeout(config.timeout_ms));
   if (fido_assert_count(a.get()) != 1) return make_error(Errc::fido_device_error, "expected one assertion");
   FidoAssertion out;
   out.device = path;

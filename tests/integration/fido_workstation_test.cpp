@@ -1,4 +1,5 @@
 // Workstation side through the real libfido2 path: every outcome, both algorithms.
+#include <chrono>
 #include <filesystem>
 
 #include "fido_fixture.h"
@@ -108,6 +109,22 @@ TEST_CASE("fido outcomes: touch denied, timeout, PIN required, broken handshake"
     key.fault(c.fault, false);
     CHECK(prove(key, e->credential_id).ok());
   }
+}
+
+TEST_CASE("fido outcomes: a key that never answers is a bounded fido_timeout") {
+  VirtualKey key;
+  auto e = enroll(key);
+  REQUIRE(e.ok());
+  key.fault(vfido::Fault::unresponsive);
+  auto cfg = key.config();
+  cfg.timeout_ms = 300;
+  platform::FidoPresenceOptions o{kRpId, e->credential_id, presence_cdh(), true};
+  const auto start = std::chrono::steady_clock::now();
+  auto r = platform::fido_prove_presence(cfg, o);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(r.code() == Errc::fido_timeout);
+  CHECK(waited >= std::chrono::milliseconds(300));
+  CHECK(waited < std::chrono::seconds(5));
 }
 
 TEST_CASE("fido outcomes: shell-style fault switch appended to the state file") {

@@ -150,11 +150,12 @@ Result<Bytes> attestation_statement(const State& st, const Credential& cred, Byt
 
 Bytes Ctap2::handle(ByteView request) {
   if (request.empty()) return status(kInvalidCommand);
+  StateLock lock(path_);  // another process may be using the same key
   auto st = load_state(path_);
   if (!st.ok()) return status(kOther);
   bool dirty = false;
   Bytes reply;
-  switch (request[0]) {
+  switch (request[0]) {  // CTAP 2.1, 6: authenticator API command bytes
     case 0x01: reply = make_credential(*st, request.subspan(1), dirty); break;
     case 0x02: reply = get_assertion(*st, request.subspan(1), dirty); break;
     case 0x04: reply = getinfo_reply(*st); break;
@@ -162,9 +163,7 @@ Bytes Ctap2::handle(ByteView request) {
     case 0x08: reply = get_next_assertion(*st, dirty); break;
     default: return status(kInvalidCommand);
   }
-  if (request[0] != 0x08) {
-    if (request[0] != 0x02) pending_.clear();
-  }
+  if (request[0] != 0x02 && request[0] != 0x08) pending_.clear();  // getNextAssertion follows getAssertion only
   if (dirty && !save_state(path_, *st).ok()) return status(kOther);
   return reply;
 }

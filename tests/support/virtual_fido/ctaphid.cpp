@@ -2,7 +2,9 @@
 // and the libfido2 io functions that carry its 64-byte reports.
 #include <fido.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <deque>
 #include <map>
 #include <memory>
@@ -113,7 +115,13 @@ void Device::dispatch(std::uint32_t cid, std::uint8_t cmd, const Bytes& data) {
     }
     case kPing: return reply(cid, kPing, data);
     case kCancel: return;
-    case kCbor: return reply(cid, kCbor, ctap2_.handle(data));
+    case kCbor: {
+      auto st = load_state(path_);
+      // A key waiting for a touch that never comes (and sending no KEEPALIVE):
+      // makeCredential and getAssertion are swallowed.
+      if (st.ok() && st->has(Fault::unresponsive) && !data.empty() && (data[0] == 0x01 || data[0] == 0x02)) return;
+      return reply(cid, kCbor, ctap2_.handle(data));
+    }
     default: return error(cid, kErrInvalidCmd);
   }
 }
@@ -156,9 +164,12 @@ void* io_open(const char* path) {
 
 void io_close(void* handle) { delete static_cast<Device*>(handle); }
 
-int io_read(void* handle, unsigned char* buf, std::size_t len, int /*ms*/) {
+int io_read(void* handle, unsigned char* buf, std::size_t len, int ms) {
   if (handle == nullptr || len != kReport) return -1;
-  return static_cast<Device*>(handle)->read_report(buf) ? static_cast<int>(kReport) : -1;
+  if (static_cast<Device*>(handle)->read_report(buf)) return static_cast<int>(kReport);
+  // Nothing to send: like hidraw, wait out the caller's timeout (capped; -1 = "forever").
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms < 0 ? 60000 : std::min(ms, 60000)));
+  return -1;
 }
 
 int io_write(void* handle, const unsigned char* buf, std::size_t len) {

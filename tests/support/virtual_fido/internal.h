@@ -47,6 +47,18 @@ struct BatchAttestation {
 // the id-fido-gen-ce-aaguid extension 1.3.6.1.4.1.45724.1.1.4).
 Result<BatchAttestation> batch_attestation(ByteView aaguid);
 
+// StateLock holds flock(2) on "<state>.lock" for one load-modify-save.
+class StateLock {
+ public:
+  explicit StateLock(const std::string& state_path);
+  ~StateLock();
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // ctap2 handles one CTAPHID_CBOR request; returns status byte + CBOR.
 class Ctap2 {
  public:

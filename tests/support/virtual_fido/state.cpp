@@ -1,5 +1,6 @@
 // state.cpp — the virtual authenticator's state file (see paw/virtual_fido.h).
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "internal.h"
 #include "paw/virtual_fido.h"
 
 namespace paw::vfido {
@@ -93,6 +95,7 @@ std::string_view fault_name(Fault f) noexcept {
     case Fault::counter_frozen: return "counter_frozen";
     case Fault::counter_rollback: return "counter_rollback";
     case Fault::bad_init_nonce: return "bad_init_nonce";
+    case Fault::unresponsive: return "unresponsive";
   }
   return "unknown";
 }
@@ -137,7 +140,9 @@ Status save_state(const std::string& path, const State& st) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return make_error(Errc::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  // rename(2) makes the replacement atomic for other processes; no fsync: a
+  // test key need not survive a power cut, and tests must stay fast.
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ok = (::close(fd) == 0) && ok;
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
@@ -146,7 +151,16 @@ Status save_state(const std::string& path, const State& st) {
   return ok_status();
 }
 
+StateLock::StateLock(const std::string& path) : fd_(::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+  if (fd_ >= 0) (void)::flock(fd_, LOCK_EX);
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the lock
+}
+
 Status set_fault(const std::string& path, Fault f, bool on) {
+  StateLock lock(path);
   PAW_TRY(State st, load_state(path));
   std::erase(st.faults, f);
   if (on) st.faults.push_back(f);
@@ -154,6 +168,7 @@ Status set_fault(const std::string& path, Fault f, bool on) {
 }
 
 Status set_attestation(const std::string& path, Attestation mode) {
+  StateLock lock(path);
   PAW_TRY(State st, load_state(path));
   st.attestation = mode;
   return save_state(path, st);
@@ -161,6 +176,7 @@ Status set_attestation(const std::string& path, Attestation mode) {
 
 Status set_aaguid(const std::string& path, ByteView aaguid) {
   if (aaguid.size() != 16) return make_error(Errc::malformed, "aaguid must be 16 bytes");
+  StateLock lock(path);
   PAW_TRY(State st, load_state(path));
   st.aaguid.assign(aaguid.begin(), aaguid.end());
   return save_state(path, st);

@@ -19,6 +19,7 @@
 //   fault <name> 0|1                  see Fault; a later line overrides an earlier one,
 //                                     so shell tests may simply append "fault deny_touch 1"
 //   cred <alg> <rk> <counter> <id hex> <rp_id hex> <user_id hex or -> <PKCS#8 key hex>
+// Changes are serialised across processes with flock(2) on "<state>.lock".
 // Removing or replacing the file "unplugs" the key; copying back an older file
 // "clones" it (its counters go back).
 #pragma once
@@ -47,10 +48,12 @@ enum class Fault : std::uint8_t {
   counter_frozen,    // the signature counter never moves (from the start: an always-0 key)
   counter_rollback,  // every assertion decrements the counter instead
   bad_init_nonce,    // CTAPHID_INIT echoes a wrong nonce (libfido2: FIDO_ERR_RX)
+  unresponsive,      // makeCredential/getAssertion get no answer: reads wait out their timeout
 };
 inline constexpr Fault kAllFaults[] = {Fault::deny_touch, Fault::timeout, Fault::pin_required,
                                        Fault::corrupt_signature, Fault::clear_up, Fault::wrong_rp_id_hash,
-                                       Fault::counter_frozen, Fault::counter_rollback, Fault::bad_init_nonce};
+                                       Fault::counter_frozen, Fault::counter_rollback, Fault::bad_init_nonce,
+                                       Fault::unresponsive};
 
 // fault_name returns the state-file name of |f| ("deny_touch", ...).
 std::string_view fault_name(Fault f) noexcept;
@@ -86,7 +89,7 @@ struct State {
 State fresh_state();
 // load_state reads |path|; a missing file yields fresh_state(). Errc::malformed on a bad file.
 Result<State> load_state(const std::string& path);
-// save_state writes |path| atomically (temporary file, fsync, rename). Errc::io_error.
+// save_state writes |path| atomically (temporary file, then rename). Errc::io_error.
 Status save_state(const std::string& path, const State& state);
 
 // set_fault / set_attestation / set_aaguid edit the state file in place (creating it if missing).
