@@ -35,7 +35,7 @@ Frame init_frame(std::uint32_t cid, std::uint8_t cmd, std::uint16_t total, ByteV
   f[4] = static_cast<std::uint8_t>(cmd | 0x80);
   f[5] = static_cast<std::uint8_t>(total >> 8);
   f[6] = static_cast<std::uint8_t>(total);
-  std::memcpy(f.data() + 7, data.data(), std::min<std::size_t>(data.size(), 57));
+  if (!data.empty()) std::memcpy(f.data() + 7, data.data(), std::min<std::size_t>(data.size(), 57));
   return f;
 }
 

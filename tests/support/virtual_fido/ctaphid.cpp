@@ -139,7 +139,7 @@ void Device::reply(std::uint32_t cid, std::uint8_t cmd, ByteView data) {
       f[5] = static_cast<std::uint8_t>(data.size() >> 8);
       f[6] = static_cast<std::uint8_t>(data.size());
       n = std::min(data.size(), kInitData);
-      std::memcpy(f.data() + 7, data.data(), n);
+      if (n != 0) std::memcpy(f.data() + 7, data.data(), n);
       first = false;
     } else {
       f[4] = seq++;
