@@ -1,0 +1,109 @@
+// paw/attest/result_token.h — attestation-result tokens (JWT, ES256, `kid`)
+// and the JWKS that lets any relying party check them offline.
+//
+// The verifier signs a ResultClaims with its current SigningKey; relying
+// parties fetch GET /.well-known/jwks.json once, parse it with parse_jwks and
+// call verify_result_token for every token. Signatures are JOSE ES256: raw
+// r||s (32 + 32 bytes), never DER (RFC 7518, 3.4). Pure: no I/O.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paw/attest/bytes.h"
+#include "paw/attest/error.h"
+#include "paw/attest/secure.h"
+
+namespace paw {
+
+// EvpPkeyPtr owns an OpenSSL key (same alias as in tpm.h).
+using EvpPkeyPtr = UniquePtr<EVP_PKEY, EVP_PKEY_free>;
+
+// kMaxResultTokenSize bounds a token before it is parsed (Authorization header, JWKS entry).
+inline constexpr std::size_t kMaxResultTokenSize = 16u << 10;
+// kMaxJwksSize bounds a JWKS document before it is parsed.
+inline constexpr std::size_t kMaxJwksSize = 256u << 10;
+
+// SigningKey is an ES256 (NIST P-256) key with its JWK key id. The key id is
+// the RFC 7638 thumbprint of the public JWK (base64url SHA-256), so it is
+// stable and derived from nothing secret.
+struct SigningKey {
+  std::string kid;
+  EvpPkeyPtr key;  // owns the private key (or only the public half when parsed from a JWK)
+};
+
+// generate_signing_key creates a fresh P-256 key. Errc::internal if OpenSSL fails.
+Result<SigningKey> generate_signing_key();
+// signing_key_to_pem writes the private key as PKCS#8 PEM (a secret: store 0600).
+Result<SecretBytes> signing_key_to_pem(const SigningKey& key);
+// signing_key_from_pem reads a PKCS#8/SEC1 PEM private P-256 key; the kid is
+// recomputed from the public half. Errc::malformed / Errc::unsupported.
+Result<SigningKey> signing_key_from_pem(ByteView pem);
+// public_jwk returns the public key as a compact JSON JWK object
+// {"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"alg":"ES256","use":"sig"}.
+Result<std::string> public_jwk(const SigningKey& key);
+
+// TrustVector is an AR4SI-style trustworthiness vector: claim name
+// ("instance-identity", "configuration", "executables", "hardware",
+// "file-system", "runtime-opaque", "storage-opaque", "sourced-data") → tier
+// value (0 no claim, 2 affirming, 32 warning, 96 contraindicated; RFC 9334
+// companion draft-ietf-rats-ar4si).
+using TrustVector = std::map<std::string, std::int64_t>;
+
+// ResultReason is one verdict reason: a stable code and human text.
+struct ResultReason {
+  std::string code;
+  std::string message;
+  bool operator==(const ResultReason&) const = default;
+};
+
+// ResultClaims are the claims of a result token.
+struct ResultClaims {
+  std::string iss;                    // verifier name (rp id / configured issuer)
+  std::string sub;                    // device id
+  std::int64_t iat = 0;               // unix seconds
+  std::int64_t exp = 0;               // unix seconds
+  std::string jti;                    // unique token id (hex)
+  std::string verdict;                // "healthy" | "unhealthy"
+  std::vector<ResultReason> reasons;
+  TrustVector trust;                  // AR4SI vector
+  std::string policy;                 // policy name@version the verdict used (may be empty)
+  bool operator==(const ResultClaims&) const = default;
+};
+
+// sign_result_token returns the compact JWS "header.payload.signature" with
+// header {"alg":"ES256","typ":"JWT","kid":key.kid}. Errc::internal if signing fails.
+Result<std::string> sign_result_token(const ResultClaims& claims, const SigningKey& key);
+
+// Jwks is a set of public verification keys by kid.
+struct Jwks {
+  std::map<std::string, EvpPkeyPtr> keys;
+};
+
+// build_jwks returns {"keys":[<jwk>,...]} from public JWK JSON objects (as public_jwk writes them).
+std::string build_jwks(const std::vector<std::string>& public_jwks);
+// parse_jwks reads a JWKS document: keeps EC P-256 keys with a kid (alg ES256
+// or absent, use sig or absent) and ignores other key types; Errc::malformed on
+// bad JSON, bad points or duplicate kids, Errc::too_large above kMaxJwksSize.
+Result<Jwks> parse_jwks(std::string_view json_text);
+// jwk_to_key parses one public EC P-256 JWK object text into a key (kid from the JWK).
+Result<SigningKey> jwk_to_key(std::string_view jwk_json);
+
+// verify_result_token checks the token's structure, that the header names
+// ES256 and a kid present in |jwks|, the signature, `iss` == |issuer| (when
+// non-empty) and `iat - leeway <= now < exp + leeway`. Failures:
+// Errc::malformed (shape), Errc::token_invalid (unknown kid, wrong alg or
+// issuer), Errc::bad_signature, Errc::token_expired (also for iat in the future).
+Result<ResultClaims> verify_result_token(std::string_view token, const Jwks& jwks, std::int64_t now,
+                                         std::string_view issuer = {}, std::int64_t leeway_seconds = 30);
+
+// decode_result_token parses header and claims WITHOUT checking anything
+// (for display and for fuzzing the parser). Errc::malformed.
+Result<ResultClaims> decode_result_token(std::string_view token);
+
+}  // namespace paw

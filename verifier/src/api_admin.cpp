@@ -1,0 +1,295 @@
+// Admin endpoints (/v1/admin/…, bearer admin credential; the edge audits every call).
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <charconv>
+#include <chrono>
+
+#include "paw/attest/evidence.h"
+#include "service.h"
+#include "util.h"
+
+namespace paw::verifier {
+namespace {
+using Obj = Poco::JSON::Object;
+using ObjPtr = Poco::JSON::Object::Ptr;
+
+Result<std::int64_t> query_int(const Request& req, const std::string& key, std::int64_t fallback, std::int64_t min,
+                               std::int64_t max) {
+  const auto it = req.query.find(key);
+  if (it == req.query.end()) return fallback;
+  std::int64_t v = 0;
+  const auto& s = it->second;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) {
+    return make_error(Errc::malformed, key + " must be an integer in [" + std::to_string(min) + ", " +
+                                           std::to_string(max) + "]");
+  }
+  return v;
+}
+
+Poco::Dynamic::Var parse_or_null(const std::string& text) {
+  if (text.empty()) return Poco::Dynamic::Var();
+  auto o = json::parse_object(R"({"v":)" + text + "}", 64u << 20, 64);
+  if (!o.ok()) return Poco::Dynamic::Var();
+  return (*o)->get("v");
+}
+
+ObjPtr device_summary(const StoredDevice& d) {
+  ObjPtr o = new Obj();
+  o->set("device_id", d.id);
+  o->set("status", std::string(device_status_name(d.status)));
+  o->set("label", d.label);
+  o->set("policy", d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy);
+  o->set("last_verdict", d.last_verdict.empty() ? std::string("none") : d.last_verdict);
+  o->set("last_reasons", parse_or_null(d.last_reasons.empty() ? "[]" : d.last_reasons));
+  o->set("last_attested_at", d.last_attested_at);
+  o->set("last_healthy_at", d.last_healthy_at);
+  o->set("created_at", d.created_at);
+  o->set("updated_at", d.updated_at);
+  return o;
+}
+
+Result<StoredDevice> existing(Store& store, const std::string& id) {
+  PAW_TRY(auto d, store.get_device(id));
+  if (!d) return make_error(Errc::not_found, "unknown device");
+  return *d;
+}
+
+Status check_policy_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxPolicyNameSize) return make_error(Errc::malformed, "bad policy name");
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return make_error(Errc::malformed, "policy names are [a-z0-9._-]{1,64}");
+  }
+  return ok_status();
+}
+}  // namespace
+
+Result<Response> Service::admin_create_token(Request& req) {
+  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+  PAW_CHECK(json::only_keys(body, {"ttl_seconds", "label"}, "token request"));
+  PAW_TRY(std::int64_t ttl, json::get_int(body, "ttl_seconds"));
+  if (ttl < 60 || ttl > 30 * 86400) return make_error(Errc::malformed, "ttl_seconds must be in [60, 2592000]");
+  PAW_TRY(auto label, json::opt_string(body, "label"));
+  if (label && label->size() > 256) return make_error(Errc::malformed, "label longer than 256");
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(std::string secret, random_hex(32));
+  const std::string token = "pawenr_" + secret;
+  PAW_CHECK(store_->add_enrollment_token({sha256_hex(token), label.value_or(""), now_s, now_s + ttl, false}));
+  ObjPtr o = new Obj();
+  o->set("token", token);
+  o->set("expires_at", now_s + ttl);
+  o->set("label", label.value_or(""));
+  return json_response(201, o);
+}
+
+Result<Response> Service::admin_list_devices(Request&) {
+  PAW_TRY(auto devices, store_->list_devices());
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
+  for (const auto& d : devices) arr->add(device_summary(d));
+  ObjPtr o = new Obj();
+  o->set("devices", arr);
+  return json_response(200, o);
+}
+
+Result<Response> Service::admin_get_device(Request& req) {
+  PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
+  ObjPtr o = device_summary(d);
+  o->set("record", parse_or_null(d.record_json));
+  o->set("state", parse_or_null(d.state_json));
+  o->set("last_appraisal", parse_or_null(d.last_appraisal_json));
+  return json_response(200, o);
+}
+
+Result<Response> Service::admin_approve_device(Request& req) {
+  PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
+  if (d.status != DeviceStatus::pending) return make_error(Errc::conflict, "device is not pending");
+  PAW_CHECK(store_->set_device_status(d.id, DeviceStatus::enrolled, unix_now()));
+  record_event("approval", d.id, R"({"status":"enrolled"})");
+  d.status = DeviceStatus::enrolled;
+  return json_response(200, device_summary(d));
+}
+
+Result<Response> Service::admin_revoke_device(Request& req) {
+  PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
+  PAW_CHECK(store_->set_device_status(d.id, DeviceStatus::revoked, unix_now()));
+  ObjPtr ev = new Obj();
+  ev->set("by", req.actor);
+  ev->set("previous_status", std::string(device_status_name(d.status)));
+  raise_alert("revocation", d.id, json::stringify(ev));
+  d.status = DeviceStatus::revoked;
+  return json_response(200, device_summary(d));
+}
+
+Result<Response> Service::admin_delete_device(Request& req) {
+  PAW_TRY(bool deleted, store_->delete_device(req.params[0]));
+  if (!deleted) return make_error(Errc::not_found, "unknown device");
+  record_event("deletion", req.params[0], "{}");
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Result<Response> Service::admin_list_policies(Request&) {
+  PAW_TRY(auto list, store_->list_policies());
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
+  bool has_default = false;
+  for (const auto& p : list) {
+    ObjPtr o = new Obj();
+    o->set("name", p.name);
+    o->set("version", p.version);
+    o->set("updated_at", p.updated_at);
+    arr->add(o);
+    has_default = has_default || p.name == kDefaultPolicyName;
+  }
+  if (!has_default) {
+    ObjPtr o = new Obj();
+    o->set("name", std::string(kDefaultPolicyName));
+    o->set("version", 1);
+    o->set("updated_at", 0);
+    arr->add(o);
+  }
+  ObjPtr o = new Obj();
+  o->set("policies", arr);
+  return json_response(200, o);
+}
+
+Result<Response> Service::admin_get_policy(Request& req) {
+  PAW_TRY(Policy p, policy_for(req.params[0]));
+  return json_response(200, policy_to_json(p));
+}
+
+Result<Response> Service::admin_put_policy(Request& req) {
+  const std::string& name = req.params[0];
+  PAW_CHECK(check_policy_name(name));
+  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, kMaxPolicySize));
+  if (!body->has("name")) body->set("name", name);
+  PAW_TRY(Policy p, policy_from_json(body));
+  if (p.name != name) return make_error(Errc::malformed, "policy name in the body differs from the URL");
+  std::lock_guard lock(policy_mu_);
+  PAW_TRY(auto old, store_->get_policy(name));
+  p.version = old ? old->version + 1 : (name == kDefaultPolicyName ? 2 : 1);
+  PAW_CHECK(validate_policy(p));
+  PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
+  ObjPtr ev = new Obj();
+  ev->set("name", name);
+  ev->set("version", p.version);
+  record_event("policy_update", "", json::stringify(ev));
+  return json_response(200, policy_to_json(p));
+}
+
+Result<Response> Service::admin_assign_policy(Request& req) {
+  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+  PAW_CHECK(json::only_keys(body, {"name"}, "policy assignment"));
+  PAW_TRY(std::string name, json::get_string(body, "name"));
+  PAW_CHECK(check_policy_name(name));
+  PAW_TRY(Policy p, policy_for(name));  // must exist
+  (void)p;
+  std::lock_guard device_guard(device_lock(req.params[0]));
+  PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
+  d.policy = name == kDefaultPolicyName ? std::string() : name;
+  d.updated_at = unix_now();
+  PAW_CHECK(store_->update_device(d));
+  ++d.revision;
+  ObjPtr ev = new Obj();
+  ev->set("policy", name);
+  record_event("policy_assignment", d.id, json::stringify(ev));
+  return json_response(200, device_summary(d));
+}
+
+Result<Response> Service::admin_capture_policy(Request& req) {
+  PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
+  if (d.last_appraisal_json.empty()) return make_error(Errc::conflict, "device has no verified attestation yet");
+  PAW_TRY(AppraisalRecord last, parse_appraisal_record(d.last_appraisal_json));
+  const std::string name = d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy;
+  std::lock_guard lock(policy_mu_);
+  PAW_TRY(Policy p, policy_for(name));
+  PAW_TRY(auto old, store_->get_policy(name));
+  // The required PCRs take the values the device's last quote proved.
+  std::size_t captured = 0;
+  for (const auto& [bank, indices] : p.pcrs.required) {
+    const auto b = last.pcrs.find(bank);
+    for (std::uint32_t i : indices) {
+      if (b == last.pcrs.end() || b->second.count(i) == 0) {
+        return make_error(Errc::conflict, "last attestation lacks required PCR " + std::string(hash_name(bank)) +
+                                              ":" + std::to_string(i));
+      }
+      p.pcrs.reference[bank][i] = b->second.at(i);
+      ++captured;
+    }
+  }
+  p.version = old ? old->version + 1 : p.version + 1;
+  PAW_CHECK(validate_policy(p));
+  PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
+  ObjPtr ev = new Obj();
+  ev->set("policy", name);
+  ev->set("version", p.version);
+  ev->set("pcrs", static_cast<std::int64_t>(captured));
+  record_event("policy_capture", d.id, json::stringify(ev));
+  return json_response(200, policy_to_json(p));
+}
+
+Result<Response> Service::admin_create_rp_credential(Request& req) {
+  std::string label;
+  if (!req.body.empty()) {
+    PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+    PAW_CHECK(json::only_keys(body, {"label"}, "relying-party credential request"));
+    PAW_TRY(auto l, json::opt_string(body, "label"));
+    label = l.value_or("");
+    if (label.size() > 256) return make_error(Errc::malformed, "label longer than 256");
+  }
+  PAW_TRY(std::string id, random_hex(8));
+  PAW_TRY(std::string secret, random_hex(32));
+  const std::string credential = "pawrp_" + secret;
+  PAW_CHECK(store_->add_credential({"rp-" + id, CredentialKind::relying_party, sha256_hex(credential), label, unix_now()}));
+  ObjPtr o = new Obj();
+  o->set("id", "rp-" + id);
+  o->set("credential", credential);
+  o->set("label", label);
+  return json_response(201, o);
+}
+
+Result<Response> Service::admin_list_events(Request& req) {
+  PAW_TRY(std::int64_t after, query_int(req, "after", 0, 0, INT64_MAX));
+  PAW_TRY(std::int64_t limit, query_int(req, "limit", 100, 1, 1000));
+  PAW_TRY(std::int64_t wait, query_int(req, "wait", 0, 0, 60));
+  if (req.query.count("follow") != 0 && req.query.count("wait") == 0) wait = 25;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  std::vector<EventRecord> events;
+  for (;;) {
+    PAW_TRY(events, store_->list_events(after, limit));
+    if (!events.empty() || std::chrono::steady_clock::now() >= deadline || stopping_) break;
+    // Long poll: wake on a local event, re-read at least every second (other replicas).
+    std::unique_lock lock(events_mu_);
+    events_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return last_event_id_ > after || stopping_.load(); });
+  }
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
+  std::int64_t last = after;
+  for (const auto& e : events) {
+    ObjPtr o = new Obj();
+    o->set("id", e.id);
+    o->set("time", e.time);
+    o->set("type", e.type);
+    o->set("device_id", e.device_id);
+    o->set("detail", parse_or_null(e.detail));
+    arr->add(o);
+    last = e.id;
+  }
+  ObjPtr o = new Obj();
+  o->set("events", arr);
+  o->set("next", last);
+  return json_response(200, o);
+}
+
+Result<Response> Service::admin_rotate_keys(Request&) {
+  PAW_TRY(std::string kid, keys_->rotate(unix_now(), cfg_.key_overlap));
+  ObjPtr ev = new Obj();
+  ev->set("kid", kid);
+  record_event("key_rotation", "", json::stringify(ev));
+  ObjPtr o = new Obj();
+  o->set("kid", kid);
+  return json_response(200, o);
+}
+
+}  // namespace paw::verifier

@@ -1,0 +1,222 @@
+// Agent endpoints: discovery, enrollment + credential activation, challenges,
+// attestations (docs/protocol.md).
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include "paw/attest/evidence.h"
+#include "service.h"
+#include "util.h"
+
+namespace paw::verifier {
+namespace {
+
+using Obj = Poco::JSON::Object;
+using ObjPtr = Poco::JSON::Object::Ptr;
+
+constexpr std::string_view kVersion = "0.1.0";
+
+Poco::JSON::Array::Ptr reasons_json(const std::vector<ResultReason>& reasons) {
+  Poco::JSON::Array::Ptr a = new Poco::JSON::Array();
+  for (const auto& r : reasons) {
+    ObjPtr o = new Obj();
+    o->set("code", r.code);
+    o->set("message", r.message);
+    a->add(o);
+  }
+  return a;
+}
+
+// device_id_ok: ids are ours (hex) but arrive untrusted.
+Status check_device_id(const std::string& id) {
+  if (id.empty() || id.size() > kMaxDeviceIdSize) return make_error(Errc::malformed, "device_id has a bad size");
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return make_error(Errc::malformed, "device_id has a bad character");
+  }
+  return ok_status();
+}
+
+// usable_device loads a device that may attest: Errc::not_found, revoked, forbidden (pending).
+Result<StoredDevice> usable_device(Store& store, const std::string& id) {
+  PAW_TRY(auto d, store.get_device(id));
+  if (!d) return make_error(Errc::not_found, "unknown device");
+  if (d->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device is revoked");
+  if (d->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device awaits admin approval");
+  return *d;
+}
+
+}  // namespace
+
+Result<Response> Service::get_info(Request&) {
+  ObjPtr o = new Obj();
+  o->set("version", std::string(kVersion));
+  o->set("rp_id", cfg_.rp_id);
+  o->set("protocol", 1);
+  return json_response(200, o);
+}
+
+Result<Response> Service::post_enrollment(Request& req) {
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(EnrollmentRequest er, parse_enrollment_request(req.body));
+  const std::string token_hash = sha256_hex(er.token.view());
+  // The token must be valid before any expensive work; it is consumed (one
+  // winner) only after the evidence verified, so a broken agent can retry.
+  PAW_TRY(Policy policy, policy_for(std::string(kDefaultPolicyName)));
+  EnrollmentContext ctx{ek_trust_.get(), cfg_.rp_id, now_s};
+  auto verified = verify_enrollment(er, ctx, policy);
+  if (!verified.ok()) {
+    ObjPtr d = new Obj();
+    d->set("error", std::string(errc_name(verified.code())));
+    d->set("message", verified.error().detail);
+    d->set("remote", req.remote);
+    record_event("enrollment_failed", "", json::stringify(d));
+    return verified.error();
+  }
+  PAW_TRY(EnrollmentTokenRecord token, store_->consume_enrollment_token(token_hash, now_s));
+  PAW_TRY(std::string device_id, random_hex(16));
+  PAW_TRY(std::string enrollment_id, random_hex(16));
+  DeviceRecord rec = verified->record();
+  rec.device_id = device_id;
+  ObjPtr pending = new Obj();
+  pending->set("record", device_record_to_json(rec));
+  pending->set("label", token.label);
+  pending->set("approval", verified->requires_approval());
+  pending->set("notes", reasons_json(verified->notes()));
+  PAW_CHECK(store_->add_enrollment({enrollment_id, hex(verified->secret_hash()), json::stringify(pending), now_s,
+                                    now_s + cfg_.enrollment_ttl}));
+  ObjPtr o = new Obj();
+  o->set("enrollment_id", enrollment_id);
+  o->set("credential_blob", base64(verified->credential_blob()));
+  o->set("encrypted_secret", base64(verified->encrypted_secret()));
+  return json_response(201, o);
+}
+
+Result<Response> Service::post_activation(Request& req) {
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+  PAW_CHECK(json::only_keys(body, {"secret"}, "activation"));
+  PAW_TRY(Bytes secret, json::get_b64(body, "secret", 256));
+  // take_enrollment removes the row: a wrong secret ends the enrollment.
+  PAW_TRY(EnrollmentRecord e, store_->take_enrollment(req.params[0], now_s));
+  PAW_TRY(Bytes stored_hash, unhex(e.secret_hash));
+  PAW_TRY(json::ObjectPtr pending, json::parse_object(e.device_json, 1u << 24));
+  PAW_TRY(json::ObjectPtr rec_json, json::get_object(pending, "record"));
+  PAW_TRY(DeviceRecord rec, device_record_from_json(rec_json));
+  if (auto st = check_activation(stored_hash, secret); !st.ok()) {
+    ObjPtr d = new Obj();
+    d->set("enrollment_id", e.id);
+    d->set("remote", req.remote);
+    raise_alert("enrollment_failed", rec.device_id, json::stringify(d));
+    return st.error();
+  }
+  PAW_TRY(bool approval, json::get_bool(pending, "approval"));
+  PAW_TRY(std::string label, json::get_string(pending, "label"));
+  StoredDevice d;
+  d.id = rec.device_id;
+  d.status = approval ? DeviceStatus::pending : DeviceStatus::enrolled;
+  d.label = label;
+  d.record_json = serialize_device_record(rec);
+  d.state_json = serialize_device_state(paw::DeviceState{});
+  d.last_reasons = "[]";
+  d.created_at = d.updated_at = now_s;
+  PAW_CHECK(store_->add_device(d));
+  ObjPtr ev = new Obj();
+  ev->set("label", label);
+  ev->set("status", std::string(device_status_name(d.status)));
+  ev->set("ek_tofu", rec.ek_tofu);
+  ev->set("notes", pending->getArray("notes"));
+  raise_alert("enrollment", d.id, json::stringify(ev));
+  ObjPtr o = new Obj();
+  o->set("device_id", d.id);
+  o->set("status", std::string(device_status_name(d.status)));
+  return json_response(200, o);
+}
+
+Result<Response> Service::post_challenge(Request& req) {
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+  PAW_CHECK(json::only_keys(body, {"device_id"}, "challenge request"));
+  PAW_TRY(std::string device_id, json::get_string(body, "device_id"));
+  PAW_CHECK(check_device_id(device_id));
+  if (!device_limiter_.allow(device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
+  PAW_TRY(StoredDevice d, usable_device(*store_, device_id));
+  PAW_TRY(Bytes nonce, random_bytes(kNonceSize));
+  PAW_CHECK(store_->add_challenge({sha256_hex(ByteView(nonce)), d.id, now_s, now_s + cfg_.challenge_ttl, false}));
+  ObjPtr o = new Obj();
+  o->set("nonce", hex(nonce));
+  o->set("expires_at", now_s + cfg_.challenge_ttl);
+  return json_response(201, o);
+}
+
+Result<Response> Service::post_attestation(Request& req) {
+  const std::int64_t now_s = unix_now();
+  // Sizes and shape first; the body is parsed here only to find the device and
+  // nonce — appraise() re-parses it after the quote signature verified.
+  PAW_TRY(Envelope env, parse_envelope(req.body));
+  PAW_TRY(EvidenceBody body, parse_body(env.body));
+  PAW_CHECK(check_device_id(body.device_id));
+  if (!device_limiter_.allow(body.device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
+  PAW_TRY(StoredDevice dev0, usable_device(*store_, body.device_id));
+  (void)dev0;
+  // The nonce is consumed atomically before anything else: of many
+  // concurrent submissions of one evidence exactly one gets past this line.
+  PAW_CHECK(store_->consume_challenge(sha256_hex(ByteView(body.nonce)), body.device_id, now_s));
+
+  // One appraisal per device at a time (FIDO2 counter, clock state); the
+  // revision check in update_device covers other replicas.
+  std::lock_guard device_guard(device_lock(body.device_id));
+  PAW_TRY(StoredDevice dev, usable_device(*store_, body.device_id));
+  PAW_TRY(DeviceRecord rec, parse_device_record(dev.record_json));
+  PAW_TRY(paw::DeviceState previous, parse_device_state(dev.state_json));
+  PAW_TRY(Policy policy, policy_for(dev.policy));
+  AppraisalContext ctx{body.nonce, cfg_.rp_id, now_s};
+  auto appraisal = appraise(rec, previous, env, ctx, policy);
+  if (!appraisal.ok()) {
+    metrics_.observe_verdict("rejected");
+    ObjPtr d = new Obj();
+    d->set("error", std::string(errc_name(appraisal.code())));
+    d->set("message", appraisal.error().detail);
+    d->set("remote", req.remote);
+    raise_alert("attestation_failed", dev.id, json::stringify(d));
+    return appraisal.error();
+  }
+  const Appraisal& a = *appraisal;
+  const std::string verdict(verdict_name(a.verdict()));
+  const std::string previous_verdict = dev.last_verdict;
+  dev.status = DeviceStatus::enrolled;  // a stale device that attests again is back
+  dev.state_json = serialize_device_state(a.next_state());
+  dev.last_verdict = verdict;
+  dev.last_reasons = json::stringify(reasons_json(a.reasons()));
+  dev.last_appraisal_json = serialize_appraisal_record(a.record());
+  dev.last_attested_at = now_s;
+  if (a.healthy()) dev.last_healthy_at = now_s;
+  dev.updated_at = now_s;
+  PAW_CHECK(store_->update_device(dev));
+  metrics_.observe_verdict(verdict);
+
+  ObjPtr ev = new Obj();
+  ev->set("verdict", verdict);
+  ev->set("reasons", reasons_json(a.reasons()));
+  ev->set("notes", reasons_json(a.notes()));
+  ev->set("policy", a.record().policy);
+  record_event("attestation", dev.id, json::stringify(ev));
+  if (previous_verdict != verdict) {
+    ObjPtr ch = new Obj();
+    ch->set("from", previous_verdict.empty() ? std::string("none") : previous_verdict);
+    ch->set("to", verdict);
+    ch->set("reasons", reasons_json(a.reasons()));
+    raise_alert("verdict_change", dev.id, json::stringify(ch));
+  }
+
+  PAW_TRY(std::string jti, random_hex(16));
+  ResultClaims claims = a.claims(cfg_.issuer, jti);
+  PAW_TRY(std::string token, keys_->sign(claims));
+  ObjPtr o = new Obj();
+  o->set("verdict", verdict);
+  o->set("reasons", reasons_json(a.reasons()));
+  o->set("token", token);
+  o->set("expires_at", claims.exp);
+  return json_response(200, o);
+}
+
+}  // namespace paw::verifier

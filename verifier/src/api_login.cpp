@@ -1,0 +1,106 @@
+// Login-flow and operations endpoints: JWKS, health query, auth_request-style
+// authz, Prometheus metrics, liveness.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <charconv>
+
+#include "service.h"
+#include "util.h"
+
+namespace paw::verifier {
+namespace {
+using Obj = Poco::JSON::Object;
+using ObjPtr = Poco::JSON::Object::Ptr;
+
+Response empty(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+}  // namespace
+
+Result<Response> Service::get_jwks(Request&) {
+  Response r;
+  r.body = keys_->jwks();
+  r.content_type = "application/jwk-set+json";
+  return r;
+}
+
+Result<Response> Service::get_health(Request& req) {
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(auto dev, store_->get_device(req.params[0]));
+  if (!dev) return make_error(Errc::not_found, "unknown device");
+  PAW_TRY(Policy policy, policy_for(dev->policy));
+  std::int64_t max_age = policy.max_attestation_age_seconds;
+  if (const auto it = req.query.find("max_age"); it != req.query.end()) {
+    const std::string& v = it->second;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), max_age);
+    if (ec != std::errc() || end != v.data() + v.size() || max_age < 0) {
+      return make_error(Errc::malformed, "max_age must be a non-negative integer");
+    }
+  }
+  Poco::JSON::Array::Ptr reasons = new Poco::JSON::Array();
+  if (!dev->last_reasons.empty()) {
+    auto parsed = json::parse_object(R"({"r":)" + dev->last_reasons + "}", 1 << 20);
+    if (parsed.ok()) reasons = (*parsed)->getArray("r");
+  }
+  auto add_reason = [&](const char* code, const std::string& msg) {
+    ObjPtr o = new Obj();
+    o->set("code", std::string(code));
+    o->set("message", msg);
+    reasons->add(o);
+  };
+  const bool fresh = dev->last_attested_at != 0 && now_s - dev->last_attested_at <= max_age;
+  bool allow = dev->last_verdict == "healthy" && fresh && dev->status == DeviceStatus::enrolled;
+  if (dev->status != DeviceStatus::enrolled) {
+    add_reason(dev->status == DeviceStatus::revoked ? "revoked" : "device_state",
+               "device is " + std::string(device_status_name(dev->status)));
+  }
+  if (!fresh) add_reason("not_fresh", "no attestation within " + std::to_string(max_age) + " seconds");
+  ObjPtr o = new Obj();
+  o->set("allow", allow);
+  o->set("verdict", dev->last_verdict.empty() ? std::string("none") : dev->last_verdict);
+  o->set("status", std::string(device_status_name(dev->status)));
+  o->set("reasons", reasons);
+  o->set("attested_at", dev->last_attested_at);
+  return json_response(200, o);
+}
+
+Result<Response> Service::get_authz(Request& req) {
+  const std::int64_t now_s = unix_now();
+  const std::string token = bearer(req.authorization);
+  if (token.empty()) return make_error(Errc::unauthorized, "missing bearer result token");
+  auto claims = keys_->verify(token, now_s, cfg_.issuer);
+  if (!claims.ok()) return make_error(Errc::unauthorized, claims.error().detail);
+  PAW_TRY(auto dev, store_->get_device(claims->sub));
+  if (!dev || dev->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device revoked or deleted");
+  if (claims->verdict != "healthy") return make_error(Errc::forbidden, "token verdict is " + claims->verdict);
+  // A later verdict overrides the token: unhealthy since it was issued → deny.
+  if (dev->last_verdict != "healthy" && dev->last_attested_at >= claims->iat) {
+    return make_error(Errc::forbidden, "device unhealthy since the token was issued");
+  }
+  if (dev->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device not approved");
+  Response r = empty(204);
+  r.headers.emplace_back("X-Paw-Device", claims->sub);
+  r.headers.emplace_back("X-Paw-Verdict", claims->verdict);
+  return r;
+}
+
+Result<Response> Service::get_metrics(Request&) {
+  PAW_TRY(auto counts, store_->count_devices_by_status());
+  Response r;
+  r.body = metrics_.render(counts);
+  r.content_type = "text/plain; version=0.0.4";
+  return r;
+}
+
+Result<Response> Service::get_healthz(Request&) {
+  PAW_TRY(std::int64_t v, store_->schema_version());
+  ObjPtr o = new Obj();
+  o->set("status", "ok");
+  o->set("schema_version", v);
+  return json_response(200, o);
+}
+
+}  // namespace paw::verifier

@@ -1,0 +1,103 @@
+#include "cli.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "paw/attest/cli.h"
+#include "service.h"
+#include "state.h"
+#include "util.h"
+
+namespace paw::verifier {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: paw-verifier init --state DIR [--database URL] [--tls-cert PEM --tls-key PEM] [--tls-dns NAME]\n"
+    "       paw-verifier run --state DIR [--config FILE] [--listen ADDR:PORT] [--insecure-http]\n"
+    "                        [--database sqlite:PATH] [--tls-cert PEM] [--tls-key PEM] [--ek-ca-dir DIR]\n"
+    "                        [--rp-id NAME] [--issuer NAME] [--webhook URL]... [--threads N]\n"
+    "                        [--challenge-ttl S] [--enrollment-ttl S] [--rate-per-address N]\n"
+    "                        [--rate-per-device N] [--monitor-interval S] [--key-overlap S]\n"
+    "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT]\n"
+    "see docs/verifier.md\n";
+
+int fail(const Error& e) {
+  std::cerr << "paw-verifier: " << e.what() << "\n";
+  return e.code == Errc::config_error ? 2 : 1;
+}
+
+int cmd_init(const std::vector<std::string>& words) {
+  auto args = Args::parse(words, {"state", "database", "tls-cert", "tls-key", "tls-dns"});
+  if (!args.ok()) return fail(args.error());
+  InitOptions o{args->get_or("state", ""), args->get_or("database", ""), args->get_or("tls-cert", ""),
+                args->get_or("tls-key", ""), args->get_or("tls-dns", "")};
+  auto cred = init_state(o);
+  if (!cred.ok()) return fail(cred.error());
+  std::cout << "initialized " << o.state_dir << "\n"
+            << "store this admin credential now; it is shown only once:\n"
+            << "admin credential: " << *cred << std::endl;
+  return 0;
+}
+
+int cmd_admin_credential(const std::vector<std::string>& words) {
+  auto args = Args::parse(words, {"state", "database", "label"});
+  if (!args.ok()) return fail(args.error());
+  const std::string state = args->get_or("state", "");
+  if (state.empty()) return fail(make_error(Errc::config_error, "--state DIR is required"));
+  auto cred = create_admin_credential(args->get_or("database", "sqlite:" + state + "/paw.db"), args->get_or("label", ""));
+  if (!cred.ok()) return fail(cred.error());
+  std::cout << "admin credential: " << *cred << std::endl;
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& words) {
+  // Block the termination signals before any thread starts; the main thread
+  // waits for them with sigwait and then drains.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto cfg = load_config(words);
+  if (!cfg.ok()) return fail(cfg.error());
+  auto svc = Service::create(*cfg);
+  if (!svc.ok()) return fail(svc.error());
+  if (auto st = (*svc)->start(); !st.ok()) return fail(st.error());
+  std::cout << "listening on " << (*svc)->url() << std::endl;
+  int sig = 0;
+  sigwait(&set, &sig);
+  log_line("info", "shutting down: draining in-flight requests", {{"signal", std::to_string(sig)}});
+  (*svc)->stop(30);
+  log_line("info", "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int verifier_main(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty() || words[0] == "help" || words[0] == "--help" || words[0] == "-h") {
+    std::cout << kUsage;
+    return words.empty() ? 2 : 0;
+  }
+  const std::string cmd = words[0];
+  words.erase(words.begin());
+  try {
+    if (cmd == "init") return cmd_init(words);
+    if (cmd == "run") return cmd_run(words);
+    if (cmd == "admin-credential") return cmd_admin_credential(words);
+  } catch (const std::exception& e) {
+    std::cerr << "paw-verifier: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << kUsage;
+  return 2;
+}
+
+}  // namespace paw::verifier

@@ -1,0 +1,48 @@
+// config.h — paw-verifier settings: a key = value file overridden by flags.
+//
+// File format (docs/verifier.md): one `key = value` per line, `#` comments,
+// keys are the long flag names without "--" (`listen = 0.0.0.0:8443`);
+// `webhook` may repeat; switches take true/false.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "paw/attest/error.h"
+
+namespace paw::verifier {
+
+struct Config {
+  std::string state_dir;                 // --state (required)
+  std::string listen = "127.0.0.1:8443"; // --listen ADDR:PORT (port 0 = any free port)
+  bool insecure_http = false;            // --insecure-http (development only)
+  std::string database;                  // --database sqlite:PATH (default sqlite:<state>/paw.db)
+  std::string tls_cert;                  // --tls-cert (default <state>/tls/cert.pem)
+  std::string tls_key;                   // --tls-key (default <state>/tls/key.pem)
+  std::string ek_ca_dir;                 // --ek-ca-dir (trusted EK manufacturer CAs)
+  std::string rp_id = "paw";             // --rp-id FIDO2 relying-party id
+  std::string issuer;                    // --issuer result-token iss (default "paw-verifier")
+  std::vector<std::string> webhooks;     // --webhook URL (repeatable)
+  std::int64_t threads = 16;             // --threads HTTP worker threads
+  std::int64_t challenge_ttl = 120;      // --challenge-ttl seconds
+  std::int64_t enrollment_ttl = 600;     // --enrollment-ttl seconds (activation window)
+  std::int64_t rate_per_address = 50;    // --rate-per-address requests/second (burst 4x)
+  std::int64_t rate_per_device = 10;     // --rate-per-device attestation-path requests/second (burst 4x)
+  std::int64_t monitor_interval = 30;    // --monitor-interval seconds between stale checks
+  std::int64_t key_overlap = 86400;      // --key-overlap seconds a retired signing key stays in the JWKS
+
+  // database_url / cert_path / key_path resolve the defaults inside state_dir.
+  [[nodiscard]] std::string database_url() const;
+  [[nodiscard]] std::string cert_path() const;
+  [[nodiscard]] std::string key_path() const;
+};
+
+// load_config builds a Config from |args| (words after "run"): `--config FILE`
+// is read first, then every flag overrides it. Errc::config_error naming the problem.
+Result<Config> load_config(const std::vector<std::string>& args);
+
+// parse_config_text applies a config file's text to |cfg|.
+Status parse_config_text(const std::string& text, Config& cfg);
+
+}  // namespace paw::verifier

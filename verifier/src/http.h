@@ -1,0 +1,78 @@
+// http.h — the verifier's request/response types, routing and error mapping.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "paw/attest/error.h"
+#include "paw/attest/json.h"
+
+namespace paw::verifier {
+
+// Request is what a handler sees: everything already size-limited.
+struct Request {
+  std::string method;
+  std::string path;                                 // without the query string
+  std::map<std::string, std::string> query;         // decoded; repeated keys keep the last
+  std::string authorization;                        // Authorization header ("" if absent)
+  std::string remote;                               // peer address (no port)
+  std::string body;                                 // read up to the route's limit
+  std::vector<std::string> params;                  // {id}-style path segments, in order
+  std::string route;                                // route label for metrics ("POST /v1/attestations")
+  std::string actor;                                // authenticated credential id (admin/rp), "" otherwise
+};
+
+// Response is what a handler returns.
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// json_response builds a JSON response from an object.
+Response json_response(int status, const json::ObjectPtr& obj);
+// error_response builds {"error": "<errc name>", "message": "<detail>"} with http_status(code).
+Response error_response(const Error& e);
+// http_status maps an error code to its HTTP status (docs/verifier.md):
+// malformed/trailing_data 400, too_large 413, unauthorized/token_* 401,
+// forbidden/revoked/policy_violation 403, not_found 404, nonce_*/conflict 409,
+// rate_limited 429, storage_error 503, internal/io/network 500, every
+// cryptographic or evidence failure 422.
+int http_status(Errc code) noexcept;
+
+// Auth is who may call a route.
+enum class Auth { none, admin, relying_party };
+
+// Route is one API endpoint. |pattern| segments written "{}" match one path
+// segment ([A-Za-z0-9._-]{1,128}) and land in Request::params.
+struct Route {
+  std::string method;
+  std::string pattern;
+  Auth auth = Auth::none;
+  std::size_t max_body = 64u << 10;
+  std::function<Result<Response>(Request&)> handler;
+};
+
+class Router {
+ public:
+  void add(Route r) { routes_.push_back(std::move(r)); }
+  // match finds the route for |method| and |path|, filling |params|.
+  // nullptr with |path_known| = true when only the method differs (405).
+  const Route* match(const std::string& method, const std::string& path, std::vector<std::string>& params,
+                     bool& path_known) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// parse_query splits "a=1&b=x%20y" into decoded pairs (bounded: 32 keys).
+std::map<std::string, std::string> parse_query(const std::string& query);
+// bearer extracts the token of "Bearer <token>" ("" if the header is not that).
+std::string bearer(const std::string& authorization);
+
+}  // namespace paw::verifier

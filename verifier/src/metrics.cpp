@@ -1,0 +1,69 @@
+#include "metrics.h"
+
+#include <sstream>
+
+namespace paw::verifier {
+namespace {
+std::string label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+void Metrics::observe_request(const std::string& route, int status, double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{route, status}];
+  auto& b = buckets_[route];
+  std::size_t i = 0;
+  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
+  ++b[i];
+  sums_[route] += seconds;
+}
+
+void Metrics::observe_verdict(const std::string& verdict) {
+  std::lock_guard lock(mu_);
+  ++verdicts_[verdict];
+}
+
+std::string Metrics::render(const std::map<std::string, std::int64_t>& devices_by_status) const {
+  std::ostringstream o;
+  std::lock_guard lock(mu_);
+  o << "# HELP paw_http_requests_total HTTP requests answered, by route and status.\n"
+    << "# TYPE paw_http_requests_total counter\n";
+  for (const auto& [k, n] : requests_) {
+    o << "paw_http_requests_total{route=\"" << label(k.first) << "\",status=\"" << k.second << "\"} " << n << "\n";
+  }
+  o << "# HELP paw_attestation_verdicts_total Attestation outcomes.\n"
+    << "# TYPE paw_attestation_verdicts_total counter\n";
+  for (const auto& [v, n] : verdicts_) o << "paw_attestation_verdicts_total{verdict=\"" << label(v) << "\"} " << n << "\n";
+  o << "# HELP paw_http_request_duration_seconds Request latency by route.\n"
+    << "# TYPE paw_http_request_duration_seconds histogram\n";
+  for (const auto& [route, b] : buckets_) {
+    std::uint64_t cum = 0;
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      cum += b[i];
+      o << "paw_http_request_duration_seconds_bucket{route=\"" << label(route) << "\",le=\"" << kBuckets[i] << "\"} "
+        << cum << "\n";
+    }
+    cum += b[kBuckets.size()];
+    o << "paw_http_request_duration_seconds_bucket{route=\"" << label(route) << "\",le=\"+Inf\"} " << cum << "\n";
+    o << "paw_http_request_duration_seconds_sum{route=\"" << label(route) << "\"} " << sums_.at(route) << "\n";
+    o << "paw_http_request_duration_seconds_count{route=\"" << label(route) << "\"} " << cum << "\n";
+  }
+  o << "# HELP paw_devices Devices by status.\n# TYPE paw_devices gauge\n";
+  for (const char* s : {"pending", "enrolled", "stale", "revoked"}) {
+    const auto it = devices_by_status.find(s);
+    o << "paw_devices{status=\"" << s << "\"} " << (it == devices_by_status.end() ? 0 : it->second) << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace paw::verifier

@@ -1,0 +1,32 @@
+// metrics.h — Prometheus counters and a latency histogram (text format 0.0.4).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace paw::verifier {
+
+class Metrics {
+ public:
+  // observe_request counts one answered request and its latency.
+  void observe_request(const std::string& route, int status, double seconds);
+  // observe_verdict counts one attestation verdict ("healthy", "unhealthy", "rejected").
+  void observe_verdict(const std::string& verdict);
+  // render writes every metric; |devices_by_status| comes from the store at scrape time.
+  std::string render(const std::map<std::string, std::int64_t>& devices_by_status) const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1.0,  2.5,   5.0};
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+  std::map<std::string, std::uint64_t> verdicts_;
+  std::map<std::string, std::array<std::uint64_t, kBuckets.size() + 1>> buckets_;  // per route, last = +Inf
+  std::map<std::string, double> sums_;
+};
+
+}  // namespace paw::verifier

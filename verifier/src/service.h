@@ -1,0 +1,131 @@
+// service.h — the paw-verifier service: HTTP(S) server, routes, and the
+// background workers (fleet watcher, webhook delivery).
+//
+// Life cycle: Service::create(config) opens the store and keys; start() binds
+// and serves (port() tells the bound port, also for --listen …:0); stop()
+// stops accepting, lets in-flight requests finish (drain) and joins workers.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config.h"
+#include "http.h"
+#include "keys.h"
+#include "metrics.h"
+#include "paw/attest/appraisal.h"
+#include "paw/attest/policy.h"
+#include "rate_limit.h"
+#include "store.h"
+#include "webhooks.h"
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace paw::verifier {
+
+class Service {
+ public:
+  // create opens the database and the signing keys named by |cfg| (the state
+  // folder must have been initialized by init_state).
+  static Result<std::unique_ptr<Service>> create(Config cfg);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // start binds the listener and starts serving. Errc::config_error / io_error.
+  Status start();
+  // port is the bound TCP port (after start).
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  // url is "https://127.0.0.1:PORT" (or http:// with --insecure-http).
+  [[nodiscard]] std::string url() const;
+  // stop stops accepting, drains in-flight requests (up to |drain_seconds|) and joins workers.
+  void stop(int drain_seconds = 30);
+
+  // dispatch handles one request (the HTTP layer calls it; never throws).
+  Response dispatch(Request& req);
+
+  [[nodiscard]] Store& store() noexcept { return *store_; }
+  [[nodiscard]] const Config& config() const noexcept { return cfg_; }
+  // run_monitor_once runs one fleet-watcher pass (stale detection, purging).
+  void run_monitor_once();
+
+ private:
+  explicit Service(Config cfg);
+  Status open();
+  void build_routes();
+
+  // Auth helpers: Errc::unauthorized (audited for admin).
+  Result<CredentialRecord> authenticate(const Request& req, CredentialKind kind);
+
+  // Events and alerts. record_event never fails the request (logs instead).
+  std::int64_t record_event(const std::string& type, const std::string& device, const std::string& detail_json);
+  void raise_alert(const std::string& type, const std::string& device, const std::string& detail_json);
+
+  Result<Policy> policy_for(const std::string& name);
+  std::mutex& device_lock(const std::string& id);
+
+  // Route handlers (api_*.cpp).
+  Result<Response> get_info(Request& req);
+  Result<Response> post_enrollment(Request& req);
+  Result<Response> post_activation(Request& req);
+  Result<Response> post_challenge(Request& req);
+  Result<Response> post_attestation(Request& req);
+  Result<Response> get_jwks(Request& req);
+  Result<Response> get_health(Request& req);
+  Result<Response> get_authz(Request& req);
+  Result<Response> get_metrics(Request& req);
+  Result<Response> get_healthz(Request& req);
+  Result<Response> admin_create_token(Request& req);
+  Result<Response> admin_list_devices(Request& req);
+  Result<Response> admin_get_device(Request& req);
+  Result<Response> admin_approve_device(Request& req);
+  Result<Response> admin_revoke_device(Request& req);
+  Result<Response> admin_delete_device(Request& req);
+  Result<Response> admin_list_policies(Request& req);
+  Result<Response> admin_get_policy(Request& req);
+  Result<Response> admin_put_policy(Request& req);
+  Result<Response> admin_assign_policy(Request& req);
+  Result<Response> admin_capture_policy(Request& req);
+  Result<Response> admin_create_rp_credential(Request& req);
+  Result<Response> admin_list_events(Request& req);
+  Result<Response> admin_rotate_keys(Request& req);
+
+  Config cfg_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Keyring> keys_;
+  std::shared_ptr<const EkTrust> ek_trust_;
+  Metrics metrics_;
+  RateLimiter address_limiter_{1, 1};
+  RateLimiter device_limiter_{1, 1};
+  std::unique_ptr<WebhookQueue> webhooks_;
+  Router router_;
+
+  std::mutex policy_mu_;  // serializes policy version bumps
+  std::mutex device_locks_mu_;
+  std::map<std::string, std::unique_ptr<std::mutex>> device_locks_;
+
+  // Event long-poll (GET /v1/admin/events?wait=…).
+  std::mutex events_mu_;
+  std::condition_variable events_cv_;
+  std::int64_t last_event_id_ = 0;
+
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::uint16_t port_ = 0;
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex monitor_mu_;
+  std::condition_variable monitor_cv_;
+  std::thread monitor_;
+};
+
+}  // namespace paw::verifier

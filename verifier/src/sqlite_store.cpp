@@ -1,0 +1,519 @@
+// SqliteStore: the embedded default Store (Poco::Data + SQLite).
+//
+// Durability: WAL journal, synchronous=FULL (a committed transaction survives
+// kill -9 and power loss), busy timeout so concurrent writers wait instead of
+// failing. One connection per in-flight call from a small pool. SQL is kept
+// portable (no SQLite-only syntax outside the pragmas and the migration DDL).
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <tuple>
+
+#include "store.h"
+
+namespace kw = Poco::Data::Keywords;
+using Poco::Data::Keywords::into;
+using Poco::Data::Keywords::now;
+using Poco::Data::Keywords::use;
+
+namespace paw::verifier {
+
+std::string_view device_status_name(DeviceStatus s) noexcept {
+  switch (s) {
+    case DeviceStatus::pending: return "pending";
+    case DeviceStatus::enrolled: return "enrolled";
+    case DeviceStatus::stale: return "stale";
+    case DeviceStatus::revoked: return "revoked";
+  }
+  return "pending";
+}
+
+std::optional<DeviceStatus> device_status_from_name(std::string_view s) noexcept {
+  for (DeviceStatus d : {DeviceStatus::pending, DeviceStatus::enrolled, DeviceStatus::stale, DeviceStatus::revoked}) {
+    if (device_status_name(d) == s) return d;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Migrations are applied in order, each once, inside a transaction that also
+// records its number in schema_version. Never edit a shipped migration: append.
+const std::vector<std::vector<std::string>> kMigrations = {
+    {
+        "CREATE TABLE credentials (id TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, "
+        "label TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE enrollment_tokens (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE enrollments (id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, device_json TEXT NOT NULL, "
+        "created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+        "CREATE TABLE devices (id TEXT PRIMARY KEY, status TEXT NOT NULL, label TEXT NOT NULL, "
+        "policy TEXT NOT NULL, record_json TEXT NOT NULL, state_json TEXT NOT NULL, last_verdict TEXT NOT NULL, "
+        "last_reasons TEXT NOT NULL, last_appraisal_json TEXT NOT NULL, last_attested_at BIGINT NOT NULL, "
+        "last_healthy_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, "
+        "revision BIGINT NOT NULL)",
+        "CREATE TABLE challenges (nonce_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, created_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX challenges_expiry ON challenges (expires_at)",
+        "CREATE TABLE policies (name TEXT PRIMARY KEY, version BIGINT NOT NULL, json TEXT NOT NULL, "
+        "updated_at BIGINT NOT NULL)",
+        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, time BIGINT NOT NULL, type TEXT NOT NULL, "
+        "device_id TEXT NOT NULL, detail TEXT NOT NULL)",
+        "CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, public_jwk TEXT NOT NULL, private_pem TEXT NOT NULL, "
+        "created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0)",
+    },
+};
+
+const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
+
+Error db_error(const std::string& what, const std::exception& e) {
+  return make_error(Errc::storage_error, what + ": " + e.what());
+}
+
+using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
+                              std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
+                              std::int64_t, std::int64_t>;
+}  // namespace
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+
+  Status open() {
+    // Create the file with mode 0600 before SQLite does (it would use 0644).
+    const int fd = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) return make_error(Errc::storage_error, "cannot create database " + path_);
+    ::close(fd);
+    return guarded("migrate", [&](Poco::Data::Session& s) -> Status {
+      s << "PRAGMA journal_mode=WAL", now;
+      s << "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)", now;
+      std::int64_t version = 0;
+      s << "SELECT COALESCE(MAX(version), 0) FROM schema_version", into(version), now;
+      for (std::size_t i = static_cast<std::size_t>(version); i < kMigrations.size(); ++i) {
+        s << "BEGIN IMMEDIATE", now;
+        try {
+          for (const auto& sql : kMigrations[i]) s << sql, now;
+          const std::int64_t v = static_cast<std::int64_t>(i + 1);
+          const std::int64_t t = static_cast<std::int64_t>(::time(nullptr));
+          s << "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", kw::bind(v), kw::bind(t), now;
+          s << "COMMIT", now;
+        } catch (...) {
+          s << "ROLLBACK", now;
+          throw;
+        }
+      }
+      return ok_status();
+    });
+  }
+
+  Result<std::int64_t> schema_version() override {
+    std::int64_t v = 0;
+    PAW_CHECK(guarded("schema_version", [&](Poco::Data::Session& s) -> Status {
+      s << "SELECT COALESCE(MAX(version), 0) FROM schema_version", into(v), now;
+      return ok_status();
+    }));
+    return v;
+  }
+
+  Status add_credential(const CredentialRecord& c) override {
+    return guarded("add_credential", [&](Poco::Data::Session& s) -> Status {
+      std::string kind = kind_name(c.kind);
+      s << "INSERT INTO credentials (id, kind, hash, label, created_at) VALUES (?, ?, ?, ?, ?)", kw::bind(c.id),
+          kw::bind(kind), kw::bind(c.hash), kw::bind(c.label), kw::bind(c.created_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override {
+    std::optional<CredentialRecord> out;
+    PAW_CHECK(guarded("find_credential", [&](Poco::Data::Session& s) -> Status {
+      std::string k = kind_name(kind);
+      std::vector<std::string> ids, labels;
+      std::vector<std::int64_t> created;
+      s << "SELECT id, label, created_at FROM credentials WHERE kind = ? AND hash = ?", kw::bind(k), kw::bind(hash),
+          into(ids), into(labels), into(created), now;
+      if (!ids.empty()) out = CredentialRecord{ids[0], kind, hash, labels[0], created[0]};
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status add_enrollment_token(const EnrollmentTokenRecord& t) override {
+    return guarded("add_enrollment_token", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used) VALUES (?, ?, ?, ?, 0)",
+          kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now_s) override {
+    EnrollmentTokenRecord rec;
+    PAW_CHECK(guarded("consume_enrollment_token", [&](Poco::Data::Session& s) -> Status {
+      Poco::Data::Statement up(s);
+      up << "UPDATE enrollment_tokens SET used = 1 WHERE hash = ? AND used = 0 AND expires_at > ?", kw::bind(hash),
+          kw::bind(now_s);
+      const std::size_t changed = up.execute();
+      std::vector<std::string> labels;
+      std::vector<std::int64_t> created, expires, used;
+      s << "SELECT label, created_at, expires_at, used FROM enrollment_tokens WHERE hash = ?", kw::bind(hash),
+          into(labels), into(created), into(expires), into(used), now;
+      if (labels.empty()) return make_error(Errc::token_invalid, "enrollment token unknown");
+      rec = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], true};
+      if (changed == 1) return ok_status();
+      if (expires[0] <= now_s && used[0] == 0) return make_error(Errc::token_expired, "enrollment token expired");
+      return make_error(Errc::token_invalid, "enrollment token already used");
+    }));
+    return rec;
+  }
+
+  Status add_enrollment(const EnrollmentRecord& e) override {
+    return guarded("add_enrollment", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO enrollments (id, secret_hash, device_json, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+          kw::bind(e.id), kw::bind(e.secret_hash), kw::bind(e.device_json), kw::bind(e.created_at), kw::bind(e.expires_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<EnrollmentRecord> take_enrollment(const std::string& id, std::int64_t now_s) override {
+    EnrollmentRecord rec;
+    PAW_CHECK(guarded("take_enrollment", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> secret, device;
+      std::vector<std::int64_t> created, expires;
+      s << "SELECT secret_hash, device_json, created_at, expires_at FROM enrollments WHERE id = ?", kw::bind(id),
+          into(secret), into(device), into(created), into(expires), now;
+      if (secret.empty()) return make_error(Errc::not_found, "enrollment unknown or finished");
+      Poco::Data::Statement del(s);
+      del << "DELETE FROM enrollments WHERE id = ?", kw::bind(id);
+      // Only the caller whose DELETE removed the row owns the enrollment.
+      if (del.execute() != 1) return make_error(Errc::not_found, "enrollment unknown or finished");
+      if (expires[0] <= now_s) return make_error(Errc::token_expired, "enrollment expired");
+      rec = EnrollmentRecord{id, secret[0], device[0], created[0], expires[0]};
+      return ok_status();
+    }));
+    return rec;
+  }
+
+  Status add_device(const StoredDevice& d) override {
+    return guarded("add_device", [&](Poco::Data::Session& s) -> Status {
+      DeviceRow row = to_row(d);
+      s << "INSERT INTO devices (id, status, label, policy, record_json, state_json, last_verdict, last_reasons, "
+           "last_appraisal_json, last_attested_at, last_healthy_at, created_at, updated_at, revision) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          use(row), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<StoredDevice>> get_device(const std::string& id) override {
+    std::optional<StoredDevice> out;
+    PAW_CHECK(guarded("get_device", [&](Poco::Data::Session& s) -> Status {
+      std::vector<DeviceRow> rows;
+      s << std::string(kSelectDevice) + " WHERE id = ?", kw::bind(id), into(rows), now;
+      if (!rows.empty()) out = from_row(rows[0]);
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::vector<StoredDevice>> list_devices() override {
+    std::vector<StoredDevice> out;
+    PAW_CHECK(guarded("list_devices", [&](Poco::Data::Session& s) -> Status {
+      std::vector<DeviceRow> rows;
+      s << std::string(kSelectDevice) + " ORDER BY created_at, id", into(rows), now;
+      for (const auto& r : rows) out.push_back(from_row(r));
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status update_device(const StoredDevice& d) override {
+    return guarded("update_device", [&](Poco::Data::Session& s) -> Status {
+      std::string status(device_status_name(d.status));
+      const std::int64_t next = d.revision + 1;
+      Poco::Data::Statement up(s);
+      up << "UPDATE devices SET status = ?, label = ?, policy = ?, record_json = ?, state_json = ?, "
+            "last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, last_attested_at = ?, "
+            "last_healthy_at = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?",
+          kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
+          kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
+          kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
+          kw::bind(d.id), kw::bind(d.revision);
+      if (up.execute() == 1) return ok_status();
+      std::vector<std::int64_t> rev;
+      s << "SELECT revision FROM devices WHERE id = ?", kw::bind(d.id), into(rev), now;
+      if (rev.empty()) return make_error(Errc::not_found, "device not found");
+      return make_error(Errc::conflict, "device changed concurrently");
+    });
+  }
+
+  Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now_s) override {
+    bool changed = false;
+    PAW_CHECK(guarded("set_device_status", [&](Poco::Data::Session& s) -> Status {
+      std::string name(device_status_name(status));
+      Poco::Data::Statement up(s);
+      up << "UPDATE devices SET status = ?, updated_at = ?, revision = revision + 1 WHERE id = ?", kw::bind(name),
+          kw::bind(now_s), kw::bind(id);
+      changed = up.execute() == 1;
+      return ok_status();
+    }));
+    return changed;
+  }
+
+  Result<bool> delete_device(const std::string& id) override {
+    bool changed = false;
+    PAW_CHECK(guarded("delete_device", [&](Poco::Data::Session& s) -> Status {
+      Poco::Data::Statement del(s);
+      del << "DELETE FROM devices WHERE id = ?", kw::bind(id);
+      changed = del.execute() == 1;
+      return ok_status();
+    }));
+    return changed;
+  }
+
+  Result<std::map<std::string, std::int64_t>> count_devices_by_status() override {
+    std::map<std::string, std::int64_t> out;
+    PAW_CHECK(guarded("count_devices", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> states;
+      std::vector<std::int64_t> counts;
+      s << "SELECT status, COUNT(*) FROM devices GROUP BY status", into(states), into(counts), now;
+      for (std::size_t i = 0; i < states.size(); ++i) out[states[i]] = counts[i];
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status add_challenge(const ChallengeRecord& c) override {
+    return guarded("add_challenge", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO challenges (nonce_hash, device_id, created_at, expires_at, used) VALUES (?, ?, ?, ?, 0)",
+          kw::bind(c.nonce_hash), kw::bind(c.device_id), kw::bind(c.created_at), kw::bind(c.expires_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) override {
+    std::optional<ChallengeRecord> out;
+    PAW_CHECK(guarded("find_challenge", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> device;
+      std::vector<std::int64_t> created, expires, used;
+      s << "SELECT device_id, created_at, expires_at, used FROM challenges WHERE nonce_hash = ?", kw::bind(nonce_hash),
+          into(device), into(created), into(expires), into(used), now;
+      if (!device.empty()) out = ChallengeRecord{nonce_hash, device[0], created[0], expires[0], used[0] != 0};
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now_s) override {
+    return guarded("consume_challenge", [&](Poco::Data::Session& s) -> Status {
+      Poco::Data::Statement up(s);
+      up << "UPDATE challenges SET used = 1 WHERE nonce_hash = ? AND device_id = ? AND used = 0 AND expires_at > ?",
+          kw::bind(nonce_hash), kw::bind(device_id), kw::bind(now_s);
+      if (up.execute() == 1) return ok_status();
+      // Lost: say why (the row may have changed since, the answer is still a refusal).
+      std::vector<std::string> device;
+      std::vector<std::int64_t> expires, used;
+      s << "SELECT device_id, expires_at, used FROM challenges WHERE nonce_hash = ?", kw::bind(nonce_hash), into(device),
+          into(expires), into(used), now;
+      if (device.empty() || device[0] != device_id) return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
+      if (used[0] != 0) return make_error(Errc::nonce_reused, "nonce already used");
+      return make_error(Errc::nonce_expired, "nonce expired");
+    });
+  }
+
+  Status purge_expired(std::int64_t before) override {
+    return guarded("purge_expired", [&](Poco::Data::Session& s) -> Status {
+      s << "DELETE FROM challenges WHERE expires_at < ?", kw::bind(before), now;
+      s << "DELETE FROM enrollments WHERE expires_at < ?", kw::bind(before), now;
+      s << "DELETE FROM enrollment_tokens WHERE expires_at < ?", kw::bind(before), now;
+      return ok_status();
+    });
+  }
+
+  Status put_policy(const PolicyRecord& p) override {
+    return guarded("put_policy", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO policies (name, version, json, updated_at) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT (name) DO UPDATE SET version = excluded.version, json = excluded.json, "
+           "updated_at = excluded.updated_at",
+          kw::bind(p.name), kw::bind(p.version), kw::bind(p.json), kw::bind(p.updated_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<PolicyRecord>> get_policy(const std::string& name) override {
+    std::optional<PolicyRecord> out;
+    PAW_CHECK(guarded("get_policy", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::int64_t> version, updated;
+      std::vector<std::string> text;
+      s << "SELECT version, json, updated_at FROM policies WHERE name = ?", kw::bind(name), into(version), into(text),
+          into(updated), now;
+      if (!version.empty()) out = PolicyRecord{name, version[0], text[0], updated[0]};
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::vector<PolicyRecord>> list_policies() override {
+    std::vector<PolicyRecord> out;
+    PAW_CHECK(guarded("list_policies", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> names, text;
+      std::vector<std::int64_t> version, updated;
+      s << "SELECT name, version, json, updated_at FROM policies ORDER BY name", into(names), into(version),
+          into(text), into(updated), now;
+      for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], version[i], text[i], updated[i]});
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::int64_t> add_event(const EventRecord& e) override {
+    std::int64_t id = 0;
+    PAW_CHECK(guarded("add_event", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO events (time, type, device_id, detail) VALUES (?, ?, ?, ?) RETURNING id", kw::bind(e.time),
+          kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;
+      return ok_status();
+    }));
+    return id;
+  }
+
+  Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) override {
+    std::vector<EventRecord> out;
+    PAW_CHECK(guarded("list_events", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::int64_t> ids, times;
+      std::vector<std::string> types, devices, details;
+      s << "SELECT id, time, type, device_id, detail FROM events WHERE id > ? ORDER BY id LIMIT ?", kw::bind(after),
+          kw::bind(limit), into(ids), into(times), into(types), into(devices), into(details), now;
+      for (std::size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], times[i], types[i], devices[i], details[i]});
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status add_signing_key(const SigningKeyRecord& k) override {
+    return guarded("add_signing_key", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO signing_keys (kid, public_jwk, private_pem, created_at, retired_at) VALUES (?, ?, ?, ?, ?)",
+          kw::bind(k.kid), kw::bind(k.public_jwk), kw::bind(k.private_pem), kw::bind(k.created_at), kw::bind(k.retired_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::vector<SigningKeyRecord>> list_signing_keys() override {
+    std::vector<SigningKeyRecord> out;
+    PAW_CHECK(guarded("list_signing_keys", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> kids, jwks, pems;
+      std::vector<std::int64_t> created, retired;
+      s << "SELECT kid, public_jwk, private_pem, created_at, retired_at FROM signing_keys ORDER BY created_at, kid",
+          into(kids), into(jwks), into(pems), into(created), into(retired), now;
+      for (std::size_t i = 0; i < kids.size(); ++i) out.push_back({kids[i], jwks[i], pems[i], created[i], retired[i]});
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status retire_signing_key(const std::string& kid, std::int64_t at) override {
+    return guarded("retire_signing_key", [&](Poco::Data::Session& s) -> Status {
+      s << "UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at = 0", kw::bind(at), kw::bind(kid), now;
+      return ok_status();
+    });
+  }
+
+  Status delete_signing_keys_retired_before(std::int64_t before) override {
+    return guarded("delete_signing_keys", [&](Poco::Data::Session& s) -> Status {
+      s << "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?", kw::bind(before), now;
+      return ok_status();
+    });
+  }
+
+ private:
+  static constexpr const char* kSelectDevice =
+      "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
+      "last_attested_at, last_healthy_at, created_at, updated_at, revision FROM devices";
+
+  static DeviceRow to_row(const StoredDevice& d) {
+    return DeviceRow(d.id, std::string(device_status_name(d.status)), d.label, d.policy, d.record_json,
+                     d.state_json, d.last_verdict, d.last_reasons, d.last_appraisal_json, d.last_attested_at,
+                     d.last_healthy_at, d.created_at, d.updated_at, d.revision);
+  }
+
+  static StoredDevice from_row(const DeviceRow& r) {
+    StoredDevice d;
+    d.id = r.get<0>();
+    d.status = device_status_from_name(r.get<1>()).value_or(DeviceStatus::revoked);  // unknown text: fail closed
+    d.label = r.get<2>();
+    d.policy = r.get<3>();
+    d.record_json = r.get<4>();
+    d.state_json = r.get<5>();
+    d.last_verdict = r.get<6>();
+    d.last_reasons = r.get<7>();
+    d.last_appraisal_json = r.get<8>();
+    d.last_attested_at = r.get<9>();
+    d.last_healthy_at = r.get<10>();
+    d.created_at = r.get<11>();
+    d.updated_at = r.get<12>();
+    d.revision = r.get<13>();
+    return d;
+  }
+
+  // Lease is a pooled connection, returned on destruction.
+  std::unique_ptr<Poco::Data::Session> acquire() {
+    std::unique_lock lock(mu_);
+    if (!free_.empty()) {
+      auto s = std::move(free_.back());
+      free_.pop_back();
+      return s;
+    }
+    lock.unlock();
+    auto s = std::make_unique<Poco::Data::Session>("SQLite", path_);
+    // Per-connection settings: durability and waiting instead of failing.
+    *s << "PRAGMA synchronous=FULL", now;
+    *s << "PRAGMA busy_timeout=10000", now;
+    *s << "PRAGMA foreign_keys=ON", now;
+    return s;
+  }
+
+  void release(std::unique_ptr<Poco::Data::Session> s) {
+    std::lock_guard lock(mu_);
+    if (free_.size() < kMaxIdle) free_.push_back(std::move(s));
+  }
+
+  Status guarded(const char* what, const std::function<Status(Poco::Data::Session&)>& fn) {
+    std::unique_ptr<Poco::Data::Session> s;
+    try {
+      s = acquire();
+      Status st = fn(*s);
+      release(std::move(s));
+      return st;
+    } catch (const Poco::Exception& e) {
+      return make_error(Errc::storage_error, std::string(what) + ": " + e.displayText());
+    } catch (const std::exception& e) {
+      return db_error(what, e);
+    }
+  }
+
+  static constexpr std::size_t kMaxIdle = 16;
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Poco::Data::Session>> free_;
+};
+
+Result<std::unique_ptr<Store>> open_store(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (url.rfind(kSqlite, 0) != 0) {
+    return make_error(Errc::config_error, "unsupported database URL (want sqlite:PATH): " + url);
+  }
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  auto store = std::make_unique<SqliteStore>(url.substr(kSqlite.size()));
+  PAW_CHECK(store->open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace paw::verifier

@@ -1,0 +1,189 @@
+// store.h — the verifier's storage interface.
+//
+// Store is what the service needs from a database, nothing more. SqliteStore
+// (sqlite_store.cpp) is the default, embedded backend; a PostgreSQL backend
+// implements the same class. Every method is safe to call from many threads
+// at once (implementations pool connections). Times are unix seconds. Secrets
+// never reach the store: only SHA-256 hashes (lowercase hex) of tokens,
+// credentials, nonces and activation secrets. Binary data is stored as
+// base64/hex TEXT and structured data as JSON TEXT so the SQL stays portable.
+//
+// Atomicity contract (the service relies on it, also across replicas):
+//  - consume_enrollment_token, consume_challenge and take_enrollment succeed
+//    for exactly one caller per row, however many race
+//    (`UPDATE … SET used=1 WHERE key=? AND used=0 AND expires_at>?` and a
+//    changed-row count of 1, or DELETE … with the same check);
+//  - a method that returned success has made its change durable (SQLite:
+//    WAL + synchronous=FULL), so a crash right after loses nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paw/attest/error.h"
+
+namespace paw::verifier {
+
+// DeviceStatus is the life-cycle state of an enrolled device.
+enum class DeviceStatus { pending, enrolled, stale, revoked };
+std::string_view device_status_name(DeviceStatus s) noexcept;
+std::optional<DeviceStatus> device_status_from_name(std::string_view s) noexcept;
+
+// CredentialKind: who a bearer credential belongs to.
+enum class CredentialKind { admin, relying_party };
+
+struct CredentialRecord {
+  std::string id;          // public identifier (random hex), shown in the audit log
+  CredentialKind kind = CredentialKind::admin;
+  std::string hash;        // hex SHA-256 of the credential value
+  std::string label;
+  std::int64_t created_at = 0;
+};
+
+struct EnrollmentTokenRecord {
+  std::string hash;        // hex SHA-256 of the token
+  std::string label;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  bool used = false;
+};
+
+// EnrollmentRecord is an enrollment waiting for its credential activation.
+struct EnrollmentRecord {
+  std::string id;
+  std::string secret_hash;   // hex SHA-256 of the MakeCredential secret
+  std::string device_json;   // everything the device row needs once activated (service-defined JSON)
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
+// StoredDevice is one devices row. The JSON columns hold attest/appraisal.h
+// structures: record_json = serialize_device_record (AK public, AK name, EK
+// certificate/public or TOFU, FIDO2 credential, enrollment host facts and
+// PCRs; immutable after enrollment), state_json = serialize_device_state
+// (FIDO2 counter, last TPM clock info, pinned PCRs, timestamps),
+// last_appraisal_json = serialize_appraisal_record (verified PCRs, verdict,
+// reasons, trust vector). The plain columns duplicate what queries and the
+// fleet watcher need without parsing JSON.
+struct StoredDevice {
+  std::string id;
+  DeviceStatus status = DeviceStatus::pending;
+  std::string label;                 // enrollment token label
+  std::string policy;                // assigned policy name ("" = "default")
+  std::string record_json;
+  std::string state_json;
+  std::string last_verdict;          // "" (never), "healthy", "unhealthy"
+  std::string last_reasons;          // JSON array of {code, message}
+  std::string last_appraisal_json;   // "" before the first attestation
+  std::int64_t last_attested_at = 0; // last attestation that produced a verdict
+  std::int64_t last_healthy_at = 0;  // last healthy verdict
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  std::int64_t revision = 0;         // bumped by every write; update_device compares it
+};
+
+struct ChallengeRecord {
+  std::string nonce_hash;       // hex SHA-256 of the nonce
+  std::string device_id;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  bool used = false;
+};
+
+struct PolicyRecord {
+  std::string name;
+  std::int64_t version = 0;
+  std::string json;             // the full policy document
+  std::int64_t updated_at = 0;
+};
+
+struct EventRecord {
+  std::int64_t id = 0;          // assigned by the store, increasing
+  std::int64_t time = 0;
+  std::string type;             // "enrollment", "attestation", "verdict_change", "admin", "stale", …
+  std::string device_id;        // "" when not about a device
+  std::string detail;           // JSON object
+};
+
+struct SigningKeyRecord {
+  std::string kid;
+  std::string public_jwk;       // JSON
+  std::string private_pem;      // PKCS#8 PEM (the store file is 0600)
+  std::int64_t created_at = 0;
+  std::int64_t retired_at = 0;  // 0 = current
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // schema_version returns the applied migration level.
+  virtual Result<std::int64_t> schema_version() = 0;
+
+  // Bearer credentials (admin and relying party), looked up by hash.
+  virtual Status add_credential(const CredentialRecord& c) = 0;
+  virtual Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) = 0;
+
+  // Enrollment tokens. consume_enrollment_token marks the token used exactly
+  // once: Errc::token_invalid (unknown or already used), Errc::token_expired.
+  virtual Status add_enrollment_token(const EnrollmentTokenRecord& t) = 0;
+  virtual Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now) = 0;
+
+  // Enrollments in progress. take_enrollment removes and returns the row once:
+  // Errc::not_found (unknown or already taken), Errc::token_expired.
+  virtual Status add_enrollment(const EnrollmentRecord& e) = 0;
+  virtual Result<EnrollmentRecord> take_enrollment(const std::string& id, std::int64_t now) = 0;
+
+  // Devices. update_device is a compare-and-swap: it writes every column of
+  // the row with |d.id| iff its revision is still |d.revision| and sets
+  // revision = d.revision + 1 (Errc::conflict when another write came first,
+  // Errc::not_found when the device is gone). set_device_status changes the
+  // status (bumping the revision, so a racing update_device fails), returning
+  // false if the device does not exist.
+  virtual Status add_device(const StoredDevice& d) = 0;
+  virtual Result<std::optional<StoredDevice>> get_device(const std::string& id) = 0;
+  virtual Result<std::vector<StoredDevice>> list_devices() = 0;
+  virtual Status update_device(const StoredDevice& d) = 0;
+  virtual Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now) = 0;
+  virtual Result<bool> delete_device(const std::string& id) = 0;
+  // count_devices_by_status maps status name → number of devices.
+  virtual Result<std::map<std::string, std::int64_t>> count_devices_by_status() = 0;
+
+  // Challenges. consume_challenge marks the nonce used iff it exists for
+  // |device_id|, is unused and unexpired — atomically, one winner:
+  // Errc::nonce_unknown, Errc::nonce_expired, Errc::nonce_reused.
+  virtual Status add_challenge(const ChallengeRecord& c) = 0;
+  virtual Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) = 0;
+  virtual Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now) = 0;
+  // purge_expired deletes challenges, enrollments and tokens expired before |before|.
+  virtual Status purge_expired(std::int64_t before) = 0;
+
+  // Policies: put_policy inserts or replaces by name.
+  virtual Status put_policy(const PolicyRecord& p) = 0;
+  virtual Result<std::optional<PolicyRecord>> get_policy(const std::string& name) = 0;
+  virtual Result<std::vector<PolicyRecord>> list_policies() = 0;
+
+  // Events: add_event assigns and returns the id; list_events returns events
+  // with id > |after| in id order, at most |limit|.
+  virtual Result<std::int64_t> add_event(const EventRecord& e) = 0;
+  virtual Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) = 0;
+
+  // Result-token signing keys (current one has retired_at == 0).
+  virtual Status add_signing_key(const SigningKeyRecord& k) = 0;
+  virtual Result<std::vector<SigningKeyRecord>> list_signing_keys() = 0;
+  virtual Status retire_signing_key(const std::string& kid, std::int64_t at) = 0;
+  // delete_signing_keys_retired_before removes keys retired before |before|.
+  virtual Status delete_signing_keys_retired_before(std::int64_t before) = 0;
+};
+
+// open_store opens (creating and migrating as needed) the database named by
+// |url|: "sqlite:PATH" (the file is created 0600). Errc::config_error for an
+// unknown scheme, Errc::storage_error when the database cannot be opened.
+Result<std::unique_ptr<Store>> open_store(const std::string& url);
+
+}  // namespace paw::verifier
