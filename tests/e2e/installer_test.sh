@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # installer_test.sh — the Debian packages, built, inspected, installed, upgraded,
 # removed and purged for real (issue 9). It:
-#   1. configures a separate release build (Release at Debian's -O2,
+#   1. configures a separate release build (Release with Debian's -O2 -g, which
+#      also lets ccache reuse the main RelWithDebInfo build's objects;
 #      PAW_VIRTUAL_FIDO=OFF, no tests) and builds only the packaged programs:
 #      paw-agent, paw-verifier, pawctl;
 #   2. packages them with cpack twice: the current version and the same binaries
@@ -73,7 +74,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "release build in $bdir"
-cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null
+cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g -DNDEBUG" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null
 targets=$(cmake --build "$bdir" --target help)
 present=(); missing=()
 for p in "${programs[@]}"; do
