@@ -1,0 +1,103 @@
+// admin_client.h — how pawctl's admin commands reach the verifier: common
+// options (--verifier, --ca-file, --credential-file, --json), one HTTPS call
+// per request, and errors that say what to do next.
+//
+// The admin credential comes from --credential-file FILE or the
+// PAW_ADMIN_CREDENTIAL environment variable, never from the command line
+// (argv is visible to every local user through /proc).
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "paw/attest/cli.h"
+#include "paw/attest/error.h"
+#include "paw/attest/json.h"
+
+namespace pawctl {
+
+// Connection is where and how to reach the verifier.
+struct Connection {
+  std::string verifier;     // https://host:port (no path)
+  std::string ca_file;      // PEM file with the CA (or the self-signed certificate) of the verifier
+  std::string credential;   // bearer credential (admin or relying party); secret, not printed
+  bool json = false;        // --json: print the verifier's JSON instead of tables
+};
+
+// kCommonOptions / kCommonSwitches are accepted by every admin command.
+extern const std::set<std::string> kCommonOptions;
+extern const std::set<std::string> kCommonSwitches;
+
+// parse_admin_args parses |words| with the common options plus |options| /
+// |switches| of one command. Errc::config_error with a usage hint on a bad word.
+paw::Result<paw::Args> parse_admin_args(const std::vector<std::string>& words, std::set<std::string> options,
+                                        std::set<std::string> switches = {});
+
+// CredentialSource names where the bearer credential comes from.
+struct CredentialSource {
+  const char* file_option;  // "credential-file" or "rp-credential-file"
+  const char* env_var;      // "PAW_ADMIN_CREDENTIAL" or "PAW_RP_CREDENTIAL"
+  const char* what;         // "admin credential"
+};
+inline constexpr CredentialSource kAdminCredential{"credential-file", "PAW_ADMIN_CREDENTIAL", "admin credential"};
+inline constexpr CredentialSource kRpCredential{"rp-credential-file", "PAW_RP_CREDENTIAL",
+                                                "relying-party credential"};
+
+// connection_from builds the Connection: --verifier (or PAW_VERIFIER), --ca-file
+// (or PAW_CA_FILE), the credential from |source|. Errc::config_error saying
+// which setting is missing and how to give it.
+paw::Result<Connection> connection_from(const paw::Args& args, const CredentialSource& source = kAdminCredential);
+
+// HttpAnswer is the verifier's answer: status and body.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+// call sends one request (|body| as JSON when non-empty) and returns the
+// answer, whatever its status. Errc::network_error (with what to check) when
+// the verifier cannot be reached or its TLS certificate does not verify
+// against the CA file (the host name is checked too). |timeout_seconds|
+// bounds each socket operation.
+paw::Result<HttpAnswer> call(const Connection& c, const std::string& method, const std::string& path,
+                             const std::string& body = "", int timeout_seconds = 15);
+
+// call_ok is call() that turns any status outside 200..299 into an Error
+// carrying the verifier's message and a hint for the usual causes (401: the
+// credential, 404: the id, 409: the state).
+paw::Result<HttpAnswer> call_ok(const Connection& c, const std::string& method, const std::string& path,
+                                const std::string& body = "", int timeout_seconds = 15);
+
+// parse_answer parses a JSON object answer (Errc::malformed if it is not one).
+paw::Result<paw::json::ObjectPtr> parse_answer(const HttpAnswer& a);
+
+// report prints |e| as "pawctl: <detail>" and returns the exit code for it:
+// 2 for usage/config errors, 1 otherwise.
+int report(const paw::Error& e);
+
+// url_segment checks that |id| is a plain path segment ([A-Za-z0-9._-]{1,128}).
+paw::Status check_segment(const std::string& id, const std::string& what);
+
+// Table prints aligned columns for people.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// format_time renders unix seconds as "2026-11-29 02:30:44Z", 0 as "never".
+std::string format_time(std::int64_t unix_seconds);
+// format_age renders how long ago |unix_seconds| was ("12s ago", "3m ago"), 0 as "never".
+std::string format_age(std::int64_t unix_seconds);
+// parse_duration reads "90", "90s", "15m", "1h", "2d" as seconds (Errc::config_error).
+paw::Result<std::int64_t> parse_duration(const std::string& text);
+// reasons_text joins a reasons array ([{code, message}]) as "code: message; …" ("-" if empty).
+std::string reasons_text(const paw::json::ArrayPtr& reasons);
+
+}  // namespace pawctl

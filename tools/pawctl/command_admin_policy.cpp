@@ -1,0 +1,118 @@
+// pawctl policy show [NAME] | set NAME FILE | assign ID NAME | capture ID.
+#include <Poco/JSON/Object.h>
+
+#include <iostream>
+
+#include "admin_client.h"
+#include "command.h"
+#include "paw/attest/policy.h"
+
+namespace pawctl {
+namespace {
+
+constexpr const char* kPolicyUsage =
+    "usage: pawctl policy show [NAME] | set NAME FILE | assign DEVICE_ID NAME | capture DEVICE_ID"
+    "  [--json] --verifier URL --ca-file PEM";
+
+int print_policy(const Connection& c, const HttpAnswer& a) {
+  if (c.json) {
+    std::cout << a.body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(a);
+  if (!o.ok()) return report(o.error());
+  (*o)->stringify(std::cout, 2);
+  std::cout << "\n";
+  return 0;
+}
+
+int show(const Connection& c, const std::vector<std::string>& pos) {
+  if (pos.size() == 2) {
+    if (auto st = check_segment(pos[1], "policy name"); !st.ok()) return report(st.error());
+    auto a = call_ok(c, "GET", "/v1/admin/policies/" + pos[1]);
+    if (!a.ok()) return report(a.error());
+    return print_policy(c, *a);
+  }
+  auto a = call_ok(c, "GET", "/v1/admin/policies");
+  if (!a.ok()) return report(a.error());
+  if (c.json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  Table t({"POLICY", "VERSION", "UPDATED"});
+  auto arr = (*o)->getArray("policies");
+  for (std::size_t i = 0; !arr.isNull() && i < arr->size(); ++i) {
+    auto p = arr->getObject(static_cast<unsigned>(i));
+    if (p.isNull()) continue;
+    const auto updated = p->optValue<std::int64_t>("updated_at", 0);
+    t.add({p->optValue<std::string>("name", ""), std::to_string(p->optValue<std::int64_t>("version", 0)),
+           updated == 0 ? std::string("built-in") : format_time(updated)});
+  }
+  t.print();
+  std::cout << "(pawctl policy show NAME prints one document)\n";
+  return 0;
+}
+
+int set(const Connection& c, const std::string& name, const std::string& file) {
+  if (auto st = check_segment(name, "policy name"); !st.ok()) return report(st.error());
+  auto data = paw::read_file(file, paw::kMaxPolicySize);
+  if (!data.ok()) return fail("cannot read policy file " + file + ": " + data.error().detail, 2);
+  const std::string text(data->begin(), data->end());
+  // Check locally first: the same parser the verifier uses names the problem
+  // without a round trip. The name may be omitted in the file (the URL gives it).
+  auto obj = paw::json::parse_object(text, paw::kMaxPolicySize);
+  if (!obj.ok()) return fail(file + " is not a JSON object: " + obj.error().detail, 2);
+  if (!(*obj)->has("name")) (*obj)->set("name", name);
+  if (auto p = paw::policy_from_json(*obj); !p.ok()) {
+    return fail(file + " is not a valid policy: " + p.error().detail + " (see docs/operations.md, Policies)", 2);
+  }
+  auto a = call_ok(c, "PUT", "/v1/admin/policies/" + name, paw::json::stringify(*obj));
+  if (!a.ok()) return report(a.error());
+  if (!c.json) std::cout << "policy " << name << " stored\n";
+  return print_policy(c, *a);
+}
+
+int assign(const Connection& c, const std::string& id, const std::string& name) {
+  if (auto st = check_segment(id, "device id"); !st.ok()) return report(st.error());
+  if (auto st = check_segment(name, "policy name"); !st.ok()) return report(st.error());
+  Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
+  req->set("name", name);
+  auto a = call_ok(c, "POST", "/v1/admin/devices/" + id + "/policy", paw::json::stringify(req));
+  if (!a.ok()) return report(a.error());
+  if (c.json) std::cout << a->body << "\n";
+  else std::cout << "device " << id << " now uses policy " << name << " (from its next attestation)\n";
+  return 0;
+}
+
+int capture(const Connection& c, const std::string& id) {
+  if (auto st = check_segment(id, "device id"); !st.ok()) return report(st.error());
+  auto a = call_ok(c, "POST", "/v1/admin/devices/" + id + "/capture", "{}");
+  if (!a.ok()) return report(a.error());
+  if (!c.json) std::cout << "the required PCRs of device " << id << "'s last verified quote are now the references of:\n";
+  return print_policy(c, *a);
+}
+
+int policy(const std::vector<std::string>& words) {
+  auto args = parse_admin_args(words, {});
+  if (!args.ok()) return report(args.error());
+  const auto& pos = args->positional();
+  if (pos.empty()) return fail(kPolicyUsage, 2);
+  const std::string& verb = pos[0];
+  const bool shape_ok = (verb == "show" && pos.size() <= 2) || (verb == "set" && pos.size() == 3) ||
+                        (verb == "assign" && pos.size() == 3) || (verb == "capture" && pos.size() == 2);
+  if (!shape_ok) return fail(kPolicyUsage, 2);
+  auto conn = connection_from(*args);
+  if (!conn.ok()) return report(conn.error());
+  if (verb == "show") return show(*conn, pos);
+  if (verb == "set") return set(*conn, pos[1], pos[2]);
+  if (verb == "assign") return assign(*conn, pos[1], pos[2]);
+  return capture(*conn, pos[1]);
+}
+
+}  // namespace
+
+PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE|assign ID NAME|capture ID", policy);
+
+}  // namespace pawctl
