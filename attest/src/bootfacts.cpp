@@ -88,8 +88,8 @@ bool BootFacts::separator_error() const {
   return std::any_of(separators.begin(), separators.end(), [](const SeparatorFact& s) { return s.error; });
 }
 
-Result<BootFacts> extract_boot_facts(const EventLog& log) {
-  PAW_CHECK(check_event_data(log));
+Result<BootFacts> extract_boot_facts(const EventLog& log, const std::vector<HashAlg>& banks) {
+  PAW_CHECK(check_event_data(log, banks));
   BootFacts facts;
   for (const Event& e : log.events()) {
     switch (e.type) {

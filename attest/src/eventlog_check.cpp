@@ -83,40 +83,57 @@ bool variable_data(ByteView data, ByteView& out) {
 constexpr std::string_view kGrubPrefixes[] = {"grub_cmd: ", "grub_cmd ",        "kernel_cmdline: ",
                                               "module_cmdline: ", "grub_kernel_cmdline ", "grub_linuxefi "};
 
-bool string_matches(Hasher& h, ByteView data, ByteView digest) {
-  if (data.size() >= 2 && data[data.size() - 1] == 0 && data[data.size() - 2] == 0 &&
-      matches(h, data.first(data.size() - 2), digest)) {
-    return true;  // UTF-16 string less its NUL (systemd-boot)
+// Candidates are the byte ranges a rule accepts as "what was hashed", most
+// likely first; the first bank finds the one that matches and every other bank
+// must match that same range (one hash per digest on a well-formed log).
+struct Candidates {
+  std::array<ByteView, 6> views;
+  std::size_t count = 0;
+  void add(ByteView v) {
+    if (count < views.size()) views[count++] = v;
   }
-  if (data.empty() || data.back() != 0) return false;
-  const ByteView text = data.first(data.size() - 1);
-  if (matches(h, text, digest)) return true;
-  const std::string_view s(reinterpret_cast<const char*>(text.data()), text.size());
-  for (const std::string_view p : kGrubPrefixes) {
-    if (s.substr(0, p.size()) != p) continue;
-    // RHEL's grub 2.02 hashes the text with its NUL ("grub_cmd set pager=1\0").
-    if (matches(h, text.subspan(p.size()), digest) || matches(h, data.subspan(p.size()), digest)) return true;
+};
+
+void string_candidates(ByteView data, Candidates& c) {
+  if (data.size() >= 2 && data[data.size() - 1] == 0 && data[data.size() - 2] == 0) {
+    c.add(data.first(data.size() - 2));  // UTF-16 string less its NUL (systemd-boot)
   }
-  return false;
+  if (!data.empty() && data.back() == 0) {
+    const ByteView text = data.first(data.size() - 1);
+    const std::string_view s(reinterpret_cast<const char*>(text.data()), text.size());
+    for (const std::string_view p : kGrubPrefixes) {
+      if (s.substr(0, p.size()) != p) continue;
+      c.add(text.subspan(p.size()));
+      c.add(data.subspan(p.size()));  // RHEL's grub 2.02 hashes the text with its NUL
+      break;
+    }
+    c.add(text);
+  }
+  c.add(data);
 }
 
-bool digest_matches(Hasher& h, Rule rule, ByteView data, ByteView digest) {
-  if (matches(h, data, digest)) return true;
+Candidates candidates(Rule rule, ByteView data) {
+  Candidates c;
   switch (rule) {
-    case Rule::whole: return false;
-    case Rule::string: return string_matches(h, data, digest);
-    case Rule::authority: return !data.empty() && matches(h, data.first(data.size() - 1), digest);
+    case Rule::whole: c.add(data); break;
+    case Rule::string: string_candidates(data, c); break;
+    case Rule::authority:
+      c.add(data);
+      if (!data.empty()) c.add(data.first(data.size() - 1));
+      break;
     case Rule::variable_boot: {
       ByteView value;
-      return variable_data(data, value) && matches(h, value, digest);
+      if (variable_data(data, value)) c.add(value);
+      c.add(data);
+      break;
     }
   }
-  return false;
+  return c;
 }
 
 }  // namespace
 
-Status check_event_data(const EventLog& log) {
+Status check_event_data(const EventLog& log, const std::vector<HashAlg>& banks) {
   std::array<std::unique_ptr<Hasher>, 4> hashers;
   auto hasher_for = [&](HashAlg alg) -> Hasher* {
     std::size_t slot = 0;
@@ -134,11 +151,25 @@ Status check_event_data(const EventLog& log) {
     if (e.type == ev::kNoAction) continue;  // never extended: its digests prove nothing
     const Check* c = find_check(e);
     if (c == nullptr) continue;
+    const Candidates cands = candidates(c->rule, e.data);
+    std::size_t chosen = cands.count;  // not yet known
     for (const auto& d : log.digests(e)) {
       const auto alg = d.alg();
+      if (alg && !banks.empty() && std::find(banks.begin(), banks.end(), *alg) == banks.end()) continue;
       Hasher* h = alg ? hasher_for(*alg) : nullptr;
       if (h == nullptr) continue;  // an algorithm paw cannot compute proves nothing either way
-      if (!digest_matches(*h, c->rule, e.data, d.value)) {
+      bool ok = false;
+      if (chosen < cands.count) {
+        ok = matches(*h, cands.views[chosen], d.value);
+      } else {
+        for (std::size_t i = 0; i < cands.count && !ok; ++i) {
+          if (matches(*h, cands.views[i], d.value)) {
+            ok = true;
+            chosen = i;
+          }
+        }
+      }
+      if (!ok) {
         return make_error(Errc::eventlog_tampered,
                           eventlog_where(e.index, e.offset) + " (" + event_type_name(e.type) + ", PCR " +
                               std::to_string(e.pcr) + "): " + alg_id_text(d.alg_id) +

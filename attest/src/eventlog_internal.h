@@ -32,6 +32,7 @@ class Hasher {
   [[nodiscard]] bool hash(ByteView a, ByteView b, std::uint8_t* out) noexcept;
 
  private:
+  bool hash_evp(ByteView a, ByteView b, std::uint8_t* out) noexcept;
   const EVP_MD* md_ = nullptr;
   EVP_MD_CTX* ctx_ = nullptr;
   std::size_t size_ = 0;

