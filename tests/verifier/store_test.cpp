@@ -1,0 +1,144 @@
+// SqliteStore: migrations, single-use consumption under concurrency, CAS.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "store.h"
+#include "test_data.h"
+#include "util.h"
+
+namespace paw::verifier {
+
+TEST_CASE("store: migrations are applied once and recorded") {
+  test::TempDir dir;
+  const std::string url = "sqlite:" + (dir / "paw.db").string();
+  {
+    auto s = open_store(url);
+    REQUIRE(s.ok());
+    auto v = (*s)->schema_version();
+    REQUIRE(v.ok());
+    CHECK(*v == 1);
+  }
+  auto again = open_store(url);
+  REQUIRE(again.ok());
+  CHECK(*(*again)->schema_version() == 1);
+  CHECK(open_store("postgres://x").code() == Errc::config_error);
+}
+
+TEST_CASE("store: 16 concurrent consumers of one challenge, exactly one wins") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  Store& store = **s;
+  const std::int64_t now = unix_now();
+  REQUIRE(store.add_challenge({"aa", "dev", now, now + 60, false}).ok());
+  std::atomic<int> won{0}, reused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      auto st = store.consume_challenge("aa", "dev", now);
+      if (st.ok()) ++won;
+      else if (st.code() == Errc::nonce_reused) ++reused;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(won == 1);
+  CHECK(reused == 15);
+  CHECK(other == 0);
+
+  REQUIRE(store.add_challenge({"bb", "dev", now, now + 60, false}).ok());
+  CHECK(store.consume_challenge("bb", "other-dev", now).code() == Errc::nonce_unknown);
+  CHECK(store.consume_challenge("bb", "dev", now + 60).code() == Errc::nonce_expired);
+  CHECK(store.consume_challenge("cc", "dev", now).code() == Errc::nonce_unknown);
+  CHECK(store.consume_challenge("bb", "dev", now).ok());
+}
+
+TEST_CASE("store: enrollment tokens are single use and expire; enrollments are taken once") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  Store& store = **s;
+  const std::int64_t now = unix_now();
+  REQUIRE(store.add_enrollment_token({"t1", "lab", now, now + 60, false}).ok());
+  REQUIRE(store.add_enrollment_token({"t2", "lab", now, now + 60, false}).ok());
+  auto first = store.consume_enrollment_token("t1", now);
+  REQUIRE(first.ok());
+  CHECK(first->label == "lab");
+  CHECK(store.consume_enrollment_token("t1", now).code() == Errc::token_invalid);
+  CHECK(store.consume_enrollment_token("t2", now + 61).code() == Errc::token_expired);
+  CHECK(store.consume_enrollment_token("nope", now).code() == Errc::token_invalid);
+
+  REQUIRE(store.add_enrollment({"e1", "hash", "{}", now, now + 60}).ok());
+  std::atomic<int> taken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) threads.emplace_back([&] { taken += store.take_enrollment("e1", now).ok() ? 1 : 0; });
+  for (auto& t : threads) t.join();
+  CHECK(taken == 1);
+  REQUIRE(store.add_enrollment({"e2", "hash", "{}", now, now + 1}).ok());
+  CHECK(store.take_enrollment("e2", now + 5).code() == Errc::token_expired);
+  CHECK(store.take_enrollment("e2", now).code() == Errc::not_found);  // expired ones are gone too
+}
+
+TEST_CASE("store: devices, compare-and-swap updates, events, policies, keys") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  Store& store = **s;
+  StoredDevice d;
+  d.id = "dev1";
+  d.status = DeviceStatus::enrolled;
+  d.record_json = "{}";
+  d.state_json = "{}";
+  d.last_reasons = "[]";
+  d.created_at = 10;
+  REQUIRE(store.add_device(d).ok());
+  auto got = store.get_device("dev1");
+  REQUIRE((got.ok() && got->has_value()));
+  CHECK((*got)->revision == 0);
+  StoredDevice a = **got, b = **got;
+  a.last_verdict = "healthy";
+  REQUIRE(store.update_device(a).ok());
+  b.last_verdict = "unhealthy";
+  CHECK(store.update_device(b).code() == Errc::conflict);  // b read revision 0, a moved it on
+  auto bumped = store.set_device_status("dev1", DeviceStatus::revoked, 20);
+  REQUIRE((bumped.ok() && *bumped));
+  a.revision = 1;
+  CHECK(store.update_device(a).code() == Errc::conflict);  // revocation raced: the update must not undo it
+  auto now_dev = store.get_device("dev1");
+  CHECK((*now_dev)->status == DeviceStatus::revoked);
+  CHECK((*now_dev)->last_verdict == "healthy");
+  auto counts = store.count_devices_by_status();
+  REQUIRE(counts.ok());
+  CHECK(counts->at("revoked") == 1);
+  CHECK(*store.delete_device("dev1"));
+  CHECK(!*store.delete_device("dev1"));
+  a.revision = 2;
+  CHECK(store.update_device(a).code() == Errc::not_found);
+
+  auto e1 = store.add_event({0, 1, "admin", "", "{}"});
+  auto e2 = store.add_event({0, 2, "stale", "dev1", R"({"x":1})"});
+  REQUIRE((e1.ok() && e2.ok()));
+  CHECK(*e2 > *e1);
+  auto evs = store.list_events(*e1, 10);
+  REQUIRE(evs.ok());
+  REQUIRE(evs->size() == 1);
+  CHECK((*evs)[0].type == "stale");
+
+  REQUIRE(store.put_policy({"p", 1, "{}", 1}).ok());
+  REQUIRE(store.put_policy({"p", 2, R"({"a":1})", 2}).ok());
+  auto p = store.get_policy("p");
+  REQUIRE((p.ok() && p->has_value()));
+  CHECK((*p)->version == 2);
+  CHECK(store.list_policies()->size() == 1);
+
+  REQUIRE(store.add_signing_key({"k1", "{}", "pem", 1, 0}).ok());
+  REQUIRE(store.retire_signing_key("k1", 5).ok());
+  CHECK(store.list_signing_keys()->at(0).retired_at == 5);
+  REQUIRE(store.delete_signing_keys_retired_before(6).ok());
+  CHECK(store.list_signing_keys()->empty());
+}
+
+}  // namespace paw::verifier
