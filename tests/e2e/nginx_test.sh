@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# nginx (Debian package) in front of a small upstream, guarded by EXACTLY the
+# shipped docs/nginx-auth-request.conf (included from the test config): a
+# request with a valid result token reaches the upstream; no token, a forged
+# token, a token signed by an unknown key, an expired token (signed with the
+# verifier's real key), a token of a rotated-out key and a revoked device's
+# token do not. Also the health query as an identity provider asks it
+# (relying-party credential, device id, maximum age).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+command -v nginx >/dev/null || { echo "nginx is not installed (installer/install-deps.sh installs nginx-light)" >&2; exit 1; }
+paw_setup
+
+# --- the parts: swtpm, verifier (no key overlap: a rotated-out key is refused at once), enrolled healthy device
+paw_start_swtpm
+paw_verifier_init
+paw_verifier_start 0 --key-overlap 0
+paw_demo_policy 600
+paw_agent_config 300
+paw_enroll nginx-test
+expect_rc 0 agent attest
+token=$(cat "$WORK/run/token")
+[ -n "$token" ] || die "no token after a healthy attestation"
+
+# --- nginx with a private prefix on free loopback ports
+ngx=$WORK/nginx
+mkdir -p "$ngx/paw" "$ngx/tmp"
+cp "$VERIFIER_CA" "$ngx/paw/verifier-ca.pem"
+front=$(paw_free_port)
+back=$(paw_free_port)
+while [ "$back" = "$front" ]; do back=$(paw_free_port); done
+cat >"$ngx/nginx.conf" <<CONF
+worker_processes 1;
+pid $ngx/nginx.pid;
+error_log $ngx/error.log info;
+events { worker_connections 64; }
+http {
+  access_log $ngx/access.log;
+  client_body_temp_path $ngx/tmp/body;
+  proxy_temp_path $ngx/tmp/proxy;
+  fastcgi_temp_path $ngx/tmp/fastcgi;
+  uwsgi_temp_path $ngx/tmp/uwsgi;
+  scgi_temp_path $ngx/tmp/scgi;
+  upstream paw_verifier { server 127.0.0.1:$VERIFIER_PORT; }
+  map "" \$paw_verifier_name { default localhost; }
+  server {
+    listen 127.0.0.1:$back;
+    location / { return 200 "upstream reached for device \$http_x_paw_device\n"; }
+  }
+  server {
+    listen 127.0.0.1:$front;
+    include $PAW_SOURCE_DIR/docs/nginx-auth-request.conf;
+    location / {
+      auth_request /_paw/authz;
+      auth_request_set \$paw_device \$upstream_http_x_paw_device;
+      proxy_set_header X-Paw-Device \$paw_device;
+      proxy_pass http://127.0.0.1:$back;
+    }
+  }
+}
+CONF
+nginx -t -p "$ngx" -c "$ngx/nginx.conf" >"$WORK/nginx-t.log" 2>&1 || die "nginx -t refused the config: $(cat "$WORK/nginx-t.log")"
+nginx -p "$ngx" -c "$ngx/nginx.conf" -g 'daemon off;' 2>>"$WORK/nginx.log" &
+paw_track $!
+wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$front/" || die "nginx did not start"
+
+# req TOKEN: HTTP status of GET / through nginx (body in $WORK/body)
+req() {
+  local hdr=()
+  [ -n "${1:-}" ] && hdr=(-H "Authorization: Bearer $1")
+  curl -s -o "$WORK/body" -w '%{http_code}' "${hdr[@]}" "http://127.0.0.1:$front/private/page"
+}
+check() {  # check NAME WANT TOKEN
+  local got
+  got=$(req "$3")
+  [ "$got" = "$2" ] || die "$1: nginx answered $got, expected $2 (body: $(cat "$WORK/body"))"
+  if [ "$2" = 200 ]; then
+    grep -q "upstream reached for device $DEVICE_ID" "$WORK/body" || die "$1: upstream body wrong: $(cat "$WORK/body")"
+  else
+    ! grep -q "upstream reached" "$WORK/body" || die "$1: the upstream was reached"
+  fi
+  echo "ok: $1 → $got"
+}
+
+# forge_jwt KEYFILE KID EXP_DELTA: an ES256 JWT with the real token's claims,
+# "exp" moved to now+EXP_DELTA, signed with KEYFILE (PEM), header kid KID.
+forge_jwt() {
+  python3 - "$token" "$1" "$2" "$3" <<'PY'
+import base64, json, subprocess, sys, time
+tok, keyfile, kid, delta = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def b64d(s): return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+def b64e(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+h, p, _ = tok.split(".")
+header = json.loads(b64d(h)); claims = json.loads(b64d(p))
+header["kid"] = kid
+now = int(time.time())
+claims["exp"] = now + delta
+claims["iat"] = min(claims["iat"], claims["exp"] - 60)
+signing_input = (b64e(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                 b64e(json.dumps(claims, separators=(",", ":")).encode())).encode()
+der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", keyfile], input=signing_input,
+                     capture_output=True, check=True).stdout
+# DER ECDSA-Sig-Value → raw r || s (JWS ES256)
+assert der[0] == 0x30
+i = 2 if der[1] < 0x80 else 3
+out = b""
+for _ in range(2):
+    assert der[i] == 0x02
+    n = der[i + 1]; v = der[i + 2:i + 2 + n]; i += 2 + n
+    out += v.lstrip(b"\0").rjust(32, b"\0")
+print(signing_input.decode() + "." + b64e(out))
+PY
+}
+
+kid=$(python3 -c 'import base64,json,sys; h=sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h+"="*(-len(h)%4)))["kid"])' "$token")
+
+check "valid token of a healthy device" 200 "$token"
+check "no token" 401 ""
+check "garbage token" 401 "not-a-jwt"
+# forged: the real claims with one signature byte changed
+sig=${token##*.}
+first=${sig:0:1}; [ "$first" = A ] && repl=B || repl=A
+check "forged signature" 401 "${token%.*}.${repl}${sig:1}"
+# forged: claims changed (device id), signature kept
+python3 - "$token" >"$WORK/tampered" <<'PY'
+import base64, json, sys
+h, p, s = sys.argv[1].split(".")
+c = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+c["sub"] = "0" * 32
+print(h + "." + base64.urlsafe_b64encode(json.dumps(c, separators=(",", ":")).encode()).rstrip(b"=").decode() + "." + s)
+PY
+check "claims changed after signing" 401 "$(cat "$WORK/tampered")"
+openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/rogue.pem" 2>/dev/null
+check "signed by an unknown key (same kid)" 401 "$(forge_jwt "$WORK/rogue.pem" "$kid" 600)"
+# expired: signed with the verifier's real key (taken from its database) — only exp differs
+python3 - "$WORK/verifier/paw.db" "$kid" >"$WORK/real-key.pem" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("SELECT private_pem FROM signing_keys WHERE kid = ?", (sys.argv[2],)).fetchone()
+print(row[0], end="")
+PY
+[ -s "$WORK/real-key.pem" ] || die "cannot read the verifier's signing key"
+check "the real key's control: same token re-signed, still valid" 200 "$(forge_jwt "$WORK/real-key.pem" "$kid" 300)"
+check "expired token (real key, exp in the past)" 401 "$(forge_jwt "$WORK/real-key.pem" "$kid" -120)"
+
+# identity-provider health query: relying-party credential, device id, max age
+pawctl_admin rp-credential create --label idp --json >"$WORK/rp.json"
+rp=$(json_get "$WORK/rp.json" credential)
+(umask 077; printf '%s\n' "$rp" >"$WORK/rp.cred")
+health() {
+  curl -s --cacert "$VERIFIER_CA" -H "Authorization: Bearer $1" "$VERIFIER_URL/v1/devices/$DEVICE_ID/health?max_age=$2"
+}
+health "$rp" 300 >"$WORK/health.json"
+[ "$(json_get "$WORK/health.json" allow)" = True ] || die "health query denied a healthy device: $(cat "$WORK/health.json")"
+echo "ok: health query (rp credential, max_age 300) → allow"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: Bearer $(cat "$WORK/admin.cred")x" \
+  "$VERIFIER_URL/v1/devices/$DEVICE_ID/health?max_age=300")
+[ "$code" = 401 ] || die "health query with a wrong credential answered $code"
+echo "ok: health query without a valid relying-party credential → 401"
+sleep 2
+health "$rp" 1 >"$WORK/health.json"
+[ "$(json_get "$WORK/health.json" allow)" = False ] || die "max_age 1 allowed an attestation 2 s old"
+grep -q not_fresh "$WORK/health.json" || die "no not_fresh reason: $(cat "$WORK/health.json")"
+echo "ok: health query with max_age 1 on a 2 s old attestation → deny (not_fresh)"
+expect_rc 0 "$PAWCTL_BIN" health "$DEVICE_ID" --max-age 5m --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" \
+  --rp-credential-file "$WORK/rp.cred"
+echo "ok: pawctl health → allow (exit 0)"
+
+# key rotation with no overlap: the old key's token is refused, a new one passes
+# (the verifier drops keys retired strictly before now - overlap: rotate again
+# a second later so the first key is gone)
+pawctl_admin keys rotate --json >"$WORK/rotate.json"
+sleep 1.1
+pawctl_admin keys rotate --json >"$WORK/rotate.json"
+check "token of a rotated-out key" 401 "$token"
+expect_rc 0 agent attest
+token=$(cat "$WORK/run/token")
+check "new token after rotation" 200 "$token"
+
+# revoked device: its still-unexpired token is refused
+pawctl_admin devices revoke "$DEVICE_ID" >/dev/null
+check "revoked device" 403 "$token"
+health "$rp" 300 >"$WORK/health.json"
+[ "$(json_get "$WORK/health.json" allow)" = False ] || die "health query allowed a revoked device"
+grep -q revoked "$WORK/health.json" || die "no revoked reason: $(cat "$WORK/health.json")"
+echo "ok: health query for the revoked device → deny (revoked)"
+expect_rc 2 agent attest
+grep -q "revoked" "$WORK/last.err" || die "attest of a revoked device does not say so: $(cat "$WORK/last.err")"
+echo "ok: the revoked agent cannot attest (exit 2, revoked)"
+
+# the verifier down: nginx refuses (never lets the request through)
+paw_verifier_stop
+got=$(req "$token")
+[ "$got" = 500 ] || [ "$got" = 502 ] || die "verifier down: nginx answered $got, expected 500"
+echo "ok: verifier unreachable → $got (refused)"
+echo "nginx_test: ok"
