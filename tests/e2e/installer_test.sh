@@ -54,7 +54,7 @@ expect_mode() {  # expect_mode PATH "MODE USER:GROUP"
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root: it installs and purges .deb packages with dpkg (CI runs as root)"
-for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps lintian systemd-analyze udevadm runuser curl python3; do
+for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps readelf lintian systemd-analyze udevadm runuser curl python3; do
   command -v "$tool" >/dev/null || die "$tool missing: run installer/install-deps.sh"
 done
 for p in "${programs[@]}"; do
@@ -160,9 +160,12 @@ for p in "${present[@]}"; do
   dep_names=$(tr ',' '\n' <<<"$depends" | sed -E 's/^ *//; s/[ (].*//' | sort -u)
   for d in ${extra_depends[$p]}; do check "$p: Depends names $d" grep -qx "$d" <<<"$dep_names"; done
   bin="$bdir/$(cd "$bdir" && find . -type f -name "$p" -perm -u+x | head -1)"
-  libs=$(ldd "$bin" | awk '/=> \// {print $3}')
-  [ -n "$libs" ] || fail "$p: ldd found no shared libraries in $bin"
-  for lib in $libs; do
+  # The libraries the program itself names (DT_NEEDED), where the loader finds them.
+  needed=$(readelf -d "$bin" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p')
+  [ -n "$needed" ] || fail "$p: readelf found no DT_NEEDED entries in $bin"
+  for so in $needed; do
+    lib=$(ldd "$bin" | awk -v so="$so" '$1 == so && $3 ~ /^\// {print $3}')
+    if [ -z "$lib" ]; then fail "$p: the loader cannot find $so"; continue; fi
     real=$(readlink -f "$lib")
     owner=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || true)
     owner=${owner%%:*}
@@ -263,7 +266,9 @@ if have paw-verifier; then
   if runuser -u paw-verifier -- paw-verifier init --state /var/lib/paw-verifier >"$work/init.out" 2>"$work/init.err"; then
     check "init printed the admin credential once" test "$(grep -c '^admin credential: ' "$work/init.out")" = 1
     check "state files belong to paw-verifier" test -z "$(find /var/lib/paw-verifier ! -user paw-verifier)"
-    check "no state file readable by others" test -z "$(find /var/lib/paw-verifier -perm /o+r ! -type l)"
+    # Only the TLS certificate is public; keys and the database are owner-only.
+    check "keys and database owner-only (all but tls/cert.pem)" \
+      test -z "$(find /var/lib/paw-verifier -type f -perm /077 ! -path /var/lib/paw-verifier/tls/cert.pem)"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     runuser -u paw-verifier -- paw-verifier run --state /var/lib/paw-verifier --config /etc/paw/verifier.conf \
       --listen "127.0.0.1:$port" >"$work/run.log" 2>&1 &
