@@ -47,6 +47,7 @@ std::string alg_name(TPM2_ALG_ID id) {
     case TPM2_ALG_SHA3_256: return "sha3_256";
     case TPM2_ALG_SHA3_384: return "sha3_384";
     case TPM2_ALG_SHA3_512: return "sha3_512";
+    case TPM2_ALG_CMAC: return "cmac";
     case TPM2_ALG_CTR: return "ctr";
     case TPM2_ALG_OFB: return "ofb";
     case TPM2_ALG_CBC: return "cbc";

@@ -1,0 +1,61 @@
+#include "dispatch.h"
+
+#include "agent_commands.h"
+
+#include <cstdio>
+#include <exception>
+#include <string_view>
+
+namespace paw::agent {
+
+const std::vector<AgentCommand>& agent_commands() {
+  static const std::vector<AgentCommand> table = {
+      {"enroll", "enroll --verifier URL --token TOKEN [--ca-file PEM]   enroll this workstation (TPM AK + FIDO2 key)",
+       cmd_enroll},
+      {"attest", "attest [--json]        attest now: exit 0 healthy, 1 unhealthy, 2 could not attest", cmd_attest},
+      {"run", "run                    the daemon: attest every --interval and on SIGUSR1, keep the token file",
+       cmd_run},
+      {"status", "status [--json]        enrollment, last verdict, token expiry, TPM and FIDO2 key", cmd_status},
+      {"tpm", "tpm info [--tcti T] [--config FILE]            what the TPM is (JSON)", cmd_tpm},
+      {"ak-public", "ak-public [--format pem|tss] [--out FILE] [--ak-alg ecc-p256|rsa2048] [--ek rsa2048|ecc-p256|ecc-p384] [--tcti T] [--state-dir DIR] [--config FILE]",
+       cmd_ak_public},
+      {"evidence", "evidence --nonce HEX [--device-id ID] [--event-log PATH|none] [--ima-log PATH|none] [AK/TPM options]   the evidence envelope (JSON)",
+       cmd_evidence},
+  };
+  return table;
+}
+
+int fail(const std::string& message, int code) {
+  std::fprintf(stderr, "paw-agent: %s\n", message.c_str());
+  return code;
+}
+
+namespace {
+void usage(std::FILE* out) {
+  std::fprintf(out, "usage: paw-agent <command> [options]\n\ncommands:\n");
+  for (const auto& c : agent_commands()) std::fprintf(out, "  %s\n", c.usage);
+}
+}  // namespace
+
+int run_agent(int argc, char** argv) {
+  try {
+    if (argc < 2) {
+      usage(stderr);
+      return 64;
+    }
+    const std::string_view name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+      usage(stdout);
+      return 0;
+    }
+    std::vector<std::string> words(argv + 2, argv + argc);
+    for (const auto& c : agent_commands())
+      if (name == c.name) return c.run(words);
+    usage(stderr);
+    return fail("unknown command '" + std::string(name) + "'", 64);
+  } catch (const std::exception& e) {
+    return fail(std::string("unexpected error: ") + e.what(), 70);
+  }
+}
+
+}  // namespace paw::agent
