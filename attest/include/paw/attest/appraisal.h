@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -121,15 +122,25 @@ struct DeviceRecord {
   bool operator==(const DeviceRecord&) const = default;
 };
 
+// PinnedMeasurement is one event-log measurement remembered with the pinned
+// PCRs, so a later mismatch can name what changed ("Secure Boot db changed").
+struct PinnedMeasurement {
+  std::string name;   // "db", "dbx", "PK", "KEK", "SecureBoot", "boot application", "EV_POST_CODE", …
+  Bytes digest;       // SHA-256 event digest
+  bool operator==(const PinnedMeasurement&) const = default;
+};
+
 // DeviceState is what changes with every attestation; the service stores the
 // latest and passes it to the next appraise() call. A fresh device has the default.
 struct DeviceState {
   std::uint32_t fido_sign_count = 0;   // highest signCount accepted so far
   std::optional<ClockInfo> clock;      // clock info of the last verified quote
   PcrValues pinned_pcrs;               // references captured by "pin on enroll"
+  // pinned_measurements: per PCR index, the event-log measurements behind the pins.
+  std::map<std::uint32_t, std::vector<PinnedMeasurement>> pinned_measurements;
   std::int64_t last_attested_at = 0;   // unix seconds of the last verified attestation; 0 = never
   std::int64_t last_healthy_at = 0;    // unix seconds of the last healthy verdict; 0 = never
-  bool operator==(const DeviceState&) const = default;
+  bool operator==(const DeviceState& other) const;  // field by field
 };
 
 // JSON for storage. *_from_json are strict (unknown fields refused).
@@ -292,7 +303,7 @@ struct AppraisalRecord {
   PcrValues pcrs;                      // quote-verified values
   HostFacts host;
   ClockInfo clock;
-  bool operator==(const AppraisalRecord&) const = default;
+  bool operator==(const AppraisalRecord& other) const;  // field by field
 };
 json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& rec);
 Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& obj);

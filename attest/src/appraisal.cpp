@@ -1,0 +1,175 @@
+// appraisal.cpp — appraise(): the verification steps in their fixed order.
+// Every step that fails cryptographically or structurally returns an Error;
+// policy (appraisal_policy.cpp) turns what was proven into a verdict.
+#include "paw/attest/appraisal.h"
+
+#include <set>
+
+#include "paw/attest/fido.h"
+#include "paw/attest/quote.h"
+#include "appraisal_internal.h"
+#include "appraisal_policy.h"
+
+namespace paw {
+
+// AppraisalBuilder is the one place that may construct an Appraisal.
+class AppraisalBuilder {
+ public:
+  static Appraisal make(AppraisalRecord record, EvidenceBody body, DeviceState next, bool rebooted,
+                        std::int64_t token_ttl) {
+    Appraisal a;
+    a.record_ = std::move(record);
+    a.body_ = std::move(body);
+    a.next_state_ = std::move(next);
+    a.rebooted_ = rebooted;
+    a.token_ttl_ = token_ttl;
+    return a;
+  }
+};
+
+namespace {
+
+using PcrKey = std::pair<HashAlg, std::uint32_t>;
+
+std::string pcr_label(const PcrKey& k) { return std::string(hash_name(k.first)) + ":" + std::to_string(k.second); }
+
+// check_selection: the quoted selection and the body's PCRs name the same
+// (bank, index) set (docs/protocol.md: "no more, no fewer").
+Status check_selection(const PcrSelection& quoted, const PcrValues& reported) {
+  std::set<PcrKey> q;
+  for (const auto& e : quoted) {
+    for (auto i : e.indices) q.emplace(e.bank, i);
+  }
+  std::set<PcrKey> r;
+  for (const auto& [bank, values] : reported) {
+    for (const auto& [index, value] : values) r.emplace(bank, index);
+  }
+  for (const auto& k : q) {
+    if (r.count(k) == 0) return make_error(Errc::pcr_selection_mismatch, "quoted PCR " + pcr_label(k) + " not reported");
+  }
+  for (const auto& k : r) {
+    if (q.count(k) == 0) return make_error(Errc::pcr_selection_mismatch, "reported PCR " + pcr_label(k) + " not quoted");
+  }
+  return ok_status();
+}
+
+attest::FidoStoredCredential to_stored(const FidoCredential& c, std::uint32_t sign_count) {
+  attest::FidoStoredCredential s;
+  s.credential_id = c.credential_id;
+  s.algorithm = static_cast<int>(c.algorithm);
+  s.public_key = c.public_key;
+  s.sign_count = sign_count;
+  s.aaguid = c.aaguid;
+  s.attestation_type = c.attestation_type;
+  return s;
+}
+
+// verify_presence checks the FIDO2 assertion cryptographically; flags and a
+// counter stuck at zero are left to policy. Rollback and a frozen non-zero
+// counter are errors: they mean a cloned or replayed authenticator.
+Result<detail::PresenceFacts> verify_presence(const DeviceRecord& rec, const DeviceState& prev, const EvidenceBody& body,
+                                              const AppraisalContext& ctx) {
+  detail::PresenceFacts out;
+  if (!body.fido) return out;
+  if (!rec.fido) return make_error(Errc::fido_unknown_credential, "fido: the device enrolled no FIDO2 credential");
+  attest::FidoAssertionEvidence ev;
+  ev.credential_id = body.fido->credential_id;
+  ev.auth_data = body.fido->auth_data;
+  ev.signature = body.fido->signature;
+  attest::FidoPresencePolicy fp;
+  fp.rp_id = ctx.rp_id;
+  fp.require_up = false;
+  fp.require_uv = false;
+  fp.allow_zero_counter = true;  // 0 == 0 is judged by policy below
+  const Bytes cdh = presence_client_data_hash(body.nonce, body.device_id);
+  PAW_TRY(attest::FidoPresenceResult r,
+          attest::verify_fido_presence(to_stored(*rec.fido, prev.fido_sign_count), ev, cdh, fp));
+  out.present = true;
+  out.user_present = r.user_present;
+  out.user_verified = r.user_verified;
+  out.sign_count = r.sign_count;
+  out.counter_stuck_at_zero = r.sign_count == 0;
+  return out;
+}
+
+}  // namespace
+
+Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
+                           const AppraisalContext& ctx, const Policy& policy) {
+  // 1. sizes, before anything is decoded.
+  if (envelope.attest.size() > kMaxAttestSize) return make_error(Errc::too_large, "sizes: TPMS_ATTEST too large");
+  if (envelope.signature.size() > kMaxSignatureSize) return make_error(Errc::too_large, "sizes: TPMT_SIGNATURE too large");
+  if (envelope.body.size() > kMaxBodySize) return make_error(Errc::too_large, "sizes: evidence body too large");
+  if (envelope.body.empty()) return make_error(Errc::malformed, "sizes: evidence body is empty");
+  // 2. quote signature over the raw TPMS_ATTEST bytes with the enrolled AK.
+  auto ak = parse_public(record.ak_public);
+  if (!ak.ok()) return make_error(Errc::internal, "device record: stored AK does not parse: " + ak.error().detail);
+  PAW_TRY(const Signature sig, parse_signature(envelope.signature));
+  PAW_CHECK(verify_signature(*ak, envelope.attest, sig));
+  // 3. parse, magic (Part 2, 6.2 TPM_GENERATED_VALUE), type (Part 2, 6.9 TPM_ST_ATTEST_QUOTE).
+  PAW_TRY(Attest a, parse_attest(envelope.attest));
+  if (a.magic != kTpmGeneratedValue) return make_error(Errc::bad_magic, "magic: not TPM_GENERATED_VALUE");
+  if (a.type != kStAttestQuote) return make_error(Errc::bad_type, "type: not TPM_ST_ATTEST_QUOTE");
+  // 4. qualifying data = SHA-256(body bytes): the quote covers the body exactly.
+  if (!ct_equal(a.extra_data, qualifying_data(envelope.body))) {
+    return make_error(Errc::nonce_mismatch, "qualifying data: extraData is not SHA-256 of the body");
+  }
+  // 5. body parse (only now: its bytes are signed).
+  PAW_TRY(EvidenceBody body, parse_body(envelope.body));
+  // 6. the nonce is the challenge the service just consumed for this device.
+  if (!ct_equal(body.nonce, ctx.expected_nonce)) return make_error(Errc::nonce_mismatch, "nonce: not the issued challenge");
+  // 7. the body speaks about the enrolled device.
+  if (body.device_id != record.device_id) {
+    return make_error(Errc::device_mismatch, "device_id: evidence names another device");
+  }
+  // 8. PCR selection (both ways) and digest with the signing scheme's hash (Part 3, 18.4).
+  PAW_CHECK(check_selection(a.pcr_select, body.pcrs));
+  PAW_TRY(const Bytes want, quote_pcr_digest(sig.hash, a.pcr_select, body.pcrs));
+  if (!ct_equal(want, a.pcr_digest)) {
+    return make_error(Errc::pcr_digest_mismatch, "PCR digest: reported PCR values are not the quoted ones");
+  }
+  // 9. event log: parse, data against digests, replay == quoted PCRs.
+  detail::BootFacts boot;
+  if (body.event_log) {
+    PAW_TRY(boot, detail::check_event_log(*body.event_log, body.pcrs));
+  }
+  // 10. IMA log replay == quoted PCR 10.
+  detail::ImaFacts ima;
+  if (body.ima_log) {
+    PAW_TRY(ima, detail::check_ima_log(*body.ima_log, body.pcrs));
+  }
+  // 11. FIDO2 presence.
+  PAW_TRY(detail::PresenceFacts presence, verify_presence(record, previous, body, ctx));
+  // 12-13. policy, then reboot and clock anomalies.
+  detail::PolicyInputs in{record, previous, body, a.clock_info, boot, ima, presence, policy, ctx.now};
+  detail::PolicyResult pr = detail::evaluate_policy(in);
+  AppraisalRecord rec;
+  rec.device_id = record.device_id;
+  rec.verdict = pr.reasons.empty() ? Verdict::healthy : Verdict::unhealthy;
+  rec.reasons = std::move(pr.reasons);
+  rec.notes = std::move(pr.notes);
+  rec.trust = std::move(pr.trust);
+  rec.policy = policy.name + "@" + std::to_string(policy.version);
+  rec.attested_at = ctx.now;
+  rec.pcrs = body.pcrs;
+  rec.host = body.host;
+  rec.clock = a.clock_info;
+  return AppraisalBuilder::make(std::move(rec), std::move(body), std::move(pr.next_state), pr.rebooted,
+                                policy.token_ttl_seconds);
+}
+
+ResultClaims Appraisal::claims(std::string issuer, std::string jti) const {
+  ResultClaims c;
+  c.iss = std::move(issuer);
+  c.sub = record_.device_id;
+  c.iat = record_.attested_at;
+  c.exp = record_.attested_at + token_ttl_;
+  c.jti = std::move(jti);
+  c.verdict = std::string(verdict_name(record_.verdict));
+  c.reasons = record_.reasons;
+  c.trust = record_.trust;
+  c.policy = record_.policy;
+  return c;
+}
+
+}  // namespace paw

@@ -1,0 +1,70 @@
+// appraisal_internal.h — pieces of the appraisal kept in their own files
+// (private to paw_attest). Deliberately free of evidence.h so the event-log
+// side can include eventlog.h.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "paw/attest/bytes.h"
+#include "paw/attest/error.h"
+#include "paw/attest/pcr.h"
+#include "paw/attest/tpm.h"
+
+namespace paw {
+class EkTrust;
+}  // namespace paw
+
+namespace paw::detail {
+
+// Measurement is one measured event: a name ("db", "SecureBoot", "boot
+// application", "EV_POST_CODE") and its SHA-256 digest (empty if the log has none).
+struct Measurement {
+  std::string name;
+  Bytes digest;
+};
+
+// BootFacts are what the appraisal learns from a verified UEFI event log.
+struct BootFacts {
+  bool log_present = false;
+  std::optional<bool> secure_boot;        // EV_EFI_VARIABLE_DRIVER_CONFIG SecureBoot (PCR 7)
+  std::vector<Bytes> boot_applications;   // SHA-256 digests of EV_EFI_BOOT_SERVICES_APPLICATION (PCR 4)
+  // measurements: per PCR index, what the log measured there (name and
+  // SHA-256 event digest), for pinning and for reason messages.
+  std::map<std::uint32_t, std::vector<Measurement>> measurements;
+};
+
+// check_event_log parses |log|, checks event data against digests, replays it
+// and requires every replayed PCR the quote covers to equal the quoted value.
+// Errc::eventlog_malformed / trailing_data / too_large, eventlog_tampered,
+// eventlog_replay_mismatch.
+Result<BootFacts> check_event_log(ByteView log, const PcrValues& quoted);
+
+// ImaFacts are what the appraisal learns from a verified IMA log.
+struct ImaFacts {
+  bool present = false;
+  std::vector<Bytes> file_digests;   // every measured file's data digest
+  std::vector<std::string> file_paths;
+  std::size_t violations = 0;        // ToMToU / open-writers entries
+};
+
+// check_ima_log parses and replays an IMA log and requires it to reach the
+// quoted PCR 10 (every quoted bank that has it). Errc::ima_malformed, too_large,
+// eventlog_replay_mismatch (also when PCR 10 is not quoted).
+Result<ImaFacts> check_ima_log(ByteView log, const PcrValues& quoted);
+
+// EkCheck is the outcome of the EK certificate check.
+struct EkCheck {
+  Bytes cert_der;   // the certificate without NV padding
+};
+
+// check_ek_certificate verifies |cert| (DER, possibly NV-padded) chains to the
+// CAs of |trust| at |now| and certifies exactly |ek|.
+// Errc::untrusted_chain, cert_invalid, malformed.
+Result<EkCheck> check_ek_certificate(ByteView cert, const TpmPublic& ek, const EkTrust& trust, std::int64_t now);
+
+}  // namespace paw::detail

@@ -1,0 +1,322 @@
+// appraisal_policy.cpp — turns proven facts into a verdict with reasons. Every
+// check states why it exists; every failure carries a stable code
+// (appraisal.h, namespace reason) and a sentence a person can act on.
+#include <algorithm>
+#include <map>
+
+#include "appraisal_policy.h"
+
+namespace paw::detail {
+namespace {
+
+void fail(PolicyResult& r, std::string_view code, std::string message) {
+  r.reasons.push_back({std::string(code), std::move(message)});
+}
+void note(PolicyResult& r, std::string_view code, std::string message) {
+  r.notes.push_back({std::string(code), std::move(message)});
+}
+bool has_reason(const PolicyResult& r, std::initializer_list<std::string_view> codes) {
+  return std::any_of(r.reasons.begin(), r.reasons.end(), [&](const ResultReason& x) {
+    return std::find(codes.begin(), codes.end(), x.code) != codes.end();
+  });
+}
+
+// pcr_purpose names what a PC Client PCR measures (TCG PFP 1.05, 3.3.4).
+std::string pcr_purpose(std::uint32_t i) {
+  switch (i) {
+    case 0: return "firmware code";
+    case 1: return "firmware configuration";
+    case 2: return "option ROM code";
+    case 3: return "option ROM configuration";
+    case 4: return "boot loader code";
+    case 5: return "boot configuration and partition table";
+    case 6: return "platform manufacturer events";
+    case 7: return "Secure Boot policy";
+    case 8: case 9: return "boot loader measurements";
+    case 10: return "IMA";
+    case 11: return "kernel image";
+    case 14: return "shim MOK lists";
+    default: return "PCR " + std::to_string(i);
+  }
+}
+
+std::string friendly(const std::string& name) {
+  static const std::map<std::string, std::string> kNames = {
+      {"SecureBoot", "Secure Boot state"}, {"PK", "Secure Boot PK"},   {"KEK", "Secure Boot KEK"},
+      {"db", "Secure Boot db"},            {"dbx", "Secure Boot dbx"}, {"authority db", "Secure Boot authority (db)"},
+      {"authority MokListRT", "shim MOK authority"}};
+  const auto it = kNames.find(name);
+  return it == kNames.end() ? name : it->second;
+}
+
+// describe_change names what differs between the pinned and the current
+// measurements of one PCR ("Secure Boot db changed", "boot application added").
+std::string describe_change(const std::vector<PinnedMeasurement>& pinned, const std::vector<Measurement>& now) {
+  std::vector<std::string> changed, added, removed;
+  std::map<std::string, std::vector<const Bytes*>> before, after;
+  for (const auto& m : pinned) before[m.name].push_back(&m.digest);
+  for (const auto& m : now) after[m.name].push_back(&m.digest);
+  for (const auto& [name, digests] : after) {
+    const auto& old = before[name];
+    for (std::size_t k = 0; k < digests.size(); ++k) {
+      if (k >= old.size()) {
+        added.push_back(friendly(name));
+      } else if (*old[k] != *digests[k]) {
+        changed.push_back(friendly(name));
+      }
+    }
+    for (std::size_t k = digests.size(); k < old.size(); ++k) removed.push_back(friendly(name));
+  }
+  for (const auto& [name, digests] : before) {
+    if (after.count(name) == 0) {
+      for (std::size_t k = 0; k < digests.size(); ++k) removed.push_back(friendly(name));
+    }
+  }
+  auto join = [](std::vector<std::string> v) {
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  std::string out;
+  if (!changed.empty()) out += join(changed) + " changed";
+  if (!added.empty()) out += (out.empty() ? "" : "; ") + join(added) + " added";
+  if (!removed.empty()) out += (out.empty() ? "" : "; ") + join(removed) + " removed";
+  return out;
+}
+
+// check_pcrs: every required PCR must be quoted and equal its reference (admin
+// value, else the pinned one); unpinned ones are captured when all else is healthy.
+void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
+  for (const auto& [bank, indices] : in.policy.pcrs.required) {
+    for (const std::uint32_t i : indices) {
+      const std::string label = "PCR " + std::to_string(i) + " (" + std::string(hash_name(bank)) + ")";
+      const auto qb = in.body.pcrs.find(bank);
+      if (qb == in.body.pcrs.end() || qb->second.count(i) == 0) {
+        fail(r, reason::kPcrNotQuoted, label + " is required by policy but not quoted");
+        continue;
+      }
+      const Bytes& value = qb->second.at(i);
+      const Bytes* ref = nullptr;
+      bool pinned = false;
+      if (auto b = in.policy.pcrs.reference.find(bank); b != in.policy.pcrs.reference.end() && b->second.count(i)) {
+        ref = &b->second.at(i);
+      } else if (auto p = in.previous.pinned_pcrs.find(bank); p != in.previous.pinned_pcrs.end() && p->second.count(i)) {
+        ref = &p->second.at(i);
+        pinned = true;
+      }
+      if (ref == nullptr) {
+        if (in.policy.pcrs.pin_on_enroll) to_pin[bank][i] = value;
+        continue;
+      }
+      if (*ref == value) continue;
+      std::string msg = "PCR " + std::to_string(i) + " differs from reference";
+      std::string what;
+      const auto now_m = in.boot.measurements.find(i);
+      const auto pin_m = in.previous.pinned_measurements.find(i);
+      if (pinned && now_m != in.boot.measurements.end() && pin_m != in.previous.pinned_measurements.end()) {
+        what = describe_change(pin_m->second, now_m->second);
+      }
+      msg += what.empty() ? " (" + pcr_purpose(i) + ")" : ": " + what;
+      fail(r, reason::kPcrMismatch, msg);
+    }
+  }
+}
+
+// check_boot: the event log (now proven to match the quote) must be there
+// where required, show Secure Boot on, and launch only allowed boot applications.
+void check_boot(const PolicyInputs& in, PolicyResult& r) {
+  const Policy& p = in.policy;
+  if (!in.boot.log_present && p.event_log_required) {
+    fail(r, reason::kEventLogMissing, "the evidence carries no UEFI event log, which policy requires");
+  }
+  if (p.secure_boot_required) {
+    if (!in.boot.log_present) {
+      fail(r, reason::kSecureBootOff, "Secure Boot state unknown: no event log proves it");
+    } else if (in.boot.secure_boot != true) {
+      fail(r, reason::kSecureBootOff,
+           in.boot.secure_boot ? "Secure Boot is disabled (event log, PCR 7)" : "Secure Boot state is not in the event log");
+    }
+    // The agent's own reading of the SecureBoot variable must not contradict.
+    if (in.body.host.secure_boot == false) {
+      fail(r, reason::kHostSecureBootOff, "the agent reports Secure Boot disabled");
+    }
+  }
+  if (!p.boot_applications.empty()) {
+    for (const auto& d : in.boot.boot_applications) {
+      if (!p.boot_applications.contains(d)) {
+        fail(r, reason::kBootAppNotAllowed, "boot application " + hex(d) + " is not in the policy's allowlist");
+      }
+    }
+  }
+}
+
+// check_ima: runtime file measurements, where policy asks for them.
+void check_ima(const PolicyInputs& in, PolicyResult& r) {
+  if (in.policy.ima.required && !in.ima.present) {
+    fail(r, reason::kImaLogMissing, "the evidence carries no IMA log, which policy requires");
+  }
+  if (in.policy.ima.allowlist.empty()) return;
+  std::size_t bad = 0;
+  for (std::size_t k = 0; k < in.ima.file_digests.size(); ++k) {
+    if (in.policy.ima.allowlist.contains(in.ima.file_digests[k])) continue;
+    if (++bad <= 5) {
+      const std::string path = k < in.ima.file_paths.size() ? in.ima.file_paths[k] : "?";
+      fail(r, reason::kImaNotAllowed, "IMA measured " + path + " (" + hex(in.ima.file_digests[k]) + "), not allowed");
+    }
+  }
+  if (bad > 5) fail(r, reason::kImaNotAllowed, std::to_string(bad - 5) + " more files not allowed");
+  if (in.ima.violations > 0) {
+    fail(r, reason::kImaNotAllowed, "IMA logged " + std::to_string(in.ima.violations) +
+                                        " measurement violations (file changed while measured)");
+  }
+}
+
+// check_fido: the owner's key was plugged in and touched (and verified, if required).
+void check_fido(const PolicyInputs& in, PolicyResult& r) {
+  const FidoPolicy& f = in.policy.fido;
+  if (!in.presence.present) {
+    if (f.required) {
+      fail(r, reason::kFidoMissing,
+           in.record.fido ? "no FIDO2 presence proof in the evidence" : "the device enrolled no FIDO2 key, policy requires one");
+    }
+    return;
+  }
+  if (f.user_presence && !in.presence.user_present) fail(r, reason::kFidoUpMissing, "FIDO2 key was not touched (UP flag clear)");
+  if (f.user_verification && !in.presence.user_verified) {
+    fail(r, reason::kFidoUvMissing, "FIDO2 user verification missing (UV flag clear)");
+  }
+  // A counter that stays 0 gives no clone detection; only some keys are built so.
+  if (in.presence.counter_stuck_at_zero && !f.allow_zero_counter) {
+    fail(r, reason::kFidoCounterFrozen, "FIDO2 signature counter stays 0 (no clone detection); policy refuses");
+  }
+}
+
+// check_host: facts the agent measured; the quote covers them, so they are the agent's word, unaltered.
+void check_host(const PolicyInputs& in, PolicyResult& r) {
+  const HostPolicy& h = in.policy.host;
+  if (h.disk_encryption_required && in.body.host.disk_encrypted != true) {
+    fail(r, reason::kDiskNotEncrypted,
+         in.body.host.disk_encrypted ? "the root file system is not encrypted" : "disk encryption state unknown");
+  }
+  if (!h.os_release_allowlist.empty() &&
+      std::find(h.os_release_allowlist.begin(), h.os_release_allowlist.end(), in.body.host.os_release) ==
+          h.os_release_allowlist.end()) {
+    fail(r, reason::kOsNotAllowed, "operating system \"" + in.body.host.os_release + "\" is not allowed");
+  }
+}
+
+// check_clock: resetCount/restartCount growing means a reboot since the last
+// quote; the clock going back within one boot means a TPM that was tampered
+// with or a quote replayed from the past (TPM 2.0 Part 2, 10.11.1).
+void check_clock(const PolicyInputs& in, PolicyResult& r) {
+  if (!in.previous.clock) return;
+  const ClockInfo& was = *in.previous.clock;
+  const ClockInfo& now = in.clock;
+  if (now.reset_count < was.reset_count || (now.reset_count == was.reset_count && now.restart_count < was.restart_count)) {
+    fail(r, reason::kClockAnomaly, "TPM reset counters went back (resetCount " + std::to_string(was.reset_count) +
+                                        " → " + std::to_string(now.reset_count) + "): TPM cleared or quote replayed");
+    return;
+  }
+  if (now.reset_count == was.reset_count && now.restart_count == was.restart_count && now.clock < was.clock) {
+    fail(r, reason::kClockAnomaly, "TPM clock went back within one boot (" + std::to_string(was.clock) + " → " +
+                                        std::to_string(now.clock) + " ms)");
+    return;
+  }
+  if (now.reset_count > was.reset_count || now.restart_count > was.restart_count) {
+    r.rebooted = true;
+    const std::string what = now.reset_count > was.reset_count ? "rebooted" : "resumed or restarted";
+    const std::string msg = "the workstation " + what + " since its last attestation (resetCount " +
+                            std::to_string(was.reset_count) + " → " + std::to_string(now.reset_count) +
+                            ", restartCount " + std::to_string(was.restart_count) + " → " +
+                            std::to_string(now.restart_count) + ")";
+    if (in.policy.reboot_allowed) {
+      note(r, reason::kReboot, msg);
+    } else {
+      fail(r, reason::kReboot, msg + "; policy does not allow reboots");
+    }
+  }
+}
+
+// trust_vector maps the outcome onto AR4SI claims (draft-ietf-rats-ar4si, 2.3).
+TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
+  TrustVector t;
+  // The quote verified with the enrolled AK: the instance is the enrolled one.
+  t["instance-identity"] = ar4si::kTrustworthyInstance;
+  // A chained EK certificate proves a genuine TPM; TOFU proves nothing about it.
+  if (has_reason(r, {reason::kClockAnomaly})) {
+    t["hardware"] = ar4si::kUnsafeHardware;
+  } else {
+    t["hardware"] = in.record.ek_tofu ? ar4si::kNoClaim : ar4si::kGenuineHardware;
+  }
+  if (has_reason(r, {reason::kSecureBootOff, reason::kHostSecureBootOff, reason::kDiskNotEncrypted,
+                     reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot})) {
+    t["configuration"] = ar4si::kUnsupportableConfig;
+  } else {
+    t["configuration"] = ar4si::kApprovedConfig;
+  }
+  if (has_reason(r, {reason::kPcrMismatch, reason::kBootAppNotAllowed, reason::kEventLogMissing})) {
+    t["executables"] = ar4si::kContraindicatedRuntime;
+  } else {
+    t["executables"] = in.boot.log_present ? ar4si::kApprovedBoot : ar4si::kNoClaim;
+  }
+  if (has_reason(r, {reason::kImaNotAllowed, reason::kImaLogMissing})) {
+    t["file-system"] = ar4si::kContraindicatedFiles;
+  } else {
+    t["file-system"] = in.ima.present && !in.policy.ima.allowlist.empty() ? ar4si::kApprovedFiles : ar4si::kNoClaim;
+  }
+  t["runtime-opaque"] = ar4si::kNoClaim;
+  if (in.body.host.disk_encrypted == true) {
+    t["storage-opaque"] = ar4si::kSwKeysEncryptedSecrets;
+  } else {
+    t["storage-opaque"] = in.body.host.disk_encrypted == false ? ar4si::kUnencryptedSecrets : ar4si::kNoClaim;
+  }
+  if (has_reason(r, {reason::kFidoMissing, reason::kFidoUpMissing, reason::kFidoUvMissing, reason::kFidoCounterFrozen})) {
+    t["sourced-data"] = ar4si::kUntrustedSources;
+  } else {
+    t["sourced-data"] = in.presence.present ? ar4si::kTrustedSources : ar4si::kNoClaim;
+  }
+  return t;
+}
+
+}  // namespace
+
+PolicyResult evaluate_policy(const PolicyInputs& in) {
+  PolicyResult r;
+  PcrValues to_pin;
+  check_pcrs(in, r, to_pin);
+  check_boot(in, r);
+  check_ima(in, r);
+  check_fido(in, r);
+  check_host(in, r);
+  check_clock(in, r);
+  r.trust = trust_vector(in, r);
+
+  DeviceState& next = r.next_state;
+  next = in.previous;
+  if (in.presence.present) next.fido_sign_count = in.presence.sign_count;
+  next.clock = in.clock;
+  next.last_attested_at = in.now;
+  // Pin only from an otherwise healthy attestation: a reference captured from a
+  // compromised boot would make that boot look healthy forever.
+  if (r.reasons.empty() && !to_pin.empty()) {
+    std::string list;
+    for (const auto& [bank, values] : to_pin) {
+      for (const auto& [i, v] : values) {
+        next.pinned_pcrs[bank][i] = v;
+        const auto m = in.boot.measurements.find(i);
+        if (bank == HashAlg::sha256 && m != in.boot.measurements.end()) {
+          auto& dst = next.pinned_measurements[i];
+          dst.clear();
+          for (const auto& x : m->second) dst.push_back({x.name, x.digest});
+        }
+        list += (list.empty() ? "" : ", ") + std::string(hash_name(bank)) + ":" + std::to_string(i);
+      }
+    }
+    note(r, reason::kPcrPinned, "reference values pinned for PCRs " + list);
+  }
+  if (r.reasons.empty()) next.last_healthy_at = in.now;
+  return r;
+}
+
+}  // namespace paw::detail

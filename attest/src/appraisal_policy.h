@@ -1,0 +1,44 @@
+// appraisal_policy.h — policy evaluation over proven facts (private).
+#pragma once
+
+#include "paw/attest/appraisal.h"
+#include "appraisal_internal.h"
+
+namespace paw::detail {
+
+// PresenceFacts are what the verified FIDO2 assertion showed.
+struct PresenceFacts {
+  bool present = false;          // an assertion was in the body and verified
+  bool user_present = false;
+  bool user_verified = false;
+  std::uint32_t sign_count = 0;
+  bool counter_stuck_at_zero = false;
+};
+
+// PolicyInputs: everything evaluate_policy may look at; all of it proven.
+struct PolicyInputs {
+  const DeviceRecord& record;
+  const DeviceState& previous;
+  const EvidenceBody& body;
+  const ClockInfo& clock;
+  const BootFacts& boot;
+  const ImaFacts& ima;
+  const PresenceFacts& presence;
+  const Policy& policy;
+  std::int64_t now;
+};
+
+struct PolicyResult {
+  std::vector<ResultReason> reasons;   // failures: verdict unhealthy iff non-empty
+  std::vector<ResultReason> notes;
+  TrustVector trust;
+  DeviceState next_state;
+  bool rebooted = false;
+};
+
+// evaluate_policy applies |in.policy| (PCR references and pins, event log,
+// Secure Boot, boot applications, IMA, FIDO2 flags and counter, host facts,
+// reboot and clock) and computes the AR4SI vector and the next device state.
+PolicyResult evaluate_policy(const PolicyInputs& in);
+
+}  // namespace paw::detail

@@ -1,0 +1,313 @@
+// Storage JSON of DeviceRecord, DeviceState and AppraisalRecord (appraisal.h).
+// Strict on the way back in: the database is ours, but a row edited by hand or
+// written by another version must fail loudly rather than half-load.
+#include <limits>
+#include <stdexcept>
+
+#include "paw/attest/appraisal.h"
+
+namespace paw {
+namespace {
+
+inline constexpr std::size_t kMaxRecordSize = 8u << 20;
+
+Result<std::uint32_t> get_u32(const json::ObjectPtr& o, const std::string& key) {
+  PAW_TRY(std::int64_t v, json::get_int(o, key));
+  if (v < 0 || v > std::numeric_limits<std::uint32_t>::max()) {
+    return make_error(Errc::malformed, "field \"" + key + "\" out of range");
+  }
+  return static_cast<std::uint32_t>(v);
+}
+
+json::ObjectPtr clock_to_json(const ClockInfo& c) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("clock", static_cast<std::int64_t>(c.clock));
+  o->set("reset_count", static_cast<std::int64_t>(c.reset_count));
+  o->set("restart_count", static_cast<std::int64_t>(c.restart_count));
+  o->set("safe", c.safe);
+  return o;
+}
+
+Result<ClockInfo> clock_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"clock", "reset_count", "restart_count", "safe"}, "clock"));
+  ClockInfo c;
+  PAW_TRY(std::int64_t clock, json::get_int(o, "clock"));
+  if (clock < 0) return make_error(Errc::malformed, "clock is negative");
+  c.clock = static_cast<std::uint64_t>(clock);
+  PAW_TRY(c.reset_count, get_u32(o, "reset_count"));
+  PAW_TRY(c.restart_count, get_u32(o, "restart_count"));
+  PAW_TRY(c.safe, json::get_bool(o, "safe"));
+  return c;
+}
+
+json::ObjectPtr fido_to_json(const FidoCredential& f) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("credential_id", base64(f.credential_id));
+  o->set("algorithm", f.algorithm);
+  o->set("public_key", base64(f.public_key));
+  o->set("aaguid", hex(f.aaguid));
+  o->set("attestation_type", f.attestation_type);
+  o->set("sign_count", static_cast<std::int64_t>(f.sign_count));
+  return o;
+}
+
+Result<FidoCredential> fido_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"credential_id", "algorithm", "public_key", "aaguid", "attestation_type", "sign_count"},
+                            "fido credential"));
+  FidoCredential f;
+  PAW_TRY(f.credential_id, json::get_b64(o, "credential_id", kMaxFidoCredentialIdSize));
+  PAW_TRY(f.algorithm, json::get_int(o, "algorithm"));
+  PAW_TRY(f.public_key, json::get_b64(o, "public_key", 1024));
+  PAW_TRY(f.aaguid, json::get_hex(o, "aaguid", 16));
+  PAW_TRY(f.attestation_type, json::get_string(o, "attestation_type"));
+  PAW_TRY(f.sign_count, get_u32(o, "sign_count"));
+  return f;
+}
+
+json::ArrayPtr reasons_to_json(const std::vector<ResultReason>& reasons) {
+  json::ArrayPtr a = new Poco::JSON::Array();
+  for (const auto& r : reasons) {
+    json::ObjectPtr o = new Poco::JSON::Object();
+    o->set("code", r.code);
+    o->set("message", r.message);
+    a->add(o);
+  }
+  return a;
+}
+
+Result<std::vector<ResultReason>> reasons_from_json(const json::ObjectPtr& parent, const std::string& key) {
+  PAW_TRY(json::ArrayPtr a, json::get_array(parent, key));
+  std::vector<ResultReason> out;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    json::ObjectPtr o = a->getObject(static_cast<unsigned>(i));
+    if (o.isNull()) return make_error(Errc::malformed, key + " entries must be objects");
+    PAW_CHECK(json::only_keys(o, {"code", "message"}, key));
+    ResultReason r;
+    PAW_TRY(r.code, json::get_string(o, "code"));
+    PAW_TRY(r.message, json::get_string(o, "message"));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+json::ObjectPtr trust_to_json(const TrustVector& t) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  for (const auto& [k, v] : t) o->set(k, v);
+  return o;
+}
+
+Result<TrustVector> trust_from_json(const json::ObjectPtr& o) {
+  TrustVector t;
+  for (const auto& [k, ignored] : *o) {
+    PAW_TRY(std::int64_t v, json::get_int(o, k));
+    if (v < -128 || v > 127) return make_error(Errc::malformed, "trust claim \"" + k + "\" out of range");
+    t[k] = v;
+  }
+  return t;
+}
+
+Status measurements_from_json(const json::ObjectPtr& pm,
+                              std::map<std::uint32_t, std::vector<PinnedMeasurement>>& out) {
+  for (const auto& [key, ignored] : *pm) {
+    std::uint32_t pcr = 0;
+    try {
+      const unsigned long v = std::stoul(key);
+      if (v >= kPcrCount || std::to_string(v) != key) throw std::out_of_range(key);
+      pcr = static_cast<std::uint32_t>(v);
+    } catch (const std::exception&) {
+      return make_error(Errc::malformed, "pinned_measurements: bad PCR index");
+    }
+    PAW_TRY(json::ArrayPtr a, json::get_array(pm, key));
+    auto& list = out[pcr];
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      json::ObjectPtr e = a->getObject(static_cast<unsigned>(i));
+      if (e.isNull()) return make_error(Errc::malformed, "pinned_measurements entries must be objects");
+      PAW_CHECK(json::only_keys(e, {"name", "digest"}, "pinned measurement"));
+      PinnedMeasurement m;
+      PAW_TRY(m.name, json::get_string(e, "name"));
+      PAW_TRY(m.digest, json::get_hex(e, "digest", 64));
+      list.push_back(std::move(m));
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+json::ObjectPtr device_record_to_json(const DeviceRecord& r) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("device_id", r.device_id);
+  o->set("ak_public", base64(r.ak_public));
+  o->set("ak_name", hex(r.ak_name));
+  o->set("ek_public", base64(r.ek_public));
+  if (r.ek_cert) o->set("ek_cert", base64(*r.ek_cert));
+  o->set("ek_tofu", r.ek_tofu);
+  if (r.fido) o->set("fido", fido_to_json(*r.fido));
+  o->set("host", host_to_json(r.host));
+  o->set("enrollment_pcrs", pcrs_to_json(r.enrollment_pcrs));
+  return o;
+}
+
+Result<DeviceRecord> device_record_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"device_id", "ak_public", "ak_name", "ek_public", "ek_cert", "ek_tofu", "fido", "host",
+                                "enrollment_pcrs"},
+                            "device record"));
+  DeviceRecord r;
+  PAW_TRY(r.device_id, json::get_string(o, "device_id"));
+  PAW_TRY(r.ak_public, json::get_b64(o, "ak_public", kMaxTpmStructSize));
+  PAW_TRY(r.ak_name, json::get_hex(o, "ak_name", 66));
+  PAW_TRY(r.ek_public, json::get_b64(o, "ek_public", kMaxTpmStructSize));
+  PAW_TRY(r.ek_cert, json::opt_b64(o, "ek_cert", kMaxEkCertSize));
+  PAW_TRY(r.ek_tofu, json::get_bool(o, "ek_tofu"));
+  if (o->has("fido") && !o->isNull("fido")) {
+    PAW_TRY(json::ObjectPtr f, json::get_object(o, "fido"));
+    PAW_TRY(FidoCredential fido, fido_from_json(f));
+    r.fido = std::move(fido);
+  }
+  PAW_TRY(json::ObjectPtr host, json::get_object(o, "host"));
+  PAW_TRY(r.host, host_from_json(host));
+  PAW_TRY(json::ObjectPtr pcrs, json::get_object(o, "enrollment_pcrs"));
+  PAW_TRY(r.enrollment_pcrs, pcrs_from_json(pcrs));
+  return r;
+}
+
+std::string serialize_device_record(const DeviceRecord& rec) { return json::stringify(device_record_to_json(rec)); }
+
+Result<DeviceRecord> parse_device_record(std::string_view text) {
+  PAW_TRY(json::ObjectPtr o, json::parse_object(text, kMaxRecordSize));
+  return device_record_from_json(o);
+}
+
+json::ObjectPtr device_state_to_json(const DeviceState& s) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("fido_sign_count", static_cast<std::int64_t>(s.fido_sign_count));
+  if (s.clock) o->set("clock", clock_to_json(*s.clock));
+  o->set("pinned_pcrs", pcrs_to_json(s.pinned_pcrs));
+  json::ObjectPtr pm = new Poco::JSON::Object();
+  for (const auto& [pcr, list] : s.pinned_measurements) {
+    json::ArrayPtr a = new Poco::JSON::Array();
+    for (const auto& m : list) {
+      json::ObjectPtr e = new Poco::JSON::Object();
+      e->set("name", m.name);
+      e->set("digest", hex(m.digest));
+      a->add(e);
+    }
+    pm->set(std::to_string(pcr), a);
+  }
+  o->set("pinned_measurements", pm);
+  o->set("last_attested_at", s.last_attested_at);
+  o->set("last_healthy_at", s.last_healthy_at);
+  return o;
+}
+
+Result<DeviceState> device_state_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"fido_sign_count", "clock", "pinned_pcrs", "pinned_measurements", "last_attested_at",
+                                "last_healthy_at"},
+                            "device state"));
+  DeviceState s;
+  PAW_TRY(s.fido_sign_count, get_u32(o, "fido_sign_count"));
+  if (o->has("clock") && !o->isNull("clock")) {
+    PAW_TRY(json::ObjectPtr c, json::get_object(o, "clock"));
+    PAW_TRY(ClockInfo clock, clock_from_json(c));
+    s.clock = clock;
+  }
+  PAW_TRY(json::ObjectPtr pcrs, json::get_object(o, "pinned_pcrs"));
+  PAW_TRY(s.pinned_pcrs, pcrs_from_json(pcrs));
+  if (o->has("pinned_measurements") && !o->isNull("pinned_measurements")) {
+    PAW_TRY(json::ObjectPtr pm, json::get_object(o, "pinned_measurements"));
+    PAW_CHECK(measurements_from_json(pm, s.pinned_measurements));
+  }
+  PAW_TRY(s.last_attested_at, json::get_int(o, "last_attested_at"));
+  PAW_TRY(s.last_healthy_at, json::get_int(o, "last_healthy_at"));
+  return s;
+}
+
+std::string serialize_device_state(const DeviceState& st) { return json::stringify(device_state_to_json(st)); }
+
+Result<DeviceState> parse_device_state(std::string_view text) {
+  PAW_TRY(json::ObjectPtr o, json::parse_object(text, kMaxRecordSize));
+  return device_state_from_json(o);
+}
+
+bool is_stale(const DeviceState& st, const Policy& policy, std::int64_t now) noexcept {
+  if (st.last_attested_at <= 0) return true;
+  return now - st.last_attested_at > policy.max_attestation_age_seconds;
+}
+
+json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& r) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("device_id", r.device_id);
+  o->set("verdict", std::string(verdict_name(r.verdict)));
+  o->set("reasons", reasons_to_json(r.reasons));
+  o->set("notes", reasons_to_json(r.notes));
+  o->set("trust", trust_to_json(r.trust));
+  o->set("policy", r.policy);
+  o->set("attested_at", r.attested_at);
+  o->set("pcrs", pcrs_to_json(r.pcrs));
+  o->set("host", host_to_json(r.host));
+  o->set("clock", clock_to_json(r.clock));
+  return o;
+}
+
+Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"device_id", "verdict", "reasons", "notes", "trust", "policy", "attested_at", "pcrs",
+                                "host", "clock"},
+                            "appraisal record"));
+  AppraisalRecord r;
+  PAW_TRY(r.device_id, json::get_string(o, "device_id"));
+  PAW_TRY(std::string verdict, json::get_string(o, "verdict"));
+  if (verdict == "healthy") {
+    r.verdict = Verdict::healthy;
+  } else if (verdict == "unhealthy") {
+    r.verdict = Verdict::unhealthy;
+  } else {
+    return make_error(Errc::malformed, "verdict must be healthy or unhealthy");
+  }
+  PAW_TRY(r.reasons, reasons_from_json(o, "reasons"));
+  PAW_TRY(r.notes, reasons_from_json(o, "notes"));
+  PAW_TRY(json::ObjectPtr trust, json::get_object(o, "trust"));
+  PAW_TRY(r.trust, trust_from_json(trust));
+  PAW_TRY(r.policy, json::get_string(o, "policy"));
+  PAW_TRY(r.attested_at, json::get_int(o, "attested_at"));
+  PAW_TRY(json::ObjectPtr pcrs, json::get_object(o, "pcrs"));
+  PAW_TRY(r.pcrs, pcrs_from_json(pcrs));
+  PAW_TRY(json::ObjectPtr host, json::get_object(o, "host"));
+  PAW_TRY(r.host, host_from_json(host));
+  PAW_TRY(json::ObjectPtr clock, json::get_object(o, "clock"));
+  PAW_TRY(r.clock, clock_from_json(clock));
+  return r;
+}
+
+std::string serialize_appraisal_record(const AppraisalRecord& rec) {
+  return json::stringify(appraisal_record_to_json(rec));
+}
+
+Result<AppraisalRecord> parse_appraisal_record(std::string_view text) {
+  PAW_TRY(json::ObjectPtr o, json::parse_object(text, kMaxRecordSize));
+  return appraisal_record_from_json(o);
+}
+
+std::string trust_vector_json(const TrustVector& trust) { return json::stringify(trust_to_json(trust)); }
+
+namespace {
+bool same_clock(const ClockInfo& a, const ClockInfo& b) {
+  return a.clock == b.clock && a.reset_count == b.reset_count && a.restart_count == b.restart_count && a.safe == b.safe;
+}
+}  // namespace
+
+bool DeviceState::operator==(const DeviceState& o) const {
+  const bool clocks = clock.has_value() == o.clock.has_value() && (!clock || same_clock(*clock, *o.clock));
+  return fido_sign_count == o.fido_sign_count && clocks && pinned_pcrs == o.pinned_pcrs &&
+         pinned_measurements == o.pinned_measurements && last_attested_at == o.last_attested_at &&
+         last_healthy_at == o.last_healthy_at;
+}
+
+bool AppraisalRecord::operator==(const AppraisalRecord& o) const {
+  return device_id == o.device_id && verdict == o.verdict && reasons == o.reasons && notes == o.notes &&
+         trust == o.trust && policy == o.policy && attested_at == o.attested_at && pcrs == o.pcrs && host == o.host &&
+         same_clock(clock, o.clock);
+}
+
+std::string_view verdict_name(Verdict v) noexcept { return v == Verdict::healthy ? "healthy" : "unhealthy"; }
+
+}  // namespace paw
