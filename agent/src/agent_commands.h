@@ -1,0 +1,21 @@
+// agent_commands.h — the user-facing paw-agent commands (enroll, attest, run,
+// status). Each takes the words after its name and returns the exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace paw::agent {
+
+// enroll --verifier URL --token TOKEN [--ca-file PEM] [settings…]: exit 0
+// enrolled (or pending approval), 2 failed (the reason says TPM, FIDO2 key,
+// network or verifier).
+int cmd_enroll(const std::vector<std::string>& words);
+// attest [--json] [settings…]: exit 0 healthy, 1 unhealthy, 2 could not attest.
+int cmd_attest(const std::vector<std::string>& words);
+// run [settings…]: the daemon (SIGUSR1 attest now, SIGHUP reload, SIGTERM stop).
+int cmd_run(const std::vector<std::string>& words);
+// status [--json] [settings…]: exit 0 enrolled, 1 not enrolled, 2 bad settings.
+int cmd_status(const std::vector<std::string>& words);
+
+}  // namespace paw::agent

@@ -1,0 +1,246 @@
+#include "attest_round.h"
+
+#include <iostream>
+#include <optional>
+#include <utility>
+
+#include "config.h"
+#include "paw/attest/appraisal.h"
+#include "paw/attest/evidence.h"
+#include "paw/attest/fido.h"
+#include "paw/platform/ak.h"
+#include "paw/platform/ek.h"
+#include "paw/platform/evidence.h"
+#include "paw/platform/fido.h"
+#include "paw/platform/host_facts.h"
+#include "paw/platform/logs.h"
+#include "paw/platform/quote.h"
+#include "paw/platform/tpm.h"
+
+namespace paw::agent {
+namespace {
+
+AttestOutcome failed(FailureKind k, Error e) {
+  AttestOutcome o;
+  o.failure = k;
+  o.error = std::move(e);
+  return o;
+}
+
+// read_one_log reads a measurement log per the setting: "none" sends none,
+// "" the kernel's file, else that path. A log that exists but cannot be read
+// is left out with a warning: the verifier's policy decides what that means.
+std::optional<Bytes> read_one_log(const std::string& setting, const char* kernel_path, std::size_t max_size,
+                                  const char* what) {
+  if (setting == "none") return std::nullopt;
+  const std::string path = setting.empty() ? kernel_path : setting;
+  auto log = platform::read_log(path, max_size);
+  if (!log.ok()) {
+    std::cerr << "paw-agent: warning: " << what << " " << path << " not sent: " << log.error().what() << "\n";
+    return std::nullopt;
+  }
+  return *log;
+}
+
+bool is_virtual(const std::string& device) { return device.rfind("virtual:", 0) == 0; }
+
+// Keys is an open TPM with the enrolled AK loaded under its EK.
+struct Keys {
+  platform::Tpm tpm;
+  platform::Ek ek;
+  platform::Ak ak;
+};
+
+Result<platform::Tpm> open_tpm(const std::string& tcti) {
+  auto tpm = platform::Tpm::open(tcti);
+  if (!tpm.ok()) {
+    return make_error(Errc::tpm_error, "cannot open the TPM at '" + tcti + "' (set tcti in the config): " +
+                                           tpm.error().detail);
+  }
+  return tpm;
+}
+
+}  // namespace
+
+std::string_view failure_kind_name(FailureKind k) noexcept {
+  switch (k) {
+    case FailureKind::none: return "none";
+    case FailureKind::config: return "configuration";
+    case FailureKind::not_enrolled: return "not enrolled";
+    case FailureKind::tpm: return "TPM";
+    case FailureKind::fido: return "FIDO2 key";
+    case FailureKind::network: return "network";
+    case FailureKind::verifier: return "verifier";
+    case FailureKind::state: return "state folder";
+  }
+  return "unknown";
+}
+
+FailureKind classify(Errc code) noexcept {
+  switch (code) {
+    case Errc::tpm_error:
+    case Errc::device_error:
+    case Errc::pcr_digest_mismatch:
+      return FailureKind::tpm;
+    case Errc::fido_no_device:
+    case Errc::fido_no_credentials:
+    case Errc::fido_touch_denied:
+    case Errc::fido_timeout:
+    case Errc::fido_pin_required:
+    case Errc::fido_device_error:
+      return FailureKind::fido;
+    case Errc::network_error: return FailureKind::network;
+    case Errc::config_error: return FailureKind::config;
+    case Errc::io_error: return FailureKind::state;
+    default: return FailureKind::verifier;
+  }
+}
+
+AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
+  VerifierClient client({s.verifier.empty() ? e.verifier : s.verifier, s.ca_file.empty() ? e.ca_file : s.ca_file});
+  // The TPM and the enrolled AK first: without them there is nothing to ask for.
+  auto blob = platform::load_ak_blob(s.state_dir);
+  if (!blob.ok()) return failed(classify(blob.code()) == FailureKind::config ? FailureKind::config : FailureKind::state,
+                                blob.error());
+  if (!*blob) {
+    return failed(FailureKind::not_enrolled,
+                  make_error(Errc::config_error, "no attestation key in " + s.state_dir.string() + ": enroll first"));
+  }
+  auto tpm = open_tpm(s.tcti);
+  if (!tpm.ok()) return failed(FailureKind::tpm, tpm.error());
+  auto ek = platform::create_ek(*tpm, (*blob)->parent);
+  if (!ek.ok()) return failed(FailureKind::tpm, ek.error());
+  auto ak = platform::load_ak(*tpm, *ek, **blob);
+  if (!ak.ok()) {
+    return failed(FailureKind::tpm, make_error(Errc::tpm_error, "the enrolled attestation key does not load (TPM "
+                                                                "cleared or replaced? enroll again): " +
+                                                                    ak.error().detail));
+  }
+  auto sel = platform::active_pcr_selection(*tpm);
+  if (!sel.ok()) return failed(FailureKind::tpm, sel.error());
+
+  auto challenge = client.challenge(e.device_id);
+  if (!challenge.ok()) return failed(classify(challenge.code()) == FailureKind::network ? FailureKind::network
+                                                                                        : FailureKind::verifier,
+                                     challenge.error());
+
+  EvidenceBody body;
+  body.device_id = e.device_id;
+  body.nonce = challenge->nonce;
+  body.agent_version = kAgentVersion;
+  body.host = platform::collect_host_facts();
+  body.event_log = read_one_log(s.event_log, platform::kDefaultEventLogPath, kMaxEventLogSize, "event log");
+  body.ima_log = read_one_log(s.ima_log, platform::kDefaultImaLogPath, kMaxImaLogSize, "IMA log");
+
+  AttestOutcome out;
+  platform::FidoDeviceConfig fc{s.fido_device, s.fido_timeout_ms};
+  platform::FidoPresenceOptions po;
+  po.rp_id = e.rp_id;
+  po.credential_id = e.credential_id;
+  po.client_data_hash = attest::fido_presence_client_data_hash(challenge->nonce, e.device_id);
+  if (!is_virtual(s.fido_device)) std::cerr << "paw-agent: touch your FIDO2 security key" << std::endl;
+  auto presence = platform::fido_prove_presence(fc, po);
+  if (presence.ok()) {
+    body.fido = FidoPresence{presence->credential_id, presence->auth_data, presence->signature};
+  } else if (presence.code() == Errc::config_error) {
+    return failed(FailureKind::fido, presence.error());
+  } else {
+    // No key, wrong key, no touch: tell the verifier by sending no assertion,
+    // so the verdict (and every login check after it) reflects it.
+    out.fido_note = presence.error().what();
+  }
+
+  auto env = platform::make_evidence(*tpm, *ak, std::move(body), *sel);
+  if (!env.ok()) return failed(FailureKind::tpm, env.error());
+  auto answer = client.attest(serialize_envelope(*env));
+  if (!answer.ok()) {
+    return failed(classify(answer.code()) == FailureKind::network ? FailureKind::network : FailureKind::verifier,
+                  answer.error());
+  }
+  out.answer = std::move(*answer);
+  return out;
+}
+
+Status record_outcome(const AgentSettings& s, const AttestOutcome& o) {
+  LastResult r;
+  r.at = now_unix();
+  if (auto prev = load_last_result(s.state_dir); prev.ok() && *prev) r.last_healthy_at = (*prev)->last_healthy_at;
+  if (o.failure != FailureKind::none) {
+    r.verdict = "error";
+    r.failure = std::string(failure_kind_name(o.failure));
+    r.detail = o.error.what();
+  } else {
+    r.verdict = o.answer.verdict;
+    r.reasons = o.answer.reasons;
+    r.detail = o.fido_note;
+    if (o.healthy()) {
+      r.token_expires_at = o.answer.expires_at;
+      r.last_healthy_at = r.at;
+    }
+  }
+  Status token_st = o.healthy() ? write_token(s.token_file, o.answer.token)
+                    : o.failure == FailureKind::none ? remove_token(s.token_file)
+                                                     : ok_status();  // a failed round keeps a still-valid token
+  PAW_CHECK(save_last_result(s.state_dir, r));
+  return token_st;
+}
+
+Result<EnrollResult> enroll_device(const AgentSettings& s, const std::string& token) {
+  if (s.verifier.empty()) return make_error(Errc::config_error, "no verifier: give --verifier URL or set it in the config");
+  if (token.empty() || token.size() > kMaxEnrollmentTokenSize) return make_error(Errc::config_error, "bad --token");
+  VerifierClient client({s.verifier, s.ca_file});
+  PAW_TRY(VerifierInfo info, client.info());
+  PAW_CHECK(ensure_private_dir(s.state_dir));
+
+  PAW_TRY(platform::Tpm tpm, open_tpm(s.tcti));
+  PAW_TRY(auto certs, platform::read_ek_certs(tpm));
+  // The EK whose certificate is in NV (RSA first: every TPM has one), or the configured one.
+  const auto wanted = platform::ek_type_from_name(s.ek_type);
+  const platform::EkCert* chosen = nullptr;
+  for (const auto& c : certs) {
+    if (!c.type) continue;
+    if (wanted ? *c.type == *wanted : (chosen == nullptr || *c.type == platform::EkType::rsa2048)) chosen = &c;
+  }
+  const platform::EkType ek_type = chosen ? *chosen->type : wanted.value_or(platform::EkType::rsa2048);
+  const platform::AkAlg ak_alg = platform::ak_alg_from_name(s.ak_alg).value_or(platform::AkAlg::ecc_p256);
+  PAW_TRY(platform::Ek ek, platform::create_ek(tpm, ek_type));
+  PAW_TRY(platform::EnsuredAk ensured, platform::ensure_ak(tpm, ek, s.state_dir, ak_alg));
+  PAW_TRY(auto sel, platform::active_pcr_selection(tpm));
+  PAW_TRY(PcrValues pcrs, platform::read_pcrs(tpm, sel));
+
+  platform::FidoEnrollOptions fo;
+  fo.rp_id = info.rp_id;
+  fo.client_data_hash = attest::fido_enrollment_client_data_hash(token, ensured.ak.public_tpm2b);
+  if (!is_virtual(s.fido_device)) std::cerr << "paw-agent: touch your FIDO2 security key to enroll it" << std::endl;
+  PAW_TRY(platform::FidoEnrollment cred, platform::fido_enroll({s.fido_device, s.fido_timeout_ms}, fo));
+
+  EnrollmentRequest req;
+  req.token = SecretBytes(as_bytes(token));
+  if (chosen) req.ek_cert = chosen->stored;
+  req.ek_public = ek.public_tpm2b;
+  req.ak_public = ensured.ak.public_tpm2b;
+  EnrollmentFido f;
+  f.credential_id = cred.credential_id;
+  f.fmt = cred.fmt;
+  f.auth_data = cred.auth_data;
+  f.algorithm = cred.algorithm;
+  if (cred.fmt != "none") f.attestation = FidoAttestationStatement{cred.attestation.alg, cred.attestation.sig,
+                                                                   cred.attestation.x5c};
+  req.fido = std::move(f);
+  req.host = platform::collect_host_facts();
+  req.pcrs = std::move(pcrs);
+  req.event_log = read_one_log(s.event_log, platform::kDefaultEventLogPath, kMaxEventLogSize, "event log");
+
+  PAW_TRY(EnrollmentAnswer ans, client.enroll(serialize_enrollment_request(req)));
+  PAW_TRY(SecretBytes secret,
+          platform::activate_credential(tpm, ek, ensured.ak, ans.credential_blob, ans.encrypted_secret));
+  PAW_TRY(ActivationAnswer act, client.activate(ans.enrollment_id, secret.view()));
+
+  EnrollResult out;
+  out.enrollment = {act.device_id, s.verifier, s.ca_file, info.rp_id, cred.credential_id, act.status, now_unix()};
+  out.ak_note = std::string(platform::ak_origin_name(ensured.origin)) + (ensured.note.empty() ? "" : ": " + ensured.note);
+  PAW_CHECK(save_enrollment(s.state_dir, out.enrollment));
+  return out;
+}
+
+}  // namespace paw::agent

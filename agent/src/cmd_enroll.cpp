@@ -1,0 +1,65 @@
+// paw-agent enroll: join this workstation to a verifier.
+#include <cstdlib>
+#include <iostream>
+
+#include "agent_commands.h"
+#include "attest_round.h"
+#include "settings.h"
+
+namespace paw::agent {
+
+namespace {
+std::string hint(FailureKind k, Errc code) {
+  if (code == Errc::untrusted_chain || code == Errc::cert_invalid) {
+    return "the verifier does not trust this TPM's EK certificate: add its manufacturer CA to the verifier's ek-ca-dir";
+  }
+  switch (k) {
+    case FailureKind::tpm: return "check tcti (is the TPM there and may this user open it?)";
+    case FailureKind::fido: return "plug in the FIDO2 key (fido-device) and touch it when asked";
+    case FailureKind::network: return "check the verifier URL, that it runs, and ca-file";
+    case FailureKind::verifier:
+      return code == Errc::token_invalid || code == Errc::token_expired
+                 ? "ask an admin for a fresh token (pawctl token create)"
+                 : "see the verifier's message above (pawctl events shows it too)";
+    case FailureKind::config: return "fix the setting named above";
+    case FailureKind::state: return "check the state folder (state-dir) and its permissions";
+    default: return "";
+  }
+}
+}  // namespace
+
+int cmd_enroll(const std::vector<std::string>& words) {
+  auto ls = load_settings(words, {"token"});
+  if (!ls.ok()) {
+    std::cerr << "paw-agent: " << ls.error().detail << "\n";
+    return 2;
+  }
+  std::string token = ls->args.get_or("token", "");
+  if (token.empty()) {
+    if (const char* env = std::getenv("PAW_ENROLL_TOKEN")) token = env;
+  }
+  if (token.empty()) {
+    std::cerr << "paw-agent: enroll needs --token TOKEN (an admin makes one with `pawctl token create`)\n";
+    return 2;
+  }
+  const AgentSettings& s = ls->settings;
+  auto r = enroll_device(s, token);
+  if (!r.ok()) {
+    const FailureKind k = classify(r.code());
+    std::cerr << "paw-agent: enrollment failed (" << failure_kind_name(k) << "): " << r.error().what() << "\n"
+              << "paw-agent: " << hint(k, r.code()) << "\n";
+    return 2;
+  }
+  const Enrollment& e = r->enrollment;
+  std::cout << "enrolled: device " << e.device_id << " with " << e.verifier << " (status " << e.status << ")\n"
+            << "attestation key: " << r->ak_note << "\n"
+            << "state: " << s.state_dir.string() << "\n";
+  if (e.status == "pending") {
+    std::cout << "an admin must approve it: pawctl devices approve " << e.device_id << "\n";
+  } else {
+    std::cout << "next: paw-agent attest, or start the daemon (systemctl start paw-agent)\n";
+  }
+  return 0;
+}
+
+}  // namespace paw::agent

@@ -1,0 +1,144 @@
+// paw-agent run: the daemon. Attests at start, then every interval (±10 %
+// jitter) and on SIGUSR1; after a failure it retries with capped exponential
+// back-off; keeps the token file current; SIGHUP reloads the settings;
+// SIGTERM/SIGINT stop it. One thread: signals are taken with sigtimedwait.
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+#include <iostream>
+#include <random>
+
+#include "agent_commands.h"
+#include "attest_round.h"
+#include "settings.h"
+
+namespace paw::agent {
+namespace {
+
+void log(const std::string& line) { std::cerr << "paw-agent: " << line << std::endl; }
+
+std::string reasons_line(const AttestationAnswer& a) {
+  std::string out;
+  for (const auto& r : a.reasons) out += (out.empty() ? "" : "; ") + r.code + ": " + r.message;
+  return out;
+}
+
+// Schedule computes the wait before the next round.
+class Schedule {
+ public:
+  Schedule() : rng_(std::random_device{}()) {}
+
+  // after_round returns seconds to wait after |o|.
+  double after_round(const AgentSettings& s, const AttestOutcome& o) {
+    if (o.failure != FailureKind::none) {
+      ++failures_;
+      const double backoff = static_cast<double>(s.retry_min_seconds) * std::pow(2.0, std::min(failures_ - 1, 30));
+      return jitter(std::min(backoff, static_cast<double>(s.retry_max_seconds)));
+    }
+    failures_ = 0;
+    double next = jitter(static_cast<double>(s.interval_seconds));
+    if (o.healthy()) {
+      // Renew well before the token expires, even with a long interval.
+      const double left = static_cast<double>(o.answer.expires_at - now_unix());
+      next = std::min(next, std::max(static_cast<double>(s.retry_min_seconds), left * 0.75));
+    }
+    return next;
+  }
+  [[nodiscard]] int failures() const { return failures_; }
+
+ private:
+  double jitter(double seconds) {
+    std::uniform_real_distribution<double> d(0.9, 1.1);
+    return seconds * d(rng_);
+  }
+  std::mt19937_64 rng_;
+  int failures_ = 0;
+};
+
+AttestOutcome one_round(const AgentSettings& s) {
+  auto e = load_enrollment(s.state_dir);
+  if (!e.ok() || !*e) {
+    AttestOutcome o;
+    o.failure = e.ok() ? FailureKind::not_enrolled : FailureKind::state;
+    o.error = e.ok() ? make_error(Errc::config_error, "not enrolled yet (paw-agent enroll)") : e.error();
+    return o;
+  }
+  return attest_once(s, **e);
+}
+
+void log_outcome(const AttestOutcome& o, double next_seconds, int failures) {
+  const std::string next = std::to_string(static_cast<long>(std::lround(next_seconds)));
+  if (o.failure != FailureKind::none) {
+    log("attest failed (" + std::string(failure_kind_name(o.failure)) + "): " + o.error.what() + "; retry " +
+        std::to_string(failures) + " in " + next + " s");
+    return;
+  }
+  std::string line = "attest: " + o.answer.verdict;
+  if (o.healthy()) line += ", token expires " + format_utc(o.answer.expires_at);
+  else line += ": " + reasons_line(o.answer);
+  if (!o.fido_note.empty()) line += " (FIDO2 key: " + o.fido_note + ")";
+  log(line + "; next in " + next + " s");
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& words) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, sig);
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
+    log("cannot block signals");
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  auto ls = load_settings(words, {});
+  if (!ls.ok()) {
+    log(ls.error().detail);
+    return 2;
+  }
+  AgentSettings s = ls->settings;
+  log("started: state " + s.state_dir.string() + ", token file " + s.token_file.string() + ", interval " +
+      std::to_string(s.interval_seconds) + " s" + (ls->config_file.empty() ? "" : ", config " + ls->config_file));
+  Schedule schedule;
+  for (;;) {
+    const AttestOutcome o = one_round(s);
+    if (auto st = record_outcome(s, o); !st.ok()) log("warning: " + st.error().what());
+    double wait = schedule.after_round(s, o);
+    log_outcome(o, wait, schedule.failures());
+    // Sleep until the next round, woken early by a signal.
+    bool again = false;
+    while (!again) {
+      const double secs = std::max(0.0, wait);
+      timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - std::floor(secs)) * 1e9)};
+      const auto t0 = std::chrono::steady_clock::now();
+      const int sig = sigtimedwait(&set, nullptr, &ts);
+      wait -= std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (sig < 0) {
+        if (errno == EAGAIN) again = true;   // time for the next round
+        continue;                            // EINTR: keep waiting
+      }
+      if (sig == SIGTERM || sig == SIGINT) {
+        log(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        return 0;
+      }
+      if (sig == SIGUSR1) {
+        log("SIGUSR1: attesting now");
+        again = true;
+      } else if (sig == SIGHUP) {
+        auto reloaded = load_settings(words, {});
+        if (!reloaded.ok()) {
+          log("SIGHUP: keeping the old settings: " + reloaded.error().detail);
+        } else {
+          s = reloaded->settings;
+          log("SIGHUP: settings reloaded (interval " + std::to_string(s.interval_seconds) + " s); attesting now");
+          again = true;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace paw::agent

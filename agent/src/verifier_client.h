@@ -1,0 +1,101 @@
+// verifier_client.h — the agent's side of protocol v1 (docs/protocol.md):
+// HTTPS to the verifier, its TLS certificate checked against the configured
+// CA and host name (there is no switch to skip that), JSON in and out.
+//
+// Failures carry the code that says whose fault it was: Errc::network_error
+// (cannot connect, TLS refused, timeout), Errc::config_error (bad URL, no CA
+// file), or the verifier's own error code when it answered 4xx/5xx (its
+// "error" field, e.g. nonce_expired, revoked, bad_signature), detail
+// "verifier: HTTP <status>: <code>: <message>".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paw/attest/bytes.h"
+#include "paw/attest/error.h"
+
+namespace paw::agent {
+
+// VerifierEndpoint is where the verifier is and how to trust it.
+struct VerifierEndpoint {
+  std::string url;            // https://host:port
+  std::string ca_file;        // PEM: the CA that signed the verifier's certificate
+  int timeout_seconds = 20;   // per socket operation
+};
+
+// HttpReply is one answer of the verifier.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// http_call sends |body| (JSON, may be empty) with |method| to |path|.
+// Errc::config_error for a URL that is not https:// (http:// only on loopback,
+// for development), Errc::network_error when the verifier cannot be reached or
+// its certificate does not verify. Any HTTP status is a successful call.
+Result<HttpReply> http_call(const VerifierEndpoint& ep, const std::string& method, const std::string& path,
+                            const std::string& body);
+
+// error_from_reply turns a non-2xx reply into an Error with the verifier's
+// code (its "error" field) and "verifier: HTTP <status>: <code>: <message>".
+Error error_from_reply(const HttpReply& reply);
+
+// errc_from_name maps a stable errc_name back to its code; false if unknown.
+bool errc_from_name(std::string_view name, Errc& out) noexcept;
+
+struct VerifierInfo {
+  std::string version;
+  std::string rp_id;
+  std::int64_t protocol = 0;
+};
+
+struct EnrollmentAnswer {
+  std::string enrollment_id;
+  Bytes credential_blob;      // TPM2B_ID_OBJECT
+  Bytes encrypted_secret;     // TPM2B_ENCRYPTED_SECRET
+};
+
+struct ActivationAnswer {
+  std::string device_id;
+  std::string status;         // "enrolled" | "pending"
+};
+
+struct Challenge {
+  Bytes nonce;                // 32 bytes
+  std::int64_t expires_at = 0;
+};
+
+struct Reason {
+  std::string code;
+  std::string message;
+};
+
+struct AttestationAnswer {
+  std::string verdict;        // "healthy" | "unhealthy"
+  std::vector<Reason> reasons;
+  std::string token;          // the signed result token (JWT)
+  std::int64_t expires_at = 0;
+};
+
+// VerifierClient wraps the five agent endpoints; answers are parsed strictly
+// (sizes bounded, types checked): Errc::malformed for an answer that does not fit.
+class VerifierClient {
+ public:
+  explicit VerifierClient(VerifierEndpoint ep) : ep_(std::move(ep)) {}
+
+  Result<VerifierInfo> info();                                   // GET /v1/info
+  Result<EnrollmentAnswer> enroll(const std::string& request);   // POST /v1/enrollments
+  Result<ActivationAnswer> activate(const std::string& enrollment_id, ByteView secret);
+  Result<Challenge> challenge(const std::string& device_id);     // POST /v1/challenges
+  Result<AttestationAnswer> attest(const std::string& envelope); // POST /v1/attestations
+
+  [[nodiscard]] const VerifierEndpoint& endpoint() const noexcept { return ep_; }
+
+ private:
+  VerifierEndpoint ep_;
+};
+
+}  // namespace paw::agent
