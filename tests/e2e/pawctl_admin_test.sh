@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# pawctl's admin commands against a real verifier: tokens, devices (pending →
+# approve, show, revoke, delete), policies (set, show, assign, capture),
+# events (and --follow), keys rotate; --json for scripts; clear errors.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+paw_setup
+paw_start_swtpm
+paw_verifier_init
+paw_verifier_start 0
+P=$PAWCTL_BIN
+C=(--verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" --credential-file "$WORK/admin.cred")
+expect_err() {  # expect_err RC PATTERN ARGS...
+  local want=$1 pat=$2
+  shift 2
+  expect_rc "$want" "$@"
+  grep -qE -- "$pat" "$WORK/last.err" || die "'$*': stderr lacks /$pat/: $(cat "$WORK/last.err")"
+  echo "ok: exit $want: $(head -1 "$WORK/last.err" | cut -c1-130)"
+}
+
+# --- errors say what to do next
+expect_err 2 "never taken on the command line" "$P" devices list --credential secret --verifier "$VERIFIER_URL"
+expect_err 2 "no admin credential: give --credential-file FILE or set PAW_ADMIN_CREDENTIAL" \
+  env -u PAW_ADMIN_CREDENTIAL "$P" devices list --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA"
+expect_err 2 "no verifier" env -u PAW_VERIFIER "$P" devices list --credential-file "$WORK/admin.cred"
+printf 'pawadm_wrong\n' >"$WORK/wrong.cred"; chmod 600 "$WORK/wrong.cred"
+expect_err 1 "401.*paw-verifier admin-credential" "$P" devices list --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" \
+  --credential-file "$WORK/wrong.cred"
+expect_err 1 "TLS .*--ca-file" "$P" devices list --verifier "$VERIFIER_URL" --ca-file /etc/ssl/certs/ca-certificates.crt \
+  --credential-file "$WORK/admin.cred"
+expect_err 1 "cannot reach the verifier" "$P" devices list --verifier "https://localhost:$(paw_free_port)" \
+  --ca-file "$VERIFIER_CA" --credential-file "$WORK/admin.cred"
+expect_err 2 "bad duration" "$P" token create --ttl soon "${C[@]}"
+expect_err 1 "ttl_seconds must be in" "$P" token create --ttl 10s "${C[@]}"
+expect_err 1 "404.*devices list" "$P" devices show 0123456789abcdef "${C[@]}"
+echo '{"name":"default","pcrs":{"required":{"sha256":[99]}}}' >"$WORK/badpolicy.json"
+expect_err 2 "not a valid policy" "$P" policy set default "$WORK/badpolicy.json" "${C[@]}"
+# the environment works as well as the file
+PAW_ADMIN_CREDENTIAL=$(cat "$WORK/admin.cred") expect_rc 0 "$P" devices list --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA"
+grep -q "no devices enrolled yet" "$WORK/last.out" || die "empty device list: $(cat "$WORK/last.out")"
+echo "ok: PAW_ADMIN_CREDENTIAL from the environment"
+
+# --- approval: a policy that wants an admin's approval
+paw_demo_policy 600
+python3 - "$WORK/policy-demo.json" >"$WORK/policy-approve.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); p["require_admin_approval"] = True; print(json.dumps(p))
+PY
+expect_rc 0 "$P" policy set default "$WORK/policy-approve.json" "${C[@]}"
+paw_agent_config 300
+token=$(pawctl_admin token create --ttl 1h --label admin-test --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+expect_rc 0 agent enroll --token "$token"
+grep -q "status pending" "$WORK/last.out" || die "enrollment not pending: $(cat "$WORK/last.out")"
+grep -q "pawctl devices approve" "$WORK/last.out" || die "enroll does not say how to approve"
+DEVICE_ID=$(json_get "$WORK/agent/enrollment.json" device_id)
+expect_rc 2 agent attest
+grep -q "approval" "$WORK/last.err" || die "pending attest does not say why: $(cat "$WORK/last.err")"
+echo "ok: pending device cannot attest until approved"
+expect_rc 0 "$P" devices list "${C[@]}"
+grep -q "$DEVICE_ID  pending" "$WORK/last.out" || die "list does not show pending: $(cat "$WORK/last.out")"
+expect_rc 0 "$P" devices approve "$DEVICE_ID" "${C[@]}"
+grep -q "approved device $DEVICE_ID" "$WORK/last.out" || die "approve output: $(cat "$WORK/last.out")"
+expect_err 1 "409.*not in a state" "$P" devices approve "$DEVICE_ID" "${C[@]}"
+expect_rc 0 "$P" policy set default "$WORK/policy-demo.json" "${C[@]}"
+expect_rc 0 agent attest
+echo "ok: approved → healthy"
+
+# --- policies: a strict one with a wrong PCR 7 reference, assigned, then captured
+python3 - "$WORK/policy-demo.json" >"$WORK/strict.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); p.pop("name")
+p["pcrs"] = {"required": {"sha256": [7]}, "reference": {"sha256": {"7": "11" * 32}}, "pin_on_enroll": False}
+print(json.dumps(p))
+PY
+expect_rc 0 "$P" policy set strict "$WORK/strict.json" "${C[@]}"
+expect_rc 0 "$P" policy show "${C[@]}"
+grep -q "^strict" "$WORK/last.out" || die "policy list lacks strict: $(cat "$WORK/last.out")"
+expect_rc 0 "$P" policy assign "$DEVICE_ID" strict "${C[@]}"
+expect_rc 1 agent attest
+grep -q "reason: pcr_mismatch" "$WORK/last.out" || die "strict policy did not catch PCR 7: $(cat "$WORK/last.out")"
+expect_rc 0 "$P" policy capture "$DEVICE_ID" "${C[@]}"
+expect_rc 0 "$P" policy show strict --json "${C[@]}"
+python3 - "$WORK/last.out" "$(tpm2_pcrread -T "$SWTPM_TCTI" sha256:7 | awk '/7 *:/ {print tolower($3)}' | sed 's/^0x//')" <<'PY' ||
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["pcrs"]["reference"]["sha256"]["7"] == sys.argv[2], (p["pcrs"], sys.argv[2])
+PY
+  die "captured reference is not the TPM's PCR 7"
+expect_rc 0 agent attest
+echo "ok: policy set/assign → pcr_mismatch; capture → reference = TPM's PCR 7 → healthy"
+
+# --- devices show / --json
+expect_rc 0 "$P" devices show "$DEVICE_ID" "${C[@]}"
+grep -q "policy:        strict" "$WORK/last.out" || die "show: $(cat "$WORK/last.out")"
+expect_rc 0 "$P" devices list --json "${C[@]}"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["devices"]; assert d[0]["last_verdict"]=="healthy", d' "$WORK/last.out" ||
+  die "devices list --json"
+echo "ok: devices show / list --json"
+
+# --- events: history, and --follow sees a new one
+expect_rc 0 "$P" events --limit 1000 "${C[@]}"
+for t in enrollment approval policy_update policy_assignment policy_capture verdict_change; do
+  grep -q " $t " "$WORK/last.out" || die "events lack $t"
+done
+last=$("$P" events --limit 1000 --json "${C[@]}" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+"$P" events --follow --after "$last" --json "${C[@]}" >"$WORK/follow.out" 2>"$WORK/follow.err" &
+follow=$!
+paw_track "$follow"
+sleep 0.5
+expect_rc 0 "$P" keys rotate "${C[@]}"
+grep -q "new signing key" "$WORK/last.out" || die "keys rotate: $(cat "$WORK/last.out")"
+wait_for 10 grep -q key_rotation "$WORK/follow.out" || die "events --follow did not show the rotation"
+paw_kill "$follow"
+echo "ok: events history and --follow; keys rotate"
+
+# --- revoke and delete
+token=$(cat "$WORK/run/token")
+expect_rc 0 "$P" devices revoke "$DEVICE_ID" "${C[@]}"
+[ "$(curl_authz "$token")" = 403 ] || die "revoked device's token passes authz"
+expect_rc 2 agent attest
+expect_rc 0 "$P" devices delete "$DEVICE_ID" "${C[@]}"
+expect_err 1 "404" "$P" devices show "$DEVICE_ID" "${C[@]}"
+code=$(curl_authz "$token")
+[ "$code" = 403 ] || [ "$code" = 401 ] || die "deleted device's token: authz $code"
+echo "ok: revoke → 403 and no attestation; delete → gone"
+echo "pawctl_admin_test: ok"
