@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "paw/attest/ekcert.h"
 #include "paw/attest/tpm.h"
 #include "paw/platform/ek.h"
 #include "swtpm.h"
@@ -13,20 +14,20 @@ using namespace paw;
 using namespace paw::platform;
 
 namespace {
-using X509Ptr = UniquePtr<X509, X509_free>;
+using CertPtr = UniquePtr<X509, X509_free>;
 
-X509Ptr parse_der(const Bytes& der) {
+CertPtr parse_der(const Bytes& der) {
   const unsigned char* p = der.data();
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  CertPtr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   REQUIRE(cert);
   CHECK(p == der.data() + der.size());
   return cert;
 }
 
-X509Ptr load_pem(const std::filesystem::path& path) {
+CertPtr load_pem(const std::filesystem::path& path) {
   const Bytes pem = test::load(path);
   UniquePtr<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   REQUIRE(cert);
   return cert;
 }
@@ -36,8 +37,8 @@ X509Ptr load_pem(const std::filesystem::path& path) {
 // X.509 code refuses, so that one check is waived here.
 bool chains(X509* leaf, const std::filesystem::path& ca_dir) {
   UniquePtr<X509_STORE, X509_STORE_free> store(X509_STORE_new());
-  X509Ptr root = load_pem(ca_dir / "swtpm-localca-rootca-cert.pem");
-  X509Ptr issuer = load_pem(ca_dir / "issuercert.pem");
+  CertPtr root = load_pem(ca_dir / "swtpm-localca-rootca-cert.pem");
+  CertPtr issuer = load_pem(ca_dir / "issuercert.pem");
   REQUIRE(X509_STORE_add_cert(store.get(), root.get()) == 1);
   struct StackFree {
     void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_free(s); }
@@ -66,7 +67,7 @@ TEST_CASE("ek: swtpm's RSA and ECC P-384 EK certificates are read from NV and ch
   CHECK((*certs)[1].type == EkType::ecc_p384);
   for (const auto& c : *certs) {
     CHECK(c.der.size() <= c.stored.size());
-    X509Ptr x = parse_der(c.der);
+    CertPtr x = parse_der(c.der);
     CHECK(chains(x.get(), sw->ca_dir()));
   }
   // An index that is not defined is a clear "absent", not an error.
@@ -74,7 +75,7 @@ TEST_CASE("ek: swtpm's RSA and ECC P-384 EK certificates are read from NV and ch
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
   // A certificate signed by another CA does not chain.
-  X509Ptr foreign = parse_der(test::load(test::shared_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der")));
+  CertPtr foreign = parse_der(test::load(test::shared_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der")));
   CHECK_FALSE(chains(foreign.get(), sw->ca_dir()));
 }
 
@@ -87,7 +88,7 @@ TEST_CASE("ek: the EK created from the profile template is the key its certifica
     auto cert = read_ek_cert(*tpm, ek_cert_index(t));
     REQUIRE(cert.ok());
     REQUIRE(cert->has_value());
-    X509Ptr x = parse_der((*cert)->der);
+    CertPtr x = parse_der((*cert)->der);
     auto ek = create_ek(*tpm, t);
     REQUIRE_MESSAGE(ek.ok(), ek.error().what());
     auto pub = parse_public(ek->public_tpm2b);
@@ -105,7 +106,7 @@ TEST_CASE("ek: the EK created from the profile template is the key its certifica
   // Mismatch is detectable: the P-384 EK is not the RSA certificate's key.
   auto rsa_cert = read_ek_cert(*tpm, kEkCertRsa2048);
   REQUIRE(rsa_cert.ok());
-  X509Ptr rx = parse_der((*rsa_cert)->der);
+  CertPtr rx = parse_der((*rsa_cert)->der);
   auto ecc = create_ek(*tpm, EkType::ecc_p384);
   REQUIRE(ecc.ok());
   auto ecc_pub = parse_public(ecc->public_tpm2b);
@@ -136,4 +137,34 @@ TEST_CASE("ek: DER length cuts NV padding and refuses what is not a certificate"
   CHECK(der_length(Bytes{0x31, 0x00}).code() == Errc::malformed);
   CHECK(der_length(Bytes{0x30, 0x80, 0x00, 0x00}).code() == Errc::malformed);
   CHECK(*der_length(Bytes{0x30, 0x01, 0xAA, 0xFF, 0xFF}) == 3);
+}
+
+TEST_CASE("ek: paw's EK certificate checks accept swtpm's certificates and keys (attest/ekcert.h)") {
+  auto sw = test::Swtpm::start();
+  auto tpm = Tpm::open(sw->tcti());
+  REQUIRE(tpm.ok());
+  auto cas = EkCaStore::load_dir(sw->ca_dir().string());
+  REQUIRE_MESSAGE(cas.ok(), cas.error().what());
+  for (const EkType t : {EkType::rsa2048, EkType::ecc_p384}) {
+    CAPTURE(ek_type_name(t));
+    auto cert = read_ek_cert(*tpm, ek_cert_index(t));
+    REQUIRE(cert.ok());
+    REQUIRE(cert->has_value());
+    auto verified = verify_ek_certificate((*cert)->stored, *cas);  // as stored in NV, padding and all
+    REQUIRE_MESSAGE(verified.ok(), verified.error().what());
+    CHECK(verified->der == (*cert)->der);
+    CHECK(verified->tpm.model == "swtpm");
+    auto ek = create_ek(*tpm, t);
+    REQUIRE(ek.ok());
+    auto pub = parse_public(ek->public_tpm2b);
+    REQUIRE(pub.ok());
+    CHECK_MESSAGE(ek_matches_public(*verified, *pub).ok(), ek_type_name(t));
+    ek->handle.reset();
+  }
+  // Another manufacturer's CA does not vouch for swtpm's EK.
+  auto other = EkCaStore::load_dir(test::shared_data("keylime/tpm_cert_store").string());
+  REQUIRE(other.ok());
+  auto rsa = read_ek_cert(*tpm, kEkCertRsa2048);
+  REQUIRE(rsa.ok());
+  CHECK(verify_ek_certificate((*rsa)->der, *other).code() == Errc::untrusted_chain);
 }
