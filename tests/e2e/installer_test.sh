@@ -288,6 +288,26 @@ if have paw-verifier; then
   fi
 fi
 
+if have paw-agent; then
+  step "agent: its user reads the shipped config and its state folder"
+  # Not enrolled and no TPM here: status says so (exit 1); a config error would be exit 2.
+  set +e
+  out=$(runuser -u paw-agent -- paw-agent status --json --config /etc/paw/agent.conf 2>"$work/status.err"); rc=$?
+  set -e
+  check "paw-agent status accepts /etc/paw/agent.conf (exit $rc)" test "$rc" -ne 2
+  check "status: not enrolled, state /var/lib/paw-agent" grep -q '"enrolled":false.*"state_dir":"/var/lib/paw-agent"' <<<"$out"
+  check "status: token file /run/paw-agent/token" grep -q '"token_file":"/run/paw-agent/token"' <<<"$out"
+  [ "$rc" -ne 2 ] || sed 's/^/     /' "$work/status.err"
+  # Every setting the shipped file documents (commented out) is one the agent knows.
+  sed -E 's/^#([a-z-]+ = )/\1/' /etc/paw/agent.conf >"$work/agent-all.conf"
+  chmod 0644 "$work/agent-all.conf"; chmod 0755 "$work"
+  set +e
+  runuser -u paw-agent -- paw-agent status --json --config "$work/agent-all.conf" >/dev/null 2>"$work/status-all.err"; rc=$?
+  set -e
+  check "paw-agent knows every setting agent.conf documents ($(grep -cE '^[a-z-]+ = ' "$work/agent-all.conf") settings)" test "$rc" -ne 2
+  [ "$rc" -ne 2 ] || sed 's/^/     /' "$work/status-all.err"
+fi
+
 step "upgrade to the current version"
 # What must survive: the verifier's state, a locally edited conffile; what the
 # upgrade must repair: a loosened state-folder mode.
