@@ -13,6 +13,7 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
 #include <chrono>
@@ -167,7 +168,8 @@ Status Service::start() {
     params->setKeepAlive(true);
     params->setTimeout(Poco::Timespan(15, 0));
     params->setServerName("paw-verifier");
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+    pool_ = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(cfg_.threads) + 2);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
     server_->start();
   } catch (const Poco::Exception& e) {
     return make_error(Errc::config_error, "cannot listen on " + cfg_.listen + ": " + e.displayText());
@@ -202,6 +204,7 @@ void Service::stop(int drain_seconds) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     server_.reset();
+    pool_->joinAll();
   }
   if (monitor_.joinable()) monitor_.join();
   if (webhooks_) webhooks_->stop();

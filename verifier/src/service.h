@@ -27,9 +27,12 @@
 #include "store.h"
 #include "webhooks.h"
 
-namespace Poco::Net {
+namespace Poco {
+class ThreadPool;
+namespace Net {
 class HTTPServer;
 }
+}  // namespace Poco
 
 namespace paw::verifier {
 
@@ -119,6 +122,7 @@ class Service {
   std::condition_variable events_cv_;
   std::int64_t last_event_id_ = 0;
 
+  std::unique_ptr<Poco::ThreadPool> pool_;  // outlives server_
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::uint16_t port_ = 0;
   std::atomic<int> in_flight_{0};

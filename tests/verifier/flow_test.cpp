@@ -1,0 +1,286 @@
+// End-to-end over HTTPS with the software workstation (tools/soft_device):
+// genuine TPM 2.0 quotes, MakeCredential/ActivateCredential and FIDO2
+// structures against the real service.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "paw/attest/appraisal.h"
+#include "paw/attest/evidence.h"
+#include "paw/attest/result_token.h"
+#include "soft_device.h"
+#include "util.h"
+#include "verifier_fixture.h"
+
+namespace paw::test {
+namespace {
+
+constexpr const char* kRp = "paw.example";
+
+// Fleet: a verifier trusting a software EK CA, and one software workstation.
+struct Fleet {
+  TempDir ca_dir;
+  soft::SoftCa ek_ca = soft::SoftCa::generate("paw test EK CA").value();
+  soft::SoftCa fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
+  std::unique_ptr<TestVerifier> v;
+  std::optional<soft::SoftDevice> dev;
+
+  explicit Fleet(std::vector<std::string> webhooks = {}) {
+    std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
+    v = std::make_unique<TestVerifier>([&](verifier::Config& c) {
+      c.rp_id = kRp;
+      c.ek_ca_dir = ca_dir.path().string();
+      c.webhooks = webhooks;
+    });
+    auto d = soft::SoftDevice::create(kRp, &ek_ca, &fido_ca);
+    REQUIRE(d.ok());
+    dev.emplace(std::move(*d));
+    REQUIRE(dev->use_event_log(soft::make_event_log(soft::BootConfig{})).ok());
+  }
+
+  HttpsClient client() const { return v->client(); }
+
+  // start_enrollment posts an enrollment request; returns the answer.
+  HttpAnswer start_enrollment(const std::string& token) {
+    auto req = dev->enrollment_request(token);
+    REQUIRE(req.ok());
+    return client().post("/v1/enrollments", serialize_enrollment_request(*req));
+  }
+
+  // enroll runs enrollment + activation and remembers the device id.
+  void enroll() {
+    auto a = start_enrollment(v->create_token());
+    REQUIRE_MESSAGE(a.status == 201, a.body);
+    auto o = a.json();
+    auto secret = dev->tpm.activate_credential(*unbase64(o->getValue<std::string>("credential_blob")),
+                                               *unbase64(o->getValue<std::string>("encrypted_secret")));
+    REQUIRE(secret.ok());
+    auto act = client().post("/v1/enrollments/" + o->getValue<std::string>("enrollment_id") + "/activation",
+                             R"({"secret":")" + base64(secret->view()) + "\"}");
+    REQUIRE_MESSAGE(act.status == 200, act.body);
+    CHECK(act.json()->getValue<std::string>("status") == "enrolled");
+    dev->device_id = act.json()->getValue<std::string>("device_id");
+  }
+
+  Bytes challenge() {
+    auto ch = client().post("/v1/challenges", R"({"device_id":")" + dev->device_id + "\"}");
+    REQUIRE_MESSAGE(ch.status == 201, ch.body);
+    return *unhex(ch.json()->getValue<std::string>("nonce"));
+  }
+
+  std::string evidence(ByteView nonce) {
+    auto env = dev->attest(nonce);
+    REQUIRE(env.ok());
+    return serialize_envelope(*env);
+  }
+
+  HttpAnswer attest() { return client().post("/v1/attestations", evidence(challenge())); }
+};
+
+std::string code_of(const HttpAnswer& a) { return a.json()->getValue<std::string>("error"); }
+
+}  // namespace
+
+TEST_CASE("flow: enroll with credential activation, attest healthy, token checks out everywhere") {
+  Fleet f;
+  f.enroll();
+  auto c = f.client();
+  auto a = f.attest();
+  REQUIRE_MESSAGE(a.status == 200, a.body);
+  auto o = a.json();
+  CHECK(o->getValue<std::string>("verdict") == "healthy");
+  CHECK(o->getArray("reasons")->size() == 0);
+  const std::string token = o->getValue<std::string>("token");
+
+  // Offline check against the JWKS, as a relying party does.
+  auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
+  REQUIRE(jwks.ok());
+  auto claims = verify_result_token(token, *jwks, verifier::unix_now(), "paw-verifier");
+  REQUIRE_MESSAGE(claims.ok(), claims.error().what());
+  CHECK(claims->sub == f.dev->device_id);
+  CHECK(claims->verdict == "healthy");
+  CHECK(claims->exp == o->getValue<std::int64_t>("expires_at"));
+  CHECK(claims->trust.count("hardware") == 1);
+
+  CHECK(c.get("/v1/authz", token).status == 204);
+  const std::string rp = f.v->create_rp();
+  auto h = c.get("/v1/devices/" + f.dev->device_id + "/health?max_age=60", rp);
+  REQUIRE(h.status == 200);
+  CHECK(h.json()->getValue<bool>("allow"));
+
+  // Admin view: enrollment and attestation are events; the device is enrolled.
+  auto dev = c.get("/v1/admin/devices/" + f.dev->device_id, f.v->admin());
+  REQUIRE(dev.status == 200);
+  CHECK(dev.json()->getValue<std::string>("last_verdict") == "healthy");
+  auto m = c.get("/metrics").body;
+  CHECK(m.find("paw_attestation_verdicts_total{verdict=\"healthy\"} 1") != std::string::npos);
+  CHECK(m.find("paw_devices{status=\"enrolled\"} 1") != std::string::npos);
+
+  // A second attestation advances the FIDO2 counter and stays healthy.
+  auto again = f.attest();
+  REQUIRE(again.status == 200);
+  CHECK(again.json()->getValue<std::string>("verdict") == "healthy");
+
+  // Capture: the device policy takes the last verified PCRs as references.
+  auto cap = c.post("/v1/admin/devices/" + f.dev->device_id + "/capture", "", f.v->admin());
+  REQUIRE_MESSAGE(cap.status == 200, cap.body);
+  CHECK(cap.json()->getValue<std::int64_t>("version") == 2);
+  CHECK(f.attest().json()->getValue<std::string>("verdict") == "healthy");
+}
+
+TEST_CASE("flow: an unhealthy machine gets an unhealthy verdict; old tokens stop working") {
+  Fleet f;
+  f.enroll();
+  auto c = f.client();
+  auto good = f.attest();
+  REQUIRE(good.status == 200);
+  const std::string token = good.json()->getValue<std::string>("token");
+  CHECK(c.get("/v1/authz", token).status == 204);
+
+  f.dev->host.disk_encrypted = false;
+  auto bad = f.attest();
+  REQUIRE_MESSAGE(bad.status == 200, bad.body);
+  CHECK(bad.json()->getValue<std::string>("verdict") == "unhealthy");
+  auto reasons = bad.json()->getArray("reasons");
+  REQUIRE(reasons->size() >= 1);
+  CHECK(reasons->getObject(0)->getValue<std::string>("code") == std::string(reason::kDiskNotEncrypted));
+  CHECK(c.get("/v1/authz", token).status == 403);                                   // unhealthy since
+  CHECK(c.get("/v1/authz", bad.json()->getValue<std::string>("token")).status == 403);  // says unhealthy
+  auto ev = c.get("/v1/admin/events?limit=1000", f.v->admin()).body;
+  CHECK(ev.find("\"verdict_change\"") != std::string::npos);
+
+  // Revocation ends everything.
+  REQUIRE(c.post("/v1/admin/devices/" + f.dev->device_id + "/revoke", "", f.v->admin()).status == 200);
+  CHECK(c.post("/v1/challenges", R"({"device_id":")" + f.dev->device_id + "\"}").status == 403);
+}
+
+TEST_CASE("flow: every rejection path answers its status code") {
+  Fleet f;
+  auto c = f.client();
+
+  SUBCASE("enrollment token: unknown 401, used 401, expired 401") {
+    CHECK(f.start_enrollment("pawenr_unknown").status == 401);
+    const std::string t = f.v->create_token();
+    auto first = f.start_enrollment(t);
+    REQUIRE(first.status == 201);
+    auto second = f.start_enrollment(t);
+    CHECK(second.status == 401);
+    CHECK(code_of(second) == "token_invalid");
+    const std::int64_t now = verifier::unix_now();
+    REQUIRE(f.v->service().store().add_enrollment_token({verifier::sha256_hex(std::string("pawenr_old")), "", now - 100, now - 1, false}).ok());
+    auto expired = f.start_enrollment("pawenr_old");
+    CHECK(expired.status == 401);
+    CHECK(code_of(expired) == "token_expired");
+  }
+  SUBCASE("untrusted EK certificate → 422; the token survives for a retry") {
+    auto other_ca = soft::SoftCa::generate("someone else").value();
+    auto stranger = soft::SoftDevice::create(kRp, &other_ca, &f.fido_ca).value();
+    const std::string t = f.v->create_token();
+    auto req = stranger.enrollment_request(t);
+    REQUIRE(req.ok());
+    auto a = c.post("/v1/enrollments", serialize_enrollment_request(*req));
+    CHECK(a.status == 422);
+    CHECK(code_of(a) == "untrusted_chain");
+    CHECK(f.start_enrollment(t).status == 201);
+  }
+  SUBCASE("wrong activation secret → 422 and the enrollment is over") {
+    auto a = f.start_enrollment(f.v->create_token());
+    REQUIRE(a.status == 201);
+    const std::string path = "/v1/enrollments/" + a.json()->getValue<std::string>("enrollment_id") + "/activation";
+    auto wrong = c.post(path, R"({"secret":")" + base64(Bytes(32, 7)) + "\"}");
+    CHECK(wrong.status == 422);
+    CHECK(code_of(wrong) == "activation_failed");
+    CHECK(c.post(path, R"({"secret":")" + base64(Bytes(32, 7)) + "\"}").status == 404);
+    CHECK(c.post("/v1/enrollments/nope/activation", R"({"secret":"AAAA"})").status == 404);
+  }
+  SUBCASE("attestation rejections") {
+    f.enroll();
+    // Replay of accepted evidence → 409 nonce_reused.
+    const std::string ev = f.evidence(f.challenge());
+    REQUIRE(c.post("/v1/attestations", ev).status == 200);
+    auto replay = c.post("/v1/attestations", ev);
+    CHECK(replay.status == 409);
+    CHECK(code_of(replay) == "nonce_reused");
+    // A nonce never issued → 409 nonce_unknown.
+    auto unknown = c.post("/v1/attestations", f.evidence(Bytes(32, 0x5a)));
+    CHECK(unknown.status == 409);
+    CHECK(code_of(unknown) == "nonce_unknown");
+    // Body changed after the quote → 422 (qualifying data no longer matches).
+    auto env = f.dev->attest(f.challenge());
+    REQUIRE(env.ok());
+    auto body = parse_body(env->body);
+    REQUIRE(body.ok());
+    body->host.kernel = "6.1.0-evil";
+    env->body = serialize_body(*body);
+    auto tampered = c.post("/v1/attestations", serialize_envelope(*env));
+    CHECK(tampered.status == 422);
+    CHECK(code_of(tampered) == "nonce_mismatch");
+    // Quote signature broken → 422 bad_signature.
+    auto env2 = f.dev->attest(f.challenge());
+    REQUIRE(env2.ok());
+    env2->signature[env2->signature.size() - 3] ^= 0x01;
+    auto forged = c.post("/v1/attestations", serialize_envelope(*env2));
+    CHECK(forged.status == 422);
+    // Malformed → 400; unknown device → 404.
+    CHECK(c.post("/v1/attestations", R"({"body":"!!","quote":{}})").status == 400);
+    soft::SoftDevice other = soft::SoftDevice::create(kRp, &f.ek_ca, &f.fido_ca).value();
+    other.device_id = "ffffffffffffffffffffffffffffffff";
+    CHECK(c.post("/v1/attestations", serialize_envelope(*other.attest(Bytes(32, 1)))).status == 404);
+    // Failed attestations are alerts in the event stream.
+    CHECK(c.get("/v1/admin/events?limit=1000", f.v->admin()).body.find("attestation_failed") != std::string::npos);
+    // Still healthy afterwards: forgeries do not change the verdict.
+    CHECK(f.attest().status == 200);
+  }
+}
+
+TEST_CASE("flow: 16 concurrent submissions of one evidence, exactly one accepted") {
+  Fleet f;
+  f.enroll();
+  const std::string ev = f.evidence(f.challenge());
+  std::atomic<int> accepted{0}, reused{0}, other{0};
+  std::vector<std::thread> threads;
+  const std::uint16_t port = f.v->service().port();
+  const std::string cert = f.v->state().cert();
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      try {
+        auto a = HttpsClient("127.0.0.1", port, cert).post("/v1/attestations", ev);
+        if (a.status == 200) ++accepted;
+        else if (a.status == 409) ++reused;
+        else ++other;
+      } catch (...) {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(accepted == 1);
+  CHECK(reused == 15);
+  CHECK(other == 0);
+}
+
+TEST_CASE("flow: admin approval where policy says so") {
+  Fleet f;
+  auto c = f.client();
+  auto put = c.request("PUT", "/v1/admin/policies/default", R"({"require_admin_approval":true})", f.v->admin());
+  REQUIRE_MESSAGE(put.status == 200, put.body);
+  auto a = f.start_enrollment(f.v->create_token());
+  REQUIRE(a.status == 201);
+  auto o = a.json();
+  auto secret = f.dev->tpm.activate_credential(*unbase64(o->getValue<std::string>("credential_blob")),
+                                               *unbase64(o->getValue<std::string>("encrypted_secret")));
+  REQUIRE(secret.ok());
+  auto act = c.post("/v1/enrollments/" + o->getValue<std::string>("enrollment_id") + "/activation",
+                    R"({"secret":")" + base64(secret->view()) + "\"}");
+  REQUIRE(act.status == 200);
+  CHECK(act.json()->getValue<std::string>("status") == "pending");
+  f.dev->device_id = act.json()->getValue<std::string>("device_id");
+  CHECK(c.post("/v1/challenges", R"({"device_id":")" + f.dev->device_id + "\"}").status == 403);
+  REQUIRE(c.post("/v1/admin/devices/" + f.dev->device_id + "/approve", "", f.v->admin()).status == 200);
+  CHECK(f.attest().status == 200);
+}
+
+}  // namespace paw::test
