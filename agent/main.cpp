@@ -1,5 +1,13 @@
 // paw-agent — the workstation side of paw. All logic lives in agent/src
 // (paw_agent_core); see dispatch.h for the subcommands.
+#include <cstdlib>
+
 #include "dispatch.h"
 
-int main(int argc, char** argv) { return paw::agent::run_agent(argc, argv); }
+int main(int argc, char** argv) {
+  // tpm2-tss logs every failed command to stderr; paw reports failures itself
+  // (decoded with Tss2_RC_Decode), and some are expected (a stale AK after a
+  // TPM clear). TSS2_LOG set by the user still wins.
+  ::setenv("TSS2_LOG", "all+NONE", 0);
+  return paw::agent::run_agent(argc, argv);
+}
