@@ -54,7 +54,7 @@ expect_mode() {  # expect_mode PATH "MODE USER:GROUP"
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root: it installs and purges .deb packages with dpkg (CI runs as root)"
-for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps readelf lintian systemd-analyze udevadm runuser curl python3; do
+for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps readelf lintian systemd-analyze udevadm runuser curl openssl python3; do
   command -v "$tool" >/dev/null || die "$tool missing: run installer/install-deps.sh"
 done
 for p in "${programs[@]}"; do
@@ -281,6 +281,28 @@ if have paw-verifier; then
     done
     if [ $up = yes ]; then ok "paw-verifier serves /healthz with /etc/paw/verifier.conf"; else
       fail "paw-verifier did not serve /healthz with /etc/paw/verifier.conf:"; sed 's/^/     /' "$work/run.log"; fi
+    kill "$verifier_pid" 2>/dev/null || true; wait "$verifier_pid" 2>/dev/null || true; verifier_pid=""
+    # Every setting the shipped file documents (commented out) is one the
+    # verifier knows: uncomment them all (own port, a real CA folder) and serve.
+    chmod 0755 "$work"; mkdir -m 0755 "$work/ekca"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=test-ek-ca -days 2 \
+      -keyout /dev/null -out "$work/ekca/ca.pem" >/dev/null 2>&1 && chmod 0644 "$work/ekca/ca.pem"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    sed -E 's/^#([a-z-]+ = )/\1/' /etc/paw/verifier.conf |
+      sed -E "s|^listen = .*|listen = 127.0.0.1:$port|; s|^ek-ca-dir = .*|ek-ca-dir = $work/ekca|" >"$work/verifier-all.conf"
+    chmod 0644 "$work/verifier-all.conf"
+    n=$(grep -cE '^[a-z-]+ = ' "$work/verifier-all.conf")
+    runuser -u paw-verifier -- paw-verifier run --state /var/lib/paw-verifier --config "$work/verifier-all.conf" \
+      >"$work/run-all.log" 2>&1 &
+    verifier_pid=$!
+    up=no
+    for _ in $(seq 1 50); do
+      if curl -fsk "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; then up=yes; break; fi
+      kill -0 "$verifier_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if [ $up = yes ]; then ok "paw-verifier knows every setting verifier.conf documents ($n settings)"; else
+      fail "paw-verifier refused the documented settings of verifier.conf:"; sed 's/^/     /' "$work/run-all.log"; fi
     kill "$verifier_pid" 2>/dev/null || true; wait "$verifier_pid" 2>/dev/null || true; verifier_pid=""
   else
     fail "runuser -u paw-verifier -- paw-verifier init --state /var/lib/paw-verifier failed:"
