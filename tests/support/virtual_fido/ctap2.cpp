@@ -108,6 +108,19 @@ void maybe_corrupt(const State& st, Bytes& sig) {
   if (st.has(Fault::corrupt_signature) && !sig.empty()) sig[sig.size() / 2] ^= 0x01;
 }
 
+// attested_auth_data = rpIdHash | flags | signCount | aaguid | credIdLen | credId | COSE key (CTAP 2.1 6.1).
+Bytes attested_auth_data(const State& st, const Credential& cred, ByteView cose) {
+  Bytes ad = rp_id_hash(st, cred.rp_id);
+  ad.push_back(static_cast<std::uint8_t>((st.has(Fault::clear_up) ? 0 : kFlagUp) | kFlagAt));
+  put_u32be(ad, cred.counter);
+  ad.insert(ad.end(), st.aaguid.begin(), st.aaguid.end());
+  ad.push_back(static_cast<std::uint8_t>(cred.id.size() >> 8));
+  ad.push_back(static_cast<std::uint8_t>(cred.id.size()));
+  ad.insert(ad.end(), cred.id.begin(), cred.id.end());
+  ad.insert(ad.end(), cose.begin(), cose.end());
+  return ad;
+}
+
 Bytes getinfo_reply(const State& st) {
   CborOut c;
   c.raw(status(kOk));
@@ -214,16 +227,7 @@ Bytes Ctap2::make_credential(State& st, ByteView cbor, bool& dirty) {
   auto cose = cose_public_key(cred.private_key, alg);
   if (!cose.ok()) return status(kOther);
 
-  // authData = rpIdHash | flags | signCount | aaguid | credIdLen | credId | COSE key (CTAP 2.1 6.1).
-  Bytes ad = rp_id_hash(st, rp_id);
-  ad.push_back(static_cast<std::uint8_t>((st.has(Fault::clear_up) ? 0 : kFlagUp) | kFlagAt));
-  put_u32be(ad, cred.counter);
-  ad.insert(ad.end(), st.aaguid.begin(), st.aaguid.end());
-  ad.push_back(static_cast<std::uint8_t>(cred.id.size() >> 8));
-  ad.push_back(static_cast<std::uint8_t>(cred.id.size()));
-  ad.insert(ad.end(), cred.id.begin(), cred.id.end());
-  ad.insert(ad.end(), cose->begin(), cose->end());
-
+  const Bytes ad = attested_auth_data(st, cred, *cose);
   std::string fmt;
   auto att = attestation_statement(st, cred, ad, cdh, fmt);
   if (!att.ok()) return status(kOther);
