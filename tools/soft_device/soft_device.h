@@ -33,6 +33,10 @@ struct SoftCa {
   static Result<SoftCa> generate(const std::string& common_name);
   // cert_pem returns the certificate as PEM text (for an --ek-ca-dir folder).
   [[nodiscard]] std::string cert_pem() const;
+  // key_pem returns the private key as PKCS#8 PEM (a test CA: keep it beside the certificate).
+  [[nodiscard]] std::string key_pem() const;
+  // load reads a CA back from cert_pem() and key_pem() output. Errc::malformed.
+  static Result<SoftCa> load(ByteView cert_pem, ByteView key_pem);
 };
 
 // SoftTpm is a TPM 2.0 in software: an ECC P-256 EK (TCG EK template L-2

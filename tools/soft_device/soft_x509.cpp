@@ -120,6 +120,31 @@ std::string SoftCa::cert_pem() const {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
+std::string SoftCa::key_pem() const {
+  UniquePtr<BIO, BIO_free_all> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) return {};
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+Result<SoftCa> SoftCa::load(ByteView cert_pem, ByteView key_pem) {
+  UniquePtr<BIO, BIO_free_all> cb(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  UniquePtr<BIO, BIO_free_all> kb(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  if (!cb || !kb) return ossl_fail("BIO");
+  X509Ptr cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
+  if (!cert || !key) return make_error(Errc::malformed, "soft CA: certificate or key PEM does not parse");
+  SoftCa ca;
+  ca.key = std::move(key);
+  const int len = i2d_X509(cert.get(), nullptr);
+  if (len <= 0) return ossl_fail("encode");
+  ca.cert_der.resize(static_cast<std::size_t>(len));
+  unsigned char* p = ca.cert_der.data();
+  i2d_X509(cert.get(), &p);
+  return ca;
+}
+
 Result<Bytes> issue_ek_cert(const SoftCa& ca, EVP_PKEY* ek) {
   PAW_TRY(X509Ptr issuer, decode(ca.cert_der));
   PAW_TRY(X509Ptr cert, new_cert(ek));

@@ -1,0 +1,71 @@
+// crypto_bound.cpp — the upper bound a verifier on these cores could reach if
+// it did nothing but the cryptography of an attestation.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "bench.h"
+#include "paw/attest/fido.h"
+#include "paw/attest/quote.h"
+#include "paw/attest/result_token.h"
+
+namespace paw::bench {
+
+Result<double> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds) {
+  // One genuine enrolled device and one genuine attestation, verified the real way first.
+  PAW_TRY(soft::SoftDevice dev, soft::SoftDevice::create(rp_id, &fleet.ek_ca, &fleet.fido_ca));
+  PAW_CHECK(dev.use_event_log(soft::make_event_log(soft::BootConfig{})));
+  PAW_TRY(auto trust, EkTrust::from_der({fleet.ek_ca.cert_der}));
+  PAW_TRY(EnrollmentRequest req, dev.enrollment_request("bench-token"));
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  PAW_TRY(VerifiedEnrollment v, verify_enrollment(req, EnrollmentContext{trust.get(), rp_id, now}, default_policy()));
+  DeviceRecord rec = v.record();
+  rec.device_id = dev.device_id = "bench-device";
+  const Bytes nonce(32, 0x42);
+  PAW_TRY(Envelope env, dev.attest(nonce));
+  PAW_TRY(Appraisal a, appraise(rec, DeviceState{}, env, AppraisalContext{nonce, rp_id, now}, default_policy()));
+  if (!a.healthy()) return make_error(Errc::internal, "crypto bound: the reference attestation is not healthy");
+  PAW_TRY(SigningKey key, generate_signing_key());
+  const ResultClaims claims = a.claims("paw-bench", "0123456789abcdef");
+
+  PAW_TRY(TpmPublic ak, parse_public(rec.ak_public));
+  attest::FidoStoredCredential cred;
+  cred.credential_id = rec.fido->credential_id;
+  cred.algorithm = static_cast<int>(rec.fido->algorithm);
+  cred.public_key = rec.fido->public_key;
+  cred.aaguid = rec.fido->aaguid;
+  cred.sign_count = 0;
+  attest::FidoAssertionEvidence fev{a.body().fido->credential_id, a.body().fido->auth_data, a.body().fido->signature, {}};
+  const Bytes cdh = presence_client_data_hash(nonce, rec.device_id);
+  attest::FidoPresencePolicy fp;
+  fp.rp_id = rp_id;
+
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> total{0};
+  std::atomic<std::size_t> failures{0};
+  std::vector<std::thread> pool;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      std::size_t n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        bool ok = qualifying_data(env.body).size() == 32;
+        auto sig = parse_signature(env.signature);
+        ok = ok && sig.ok() && verify_signature(ak, env.attest, *sig).ok();
+        ok = ok && attest::verify_fido_presence(cred, fev, cdh, fp).ok();
+        ok = ok && sign_result_token(claims, key).ok();
+        if (!ok) failures.fetch_add(1);
+        ++n;
+      }
+      total.fetch_add(n);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : pool) th.join();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (failures.load() != 0) return make_error(Errc::internal, "crypto bound: a verification failed in the loop");
+  return static_cast<double>(total.load()) / elapsed;
+}
+
+}  // namespace paw::bench

@@ -1,0 +1,201 @@
+// fleet.cpp — simulated workstations talking to a running paw-verifier exactly
+// as paw-agent does (docs/protocol.md).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "bench.h"
+#include "paw/attest/json.h"
+
+namespace paw::bench {
+namespace {
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+Status write_text(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) return make_error(Errc::io_error, "cannot write " + p.string());
+  return ok_status();
+}
+
+Result<json::ObjectPtr> expect(const Result<Reply>& r, int status, const std::string& what) {
+  if (!r.ok()) return r.error();
+  if (r->status != status) {
+    return make_error(Errc::network_error, what + ": HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300));
+  }
+  return json::parse_object(r->body, 1u << 20);
+}
+
+Result<soft::SoftDevice> enroll_one(Client& c, const std::string& admin, const std::string& rp, const Fleet& fleet) {
+  PAW_TRY(json::ObjectPtr tok, expect(c.call("POST", "/v1/admin/tokens", R"({"ttl_seconds":3600,"label":"paw-bench"})", admin),
+                                      201, "token"));
+  PAW_TRY(std::string token, json::get_string(tok, "token"));
+  PAW_TRY(soft::SoftDevice dev, soft::SoftDevice::create(rp, &fleet.ek_ca, &fleet.fido_ca));
+  PAW_CHECK(dev.use_event_log(soft::make_event_log(soft::BootConfig{})));
+  PAW_TRY(EnrollmentRequest req, dev.enrollment_request(token));
+  PAW_TRY(json::ObjectPtr chal, expect(c.call("POST", "/v1/enrollments", serialize_enrollment_request(req)), 201,
+                                       "enrollment"));
+  PAW_TRY(std::string id, json::get_string(chal, "enrollment_id"));
+  PAW_TRY(Bytes blob, json::get_b64(chal, "credential_blob", 4096));
+  PAW_TRY(Bytes secret_in, json::get_b64(chal, "encrypted_secret", 4096));
+  PAW_TRY(SecretBytes secret, dev.tpm.activate_credential(blob, secret_in));
+  json::ObjectPtr act = new Poco::JSON::Object();
+  act->set("secret", base64(secret.view()));
+  PAW_TRY(json::ObjectPtr done, expect(c.call("POST", "/v1/enrollments/" + id + "/activation", json::stringify(act)),
+                                       200, "activation"));
+  PAW_TRY(dev.device_id, json::get_string(done, "device_id"));
+  PAW_TRY(std::string status, json::get_string(done, "status"));
+  if (status == "pending") {
+    auto r = c.call("POST", "/v1/admin/devices/" + dev.device_id + "/approve", "{}", admin);
+    if (!r.ok() || r->status / 100 != 2) return make_error(Errc::network_error, "approve failed");
+  }
+  return dev;
+}
+
+// attest_once: challenge, evidence, attestation. Returns the verdict.
+Result<std::string> attest_once(Client& c, soft::SoftDevice& dev) {
+  json::ObjectPtr q = new Poco::JSON::Object();
+  q->set("device_id", dev.device_id);
+  PAW_TRY(json::ObjectPtr chal, expect(c.call("POST", "/v1/challenges", json::stringify(q)), 201, "challenge"));
+  PAW_TRY(Bytes nonce, json::get_hex(chal, "nonce", 32));
+  PAW_TRY(Envelope env, dev.attest(nonce));
+  PAW_TRY(json::ObjectPtr res, expect(c.call("POST", "/v1/attestations", serialize_envelope(env)), 200, "attestation"));
+  return json::get_string(res, "verdict");
+}
+
+}  // namespace
+
+Status write_ca(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(Errc::io_error, "cannot create " + dir + ": " + ec.message());
+  PAW_TRY(soft::SoftCa ca, soft::SoftCa::generate("paw-bench EK CA"));
+  PAW_CHECK(write_text(std::filesystem::path(dir) / "ek-ca.pem", ca.cert_pem()));
+  PAW_CHECK(write_text(std::filesystem::path(dir) / "ek-ca.key", ca.key_pem()));
+  std::filesystem::permissions(std::filesystem::path(dir) / "ek-ca.key", std::filesystem::perms::owner_read |
+                                                                             std::filesystem::perms::owner_write,
+                               ec);
+  return ok_status();
+}
+
+Result<Fleet> load_fleet(const std::string& dir) {
+  PAW_TRY(Bytes cert, read_file((std::filesystem::path(dir) / "ek-ca.pem").string(), 1u << 20));
+  PAW_TRY(Bytes key, read_file((std::filesystem::path(dir) / "ek-ca.key").string(), 1u << 20));
+  PAW_TRY(soft::SoftCa ek, soft::SoftCa::load(cert, key));
+  PAW_TRY(soft::SoftCa fido, soft::SoftCa::generate("paw-bench FIDO2 attestation CA"));
+  return Fleet{std::move(ek), std::move(fido)};
+}
+
+Result<std::vector<soft::SoftDevice>> enroll_devices(const Target& target, const std::string& admin,
+                                                     const Fleet& fleet, std::size_t n, std::size_t threads,
+                                                     Stats& stats) {
+  Client probe(target);
+  PAW_TRY(json::ObjectPtr info, expect(probe.call("GET", "/v1/info", ""), 200, "info"));
+  PAW_TRY(std::string rp, json::get_string(info, "rp_id"));
+  std::vector<std::optional<soft::SoftDevice>> slots(n);
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      Client c(target);
+      for (std::size_t i = next++; i < n; i = next++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto dev = enroll_one(c, admin, rp, fleet);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        std::lock_guard lock(mu);
+        if (dev.ok()) {
+          ++stats.ok;
+          stats.latencies_ms.push_back(ms);
+          slots[i] = std::move(dev).value();
+        } else {
+          ++stats.errors;
+          if (stats.first_error.empty()) stats.first_error = dev.error().what();
+        }
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<soft::SoftDevice> out;
+  for (auto& s : slots) {
+    if (s) out.push_back(std::move(*s));
+  }
+  if (out.empty()) return make_error(Errc::network_error, "no device enrolled: " + stats.first_error);
+  return out;
+}
+
+Stats attest_loop(const Target& target, std::vector<soft::SoftDevice>& devices, std::size_t threads, double seconds) {
+  Stats stats;
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> pool;
+  const double cpu0 = cpu_seconds();
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      Client c(target);
+      Stats mine;
+      for (std::size_t i = t; !stop.load(std::memory_order_relaxed); i += threads) {
+        if (i >= devices.size()) i = t;
+        if (t >= devices.size()) break;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto verdict = attest_once(c, devices[i]);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (verdict.ok()) {
+          ++mine.ok;
+          mine.latencies_ms.push_back(ms);
+          (*verdict == "healthy" ? mine.healthy : mine.unhealthy) += 1;
+        } else {
+          ++mine.errors;
+          if (mine.first_error.empty()) mine.first_error = verdict.error().what();
+        }
+      }
+      std::lock_guard lock(mu);
+      stats.ok += mine.ok;
+      stats.healthy += mine.healthy;
+      stats.unhealthy += mine.unhealthy;
+      stats.errors += mine.errors;
+      stats.latencies_ms.insert(stats.latencies_ms.end(), mine.latencies_ms.begin(), mine.latencies_ms.end());
+      if (stats.first_error.empty()) stats.first_error = mine.first_error;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : pool) th.join();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.client_cpu_seconds = cpu_seconds() - cpu0;
+  return stats;
+}
+
+void print_stats(const std::string& name, const Stats& s) {
+  std::vector<double> l = s.latencies_ms;
+  std::sort(l.begin(), l.end());
+  auto pct = [&](double p) {
+    if (l.empty()) return 0.0;
+    const auto k = static_cast<std::size_t>(p * static_cast<double>(l.size() - 1) + 0.5);
+    return l[std::min(k, l.size() - 1)];
+  };
+  std::printf("%-12s %6zu ok %4zu errors in %6.2f s = %8.1f /s   latency ms p50 %7.2f  p95 %7.2f  p99 %7.2f\n",
+              name.c_str(), s.ok, s.errors, s.seconds, s.seconds > 0 ? static_cast<double>(s.ok) / s.seconds : 0.0,
+              pct(0.50), pct(0.95), pct(0.99));
+  if (s.healthy + s.unhealthy > 0) std::printf("             verdicts: %zu healthy, %zu unhealthy\n", s.healthy, s.unhealthy);
+  if (!s.first_error.empty()) std::printf("             first error: %s\n", s.first_error.c_str());
+}
+
+}  // namespace paw::bench
