@@ -145,6 +145,41 @@ PY
 check "the real key's control: same token re-signed, still valid" 200 "$(forge_jwt "$WORK/real-key.pem" "$kid" 300)"
 check "expired token (real key, exp in the past)" 401 "$(forge_jwt "$WORK/real-key.pem" "$kid" -120)"
 
+# offline check against the JWKS (what a relying party without per-login calls does):
+# kid → JWK, ES256 raw r||s → DER, openssl verifies; then iss/exp/verdict
+curl -sf --cacert "$VERIFIER_CA" "$VERIFIER_URL/.well-known/jwks.json" >"$WORK/jwks.json" || die "no JWKS"
+offline_check() {
+  python3 - "$WORK/jwks.json" "$1" "$WORK" <<'PY'
+import base64, json, subprocess, sys, time
+jwks, tok, work = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+def b64d(s): return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+h, p, s = tok.split(".")
+header, claims, sig = json.loads(b64d(h)), json.loads(b64d(p)), b64d(s)
+key = next((k for k in jwks["keys"] if k["kid"] == header["kid"]), None)
+if key is None or header["alg"] != "ES256" or len(sig) != 64: sys.exit("unknown kid or bad alg")
+spki = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d03010703420004") + b64d(key["x"]) + b64d(key["y"])
+open(work + "/jwk.der", "wb").write(spki)
+def der_int(b):
+    b = b.lstrip(b"\0") or b"\0"
+    if b[0] & 0x80: b = b"\0" + b
+    return b"\x02" + bytes([len(b)]) + b
+body = der_int(sig[:32]) + der_int(sig[32:])
+open(work + "/sig.der", "wb").write(b"\x30" + bytes([len(body)]) + body)
+open(work + "/signed", "wb").write((h + "." + p).encode())
+r = subprocess.run(["openssl", "dgst", "-sha256", "-keyform", "DER", "-verify", work + "/jwk.der",
+                    "-signature", work + "/sig.der", work + "/signed"], capture_output=True)
+if r.returncode != 0: sys.exit("bad signature")
+if claims["exp"] <= time.time(): sys.exit("expired")
+if claims["verdict"] != "healthy": sys.exit("verdict " + claims["verdict"])
+print(claims["sub"])
+PY
+}
+[ "$(offline_check "$token")" = "$DEVICE_ID" ] || die "offline JWKS check refused a valid token"
+echo "ok: offline check against the JWKS accepts the valid token"
+offline_check "${token%.*}.${repl}${sig:1}" >/dev/null 2>&1 && die "offline check accepted a forged token"
+offline_check "$(forge_jwt "$WORK/real-key.pem" "$kid" -120)" >/dev/null 2>&1 && die "offline check accepted an expired token"
+echo "ok: offline check refuses the forged and the expired token"
+
 # identity-provider health query: relying-party credential, device id, max age
 pawctl_admin rp-credential create --label idp --json >"$WORK/rp.json"
 rp=$(json_get "$WORK/rp.json" credential)
