@@ -74,7 +74,8 @@ cleanup() {
 trap cleanup EXIT
 
 step "release build in $bdir"
-cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g -DNDEBUG" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null
+cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g -DNDEBUG" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null \
+  || die "configure of the release build failed"
 targets=$(cmake --build "$bdir" --target help)
 present=(); missing=()
 for p in "${programs[@]}"; do
@@ -82,7 +83,7 @@ for p in "${programs[@]}"; do
 done
 for p in "${missing[@]}"; do fail "program $p has no build target yet (its folder has no sources): no ${p} package"; done
 [ ${#present[@]} -gt 0 ] || die "none of ${programs[*]} can be built"
-cmake --build "$bdir" -j"$jobs" --target "${present[@]}"
+cmake --build "$bdir" -j"$jobs" --target "${present[@]}" || die "release build of ${present[*]} failed"
 
 step "packages"
 rm -rf "$bdir/packages" "$bdir/packages-prev"
@@ -318,6 +319,18 @@ if have paw-agent; then
   set -e
   check "paw-agent status accepts /etc/paw/agent.conf (exit $rc)" test "$rc" -ne 2
   check "status: not enrolled, state /var/lib/paw-agent" grep -q '"enrolled":false.*"state_dir":"/var/lib/paw-agent"' <<<"$out"
+  # The root helper of ExecStartPre=+ lets group paw-agent read the securityfs
+  # logs, and only those (a fake securityfs tree: there is none in CI).
+  sfs="$work/securityfs"; mkdir -p "$sfs/tpm0" "$sfs/ima" "$sfs/other"
+  for f in tpm0/binary_bios_measurements ima/binary_runtime_measurements other/secret; do
+    echo log >"$sfs/$f"; chmod 0440 "$sfs/$f"
+  done
+  chmod 0400 "$sfs/ima/binary_runtime_measurements"   # as a kernel may make it
+  PAW_SECURITYFS=$sfs /usr/libexec/paw-agent/grant-measurement-logs >/dev/null
+  expect_mode "$sfs/tpm0/binary_bios_measurements" "440 root:paw-agent"
+  expect_mode "$sfs/ima/binary_runtime_measurements" "440 root:paw-agent"
+  expect_mode "$sfs/other/secret" "440 root:root"
+  check "grant-measurement-logs: nothing to grant is not an error" env PAW_SECURITYFS="$work/none" /usr/libexec/paw-agent/grant-measurement-logs
   check "status: token file /run/paw-agent/token" grep -q '"token_file":"/run/paw-agent/token"' <<<"$out"
   [ "$rc" -ne 2 ] || sed 's/^/     /' "$work/status.err"
   # Every setting the shipped file documents (commented out) is one the agent knows.
