@@ -54,7 +54,7 @@ expect_mode() {  # expect_mode PATH "MODE USER:GROUP"
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root: it installs and purges .deb packages with dpkg (CI runs as root)"
-for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps readelf lintian systemd-analyze udevadm runuser curl openssl python3; do
+for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps readelf nm lintian systemd-analyze udevadm runuser curl openssl python3; do
   command -v "$tool" >/dev/null || die "$tool missing: run installer/install-deps.sh"
 done
 for p in "${programs[@]}"; do
@@ -161,6 +161,8 @@ for p in "${present[@]}"; do
   dep_names=$(tr ',' '\n' <<<"$depends" | sed -E 's/^ *//; s/[ (].*//' | sort -u)
   for d in ${extra_depends[$p]}; do check "$p: Depends names $d" grep -qx "$d" <<<"$dep_names"; done
   bin="$bdir/$(cd "$bdir" && find . -type f -name "$p" -perm -u+x | head -1)"
+  # Release packages carry no software FIDO2 authenticator (PAW_VIRTUAL_FIDO=OFF).
+  check "$p: no software FIDO2 authenticator (paw::vfido) inside" bash -c "! nm -C '$bin' | grep -q 'paw::vfido'"
   # The libraries the program itself names (DT_NEEDED), where the loader finds them.
   needed=$(readelf -d "$bin" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p')
   [ -n "$needed" ] || fail "$p: readelf found no DT_NEEDED entries in $bin"
