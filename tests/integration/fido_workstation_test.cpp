@@ -1,4 +1,7 @@
 // Workstation side through the real libfido2 path: every outcome, both algorithms.
+// Needs the software authenticator: compiled only where PAW_VIRTUAL_FIDO is on
+// (fido_release_test.cpp covers builds without it).
+#ifdef PAW_VIRTUAL_FIDO
 #include <chrono>
 #include <filesystem>
 
@@ -158,3 +161,5 @@ TEST_CASE("fido state: a corrupt state file is a device error, not a crash") {
   }
   CHECK(enroll(key).code() == Errc::fido_device_error);
 }
+
+#endif  // PAW_VIRTUAL_FIDO
