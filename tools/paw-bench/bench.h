@@ -45,8 +45,14 @@ Stats attest_loop(const Target& target, std::vector<soft::SoftDevice>& devices, 
 // crypto_bound runs, in a tight loop on |threads| threads for |seconds|, the
 // cryptography the verifier does per attestation: SHA-256 of the body, the AK's
 // ECDSA quote signature, the FIDO2 assertion (libfido2), and signing the ES256
-// result token. Returns iterations per second.
-Result<double> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds);
+// result token (|crypto|, iterations per second); then, for half as long, the
+// whole pure pipeline appraise() + token signing (|pipeline|), which shows what
+// HTTP and storage cost on top.
+struct Bounds {
+  double crypto = 0;
+  double pipeline = 0;
+};
+Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds);
 
 // print_stats writes count, throughput and latency percentiles.
 void print_stats(const std::string& name, const Stats& s);

@@ -11,7 +11,38 @@
 
 namespace paw::bench {
 
-Result<double> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds) {
+namespace {
+
+// run_for runs |body| on |threads| threads for |seconds|; iterations per second,
+// or Errc::internal if any iteration failed.
+template <class F>
+Result<double> run_for(std::size_t threads, double seconds, F body) {
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> total{0};
+  std::atomic<std::size_t> failures{0};
+  std::vector<std::thread> pool;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      std::size_t n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        if (!body()) failures.fetch_add(1);
+        ++n;
+      }
+      total.fetch_add(n);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : pool) th.join();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (failures.load() != 0) return make_error(Errc::internal, "bound: a verification failed in the loop");
+  return static_cast<double>(total.load()) / elapsed;
+}
+
+}  // namespace
+
+Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds) {
   // One genuine enrolled device and one genuine attestation, verified the real way first.
   PAW_TRY(soft::SoftDevice dev, soft::SoftDevice::create(rp_id, &fleet.ek_ca, &fleet.fido_ca));
   PAW_CHECK(dev.use_event_log(soft::make_event_log(soft::BootConfig{})));
@@ -40,32 +71,21 @@ Result<double> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::s
   attest::FidoPresencePolicy fp;
   fp.rp_id = rp_id;
 
-  std::atomic<bool> stop{false};
-  std::atomic<std::size_t> total{0};
-  std::atomic<std::size_t> failures{0};
-  std::vector<std::thread> pool;
-  const auto start = std::chrono::steady_clock::now();
-  for (std::size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      std::size_t n = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
-        bool ok = qualifying_data(env.body).size() == 32;
-        auto sig = parse_signature(env.signature);
-        ok = ok && sig.ok() && verify_signature(ak, env.attest, *sig).ok();
-        ok = ok && attest::verify_fido_presence(cred, fev, cdh, fp).ok();
-        ok = ok && sign_result_token(claims, key).ok();
-        if (!ok) failures.fetch_add(1);
-        ++n;
-      }
-      total.fetch_add(n);
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& th : pool) th.join();
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (failures.load() != 0) return make_error(Errc::internal, "crypto bound: a verification failed in the loop");
-  return static_cast<double>(total.load()) / elapsed;
+  Bounds b;
+  PAW_TRY(b.crypto, run_for(threads, seconds, [&] {
+    bool ok = qualifying_data(env.body).size() == 32;
+    auto sig = parse_signature(env.signature);
+    ok = ok && sig.ok() && verify_signature(ak, env.attest, *sig).ok();
+    ok = ok && attest::verify_fido_presence(cred, fev, cdh, fp).ok();
+    return ok && sign_result_token(claims, key).ok();
+  }));
+  // The whole pure pipeline (appraise + token), still without HTTP and storage.
+  const Policy policy = default_policy();
+  PAW_TRY(b.pipeline, run_for(threads, seconds / 2, [&] {
+    auto x = appraise(rec, DeviceState{}, env, AppraisalContext{nonce, rp_id, now}, policy);
+    return x.ok() && x->healthy() && sign_result_token(x->claims("paw-bench", "0123456789abcdef"), key).ok();
+  }));
+  return b;
 }
 
 }  // namespace paw::bench
