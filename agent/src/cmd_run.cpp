@@ -7,12 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <chrono>
 #include <ctime>
 #include <iostream>
-#include <random>
 
 #include "agent_commands.h"
 #include "attest_round.h"
+#include "schedule.h"
 #include "settings.h"
 
 namespace paw::agent {
@@ -25,38 +26,6 @@ std::string reasons_line(const AttestationAnswer& a) {
   for (const auto& r : a.reasons) out += (out.empty() ? "" : "; ") + r.code + ": " + r.message;
   return out;
 }
-
-// Schedule computes the wait before the next round.
-class Schedule {
- public:
-  Schedule() : rng_(std::random_device{}()) {}
-
-  // after_round returns seconds to wait after |o|.
-  double after_round(const AgentSettings& s, const AttestOutcome& o) {
-    if (o.failure != FailureKind::none) {
-      ++failures_;
-      const double backoff = static_cast<double>(s.retry_min_seconds) * std::pow(2.0, std::min(failures_ - 1, 30));
-      return jitter(std::min(backoff, static_cast<double>(s.retry_max_seconds)));
-    }
-    failures_ = 0;
-    double next = jitter(static_cast<double>(s.interval_seconds));
-    if (o.healthy()) {
-      // Renew well before the token expires, even with a long interval.
-      const double left = static_cast<double>(o.answer.expires_at - now_unix());
-      next = std::min(next, std::max(static_cast<double>(s.retry_min_seconds), left * 0.75));
-    }
-    return next;
-  }
-  [[nodiscard]] int failures() const { return failures_; }
-
- private:
-  double jitter(double seconds) {
-    std::uniform_real_distribution<double> d(0.9, 1.1);
-    return seconds * d(rng_);
-  }
-  std::mt19937_64 rng_;
-  int failures_ = 0;
-};
 
 AttestOutcome one_round(const AgentSettings& s) {
   auto e = load_enrollment(s.state_dir);
@@ -106,7 +75,7 @@ int cmd_run(const std::vector<std::string>& words) {
   for (;;) {
     const AttestOutcome o = one_round(s);
     if (auto st = record_outcome(s, o); !st.ok()) log("warning: " + st.error().what());
-    double wait = schedule.after_round(s, o);
+    double wait = schedule.after_round(s, o, now_unix());
     log_outcome(o, wait, schedule.failures());
     // Sleep until the next round, woken early by a signal.
     bool again = false;

@@ -58,8 +58,10 @@ echo "ok: SIGHUP with a bad config → old settings kept, still running"
 
 # 5. steady-state memory
 sleep 1
-rss=$(awk '/^VmRSS/ {print $2, $3}' "/proc/$DAEMON/status")
-echo "paw-agent run steady-state VmRSS: $rss"
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$DAEMON/status")
+anon=$(awk '/^RssAnon/ {print $2}' "/proc/$DAEMON/status")
+echo "paw-agent run steady-state VmRSS: $rss kB (RssAnon $anon kB; the rest is shared libraries)"
+[ "$rss" -lt 65536 ] || die "the daemon uses $rss kB: more than 64 MB"
 
 # 6. the verifier goes down for 8 s: back-off, not a busy loop
 paw_verifier_stop
