@@ -106,7 +106,7 @@ TEST_CASE("STMicro ECC P-256 EK certificate chains to STMicro's ECC CA (root not
   CHECK_FALSE(ek->reaches_self_signed_root);
 }
 
-TEST_CASE("Google cloud vTPM EK certificates chain to the Google CA folder (PEM and DER, mixed)") {
+TEST_CASE("Google cloud vTPM EK certificates chain to the Google CA folder (PEM and DER / mixed)") {
   const EkCaStore cas = store_dir(shared_data("go-tpm-tools/server/ca-certs"));
   CHECK(cas.size() == 5);
   for (const char* f : {"uca_tpm_rsa_enc_cert.pem", "uca_tpm_ecc_enc_cert.pem", "pca_tpm_rsa_enc_cert.pem",
@@ -140,7 +140,7 @@ TEST_CASE("swtpm's own EK certificates chain to its local CA and match the EKs t
   CHECK(ek_matches_public(fixture("ek_rsa_cert.der"), ek_rsa).ok());
 }
 
-TEST_CASE("EK certificate rejections: wrong CAs, dates, signature byte, padding, truncation") {
+TEST_CASE("EK certificate rejections: wrong CAs / dates / signature byte / padding / truncation") {
   const EkCaStore st_cas = store_dir(shared_data("keylime/tpm_cert_store"));
   const EkCaStore swtpm_cas = store_dir(source_path("tests/data/tpm/ca"));
   const Bytes st = load(shared_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.trimmed.der"));

@@ -32,7 +32,7 @@ std::pair<TpmPublic, EvpPkeyPtr> rsa_ek() {
 
 }  // namespace
 
-TEST_CASE("KDFa/KDFe: lengths, counters and labels change the output") {
+TEST_CASE("KDFa/KDFe: lengths / counters and labels change the output") {
   const Bytes key(32, 0x11);
   auto a = detail::kdfa(HashAlg::sha256, key, "STORAGE", as_bytes("name"), {}, 128);
   REQUIRE(a.ok());

@@ -48,7 +48,7 @@ Errc resigned(const SwtpmQuote& q, const std::function<void(TPMS_ATTEST&)>& edit
 
 }  // namespace
 
-TEST_CASE("swtpm quotes made with tpm2-tools verify (RSASSA, ECDSA, RSAPSS; sha1 and sha256 banks)") {
+TEST_CASE("swtpm quotes made with tpm2-tools verify (RSASSA / ECDSA / RSAPSS; sha1 and sha256 banks)") {
   struct Case {
     const char* ak;
     const char* name;
@@ -88,7 +88,7 @@ TEST_CASE("a sha1-bank quote signed with sha256 needs the sha256 digest of the s
   CHECK(quote_pcr_digest(HashAlg::sha1, a->pcr_select, q.pcrs).value() != a->pcr_digest);
 }
 
-TEST_CASE("genuine GCE vTPM quotes (sha1/sha256/sha384 banks, RSASSA-SHA256) verify") {
+TEST_CASE("genuine GCE vTPM quotes (sha1/sha256/sha384 banks / RSASSA-SHA256) verify") {
   for (const char* name : {"gce-cos-85-nonce9009", "gce-cos-85-no-nonce"}) {
     CAPTURE(name);
     auto j = load_json(shared_data(std::string("go-tpm-tools/decoded/") + name + ".decoded.json"));
@@ -120,7 +120,7 @@ TEST_CASE("genuine GCE vTPM quotes (sha1/sha256/sha384 banks, RSASSA-SHA256) ver
   }
 }
 
-TEST_CASE("Fraunhofer cmc quote: valid, and its invalid signature / nonce / PCR4 variants fail") {
+TEST_CASE("Fraunhofer cmc quote: valid / and its invalid signature / nonce / PCR4 variants fail") {
   auto j = load_json(shared_data("cmc/cmc_tpm_quote_vector.json"));
   const std::string cert_pem = j->getValue<std::string>("ak_cert_pem");
   UniquePtr<BIO, BIO_free> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));

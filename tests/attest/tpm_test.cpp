@@ -19,7 +19,7 @@ UniquePtr<X509, X509_free> der_cert(const Bytes& der) {
 
 }  // namespace
 
-TEST_CASE("TPM2B_PUBLIC from tpm2_createak: fields, name equals tpm2-tools' name, PEM equality") {
+TEST_CASE("TPM2B_PUBLIC from tpm2_createak: fields / name equals tpm2-tools' name / PEM equality") {
   for (const char* ak : {"rsa", "ecc", "pss"}) {
     CAPTURE(ak);
     const auto pub = must_public(fixture(std::string("ak_") + ak + ".pub"));
@@ -40,7 +40,7 @@ TEST_CASE("TPM2B_PUBLIC from tpm2_createak: fields, name equals tpm2-tools' name
   CHECK_FALSE(public_matches(ecc, pss_pem->get()).value());
 }
 
-TEST_CASE("public area parsers refuse short input, trailing bytes and bad sizes") {
+TEST_CASE("public area parsers refuse short input / trailing bytes and bad sizes") {
   const Bytes b = fixture("ak_rsa.pub");
   CHECK(parse_public(ByteView(b).first(b.size() - 1)).code() == Errc::malformed);
   Bytes t = b;
@@ -79,7 +79,7 @@ TEST_CASE("ECC public areas: swtpm P-384 EK converts; a point off the curve is r
   CHECK(to_evp_pkey(bad).code() == Errc::unsupported);
 }
 
-TEST_CASE("WebAuthn certify structures from physical TPMs (Intel, Nuvoton x2, STMicro)") {
+TEST_CASE("WebAuthn certify structures from physical TPMs (Intel / Nuvoton x2 / STMicro)") {
   for (const char* t : {"attestation_surface_pro_4", "attestation_dell_xps_13", "attestation_lenovo_carbon_x1",
                         "tpm_with_ecc_public_area_type"}) {
     CAPTURE(t);
@@ -110,7 +110,7 @@ TEST_CASE("WebAuthn certify structures from physical TPMs (Intel, Nuvoton x2, ST
   }
 }
 
-TEST_CASE("TPMS_ATTEST quote decoding: fields, bad bank, PCR beyond 23, repeated bank") {
+TEST_CASE("TPMS_ATTEST quote decoding: fields / bad bank / PCR beyond 23 / repeated bank") {
   const Bytes msg = fixture("quote_rsa_sha1_sha256.msg");
   auto a = parse_attest(msg);
   REQUIRE(a.ok());
@@ -145,7 +145,7 @@ TEST_CASE("TPMS_ATTEST quote decoding: fields, bad bank, PCR beyond 23, repeated
   CHECK(parse_attest(raw).code() == Errc::malformed);
 }
 
-TEST_CASE("TPMT_SIGNATURE decoding: RSASSA, ECDSA, RSAPSS and refusals") {
+TEST_CASE("TPMT_SIGNATURE decoding: RSASSA / ECDSA / RSAPSS and refusals") {
   auto s = parse_signature(fixture("quote_rsa_sha256.sig"));
   REQUIRE(s.ok());
   CHECK(s->scheme == SigScheme::rsassa);

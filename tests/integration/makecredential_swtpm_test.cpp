@@ -129,8 +129,8 @@ void prove(const std::string& ek_alg, TPMI_ECC_CURVE curve) {
 
 }  // namespace
 
-TEST_CASE("MakeCredential: RSA-2048 EK, swtpm activates paw's and tpm2-tools' blobs") { prove("rsa", 0); }
-TEST_CASE("MakeCredential: ECC P-256 EK, swtpm activates paw's and tpm2-tools' blobs") {
+TEST_CASE("MakeCredential: RSA-2048 EK / swtpm activates paw's and tpm2-tools' blobs") { prove("rsa", 0); }
+TEST_CASE("MakeCredential: ECC P-256 EK / swtpm activates paw's and tpm2-tools' blobs") {
   prove("ecc", TPM2_ECC_NIST_P256);
 }
-TEST_CASE("MakeCredential: ECC P-384 EK (sha384, AES-256), swtpm activates") { prove("ecc384", TPM2_ECC_NIST_P384); }
+TEST_CASE("MakeCredential: ECC P-384 EK (sha384 / AES-256) / swtpm activates") { prove("ecc384", TPM2_ECC_NIST_P384); }

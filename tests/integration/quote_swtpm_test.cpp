@@ -38,7 +38,7 @@ Quote quote(Swtpm& t, const TempDir& d, const std::string& ak, const std::string
 
 }  // namespace
 
-TEST_CASE("live swtpm: RSA and ECC AKs, several selections, reboot visible in the clock info") {
+TEST_CASE("live swtpm: RSA and ECC AKs / several selections / reboot visible in the clock info") {
   auto t = Swtpm::start();
   TempDir d;
   REQUIRE(tpm(*t, {"tpm2_createek", "-c", (d / "ek.ctx").string(), "-G", "rsa", "-u", (d / "ek.pub").string()}) == 0);
