@@ -21,11 +21,15 @@ Result<std::uint32_t> parse_index(const std::string& key) {
 }
 
 Result<FidoPresence> fido_from_json(const json::ObjectPtr& obj) {
-  PAW_CHECK(json::only_keys(obj, {"credential_id", "auth_data", "signature"}, "fido"));
+  PAW_CHECK(json::only_keys(obj, {"credential_id", "auth_data", "signature", "client_data_hash"}, "fido"));
   FidoPresence f;
   PAW_TRY(f.credential_id, json::get_b64(obj, "credential_id", 1024));
   PAW_TRY(f.auth_data, json::get_b64(obj, "auth_data", 4096));
   PAW_TRY(f.signature, json::get_b64(obj, "signature", 1024));
+  PAW_TRY(f.client_data_hash, json::opt_b64(obj, "client_data_hash", 32));
+  if (f.client_data_hash && f.client_data_hash->size() != 32) {
+    return make_error(Errc::malformed, "fido.client_data_hash must be 32 bytes");
+  }
   return f;
 }
 
@@ -91,6 +95,7 @@ Bytes serialize_body(const EvidenceBody& body) {
     f->set("credential_id", base64(body.fido->credential_id));
     f->set("auth_data", base64(body.fido->auth_data));
     f->set("signature", base64(body.fido->signature));
+    if (body.fido->client_data_hash) f->set("client_data_hash", base64(*body.fido->client_data_hash));
     o->set("fido", f);
   }
   o->set("host", host_to_json(body.host));

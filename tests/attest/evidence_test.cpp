@@ -13,7 +13,7 @@ EvidenceBody sample() {
   b.pcrs[HashAlg::sha256][7] = Bytes(32, 0x07);
   b.pcrs[HashAlg::sha1][0] = Bytes(20, 0x02);
   b.event_log = Bytes{1, 2, 3};
-  b.fido = FidoPresence{{9, 9}, Bytes(37, 0x11), {0x30, 0x01}};
+  b.fido = FidoPresence{{9, 9}, Bytes(37, 0x11), {0x30, 0x01}, Bytes(32, 0x22)};
   b.host = HostFacts{"Debian GNU/Linux 12 (bookworm)", "6.1.0", true, std::nullopt};
   b.agent_version = "0.1.0";
   return b;

@@ -21,6 +21,8 @@
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/digest.h"
+#include "paw/attest/limits.h"  // kMaxEventLogSize
+#include "paw/attest/limits.h"
 #include "paw/attest/pcr.h"
 
 namespace paw {
@@ -126,8 +128,6 @@ class EventLog {
   std::size_t size_ = 0;
 };
 
-// kMaxEventLogSize bounds the input (real logs are tens of KiB; servers a few hundred).
-inline constexpr std::size_t kMaxEventLogSize = 16u << 20;
 // kMaxEventDataSize bounds one event's data (a dbx or firmware blob is < 1 MiB).
 inline constexpr std::size_t kMaxEventDataSize = 4u << 20;
 

@@ -13,6 +13,7 @@
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/json.h"
+#include "paw/attest/limits.h"  // kMaxEventLogSize, kMaxImaLogSize
 #include "paw/attest/pcr.h"
 
 namespace paw {
@@ -20,8 +21,6 @@ namespace paw {
 // Limits applied before and during parsing (bytes after base64 decoding).
 inline constexpr std::size_t kMaxEnvelopeSize = 12u << 20;   // JSON text of the envelope
 inline constexpr std::size_t kMaxBodySize = 9u << 20;        // body bytes
-inline constexpr std::size_t kMaxEventLogSize = 2u << 20;    // binary_bios_measurements
-inline constexpr std::size_t kMaxImaLogSize = 6u << 20;      // binary_runtime_measurements
 inline constexpr std::size_t kMaxTpmStructSize = 4096;       // TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC
 inline constexpr std::size_t kMaxDeviceIdSize = 128;
 inline constexpr std::size_t kNonceSize = 32;
@@ -41,6 +40,10 @@ struct FidoPresence {
   Bytes credential_id;
   Bytes auth_data;   // raw authenticatorData (not CBOR-wrapped)
   Bytes signature;
+  // client_data_hash is what the agent asked the key to sign (optional): with
+  // it a wrong nonce/device shows as fido_challenge_mismatch rather than as a
+  // bad signature. The verifier always recomputes and compares; never trusts it.
+  std::optional<Bytes> client_data_hash;
   bool operator==(const FidoPresence&) const = default;
 };
 
