@@ -578,9 +578,8 @@ TEST_CASE("appraise: FIDO2 presence — signature, credential, relying party, co
     CHECK(appraise(w.record, w.state, *e, ctx, w.policy).code() == Errc::fido_rp_mismatch);
   }
   SUBCASE("counter rollback (a clone behind the original)") {
-    w.dev.fido.counter() = 0;  // next assertion carries 1, stored is 1
     w.dev.fido.counter_step() = 0;
-    w.dev.fido.counter() = 0;
+    w.dev.fido.counter() = 0;  // the next assertion carries 0; the stored counter is 1
     auto e = w.dev.attest(w.nonce);
     REQUIRE(e.ok());
     CHECK(w.appraise_env(*e).code() == Errc::fido_counter_rollback);
