@@ -20,6 +20,7 @@ constexpr std::size_t kPcrSelectMax = 4;     // TPM2_PCR_SELECT_MAX
 constexpr std::size_t kDigestsPerList = 8;   // TPML_DIGEST holds 8
 constexpr std::size_t kDigestBuffer = 64;    // sizeof(TPMU_HA)
 constexpr std::size_t kMaxLists = 16;        // tpm2_pcrs.pcr_values[] length
+static_assert(2 + 1 + kPcrSelectMax + 1 == kSelectionBytes, "TPMS_PCR_SELECTION dump layout");
 
 struct Sel {
   HashAlg bank;

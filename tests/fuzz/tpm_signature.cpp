@@ -1,5 +1,6 @@
 // Fuzz target: TPMT_SIGNATURE decoding and verification with a fixed key pair
 // type per scheme (untrusted: signatures arrive in evidence).
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 
 #include <cstddef>
