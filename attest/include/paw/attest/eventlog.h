@@ -22,7 +22,6 @@
 #include "paw/attest/bytes.h"
 #include "paw/attest/digest.h"
 #include "paw/attest/limits.h"  // kMaxEventLogSize
-#include "paw/attest/limits.h"
 #include "paw/attest/pcr.h"
 
 namespace paw {
@@ -128,8 +127,9 @@ class EventLog {
   std::size_t size_ = 0;
 };
 
-// kMaxEventDataSize bounds one event's data (a dbx or firmware blob is < 1 MiB).
-inline constexpr std::size_t kMaxEventDataSize = 4u << 20;
+// kMaxEventDataSize bounds one event's data (kMaxEventLogSize, the whole log, is in
+// limits.h); a dbx or firmware blob is well under 1 MiB.
+inline constexpr std::size_t kMaxEventDataSize = 1u << 20;
 
 // parse_event_log parses a whole binary log, crypto-agile or legacy SHA-1,
 // to its last byte. Fails with Errc::too_large (input over kMaxEventLogSize,

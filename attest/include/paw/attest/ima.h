@@ -31,14 +31,13 @@
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/digest.h"
+#include "paw/attest/limits.h"  // kMaxImaLogSize
 #include "paw/attest/pcr.h"
 
 namespace paw {
 
 // kImaPcr is the PCR IMA extends by default (CONFIG_IMA_MEASURE_PCR_IDX).
 inline constexpr std::uint32_t kImaPcr = 10;
-// kMaxImaLogSize bounds a list (a busy server logs a few MiB).
-inline constexpr std::size_t kMaxImaLogSize = 64u << 20;
 
 // ImaField is one field of an entry's template data.
 struct ImaField {
