@@ -61,6 +61,12 @@ Result<Response> Service::post_enrollment(Request& req) {
   const std::string token_hash = sha256_hex(er.token.view());
   // The token must be valid before any expensive work; it is consumed (one
   // winner) only after the evidence verified, so a broken agent can retry.
+  if (auto known = store_->find_enrollment_token(token_hash); known.ok()) {
+    if (!*known || (*known)->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
+    if ((*known)->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
+  } else if (known.code() != Errc::unsupported) {
+    return known.error();
+  }
   PAW_TRY(Policy policy, policy_for(std::string(kDefaultPolicyName)));
   EnrollmentContext ctx{ek_trust_.get(), cfg_.rp_id, now_s};
   auto verified = verify_enrollment(er, ctx, policy);

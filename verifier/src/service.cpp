@@ -67,6 +67,7 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 // Body reading needs the route's limit, so the edge hands the service a reader.
 thread_local std::istream* t_body_stream = nullptr;
 thread_local std::int64_t t_content_length = -1;
+thread_local bool t_body_read = false;
 
 void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) {
   Request req;
@@ -80,7 +81,8 @@ void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTT
     req.authorization = in.get("Authorization", "");
     req.remote = in.clientAddress().host().toString();
     t_body_stream = &in.stream();
-    t_content_length = in.hasContentLength() ? in.getContentLength64() : -1;
+    t_content_length = in.hasContentLength() ? in.getContentLength64() : (in.getChunkedTransferEncoding() ? -1 : 0);
+    t_body_read = false;
     resp = svc_.dispatch(req);
   } catch (const std::exception& e) {
     log_line("error", "unhandled exception at the HTTP edge", {{"what", e.what()}, {"path", req.path}});
@@ -94,6 +96,8 @@ void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTT
     for (const auto& [k, v] : resp.headers) out.set(k, v);
     out.set("Cache-Control", "no-store");
     out.set("X-Content-Type-Options", "nosniff");
+    // Unread request bytes would be taken for the next request: close instead.
+    if (t_content_length != 0 && !t_body_read) out.setKeepAlive(false);
     if (resp.status == 204) {
       out.setContentLength(0);
       out.send();
@@ -238,20 +242,21 @@ Response Service::dispatch(Request& req) {
   if (route->pattern != "/healthz" && !address_limiter_.allow(req.remote)) {
     return finish(error_response(make_error(Errc::rate_limited, "too many requests from this address")));
   }
-  // Body: refuse by Content-Length before reading, then read with the limit.
-  if (t_content_length > static_cast<std::int64_t>(route->max_body)) {
-    return finish(error_response(make_error(Errc::too_large, "request body exceeds " + std::to_string(route->max_body) + " bytes")));
-  }
-  if (t_body_stream != nullptr && (t_content_length > 0 || t_content_length < 0) &&
-      (req.method == "POST" || req.method == "PUT")) {
-    auto body = read_limited(*t_body_stream, route->max_body);
-    if (!body.ok()) return finish(error_response(body.error()));
-    req.body = std::move(*body);
-  }
+  // Credentials before the body: nobody unauthenticated makes us read megabytes.
   if (route->auth != Auth::none) {
     auto who = authenticate(req, route->auth == Auth::admin ? CredentialKind::admin : CredentialKind::relying_party);
     if (!who.ok()) return finish(error_response(who.error()));
     req.actor = who->id;
+  }
+  // Body: refuse by Content-Length before reading, then read with the limit.
+  if (t_content_length > static_cast<std::int64_t>(route->max_body)) {
+    return finish(error_response(make_error(Errc::too_large, "request body exceeds " + std::to_string(route->max_body) + " bytes")));
+  }
+  if (t_body_stream != nullptr && t_content_length != 0 && (req.method == "POST" || req.method == "PUT")) {
+    auto body = read_limited(*t_body_stream, route->max_body);
+    if (!body.ok()) return finish(error_response(body.error()));
+    req.body = std::move(*body);
+    t_body_read = true;
   }
   Result<Response> r = make_error(Errc::internal, "no answer");
   try {
@@ -354,8 +359,12 @@ void Service::run_monitor_once() {
     // A device never attested counts from its enrollment.
     const std::int64_t since = d.last_attested_at != 0 ? d.last_attested_at : d.created_at;
     if (now_s - since <= policy->max_attestation_age_seconds) continue;
-    auto changed = store_->set_device_status(d.id, DeviceStatus::stale, now_s);
-    if (changed.ok() && *changed) {
+    // Compare-and-swap on the revision read above: with several replicas (or a
+    // racing attestation) only the one write that wins raises the alert.
+    StoredDevice next = d;
+    next.status = DeviceStatus::stale;
+    next.updated_at = now_s;
+    if (store_->update_device(next).ok()) {
       Poco::JSON::Object::Ptr det = new Poco::JSON::Object();
       det->set("last_attested_at", d.last_attested_at);
       det->set("max_age_seconds", policy->max_attestation_age_seconds);

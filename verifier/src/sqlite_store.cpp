@@ -18,6 +18,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "postgres_store.h"
 #include "store.h"
 
 namespace kw = Poco::Data::Keywords;
@@ -173,6 +174,19 @@ class SqliteStore final : public Store {
       return make_error(Errc::token_invalid, "enrollment token already used");
     }));
     return rec;
+  }
+
+  Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) override {
+    std::optional<EnrollmentTokenRecord> out;
+    PAW_CHECK(guarded("find_enrollment_token", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> labels;
+      std::vector<std::int64_t> created, expires, used;
+      s << "SELECT label, created_at, expires_at, used FROM enrollment_tokens WHERE hash = ?", kw::bind(hash),
+          into(labels), into(created), into(expires), into(used), now;
+      if (!labels.empty()) out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0};
+      return ok_status();
+    }));
+    return out;
   }
 
   Status add_enrollment(const EnrollmentRecord& e) override {
@@ -506,8 +520,9 @@ class SqliteStore final : public Store {
 
 Result<std::unique_ptr<Store>> open_store(const std::string& url) {
   constexpr std::string_view kSqlite = "sqlite:";
+  if (url.rfind("postgresql://", 0) == 0) return open_postgres_store(url);  // postgres_store.cpp
   if (url.rfind(kSqlite, 0) != 0) {
-    return make_error(Errc::config_error, "unsupported database URL (want sqlite:PATH): " + url);
+    return make_error(Errc::config_error, "unsupported database URL (want sqlite:PATH or postgresql://…): " + url);
   }
   static std::once_flag once;
   std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });

@@ -133,6 +133,13 @@ class Store {
   // once: Errc::token_invalid (unknown or already used), Errc::token_expired.
   virtual Status add_enrollment_token(const EnrollmentTokenRecord& t) = 0;
   virtual Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now) = 0;
+  // find_enrollment_token looks a token up without consuming it (the service
+  // checks it before the expensive enrollment checks). The default answers
+  // Errc::unsupported and the service then relies on consume_enrollment_token alone.
+  virtual Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) {
+    (void)hash;
+    return make_error(Errc::unsupported, "find_enrollment_token not implemented by this backend");
+  }
 
   // Enrollments in progress. take_enrollment removes and returns the row once:
   // Errc::not_found (unknown or already taken), Errc::token_expired.
