@@ -14,6 +14,10 @@ fuzz_seconds=${PAW_FUZZ_SECONDS:-15}
 
 bash installer/install-deps.sh
 
+# Several build folders compile the same sources with the same flags (the
+# release packaging test, for one): let ccache share objects between them.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
 run_ctest() {  # run_ctest BUILD_DIR [ctest args…]: runs, records "passed failed"
