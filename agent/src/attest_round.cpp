@@ -141,7 +141,12 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
   if (!is_virtual(s.fido_device)) std::cerr << "paw-agent: touch your FIDO2 security key" << std::endl;
   auto presence = platform::fido_prove_presence(fc, po);
   if (presence.ok()) {
-    body.fido = FidoPresence{presence->credential_id, presence->auth_data, presence->signature};
+    FidoPresence fp;
+    fp.credential_id = presence->credential_id;
+    fp.auth_data = presence->auth_data;
+    fp.signature = presence->signature;
+    fp.client_data_hash = presence->client_data_hash;  // lets the verifier name a challenge mismatch precisely
+    body.fido = std::move(fp);
   } else if (presence.code() == Errc::config_error) {
     return failed(FailureKind::fido, presence.error());
   } else {
