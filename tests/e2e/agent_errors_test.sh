@@ -31,6 +31,12 @@ expect_fail 2 "must be an https:// URL" "$A" enroll --token t --config "$WORK/ba
 expect_fail 2 "unknown option|--frobnicate" "$A" attest --frobnicate 1 --state-dir "$WORK/x"
 expect_fail 2 "enroll needs --token" "$A" enroll --verifier https://localhost:1 --state-dir "$WORK/x"
 
+# the shipped /etc/paw/agent.conf, every setting uncommented, parses (not enrolled: exit 1, not 2)
+sed -E 's/^#([a-z-]+ = )/\1/' "$PAW_SOURCE_DIR/installer/config/agent.conf" >"$WORK/shipped.conf"
+[ "$(grep -cE '^[a-z-]+ = ' "$WORK/shipped.conf")" -ge 10 ] || die "shipped agent.conf: settings not found"
+expect_rc 1 "$A" status --config "$WORK/shipped.conf" --state-dir "$WORK/none" --tcti "swtpm:host=127.0.0.1,port=1"
+echo "ok: every setting of installer/config/agent.conf is understood"
+
 # --- the parts
 paw_start_swtpm
 paw_verifier_init
