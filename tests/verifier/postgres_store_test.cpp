@@ -1,0 +1,254 @@
+// PostgresStore against a real PostgreSQL server (tests/support/postgres.h):
+// the same checks as store_test.cpp (SQLite), plus what only matters with
+// several replicas: two Store instances ("replicas") on one database racing
+// for one nonce / token / enrollment / device revision, and replicas starting
+// at the same time migrating once.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "postgres.h"
+#include "postgres_store.h"
+#include "store.h"
+#include "util.h"
+
+namespace paw::verifier {
+namespace {
+
+std::unique_ptr<Store> open_pg(const std::string& url) {
+  auto s = open_store(url);
+  INFO((s.ok() ? std::string() : s.error().what()));
+  REQUIRE(s.ok());
+  return std::move(*s);
+}
+
+}  // namespace
+
+TEST_CASE("postgres store: URL to libpq connection string") {
+  auto c = postgres_connection_string("postgresql://u%40x:p%27w@db.example:6432/paw?sslmode=verify-full&sslrootcert=/etc/ca.pem");
+  REQUIRE(c.ok());
+  CHECK(*c == "host='db.example' port='6432' user='u@x' password='p\\'w' dbname='paw' sslmode='verify-full' "
+              "sslrootcert='/etc/ca.pem'");
+  auto v6 = postgres_connection_string("postgresql://[::1]:5432/d");
+  REQUIRE(v6.ok());
+  CHECK(*v6 == "host='::1' port='5432' dbname='d'");
+  CHECK(*postgres_connection_string("postgresql:///paw") == "dbname='paw'");
+  CHECK(postgres_connection_string("postgresql://h:12x/d").code() == Errc::config_error);
+  CHECK(postgres_connection_string("postgresql://h/d?bad key=1").code() == Errc::config_error);
+  CHECK(postgres_connection_string("postgresql://h/d?novalue").code() == Errc::config_error);
+  CHECK(postgres_connection_string("postgresql://h/d%4").code() == Errc::config_error);
+  CHECK(postgres_connection_string("mysql://h/d").code() == Errc::config_error);
+  // Unreachable server: a storage error, not a crash or a hang.
+  CHECK(open_store("postgresql://paw:x@127.0.0.1:1/paw?connect_timeout=2").code() == Errc::storage_error);
+}
+
+TEST_CASE("postgres store: migrations are applied once, also by replicas starting together") {
+  auto& pg = test::Postgres::shared();
+  const std::string url = pg.create_database();
+  std::vector<std::unique_ptr<Store>> stores(6);
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (auto& slot : stores) {
+    threads.emplace_back([&] {
+      auto s = open_store(url);
+      if (s.ok()) slot = std::move(*s);
+      else ++failed;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failed == 0);
+  for (auto& s : stores) {
+    REQUIRE(s);
+    auto v = s->schema_version();
+    REQUIRE(v.ok());
+    CHECK(*v == 1);
+  }
+  stores.clear();
+  auto again = open_pg(url);
+  CHECK(*again->schema_version() == 1);
+  // The wrong password is refused by the server.
+  std::string bad = url;
+  bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
+  CHECK(open_store(bad).code() == Errc::storage_error);
+}
+
+TEST_CASE("postgres store: 32 threads on two replicas consume one challenge, exactly one wins") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_pg(url), b = open_pg(url);
+  const std::int64_t now = unix_now();
+  for (int round = 0; round < 3; ++round) {
+    const std::string nonce = "n" + std::to_string(round);
+    REQUIRE(a->add_challenge({nonce, "dev", now, now + 60, false}).ok());  // issued by replica a
+    std::atomic<int> won{0}, reused{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 32; ++i) {
+      Store& s = i % 2 == 0 ? *a : *b;
+      threads.emplace_back([&, nonce] {
+        auto st = s.consume_challenge(nonce, "dev", now);
+        if (st.ok()) ++won;
+        else if (st.code() == Errc::nonce_reused) ++reused;
+        else ++other;
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(won == 1);
+    CHECK(reused == 31);
+    CHECK(other == 0);
+    auto seen = b->find_challenge(nonce);
+    REQUIRE((seen.ok() && seen->has_value()));
+    CHECK((*seen)->used);
+  }
+  REQUIRE(a->add_challenge({"bb", "dev", now, now + 60, false}).ok());
+  CHECK(b->consume_challenge("bb", "other-dev", now).code() == Errc::nonce_unknown);
+  CHECK(b->consume_challenge("bb", "dev", now + 60).code() == Errc::nonce_expired);
+  CHECK(b->consume_challenge("cc", "dev", now).code() == Errc::nonce_unknown);
+  CHECK(b->consume_challenge("bb", "dev", now).ok());
+}
+
+TEST_CASE("postgres store: enrollment tokens single use across replicas; enrollments taken once") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_pg(url), b = open_pg(url);
+  const std::int64_t now = unix_now();
+  REQUIRE(a->add_enrollment_token({"t1", "lab", now, now + 60, false}).ok());
+  REQUIRE(a->add_enrollment_token({"t2", "lab", now, now + 60, false}).ok());
+  std::atomic<int> won{0}, invalid{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    Store& s = i % 2 == 0 ? *a : *b;
+    threads.emplace_back([&] {
+      auto r = s.consume_enrollment_token("t1", now);
+      if (r.ok() && r->label == "lab" && r->used) ++won;
+      else if (r.code() == Errc::token_invalid) ++invalid;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(won == 1);
+  CHECK(invalid == 15);
+  CHECK(b->consume_enrollment_token("t1", now).code() == Errc::token_invalid);
+  CHECK(b->consume_enrollment_token("t2", now + 61).code() == Errc::token_expired);
+  CHECK(b->consume_enrollment_token("nope", now).code() == Errc::token_invalid);
+
+  REQUIRE(a->add_enrollment({"e1", "hash", R"({"k":"v"})", now, now + 60}).ok());
+  std::atomic<int> taken{0};
+  threads.clear();
+  for (int i = 0; i < 8; ++i) {
+    Store& s = i % 2 == 0 ? *a : *b;
+    threads.emplace_back([&] {
+      auto r = s.take_enrollment("e1", now);
+      if (r.ok() && r->device_json == R"({"k":"v"})" && r->secret_hash == "hash") ++taken;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(taken == 1);
+  REQUIRE(a->add_enrollment({"e2", "hash", "{}", now, now + 1}).ok());
+  CHECK(b->take_enrollment("e2", now + 5).code() == Errc::token_expired);
+  CHECK(b->take_enrollment("e2", now).code() == Errc::not_found);
+
+  REQUIRE(a->add_challenge({"old", "dev", now - 100, now - 50, false}).ok());
+  REQUIRE(a->add_enrollment_token({"t3", "lab", now - 100, now - 50, false}).ok());
+  REQUIRE(b->purge_expired(now).ok());
+  CHECK(!a->find_challenge("old")->has_value());
+  CHECK(a->consume_enrollment_token("t3", now).code() == Errc::token_invalid);
+}
+
+TEST_CASE("postgres store: devices, compare-and-swap updates, events, policies, keys, credentials") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_pg(url), b = open_pg(url);
+  Store& store = *a;
+  StoredDevice d;
+  d.id = "dev1";
+  d.status = DeviceStatus::enrolled;
+  d.label = "";
+  d.record_json = "{}";
+  d.state_json = "{}";
+  d.last_reasons = "[]";
+  d.created_at = 10;
+  REQUIRE(store.add_device(d).ok());
+  CHECK(store.add_device(d).code() == Errc::storage_error);  // primary key
+  auto got = b->get_device("dev1");
+  REQUIRE((got.ok() && got->has_value()));
+  CHECK((*got)->revision == 0);
+  CHECK((*got)->label.empty());
+  CHECK((*got)->status == DeviceStatus::enrolled);
+  StoredDevice x = **got, y = **got;
+  x.last_verdict = "healthy";
+  x.last_attested_at = 123456789012;
+  REQUIRE(store.update_device(x).ok());
+  y.last_verdict = "unhealthy";
+  CHECK(b->update_device(y).code() == Errc::conflict);  // y read revision 0, x moved it on
+  auto bumped = b->set_device_status("dev1", DeviceStatus::revoked, 20);
+  REQUIRE((bumped.ok() && *bumped));
+  CHECK(!*b->set_device_status("nope", DeviceStatus::revoked, 20));
+  x.revision = 1;
+  CHECK(store.update_device(x).code() == Errc::conflict);  // revocation raced: the update must not undo it
+  auto now_dev = store.get_device("dev1");
+  CHECK((*now_dev)->status == DeviceStatus::revoked);
+  CHECK((*now_dev)->last_verdict == "healthy");
+  CHECK((*now_dev)->last_attested_at == 123456789012);
+  CHECK((*now_dev)->revision == 2);
+  auto counts = store.count_devices_by_status();
+  REQUIRE(counts.ok());
+  CHECK(counts->at("revoked") == 1);
+  CHECK(store.list_devices()->size() == 1);
+  CHECK(*b->delete_device("dev1"));
+  CHECK(!*store.delete_device("dev1"));
+  x.revision = 2;
+  CHECK(store.update_device(x).code() == Errc::not_found);
+
+  // Many racing CAS writers on two replicas: exactly one per revision wins.
+  d.id = "dev2";
+  REQUIRE(store.add_device(d).ok());
+  std::atomic<int> wins{0}, conflicts{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    Store& s = i % 2 == 0 ? *a : *b;
+    threads.emplace_back([&, i] {
+      StoredDevice w = d;  // revision 0
+      w.state_json = R"({"w":)" + std::to_string(i) + "}";
+      auto st = s.update_device(w);
+      if (st.ok()) ++wins;
+      else if (st.code() == Errc::conflict) ++conflicts;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(wins == 1);
+  CHECK(conflicts == 11);
+  CHECK((*store.get_device("dev2"))->revision == 1);
+
+  auto e1 = store.add_event({0, 1, "admin", "", "{}"});
+  auto e2 = b->add_event({0, 2, "stale", "dev1", R"({"x":1})"});
+  REQUIRE((e1.ok() && e2.ok()));
+  CHECK(*e2 > *e1);
+  auto evs = store.list_events(*e1, 10);
+  REQUIRE(evs.ok());
+  REQUIRE(evs->size() == 1);
+  CHECK((*evs)[0].type == "stale");
+  CHECK((*evs)[0].detail == R"({"x":1})");
+  CHECK(store.list_events(0, 1)->size() == 1);
+
+  REQUIRE(store.put_policy({"p", 1, "{}", 1}).ok());
+  REQUIRE(b->put_policy({"p", 2, R"({"a":1})", 2}).ok());
+  auto p = store.get_policy("p");
+  REQUIRE((p.ok() && p->has_value()));
+  CHECK((*p)->version == 2);
+  CHECK((*p)->json == R"({"a":1})");
+  CHECK(store.list_policies()->size() == 1);
+  CHECK(!store.get_policy("q")->has_value());
+
+  REQUIRE(store.add_signing_key({"k1", "{}", "pem", 1, 0}).ok());
+  REQUIRE(b->retire_signing_key("k1", 5).ok());
+  CHECK(store.list_signing_keys()->at(0).retired_at == 5);
+  REQUIRE(store.delete_signing_keys_retired_before(6).ok());
+  CHECK(store.list_signing_keys()->empty());
+
+  REQUIRE(store.add_credential({"admin-1", CredentialKind::admin, "h1", "initial", 7}).ok());
+  auto cred = b->find_credential(CredentialKind::admin, "h1");
+  REQUIRE((cred.ok() && cred->has_value()));
+  CHECK((*cred)->id == "admin-1");
+  CHECK((*cred)->label == "initial");
+  CHECK(!b->find_credential(CredentialKind::relying_party, "h1")->has_value());
+}
+
+}  // namespace paw::verifier

@@ -1,0 +1,614 @@
+// PostgresStore: the Store for several replicas on one PostgreSQL database
+// (Poco::Data::PostgreSQL over libpq).
+//
+// Cross-replica guarantees live in single SQL statements, never in process
+// memory: single-use rows are consumed with `UPDATE … WHERE … AND used = 0 …
+// RETURNING` (or `DELETE … RETURNING`) and the caller owns the row iff a row
+// came back; update_device is `UPDATE … WHERE id = $ AND revision = $
+// RETURNING`. Every call runs in autocommit mode, so success means committed
+// (PostgreSQL's default synchronous_commit=on: flushed to the WAL).
+// Migrations run in one transaction holding pg_advisory_xact_lock, so replicas
+// starting together apply each one exactly once. Connections come from a
+// Poco::Data::SessionPool (thread-safe; a session returns to the pool when
+// its Session object is destroyed, dead connections are dropped).
+#include "postgres_store.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/SessionPool.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+
+#include <chrono>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kw = Poco::Data::Keywords;
+using Poco::Data::Keywords::into;
+using Poco::Data::Keywords::now;
+using Poco::Data::Keywords::use;
+
+namespace paw::verifier {
+namespace {
+
+// Same schema and numbering as the SQLite backend (sqlite_store.cpp); only the
+// event id type differs (BIGSERIAL). Never edit a shipped migration: append.
+const std::vector<std::vector<std::string>> kMigrations = {
+    {
+        "CREATE TABLE credentials (id TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, "
+        "label TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE enrollment_tokens (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE enrollments (id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, device_json TEXT NOT NULL, "
+        "created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+        "CREATE TABLE devices (id TEXT PRIMARY KEY, status TEXT NOT NULL, label TEXT NOT NULL, "
+        "policy TEXT NOT NULL, record_json TEXT NOT NULL, state_json TEXT NOT NULL, last_verdict TEXT NOT NULL, "
+        "last_reasons TEXT NOT NULL, last_appraisal_json TEXT NOT NULL, last_attested_at BIGINT NOT NULL, "
+        "last_healthy_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, "
+        "revision BIGINT NOT NULL)",
+        "CREATE TABLE challenges (nonce_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, created_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX challenges_expiry ON challenges (expires_at)",
+        "CREATE TABLE policies (name TEXT PRIMARY KEY, version BIGINT NOT NULL, json TEXT NOT NULL, "
+        "updated_at BIGINT NOT NULL)",
+        "CREATE TABLE events (id BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL, type TEXT NOT NULL, "
+        "device_id TEXT NOT NULL, detail TEXT NOT NULL)",
+        "CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, public_jwk TEXT NOT NULL, private_pem TEXT NOT NULL, "
+        "created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0)",
+    },
+};
+
+// Advisory lock key for migrations ("paw" + 1).
+constexpr std::int64_t kMigrationLock = 0x70617701;
+
+const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
+
+using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
+                              std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
+                              std::int64_t, std::int64_t>;
+
+constexpr const char* kSelectDevice =
+    "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
+    "last_attested_at, last_healthy_at, created_at, updated_at, revision FROM devices";
+
+StoredDevice from_row(const DeviceRow& r) {
+  StoredDevice d;
+  d.id = r.get<0>();
+  d.status = device_status_from_name(r.get<1>()).value_or(DeviceStatus::revoked);  // unknown text: fail closed
+  d.label = r.get<2>();
+  d.policy = r.get<3>();
+  d.record_json = r.get<4>();
+  d.state_json = r.get<5>();
+  d.last_verdict = r.get<6>();
+  d.last_reasons = r.get<7>();
+  d.last_appraisal_json = r.get<8>();
+  d.last_attested_at = r.get<9>();
+  d.last_healthy_at = r.get<10>();
+  d.created_at = r.get<11>();
+  d.updated_at = r.get<12>();
+  d.revision = r.get<13>();
+  return d;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return make_error(Errc::config_error, "bad %-escape in database URL");
+    const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return make_error(Errc::config_error, "bad %-escape in database URL");
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+// quote_value quotes a libpq connection-string value.
+std::string quote_value(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+bool valid_keyword(std::string_view k) {
+  if (k.empty()) return false;
+  for (char c : k) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> postgres_connection_string(const std::string& url) {
+  constexpr std::string_view kScheme = "postgresql://";
+  if (url.rfind(kScheme, 0) != 0) return make_error(Errc::config_error, "database URL must start with postgresql://");
+  std::string_view rest(url);
+  rest.remove_prefix(kScheme.size());
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  std::string_view path;
+  if (auto p = rest.find('/'); p != std::string_view::npos) {
+    path = rest.substr(p + 1);
+    rest = rest.substr(0, p);
+  }
+  std::string_view userinfo;
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+  }
+  std::string_view host = rest, port;
+  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return make_error(Errc::config_error, "bad IPv6 host in database URL");
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return make_error(Errc::config_error, "bad host in database URL");
+      port = after.substr(1);
+    }
+  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  for (char c : port) {
+    if (c < '0' || c > '9') return make_error(Errc::config_error, "bad port in database URL");
+  }
+  std::vector<std::pair<std::string, std::string>> kv;
+  auto add = [&](const std::string& k, std::string_view raw) -> Status {
+    if (raw.empty()) return ok_status();
+    PAW_TRY(std::string v, percent_decode(raw));
+    kv.emplace_back(k, std::move(v));
+    return ok_status();
+  };
+  PAW_CHECK(add("host", host));
+  PAW_CHECK(add("port", port));
+  if (!userinfo.empty()) {
+    const auto colon = userinfo.find(':');
+    PAW_CHECK(add("user", userinfo.substr(0, colon)));
+    if (colon != std::string_view::npos) PAW_CHECK(add("password", userinfo.substr(colon + 1)));
+  }
+  PAW_CHECK(add("dbname", path));
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos) return make_error(Errc::config_error, "bad parameter in database URL");
+    const std::string key(item.substr(0, eq));
+    if (!valid_keyword(key)) return make_error(Errc::config_error, "bad parameter name in database URL: " + key);
+    PAW_CHECK(add(key, item.substr(eq + 1)));
+  }
+  std::string out;
+  for (const auto& [k, v] : kv) {
+    if (!out.empty()) out.push_back(' ');
+    out += k + "=" + quote_value(v);
+  }
+  return out;
+}
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const std::string& connection, int max_sessions)
+      : pool_("PostgreSQL", connection, 1, max_sessions, 60) {}
+
+  Status migrate() {
+    return guarded("migrate", [&](Poco::Data::Session& s) -> Status {
+      s.begin();
+      try {
+        std::int64_t got = 0;
+        // Held until commit/rollback: a replica starting at the same time waits here.
+        s << "SELECT 1 FROM pg_advisory_xact_lock($1)", kw::bind(kMigrationLock), into(got), now;
+        s << "SET LOCAL client_min_messages = warning", now;  // no NOTICE "already exists" on stderr
+        s << "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)", now;
+        std::int64_t version = 0;
+        s << "SELECT COALESCE(MAX(version), 0) FROM schema_version", into(version), now;
+        for (std::size_t i = static_cast<std::size_t>(version); i < kMigrations.size(); ++i) {
+          for (const auto& sql : kMigrations[i]) s << sql, now;
+          const std::int64_t v = static_cast<std::int64_t>(i + 1);
+          const std::int64_t t = static_cast<std::int64_t>(::time(nullptr));
+          s << "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", kw::bind(v), kw::bind(t), now;
+        }
+        s.commit();
+      } catch (...) {
+        try {
+          s.rollback();
+        } catch (...) {
+        }
+        throw;
+      }
+      return ok_status();
+    });
+  }
+
+  Result<std::int64_t> schema_version() override {
+    std::int64_t v = 0;
+    PAW_CHECK(guarded("schema_version", [&](Poco::Data::Session& s) -> Status {
+      s << "SELECT COALESCE(MAX(version), 0) FROM schema_version", into(v), now;
+      return ok_status();
+    }));
+    return v;
+  }
+
+  Status add_credential(const CredentialRecord& c) override {
+    return guarded("add_credential", [&](Poco::Data::Session& s) -> Status {
+      std::string kind = kind_name(c.kind);
+      s << "INSERT INTO credentials (id, kind, hash, label, created_at) VALUES ($1, $2, $3, $4, $5)", kw::bind(c.id),
+          kw::bind(kind), kw::bind(c.hash), kw::bind(c.label), kw::bind(c.created_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override {
+    std::optional<CredentialRecord> out;
+    PAW_CHECK(guarded("find_credential", [&](Poco::Data::Session& s) -> Status {
+      std::string k = kind_name(kind);
+      std::vector<std::string> ids, labels;
+      std::vector<std::int64_t> created;
+      s << "SELECT id, label, created_at FROM credentials WHERE kind = $1 AND hash = $2", kw::bind(k), kw::bind(hash),
+          into(ids), into(labels), into(created), now;
+      if (!ids.empty()) out = CredentialRecord{ids[0], kind, hash, labels[0], created[0]};
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status add_enrollment_token(const EnrollmentTokenRecord& t) override {
+    return guarded("add_enrollment_token", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used) VALUES ($1, $2, $3, $4, 0)",
+          kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now_s) override {
+    EnrollmentTokenRecord rec;
+    PAW_CHECK(guarded("consume_enrollment_token", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> won_labels;
+      std::vector<std::int64_t> won_created, won_expires;
+      s << "UPDATE enrollment_tokens SET used = 1 WHERE hash = $1 AND used = 0 AND expires_at > $2 "
+           "RETURNING label, created_at, expires_at",
+          kw::bind(hash), kw::bind(now_s), into(won_labels), into(won_created), into(won_expires), now;
+      if (won_labels.size() == 1) {
+        rec = EnrollmentTokenRecord{hash, won_labels[0], won_created[0], won_expires[0], true};
+        return ok_status();
+      }
+      std::vector<std::int64_t> expires, used;
+      s << "SELECT expires_at, used FROM enrollment_tokens WHERE hash = $1", kw::bind(hash), into(expires),
+          into(used), now;
+      if (expires.empty()) return make_error(Errc::token_invalid, "enrollment token unknown");
+      if (expires[0] <= now_s && used[0] == 0) return make_error(Errc::token_expired, "enrollment token expired");
+      return make_error(Errc::token_invalid, "enrollment token already used");
+    }));
+    return rec;
+  }
+
+  Status add_enrollment(const EnrollmentRecord& e) override {
+    return guarded("add_enrollment", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO enrollments (id, secret_hash, device_json, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+          kw::bind(e.id), kw::bind(e.secret_hash), kw::bind(e.device_json), kw::bind(e.created_at),
+          kw::bind(e.expires_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<EnrollmentRecord> take_enrollment(const std::string& id, std::int64_t now_s) override {
+    EnrollmentRecord rec;
+    PAW_CHECK(guarded("take_enrollment", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> secret, device;
+      std::vector<std::int64_t> created, expires;
+      // Only the caller whose DELETE returned the row owns the enrollment.
+      s << "DELETE FROM enrollments WHERE id = $1 RETURNING secret_hash, device_json, created_at, expires_at",
+          kw::bind(id), into(secret), into(device), into(created), into(expires), now;
+      if (secret.size() != 1) return make_error(Errc::not_found, "enrollment unknown or finished");
+      if (expires[0] <= now_s) return make_error(Errc::token_expired, "enrollment expired");
+      rec = EnrollmentRecord{id, secret[0], device[0], created[0], expires[0]};
+      return ok_status();
+    }));
+    return rec;
+  }
+
+  Status add_device(const StoredDevice& d) override {
+    return guarded("add_device", [&](Poco::Data::Session& s) -> Status {
+      std::string status(device_status_name(d.status));
+      s << "INSERT INTO devices (id, status, label, policy, record_json, state_json, last_verdict, last_reasons, "
+           "last_appraisal_json, last_attested_at, last_healthy_at, created_at, updated_at, revision) "
+           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+          kw::bind(d.id), kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json),
+          kw::bind(d.state_json), kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
+          kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.created_at), kw::bind(d.updated_at),
+          kw::bind(d.revision), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<StoredDevice>> get_device(const std::string& id) override {
+    std::optional<StoredDevice> out;
+    PAW_CHECK(guarded("get_device", [&](Poco::Data::Session& s) -> Status {
+      std::vector<DeviceRow> rows;
+      s << std::string(kSelectDevice) + " WHERE id = $1", kw::bind(id), into(rows), now;
+      if (!rows.empty()) out = from_row(rows[0]);
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::vector<StoredDevice>> list_devices() override {
+    std::vector<StoredDevice> out;
+    PAW_CHECK(guarded("list_devices", [&](Poco::Data::Session& s) -> Status {
+      std::vector<DeviceRow> rows;
+      s << std::string(kSelectDevice) + " ORDER BY created_at, id", into(rows), now;
+      out.reserve(rows.size());
+      for (const auto& r : rows) out.push_back(from_row(r));
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status update_device(const StoredDevice& d) override {
+    return guarded("update_device", [&](Poco::Data::Session& s) -> Status {
+      std::string status(device_status_name(d.status));
+      const std::int64_t next = d.revision + 1;
+      std::vector<std::int64_t> won;
+      s << "UPDATE devices SET status = $1, label = $2, policy = $3, record_json = $4, state_json = $5, "
+           "last_verdict = $6, last_reasons = $7, last_appraisal_json = $8, last_attested_at = $9, "
+           "last_healthy_at = $10, updated_at = $11, revision = $12 WHERE id = $13 AND revision = $14 "
+           "RETURNING revision",
+          kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
+          kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
+          kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
+          kw::bind(d.id), kw::bind(d.revision), into(won), now;
+      if (won.size() == 1) return ok_status();
+      std::vector<std::int64_t> rev;
+      s << "SELECT revision FROM devices WHERE id = $1", kw::bind(d.id), into(rev), now;
+      if (rev.empty()) return make_error(Errc::not_found, "device not found");
+      return make_error(Errc::conflict, "device changed concurrently");
+    });
+  }
+
+  Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now_s) override {
+    bool changed = false;
+    PAW_CHECK(guarded("set_device_status", [&](Poco::Data::Session& s) -> Status {
+      std::string name(device_status_name(status));
+      std::vector<std::int64_t> rev;
+      s << "UPDATE devices SET status = $1, updated_at = $2, revision = revision + 1 WHERE id = $3 RETURNING revision",
+          kw::bind(name), kw::bind(now_s), kw::bind(id), into(rev), now;
+      changed = rev.size() == 1;
+      return ok_status();
+    }));
+    return changed;
+  }
+
+  Result<bool> delete_device(const std::string& id) override {
+    bool changed = false;
+    PAW_CHECK(guarded("delete_device", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> gone;
+      s << "DELETE FROM devices WHERE id = $1 RETURNING id", kw::bind(id), into(gone), now;
+      changed = gone.size() == 1;
+      return ok_status();
+    }));
+    return changed;
+  }
+
+  Result<std::map<std::string, std::int64_t>> count_devices_by_status() override {
+    std::map<std::string, std::int64_t> out;
+    PAW_CHECK(guarded("count_devices", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> states;
+      std::vector<std::int64_t> counts;
+      s << "SELECT status, COUNT(*) FROM devices GROUP BY status", into(states), into(counts), now;
+      for (std::size_t i = 0; i < states.size(); ++i) out[states[i]] = counts[i];
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status add_challenge(const ChallengeRecord& c) override {
+    return guarded("add_challenge", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO challenges (nonce_hash, device_id, created_at, expires_at, used) VALUES ($1, $2, $3, $4, 0)",
+          kw::bind(c.nonce_hash), kw::bind(c.device_id), kw::bind(c.created_at), kw::bind(c.expires_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) override {
+    std::optional<ChallengeRecord> out;
+    PAW_CHECK(guarded("find_challenge", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> device;
+      std::vector<std::int64_t> created, expires, used;
+      s << "SELECT device_id, created_at, expires_at, used FROM challenges WHERE nonce_hash = $1",
+          kw::bind(nonce_hash), into(device), into(created), into(expires), into(used), now;
+      if (!device.empty()) out = ChallengeRecord{nonce_hash, device[0], created[0], expires[0], used[0] != 0};
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now_s) override {
+    return guarded("consume_challenge", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> won;
+      s << "UPDATE challenges SET used = 1 WHERE nonce_hash = $1 AND device_id = $2 AND used = 0 AND expires_at > $3 "
+           "RETURNING nonce_hash",
+          kw::bind(nonce_hash), kw::bind(device_id), kw::bind(now_s), into(won), now;
+      if (won.size() == 1) return ok_status();
+      // Lost: say why (the row may have changed since, the answer is still a refusal).
+      std::vector<std::string> device;
+      std::vector<std::int64_t> used;
+      s << "SELECT device_id, used FROM challenges WHERE nonce_hash = $1", kw::bind(nonce_hash), into(device),
+          into(used), now;
+      if (device.empty() || device[0] != device_id) {
+        return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
+      }
+      if (used[0] != 0) return make_error(Errc::nonce_reused, "nonce already used");
+      return make_error(Errc::nonce_expired, "nonce expired");
+    });
+  }
+
+  Status purge_expired(std::int64_t before) override {
+    return guarded("purge_expired", [&](Poco::Data::Session& s) -> Status {
+      s << "DELETE FROM challenges WHERE expires_at < $1", kw::bind(before), now;
+      s << "DELETE FROM enrollments WHERE expires_at < $1", kw::bind(before), now;
+      s << "DELETE FROM enrollment_tokens WHERE expires_at < $1", kw::bind(before), now;
+      return ok_status();
+    });
+  }
+
+  Status put_policy(const PolicyRecord& p) override {
+    return guarded("put_policy", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO policies (name, version, json, updated_at) VALUES ($1, $2, $3, $4) "
+           "ON CONFLICT (name) DO UPDATE SET version = excluded.version, json = excluded.json, "
+           "updated_at = excluded.updated_at",
+          kw::bind(p.name), kw::bind(p.version), kw::bind(p.json), kw::bind(p.updated_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::optional<PolicyRecord>> get_policy(const std::string& name) override {
+    std::optional<PolicyRecord> out;
+    PAW_CHECK(guarded("get_policy", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::int64_t> version, updated;
+      std::vector<std::string> text;
+      s << "SELECT version, json, updated_at FROM policies WHERE name = $1", kw::bind(name), into(version),
+          into(text), into(updated), now;
+      if (!version.empty()) out = PolicyRecord{name, version[0], text[0], updated[0]};
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::vector<PolicyRecord>> list_policies() override {
+    std::vector<PolicyRecord> out;
+    PAW_CHECK(guarded("list_policies", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> names, text;
+      std::vector<std::int64_t> version, updated;
+      s << "SELECT name, version, json, updated_at FROM policies ORDER BY name", into(names), into(version),
+          into(text), into(updated), now;
+      for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], version[i], text[i], updated[i]});
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::int64_t> add_event(const EventRecord& e) override {
+    std::int64_t id = 0;
+    PAW_CHECK(guarded("add_event", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO events (time, type, device_id, detail) VALUES ($1, $2, $3, $4) RETURNING id",
+          kw::bind(e.time), kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;
+      return ok_status();
+    }));
+    return id;
+  }
+
+  Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) override {
+    std::vector<EventRecord> out;
+    PAW_CHECK(guarded("list_events", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::int64_t> ids, times;
+      std::vector<std::string> types, devices, details;
+      s << "SELECT id, time, type, device_id, detail FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+          kw::bind(after), kw::bind(limit), into(ids), into(times), into(types), into(devices), into(details), now;
+      for (std::size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], times[i], types[i], devices[i], details[i]});
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status add_signing_key(const SigningKeyRecord& k) override {
+    return guarded("add_signing_key", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO signing_keys (kid, public_jwk, private_pem, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)",
+          kw::bind(k.kid), kw::bind(k.public_jwk), kw::bind(k.private_pem), kw::bind(k.created_at),
+          kw::bind(k.retired_at), now;
+      return ok_status();
+    });
+  }
+
+  Result<std::vector<SigningKeyRecord>> list_signing_keys() override {
+    std::vector<SigningKeyRecord> out;
+    PAW_CHECK(guarded("list_signing_keys", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> kids, jwks, pems;
+      std::vector<std::int64_t> created, retired;
+      s << "SELECT kid, public_jwk, private_pem, created_at, retired_at FROM signing_keys ORDER BY created_at, kid",
+          into(kids), into(jwks), into(pems), into(created), into(retired), now;
+      for (std::size_t i = 0; i < kids.size(); ++i) out.push_back({kids[i], jwks[i], pems[i], created[i], retired[i]});
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Status retire_signing_key(const std::string& kid, std::int64_t at) override {
+    return guarded("retire_signing_key", [&](Poco::Data::Session& s) -> Status {
+      s << "UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at = 0", kw::bind(at), kw::bind(kid),
+          now;
+      return ok_status();
+    });
+  }
+
+  Status delete_signing_keys_retired_before(std::int64_t before) override {
+    return guarded("delete_signing_keys", [&](Poco::Data::Session& s) -> Status {
+      s << "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < $1", kw::bind(before), now;
+      return ok_status();
+    });
+  }
+
+ private:
+  // session takes a pooled connection, waiting (up to 10 s) while all are busy.
+  Poco::Data::Session session() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      try {
+        return pool_.get();
+      } catch (const Poco::Data::SessionPoolExhaustedException&) {
+        if (std::chrono::steady_clock::now() > deadline) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    }
+  }
+
+  Status guarded(const char* what, const std::function<Status(Poco::Data::Session&)>& fn) {
+    try {
+      Poco::Data::Session s = session();
+      return fn(s);
+    } catch (const Poco::Exception& e) {
+      return make_error(Errc::storage_error, std::string(what) + ": " + e.displayText());
+    } catch (const std::exception& e) {
+      return make_error(Errc::storage_error, std::string(what) + ": " + e.what());
+    }
+  }
+
+  Poco::Data::SessionPool pool_;
+};
+
+Result<std::unique_ptr<Store>> open_postgres_store(const std::string& url, int max_sessions) {
+  PAW_TRY(std::string connection, postgres_connection_string(url));
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+  std::unique_ptr<PostgresStore> store;
+  try {
+    store = std::make_unique<PostgresStore>(connection, max_sessions);
+  } catch (const Poco::Exception& e) {
+    return make_error(Errc::storage_error, "cannot connect to PostgreSQL: " + e.displayText());
+  }
+  PAW_CHECK(store->migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace paw::verifier
