@@ -206,7 +206,8 @@ Result<Response> Service::post_attestation(Request& req) {
   ev->set("notes", reasons_json(a.notes()));
   ev->set("policy", a.record().policy);
   record_event("attestation", dev.id, json::stringify(ev));
-  if (previous_verdict != verdict) {
+  // A first verdict is recorded by the attestation event; only changes alert.
+  if (!previous_verdict.empty() && previous_verdict != verdict) {
     ObjPtr ch = new Obj();
     ch->set("from", previous_verdict.empty() ? std::string("none") : previous_verdict);
     ch->set("to", verdict);
