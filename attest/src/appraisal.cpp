@@ -76,6 +76,9 @@ Result<detail::PresenceFacts> verify_presence(const DeviceRecord& rec, const Dev
   ev.credential_id = body.fido->credential_id;
   ev.auth_data = body.fido->auth_data;
   ev.signature = body.fido->signature;
+  // The claimed hash only sharpens the error (fido_challenge_mismatch); the
+  // expected one is always recomputed from the consumed nonce.
+  if (body.fido->client_data_hash) ev.client_data_hash = *body.fido->client_data_hash;
   attest::FidoPresencePolicy fp;
   fp.rp_id = ctx.rp_id;
   fp.require_up = false;

@@ -560,7 +560,11 @@ TEST_CASE("appraise: FIDO2 presence — signature, credential, relying party, co
     b->fido = *stale;
     auto e = w.dev.seal(*b);
     REQUIRE(e.ok());
-    CHECK(w.appraise_env(*e).code() == Errc::fido_bad_signature);
+    CHECK(w.appraise_env(*e).code() == Errc::fido_challenge_mismatch);  // it names its (old) client data hash
+    b->fido->client_data_hash.reset();
+    auto e2 = w.dev.seal(*b);
+    REQUIRE(e2.ok());
+    CHECK(w.appraise_env(*e2).code() == Errc::fido_bad_signature);
   }
   SUBCASE("unknown credential") {
     auto b = w.dev.evidence_body(w.nonce);

@@ -61,8 +61,10 @@ Result<EvidenceBody> SoftDevice::evidence_body(ByteView nonce, std::uint8_t fido
   b.event_log = event_log;
   b.ima_log = ima_log;
   if (fido_flags != 0xff) {
-    PAW_TRY(FidoPresence p, fido.get_assertion(presence_client_data_hash(nonce, device_id), fido_flags));
-    b.fido = std::move(p);
+    // Not PAW_TRY: GCC 12 warns maybe-uninitialized on the optional member when moving out.
+    auto p = fido.get_assertion(presence_client_data_hash(nonce, device_id), fido_flags);
+    if (!p.ok()) return p.error();
+    b.fido.emplace(std::move(p).value());
   }
   b.host = host;
   b.agent_version = agent_version;

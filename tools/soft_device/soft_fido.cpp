@@ -83,6 +83,7 @@ Result<FidoPresence> SoftFido::get_assertion(ByteView client_data_hash, std::uin
   FidoPresence p;
   p.credential_id = credential_id_;
   p.auth_data = std::move(auth);
+  p.client_data_hash = Bytes(client_data_hash.begin(), client_data_hash.end());
   PAW_TRY(p.signature, ecdsa_sign_der(key_.get(), signed_data));
   return p;
 }
