@@ -1,0 +1,196 @@
+// Two verifier replicas (two Services in this process, each with its own HTTPS
+// listener and connection pool) on one real PostgreSQL database: what must
+// hold across replicas holds in the database. Genuine evidence from the
+// software workstation (tools/soft_device).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "paw/attest/evidence.h"
+#include "postgres.h"
+#include "service.h"
+#include "soft_device.h"
+#include "state.h"
+#include "store.h"
+#include "util.h"
+#include "verifier_fixture.h"
+
+namespace paw::test {
+namespace {
+
+constexpr const char* kRp = "paw.example";
+
+struct Replicas {
+  TempDir dir;
+  soft::SoftCa ek_ca = soft::SoftCa::generate("paw test EK CA").value();
+  soft::SoftCa fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
+  std::string url;
+  std::string admin;
+  std::unique_ptr<verifier::Service> a, b;
+
+  Replicas() {
+    verifier::set_log_quiet(true);
+    url = Postgres::shared().create_database();
+    std::ofstream(dir / "ek-ca.pem") << ek_ca.cert_pem();
+    verifier::InitOptions o;
+    o.state_dir = (dir / "state").string();
+    o.database = url;
+    auto cred = verifier::init_state(o);
+    REQUIRE_MESSAGE(cred.ok(), cred.error().what());
+    admin = *cred;
+    a = start();
+    b = start();
+  }
+  ~Replicas() {
+    if (a) a->stop(5);
+    if (b) b->stop(5);
+  }
+
+  std::unique_ptr<verifier::Service> start() {
+    verifier::Config cfg;
+    cfg.state_dir = (dir / "state").string();
+    cfg.database = url;
+    cfg.listen = "127.0.0.1:0";
+    cfg.issuer = "paw-verifier";
+    cfg.rp_id = kRp;
+    cfg.ek_ca_dir = dir.path().string();
+    cfg.rate_per_address = 100000;
+    cfg.rate_per_device = 100000;
+    auto svc = verifier::Service::create(cfg);
+    REQUIRE_MESSAGE(svc.ok(), svc.error().what());
+    REQUIRE((*svc)->start().ok());
+    return std::move(*svc);
+  }
+
+  HttpsClient client(const verifier::Service& s) const {
+    return HttpsClient("127.0.0.1", s.port(), (dir / "state/tls/cert.pem").string());
+  }
+
+  std::string token(const verifier::Service& s) {
+    auto t = client(s).post("/v1/admin/tokens", R"({"ttl_seconds":600,"label":"replicas"})", admin);
+    REQUIRE_MESSAGE(t.status == 201, t.body);
+    return t.json()->getValue<std::string>("token");
+  }
+
+  soft::SoftDevice device() {
+    auto d = soft::SoftDevice::create(kRp, &ek_ca, &fido_ca);
+    REQUIRE(d.ok());
+    REQUIRE(d->use_event_log(soft::make_event_log(soft::BootConfig{})).ok());
+    return std::move(*d);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("replicas on postgres: enroll at one, activate at the other; one evidence to both, one accepted") {
+  Replicas r;
+  auto ca = r.client(*r.a), cb = r.client(*r.b);
+  // Signing keys live in the database: both replicas publish the same JWKS.
+  CHECK(ca.get("/.well-known/jwks.json").body == cb.get("/.well-known/jwks.json").body);
+
+  soft::SoftDevice dev = r.device();
+  auto req = dev.enrollment_request(r.token(*r.b));  // token made at b, spent at a
+  REQUIRE(req.ok());
+  auto e = ca.post("/v1/enrollments", serialize_enrollment_request(*req));
+  REQUIRE_MESSAGE(e.status == 201, e.body);
+  auto o = e.json();
+  auto secret = dev.tpm.activate_credential(*unbase64(o->getValue<std::string>("credential_blob")),
+                                            *unbase64(o->getValue<std::string>("encrypted_secret")));
+  REQUIRE(secret.ok());
+  auto act = cb.post("/v1/enrollments/" + o->getValue<std::string>("enrollment_id") + "/activation",
+                     R"({"secret":")" + base64(secret->view()) + "\"}");
+  REQUIRE_MESSAGE(act.status == 200, act.body);
+  dev.device_id = act.json()->getValue<std::string>("device_id");
+
+  for (int round = 0; round < 2; ++round) {
+    // The nonce comes from one replica, the evidence goes to both at once.
+    auto ch = (round == 0 ? ca : cb).post("/v1/challenges", R"({"device_id":")" + dev.device_id + "\"}");
+    REQUIRE_MESSAGE(ch.status == 201, ch.body);
+    auto env = dev.attest(*unhex(ch.json()->getValue<std::string>("nonce")));
+    REQUIRE(env.ok());
+    const std::string evidence = serialize_envelope(*env);
+    std::atomic<int> accepted{0}, refused{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 16; ++i) {
+      threads.emplace_back([&, i] {
+        auto ans = (i % 2 == 0 ? ca : cb).post("/v1/attestations", evidence);
+        if (ans.status == 200) ++accepted;
+        else if (ans.status == 409 || ans.status == 400 || ans.status == 403) ++refused;
+        else ++other;
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(accepted == 1);
+    CHECK(refused == 15);
+    CHECK(other == 0);
+  }
+  auto d = cb.get("/v1/admin/devices/" + dev.device_id, r.admin);
+  REQUIRE(d.status == 200);
+  CHECK(d.json()->getValue<std::string>("last_verdict") == "healthy");
+}
+
+TEST_CASE("replicas on postgres: one enrollment token raced at both replicas enrolls once") {
+  Replicas r;
+  const std::string tok = r.token(*r.a);
+  std::vector<soft::SoftDevice> devs;
+  for (int i = 0; i < 6; ++i) devs.push_back(r.device());
+  std::vector<std::string> bodies;
+  for (auto& d : devs) {
+    auto req = d.enrollment_request(tok);
+    REQUIRE(req.ok());
+    bodies.push_back(serialize_enrollment_request(*req));
+  }
+  std::atomic<int> created{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto ans = r.client(i % 2 == 0 ? *r.a : *r.b).post("/v1/enrollments", bodies[i]);
+      if (ans.status == 201) ++created;
+      else if (ans.status >= 400 && ans.status < 500) ++refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(created == 1);
+  CHECK(refused == 5);
+}
+
+TEST_CASE("replicas on postgres: both fleet watchers see a stale device, one alert") {
+  Replicas r;
+  auto store = verifier::open_store(r.url);
+  REQUIRE(store.ok());
+  const std::int64_t long_ago = verifier::unix_now() - 40 * 86400;
+  for (int i = 0; i < 20; ++i) {
+    verifier::StoredDevice d;
+    d.id = "old-" + std::to_string(i);
+    d.status = verifier::DeviceStatus::enrolled;
+    d.record_json = "{}";
+    d.state_json = "{}";
+    d.last_reasons = "[]";
+    d.created_at = long_ago;
+    d.last_attested_at = long_ago;
+    d.updated_at = long_ago;
+    REQUIRE((*store)->add_device(d).ok());
+  }
+  for (int round = 0; round < 3; ++round) {
+    std::thread ta([&] { r.a->run_monitor_once(); });
+    std::thread tb([&] { r.b->run_monitor_once(); });
+    ta.join();
+    tb.join();
+  }
+  auto events = (*store)->list_events(0, 1000);
+  REQUIRE(events.ok());
+  std::map<std::string, int> stale;
+  for (const auto& e : *events) {
+    if (e.type == "stale") ++stale[e.device_id];
+  }
+  CHECK(stale.size() == 20);
+  for (const auto& [id, n] : stale) CHECK_MESSAGE(n == 1, id);
+  auto counts = (*store)->count_devices_by_status();
+  REQUIRE(counts.ok());
+  CHECK(counts->at("stale") == 20);
+}
+
+}  // namespace paw::test
