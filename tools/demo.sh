@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash installer/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAW_BUILD_TESTS=ON -DPAW_VIRTUAL_FIDO=ON \
+  -DPAW_SANITIZE=OFF -DPAW_FUZZ=OFF -DPAW_UNIT_ONLY=OFF >/dev/null
 cmake --build build -j"${PAW_JOBS:-2}"
 exec bash tests/e2e/demo.sh build

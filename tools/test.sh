@@ -39,7 +39,8 @@ run_ctest() {  # run_ctest BUILD_DIR [ctest args…]: runs, records "passed fail
 
 status=0
 echo "== build (RelWithDebInfo) =="
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAW_BUILD_TESTS=ON -DPAW_VIRTUAL_FIDO=ON \
+  -DPAW_SANITIZE=OFF -DPAW_FUZZ=OFF -DPAW_UNIT_ONLY=OFF >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests =="
 run_ctest build || status=1
