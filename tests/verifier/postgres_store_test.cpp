@@ -127,6 +127,12 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas; enrollm
   CHECK(won == 1);
   CHECK(invalid == 15);
   CHECK(b->consume_enrollment_token("t1", now).code() == Errc::token_invalid);
+  auto seen = b->find_enrollment_token("t1");
+  REQUIRE((seen.ok() && seen->has_value()));
+  CHECK((*seen)->used);
+  CHECK((*seen)->label == "lab");
+  CHECK(!(*b->find_enrollment_token("t2"))->used);
+  CHECK(!b->find_enrollment_token("nope")->has_value());
   CHECK(b->consume_enrollment_token("t2", now + 61).code() == Errc::token_expired);
   CHECK(b->consume_enrollment_token("nope", now).code() == Errc::token_invalid);
 

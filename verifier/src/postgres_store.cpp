@@ -304,6 +304,19 @@ class PostgresStore final : public Store {
     return rec;
   }
 
+  Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) override {
+    std::optional<EnrollmentTokenRecord> out;
+    PAW_CHECK(guarded("find_enrollment_token", [&](Poco::Data::Session& s) -> Status {
+      std::vector<std::string> labels;
+      std::vector<std::int64_t> created, expires, used;
+      s << "SELECT label, created_at, expires_at, used FROM enrollment_tokens WHERE hash = $1", kw::bind(hash),
+          into(labels), into(created), into(expires), into(used), now;
+      if (!labels.empty()) out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0};
+      return ok_status();
+    }));
+    return out;
+  }
+
   Status add_enrollment(const EnrollmentRecord& e) override {
     return guarded("add_enrollment", [&](Poco::Data::Session& s) -> Status {
       s << "INSERT INTO enrollments (id, secret_hash, device_json, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
