@@ -372,6 +372,8 @@ void Service::run_monitor_once() {
     }
   }
   (void)store_->purge_expired(now_s - 3600);
+  // Pick up signing keys rotated by another replica sharing the database.
+  if (auto st = keys_->load(); !st.ok()) log_line("error", "cannot reload signing keys", {{"error", st.error().what()}});
 }
 
 void Service::build_routes() {
