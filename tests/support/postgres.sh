@@ -17,7 +17,7 @@
 #
 # initdb refuses to run as root: as root the server runs as `nobody` in a
 # folder owned by nobody (mode 0700). PG_FSYNC=on keeps fsync (default off:
-# tests crash verifiers, never the database). Needs the Debian `postgresql`
+# tests crash verifiers, never the database); PG_SHARED_BUFFERS (default 64MB). Needs the Debian `postgresql`
 # package (binaries in /usr/lib/postgresql/15/bin).
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
@@ -61,7 +61,7 @@ pg_start() {
     PG_PORT=$(pg_free_port)
     (cd "$PG_DIR" && pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_DIR/sock -c fsync=$fsync \
-           -c max_connections=300 -c shared_buffers=64MB" start >/dev/null 2>&1) && break
+           -c max_connections=300 -c shared_buffers=${PG_SHARED_BUFFERS:-64MB}" start >/dev/null 2>&1) && break
     PG_PORT=""
   done
   [ -n "$PG_PORT" ] || { echo "postgres.sh: server did not start:" >&2; tail -20 "$PG_DIR/server.log" >&2; return 1; }

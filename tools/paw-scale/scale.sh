@@ -5,6 +5,7 @@
 # health queries and for seeding 100,000 devices through the Store API.
 #
 #   PAW_BUILD_DIR=build bash tools/paw-scale/scale.sh [SECONDS] [THREADS]
+#   (PAW_MONITOR_INTERVAL=S sets the replicas' --monitor-interval, default 30)
 set -euo pipefail
 SECS=${1:-10}
 THREADS=${2:-8}
@@ -18,7 +19,7 @@ cleanup() { local rc=$?; set +e; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-PG_FSYNC=on pg_start
+PG_FSYNC=on PG_SHARED_BUFFERS=1GB pg_start
 "$B/tools/paw-bench/paw-bench" ca --dir "$W/ek" >/dev/null
 "$B/verifier/paw-verifier" init --state "$W/state" --database "$PG_URL" >"$W/init.out" 2>/dev/null
 sed -n 's/^admin credential: //p' "$W/init.out" >"$W/admin.cred"
@@ -26,8 +27,9 @@ CA=$W/state/tls/cert.pem
 p1=$(free_port); p2=$(free_port); front=$(free_port)
 declare -A RP
 replica() {  # replica N PORT
+  : >"$W/r$1.out"
   "$B/verifier/paw-verifier" run --state "$W/state" --database "$PG_URL" --listen "127.0.0.1:$2" \
-    --ek-ca-dir "$W/ek" --threads 16 --rate-per-address 1000000 --rate-per-device 1000000 >"$W/r$1.out" 2>"$W/r$1.log" &
+    --ek-ca-dir "$W/ek" --threads 16 --monitor-interval "${PAW_MONITOR_INTERVAL:-30}" --rate-per-address 1000000 --rate-per-device 1000000 >"$W/r$1.out" 2>"$W/r$1.log" &
   RP[$1]=$!
   PIDS+=("${RP[$1]}")
   for _ in $(seq 1 100); do grep -q '^listening' "$W/r$1.out" && return 0; sleep 0.05; done
