@@ -38,6 +38,7 @@ Postgres& Postgres::shared() {
   pg->dir_ = vars["PG_DIR"];
   pg->url_ = vars["PG_URL"];
   pg->password_ = vars["PG_PASSWORD"];
+  pg->ca_ = vars["PG_CA"];
   pg->port_ = std::stoi(vars["PG_PORT"]);
   return *pg;
 }

@@ -5,7 +5,7 @@
 //
 // The server is started once per process by tests/support/postgres.sh
 // (initdb + pg_ctl in a private /tmp/paw-pg.* folder, free loopback port,
-// password authentication; as root it runs as `nobody`) and stopped by pid
+// password authentication, TLS on; as root it runs as `nobody`) and stopped by pid
 // when the process exits. Every create_database() is a fresh, empty database.
 #pragma once
 
@@ -25,10 +25,12 @@ class Postgres {
   [[nodiscard]] const std::string& url() const noexcept { return url_; }  // the "paw" database
   [[nodiscard]] int port() const noexcept { return port_; }
   [[nodiscard]] const std::string& password() const noexcept { return password_; }
+  // ca is the server's self-signed TLS certificate (TLS is on; sslrootcert for sslmode=verify-full).
+  [[nodiscard]] const std::string& ca() const noexcept { return ca_; }
 
  private:
   Postgres() = default;
-  std::string dir_, url_, password_;
+  std::string dir_, url_, password_, ca_;
   int port_ = 0;
   int next_ = 0;
 };

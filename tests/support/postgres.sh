@@ -4,7 +4,8 @@
 #   source tests/support/postgres.sh
 #   pg_start            # initdb + pg_ctl start in a new private folder, on a free
 #                       # loopback port, password authentication over TCP; sets
-#                       # PG_DIR, PG_PORT, PG_PID, PG_URL (postgresql://paw:…@127.0.0.1:PORT/paw)
+#                       # PG_DIR, PG_PORT, PG_PID, PG_URL (postgresql://paw:…@127.0.0.1:PORT/paw),
+#                       # PG_CA (TLS is on: the server's self-signed certificate)
 #   pg_createdb NAME    # creates database NAME, prints its URL
 #   pg_stop             # stops the server by pid (SIGINT = fast shutdown), removes PG_DIR
 #
@@ -49,6 +50,11 @@ pg_start() {
       (cd "$tpl" && pg_as_owner "$PG_BIN/initdb" -D "$tpl/data" -U paw --pwfile="$tpl/pwfile" \
          --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --no-instructions >"$tpl/initdb.log" 2>&1) || {
         echo "postgres.sh: initdb failed:" >&2; cat "$tpl/initdb.log" >&2; exit 1; }
+      # TLS: a self-signed server certificate for localhost / 127.0.0.1 (its own CA)
+      pg_as_owner sh -c "umask 077; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+          -subj /CN=localhost -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+          -keyout '$tpl/data/server.key' -out '$tpl/data/server.crt'" >"$tpl/openssl.log" 2>&1 || {
+        echo "postgres.sh: openssl failed:" >&2; cat "$tpl/openssl.log" >&2; exit 1; }
       touch "$tpl/ready"
     fi
   ) 9>"/tmp/paw-pg-template-$(id -u).lock" || return 1
@@ -60,7 +66,7 @@ pg_start() {
   for try in 1 2 3 4 5; do
     PG_PORT=$(pg_free_port)
     (cd "$PG_DIR" && pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
-       -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_DIR/sock -c fsync=$fsync \
+       -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_DIR/sock -c fsync=$fsync -c ssl=on \
            -c max_connections=300 -c shared_buffers=${PG_SHARED_BUFFERS:-64MB}" start >/dev/null 2>&1) && break
     PG_PORT=""
   done
@@ -68,9 +74,11 @@ pg_start() {
   PG_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
   PG_PASSWORD=$pw
   PG_URL="postgresql://paw:$pw@127.0.0.1:$PG_PORT/paw"
+  PG_CA=$PG_DIR/ca.pem   # the server certificate (self-signed): sslrootcert for sslmode=verify-full
+  cp "$PG_DIR/data/server.crt" "$PG_CA" && chmod 0644 "$PG_CA"
   echo "$PG_PID" >"$PG_DIR/pid"
   pg_psql postgres -c "CREATE DATABASE paw" >/dev/null || return 1
-  export PG_DIR PG_PORT PG_PID PG_URL PG_PASSWORD
+  export PG_DIR PG_PORT PG_PID PG_URL PG_PASSWORD PG_CA
 }
 
 pg_psql() {  # pg_psql DB ARGS…: psql as the paw superuser over TCP
@@ -98,7 +106,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
     start)
       pg_start >&2 || exit 1
-      printf 'PG_DIR=%q\nPG_PORT=%q\nPG_PID=%q\nPG_PASSWORD=%q\nPG_URL=%q\n' "$PG_DIR" "$PG_PORT" "$PG_PID" "$PG_PASSWORD" "$PG_URL" ;;
+      printf 'PG_DIR=%q\nPG_PORT=%q\nPG_PID=%q\nPG_PASSWORD=%q\nPG_URL=%q\nPG_CA=%q\n' "$PG_DIR" "$PG_PORT" "$PG_PID" "$PG_PASSWORD" "$PG_URL" "$PG_CA" ;;
     stop) pg_stop "$2" ;;
     createdb)
       PG_DIR=$2

@@ -5,6 +5,9 @@
 // at the same time migrating once.
 #include <doctest/doctest.h>
 
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/Session.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -12,6 +15,8 @@
 #include "postgres.h"
 #include "postgres_store.h"
 #include "store.h"
+#include "swtpm.h"
+#include "test_data.h"
 #include "util.h"
 
 namespace paw::verifier {
@@ -72,6 +77,38 @@ TEST_CASE("postgres store: migrations are applied once, also by replicas startin
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
   CHECK(open_store(bad).code() == Errc::storage_error);
+}
+
+TEST_CASE("postgres store: TLS with sslmode=verify-full, and a wrong CA is refused") {
+  auto& pg = test::Postgres::shared();
+  REQUIRE(!pg.ca().empty());
+  const std::string url = pg.create_database();
+  const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
+  auto s = open_pg(tls);
+  CHECK(*s->schema_version() == 1);
+  // The connection really is TLS (asked on a connection made from the same URL).
+  auto conn = postgres_connection_string(tls);
+  REQUIRE(conn.ok());
+  Poco::Data::Session session("PostgreSQL", *conn);
+  std::string ssl;
+  session << "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()", Poco::Data::Keywords::into(ssl),
+      Poco::Data::Keywords::now;
+  CHECK(ssl == "true");
+  // A CA that did not issue the server's certificate: refused before any SQL.
+  test::TempDir dir;
+  const std::string other = (dir / "other.pem").string();
+  REQUIRE(test::run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                             "-days", "1", "-subj", "/CN=localhost", "-keyout", (dir / "k.pem").string(), "-out", other}) == 0);
+  CHECK(open_store(url + "?sslmode=verify-full&sslrootcert=" + other).code() == Errc::storage_error);
+  // verify-full checks the name: connect to 127.0.0.1 (hostaddr) but expect another name → refused;
+  // the same with a name the certificate has → accepted.
+  auto named = [&](const std::string& host) {
+    std::string u = tls;
+    u.replace(u.find("127.0.0.1"), 9, host);
+    return u + "&hostaddr=127.0.0.1&connect_timeout=3";
+  };
+  CHECK(open_store(named("wrong.example")).code() == Errc::storage_error);
+  CHECK(open_store(named("localhost")).ok());
 }
 
 TEST_CASE("postgres store: 32 threads on two replicas consume one challenge, exactly one wins") {
