@@ -162,22 +162,29 @@ Result<Response> Service::post_attestation(Request& req) {
   PAW_TRY(EvidenceBody body, parse_body(env.body));
   PAW_CHECK(check_device_id(body.device_id));
   if (!device_limiter_.allow(body.device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
-  PAW_TRY(StoredDevice dev0, usable_device(*store_, body.device_id));
-  (void)dev0;
-  // The nonce is consumed atomically before anything else: of many
-  // concurrent submissions of one evidence exactly one gets past this line.
-  PAW_CHECK(store_->consume_challenge(sha256_hex(ByteView(body.nonce)), body.device_id, now_s));
+  const std::string nonce_hash = sha256_hex(ByteView(body.nonce));
 
   // One appraisal per device at a time (FIDO2 counter, clock state); the
-  // revision check in update_device covers other replicas.
+  // revision check in record_attestation covers other replicas.
   std::lock_guard device_guard(device_lock(body.device_id));
   PAW_TRY(StoredDevice dev, usable_device(*store_, body.device_id));
+  // A cheap read refuses a known, used or expired nonce before the appraisal.
+  // It decides nothing: the nonce is consumed (one winner, also across
+  // replicas) in the same transaction that stores the verdict, below.
+  PAW_TRY(auto challenge, store_->find_challenge(nonce_hash));
+  if (!challenge || challenge->device_id != dev.id) return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
+  if (challenge->used) return make_error(Errc::nonce_reused, "nonce already used");
+  if (challenge->expires_at <= now_s) return make_error(Errc::nonce_expired, "nonce expired");
+
   PAW_TRY(DeviceRecord rec, parse_device_record(dev.record_json));
   PAW_TRY(paw::DeviceState previous, parse_device_state(dev.state_json));
   PAW_TRY(Policy policy, policy_for(dev.policy));
   AppraisalContext ctx{body.nonce, cfg_.rp_id, now_s};
   auto appraisal = appraise(rec, previous, env, ctx, policy);
   if (!appraisal.ok()) {
+    // Failed evidence still uses up its nonce; a racing submission that
+    // consumed it first makes this one a plain 409.
+    PAW_CHECK(store_->consume_challenge(nonce_hash, dev.id, now_s));
     metrics_.observe_verdict("rejected");
     ObjPtr d = new Obj();
     d->set("error", std::string(errc_name(appraisal.code())));
@@ -197,23 +204,29 @@ Result<Response> Service::post_attestation(Request& req) {
   dev.last_attested_at = now_s;
   if (a.healthy()) dev.last_healthy_at = now_s;
   dev.updated_at = now_s;
-  PAW_CHECK(store_->update_device(dev));
-  metrics_.observe_verdict(verdict);
 
+  std::vector<EventRecord> events;
   ObjPtr ev = new Obj();
   ev->set("verdict", verdict);
   ev->set("reasons", reasons_json(a.reasons()));
   ev->set("notes", reasons_json(a.notes()));
   ev->set("policy", a.record().policy);
-  record_event("attestation", dev.id, json::stringify(ev));
+  events.push_back({0, now_s, "attestation", dev.id, json::stringify(ev)});
   // A first verdict is recorded by the attestation event; only changes alert.
-  if (!previous_verdict.empty() && previous_verdict != verdict) {
+  const bool changed = !previous_verdict.empty() && previous_verdict != verdict;
+  if (changed) {
     ObjPtr ch = new Obj();
-    ch->set("from", previous_verdict.empty() ? std::string("none") : previous_verdict);
+    ch->set("from", previous_verdict);
     ch->set("to", verdict);
     ch->set("reasons", reasons_json(a.reasons()));
-    raise_alert("verdict_change", dev.id, json::stringify(ch));
+    events.push_back({0, now_s, "verdict_change", dev.id, json::stringify(ch)});
   }
+  // Nonce consumed, device compare-and-swapped and events appended in one
+  // durable transaction: nothing is acknowledged before it committed.
+  PAW_TRY(std::vector<std::int64_t> ids, store_->record_attestation(nonce_hash, now_s, dev, events));
+  metrics_.observe_verdict(verdict);
+  for (std::int64_t id : ids) published(id);
+  if (changed && ids.size() == events.size()) deliver_alert(ids.back(), "verdict_change", dev.id, events.back().detail);
 
   PAW_TRY(std::string jti, random_hex(16));
   ResultClaims claims = a.claims(cfg_.issuer, jti);

@@ -305,16 +305,24 @@ std::int64_t Service::record_event(const std::string& type, const std::string& d
     log_line("error", "cannot record event", {{"type", type}, {"error", id.error().what()}});
     return 0;
   }
-  {
-    std::lock_guard lock(events_mu_);
-    last_event_id_ = std::max(last_event_id_, *id);
-  }
-  events_cv_.notify_all();
+  published(*id);
   return *id;
 }
 
+void Service::published(std::int64_t id) {
+  {
+    std::lock_guard lock(events_mu_);
+    last_event_id_ = std::max(last_event_id_, id);
+  }
+  events_cv_.notify_all();
+}
+
 void Service::raise_alert(const std::string& type, const std::string& device, const std::string& detail) {
-  const std::int64_t id = record_event(type, device, detail);
+  deliver_alert(record_event(type, device, detail), type, device, detail);
+}
+
+void Service::deliver_alert(std::int64_t id, const std::string& type, const std::string& device,
+                            const std::string& detail) {
   Poco::JSON::Object::Ptr a = new Poco::JSON::Object();
   a->set("event_id", id);
   a->set("type", type);
@@ -328,13 +336,24 @@ void Service::raise_alert(const std::string& type, const std::string& device, co
 
 Result<Policy> Service::policy_for(const std::string& name) {
   const std::string n = name.empty() ? std::string(kDefaultPolicyName) : name;
+  // The stored row is read every time (a cheap indexed read, so a PUT at
+  // another replica is seen at once); only the parse is cached, keyed by the
+  // exact document text — a changed document can never hit a stale entry.
   PAW_TRY(auto rec, store_->get_policy(n));
   if (!rec) {
     if (n == kDefaultPolicyName) return default_policy();
     return make_error(Errc::not_found, "policy " + n + " not found");
   }
+  {
+    std::lock_guard lock(policy_cache_mu_);
+    auto it = policy_cache_.find(n);
+    if (it != policy_cache_.end() && it->second.first == rec->json) return it->second.second;
+  }
   auto p = parse_policy(rec->json);
   if (!p.ok()) return make_error(Errc::storage_error, "stored policy " + n + " does not parse: " + p.error().detail);
+  std::lock_guard lock(policy_cache_mu_);
+  if (policy_cache_.size() >= kMaxCachedPolicies) policy_cache_.clear();
+  policy_cache_[n] = {rec->json, *p};
   return p;
 }
 

@@ -73,6 +73,10 @@ class Service {
   // Events and alerts. record_event never fails the request (logs instead).
   std::int64_t record_event(const std::string& type, const std::string& device, const std::string& detail_json);
   void raise_alert(const std::string& type, const std::string& device, const std::string& detail_json);
+  // published wakes event followers for an event the store already holds;
+  // deliver_alert sends the webhook for such an event (id from the store).
+  void published(std::int64_t id);
+  void deliver_alert(std::int64_t id, const std::string& type, const std::string& device, const std::string& detail_json);
 
   Result<Policy> policy_for(const std::string& name);
   std::mutex& device_lock(const std::string& id);
@@ -114,6 +118,10 @@ class Service {
   Router router_;
 
   std::mutex policy_mu_;  // serializes policy version bumps
+  // Parsed policies by name, with the document text they came from.
+  static constexpr std::size_t kMaxCachedPolicies = 256;
+  std::mutex policy_cache_mu_;
+  std::map<std::string, std::pair<std::string, Policy>> policy_cache_;
   std::mutex device_locks_mu_;
   std::map<std::string, std::unique_ptr<std::mutex>> device_locks_;
 

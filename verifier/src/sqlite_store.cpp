@@ -250,23 +250,7 @@ class SqliteStore final : public Store {
   }
 
   Status update_device(const StoredDevice& d) override {
-    return guarded("update_device", [&](Poco::Data::Session& s) -> Status {
-      std::string status(device_status_name(d.status));
-      const std::int64_t next = d.revision + 1;
-      Poco::Data::Statement up(s);
-      up << "UPDATE devices SET status = ?, label = ?, policy = ?, record_json = ?, state_json = ?, "
-            "last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, last_attested_at = ?, "
-            "last_healthy_at = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?",
-          kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
-          kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
-          kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
-          kw::bind(d.id), kw::bind(d.revision);
-      if (up.execute() == 1) return ok_status();
-      std::vector<std::int64_t> rev;
-      s << "SELECT revision FROM devices WHERE id = ?", kw::bind(d.id), into(rev), now;
-      if (rev.empty()) return make_error(Errc::not_found, "device not found");
-      return make_error(Errc::conflict, "device changed concurrently");
-    });
+    return guarded("update_device", [&](Poco::Data::Session& s) -> Status { return update_in(s, d); });
   }
 
   Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now_s) override {
@@ -328,6 +312,14 @@ class SqliteStore final : public Store {
 
   Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now_s) override {
     return guarded("consume_challenge", [&](Poco::Data::Session& s) -> Status {
+      return consume_in(s, nonce_hash, device_id, now_s);
+    });
+  }
+
+  // consume_in runs the one-winner nonce UPDATE on |s| (inside or outside a transaction).
+  static Status consume_in(Poco::Data::Session& s, const std::string& nonce_hash, const std::string& device_id,
+                           std::int64_t now_s) {
+    {
       Poco::Data::Statement up(s);
       up << "UPDATE challenges SET used = 1 WHERE nonce_hash = ? AND device_id = ? AND used = 0 AND expires_at > ?",
           kw::bind(nonce_hash), kw::bind(device_id), kw::bind(now_s);
@@ -340,7 +332,67 @@ class SqliteStore final : public Store {
       if (device.empty() || device[0] != device_id) return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
       if (used[0] != 0) return make_error(Errc::nonce_reused, "nonce already used");
       return make_error(Errc::nonce_expired, "nonce expired");
-    });
+    }
+  }
+
+  // update_in is update_device's compare-and-swap on |s|.
+  static Status update_in(Poco::Data::Session& s, const StoredDevice& d) {
+    std::string status(device_status_name(d.status));
+    const std::int64_t next = d.revision + 1;
+    Poco::Data::Statement up(s);
+    up << "UPDATE devices SET status = ?, label = ?, policy = ?, record_json = ?, state_json = ?, "
+          "last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, last_attested_at = ?, "
+          "last_healthy_at = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?",
+        kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
+        kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
+        kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
+        kw::bind(d.id), kw::bind(d.revision);
+    if (up.execute() == 1) return ok_status();
+    std::vector<std::int64_t> rev;
+    s << "SELECT revision FROM devices WHERE id = ?", kw::bind(d.id), into(rev), now;
+    if (rev.empty()) return make_error(Errc::not_found, "device not found");
+    return make_error(Errc::conflict, "device changed concurrently");
+  }
+
+  static std::int64_t insert_event(Poco::Data::Session& s, const EventRecord& e) {
+    std::int64_t id = 0;
+    s << "INSERT INTO events (time, type, device_id, detail) VALUES (?, ?, ?, ?) RETURNING id", kw::bind(e.time),
+        kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;
+    return id;
+  }
+
+  static Status attestation_tx(Poco::Data::Session& s, const std::string& nonce_hash, std::int64_t now_s,
+                               const StoredDevice& d, const std::vector<EventRecord>& events,
+                               std::vector<std::int64_t>& ids) {
+    PAW_CHECK(consume_in(s, nonce_hash, d.id, now_s));
+    PAW_CHECK(update_in(s, d));
+    for (const auto& e : events) ids.push_back(insert_event(s, e));
+    return ok_status();
+  }
+
+  // One BEGIN IMMEDIATE … COMMIT: one fsync of the WAL for the whole
+  // attestation, and a crash leaves either all of it or none.
+  Result<std::vector<std::int64_t>> record_attestation(const std::string& nonce_hash, std::int64_t now_s,
+                                                       const StoredDevice& d,
+                                                       const std::vector<EventRecord>& events) override {
+    std::vector<std::int64_t> ids;
+    PAW_CHECK(guarded("record_attestation", [&](Poco::Data::Session& s) -> Status {
+      s << "BEGIN IMMEDIATE", now;
+      Status st = ok_status();
+      try {
+        st = attestation_tx(s, nonce_hash, now_s, d, events, ids);
+      } catch (...) {
+        try {
+          s << "ROLLBACK", now;
+        } catch (...) {
+        }
+        throw;
+      }
+      s << (st.ok() ? "COMMIT" : "ROLLBACK"), now;
+      if (!st.ok()) ids.clear();
+      return st;
+    }));
+    return ids;
   }
 
   Status purge_expired(std::int64_t before) override {
@@ -391,8 +443,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> add_event(const EventRecord& e) override {
     std::int64_t id = 0;
     PAW_CHECK(guarded("add_event", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO events (time, type, device_id, detail) VALUES (?, ?, ?, ?) RETURNING id", kw::bind(e.time),
-          kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;
+      id = insert_event(s, e);
       return ok_status();
     }));
     return id;

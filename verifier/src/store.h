@@ -167,6 +167,26 @@ class Store {
   virtual Status add_challenge(const ChallengeRecord& c) = 0;
   virtual Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) = 0;
   virtual Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now) = 0;
+  // record_attestation stores one accepted attestation: it consumes the nonce
+  // |nonce_hash| for |d.id| (the rules and errors of consume_challenge), writes
+  // |d| (the compare-and-swap of update_device: Errc::conflict / not_found) and
+  // appends |events| (their ids are returned, in order) — all or nothing. A
+  // backend overrides it with one transaction (one durable commit instead of
+  // 2 + events); this default calls the single methods in that order, so the
+  // nonce is still consumed exactly once, but a crash between the calls can
+  // leave the nonce used without the verdict (the agent then attests again).
+  virtual Result<std::vector<std::int64_t>> record_attestation(const std::string& nonce_hash, std::int64_t now,
+                                                               const StoredDevice& d,
+                                                               const std::vector<EventRecord>& events) {
+    PAW_CHECK(consume_challenge(nonce_hash, d.id, now));
+    PAW_CHECK(update_device(d));
+    std::vector<std::int64_t> ids;
+    for (const auto& e : events) {
+      PAW_TRY(std::int64_t id, add_event(e));
+      ids.push_back(id);
+    }
+    return ids;
+  }
   // purge_expired deletes challenges, enrollments and tokens expired before |before|.
   virtual Status purge_expired(std::int64_t before) = 0;
 
