@@ -295,3 +295,55 @@ TEST_CASE("postgres store: devices, compare-and-swap updates, events, policies, 
 }
 
 }  // namespace paw::verifier
+
+namespace paw::verifier {
+
+TEST_CASE("postgres store: record_attestation is one transaction with one winner across replicas") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_pg(url), b = open_pg(url);
+  const std::int64_t now = unix_now();
+  StoredDevice d;
+  d.id = "dev";
+  d.status = DeviceStatus::enrolled;
+  d.record_json = "{}";
+  d.state_json = "{}";
+  d.last_reasons = "[]";
+  REQUIRE(a->add_device(d).ok());
+  REQUIRE(a->add_challenge({"n1", "dev", now, now + 60, false}).ok());
+  std::atomic<int> won{0}, reused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    Store& s = i % 2 == 0 ? *a : *b;
+    threads.emplace_back([&, i] {
+      StoredDevice w = d;
+      w.last_verdict = "healthy";
+      w.state_json = R"({"w":)" + std::to_string(i) + "}";
+      auto r = s.record_attestation("n1", now, w, {{0, now, "attestation", "dev", "{}"}, {0, now, "verdict_change", "dev", "{}"}});
+      if (r.ok() && r->size() == 2 && (*r)[1] > (*r)[0]) ++won;
+      else if (r.code() == Errc::nonce_reused) ++reused;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(won == 1);
+  CHECK(reused == 15);
+  CHECK(other == 0);
+  auto evs = b->list_events(0, 100);
+  REQUIRE(evs.ok());
+  CHECK(evs->size() == 2);
+  auto dev = b->get_device("dev");
+  CHECK((*dev)->revision == 1);
+  CHECK((*dev)->last_verdict == "healthy");
+
+  // A lost compare-and-swap rolls the nonce back: it stays usable, no event is written.
+  REQUIRE(a->add_challenge({"n2", "dev", now, now + 60, false}).ok());
+  auto stale = b->record_attestation("n2", now, d /* revision 0 */, {{0, now, "attestation", "dev", "{}"}});
+  CHECK(stale.code() == Errc::conflict);
+  CHECK(!(*a->find_challenge("n2"))->used);
+  CHECK(a->list_events(0, 100)->size() == 2);
+  CHECK(b->record_attestation("n2", now, **dev, {}).ok());
+  CHECK((*a->find_challenge("n2"))->used);
+  CHECK(a->record_attestation("n3", now, **dev, {}).code() == Errc::nonce_unknown);
+}
+
+}  // namespace paw::verifier

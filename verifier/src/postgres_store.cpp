@@ -380,24 +380,27 @@ class PostgresStore final : public Store {
   }
 
   Status update_device(const StoredDevice& d) override {
-    return guarded("update_device", [&](Poco::Data::Session& s) -> Status {
-      std::string status(device_status_name(d.status));
-      const std::int64_t next = d.revision + 1;
-      std::vector<std::int64_t> won;
-      s << "UPDATE devices SET status = $1, label = $2, policy = $3, record_json = $4, state_json = $5, "
-           "last_verdict = $6, last_reasons = $7, last_appraisal_json = $8, last_attested_at = $9, "
-           "last_healthy_at = $10, updated_at = $11, revision = $12 WHERE id = $13 AND revision = $14 "
-           "RETURNING revision",
-          kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
-          kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
-          kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
-          kw::bind(d.id), kw::bind(d.revision), into(won), now;
-      if (won.size() == 1) return ok_status();
-      std::vector<std::int64_t> rev;
-      s << "SELECT revision FROM devices WHERE id = $1", kw::bind(d.id), into(rev), now;
-      if (rev.empty()) return make_error(Errc::not_found, "device not found");
-      return make_error(Errc::conflict, "device changed concurrently");
-    });
+    return guarded("update_device", [&](Poco::Data::Session& s) -> Status { return update_in(s, d); });
+  }
+
+  // update_in is update_device's compare-and-swap on |s|.
+  static Status update_in(Poco::Data::Session& s, const StoredDevice& d) {
+    std::string status(device_status_name(d.status));
+    const std::int64_t next = d.revision + 1;
+    std::vector<std::int64_t> won;
+    s << "UPDATE devices SET status = $1, label = $2, policy = $3, record_json = $4, state_json = $5, "
+         "last_verdict = $6, last_reasons = $7, last_appraisal_json = $8, last_attested_at = $9, "
+         "last_healthy_at = $10, updated_at = $11, revision = $12 WHERE id = $13 AND revision = $14 "
+         "RETURNING revision",
+        kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
+        kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
+        kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
+        kw::bind(d.id), kw::bind(d.revision), into(won), now;
+    if (won.size() == 1) return ok_status();
+    std::vector<std::int64_t> rev;
+    s << "SELECT revision FROM devices WHERE id = $1", kw::bind(d.id), into(rev), now;
+    if (rev.empty()) return make_error(Errc::not_found, "device not found");
+    return make_error(Errc::conflict, "device changed concurrently");
   }
 
   Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now_s) override {
@@ -458,23 +461,63 @@ class PostgresStore final : public Store {
   }
 
   Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now_s) override {
-    return guarded("consume_challenge", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> won;
-      s << "UPDATE challenges SET used = 1 WHERE nonce_hash = $1 AND device_id = $2 AND used = 0 AND expires_at > $3 "
-           "RETURNING nonce_hash",
-          kw::bind(nonce_hash), kw::bind(device_id), kw::bind(now_s), into(won), now;
-      if (won.size() == 1) return ok_status();
-      // Lost: say why (the row may have changed since, the answer is still a refusal).
-      std::vector<std::string> device;
-      std::vector<std::int64_t> used;
-      s << "SELECT device_id, used FROM challenges WHERE nonce_hash = $1", kw::bind(nonce_hash), into(device),
-          into(used), now;
-      if (device.empty() || device[0] != device_id) {
-        return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
+    return guarded("consume_challenge",
+                   [&](Poco::Data::Session& s) -> Status { return consume_in(s, nonce_hash, device_id, now_s); });
+  }
+
+  // consume_in is the one-winner nonce UPDATE on |s| (inside or outside a transaction).
+  static Status consume_in(Poco::Data::Session& s, const std::string& nonce_hash, const std::string& device_id,
+                           std::int64_t now_s) {
+    std::vector<std::string> won;
+    s << "UPDATE challenges SET used = 1 WHERE nonce_hash = $1 AND device_id = $2 AND used = 0 AND expires_at > $3 "
+         "RETURNING nonce_hash",
+        kw::bind(nonce_hash), kw::bind(device_id), kw::bind(now_s), into(won), now;
+    if (won.size() == 1) return ok_status();
+    // Lost: say why (the row may have changed since, the answer is still a refusal).
+    std::vector<std::string> device;
+    std::vector<std::int64_t> used;
+    s << "SELECT device_id, used FROM challenges WHERE nonce_hash = $1", kw::bind(nonce_hash), into(device),
+        into(used), now;
+    if (device.empty() || device[0] != device_id) {
+      return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
+    }
+    if (used[0] != 0) return make_error(Errc::nonce_reused, "nonce already used");
+    return make_error(Errc::nonce_expired, "nonce expired");
+  }
+
+  // One transaction: the nonce consumption, the device compare-and-swap and
+  // the events commit together (one WAL flush), or none of them does. A
+  // concurrent consumer of the same nonce waits on the row lock and then sees
+  // used = 1 (or wins, if this transaction rolled back).
+  Result<std::vector<std::int64_t>> record_attestation(const std::string& nonce_hash, std::int64_t now_s,
+                                                       const StoredDevice& d,
+                                                       const std::vector<EventRecord>& events) override {
+    std::vector<std::int64_t> ids;
+    PAW_CHECK(guarded("record_attestation", [&](Poco::Data::Session& s) -> Status {
+      s.begin();
+      Status st = ok_status();
+      try {
+        st = consume_in(s, nonce_hash, d.id, now_s);
+        if (st.ok()) st = update_in(s, d);
+        if (st.ok()) {
+          for (const auto& e : events) ids.push_back(insert_event(s, e));
+        }
+      } catch (...) {
+        try {
+          s.rollback();
+        } catch (...) {
+        }
+        throw;
       }
-      if (used[0] != 0) return make_error(Errc::nonce_reused, "nonce already used");
-      return make_error(Errc::nonce_expired, "nonce expired");
-    });
+      if (st.ok()) {
+        s.commit();
+      } else {
+        s.rollback();
+        ids.clear();
+      }
+      return st;
+    }));
+    return ids;
   }
 
   Status purge_expired(std::int64_t before) override {
@@ -525,10 +568,16 @@ class PostgresStore final : public Store {
   Result<std::int64_t> add_event(const EventRecord& e) override {
     std::int64_t id = 0;
     PAW_CHECK(guarded("add_event", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO events (time, type, device_id, detail) VALUES ($1, $2, $3, $4) RETURNING id",
-          kw::bind(e.time), kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;
+      id = insert_event(s, e);
       return ok_status();
     }));
+    return id;
+  }
+
+  static std::int64_t insert_event(Poco::Data::Session& s, const EventRecord& e) {
+    std::int64_t id = 0;
+    s << "INSERT INTO events (time, type, device_id, detail) VALUES ($1, $2, $3, $4) RETURNING id", kw::bind(e.time),
+        kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;
     return id;
   }
 
