@@ -85,7 +85,7 @@ struct Replicas {
 
 }  // namespace
 
-TEST_CASE("replicas on postgres: enroll at one, activate at the other; one evidence to both, one accepted") {
+TEST_CASE("replicas on postgres: enroll at one and activate at the other - one evidence sent to both is accepted once") {
   Replicas r;
   auto ca = r.client(*r.a), cb = r.client(*r.b);
   // Signing keys live in the database: both replicas publish the same JWKS.
@@ -157,7 +157,7 @@ TEST_CASE("replicas on postgres: one enrollment token raced at both replicas enr
   CHECK(refused == 5);
 }
 
-TEST_CASE("replicas on postgres: both fleet watchers see a stale device, one alert") {
+TEST_CASE("replicas on postgres: both fleet watchers see a stale device - one alert") {
   Replicas r;
   auto store = verifier::open_store(r.url);
   REQUIRE(store.ok());

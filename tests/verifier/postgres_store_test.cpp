@@ -49,7 +49,7 @@ TEST_CASE("postgres store: URL to libpq connection string") {
   CHECK(open_store("postgresql://paw:x@127.0.0.1:1/paw?connect_timeout=2").code() == Errc::storage_error);
 }
 
-TEST_CASE("postgres store: migrations are applied once, also by replicas starting together") {
+TEST_CASE("postgres store: migrations are applied once - also by replicas starting together") {
   auto& pg = test::Postgres::shared();
   const std::string url = pg.create_database();
   std::vector<std::unique_ptr<Store>> stores(6);
@@ -79,7 +79,7 @@ TEST_CASE("postgres store: migrations are applied once, also by replicas startin
   CHECK(open_store(bad).code() == Errc::storage_error);
 }
 
-TEST_CASE("postgres store: TLS with sslmode=verify-full, and a wrong CA is refused") {
+TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host name is refused") {
   auto& pg = test::Postgres::shared();
   REQUIRE(!pg.ca().empty());
   const std::string url = pg.create_database();
@@ -111,7 +111,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full, and a wrong CA is refus
   CHECK(open_store(named("localhost")).ok());
 }
 
-TEST_CASE("postgres store: 32 threads on two replicas consume one challenge, exactly one wins") {
+TEST_CASE("postgres store: 32 threads on two replicas consume one challenge - exactly one wins") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   const std::int64_t now = unix_now();
@@ -144,7 +144,7 @@ TEST_CASE("postgres store: 32 threads on two replicas consume one challenge, exa
   CHECK(b->consume_challenge("bb", "dev", now).ok());
 }
 
-TEST_CASE("postgres store: enrollment tokens single use across replicas; enrollments taken once") {
+TEST_CASE("postgres store: enrollment tokens single use across replicas - enrollments taken once") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   const std::int64_t now = unix_now();
@@ -196,7 +196,7 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas; enrollm
   CHECK(a->consume_enrollment_token("t3", now).code() == Errc::token_invalid);
 }
 
-TEST_CASE("postgres store: devices, compare-and-swap updates, events, policies, keys, credentials") {
+TEST_CASE("postgres store: devices - compare-and-swap updates - events - policies - keys - credentials") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   Store& store = *a;
