@@ -108,7 +108,7 @@ Bytes with_attributes(const Bytes& tpm2b, TPMA_OBJECT clear, TPMA_OBJECT set) {
 // Enrollment
 // ---------------------------------------------------------------------------
 
-TEST_CASE("enrollment: genuine request enrolls; the recovered secret activates, a wrong one does not") {
+TEST_CASE("enrollment: genuine request enrolls, the recovered secret activates, a wrong one does not") {
   World w;
   auto req = w.dev.enrollment_request(kToken);
   REQUIRE(req.ok());
@@ -300,7 +300,7 @@ TEST_CASE("enrollment: FIDO2 attestation rules") {
 // Attestation: healthy path
 // ---------------------------------------------------------------------------
 
-TEST_CASE("appraise: genuine evidence is healthy; references are pinned, then enforced") {
+TEST_CASE("appraise: genuine evidence is healthy, references are pinned, then enforced") {
   World w;
   w.enroll();
   auto first = w.attest();

@@ -166,7 +166,7 @@ TEST_CASE("EK certificate rejections: wrong CAs / dates / signature byte / paddi
   CHECK(EkCaStore::load_dir(empty.path().string()).code() == Errc::config_error);
 }
 
-TEST_CASE("TCG quirks on purpose: critical TPM SAN and subjectDirectoryAttributes pass; wrong EKU and unknown critical extensions fail") {
+TEST_CASE("TCG quirks on purpose: critical TPM SAN and subjectDirectoryAttributes pass, wrong EKU and unknown critical extensions fail") {
   MiniCa ca;
   auto store = EkCaStore::from_certificates({der_of(ca.cert.get())});
   REQUIRE(store.ok());

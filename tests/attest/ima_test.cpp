@@ -198,7 +198,7 @@ TEST_CASE("Keylime's ASCII lists: SHA-1/256/384/512 template hashes replay, SM3 
   }
 }
 
-TEST_CASE("a violation extends all-ones; template ima hashes the padded name") {
+TEST_CASE("a violation extends all-ones, template ima hashes the padded name") {
   const Bytes d1 = sha256(as_bytes("one"));
   Bytes list = binary_entry("ima-ng", ng_data("sha256", d1, "/bin/one"));
   {

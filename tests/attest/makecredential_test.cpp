@@ -83,7 +83,7 @@ TEST_CASE("RSA EK: the seed is OAEP-wrapped with label IDENTITY\\0 and fixes the
   CHECK(fresh->credential_blob != blob->credential_blob);
 }
 
-TEST_CASE("ECC EK: a fixed ephemeral scalar gives a deterministic blob; the name is bound") {
+TEST_CASE("ECC EK: a fixed ephemeral scalar gives a deterministic blob, the name is bound") {
   const TpmPublic ek = must_public(fixture("ek_ecc384.pub"));
   const Bytes secret(48, 0x33);
   const Bytes scalar(48, 0x07);

@@ -48,7 +48,7 @@ Errc resigned(const SwtpmQuote& q, const std::function<void(TPMS_ATTEST&)>& edit
 
 }  // namespace
 
-TEST_CASE("swtpm quotes made with tpm2-tools verify (RSASSA / ECDSA / RSAPSS; sha1 and sha256 banks)") {
+TEST_CASE("swtpm quotes made with tpm2-tools verify (RSASSA / ECDSA / RSAPSS, sha1 and sha256 banks)") {
   struct Case {
     const char* ak;
     const char* name;

@@ -65,7 +65,7 @@ TEST_CASE("public area parsers refuse short input / trailing bytes and bad sizes
         Errc::malformed);
 }
 
-TEST_CASE("ECC public areas: swtpm P-384 EK converts; a point off the curve is refused") {
+TEST_CASE("ECC public areas: swtpm P-384 EK converts, a point off the curve is refused") {
   const auto ek = must_public(fixture("ek_ecc384.pub"));
   CHECK(ek.pub.parameters.eccDetail.curveID == TPM2_ECC_NIST_P384);
   auto key = to_evp_pkey(ek);

@@ -30,7 +30,7 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("agent settings: file, then flags; TCTI precedence; errors name file and line") {
+TEST_CASE("agent settings: file, then flags, TCTI precedence, errors name file and line") {
   test::TempDir dir;
   const auto conf = dir / "agent.conf";
   write_text(conf,

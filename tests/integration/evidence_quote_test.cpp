@@ -35,7 +35,7 @@ struct Rig {
 };
 }  // namespace
 
-TEST_CASE("evidence: the quote covers SHA-256(body) and the body's PCRs; paw and tpm2_checkquote accept it") {
+TEST_CASE("evidence: the quote covers SHA-256(body) and the body's PCRs, paw and tpm2_checkquote accept it") {
   for (const AkAlg alg : {AkAlg::ecc_p256, AkAlg::rsa2048}) {
     CAPTURE(ak_alg_name(alg));
     Rig rig;
@@ -80,7 +80,7 @@ TEST_CASE("evidence: the quote covers SHA-256(body) and the body's PCRs; paw and
   }
 }
 
-TEST_CASE("evidence: quote() returns the TPM's bytes; its digest is over the PCRs in selection order") {
+TEST_CASE("evidence: quote() returns the TPM's bytes, its digest is over the PCRs in selection order") {
   Rig rig;
   auto ak = ensure_ak(rig.tpm, rig.ek, rig.tmp.path(), AkAlg::ecc_p256);
   REQUIRE(ak.ok());

@@ -96,7 +96,7 @@ TEST_CASE("ctaphid: INIT allocates a channel, PING echoes a multi-frame message"
   CHECK_FALSE(hid.read(r));  // nothing more queued
 }
 
-TEST_CASE("ctaphid: errors for bad channel, bad sequence, unknown command; CANCEL aborts") {
+TEST_CASE("ctaphid: errors for bad channel, bad sequence, unknown command, CANCEL aborts") {
   TempDir dir;
   Hid hid((dir / "k.state").string());
   const std::uint32_t cid = handshake(hid);

@@ -138,7 +138,7 @@ TEST_CASE("fido outcomes: shell-style fault switch appended to the state file") 
   CHECK(prove(key, e->credential_id).code() == Errc::fido_touch_denied);
 }
 
-TEST_CASE("fido config: virtual scheme needs a path; bad arguments are config errors") {
+TEST_CASE("fido config: virtual scheme needs a path, bad arguments are config errors") {
   platform::FidoPresenceOptions o{kRpId, Bytes(32, 1), presence_cdh(), true};
   CHECK(platform::fido_prove_presence({"virtual:", 1000}, o).code() == Errc::config_error);
   VirtualKey key;

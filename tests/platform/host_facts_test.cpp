@@ -94,7 +94,7 @@ TEST_CASE("host facts: unknown stays unknown (not UEFI, overlay root, nothing re
   CHECK_FALSE(real.kernel.empty());
 }
 
-TEST_CASE("logs: absent logs are a clear state; present ones are read whole; limits hold") {
+TEST_CASE("logs: absent logs are a clear state, present ones are read whole, limits hold") {
   test::TempDir t;
   auto none = read_logs({t / "no/binary_bios_measurements", t / "no/binary_runtime_measurements"});
   REQUIRE(none.ok());

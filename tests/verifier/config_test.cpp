@@ -8,7 +8,7 @@
 
 namespace paw::verifier {
 
-TEST_CASE("config: file then flags; repeatable webhooks; defaults inside the state folder") {
+TEST_CASE("config: file then flags, repeatable webhooks, defaults inside the state folder") {
   test::TempDir dir;
   const std::string file = (dir / "verifier.conf").string();
   std::ofstream(file) << "# comment\n"

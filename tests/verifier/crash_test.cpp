@@ -14,7 +14,7 @@
 
 namespace paw::test {
 
-TEST_CASE("verifier process: acknowledged writes survive kill -9; SIGTERM exits 0") {
+TEST_CASE("verifier process: acknowledged writes survive kill -9, SIGTERM exits 0") {
   auto st = init_verifier_state();
   std::vector<std::string> rps;
   std::vector<std::string> tokens;

@@ -131,7 +131,7 @@ TEST_CASE("flow: enroll with credential activation, attest healthy, token checks
   CHECK(f.attest().json()->getValue<std::string>("verdict") == "healthy");
 }
 
-TEST_CASE("flow: an unhealthy machine gets an unhealthy verdict; old tokens stop working") {
+TEST_CASE("flow: an unhealthy machine gets an unhealthy verdict, old tokens stop working") {
   Fleet f;
   f.enroll();
   auto c = f.client();

@@ -103,7 +103,7 @@ TEST_CASE("result token: refusals") {
   }
 }
 
-TEST_CASE("result token: key PEM round trip keeps the kid; JWKS parsing") {
+TEST_CASE("result token: key PEM round trip keeps the kid, JWKS parsing") {
   auto key = generate_signing_key();
   REQUIRE(key.ok());
   auto pem = signing_key_to_pem(*key);

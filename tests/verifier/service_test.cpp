@@ -82,7 +82,7 @@ TEST_CASE("verifier: discovery, health, TLS only with the generated certificate"
   CHECK_THROWS(plain.get("/v1/info"));
 }
 
-TEST_CASE("verifier: admin authentication; every admin call and failure is audited") {
+TEST_CASE("verifier: admin authentication, every admin call and failure is audited") {
   TestVerifier v;
   auto c = v.client();
   auto missing = c.get("/v1/admin/devices");
@@ -374,7 +374,7 @@ class Receiver {
 };
 }  // namespace
 
-TEST_CASE("verifier: alerts reach webhooks (retried) and the events API; stale devices") {
+TEST_CASE("verifier: alerts reach webhooks (retried) and the events API, stale devices") {
   Receiver rx;
   rx.fail_next(1);  // the first delivery fails: the queue must retry
   TestVerifier v([&](verifier::Config& c) { c.webhooks = {rx.url()}; });

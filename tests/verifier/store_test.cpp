@@ -56,7 +56,7 @@ TEST_CASE("store: 16 concurrent consumers of one challenge, exactly one wins") {
   CHECK(store.consume_challenge("bb", "dev", now).ok());
 }
 
-TEST_CASE("store: enrollment tokens are single use and expire; enrollments are taken once") {
+TEST_CASE("store: enrollment tokens are single use and expire, enrollments are taken once") {
   test::TempDir dir;
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
