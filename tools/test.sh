@@ -16,7 +16,11 @@ bash installer/install-deps.sh
 
 # Several build folders compile the same sources with the same flags (the
 # release packaging test, for one): let ccache share objects between them.
+# ccache rewrites paths relative to the build folder, so the packaging test's
+# release build sits at the same depth as build/ to hit the same objects.
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+export PAW_INSTALLER_BUILD_DIR="$root/build-release"
+stage() { echo "== $* ($(date +%T), ${SECONDS}s so far) =="; }
 
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
@@ -38,20 +42,20 @@ run_ctest() {  # run_ctest BUILD_DIR [ctest args…]: runs, records "passed fail
 }
 
 status=0
-echo "== build (RelWithDebInfo) =="
+stage "build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAW_BUILD_TESTS=ON -DPAW_VIRTUAL_FIDO=ON \
   -DPAW_SANITIZE=OFF -DPAW_FUZZ=OFF -DPAW_UNIT_ONLY=OFF >/dev/null
 cmake --build build -j"$jobs"
-echo "== tests =="
+stage "tests"
 run_ctest build || status=1
 
-echo "== sanitizer build (ASan + UBSan) of the unit tests =="
+stage "sanitizer build (ASan + UBSan) of the unit tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPAW_SANITIZE=ON -DPAW_UNIT_ONLY=ON >/dev/null
 cmake --build build-asan -j"$jobs" --target paw_unit_tests
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_ctest build-asan -L unit || status=1
 
-echo "== fuzz targets (clang, libFuzzer, ${fuzz_seconds}s each) =="
+stage "fuzz targets (clang, libFuzzer, ${fuzz_seconds}s each)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAW_FUZZ=ON \
   -DPAW_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
 cmake --build build-fuzz -j"$jobs"
@@ -59,5 +63,6 @@ run_ctest build-fuzz -L fuzz || status=1
 
 passed=0; failed=0
 while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done <"$summary"
+stage "done"
 echo "tests: $passed passed, $failed failed"
 exit "$status"
