@@ -19,11 +19,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 1);
+    CHECK(*v == 2);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 1);
+  CHECK(*(*again)->schema_version() == 2);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 

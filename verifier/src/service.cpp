@@ -2,6 +2,9 @@
 // events/alerts and the fleet watcher. Route handlers live in api_*.cpp.
 #include "service.h"
 
+#include <algorithm>
+#include <limits>
+
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -366,7 +369,20 @@ std::mutex& Service::device_lock(const std::string& id) {
 
 void Service::run_monitor_once() {
   const std::int64_t now_s = unix_now();
-  auto devices = store_->list_devices();
+  // Only devices unseen for longer than the shortest policy age can be stale;
+  // each candidate is then judged by its own policy below.
+  auto policies = store_->list_policies();
+  if (!policies.ok()) {
+    log_line("error", "fleet watcher cannot list policies", {{"error", policies.error().what()}});
+    return;
+  }
+  std::int64_t min_age = std::numeric_limits<std::int64_t>::max();
+  for (const auto& p : *policies) {
+    auto policy = policy_for(p.name);
+    if (policy.ok()) min_age = std::min<std::int64_t>(min_age, policy->max_attestation_age_seconds);
+  }
+  if (min_age == std::numeric_limits<std::int64_t>::max()) min_age = 0;
+  auto devices = store_->list_stale_candidates(now_s - min_age);
   if (!devices.ok()) {
     log_line("error", "fleet watcher cannot list devices", {{"error", devices.error().what()}});
     return;

@@ -75,6 +75,10 @@ const std::vector<std::vector<std::string>> kMigrations = {
         "CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, public_jwk TEXT NOT NULL, private_pem TEXT NOT NULL, "
         "created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0)",
     },
+    {
+        // The fleet watcher asks for enrolled devices not seen since T.
+        "CREATE INDEX devices_watch ON devices (status, last_attested_at, created_at)",
+    },
 };
 
 const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
@@ -278,6 +282,22 @@ class SqliteStore final : public Store {
     PAW_CHECK(guarded("list_devices", [&](Poco::Data::Session& s) -> Status {
       std::vector<DeviceRow> rows;
       s << std::string(kSelectDevice) + " ORDER BY created_at, id", into(rows), now;
+      for (const auto& r : rows) out.push_back(from_row(r));
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::vector<StoredDevice>> list_stale_candidates(std::int64_t seen_before) override {
+    std::vector<StoredDevice> out;
+    PAW_CHECK(guarded("list_stale_candidates", [&](Poco::Data::Session& s) -> Status {
+      std::vector<DeviceRow> rows;
+      std::int64_t t1 = seen_before;
+      std::int64_t t2 = seen_before;
+      s << std::string(kSelectDevice) +
+               " WHERE status = 'enrolled' AND ((last_attested_at <> 0 AND last_attested_at < ?) OR "
+               "(last_attested_at = 0 AND created_at < ?)) ORDER BY created_at, id",
+          kw::bind(t1), kw::bind(t2), into(rows), now;
       for (const auto& r : rows) out.push_back(from_row(r));
       return ok_status();
     }));

@@ -155,6 +155,11 @@ class Store {
   virtual Status add_device(const StoredDevice& d) = 0;
   virtual Result<std::optional<StoredDevice>> get_device(const std::string& id) = 0;
   virtual Result<std::vector<StoredDevice>> list_devices() = 0;
+  // list_stale_candidates returns the enrolled devices whose last attestation
+  // (or, never attested, their enrollment) is older than |seen_before|: the
+  // fleet watcher's scan, served by an index so a healthy fleet of any size
+  // costs one index probe, not a read of every row.
+  virtual Result<std::vector<StoredDevice>> list_stale_candidates(std::int64_t seen_before) = 0;
   virtual Status update_device(const StoredDevice& d) = 0;
   virtual Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now) = 0;
   virtual Result<bool> delete_device(const std::string& id) = 0;
