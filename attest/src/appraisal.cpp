@@ -29,30 +29,6 @@ class AppraisalBuilder {
 
 namespace {
 
-using PcrKey = std::pair<HashAlg, std::uint32_t>;
-
-std::string pcr_label(const PcrKey& k) { return std::string(hash_name(k.first)) + ":" + std::to_string(k.second); }
-
-// check_selection: the quoted selection and the body's PCRs name the same
-// (bank, index) set (docs/protocol.md: "no more, no fewer").
-Status check_selection(const PcrSelection& quoted, const PcrValues& reported) {
-  std::set<PcrKey> q;
-  for (const auto& e : quoted) {
-    for (auto i : e.indices) q.emplace(e.bank, i);
-  }
-  std::set<PcrKey> r;
-  for (const auto& [bank, values] : reported) {
-    for (const auto& [index, value] : values) r.emplace(bank, index);
-  }
-  for (const auto& k : q) {
-    if (r.count(k) == 0) return make_error(Errc::pcr_selection_mismatch, "quoted PCR " + pcr_label(k) + " not reported");
-  }
-  for (const auto& k : r) {
-    if (q.count(k) == 0) return make_error(Errc::pcr_selection_mismatch, "reported PCR " + pcr_label(k) + " not quoted");
-  }
-  return ok_status();
-}
-
 attest::FidoStoredCredential to_stored(const FidoCredential& c, std::uint32_t sign_count) {
   attest::FidoStoredCredential s;
   s.credential_id = c.credential_id;
@@ -126,7 +102,7 @@ Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previo
     return make_error(Errc::device_mismatch, "device_id: evidence names another device");
   }
   // 8. PCR selection (both ways) and digest with the signing scheme's hash (Part 3, 18.4).
-  PAW_CHECK(check_selection(a.pcr_select, body.pcrs));
+  PAW_CHECK(check_pcr_selection(a.pcr_select, body.pcrs));
   PAW_TRY(const Bytes want, quote_pcr_digest(sig.hash, a.pcr_select, body.pcrs));
   if (!ct_equal(want, a.pcr_digest)) {
     return make_error(Errc::pcr_digest_mismatch, "PCR digest: reported PCR values are not the quoted ones");

@@ -12,10 +12,10 @@ using PcrKey = std::pair<HashAlg, std::uint32_t>;
 
 std::string pcr_label(const PcrKey& k) { return std::string(hash_name(k.first)) + ":" + std::to_string(k.second); }
 
-// check_selection requires the quoted selection and the reported PCRs to name the
-// same (bank, index) set: a PCR reported but not quoted is unproven, a PCR quoted
-// but not reported cannot be checked.
-Status check_selection(const PcrSelection& quoted, const PcrValues& reported) {
+
+}  // namespace
+
+Status check_pcr_selection(const PcrSelection& quoted, const PcrValues& reported) {
   std::set<PcrKey> q;
   for (const auto& e : quoted) {
     for (auto i : e.indices) q.emplace(e.bank, i);
@@ -32,8 +32,6 @@ Status check_selection(const PcrSelection& quoted, const PcrValues& reported) {
   }
   return ok_status();
 }
-
-}  // namespace
 
 Result<Bytes> quote_pcr_digest(HashAlg alg, const PcrSelection& selection, const PcrValues& values) {
   Bytes concat;
@@ -75,7 +73,7 @@ Result<VerifiedQuote> verify_quote_with(const EVP_PKEY* ak_key, const TpmPublic*
     return make_error(Errc::nonce_mismatch, "qualifying data: extraData differs from the expected nonce");
   }
   // 7. PCR selection, both ways
-  PAW_CHECK(check_selection(a.pcr_select, reported));
+  PAW_CHECK(check_pcr_selection(a.pcr_select, reported));
   // 8. PCR digest with the signing scheme's hash (not the bank's)
   PAW_TRY(const Bytes want, quote_pcr_digest(sig.hash, a.pcr_select, reported));
   if (!ct_equal(want, a.pcr_digest)) {

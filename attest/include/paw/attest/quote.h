@@ -71,6 +71,11 @@ Result<VerifiedQuote> verify_quote_with(const EVP_PKEY* ak_key, const TpmPublic*
 // Errc::pcr_selection_mismatch when |values| lacks a selected PCR.
 Result<Bytes> quote_pcr_digest(HashAlg alg, const PcrSelection& selection, const PcrValues& values);
 
+// check_pcr_selection requires |quoted| and the (bank, index) pairs of |reported|
+// to be the same set: a PCR reported but not quoted is unproven, one quoted but
+// not reported cannot be checked. Errc::pcr_selection_mismatch naming the PCR.
+Status check_pcr_selection(const PcrSelection& quoted, const PcrValues& reported);
+
 // parse_tpm2_tools_pcrs reads the file `tpm2_quote -o` / `tpm2_pcrread -o` write in
 // their default "serialized" format (tpm2-tools 5.x, little-endian host dump):
 // TPML_PCR_SELECTION (4 + 16 × 8 bytes), UINT32 count, count × TPML_DIGEST
