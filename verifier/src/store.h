@@ -155,6 +155,13 @@ class Store {
   virtual Status add_device(const StoredDevice& d) = 0;
   virtual Result<std::optional<StoredDevice>> get_device(const std::string& id) = 0;
   virtual Result<std::vector<StoredDevice>> list_devices() = 0;
+  // device_status is get_device's status alone (std::nullopt: no such
+  // device): the challenge endpoint's check, without reading the record.
+  virtual Result<std::optional<DeviceStatus>> device_status(const std::string& id) {
+    PAW_TRY(auto d, get_device(id));
+    if (!d) return std::optional<DeviceStatus>{};
+    return std::optional<DeviceStatus>{d->status};
+  }
   // list_stale_candidates returns the enrolled devices whose last attestation
   // (or, never attested, their enrollment) is older than |seen_before|: the
   // fleet watcher's scan, served by an index so a healthy fleet of any size
