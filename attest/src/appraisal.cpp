@@ -3,6 +3,7 @@
 // policy (appraisal_policy.cpp) turns what was proven into a verdict.
 #include "paw/attest/appraisal.h"
 
+#include <optional>
 #include <set>
 
 #include "paw/attest/fido.h"
@@ -73,8 +74,10 @@ Result<detail::PresenceFacts> verify_presence(const DeviceRecord& rec, const Dev
 
 }  // namespace
 
-Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
-                           const AppraisalContext& ctx, const Policy& policy) {
+namespace {
+Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
+                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx,
+                                const Policy& policy) {
   // 1. sizes, before anything is decoded.
   if (envelope.attest.size() > kMaxAttestSize) return make_error(Errc::too_large, "sizes: TPMS_ATTEST too large");
   if (envelope.signature.size() > kMaxSignatureSize) return make_error(Errc::too_large, "sizes: TPMT_SIGNATURE too large");
@@ -93,8 +96,12 @@ Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previo
   if (!ct_equal(a.extra_data, qualifying_data(envelope.body))) {
     return make_error(Errc::nonce_mismatch, "qualifying data: extraData is not SHA-256 of the body");
   }
-  // 5. body parse (only now: its bytes are signed).
-  PAW_TRY(EvidenceBody body, parse_body(envelope.body));
+  // 5. body parse (only now: its bytes are signed), unless the caller parsed these bytes already.
+  if (!parsed_body) {
+    PAW_TRY(EvidenceBody parsed, parse_body(envelope.body));
+    parsed_body = std::move(parsed);
+  }
+  EvidenceBody body = std::move(*parsed_body);
   // 6. the nonce is the challenge the service just consumed for this device.
   if (!ct_equal(body.nonce, ctx.expected_nonce)) return make_error(Errc::nonce_mismatch, "nonce: not the issued challenge");
   // 7. the body speaks about the enrolled device.
@@ -135,6 +142,17 @@ Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previo
   rec.clock = a.clock_info;
   return AppraisalBuilder::make(std::move(rec), std::move(body), std::move(pr.next_state), pr.rebooted,
                                 policy.token_ttl_seconds);
+}
+}  // namespace
+
+Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
+                           const AppraisalContext& ctx, const Policy& policy) {
+  return appraise_impl(record, previous, envelope, std::nullopt, ctx, policy);
+}
+
+Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
+                           EvidenceBody parsed_body, const AppraisalContext& ctx, const Policy& policy) {
+  return appraise_impl(record, previous, envelope, std::move(parsed_body), ctx, policy);
 }
 
 ResultClaims Appraisal::claims(std::string issuer, std::string jti) const {

@@ -813,3 +813,31 @@ TEST_CASE("appraise: IMA list replayed to the quoted PCR 10, allowlist and tampe
     CHECK(codes(*a) == std::vector<std::string>{"ima_missing"});
   }
 }
+
+TEST_CASE("appraise: the pre-parsed-body overload decides exactly as the parsing one") {
+  World w;
+  w.enroll();
+  REQUIRE(w.attest().ok());
+  w.nonce[0] = static_cast<std::uint8_t>(w.nonce[0] + 1);
+  auto env = w.dev.attest(w.nonce);
+  REQUIRE(env.ok());
+  auto parsed = parse_body(env->body);
+  REQUIRE(parsed.ok());
+  auto a = w.appraise_env(*env);
+  auto b = appraise(w.record, w.state, *env, *parsed, w.actx(), w.policy);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->healthy());
+  CHECK(b->healthy());
+  CHECK(codes(*a) == codes(*b));
+  CHECK(b->next_state().fido_sign_count == a->next_state().fido_sign_count);
+  CHECK(b->body().device_id == "dev-0001");
+  // The quote still guards the bytes: a broken signature fails first, body or not.
+  Envelope bad = *env;
+  bad.signature[bad.signature.size() - 3] ^= 0x01;
+  CHECK(appraise(w.record, w.state, bad, *parsed, w.actx(), w.policy).code() == Errc::bad_signature);
+  // And a body for another nonce is refused as with parsing.
+  AppraisalContext other = w.actx();
+  other.expected_nonce[1] ^= 0x01;
+  CHECK(appraise(w.record, w.state, *env, *parsed, other, w.policy).code() == Errc::nonce_mismatch);
+}

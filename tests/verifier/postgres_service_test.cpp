@@ -75,6 +75,33 @@ struct Replicas {
     return t.json()->getValue<std::string>("token");
   }
 
+  // enroll: token made at b, spent at a, activated at b.
+  void enroll(soft::SoftDevice& dev) {
+    auto ca = client(*a), cb = client(*b);
+    auto req = dev.enrollment_request(token(*b));
+    REQUIRE(req.ok());
+    auto e = ca.post("/v1/enrollments", serialize_enrollment_request(*req));
+    REQUIRE_MESSAGE(e.status == 201, e.body);
+    auto o = e.json();
+    auto secret = dev.tpm.activate_credential(*unbase64(o->getValue<std::string>("credential_blob")),
+                                              *unbase64(o->getValue<std::string>("encrypted_secret")));
+    REQUIRE(secret.ok());
+    auto act = cb.post("/v1/enrollments/" + o->getValue<std::string>("enrollment_id") + "/activation",
+                       R"({"secret":")" + base64(secret->view()) + "\"}");
+    REQUIRE_MESSAGE(act.status == 200, act.body);
+    dev.device_id = act.json()->getValue<std::string>("device_id");
+  }
+
+  // attest_at runs challenge + attestation of |dev| at |s|: the HTTP status of the attestation.
+  int attest_at(const verifier::Service& s, soft::SoftDevice& dev) {
+    auto c = client(s);
+    auto ch = c.post("/v1/challenges", R"({"device_id":")" + dev.device_id + "\"}");
+    if (ch.status != 201) return ch.status;
+    auto env = dev.attest(*unhex(ch.json()->getValue<std::string>("nonce")));
+    REQUIRE(env.ok());
+    return c.post("/v1/attestations", serialize_envelope(*env)).status;
+  }
+
   soft::SoftDevice device() {
     auto d = soft::SoftDevice::create(kRp, &ek_ca, &fido_ca);
     REQUIRE(d.ok());
@@ -92,18 +119,7 @@ TEST_CASE("replicas on postgres: enroll at one and activate at the other - one e
   CHECK(ca.get("/.well-known/jwks.json").body == cb.get("/.well-known/jwks.json").body);
 
   soft::SoftDevice dev = r.device();
-  auto req = dev.enrollment_request(r.token(*r.b));  // token made at b, spent at a
-  REQUIRE(req.ok());
-  auto e = ca.post("/v1/enrollments", serialize_enrollment_request(*req));
-  REQUIRE_MESSAGE(e.status == 201, e.body);
-  auto o = e.json();
-  auto secret = dev.tpm.activate_credential(*unbase64(o->getValue<std::string>("credential_blob")),
-                                            *unbase64(o->getValue<std::string>("encrypted_secret")));
-  REQUIRE(secret.ok());
-  auto act = cb.post("/v1/enrollments/" + o->getValue<std::string>("enrollment_id") + "/activation",
-                     R"({"secret":")" + base64(secret->view()) + "\"}");
-  REQUIRE_MESSAGE(act.status == 200, act.body);
-  dev.device_id = act.json()->getValue<std::string>("device_id");
+  r.enroll(dev);
 
   for (int round = 0; round < 2; ++round) {
     // The nonce comes from one replica, the evidence goes to both at once.
@@ -191,6 +207,29 @@ TEST_CASE("replicas on postgres: both fleet watchers see a stale device - one al
   auto counts = (*store)->count_devices_by_status();
   REQUIRE(counts.ok());
   CHECK(counts->at("stale") == 20);
+}
+
+TEST_CASE("replicas on postgres: attestations alternate between replicas - each sees the other's writes") {
+  // Each replica keeps parsed device rows cached; the row's revision decides
+  // whether a cached copy may be used, so a write at the other replica (a
+  // newer FIDO2 counter, a revocation) is never missed.
+  Replicas r;
+  soft::SoftDevice dev = r.device();
+  r.enroll(dev);
+  for (int i = 0; i < 6; ++i) {
+    CHECK_MESSAGE(r.attest_at(i % 2 == 0 ? *r.a : *r.b, dev) == 200, "round " << i);
+  }
+  // A nonce from a, then revoked at b: a refuses the evidence, and new challenges.
+  auto ca = r.client(*r.a);
+  auto ch = ca.post("/v1/challenges", R"({"device_id":")" + dev.device_id + "\"}");
+  REQUIRE(ch.status == 201);
+  auto env = dev.attest(*unhex(ch.json()->getValue<std::string>("nonce")));
+  REQUIRE(env.ok());
+  auto rv = r.client(*r.b).post("/v1/admin/devices/" + dev.device_id + "/revoke", "{}", r.admin);
+  REQUIRE_MESSAGE(rv.status == 200, rv.body);
+  auto late = ca.post("/v1/attestations", serialize_envelope(*env));
+  CHECK_MESSAGE(late.status == 403, late.body);
+  CHECK(r.attest_at(*r.a, dev) == 403);
 }
 
 }  // namespace paw::test

@@ -52,7 +52,14 @@ struct Bounds {
   double crypto = 0;
   double pipeline = 0;
 };
-Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds);
+// |cpus|, when not empty, pins every loop thread to that CPU set (the
+// verifier's cores when paw-bench splits the machine, see `self`).
+Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds,
+                            const std::vector<int>& cpus = {});
+
+// pin_to restricts the calling thread to |cpus| (sched_setaffinity); a
+// process started afterwards inherits the set. Empty: no change.
+Status pin_to(const std::vector<int>& cpus);
 
 // print_stats writes count, throughput and latency percentiles.
 void print_stats(const std::string& name, const Stats& s);

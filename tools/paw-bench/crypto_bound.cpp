@@ -1,5 +1,7 @@
 // crypto_bound.cpp — the upper bound a verifier on these cores could reach if
 // it did nothing but the cryptography of an attestation.
+#include <sched.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -16,7 +18,7 @@ namespace {
 // run_for runs |body| on |threads| threads for |seconds|; iterations per second,
 // or Errc::internal if any iteration failed.
 template <class F>
-Result<double> run_for(std::size_t threads, double seconds, F body) {
+Result<double> run_for(std::size_t threads, double seconds, const std::vector<int>& cpus, F body) {
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> total{0};
   std::atomic<std::size_t> failures{0};
@@ -24,6 +26,7 @@ Result<double> run_for(std::size_t threads, double seconds, F body) {
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
+      if (!pin_to(cpus).ok()) failures.fetch_add(1);
       std::size_t n = 0;
       while (!stop.load(std::memory_order_relaxed)) {
         if (!body()) failures.fetch_add(1);
@@ -42,7 +45,17 @@ Result<double> run_for(std::size_t threads, double seconds, F body) {
 
 }  // namespace
 
-Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds) {
+Status pin_to(const std::vector<int>& cpus) {
+  if (cpus.empty()) return ok_status();
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  if (::sched_setaffinity(0, sizeof(set), &set) != 0) return make_error(Errc::config_error, "cannot pin to the CPU set");
+  return ok_status();
+}
+
+Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::size_t threads, double seconds,
+                            const std::vector<int>& cpus) {
   // One genuine enrolled device and one genuine attestation, verified the real way first.
   PAW_TRY(soft::SoftDevice dev, soft::SoftDevice::create(rp_id, &fleet.ek_ca, &fleet.fido_ca));
   PAW_CHECK(dev.use_event_log(soft::make_event_log(soft::BootConfig{})));
@@ -72,7 +85,7 @@ Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::s
   fp.rp_id = rp_id;
 
   Bounds b;
-  PAW_TRY(b.crypto, run_for(threads, seconds, [&] {
+  PAW_TRY(b.crypto, run_for(threads, seconds, cpus, [&] {
     bool ok = qualifying_data(env.body).size() == 32;
     auto sig = parse_signature(env.signature);
     ok = ok && sig.ok() && verify_signature(ak, env.attest, *sig).ok();
@@ -81,7 +94,7 @@ Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::s
   }));
   // The whole pure pipeline (appraise + token), still without HTTP and storage.
   const Policy policy = default_policy();
-  PAW_TRY(b.pipeline, run_for(threads, seconds / 2, [&] {
+  PAW_TRY(b.pipeline, run_for(threads, seconds / 2, cpus, [&] {
     auto x = appraise(rec, DeviceState{}, env, AppraisalContext{nonce, rp_id, now}, policy);
     return x.ok() && x->healthy() && sign_result_token(x->claims("paw-bench", "0123456789abcdef"), key).ok();
   }));

@@ -5,16 +5,28 @@
 //   paw-bench run  --verifier https://HOST:PORT --ca-file TLS.pem --credential-file ADMIN
 //                  --ek-ca-dir DIR [--devices N] [--threads K] [--seconds S] [--crypto-seconds S]
 //   paw-bench self --verifier-bin PATH [--devices N] [--threads K] [--seconds S] [--crypto-seconds S]
-//                                 init + start a private verifier (port 0-ish, TLS, temp
+//                  [--state-dir DIR] [--no-pin]
+//                                 init + start a private verifier (free port, TLS, temp
 //                                 state, rate limits lifted), run, stop it
 //
 // Simulated workstations hold software AK, EK (with a certificate from the test
 // CA) and FIDO2 keys and send genuine TPM 2.0 and FIDO2 structures; the
 // verifier cannot tell them from real ones. After enrolling N devices, K
 // client threads run full attestations (challenge + attestation) for S
-// seconds; then the same K threads run the verifier's per-attestation
-// cryptography in a tight loop (the bound; before and after the load phase,
-// averaged), and the ratio is printed.
+// seconds; then the verifier's per-attestation cryptography runs in a tight
+// loop (the bound; before and after the load phase, averaged), and the ratio
+// is printed.
+//
+// Same cores: the bound must be measured on the cores the verifier runs on.
+// `self` on a machine with 2+ CPUs splits it: the verifier is pinned to the
+// first half of the CPUs, the load generator (simulated workstations, which
+// sign and speak TLS) to the other half, and the bound runs one thread per
+// verifier CPU, pinned to them — so the load generator's signing does not
+// count against the verifier, as it would not in production where
+// workstations are other machines. `--no-pin` shares all CPUs instead (the
+// bound then uses K threads on all of them). `run` (verifier elsewhere)
+// measures the bound on this machine with K threads: run it on a machine
+// like the verifier's.
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Process.h>
 #include <signal.h>
@@ -43,7 +55,15 @@ struct Options {
   std::size_t threads = 2;
   double seconds = 10;
   double crypto_seconds = 5;
+  std::vector<int> server_cpus;  // the verifier's CPUs (bound pinned there); empty: not pinned
+  std::vector<int> client_cpus;  // the load generator's CPUs
 };
+
+std::string cpu_list(const std::vector<int>& cpus) {
+  std::string out;
+  for (int c : cpus) out += (out.empty() ? "" : ",") + std::to_string(c);
+  return out.empty() ? "all" : out;
+}
 
 Result<Options> common(const Args& a) {
   Options o;
@@ -81,6 +101,13 @@ int bench(const Target& target, const std::string& admin, const std::string& ek_
   }
   std::printf("paw-bench: %zu devices, %zu client threads, %.0f s of attestations, %u cores\n", o.devices, o.threads,
               o.seconds, std::thread::hardware_concurrency());
+  // The bound runs one thread per verifier CPU when the machine is split, else K threads.
+  const std::size_t bound_threads = o.server_cpus.empty() ? o.threads : o.server_cpus.size();
+  if (!o.server_cpus.empty()) {
+    std::printf("            verifier pinned to CPU %s, load generator to CPU %s, bound: %zu thread(s) on CPU %s\n",
+                cpu_list(o.server_cpus).c_str(), cpu_list(o.client_cpus).c_str(), bound_threads,
+                cpu_list(o.server_cpus).c_str());
+  }
   Stats enroll;
   auto devices = enroll_devices(target, admin, *fleet, o.devices, o.threads, enroll);
   print_stats("enrollment", enroll);
@@ -90,7 +117,7 @@ int bench(const Target& target, const std::string& admin, const std::string& ek_
   }
   // The machine is shared: measure the bound before and after the load phase
   // and compare with their mean, so a load change in between shows up.
-  auto before = crypto_bound(*fleet, "paw.example", o.threads, o.crypto_seconds / 2);
+  auto before = crypto_bound(*fleet, "paw.example", bound_threads, o.crypto_seconds / 2, o.server_cpus);
   if (!before.ok()) {
     std::cerr << "paw-bench: " << before.error().what() << "\n";
     return 1;
@@ -100,7 +127,7 @@ int bench(const Target& target, const std::string& admin, const std::string& ek_
   const double service_rate = att.seconds > 0 ? static_cast<double>(att.ok) / att.seconds : 0;
   std::printf("             client (simulated TPM + FIDO2 signing, HTTPS) used %.2f CPU s = %.0f%% of one core\n",
               att.client_cpu_seconds, 100.0 * att.client_cpu_seconds / att.seconds);
-  auto after = crypto_bound(*fleet, "paw.example", o.threads, o.crypto_seconds / 2);
+  auto after = crypto_bound(*fleet, "paw.example", bound_threads, o.crypto_seconds / 2, o.server_cpus);
   if (!after.ok()) {
     std::cerr << "paw-bench: " << after.error().what() << "\n";
     return 1;
@@ -108,9 +135,9 @@ int bench(const Target& target, const std::string& admin, const std::string& ek_
   std::printf("             crypto-only bound before %.1f /s, after %.1f /s\n", before->crypto, after->crypto);
   Bounds mean{(before->crypto + after->crypto) / 2, (before->pipeline + after->pipeline) / 2};
   const Bounds* bound = &mean;
-  std::printf("crypto-only  %8.1f /s  (SHA-256 body, ECDSA quote verify, FIDO2 ES256 verify, ES256 token sign; %zu threads)\n",
-              bound->crypto, o.threads);
-  std::printf("pipeline     %8.1f /s  (appraise() + token, no HTTP/storage; %zu threads)\n", bound->pipeline, o.threads);
+  std::printf("crypto-only  %8.1f /s  (SHA-256 body, ECDSA quote verify, FIDO2 ES256 verify, ES256 token sign; %zu threads, CPU %s)\n",
+              bound->crypto, bound_threads, cpu_list(o.server_cpus).c_str());
+  std::printf("pipeline     %8.1f /s  (appraise() + token, no HTTP/storage; %zu threads)\n", bound->pipeline, bound_threads);
   std::printf("ratio        %5.1f%% of the crypto-only bound (goal >= 60%%); pipeline %.1f%% of it\n",
               100.0 * service_rate / bound->crypto, 100.0 * bound->pipeline / bound->crypto);
   const bool ok = att.errors == 0 && att.ok > 0 && att.unhealthy == 0 && enroll.errors == 0;
@@ -140,7 +167,8 @@ std::uint16_t free_port() {
 }
 
 int cmd_self(const std::vector<std::string>& words) {
-  auto a = Args::parse(words, {"verifier-bin", "devices", "threads", "seconds", "crypto-seconds", "keep"});
+  auto a = Args::parse(words, {"verifier-bin", "devices", "threads", "seconds", "crypto-seconds", "keep", "state-dir"},
+                       {"no-pin"});
   if (!a.ok()) return std::cerr << "paw-bench: " << a.error().what() << "\n", 64;
   auto o = common(*a);
   if (!o.ok() || !a->has("verifier-bin")) {
@@ -148,8 +176,14 @@ int cmd_self(const std::vector<std::string>& words) {
     return 64;
   }
   const std::string bin = *a->get("verifier-bin");
-  const fs::path dir = a->has("keep") ? fs::path(*a->get("keep"))
-                                      : fs::temp_directory_path() / ("paw-bench-" + std::to_string(::getpid()));
+  // --state-dir picks the disk under test (default: the temp folder, $TMPDIR).
+  const fs::path base = a->has("state-dir") ? fs::path(*a->get("state-dir")) : fs::temp_directory_path();
+  const fs::path dir = a->has("keep") ? fs::path(*a->get("keep")) : base / ("paw-bench-" + std::to_string(::getpid()));
+  Options opts = *o;
+  const int ncpu = static_cast<int>(std::thread::hardware_concurrency());
+  if (!a->has("no-pin") && ncpu >= 2) {
+    for (int c = 0; c < ncpu; ++c) (c < ncpu / 2 ? opts.server_cpus : opts.client_cpus).push_back(c);
+  }
   fs::create_directories(dir);
   if (auto s = write_ca((dir / "ek-ca").string()); !s.ok()) return std::cerr << s.error().what() << "\n", 1;
   const std::string init = "'" + bin + "' init --state '" + (dir / "state").string() + "' > '" +
@@ -168,9 +202,12 @@ int cmd_self(const std::vector<std::string>& words) {
                           (dir / "verifier.log").string() + "' 2>&1";
   const pid_t pid = ::fork();
   if (pid == 0) {
+    if (!pin_to(opts.server_cpus).ok()) ::_exit(126);
     ::execl("/bin/sh", "sh", "-c", run.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  // The load generator (this process and every thread it starts) on the other half.
+  if (auto p = pin_to(opts.client_cpus); !p.ok()) std::cerr << "paw-bench: " << p.error().what() << "\n";
   auto target = parse_target("https://" + listen, (dir / "state" / "tls" / "cert.pem").string());
   int rc = 1;
   if (target.ok()) {
@@ -182,7 +219,7 @@ int cmd_self(const std::vector<std::string>& words) {
       if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (up) {
-      rc = bench(*target, *cred, (dir / "ek-ca").string(), *o);
+      rc = bench(*target, *cred, (dir / "ek-ca").string(), opts);
     } else {
       std::cerr << "paw-bench: the verifier did not come up; see " << (dir / "verifier.log") << "\n";
     }
@@ -203,7 +240,7 @@ int main(int argc, char** argv) {
                  "       paw-bench run --verifier https://HOST:PORT --ca-file TLS.pem --credential-file ADMIN\n"
                  "                     --ek-ca-dir DIR [--devices N] [--threads K] [--seconds S] [--crypto-seconds S]\n"
                  "       paw-bench self --verifier-bin PATH [--devices N] [--threads K] [--seconds S]\n"
-                 "                     [--crypto-seconds S] [--keep DIR]\n";
+                 "                     [--crypto-seconds S] [--keep DIR] [--state-dir DIR] [--no-pin]\n";
     return words.empty() ? 64 : 0;
   }
   const std::string cmd = words[0];

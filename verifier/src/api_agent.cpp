@@ -36,12 +36,19 @@ Status check_device_id(const std::string& id) {
   return ok_status();
 }
 
-// usable_device loads a device that may attest: Errc::not_found, revoked, forbidden (pending).
+// may_attest: a device that exists and is neither revoked nor pending
+// approval may attest: Errc::not_found, revoked, forbidden (pending).
+Status may_attest(std::optional<DeviceStatus> status) {
+  if (!status) return make_error(Errc::not_found, "unknown device");
+  if (*status == DeviceStatus::revoked) return make_error(Errc::revoked, "device is revoked");
+  if (*status == DeviceStatus::pending) return make_error(Errc::forbidden, "device awaits admin approval");
+  return ok_status();
+}
+
+// usable_device loads a device that may attest (the errors of may_attest).
 Result<StoredDevice> usable_device(Store& store, const std::string& id) {
   PAW_TRY(auto d, store.get_device(id));
-  if (!d) return make_error(Errc::not_found, "unknown device");
-  if (d->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device is revoked");
-  if (d->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device awaits admin approval");
+  PAW_CHECK(may_attest(d ? std::optional<DeviceStatus>(d->status) : std::nullopt));
   return *d;
 }
 
@@ -145,19 +152,33 @@ Result<Response> Service::post_challenge(Request& req) {
   PAW_TRY(std::string device_id, json::get_string(body, "device_id"));
   PAW_CHECK(check_device_id(device_id));
   if (!device_limiter_.allow(device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
-  PAW_TRY(StoredDevice d, usable_device(*store_, device_id));
+  // The status alone decides whether the device may attest (the record is not needed here).
+  PAW_TRY(auto status, store_->device_status(device_id));
+  PAW_CHECK(may_attest(status));
   PAW_TRY(Bytes nonce, random_bytes(kNonceSize));
-  PAW_CHECK(store_->add_challenge({sha256_hex(ByteView(nonce)), d.id, now_s, now_s + cfg_.challenge_ttl, false}));
+  PAW_CHECK(store_->add_challenge({sha256_hex(ByteView(nonce)), device_id, now_s, now_s + cfg_.challenge_ttl, false}));
   ObjPtr o = new Obj();
   o->set("nonce", hex(nonce));
   o->set("expires_at", now_s + cfg_.challenge_ttl);
   return json_response(201, o);
 }
 
+Result<std::shared_ptr<const CachedDevice>> Service::load_device(const std::string& id, std::int64_t revision) {
+  if (auto hit = device_cache_.get(id, revision)) return hit;
+  PAW_TRY(StoredDevice d, usable_device(*store_, id));
+  auto c = std::make_shared<CachedDevice>();
+  PAW_TRY(c->record, parse_device_record(d.record_json));
+  PAW_TRY(c->state, parse_device_state(d.state_json));
+  c->stored = std::move(d);
+  device_cache_.put(c);
+  return std::shared_ptr<const CachedDevice>(std::move(c));
+}
+
 Result<Response> Service::post_attestation(Request& req) {
   const std::int64_t now_s = unix_now();
-  // Sizes and shape first; the body is parsed here only to find the device and
-  // nonce — appraise() re-parses it after the quote signature verified.
+  // Sizes and shape first; the body is parsed once, here, to find the device
+  // and nonce; appraise() checks the quote over these very bytes before it
+  // uses a single value of it.
   PAW_TRY(Envelope env, parse_envelope(req.body));
   PAW_TRY(EvidenceBody body, parse_body(env.body));
   PAW_CHECK(check_device_id(body.device_id));
@@ -167,7 +188,10 @@ Result<Response> Service::post_attestation(Request& req) {
   // One appraisal per device at a time (FIDO2 counter, clock state); the
   // revision check in record_attestation covers other replicas.
   std::lock_guard device_guard(device_lock(body.device_id));
-  PAW_TRY(StoredDevice dev, usable_device(*store_, body.device_id));
+  PAW_TRY(auto head, store_->device_head(body.device_id));
+  PAW_CHECK(may_attest(head ? std::optional<DeviceStatus>(head->status) : std::nullopt));
+  PAW_TRY(std::shared_ptr<const CachedDevice> cached, load_device(body.device_id, head->revision));
+  StoredDevice dev = cached->stored;
   // A cheap read refuses a known, used or expired nonce before the appraisal.
   // It decides nothing: the nonce is consumed (one winner, also across
   // replicas) in the same transaction that stores the verdict, below.
@@ -176,11 +200,9 @@ Result<Response> Service::post_attestation(Request& req) {
   if (challenge->used) return make_error(Errc::nonce_reused, "nonce already used");
   if (challenge->expires_at <= now_s) return make_error(Errc::nonce_expired, "nonce expired");
 
-  PAW_TRY(DeviceRecord rec, parse_device_record(dev.record_json));
-  PAW_TRY(paw::DeviceState previous, parse_device_state(dev.state_json));
   PAW_TRY(Policy policy, policy_for(dev.policy));
   AppraisalContext ctx{body.nonce, cfg_.rp_id, now_s};
-  auto appraisal = appraise(rec, previous, env, ctx, policy);
+  auto appraisal = appraise(cached->record, cached->state, env, std::move(body), ctx, policy);
   if (!appraisal.ok()) {
     // Failed evidence still uses up its nonce; a racing submission that
     // consumed it first makes this one a plain 409.
@@ -223,7 +245,15 @@ Result<Response> Service::post_attestation(Request& req) {
   }
   // Nonce consumed, device compare-and-swapped and events appended in one
   // durable transaction: nothing is acknowledged before it committed.
-  PAW_TRY(std::vector<std::int64_t> ids, store_->record_attestation(nonce_hash, now_s, dev, events));
+  auto recorded = store_->record_attestation(nonce_hash, now_s, dev, events);
+  if (!recorded.ok()) {
+    device_cache_.erase(dev.id);  // whatever changed the row, read it afresh next time
+    return recorded.error();
+  }
+  const std::vector<std::int64_t>& ids = *recorded;
+  auto next = std::make_shared<CachedDevice>(CachedDevice{dev, cached->record, a.next_state()});
+  next->stored.revision = dev.revision + 1;  // the compare-and-swap just made it so
+  device_cache_.put(std::move(next));
   metrics_.observe_verdict(verdict);
   for (std::int64_t id : ids) published(id);
   if (changed && ids.size() == events.size()) deliver_alert(ids.back(), "verdict_change", dev.id, events.back().detail);

@@ -11,6 +11,7 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
@@ -76,6 +77,8 @@ void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTT
   Request req;
   Response resp;
   try {
+    // Answers are small and written whole: no Nagle delay on this connection.
+    if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&in)) impl->socket().setNoDelay(true);
     req.method = in.getMethod();
     const std::string& uri = in.getURI();
     const auto q = uri.find('?');
@@ -107,8 +110,9 @@ void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTT
       return;
     }
     out.setContentType(resp.content_type);
-    out.setContentLength(static_cast<std::streamsize>(resp.body.size()));
-    out.send() << resp.body;
+    // Head and body leave in one write (send() would write them separately
+    // and, with Nagle on, hold the body for the client's delayed ACK).
+    out.sendBuffer(resp.body.data(), resp.body.size());
   } catch (...) {
     // The client went away; nothing to do.
   }
@@ -361,10 +365,7 @@ Result<Policy> Service::policy_for(const std::string& name) {
 }
 
 std::mutex& Service::device_lock(const std::string& id) {
-  std::lock_guard lock(device_locks_mu_);
-  auto& m = device_locks_[id];
-  if (!m) m = std::make_unique<std::mutex>();
-  return *m;
+  return device_locks_[std::hash<std::string>{}(id) % kDeviceLockStripes];
 }
 
 void Service::run_monitor_once() {

@@ -6,6 +6,7 @@
 // stops accepting, lets in-flight requests finish (drain) and joins workers.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "config.h"
+#include "device_cache.h"
 #include "http.h"
 #include "keys.h"
 #include "metrics.h"
@@ -80,6 +82,9 @@ class Service {
 
   Result<Policy> policy_for(const std::string& name);
   std::mutex& device_lock(const std::string& id);
+  // load_device: the parsed row of |id| from the cache when it is at
+  // |revision|, else read (usable_device's errors), parsed and cached.
+  Result<std::shared_ptr<const CachedDevice>> load_device(const std::string& id, std::int64_t revision);
 
   // Route handlers (api_*.cpp).
   Result<Response> get_info(Request& req);
@@ -122,8 +127,12 @@ class Service {
   static constexpr std::size_t kMaxCachedPolicies = 256;
   std::mutex policy_cache_mu_;
   std::map<std::string, std::pair<std::string, Policy>> policy_cache_;
-  std::mutex device_locks_mu_;
-  std::map<std::string, std::unique_ptr<std::mutex>> device_locks_;
+  // One appraisal per device at a time: a fixed set of striped locks (bounded
+  // memory whatever device ids clients send).
+  static constexpr std::size_t kDeviceLockStripes = 1024;
+  std::array<std::mutex, kDeviceLockStripes> device_locks_;
+  static constexpr std::size_t kDeviceCacheSize = 16384;
+  DeviceCache device_cache_{kDeviceCacheSize};
 
   // Event long-poll (GET /v1/admin/events?wait=…).
   std::mutex events_mu_;

@@ -34,6 +34,12 @@ enum class DeviceStatus { pending, enrolled, stale, revoked };
 std::string_view device_status_name(DeviceStatus s) noexcept;
 std::optional<DeviceStatus> device_status_from_name(std::string_view s) noexcept;
 
+// DeviceHead is the part of a device row that changes with every write.
+struct DeviceHead {
+  DeviceStatus status = DeviceStatus::pending;
+  std::int64_t revision = 0;
+};
+
 // CredentialKind: who a bearer credential belongs to.
 enum class CredentialKind { admin, relying_party };
 
@@ -161,6 +167,14 @@ class Store {
     PAW_TRY(auto d, get_device(id));
     if (!d) return std::optional<DeviceStatus>{};
     return std::optional<DeviceStatus>{d->status};
+  }
+  // device_head is a device's status and revision alone (std::nullopt: no
+  // such device): what the attestation path needs to trust a parsed copy of
+  // the row it cached at that revision, without reading the record again.
+  virtual Result<std::optional<DeviceHead>> device_head(const std::string& id) {
+    PAW_TRY(auto d, get_device(id));
+    if (!d) return std::optional<DeviceHead>{};
+    return std::optional<DeviceHead>{DeviceHead{d->status, d->revision}};
   }
   // list_stale_candidates returns the enrolled devices whose last attestation
   // (or, never attested, their enrollment) is older than |seen_before|: the

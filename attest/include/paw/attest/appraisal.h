@@ -414,5 +414,11 @@ class Appraisal {
 // Policy failures return an Appraisal with Verdict::unhealthy and reasons.
 Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
                            const AppraisalContext& ctx, const Policy& policy);
+// This overload takes the body the caller already parsed from these very
+// bytes (|parsed_body| must be parse_body(envelope.body), e.g. to find the
+// device and nonce before the appraisal) instead of parsing it a second time;
+// every check above still runs in the same order on the same values.
+Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
+                           EvidenceBody parsed_body, const AppraisalContext& ctx, const Policy& policy);
 
 }  // namespace paw
