@@ -22,6 +22,8 @@
 #include <tuple>
 
 #include "postgres_store.h"
+#include "sqlite_conn.h"
+#include "sqlite_writer.h"
 #include "store.h"
 
 namespace kw = Poco::Data::Keywords;
@@ -133,7 +135,7 @@ class SqliteStore final : public Store {
     const int fd = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) return make_error(Errc::storage_error, "cannot create database " + path_);
     ::close(fd);
-    return guarded("migrate", [&](Poco::Data::Session& s) -> Status {
+    PAW_CHECK(guarded("migrate", [&](Poco::Data::Session& s) -> Status {
       s << "PRAGMA journal_mode=WAL", now;
       s << "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)", now;
       std::int64_t version = 0;
@@ -152,7 +154,9 @@ class SqliteStore final : public Store {
         }
       }
       return ok_status();
-    });
+    }));
+    PAW_TRY(writer_, sqlite::GroupWriter::start(path_));
+    return ok_status();
   }
 
   Result<std::int64_t> schema_version() override {
@@ -268,10 +272,23 @@ class SqliteStore final : public Store {
 
   Result<std::optional<StoredDevice>> get_device(const std::string& id) override {
     std::optional<StoredDevice> out;
-    PAW_CHECK(guarded("get_device", [&](Poco::Data::Session& s) -> Status {
-      std::vector<DeviceRow> rows;
-      s << std::string(kSelectDevice) + " WHERE id = ?", kw::bind(id), into(rows), now;
-      if (!rows.empty()) out = from_row(rows[0]);
+    PAW_CHECK(with_reader([&](sqlite::Conn& c) -> Status {
+      PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::get_device));
+      q.bind(id);
+      PAW_TRY(bool row, q.step());
+      if (row) out = device_from_stmt(q);
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<std::optional<DeviceStatus>> device_status(const std::string& id) override {
+    std::optional<DeviceStatus> out;
+    PAW_CHECK(with_reader([&](sqlite::Conn& c) -> Status {
+      PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::device_status));
+      q.bind(id);
+      PAW_TRY(bool row, q.step());
+      if (row) out = device_status_from_name(q.text(0)).value_or(DeviceStatus::revoked);  // unknown text: fail closed
       return ok_status();
     }));
     return out;
@@ -344,53 +361,54 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // Hot path: add_challenge, consume_challenge, record_attestation and
+  // add_event go through the group-commit writer; find_challenge reads on a
+  // pooled raw connection. All use statements prepared once per connection.
   Status add_challenge(const ChallengeRecord& c) override {
-    return guarded("add_challenge", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO challenges (nonce_hash, device_id, created_at, expires_at, used) VALUES (?, ?, ?, ?, 0)",
-          kw::bind(c.nonce_hash), kw::bind(c.device_id), kw::bind(c.created_at), kw::bind(c.expires_at), now;
+    return writer_->run([&](sqlite::Conn& db) -> Status {
+      PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::add_challenge));
+      q.bind(c.nonce_hash).bind(c.device_id).bind(c.created_at).bind(c.expires_at);
+      PAW_TRY(std::int64_t changed, q.run());
+      (void)changed;
       return ok_status();
     });
   }
 
   Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) override {
     std::optional<ChallengeRecord> out;
-    PAW_CHECK(guarded("find_challenge", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> device;
-      std::vector<std::int64_t> created, expires, used;
-      s << "SELECT device_id, created_at, expires_at, used FROM challenges WHERE nonce_hash = ?", kw::bind(nonce_hash),
-          into(device), into(created), into(expires), into(used), now;
-      if (!device.empty()) out = ChallengeRecord{nonce_hash, device[0], created[0], expires[0], used[0] != 0};
+    PAW_CHECK(with_reader([&](sqlite::Conn& c) -> Status {
+      PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::find_challenge));
+      q.bind(nonce_hash);
+      PAW_TRY(bool row, q.step());
+      if (row) out = ChallengeRecord{nonce_hash, q.text(0), q.int64(1), q.int64(2), q.int64(3) != 0};
       return ok_status();
     }));
     return out;
   }
 
   Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now_s) override {
-    return guarded("consume_challenge", [&](Poco::Data::Session& s) -> Status {
-      return consume_in(s, nonce_hash, device_id, now_s);
-    });
+    return writer_->run([&](sqlite::Conn& db) -> Status { return consume_in(db, nonce_hash, device_id, now_s); });
   }
 
-  // consume_in runs the one-winner nonce UPDATE on |s| (inside or outside a transaction).
-  static Status consume_in(Poco::Data::Session& s, const std::string& nonce_hash, const std::string& device_id,
+  // consume_in runs the one-winner nonce UPDATE inside the writer's transaction.
+  static Status consume_in(sqlite::Conn& db, const std::string& nonce_hash, const std::string& device_id,
                            std::int64_t now_s) {
     {
-      Poco::Data::Statement up(s);
-      up << "UPDATE challenges SET used = 1 WHERE nonce_hash = ? AND device_id = ? AND used = 0 AND expires_at > ?",
-          kw::bind(nonce_hash), kw::bind(device_id), kw::bind(now_s);
-      if (up.execute() == 1) return ok_status();
-      // Lost: say why (the row may have changed since, the answer is still a refusal).
-      std::vector<std::string> device;
-      std::vector<std::int64_t> expires, used;
-      s << "SELECT device_id, expires_at, used FROM challenges WHERE nonce_hash = ?", kw::bind(nonce_hash), into(device),
-          into(expires), into(used), now;
-      if (device.empty() || device[0] != device_id) return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
-      if (used[0] != 0) return make_error(Errc::nonce_reused, "nonce already used");
-      return make_error(Errc::nonce_expired, "nonce expired");
+      PAW_TRY(sqlite::Stmt up, db.stmt(sqlite::Sql::consume_challenge));
+      up.bind(nonce_hash).bind(device_id).bind(now_s);
+      PAW_TRY(std::int64_t changed, up.run());
+      if (changed == 1) return ok_status();
     }
+    // Lost: say why (inside the same transaction, so the answer is exact).
+    PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::challenge_state));
+    q.bind(nonce_hash);
+    PAW_TRY(bool row, q.step());
+    if (!row || q.text(0) != device_id) return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
+    if (q.int64(2) != 0) return make_error(Errc::nonce_reused, "nonce already used");
+    return make_error(Errc::nonce_expired, "nonce expired");
   }
 
-  // update_in is update_device's compare-and-swap on |s|.
+  // update_in is update_device's compare-and-swap on |s| (every column).
   static Status update_in(Poco::Data::Session& s, const StoredDevice& d) {
     std::string status(device_status_name(d.status));
     const std::int64_t next = d.revision + 1;
@@ -409,44 +427,51 @@ class SqliteStore final : public Store {
     return make_error(Errc::conflict, "device changed concurrently");
   }
 
-  static std::int64_t insert_event(Poco::Data::Session& s, const EventRecord& e) {
-    std::int64_t id = 0;
-    s << "INSERT INTO events (time, type, device_id, detail) VALUES (?, ?, ?, ?) RETURNING id", kw::bind(e.time),
-        kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;
-    return id;
+  // attest_update_in is update_device's compare-and-swap restricted to the
+  // columns an attestation changes (label, policy and record_json are what
+  // the row holds at this revision anyway).
+  static Status attest_update_in(sqlite::Conn& db, const StoredDevice& d) {
+    const std::string_view status = device_status_name(d.status);
+    {
+      PAW_TRY(sqlite::Stmt up, db.stmt(sqlite::Sql::attest_update_device));
+      up.bind(status).bind(d.state_json).bind(d.last_verdict).bind(d.last_reasons).bind(d.last_appraisal_json);
+      up.bind(d.last_attested_at).bind(d.last_healthy_at).bind(d.updated_at).bind(d.revision + 1);
+      up.bind(d.id).bind(d.revision);
+      PAW_TRY(std::int64_t changed, up.run());
+      if (changed == 1) return ok_status();
+    }
+    PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::device_revision));
+    q.bind(d.id);
+    PAW_TRY(bool row, q.step());
+    if (!row) return make_error(Errc::not_found, "device not found");
+    return make_error(Errc::conflict, "device changed concurrently");
   }
 
-  static Status attestation_tx(Poco::Data::Session& s, const std::string& nonce_hash, std::int64_t now_s,
-                               const StoredDevice& d, const std::vector<EventRecord>& events,
-                               std::vector<std::int64_t>& ids) {
-    PAW_CHECK(consume_in(s, nonce_hash, d.id, now_s));
-    PAW_CHECK(update_in(s, d));
-    for (const auto& e : events) ids.push_back(insert_event(s, e));
-    return ok_status();
+  static Result<std::int64_t> insert_event(sqlite::Conn& db, const EventRecord& e) {
+    PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::insert_event));
+    q.bind(e.time).bind(e.type).bind(e.device_id).bind(e.detail);
+    PAW_TRY(std::int64_t changed, q.run());
+    if (changed != 1) return make_error(Errc::storage_error, "add_event: no row inserted");
+    return db.last_insert_rowid();
   }
 
-  // One BEGIN IMMEDIATE … COMMIT: one fsync of the WAL for the whole
-  // attestation, and a crash leaves either all of it or none.
+  // One job of the writer: nonce, device CAS and events all commit together
+  // or not at all (its savepoint), and share the batch's single fsync.
   Result<std::vector<std::int64_t>> record_attestation(const std::string& nonce_hash, std::int64_t now_s,
                                                        const StoredDevice& d,
                                                        const std::vector<EventRecord>& events) override {
     std::vector<std::int64_t> ids;
-    PAW_CHECK(guarded("record_attestation", [&](Poco::Data::Session& s) -> Status {
-      s << "BEGIN IMMEDIATE", now;
-      Status st = ok_status();
-      try {
-        st = attestation_tx(s, nonce_hash, now_s, d, events, ids);
-      } catch (...) {
-        try {
-          s << "ROLLBACK", now;
-        } catch (...) {
-        }
-        throw;
+    Status st = writer_->run([&](sqlite::Conn& db) -> Status {
+      ids.clear();
+      PAW_CHECK(consume_in(db, nonce_hash, d.id, now_s));
+      PAW_CHECK(attest_update_in(db, d));
+      for (const auto& e : events) {
+        PAW_TRY(std::int64_t id, insert_event(db, e));
+        ids.push_back(id);
       }
-      s << (st.ok() ? "COMMIT" : "ROLLBACK"), now;
-      if (!st.ok()) ids.clear();
-      return st;
-    }));
+      return ok_status();
+    });
+    if (!st.ok()) return std::move(st).error();
     return ids;
   }
 
@@ -497,8 +522,8 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> add_event(const EventRecord& e) override {
     std::int64_t id = 0;
-    PAW_CHECK(guarded("add_event", [&](Poco::Data::Session& s) -> Status {
-      id = insert_event(s, e);
+    PAW_CHECK(writer_->run([&](sqlite::Conn& db) -> Status {
+      PAW_TRY(id, insert_event(db, e));
       return ok_status();
     }));
     return id;
@@ -561,6 +586,51 @@ class SqliteStore final : public Store {
     return DeviceRow(d.id, std::string(device_status_name(d.status)), d.label, d.policy, d.record_json,
                      d.state_json, d.last_verdict, d.last_reasons, d.last_appraisal_json, d.last_attested_at,
                      d.last_healthy_at, d.created_at, d.updated_at, d.revision);
+  }
+
+  // device_from_stmt reads a row of Sql::get_device (kSelectDevice's columns).
+  static StoredDevice device_from_stmt(const sqlite::Stmt& q) {
+    StoredDevice d;
+    d.id = q.text(0);
+    d.status = device_status_from_name(q.text(1)).value_or(DeviceStatus::revoked);  // unknown text: fail closed
+    d.label = q.text(2);
+    d.policy = q.text(3);
+    d.record_json = q.text(4);
+    d.state_json = q.text(5);
+    d.last_verdict = q.text(6);
+    d.last_reasons = q.text(7);
+    d.last_appraisal_json = q.text(8);
+    d.last_attested_at = q.int64(9);
+    d.last_healthy_at = q.int64(10);
+    d.created_at = q.int64(11);
+    d.updated_at = q.int64(12);
+    d.revision = q.int64(13);
+    return d;
+  }
+
+  // with_reader runs |fn| on a pooled raw connection (hot-path reads).
+  template <class F>
+  Status with_reader(F&& fn) {
+    std::unique_ptr<sqlite::Conn> c;
+    {
+      std::lock_guard lock(mu_);
+      if (!raw_free_.empty()) {
+        c = std::move(raw_free_.back());
+        raw_free_.pop_back();
+      }
+    }
+    if (!c) {
+      PAW_TRY(c, sqlite::Conn::open(path_));
+    }
+    Status st = ok_status();
+    try {
+      st = fn(*c);
+    } catch (const std::exception& e) {
+      st = make_error(Errc::storage_error, std::string("read: ") + e.what());
+    }
+    std::lock_guard lock(mu_);
+    if (raw_free_.size() < kMaxIdle) raw_free_.push_back(std::move(c));
+    return st;
   }
 
   static StoredDevice from_row(const DeviceRow& r) {
@@ -626,6 +696,9 @@ class SqliteStore final : public Store {
   std::string path_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Poco::Data::Session>> free_;
+  std::vector<std::unique_ptr<sqlite::Conn>> raw_free_;
+  // Last member: destroyed first, draining its queue while the rest still exists.
+  std::unique_ptr<sqlite::GroupWriter> writer_;
 };
 
 Result<std::unique_ptr<Store>> open_store(const std::string& url) {
