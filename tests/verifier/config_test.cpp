@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "config.h"
+#include "http.h"
 #include "test_data.h"
 
 namespace paw::verifier {
@@ -46,6 +47,33 @@ TEST_CASE("config: refusals name the problem") {
   CHECK(parse_config_text("listen 1.2.3.4:1\n", c).code() == Errc::config_error);
   CHECK(parse_config_text("insecure-http = maybe\n", c).code() == Errc::config_error);
   CHECK(parse_config_text("  # only a comment\n\n", c).ok());
+}
+
+TEST_CASE("config: trusted proxies and the client address they name") {
+  Config cfg;
+  CHECK(parse_config_text("trusted-proxy = 10.0.0.0/8\ntrusted-proxy = ::1\n", cfg).ok());
+  CHECK(cfg.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "::1"});
+  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "nginx", "10.0.0.1/x", "::1/129", ""}) {
+    Config c2;
+    CHECK_MESSAGE(parse_config_text(std::string("trusted-proxy = ") + bad + "\n", c2).code() ==
+                      Errc::config_error, bad);
+  }
+  std::vector<ProxyRange> trusted;
+  for (const char* r : {"10.0.0.0/8", "::1", "192.168.1.1"}) trusted.push_back(*parse_proxy_range(r));
+  // An untrusted peer is the client, whatever it writes.
+  CHECK(client_address("203.0.113.5", "198.51.100.1", trusted) == "203.0.113.5");
+  // A trusted peer: the right-most untrusted entry.
+  CHECK(client_address("10.1.2.3", "198.51.100.1", trusted) == "198.51.100.1");
+  CHECK(client_address("10.1.2.3", "6.6.6.6, 198.51.100.1, 10.9.9.9", trusted) == "198.51.100.1");
+  CHECK(client_address("::1", " 2001:db8::7 ", trusted) == "2001:db8::7");
+  CHECK(client_address("192.168.1.1", "198.51.100.1", trusted) == "198.51.100.1");
+  CHECK(client_address("192.168.1.2", "198.51.100.1", trusted) == "192.168.1.2");  // /32 only
+  // Nothing usable: the peer, or the last good address before a malformed entry.
+  CHECK(client_address("10.1.2.3", "", trusted) == "10.1.2.3");
+  CHECK(client_address("10.1.2.3", "not-an-ip", trusted) == "10.1.2.3");
+  CHECK(client_address("10.1.2.3", "198.51.100.1, junk, 10.4.4.4", trusted) == "10.4.4.4");
+  CHECK(client_address("10.1.2.3", "10.4.4.4, 10.5.5.5", trusted) == "10.4.4.4");  // all trusted: the left-most
+  CHECK(client_address("10.1.2.3", "198.51.100.1", {}) == "10.1.2.3");  // none configured
 }
 
 }  // namespace paw::verifier

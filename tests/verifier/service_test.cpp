@@ -166,6 +166,31 @@ TEST_CASE("verifier: per-device and per-address rate limits answer 429") {
   CHECK(d.get("/healthz").status == 200);  // liveness is never limited
 }
 
+TEST_CASE("verifier: behind a trusted proxy the per-address limit keys on X-Forwarded-For") {
+  // rate 1/s, burst 4: four quick requests drain a bucket, the next four are refused.
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  auto refused = [](const HttpsClient& c, const Headers& h) {
+    int n = 0;
+    for (int i = 0; i < 4; ++i) n += c.request("GET", "/v1/info", {}, {}, h).status == 429 ? 1 : 0;
+    return n;
+  };
+  // Trusted: each forwarded client has its own bucket; an entry the client wrote left of it proves nothing.
+  TestVerifier v([](verifier::Config& cfg) {
+    cfg.rate_per_address = 1;
+    cfg.trusted_proxies = {"127.0.0.0/8"};
+  });
+  auto c = v.client();
+  CHECK(refused(c, {{"X-Forwarded-For", "203.0.113.7"}}) == 0);
+  CHECK(refused(c, {{"X-Forwarded-For", "203.0.113.7"}}) >= 3);
+  CHECK(refused(c, {{"X-Forwarded-For", "203.0.113.8"}}) == 0);
+  CHECK(refused(c, {{"X-Forwarded-For", "198.51.100.1, 203.0.113.8"}}) >= 3);
+  // Not trusted: the header is ignored, every request is the peer's.
+  TestVerifier w([](verifier::Config& cfg) { cfg.rate_per_address = 1; });
+  auto d = w.client();
+  CHECK(refused(d, {{"X-Forwarded-For", "203.0.113.9"}}) == 0);
+  CHECK(refused(d, {{"X-Forwarded-For", "203.0.113.10"}}) >= 3);
+}
+
 TEST_CASE("verifier: JWKS, authz and health answers") {
   TestVerifier v;
   auto c = v.client();

@@ -58,7 +58,8 @@ HttpAnswer HttpsClient::announce(const std::string& path, std::int64_t content_l
 }
 
 HttpAnswer HttpsClient::request(const std::string& method, const std::string& path, const std::string& body,
-                                const std::string& bearer) const {
+                                const std::string& bearer,
+                                const std::vector<std::pair<std::string, std::string>>& headers) const {
   static std::once_flag once;
   std::call_once(once, [] { Poco::Net::initializeSSL(); });
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
@@ -73,6 +74,7 @@ HttpAnswer HttpsClient::request(const std::string& method, const std::string& pa
   session->setTimeout(Poco::Timespan(60, 0));
   Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   if (!bearer.empty()) req.set("Authorization", "Bearer " + bearer);
+  for (const auto& [k, v] : headers) req.add(k, v);
   if (!body.empty() || method == "POST" || method == "PUT") {
     req.setContentType("application/json");
     req.setContentLength(static_cast<std::streamsize>(body.size()));

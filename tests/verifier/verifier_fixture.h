@@ -35,7 +35,8 @@ class HttpsClient {
  public:
   HttpsClient(std::string host, std::uint16_t port, std::string ca_pem_path);
   HttpAnswer request(const std::string& method, const std::string& path, const std::string& body = {},
-                     const std::string& bearer = {}) const;
+                     const std::string& bearer = {},
+                     const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
   // announce sends only the headers of a POST with |content_length| (no body)
   // and reads the answer: for limits enforced before the body is read.
   HttpAnswer announce(const std::string& path, std::int64_t content_length) const;

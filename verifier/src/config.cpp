@@ -3,6 +3,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "http.h"
 #include "paw/attest/bytes.h"
 
 namespace paw::verifier {
@@ -39,6 +40,10 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "rp-id") c.rp_id = value;
   else if (key == "issuer") c.issuer = value;
   else if (key == "webhook") c.webhooks.push_back(value);
+  else if (key == "trusted-proxy") {
+    if (!parse_proxy_range(value)) return make_error(Errc::config_error, "trusted-proxy must be ADDR or ADDR/BITS: " + value);
+    c.trusted_proxies.push_back(value);
+  }
   else if (key == "threads") return parse_int(key, value, c.threads, 1, 1024);
   else if (key == "challenge-ttl") return parse_int(key, value, c.challenge_ttl, 5, 3600);
   else if (key == "enrollment-ttl") return parse_int(key, value, c.enrollment_ttl, 10, 86400);
@@ -107,13 +112,18 @@ Result<Config> load_config(const std::vector<std::string>& args) {
     PAW_TRY(Bytes text, read_file(v, 1u << 20));
     PAW_CHECK(parse_config_text(std::string(text.begin(), text.end()), cfg));
   }
-  // Flags override the file; a repeated --webhook on the command line replaces the file's list.
-  bool webhooks_reset = false;
+  // Flags override the file; a repeated --webhook (--trusted-proxy) on the
+  // command line replaces the file's list.
+  bool webhooks_reset = false, proxies_reset = false;
   for (const auto& [k, v] : flags) {
     if (k == "config") continue;
     if (k == "webhook" && !webhooks_reset) {
       cfg.webhooks.clear();
       webhooks_reset = true;
+    }
+    if (k == "trusted-proxy" && !proxies_reset) {
+      cfg.trusted_proxies.clear();
+      proxies_reset = true;
     }
     PAW_CHECK(apply(cfg, k, v));
   }

@@ -24,6 +24,9 @@ struct Config {
   std::string rp_id = "paw";             // --rp-id FIDO2 relying-party id
   std::string issuer;                    // --issuer result-token iss (default "paw-verifier")
   std::vector<std::string> webhooks;     // --webhook URL (repeatable)
+  // --trusted-proxy ADDR[/BITS] (repeatable): reverse proxies whose
+  // X-Forwarded-For names the client (rate limits, audit); others' is ignored.
+  std::vector<std::string> trusted_proxies;
   std::int64_t threads = 16;             // --threads HTTP worker threads
   std::int64_t challenge_ttl = 120;      // --challenge-ttl seconds
   std::int64_t enrollment_ttl = 600;     // --enrollment-ttl seconds (activation window)

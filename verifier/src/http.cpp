@@ -1,7 +1,10 @@
 #include "http.h"
 
 #include <Poco/JSON/Object.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/URI.h>
+
+#include <cstring>
 
 namespace paw::verifier {
 
@@ -129,6 +132,82 @@ std::string bearer(const std::string& authorization) {
   constexpr std::string_view kPrefix = "Bearer ";
   if (authorization.size() <= kPrefix.size() || authorization.compare(0, kPrefix.size(), kPrefix) != 0) return {};
   return authorization.substr(kPrefix.size());
+}
+
+namespace {
+
+// address_bytes parses an IPv4/IPv6 address (no port, no brackets) to its bytes.
+std::optional<std::vector<std::uint8_t>> address_bytes(const std::string& text) {
+  Poco::Net::IPAddress ip;
+  if (text.empty() || text.size() > 64 || !Poco::Net::IPAddress::tryParse(text, ip)) return std::nullopt;
+  std::vector<std::uint8_t> out(ip.length());
+  std::memcpy(out.data(), ip.addr(), out.size());
+  return out;
+}
+
+bool in_range(const std::vector<std::uint8_t>& ip, const ProxyRange& r) {
+  if (ip.size() != r.net.size()) return false;
+  unsigned left = r.bits;
+  for (std::size_t i = 0; i < ip.size() && left > 0; ++i) {
+    const unsigned take = left >= 8 ? 8 : left;
+    const auto mask = static_cast<std::uint8_t>(0xFFu << (8 - take));
+    if ((ip[i] & mask) != (r.net[i] & mask)) return false;
+    left -= take;
+  }
+  return true;
+}
+
+bool trusted_address(const std::vector<std::uint8_t>& ip, const std::vector<ProxyRange>& trusted) {
+  for (const auto& r : trusted) {
+    if (in_range(ip, r)) return true;
+  }
+  return false;
+}
+
+std::string trim_spaces(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+}  // namespace
+
+std::optional<ProxyRange> parse_proxy_range(const std::string& text) {
+  const auto slash = text.find('/');
+  auto net = address_bytes(text.substr(0, slash));
+  if (!net) return std::nullopt;
+  ProxyRange r{*net, static_cast<unsigned>(net->size() * 8)};
+  if (slash != std::string::npos) {
+    const std::string bits = text.substr(slash + 1);
+    if (bits.empty() || bits.size() > 3 || bits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    const unsigned b = static_cast<unsigned>(std::stoul(bits));
+    if (b > r.bits) return std::nullopt;
+    r.bits = b;
+  }
+  return r;
+}
+
+std::string client_address(const std::string& peer, const std::string& forwarded_for,
+                           const std::vector<ProxyRange>& trusted) {
+  if (trusted.empty() || forwarded_for.empty()) return peer;
+  auto peer_ip = address_bytes(peer);
+  if (!peer_ip || !trusted_address(*peer_ip, trusted)) return peer;
+  std::string candidate = peer;
+  std::size_t end = forwarded_for.size();
+  for (int hops = 0; hops < 32 && end > 0; ++hops) {
+    const auto comma = forwarded_for.rfind(',', end - 1);
+    const std::size_t begin = comma == std::string::npos ? 0 : comma + 1;
+    const std::string entry = trim_spaces(forwarded_for.substr(begin, end - begin));
+    auto ip = address_bytes(entry);
+    if (!ip) return candidate;
+    Poco::Net::IPAddress normal;
+    Poco::Net::IPAddress::tryParse(entry, normal);
+    candidate = normal.toString();
+    if (!trusted_address(*ip, trusted)) return candidate;
+    if (comma == std::string::npos) break;
+    end = comma;
+  }
+  return candidate;
 }
 
 }  // namespace paw::verifier

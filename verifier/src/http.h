@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,5 +75,19 @@ class Router {
 std::map<std::string, std::string> parse_query(const std::string& query);
 // bearer extracts the token of "Bearer <token>" ("" if the header is not that).
 std::string bearer(const std::string& authorization);
+
+// ProxyRange is one --trusted-proxy: an address and a prefix length.
+struct ProxyRange {
+  std::vector<std::uint8_t> net;  // 4 or 16 bytes
+  unsigned bits = 0;
+};
+// parse_proxy_range reads "ADDR" or "ADDR/BITS" (IPv4 or IPv6); nullopt if it is not one.
+std::optional<ProxyRange> parse_proxy_range(const std::string& text);
+// client_address is the address a request comes from: |peer| unless |peer|
+// is a trusted proxy, then the right-most X-Forwarded-For entry that is not
+// a trusted proxy (entries to its left were written by the client and prove
+// nothing). A malformed entry ends the walk at the last good address.
+std::string client_address(const std::string& peer, const std::string& forwarded_for,
+                           const std::vector<ProxyRange>& trusted);
 
 }  // namespace paw::verifier

@@ -17,6 +17,7 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
@@ -85,7 +86,12 @@ void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTT
     req.path = uri.substr(0, q);
     if (q != std::string::npos) req.query = parse_query(uri.substr(q + 1));
     req.authorization = in.get("Authorization", "");
-    req.remote = in.clientAddress().host().toString();
+    // Every X-Forwarded-For field, in order, as one list (RFC 9110 5.3).
+    std::string forwarded;
+    for (auto it = in.find("X-Forwarded-For"); it != in.end() && Poco::icompare(it->first, "X-Forwarded-For") == 0; ++it) {
+      forwarded += (forwarded.empty() ? "" : ",") + it->second;
+    }
+    req.remote = svc_.client_address(in.clientAddress().host().toString(), forwarded);
     t_body_stream = &in.stream();
     t_content_length = in.hasContentLength() ? in.getContentLength64() : (in.getChunkedTransferEncoding() ? -1 : 0);
     t_body_read = false;
@@ -140,6 +146,11 @@ Status Service::open() {
   address_limiter_.configure(rpa, 4 * rpa);
   device_limiter_.configure(rpd, 4 * rpd);
   PAW_TRY(webhooks_, WebhookQueue::create(cfg_.webhooks));
+  for (const auto& p : cfg_.trusted_proxies) {
+    auto r = parse_proxy_range(p);
+    if (!r) return make_error(Errc::config_error, "trusted-proxy must be ADDR or ADDR/BITS: " + p);
+    trusted_proxies_.push_back(*r);
+  }
   build_routes();
   return ok_status();
 }

@@ -51,6 +51,10 @@ class Service {
   Status start();
   // port is the bound TCP port (after start).
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  // client_address: the peer, or the client a trusted proxy names (http.h).
+  [[nodiscard]] std::string client_address(const std::string& peer, const std::string& forwarded_for) const {
+    return paw::verifier::client_address(peer, forwarded_for, trusted_proxies_);
+  }
   // url is "https://127.0.0.1:PORT" (or http:// with --insecure-http).
   [[nodiscard]] std::string url() const;
   // stop stops accepting, drains in-flight requests (up to |drain_seconds|) and joins workers.
@@ -121,6 +125,7 @@ class Service {
   RateLimiter device_limiter_{1, 1};
   std::unique_ptr<WebhookQueue> webhooks_;
   Router router_;
+  std::vector<ProxyRange> trusted_proxies_;
 
   std::mutex policy_mu_;  // serializes policy version bumps
   // Parsed policies by name, with the document text they came from.
