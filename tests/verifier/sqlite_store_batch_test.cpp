@@ -152,6 +152,10 @@ TEST_CASE("sqlite batch: 32 threads on different nonces and devices all succeed 
     CHECK((*got)->revision == kRounds);
     CHECK((*got)->state_json == R"({"round":)" + std::to_string(kRounds - 1) + "}");
     CHECK(*store->device_status(dev) == std::optional<DeviceStatus>{DeviceStatus::enrolled});
+    auto head = store->device_head(dev);
+    REQUIRE((head.ok() && head->has_value()));
+    CHECK((*head)->revision == kRounds);
+    CHECK((*head)->status == DeviceStatus::enrolled);
     const auto& ids = event_ids[static_cast<std::size_t>(t)];
     REQUIRE(ids.size() == static_cast<std::size_t>(kRounds));
     for (int r = 0; r < kRounds; ++r) {
@@ -165,6 +169,7 @@ TEST_CASE("sqlite batch: 32 threads on different nonces and devices all succeed 
     }
   }
   CHECK(!store->device_status("nobody")->has_value());
+  CHECK(!store->device_head("nobody")->has_value());
   CHECK(!store->get_device("nobody")->has_value());
   CHECK(!store->find_challenge("nothing")->has_value());
 }

@@ -22,6 +22,7 @@ constexpr SqlText kSql[] = {
     {Sql::rollback_to_savepoint, "rollback to savepoint", "ROLLBACK TO job"},
     {Sql::release_savepoint, "release savepoint", "RELEASE job"},
     {Sql::device_status, "device_status", "SELECT status FROM devices WHERE id = ?"},
+    {Sql::device_head, "device_head", "SELECT status, revision FROM devices WHERE id = ?"},
     {Sql::get_device, "get_device",
      "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
      "last_attested_at, last_healthy_at, created_at, updated_at, revision FROM devices WHERE id = ?"},
@@ -39,6 +40,7 @@ constexpr SqlText kSql[] = {
      "UPDATE challenges SET used = 1 WHERE nonce_hash = ? AND device_id = ? AND used = 0 AND expires_at > ?"},
     {Sql::challenge_state, "challenge state", "SELECT device_id, expires_at, used FROM challenges WHERE nonce_hash = ?"},
     {Sql::insert_event, "add_event", "INSERT INTO events (time, type, device_id, detail) VALUES (?, ?, ?, ?)"},
+    {Sql::get_policy, "get_policy", "SELECT version, json, updated_at FROM policies WHERE name = ?"},
 };
 static_assert(std::size(kSql) == static_cast<std::size_t>(Sql::count_));
 

@@ -33,6 +33,7 @@ enum class Sql : std::size_t {
   rollback_to_savepoint,
   release_savepoint,
   device_status,
+  device_head,
   get_device,
   device_revision,
   attest_update_device,
@@ -41,6 +42,7 @@ enum class Sql : std::size_t {
   consume_challenge,
   challenge_state,
   insert_event,
+  get_policy,
   count_,  // number of statements, not one
 };
 
