@@ -24,9 +24,9 @@
 // verifier CPU, pinned to them — so the load generator's signing does not
 // count against the verifier, as it would not in production where
 // workstations are other machines. `--no-pin` shares all CPUs instead (the
-// bound then uses K threads on all of them). `run` (verifier elsewhere)
-// measures the bound on this machine with K threads: run it on a machine
-// like the verifier's.
+// bound then runs one thread per CPU). `run` (verifier elsewhere) measures
+// the bound on this machine, one thread per CPU: run it on a machine like
+// the verifier's.
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Process.h>
 #include <signal.h>
@@ -101,8 +101,11 @@ int bench(const Target& target, const std::string& admin, const std::string& ek_
   }
   std::printf("paw-bench: %zu devices, %zu client threads, %.0f s of attestations, %u cores\n", o.devices, o.threads,
               o.seconds, std::thread::hardware_concurrency());
-  // The bound runs one thread per verifier CPU when the machine is split, else K threads.
-  const std::size_t bound_threads = o.server_cpus.empty() ? o.threads : o.server_cpus.size();
+  // The bound runs one thread per verifier CPU when the machine is split, else
+  // one per CPU: more threads than cores would only add lock contention in
+  // OpenSSL and understate it.
+  const std::size_t bound_threads =
+      o.server_cpus.empty() ? std::max(1u, std::thread::hardware_concurrency()) : o.server_cpus.size();
   if (!o.server_cpus.empty()) {
     std::printf("            verifier pinned to CPU %s, load generator to CPU %s, bound: %zu thread(s) on CPU %s\n",
                 cpu_list(o.server_cpus).c_str(), cpu_list(o.client_cpus).c_str(), bound_threads,
