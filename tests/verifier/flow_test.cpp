@@ -170,7 +170,7 @@ TEST_CASE("flow: every rejection path answers its status code") {
     CHECK(second.status == 401);
     CHECK(code_of(second) == "token_invalid");
     const std::int64_t now = verifier::unix_now();
-    REQUIRE(f.v->service().store().add_enrollment_token({verifier::sha256_hex(std::string("pawenr_old")), "", now - 100, now - 1, false}).ok());
+    REQUIRE(f.v->service().store().add_enrollment_token({verifier::sha256_hex(std::string("pawenr_old")), "", now - 100, now - 1, false, ""}).ok());
     auto expired = f.start_enrollment("pawenr_old");
     CHECK(expired.status == 401);
     CHECK(code_of(expired) == "token_expired");
@@ -281,6 +281,44 @@ TEST_CASE("flow: admin approval where policy says so") {
   CHECK(c.post("/v1/challenges", R"({"device_id":")" + f.dev->device_id + "\"}").status == 403);
   REQUIRE(c.post("/v1/admin/devices/" + f.dev->device_id + "/approve", "", f.v->admin()).status == 200);
   CHECK(f.attest().status == 200);
+}
+
+TEST_CASE("flow: an enrollment token names the policy its device starts with") {
+  Fleet f;
+  auto c = f.client();
+  const std::string admin = f.v->admin();
+  auto put = c.request("PUT", "/v1/admin/policies/gated", R"({"require_admin_approval":true})", admin);
+  REQUIRE_MESSAGE(put.status == 200, put.body);
+  CHECK(c.post("/v1/admin/tokens", R"({"ttl_seconds":600,"policy":"nope"})", admin).status == 404);
+  CHECK(c.post("/v1/admin/tokens", R"({"ttl_seconds":600,"policy":"Bad Name"})", admin).status == 400);
+  auto t = c.post("/v1/admin/tokens", R"({"ttl_seconds":600,"label":"kiosks","policy":"gated"})", admin);
+  REQUIRE_MESSAGE(t.status == 201, t.body);
+  CHECK(t.json()->getValue<std::string>("policy") == "gated");
+  // The token's policy judges the enrollment (approval required) and stays with the device.
+  auto a = f.start_enrollment(t.json()->getValue<std::string>("token"));
+  REQUIRE_MESSAGE(a.status == 201, a.body);
+  auto o = a.json();
+  auto secret = f.dev->tpm.activate_credential(*unbase64(o->getValue<std::string>("credential_blob")),
+                                               *unbase64(o->getValue<std::string>("encrypted_secret")));
+  REQUIRE(secret.ok());
+  auto act = c.post("/v1/enrollments/" + o->getValue<std::string>("enrollment_id") + "/activation",
+                    R"({"secret":")" + base64(secret->view()) + "\"}");
+  REQUIRE_MESSAGE(act.status == 200, act.body);
+  CHECK(act.json()->getValue<std::string>("status") == "pending");
+  f.dev->device_id = act.json()->getValue<std::string>("device_id");
+  auto shown = c.get("/v1/admin/devices/" + f.dev->device_id, admin);
+  REQUIRE(shown.status == 200);
+  CHECK(shown.json()->getValue<std::string>("policy") == "gated");
+  CHECK(shown.json()->getValue<std::string>("label") == "kiosks");
+  // A token without a policy still enrolls under the default.
+  f.dev.reset();
+  auto d2 = soft::SoftDevice::create(kRp, &f.ek_ca, &f.fido_ca);
+  REQUIRE(d2.ok());
+  f.dev.emplace(std::move(*d2));
+  REQUIRE(f.dev->use_event_log(soft::make_event_log(soft::BootConfig{})).ok());
+  f.enroll();
+  auto plain = c.get("/v1/admin/devices/" + f.dev->device_id, admin);
+  CHECK(plain.json()->getValue<std::string>("policy") == "default");
 }
 
 }  // namespace paw::test

@@ -68,11 +68,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 2);
+    CHECK(*v == 3);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 2);
+  CHECK(*again->schema_version() == 3);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -85,7 +85,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 2);
+  CHECK(*s->schema_version() == 3);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -148,8 +148,8 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas - enroll
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   const std::int64_t now = unix_now();
-  REQUIRE(a->add_enrollment_token({"t1", "lab", now, now + 60, false}).ok());
-  REQUIRE(a->add_enrollment_token({"t2", "lab", now, now + 60, false}).ok());
+  REQUIRE(a->add_enrollment_token({"t1", "lab", now, now + 60, false, ""}).ok());
+  REQUIRE(a->add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk"}).ok());
   std::atomic<int> won{0}, invalid{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
@@ -169,6 +169,7 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas - enroll
   CHECK((*seen)->used);
   CHECK((*seen)->label == "lab");
   CHECK(!(*b->find_enrollment_token("t2"))->used);
+  CHECK((*b->find_enrollment_token("t2"))->policy == "kiosk");  // the token names its policy, also across replicas
   CHECK(!b->find_enrollment_token("nope")->has_value());
   CHECK(b->consume_enrollment_token("t2", now + 61).code() == Errc::token_expired);
   CHECK(b->consume_enrollment_token("nope", now).code() == Errc::token_invalid);
@@ -190,7 +191,7 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas - enroll
   CHECK(b->take_enrollment("e2", now).code() == Errc::not_found);
 
   REQUIRE(a->add_challenge({"old", "dev", now - 100, now - 50, false}).ok());
-  REQUIRE(a->add_enrollment_token({"t3", "lab", now - 100, now - 50, false}).ok());
+  REQUIRE(a->add_enrollment_token({"t3", "lab", now - 100, now - 50, false, ""}).ok());
   REQUIRE(b->purge_expired(now).ok());
   CHECK(!a->find_challenge("old")->has_value());
   CHECK(a->consume_enrollment_token("t3", now).code() == Errc::token_invalid);
@@ -344,6 +345,14 @@ TEST_CASE("postgres store: record_attestation is one transaction with one winner
   CHECK(b->record_attestation("n2", now, **dev, {}).ok());
   CHECK((*a->find_challenge("n2"))->used);
   CHECK(a->record_attestation("n3", now, **dev, {}).code() == Errc::nonce_unknown);
+}
+
+void retention_and_cursors(Store& a, Store& b);  // store_test.cpp
+
+TEST_CASE("postgres store: event retention - webhook cursors leased to one replica") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_pg(url), b = open_pg(url);
+  retention_and_cursors(*a, *b);
 }
 
 }  // namespace paw::verifier

@@ -19,11 +19,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 2);
+    CHECK(*v == 3);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 2);
+  CHECK(*(*again)->schema_version() == 3);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -62,14 +62,23 @@ TEST_CASE("store: enrollment tokens are single use and expire, enrollments are t
   REQUIRE(s.ok());
   Store& store = **s;
   const std::int64_t now = unix_now();
-  REQUIRE(store.add_enrollment_token({"t1", "lab", now, now + 60, false}).ok());
-  REQUIRE(store.add_enrollment_token({"t2", "lab", now, now + 60, false}).ok());
+  REQUIRE(store.add_enrollment_token({"t1", "lab", now, now + 60, false, ""}).ok());
+  REQUIRE(store.add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk"}).ok());
   auto first = store.consume_enrollment_token("t1", now);
   REQUIRE(first.ok());
   CHECK(first->label == "lab");
   CHECK(store.consume_enrollment_token("t1", now).code() == Errc::token_invalid);
   CHECK(store.consume_enrollment_token("t2", now + 61).code() == Errc::token_expired);
   CHECK(store.consume_enrollment_token("nope", now).code() == Errc::token_invalid);
+  // The token's policy comes back from find and from the winning consume.
+  auto found = store.find_enrollment_token("t2");
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->policy == "kiosk");
+  auto second = store.consume_enrollment_token("t2", now);
+  REQUIRE(second.ok());
+  CHECK(second->policy == "kiosk");
+  CHECK(first->policy.empty());
 
   REQUIRE(store.add_enrollment({"e1", "hash", "{}", now, now + 60}).ok());
   std::atomic<int> taken{0};
@@ -139,6 +148,54 @@ TEST_CASE("store: devices, compare-and-swap updates, events, policies, keys") {
   CHECK(store.list_signing_keys()->at(0).retired_at == 5);
   REQUIRE(store.delete_signing_keys_retired_before(6).ok());
   CHECK(store.list_signing_keys()->empty());
+}
+
+// retention_and_cursors checks event retention and webhook cursors on two
+// Store instances over one database (two replicas); the PostgreSQL tests run it too.
+void retention_and_cursors(Store& a, Store& b) {
+  CHECK(*a.last_event_id() == 0);
+  std::int64_t last = 0;
+  for (int i = 0; i < 10; ++i) last = *a.add_event({0, 100 + i, "attestation", "dev", "{}"});
+  CHECK(*b.last_event_id() == last);
+  // Oldest first, in bounded steps, only those older than the cut.
+  CHECK(*a.purge_events(105, 3) == 3);
+  CHECK(*a.purge_events(105, 100) == 2);
+  CHECK(*b.purge_events(105, 100) == 0);
+  auto left = b.list_events(0, 100);
+  REQUIRE(left->size() == 5);
+  CHECK(left->front().time == 105);
+
+  // A new URL starts at the given cursor; one replica holds the lease at a time.
+  auto ca = a.claim_webhook("https://hook", "replica-a", 1000, 1030, 7);
+  REQUIRE(ca.ok());
+  REQUIRE(ca->has_value());
+  CHECK(**ca == 7);
+  auto cb = b.claim_webhook("https://hook", "replica-b", 1001, 1031, 0);
+  REQUIRE(cb.ok());
+  CHECK_FALSE(cb->has_value());
+  CHECK(*a.advance_webhook("https://hook", "replica-a", 9));
+  CHECK_FALSE(*b.advance_webhook("https://hook", "replica-b", 99));  // not b's lease
+  auto renewed = a.claim_webhook("https://hook", "replica-a", 1010, 1040, 0);
+  REQUIRE(renewed->has_value());
+  CHECK(**renewed == 9);
+  // The lease expired: b takes over where a left off, and a's late advance is refused.
+  auto taken = b.claim_webhook("https://hook", "replica-b", 1041, 1071, 0);
+  REQUIRE(taken->has_value());
+  CHECK(**taken == 9);
+  CHECK_FALSE(*a.advance_webhook("https://hook", "replica-a", 10));
+  // Cursors are per URL.
+  auto other = a.claim_webhook("https://other", "replica-a", 1041, 1071, 3);
+  REQUIRE(other->has_value());
+  CHECK(**other == 3);
+}
+
+TEST_CASE("store: event retention in bounded steps - webhook cursors leased to one replica") {
+  test::TempDir dir;
+  auto a = open_store("sqlite:" + (dir / "paw.db").string());
+  auto b = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  retention_and_cursors(**a, **b);
 }
 
 }  // namespace paw::verifier

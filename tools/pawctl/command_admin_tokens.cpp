@@ -11,11 +11,11 @@ using paw::Errc;
 using paw::make_error;
 
 int token(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"ttl", "label"});
+  auto args = parse_admin_args(words, {"ttl", "label", "policy"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.size() != 1 || pos[0] != "create") {
-    return fail("usage: pawctl token create [--ttl 1h] [--label NAME] --verifier URL --ca-file PEM", 2);
+    return fail("usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] --verifier URL --ca-file PEM", 2);
   }
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
@@ -24,6 +24,7 @@ int token(const std::vector<std::string>& words) {
   Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
   req->set("ttl_seconds", *ttl);
   if (auto label = args->get("label")) req->set("label", *label);
+  if (auto policy = args->get("policy")) req->set("policy", *policy);
   auto a = call_ok(*conn, "POST", "/v1/admin/tokens", paw::json::stringify(req));
   if (!a.ok()) return report(a.error());
   if (conn->json) {
@@ -35,6 +36,7 @@ int token(const std::vector<std::string>& words) {
   std::cout << "token: " << (*o)->optValue<std::string>("token", "") << "\n"
             << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << " (single use)\n"
             << "label: " << (*o)->optValue<std::string>("label", "") << "\n"
+            << "policy: " << (*o)->optValue<std::string>("policy", "default") << "\n"
             << "next: on the workstation, paw-agent enroll --verifier " << conn->verifier
             << " --token TOKEN --ca-file PEM\n";
   return 0;

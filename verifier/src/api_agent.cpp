@@ -68,13 +68,15 @@ Result<Response> Service::post_enrollment(Request& req) {
   const std::string token_hash = sha256_hex(er.token.view());
   // The token must be valid before any expensive work; it is consumed (one
   // winner) only after the evidence verified, so a broken agent can retry.
+  std::string policy_name(kDefaultPolicyName);  // the token's policy judges the enrollment
   if (auto known = store_->find_enrollment_token(token_hash); known.ok()) {
     if (!*known || (*known)->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
     if ((*known)->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
+    if (!(*known)->policy.empty()) policy_name = (*known)->policy;
   } else if (known.code() != Errc::unsupported) {
     return known.error();
   }
-  PAW_TRY(Policy policy, policy_for(std::string(kDefaultPolicyName)));
+  PAW_TRY(Policy policy, policy_for(policy_name));
   EnrollmentContext ctx{ek_trust_.get(), cfg_.rp_id, now_s};
   auto verified = verify_enrollment(er, ctx, policy);
   if (!verified.ok()) {
@@ -93,6 +95,7 @@ Result<Response> Service::post_enrollment(Request& req) {
   ObjPtr pending = new Obj();
   pending->set("record", device_record_to_json(rec));
   pending->set("label", token.label);
+  pending->set("policy", token.policy);
   pending->set("approval", verified->requires_approval());
   pending->set("notes", reasons_json(verified->notes()));
   PAW_CHECK(store_->add_enrollment({enrollment_id, hex(verified->secret_hash()), json::stringify(pending), now_s,
@@ -124,10 +127,12 @@ Result<Response> Service::post_activation(Request& req) {
   }
   PAW_TRY(bool approval, json::get_bool(pending, "approval"));
   PAW_TRY(std::string label, json::get_string(pending, "label"));
+  PAW_TRY(auto policy, json::opt_string(pending, "policy"));  // absent in enrollments made before 0.2
   StoredDevice d;
   d.id = rec.device_id;
   d.status = approval ? DeviceStatus::pending : DeviceStatus::enrolled;
   d.label = label;
+  d.policy = policy.value_or("");
   d.record_json = serialize_device_record(rec);
   d.state_json = serialize_device_state(paw::DeviceState{});
   d.last_reasons = "[]";
@@ -135,6 +140,7 @@ Result<Response> Service::post_activation(Request& req) {
   PAW_CHECK(store_->add_device(d));
   ObjPtr ev = new Obj();
   ev->set("label", label);
+  ev->set("policy", d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy);
   ev->set("status", std::string(device_status_name(d.status)));
   ev->set("ek_tofu", rec.ek_tofu);
   ev->set("notes", pending->getArray("notes"));

@@ -63,6 +63,16 @@ const std::vector<std::vector<std::string>> kMigrations = {
         // The fleet watcher asks for enrolled devices not seen since T.
         "CREATE INDEX devices_watch ON devices (status, last_attested_at, created_at)",
     },
+    {
+        // An enrollment token may name the policy its device starts with.
+        "ALTER TABLE enrollment_tokens ADD COLUMN policy TEXT NOT NULL DEFAULT ''",
+        // Event retention deletes by age.
+        "CREATE INDEX events_time ON events (time)",
+        // Durable webhook delivery: one cursor per receiver URL over the events
+        // table, leased to one replica at a time.
+        "CREATE TABLE webhook_cursors (url TEXT PRIMARY KEY, last_event_id BIGINT NOT NULL, "
+        "owner TEXT NOT NULL DEFAULT '', lease_until BIGINT NOT NULL DEFAULT 0)",
+    },
 };
 
 // Advisory lock key for migrations ("paw" + 1).
@@ -280,8 +290,8 @@ class PostgresStore final : public Store {
 
   Status add_enrollment_token(const EnrollmentTokenRecord& t) override {
     return guarded("add_enrollment_token", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used) VALUES ($1, $2, $3, $4, 0)",
-          kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), now;
+      s << "INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy) VALUES ($1, $2, $3, $4, 0, $5)",
+          kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), kw::bind(t.policy), now;
       return ok_status();
     });
   }
@@ -289,13 +299,14 @@ class PostgresStore final : public Store {
   Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now_s) override {
     EnrollmentTokenRecord rec;
     PAW_CHECK(guarded("consume_enrollment_token", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> won_labels;
+      std::vector<std::string> won_labels, won_policies;
       std::vector<std::int64_t> won_created, won_expires;
       s << "UPDATE enrollment_tokens SET used = 1 WHERE hash = $1 AND used = 0 AND expires_at > $2 "
-           "RETURNING label, created_at, expires_at",
-          kw::bind(hash), kw::bind(now_s), into(won_labels), into(won_created), into(won_expires), now;
+           "RETURNING label, created_at, expires_at, policy",
+          kw::bind(hash), kw::bind(now_s), into(won_labels), into(won_created), into(won_expires), into(won_policies),
+          now;
       if (won_labels.size() == 1) {
-        rec = EnrollmentTokenRecord{hash, won_labels[0], won_created[0], won_expires[0], true};
+        rec = EnrollmentTokenRecord{hash, won_labels[0], won_created[0], won_expires[0], true, won_policies[0]};
         return ok_status();
       }
       std::vector<std::int64_t> expires, used;
@@ -311,11 +322,11 @@ class PostgresStore final : public Store {
   Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) override {
     std::optional<EnrollmentTokenRecord> out;
     PAW_CHECK(guarded("find_enrollment_token", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> labels;
+      std::vector<std::string> labels, policies;
       std::vector<std::int64_t> created, expires, used;
-      s << "SELECT label, created_at, expires_at, used FROM enrollment_tokens WHERE hash = $1", kw::bind(hash),
-          into(labels), into(created), into(expires), into(used), now;
-      if (!labels.empty()) out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0};
+      s << "SELECT label, created_at, expires_at, used, policy FROM enrollment_tokens WHERE hash = $1", kw::bind(hash),
+          into(labels), into(created), into(expires), into(used), into(policies), now;
+      if (!labels.empty()) out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0, policies[0]};
       return ok_status();
     }));
     return out;
@@ -612,6 +623,59 @@ class PostgresStore final : public Store {
       return ok_status();
     }));
     return out;
+  }
+
+  Result<std::int64_t> last_event_id() override {
+    std::int64_t id = 0;
+    PAW_CHECK(guarded("last_event_id", [&](Poco::Data::Session& s) -> Status {
+      s << "SELECT COALESCE(MAX(id), 0) FROM events", into(id), now;
+      return ok_status();
+    }));
+    return id;
+  }
+
+  Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) override {
+    std::int64_t n = 0;
+    PAW_CHECK(guarded("purge_events", [&](Poco::Data::Session& s) -> Status {
+      Poco::Data::Statement del(s);
+      del << "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY time, id LIMIT $2)",
+          kw::bind(before), kw::bind(limit);
+      n = static_cast<std::int64_t>(del.execute());
+      return ok_status();
+    }));
+    return n;
+  }
+
+  Result<std::optional<std::int64_t>> claim_webhook(const std::string& url, const std::string& owner, std::int64_t now_s,
+                                                    std::int64_t lease_until, std::int64_t start_after) override {
+    std::optional<std::int64_t> out;
+    PAW_CHECK(guarded("claim_webhook", [&](Poco::Data::Session& s) -> Status {
+      s << "INSERT INTO webhook_cursors (url, last_event_id, owner, lease_until) VALUES ($1, $2, '', 0) "
+           "ON CONFLICT (url) DO NOTHING",
+          kw::bind(url), kw::bind(start_after), now;
+      Poco::Data::Statement up(s);
+      up << "UPDATE webhook_cursors SET owner = $1, lease_until = $2 WHERE url = $3 AND "
+            "(owner = $4 OR owner = '' OR lease_until < $5)",
+          kw::bind(owner), kw::bind(lease_until), kw::bind(url), kw::bind(owner), kw::bind(now_s);
+      if (up.execute() != 1) return ok_status();
+      std::vector<std::int64_t> last;
+      s << "SELECT last_event_id FROM webhook_cursors WHERE url = $1", kw::bind(url), into(last), now;
+      if (!last.empty()) out = last[0];
+      return ok_status();
+    }));
+    return out;
+  }
+
+  Result<bool> advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) override {
+    bool moved = false;
+    PAW_CHECK(guarded("advance_webhook", [&](Poco::Data::Session& s) -> Status {
+      Poco::Data::Statement up(s);
+      up << "UPDATE webhook_cursors SET last_event_id = $1 WHERE url = $2 AND owner = $3",
+          kw::bind(last_event_id), kw::bind(url), kw::bind(owner);
+      moved = up.execute() == 1;
+      return ok_status();
+    }));
+    return moved;
   }
 
   Status add_signing_key(const SigningKeyRecord& k) override {

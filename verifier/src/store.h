@@ -57,6 +57,7 @@ struct EnrollmentTokenRecord {
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
   bool used = false;
+  std::string policy;      // the policy a device enrolled with it starts with ("" = default)
 };
 
 // EnrollmentRecord is an enrollment waiting for its credential activation.
@@ -215,6 +216,9 @@ class Store {
   }
   // purge_expired deletes challenges, enrollments and tokens expired before |before|.
   virtual Status purge_expired(std::int64_t before) = 0;
+  // purge_events deletes at most |limit| events older than |before| (oldest
+  // first) and says how many it deleted: event retention, in bounded steps.
+  virtual Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) = 0;
 
   // Policies: put_policy inserts or replaces by name.
   virtual Status put_policy(const PolicyRecord& p) = 0;
@@ -225,6 +229,19 @@ class Store {
   // with id > |after| in id order, at most |limit|.
   virtual Result<std::int64_t> add_event(const EventRecord& e) = 0;
   virtual Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) = 0;
+  // last_event_id is the newest event's id (0 when there is none).
+  virtual Result<std::int64_t> last_event_id() = 0;
+
+  // Webhook delivery cursors, one per receiver URL. claim_webhook takes or
+  // renews the lease on |url| for |owner| until |lease_until| when it is
+  // free, expired (before |now|) or already |owner|'s — creating the cursor
+  // at |start_after| when the URL is new — and returns the cursor (the last
+  // event id handled); std::nullopt while another replica holds the lease.
+  // advance_webhook moves the cursor if |owner| still holds the lease.
+  virtual Result<std::optional<std::int64_t>> claim_webhook(const std::string& url, const std::string& owner,
+                                                            std::int64_t now, std::int64_t lease_until,
+                                                            std::int64_t start_after) = 0;
+  virtual Result<bool> advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) = 0;
 
   // Result-token signing keys (current one has retired_at == 0).
   virtual Status add_signing_key(const SigningKeyRecord& k) = 0;
