@@ -359,6 +359,16 @@ class Receiver {
     std::lock_guard lock(mu_);
     fail_ = n;
   }
+  // refuse_next answers 400 (the receiver rejects the alert for good) |n| times.
+  void refuse_next(int n) {
+    std::lock_guard lock(mu_);
+    refuse_ = n;
+  }
+  // attempts counts every POST, answered or not.
+  int attempts() {
+    std::lock_guard lock(mu_);
+    return attempts_;
+  }
 
  private:
   struct Handler : Poco::Net::HTTPRequestHandler {
@@ -367,18 +377,22 @@ class Receiver {
     void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
       std::string body;
       Poco::StreamCopier::copyToString(in.stream(), body);
-      bool fail = false;
+      auto status = Poco::Net::HTTPResponse::HTTP_OK;
       {
         std::lock_guard lock(r.mu_);
+        ++r.attempts_;
         if (r.fail_ > 0) {
           --r.fail_;
-          fail = true;
+          status = Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+        } else if (r.refuse_ > 0) {
+          --r.refuse_;
+          status = Poco::Net::HTTPResponse::HTTP_BAD_REQUEST;
         } else {
           r.bodies_.push_back(body);
         }
       }
       r.cv_.notify_all();
-      out.setStatus(fail ? Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE : Poco::Net::HTTPResponse::HTTP_OK);
+      out.setStatus(status);
       out.setContentLength(0);
       out.send();
     }
@@ -396,6 +410,8 @@ class Receiver {
   std::condition_variable cv_;
   std::vector<std::string> bodies_;
   int fail_ = 0;
+  int refuse_ = 0;
+  int attempts_ = 0;
 };
 }  // namespace
 
@@ -450,6 +466,45 @@ TEST_CASE("verifier: alerts reach webhooks (retried) and the events API, stale d
   REQUIRE(polled.status == 200);
   CHECK(polled.json()->getArray("events")->size() >= 1);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(8));
+}
+
+TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is skipped - old events expire") {
+  Receiver rx;
+  rx.fail_next(1000000);  // the receiver is down
+  TestVerifier v([&](verifier::Config& c) { c.webhooks = {rx.url()}; });
+  auto& store0 = v.service().store();
+  for (const char* id : {"dev-a", "dev-b", "dev-c"}) {
+    REQUIRE(store0.add_device(make_device(id, verifier::DeviceStatus::enrolled)).ok());
+  }
+  REQUIRE(v.client().post("/v1/admin/devices/dev-a/revoke", "", v.admin()).status == 200);
+  for (int i = 0; i < 100 && rx.attempts() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(rx.attempts() >= 1);  // tried, failed, still pending
+  v.restart();                   // nothing in memory survives this
+  rx.fail_next(0);
+  auto got = rx.wait_for(1, 20);
+  REQUIRE(got.size() == 1);
+  auto a = json::parse_object(got[0], 1 << 20);
+  REQUIRE(a.ok());
+  CHECK((*a)->getValue<std::string>("type") == "revocation");
+  CHECK((*a)->getValue<std::string>("device_id") == "dev-a");
+  CHECK((*a)->getValue<std::int64_t>("event_id") > 0);
+
+  // A 4xx is final for that alert: it is skipped and the next one still arrives.
+  rx.refuse_next(1);
+  auto c = v.client();
+  REQUIRE(c.post("/v1/admin/devices/dev-b/revoke", "", v.admin()).status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // b's alert is older than c's
+  REQUIRE(c.post("/v1/admin/devices/dev-c/revoke", "", v.admin()).status == 200);
+  auto got2 = rx.wait_for(2, 20);
+  REQUIRE(got2.size() == 2);
+  CHECK((*json::parse_object(got2[1], 1 << 20))->getValue<std::string>("device_id") == "dev-c");
+
+  // Retention: the fleet watcher deletes events older than event-retention-days.
+  auto& store = v.service().store();
+  REQUIRE(store.add_event({0, verifier::unix_now() - 91 * 86400, "attestation", "dev-a", "{}"}).ok());
+  const auto before = store.list_events(0, 100000)->size();
+  v.service().run_monitor_once();
+  CHECK(store.list_events(0, 100000)->size() == before - 1);
 }
 
 TEST_CASE("verifier: plain HTTP only with --insecure-http") {

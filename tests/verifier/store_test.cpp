@@ -183,6 +183,11 @@ void retention_and_cursors(Store& a, Store& b) {
   REQUIRE(taken->has_value());
   CHECK(**taken == 9);
   CHECK_FALSE(*a.advance_webhook("https://hook", "replica-a", 10));
+  // A clean stop releases the lease: a can take it back at once, cursor kept.
+  REQUIRE(b.release_webhook("https://hook", "replica-b").ok());
+  auto back = a.claim_webhook("https://hook", "replica-a", 1042, 1072, 0);
+  REQUIRE(back->has_value());
+  CHECK(**back == 9);
   // Cursors are per URL.
   auto other = a.claim_webhook("https://other", "replica-a", 1041, 1071, 3);
   REQUIRE(other->has_value());

@@ -120,6 +120,18 @@ TestVerifier::~TestVerifier() {
   if (svc_) svc_->stop(5);
 }
 
+void TestVerifier::restart() {
+  verifier::Config cfg = svc_->config();
+  cfg.listen = "127.0.0.1:0";
+  svc_->stop(5);
+  svc_.reset();
+  auto svc = verifier::Service::create(cfg);
+  REQUIRE_MESSAGE(svc.ok(), svc.error().what());
+  svc_ = std::move(*svc);
+  auto st = svc_->start();
+  REQUIRE_MESSAGE(st.ok(), st.error().what());
+}
+
 HttpsClient TestVerifier::client() const {
   return HttpsClient("127.0.0.1", svc_->port(), svc_->config().insecure_http ? "" : state_->cert());
 }

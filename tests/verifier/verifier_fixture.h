@@ -74,6 +74,9 @@ class TestVerifier {
   std::string create_token(std::int64_t ttl = 3600, const std::string& label = "test");
   // create_rp makes a relying-party credential through the admin API.
   std::string create_rp();
+  // restart stops the service (as SIGTERM does) and starts a new one on the
+  // same state folder and configuration (on a new port).
+  void restart();
 
  private:
   std::unique_ptr<VerifierState> state_;

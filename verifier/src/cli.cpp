@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "                        [--rp-id NAME] [--issuer NAME] [--webhook URL]... [--threads N]\n"
     "                        [--challenge-ttl S] [--enrollment-ttl S] [--rate-per-address N]\n"
     "                        [--rate-per-device N] [--monitor-interval S] [--key-overlap S]\n"
-    "                        [--trusted-proxy ADDR[/BITS]]...\n"
+    "                        [--trusted-proxy ADDR[/BITS]]... [--event-retention-days N]\n"
     "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT]\n"
     "see docs/verifier.md\n";
 

@@ -51,6 +51,7 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "rate-per-device") return parse_int(key, value, c.rate_per_device, 1, 1000000);
   else if (key == "monitor-interval") return parse_int(key, value, c.monitor_interval, 1, 86400);
   else if (key == "key-overlap") return parse_int(key, value, c.key_overlap, 0, 30 * 86400);
+  else if (key == "event-retention-days") return parse_int(key, value, c.event_retention_days, 0, 36500);
   else return make_error(Errc::config_error, "unknown setting " + key);
   return ok_status();
 }

@@ -34,6 +34,7 @@ struct Config {
   std::int64_t rate_per_device = 10;     // --rate-per-device attestation-path requests/second (burst 4x)
   std::int64_t monitor_interval = 30;    // --monitor-interval seconds between stale checks
   std::int64_t key_overlap = 86400;      // --key-overlap seconds a retired signing key stays in the JWKS
+  std::int64_t event_retention_days = 90; // --event-retention-days (0 = keep every event)
 
   // database_url / cert_path / key_path resolve the defaults inside state_dir.
   [[nodiscard]] std::string database_url() const;

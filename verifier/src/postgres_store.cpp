@@ -678,6 +678,14 @@ class PostgresStore final : public Store {
     return moved;
   }
 
+  Status release_webhook(const std::string& url, const std::string& owner) override {
+    return guarded("release_webhook", [&](Poco::Data::Session& s) -> Status {
+      s << "UPDATE webhook_cursors SET owner = '', lease_until = 0 WHERE url = $1 AND owner = $2", kw::bind(url),
+          kw::bind(owner), now;
+      return ok_status();
+    });
+  }
+
   Status add_signing_key(const SigningKeyRecord& k) override {
     return guarded("add_signing_key", [&](Poco::Data::Session& s) -> Status {
       s << "INSERT INTO signing_keys (kid, public_jwk, private_pem, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)",

@@ -80,7 +80,8 @@ class Service {
   std::int64_t record_event(const std::string& type, const std::string& device, const std::string& detail_json);
   void raise_alert(const std::string& type, const std::string& device, const std::string& detail_json);
   // published wakes event followers for an event the store already holds;
-  // deliver_alert sends the webhook for such an event (id from the store).
+  // deliver_alert logs such an event as an alert and wakes the webhook
+  // workers, which read it from the events table (webhooks.h).
   void published(std::int64_t id);
   void deliver_alert(std::int64_t id, const std::string& type, const std::string& device, const std::string& detail_json);
 

@@ -242,6 +242,9 @@ class Store {
                                                             std::int64_t now, std::int64_t lease_until,
                                                             std::int64_t start_after) = 0;
   virtual Result<bool> advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) = 0;
+  // release_webhook gives up |owner|'s lease at once (a clean stop), so the
+  // next start or another replica goes on without waiting for it to expire.
+  virtual Status release_webhook(const std::string& url, const std::string& owner) = 0;
 
   // Result-token signing keys (current one has retired_at == 0).
   virtual Status add_signing_key(const SigningKeyRecord& k) = 0;

@@ -7,8 +7,13 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/URI.h>
 
-#include <algorithm>
+#include <Poco/JSON/Object.h>
 
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "paw/attest/json.h"
 #include "util.h"
 
 namespace paw::verifier {
@@ -18,7 +23,24 @@ bool is_loopback(const std::string& host) {
 }
 }  // namespace
 
-Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std::string>& urls) {
+bool is_alert_type(const std::string& type) {
+  static const std::set<std::string> kAlerts = {"enrollment",   "enrollment_failed", "attestation_failed",
+                                                "verdict_change", "revocation",      "stale"};
+  return kAlerts.count(type) != 0;
+}
+
+std::string alert_body(const EventRecord& e) {
+  Poco::JSON::Object::Ptr a = new Poco::JSON::Object();
+  a->set("event_id", e.id);
+  a->set("type", e.type);
+  a->set("device_id", e.device_id);
+  a->set("time", e.time);
+  auto parsed = json::parse_object(e.detail, 1 << 20);
+  if (parsed.ok()) a->set("detail", *parsed);
+  return json::stringify(a);
+}
+
+Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std::string>& urls, Store& store) {
   for (const auto& u : urls) {
     try {
       Poco::URI uri(u);
@@ -33,11 +55,14 @@ Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std
       return make_error(Errc::config_error, "invalid webhook URL: " + u);
     }
   }
-  return std::unique_ptr<WebhookQueue>(new WebhookQueue(urls));
+  PAW_TRY(std::int64_t newest, store.last_event_id());
+  PAW_TRY(std::string id, random_hex(8));
+  return std::unique_ptr<WebhookQueue>(new WebhookQueue(urls, store, "replica-" + id, newest));
 }
 
-WebhookQueue::WebhookQueue(std::vector<std::string> urls) : urls_(std::move(urls)) {
-  if (!urls_.empty()) worker_ = std::thread([this] { run(); });
+WebhookQueue::WebhookQueue(std::vector<std::string> urls, Store& store, std::string owner, std::int64_t start_after)
+    : urls_(std::move(urls)), store_(store), owner_(std::move(owner)), start_after_(start_after) {
+  for (const auto& u : urls_) workers_.emplace_back([this, u] { run(u); });
 }
 
 WebhookQueue::~WebhookQueue() { stop(); }
@@ -48,35 +73,30 @@ void WebhookQueue::stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  workers_.clear();
+  for (const auto& u : urls_) (void)store_.release_webhook(u, owner_);
+  urls_.clear();  // stop twice releases once
 }
 
-void WebhookQueue::enqueue(const std::string& json_body) {
-  if (urls_.empty()) return;
+void WebhookQueue::notify() {
   {
     std::lock_guard lock(mu_);
-    for (const auto& u : urls_) {
-      if (queue_.size() >= kMaxQueued) {
-        queue_.pop_front();
-        ++failed_;
-      }
-      queue_.push_back({u, json_body, 0, std::chrono::steady_clock::now()});
-    }
+    ++wakeups_;
   }
   cv_.notify_all();
 }
 
-std::uint64_t WebhookQueue::delivered() const {
-  std::lock_guard lock(mu_);
-  return delivered_;
+bool WebhookQueue::sleep(std::int64_t ms) {
+  std::unique_lock lock(mu_);
+  const std::uint64_t seen = wakeups_;
+  cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop_ || wakeups_ != seen; });
+  return !stop_;
 }
 
-std::uint64_t WebhookQueue::failed() const {
-  std::lock_guard lock(mu_);
-  return failed_;
-}
-
-bool WebhookQueue::post(const std::string& url, const std::string& body) {
+int WebhookQueue::post(const std::string& url, const std::string& body) {
   try {
     Poco::URI uri(url);
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
@@ -100,39 +120,75 @@ bool WebhookQueue::post(const std::string& url, const std::string& body) {
     session->sendRequest(req) << body;
     Poco::Net::HTTPResponse resp;
     session->receiveResponse(resp).ignore(1 << 20);
-    return resp.getStatus() >= 200 && resp.getStatus() < 300;
+    const int status = static_cast<int>(resp.getStatus());
+    if (status >= 200 && status < 300) return 0;
+    return status >= 400 && status < 500 ? 4 : 5;
   } catch (const std::exception&) {
-    return false;
+    return 5;
   }
 }
 
-void WebhookQueue::run() {
-  std::unique_lock lock(mu_);
-  while (!stop_) {
-    if (queue_.empty()) {
-      cv_.wait(lock);
-      continue;
+WebhookQueue::Pass WebhookQueue::pass(const std::string& url) {
+  const std::int64_t now_s = unix_now();
+  auto cursor = store_.claim_webhook(url, owner_, now_s, now_s + kLeaseSeconds, start_after_);
+  if (!cursor.ok()) {
+    log_line("warn", "webhook cursor unavailable", {{"url", url}, {"error", cursor.error().what()}});
+    return Pass::failed;
+  }
+  if (!*cursor) return Pass::idle;  // another replica delivers this URL
+  const std::int64_t start = **cursor;
+  std::int64_t last = start;
+  auto events = store_.list_events(last, kBatch);
+  if (!events.ok()) return Pass::failed;
+  std::int64_t backoff_ms = 500;
+  bool settled_all = true;
+  for (const auto& e : *events) {
+    if (e.time > unix_now() - kSettleSeconds) {  // not settled yet: next pass
+      settled_all = false;
+      break;
     }
-    // Next item whose time has come (items are few; a linear scan is fine).
-    auto it = std::min_element(queue_.begin(), queue_.end(), [](const Item& a, const Item& b) { return a.due < b.due; });
-    if (it->due > std::chrono::steady_clock::now()) {
-      cv_.wait_until(lock, it->due);
-      continue;
+    if (is_alert_type(e.type)) {
+      const std::string body = alert_body(e);
+      for (;;) {
+        const int r = post(url, body);
+        if (r == 0) {
+          ++delivered_;
+          break;
+        }
+        if (r == 4) {
+          ++failed_;
+          log_line("warn", "webhook refused an alert (4xx); skipped",
+                   {{"url", url}, {"event_id", std::to_string(e.id)}});
+          break;
+        }
+        // Keep the lease while retrying, or stop if another replica took it.
+        if (!sleep(backoff_ms)) return Pass::idle;
+        backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 60000);
+        const std::int64_t t = unix_now();
+        auto held = store_.claim_webhook(url, owner_, t, t + kLeaseSeconds, start_after_);
+        if (!held.ok() || !*held) return Pass::idle;
+      }
+      // Moved after every delivered alert: a crash repeats at most this one.
+      auto moved = store_.advance_webhook(url, owner_, e.id);
+      if (!moved.ok() || !*moved) return Pass::idle;  // lease lost: the other replica goes on from its cursor
     }
-    Item item = std::move(*it);
-    queue_.erase(it);
-    lock.unlock();
-    const bool ok = post(item.url, item.body);
-    lock.lock();
-    if (ok) {
-      ++delivered_;
-    } else if (++item.attempt >= kMaxAttempts) {
-      ++failed_;
-      log_line("warn", "webhook delivery abandoned", {{"url", item.url}, {"attempts", std::to_string(item.attempt)}});
-    } else {
-      // Back-off 0.5 s, 1 s, 2 s, 4 s, 8 s.
-      item.due = std::chrono::steady_clock::now() + std::chrono::milliseconds(500LL << (item.attempt - 1));
-      queue_.push_back(std::move(item));
+    last = e.id;
+  }
+  // Other events are passed over with one write per batch.
+  if (last != start) {
+    auto moved = store_.advance_webhook(url, owner_, last);
+    if (!moved.ok() || !*moved) return Pass::idle;
+  }
+  return settled_all && static_cast<std::int64_t>(events->size()) == kBatch ? Pass::more : Pass::idle;
+}
+
+void WebhookQueue::run(const std::string& url) {
+  std::int64_t wait_ms = 1000;
+  while (sleep(wait_ms)) {
+    switch (pass(url)) {
+      case Pass::more: wait_ms = 0; break;  // a full batch: read on at once
+      case Pass::idle: wait_ms = 1000; break;
+      case Pass::failed: wait_ms = std::min<std::int64_t>(std::max<std::int64_t>(wait_ms, 1000) * 2, 30000); break;
     }
   }
 }

@@ -1,12 +1,24 @@
-// webhooks.h — alert delivery: JSON POSTs to configured webhooks on a
-// background thread, retried with exponential back-off, never blocking the
-// request that raised the alert.
+// webhooks.h — alert delivery: JSON POSTs to configured webhooks, durable.
+//
+// Alerts are events (the events table is written in the same transaction as
+// their cause), so the queue is the events table itself: every webhook URL
+// has a cursor in the database (the last event id handled) and one worker
+// thread that reads the events after it, POSTs the alert types in order and
+// moves the cursor after each one. Nothing is lost when the verifier stops or
+// crashes: the next start resumes at the cursor (delivery is at least once —
+// an alert POSTed just before a crash is POSTed again; receivers dedupe on
+// `event_id`). Replicas sharing a database lease each cursor, so one replica
+// delivers a URL's alerts at a time. A network error or 5xx is retried with
+// back-off (0.5 s doubling to 60 s) until it succeeds, holding back the later
+// alerts of that URL; a 4xx means the receiver refuses that alert for good:
+// it is logged, counted as failed and skipped. Delivery never blocks a request.
+// Events younger than kSettleSeconds are not read yet, so an event whose
+// transaction commits after a later one (PostgreSQL sequences) is not skipped.
 #pragma once
 
-#include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,48 +26,63 @@
 #include <vector>
 
 #include "paw/attest/error.h"
+#include "store.h"
 
 namespace paw::verifier {
 
+// alert_types are the event types delivered to webhooks.
+bool is_alert_type(const std::string& type);
+
+// alert_body is the JSON an alert is POSTed as:
+// {"event_id","type","device_id","time","detail"}.
+std::string alert_body(const EventRecord& e);
+
 class WebhookQueue {
  public:
-  // create checks the URLs: https anywhere, plain http only to loopback hosts.
-  // Errc::config_error otherwise.
-  static Result<std::unique_ptr<WebhookQueue>> create(const std::vector<std::string>& urls);
+  // create checks the URLs (https anywhere, plain http only to loopback
+  // hosts: Errc::config_error otherwise) and starts one worker per URL on
+  // |store| (which must outlive the queue). A URL new to the database starts
+  // after the newest event (no backlog of old history).
+  static Result<std::unique_ptr<WebhookQueue>> create(const std::vector<std::string>& urls, Store& store);
   ~WebhookQueue();
   WebhookQueue(const WebhookQueue&) = delete;
   WebhookQueue& operator=(const WebhookQueue&) = delete;
 
-  // enqueue schedules |json_body| for every webhook (drops the oldest beyond kMaxQueued).
-  void enqueue(const std::string& json_body);
-  // stop ends the worker (undelivered alerts stay in the events table).
+  // notify says an alert was recorded: the workers look now, not at their next tick.
+  void notify();
+  // stop ends the workers; undelivered alerts wait in the database for the next start.
   void stop();
-  // delivered / failed count finished deliveries (tests, metrics).
-  [[nodiscard]] std::uint64_t delivered() const;
-  [[nodiscard]] std::uint64_t failed() const;
+  // delivered / failed (refused with 4xx) count finished deliveries (tests, metrics).
+  [[nodiscard]] std::uint64_t delivered() const { return delivered_.load(); }
+  [[nodiscard]] std::uint64_t failed() const { return failed_.load(); }
 
-  static constexpr std::size_t kMaxQueued = 10000;
-  static constexpr int kMaxAttempts = 6;
+  static constexpr std::int64_t kSettleSeconds = 2;
+  static constexpr std::int64_t kLeaseSeconds = 30;
+  static constexpr std::int64_t kBatch = 200;
 
  private:
-  explicit WebhookQueue(std::vector<std::string> urls);
-  struct Item {
-    std::string url;
-    std::string body;
-    int attempt = 0;
-    std::chrono::steady_clock::time_point due;
-  };
-  void run();
-  static bool post(const std::string& url, const std::string& body);
+  WebhookQueue(std::vector<std::string> urls, Store& store, std::string owner, std::int64_t start_after);
+  enum class Pass { idle, more, failed };
+  void run(const std::string& url);
+  // pass handles what is due for |url|: more when a full batch was read,
+  // failed when the database did not answer (the worker backs off).
+  Pass pass(const std::string& url);
+  // sleep waits |ms| or until notify/stop; false once stopping.
+  bool sleep(std::int64_t ms);
+  // post: 2xx → 0, 4xx → 4, anything else (network, 5xx) → 5.
+  static int post(const std::string& url, const std::string& body);
 
   std::vector<std::string> urls_;
-  mutable std::mutex mu_;
+  Store& store_;
+  std::string owner_;
+  std::int64_t start_after_;
+  std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Item> queue_;
+  std::uint64_t wakeups_ = 0;
   bool stop_ = false;
-  std::uint64_t delivered_ = 0;
-  std::uint64_t failed_ = 0;
-  std::thread worker_;
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace paw::verifier
