@@ -91,6 +91,12 @@ Result<Response> Service::get_metrics(Request&) {
   PAW_TRY(auto counts, store_->count_devices_by_status());
   Response r;
   r.body = metrics_.render(counts);
+  if (webhooks_) {
+    r.body += "# HELP paw_webhook_alerts_total Alerts POSTed to webhooks by this process, by outcome.\n"
+              "# TYPE paw_webhook_alerts_total counter\n"
+              "paw_webhook_alerts_total{result=\"delivered\"} " + std::to_string(webhooks_->delivered()) + "\n"
+              "paw_webhook_alerts_total{result=\"refused\"} " + std::to_string(webhooks_->failed()) + "\n";
+  }
   r.content_type = "text/plain; version=0.0.4";
   return r;
 }
