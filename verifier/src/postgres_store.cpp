@@ -12,6 +12,7 @@
 // Poco::Data::SessionPool (thread-safe; a session returns to the pool when
 // its Session object is destroyed, dead connections are dropped).
 #include "postgres_store.h"
+#include "store_sql.h"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Session.h>
@@ -625,10 +626,11 @@ class PostgresStore final : public Store {
     return out;
   }
 
+  // Event retention and webhook cursors: the shared SQL of store_sql.h.
   Result<std::int64_t> last_event_id() override {
     std::int64_t id = 0;
     PAW_CHECK(guarded("last_event_id", [&](Poco::Data::Session& s) -> Status {
-      s << "SELECT COALESCE(MAX(id), 0) FROM events", into(id), now;
+      id = sql::last_event_id(s);
       return ok_status();
     }));
     return id;
@@ -637,10 +639,7 @@ class PostgresStore final : public Store {
   Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) override {
     std::int64_t n = 0;
     PAW_CHECK(guarded("purge_events", [&](Poco::Data::Session& s) -> Status {
-      Poco::Data::Statement del(s);
-      del << "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY time, id LIMIT $2)",
-          kw::bind(before), kw::bind(limit);
-      n = static_cast<std::int64_t>(del.execute());
+      n = sql::purge_events(s, sql::Dialect::postgres, before, limit);
       return ok_status();
     }));
     return n;
@@ -650,17 +649,7 @@ class PostgresStore final : public Store {
                                                     std::int64_t lease_until, std::int64_t start_after) override {
     std::optional<std::int64_t> out;
     PAW_CHECK(guarded("claim_webhook", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO webhook_cursors (url, last_event_id, owner, lease_until) VALUES ($1, $2, '', 0) "
-           "ON CONFLICT (url) DO NOTHING",
-          kw::bind(url), kw::bind(start_after), now;
-      Poco::Data::Statement up(s);
-      up << "UPDATE webhook_cursors SET owner = $1, lease_until = $2 WHERE url = $3 AND "
-            "(owner = $4 OR owner = '' OR lease_until < $5)",
-          kw::bind(owner), kw::bind(lease_until), kw::bind(url), kw::bind(owner), kw::bind(now_s);
-      if (up.execute() != 1) return ok_status();
-      std::vector<std::int64_t> last;
-      s << "SELECT last_event_id FROM webhook_cursors WHERE url = $1", kw::bind(url), into(last), now;
-      if (!last.empty()) out = last[0];
+      out = sql::claim_webhook(s, sql::Dialect::postgres, url, owner, now_s, lease_until, start_after);
       return ok_status();
     }));
     return out;
@@ -669,10 +658,7 @@ class PostgresStore final : public Store {
   Result<bool> advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) override {
     bool moved = false;
     PAW_CHECK(guarded("advance_webhook", [&](Poco::Data::Session& s) -> Status {
-      Poco::Data::Statement up(s);
-      up << "UPDATE webhook_cursors SET last_event_id = $1 WHERE url = $2 AND owner = $3",
-          kw::bind(last_event_id), kw::bind(url), kw::bind(owner);
-      moved = up.execute() == 1;
+      moved = sql::advance_webhook(s, sql::Dialect::postgres, url, owner, last_event_id);
       return ok_status();
     }));
     return moved;
@@ -680,8 +666,7 @@ class PostgresStore final : public Store {
 
   Status release_webhook(const std::string& url, const std::string& owner) override {
     return guarded("release_webhook", [&](Poco::Data::Session& s) -> Status {
-      s << "UPDATE webhook_cursors SET owner = '', lease_until = 0 WHERE url = $1 AND owner = $2", kw::bind(url),
-          kw::bind(owner), now;
+      sql::release_webhook(s, sql::Dialect::postgres, url, owner);
       return ok_status();
     });
   }

@@ -46,6 +46,7 @@
 #include "sqlite_conn.h"
 #include "sqlite_writer.h"
 #include "store.h"
+#include "store_sql.h"
 
 namespace kw = Poco::Data::Keywords;
 using Poco::Data::Keywords::into;
@@ -586,10 +587,11 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // Event retention and webhook cursors: the shared SQL of store_sql.h.
   Result<std::int64_t> last_event_id() override {
     std::int64_t id = 0;
     PAW_CHECK(guarded("last_event_id", [&](Poco::Data::Session& s) -> Status {
-      s << "SELECT COALESCE(MAX(id), 0) FROM events", into(id), now;
+      id = sql::last_event_id(s);
       return ok_status();
     }));
     return id;
@@ -598,10 +600,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) override {
     std::int64_t n = 0;
     PAW_CHECK(guarded("purge_events", [&](Poco::Data::Session& s) -> Status {
-      Poco::Data::Statement del(s);
-      del << "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time, id LIMIT ?)",
-          kw::bind(before), kw::bind(limit);
-      n = static_cast<std::int64_t>(del.execute());
+      n = sql::purge_events(s, sql::Dialect::sqlite, before, limit);
       return ok_status();
     }));
     return n;
@@ -611,17 +610,7 @@ class SqliteStore final : public Store {
                                                     std::int64_t lease_until, std::int64_t start_after) override {
     std::optional<std::int64_t> out;
     PAW_CHECK(guarded("claim_webhook", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO webhook_cursors (url, last_event_id, owner, lease_until) VALUES (?, ?, '', 0) "
-           "ON CONFLICT (url) DO NOTHING",
-          kw::bind(url), kw::bind(start_after), now;
-      Poco::Data::Statement up(s);
-      up << "UPDATE webhook_cursors SET owner = ?, lease_until = ? WHERE url = ? AND "
-            "(owner = ? OR owner = '' OR lease_until < ?)",
-          kw::bind(owner), kw::bind(lease_until), kw::bind(url), kw::bind(owner), kw::bind(now_s);
-      if (up.execute() != 1) return ok_status();
-      std::vector<std::int64_t> last;
-      s << "SELECT last_event_id FROM webhook_cursors WHERE url = ?", kw::bind(url), into(last), now;
-      if (!last.empty()) out = last[0];
+      out = sql::claim_webhook(s, sql::Dialect::sqlite, url, owner, now_s, lease_until, start_after);
       return ok_status();
     }));
     return out;
@@ -630,10 +619,7 @@ class SqliteStore final : public Store {
   Result<bool> advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) override {
     bool moved = false;
     PAW_CHECK(guarded("advance_webhook", [&](Poco::Data::Session& s) -> Status {
-      Poco::Data::Statement up(s);
-      up << "UPDATE webhook_cursors SET last_event_id = ? WHERE url = ? AND owner = ?",
-          kw::bind(last_event_id), kw::bind(url), kw::bind(owner);
-      moved = up.execute() == 1;
+      moved = sql::advance_webhook(s, sql::Dialect::sqlite, url, owner, last_event_id);
       return ok_status();
     }));
     return moved;
@@ -641,8 +627,7 @@ class SqliteStore final : public Store {
 
   Status release_webhook(const std::string& url, const std::string& owner) override {
     return guarded("release_webhook", [&](Poco::Data::Session& s) -> Status {
-      s << "UPDATE webhook_cursors SET owner = '', lease_until = 0 WHERE url = ? AND owner = ?", kw::bind(url),
-          kw::bind(owner), now;
+      sql::release_webhook(s, sql::Dialect::sqlite, url, owner);
       return ok_status();
     });
   }
