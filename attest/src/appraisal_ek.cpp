@@ -13,6 +13,7 @@ struct EkTrust::Impl {
 EkTrust::EkTrust(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EkTrust::~EkTrust() = default;
 std::size_t EkTrust::size() const noexcept { return impl_->store.size(); }
+x509_store_st* EkTrust::x509_store() const noexcept { return impl_->store.store(); }
 
 Result<std::shared_ptr<const EkTrust>> EkTrust::load_dir(const std::string& dir) {
   PAW_TRY(EkCaStore store, EkCaStore::load_dir(dir));

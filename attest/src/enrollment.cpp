@@ -41,6 +41,8 @@ Result<FidoCredential> check_fido(const EnrollmentRequest& req, const Enrollment
   fp.any_aaguid = policy.fido.aaguid_allowlist.empty();
   fp.aaguid_allowlist.assign(policy.fido.aaguid_allowlist.begin(), policy.fido.aaguid_allowlist.end());
   fp.require_uv = policy.fido.user_verification;
+  fp.attestation_roots = ctx.fido_roots != nullptr ? ctx.fido_roots->x509_store() : nullptr;
+  fp.now = ctx.now;
   const Bytes cdh = enrollment_client_data_hash(req.token.view(), req.ak_public);
   PAW_TRY(attest::FidoStoredCredential stored, attest::verify_fido_enrollment(ev, cdh, fp));
   FidoCredential out;

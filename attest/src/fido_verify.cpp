@@ -54,6 +54,37 @@ Status check_x5c_leaf(ByteView der, ByteView aaguid) {
   return ok_status();
 }
 
+// free_stack frees the stack only: the certificates belong to their own handles.
+void free_stack(STACK_OF(X509) * s) { sk_X509_free(s); }
+
+// check_x5c_chain verifies x5c (leaf first, then intermediates the key sent)
+// up to a certificate of |roots| at |now|; every certificate of |roots| is an
+// anchor (X509_V_FLAG_PARTIAL_CHAIN), as vendors publish intermediates too.
+Status check_x5c_chain(const std::vector<Bytes>& x5c, X509_STORE* roots, std::int64_t now) {
+  std::vector<UniquePtr<X509, X509_free>> certs;
+  for (const Bytes& der : x5c) {
+    const unsigned char* p = der.data();
+    UniquePtr<X509, X509_free> c(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    if (!c || p != der.data() + der.size()) return make_error(Errc::fido_attestation_invalid, "x5c entry is not one DER certificate");
+    certs.push_back(std::move(c));
+  }
+  UniquePtr<STACK_OF(X509), free_stack> untrusted(sk_X509_new_null());
+  UniquePtr<X509_STORE_CTX, X509_STORE_CTX_free> ctx(X509_STORE_CTX_new());
+  if (!untrusted || !ctx) return make_error(Errc::internal, "out of memory");
+  for (std::size_t i = 1; i < certs.size(); ++i) {
+    if (sk_X509_push(untrusted.get(), certs[i].get()) <= 0) return make_error(Errc::internal, "out of memory");
+  }
+  if (X509_STORE_CTX_init(ctx.get(), roots, certs.front().get(), untrusted.get()) != 1)
+    return make_error(Errc::internal, "X509_STORE_CTX_init");
+  X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(now));
+  X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_PARTIAL_CHAIN);
+  if (X509_verify_cert(ctx.get()) != 1) {
+    return make_error(Errc::untrusted_chain, std::string("FIDO2 attestation certificate: ") +
+                                                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
+  }
+  return ok_status();
+}
+
 Status verify_attestation_signature(const FidoEnrollmentEvidence& ev, ByteView cdh, const std::string& rp_id,
                                     bool self) {
   Cred cred(fido_cred_new());
@@ -114,6 +145,8 @@ Result<FidoStoredCredential> verify_fido_enrollment(const FidoEnrollmentEvidence
   // Signature (libfido2), then what libfido2 leaves to us.
   if (type != "none") PAW_CHECK(verify_attestation_signature(ev, cdh, policy.rp_id, type == "self"));
   if (type == "basic") PAW_CHECK(check_x5c_leaf(ev.attestation.x5c.front(), ad.aaguid));
+  if (type == "basic" && policy.attestation_roots != nullptr)
+    PAW_CHECK(check_x5c_chain(ev.attestation.x5c, policy.attestation_roots, policy.now));
   if (!policy.any_aaguid && std::none_of(policy.aaguid_allowlist.begin(), policy.aaguid_allowlist.end(),
                                          [&](const Bytes& a) { return ct_equal(a, ad.aaguid); }))
     return make_error(Errc::fido_aaguid_not_allowed, "AAGUID " + hex(ad.aaguid) + " not in the allowlist");

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "paw/attest/appraisal.h"
+#include "paw/attest/fido.h"
 #include "paw/attest/result_token.h"
 #include "soft_device.h"
 #include "test_data.h"
@@ -36,7 +37,7 @@ struct World {
 
   World() { REQUIRE(dev.use_event_log(make_event_log(BootConfig{})).ok()); }
 
-  EnrollmentContext ctx() const { return EnrollmentContext{trust.get(), kRp, now}; }
+  EnrollmentContext ctx() const { return EnrollmentContext{trust.get(), kRp, now, nullptr}; }
 
   // enroll runs the whole enrollment: request → verify → ActivateCredential → check.
   void enroll() {
@@ -233,6 +234,43 @@ TEST_CASE("enrollment: AK attributes") {
 
 TEST_CASE("enrollment: FIDO2 attestation rules") {
   World w;
+  SUBCASE("with trusted attestation roots the x5c must chain to one of them") {
+    auto req = w.dev.enrollment_request(kToken);
+    REQUIRE(req.ok());
+    auto roots = EkTrust::from_der({w.fido_ca.cert_der}).value();
+    EnrollmentContext c = w.ctx();
+    c.fido_roots = roots.get();
+    auto v = verify_enrollment(*req, c, w.policy);
+    REQUIRE_MESSAGE(v.ok(), v.error().what());
+    CHECK(v->record().fido->attestation_type == "basic");
+    // A key whose attestation CA is not trusted is refused, naming the chain.
+    auto other_ca = SoftCa::generate("someone else's FIDO CA").value();
+    auto other_roots = EkTrust::from_der({other_ca.cert_der}).value();
+    c.fido_roots = other_roots.get();
+    auto refused = verify_enrollment(*req, c, w.policy);
+    CHECK(refused.code() == Errc::untrusted_chain);
+    CHECK(refused.error().detail.find("FIDO2 attestation certificate") != std::string::npos);
+    // Validity is checked at the enrollment's time: twenty years on the chain
+    // has expired (checked at the FIDO2 layer: the EK certificate would expire first).
+    const EnrollmentFido& f = *req->fido;
+    attest::FidoEnrollmentEvidence ev;
+    ev.credential_id = f.credential_id;
+    ev.fmt = f.fmt;
+    ev.auth_data = f.auth_data;
+    ev.attestation.alg = static_cast<int>(f.attestation->alg);
+    ev.attestation.sig = f.attestation->sig;
+    ev.attestation.x5c = f.attestation->x5c;
+    ev.algorithm = static_cast<int>(f.algorithm);
+    attest::FidoEnrollmentPolicy fp;
+    fp.rp_id = kRp;
+    fp.any_aaguid = true;
+    fp.attestation_roots = roots->x509_store();
+    fp.now = w.now;
+    const Bytes cdh = attest::fido_enrollment_client_data_hash(kToken, req->ak_public);
+    CHECK(attest::verify_fido_enrollment(ev, cdh, fp).ok());
+    fp.now = w.now + 20LL * 365 * 86400;
+    CHECK(attest::verify_fido_enrollment(ev, cdh, fp).code() == Errc::untrusted_chain);
+  }
   SUBCASE("the attestation covers the token: another token fails") {
     auto req = w.dev.enrollment_request(kToken);
     REQUIRE(req.ok());

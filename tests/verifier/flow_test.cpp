@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -28,12 +29,14 @@ struct Fleet {
   std::unique_ptr<TestVerifier> v;
   std::optional<soft::SoftDevice> dev;
 
-  explicit Fleet(std::vector<std::string> webhooks = {}) {
+  explicit Fleet(std::vector<std::string> webhooks = {},
+                 const std::function<void(verifier::Config&)>& tweak = {}) {
     std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
     v = std::make_unique<TestVerifier>([&](verifier::Config& c) {
       c.rp_id = kRp;
       c.ek_ca_dir = ca_dir.path().string();
       c.webhooks = webhooks;
+      if (tweak) tweak(c);
     });
     auto d = soft::SoftDevice::create(kRp, &ek_ca, &fido_ca);
     REQUIRE(d.ok());
@@ -281,6 +284,31 @@ TEST_CASE("flow: admin approval where policy says so") {
   CHECK(c.post("/v1/challenges", R"({"device_id":")" + f.dev->device_id + "\"}").status == 403);
   REQUIRE(c.post("/v1/admin/devices/" + f.dev->device_id + "/approve", "", f.v->admin()).status == 200);
   CHECK(f.attest().status == 200);
+}
+
+TEST_CASE("flow: with --fido-ca-dir a FIDO2 key must come from a trusted attestation CA") {
+  // The software key's attestation CA is trusted: enrollment works end to end.
+  TempDir trusted;
+  soft::SoftCa fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
+  std::ofstream(trusted / "fido-root.pem") << fido_ca.cert_pem();
+  {
+    Fleet f({}, [&](verifier::Config& c) { c.fido_ca_dir = trusted.path().string(); });
+    f.fido_ca = std::move(fido_ca);
+    auto d = soft::SoftDevice::create(kRp, &f.ek_ca, &f.fido_ca);
+    REQUIRE(d.ok());
+    f.dev.emplace(std::move(*d));
+    REQUIRE(f.dev->use_event_log(soft::make_event_log(soft::BootConfig{})).ok());
+    f.enroll();
+    CHECK(f.attest().status == 200);
+  }
+  // Another CA only: the same kind of key is refused at enrollment, naming the chain.
+  TempDir other;
+  std::ofstream(other / "other-root.pem") << soft::SoftCa::generate("another vendor").value().cert_pem();
+  Fleet g({}, [&](verifier::Config& c) { c.fido_ca_dir = other.path().string(); });
+  auto a = g.start_enrollment(g.v->create_token());
+  CHECK(a.status == 422);
+  CHECK(code_of(a) == "untrusted_chain");
+  CHECK(a.json()->getValue<std::string>("message").find("FIDO2 attestation certificate") != std::string::npos);
 }
 
 TEST_CASE("flow: an enrollment token names the policy its device starts with") {

@@ -62,7 +62,7 @@ Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::s
   PAW_TRY(auto trust, EkTrust::from_der({fleet.ek_ca.cert_der}));
   PAW_TRY(EnrollmentRequest req, dev.enrollment_request("bench-token"));
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
-  PAW_TRY(VerifiedEnrollment v, verify_enrollment(req, EnrollmentContext{trust.get(), rp_id, now}, default_policy()));
+  PAW_TRY(VerifiedEnrollment v, verify_enrollment(req, EnrollmentContext{trust.get(), rp_id, now, nullptr}, default_policy()));
   DeviceRecord rec = v.record();
   rec.device_id = dev.device_id = "bench-device";
   const Bytes nonce(32, 0x42);

@@ -77,7 +77,7 @@ Result<Response> Service::post_enrollment(Request& req) {
     return known.error();
   }
   PAW_TRY(Policy policy, policy_for(policy_name));
-  EnrollmentContext ctx{ek_trust_.get(), cfg_.rp_id, now_s};
+  EnrollmentContext ctx{ek_trust_.get(), cfg_.rp_id, now_s, fido_trust_.get()};
   auto verified = verify_enrollment(er, ctx, policy);
   if (!verified.ok()) {
     ObjPtr d = new Obj();

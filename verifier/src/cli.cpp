@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "usage: paw-verifier init --state DIR [--database URL] [--tls-cert PEM --tls-key PEM] [--tls-dns NAME]\n"
     "       paw-verifier run --state DIR [--config FILE] [--listen ADDR:PORT] [--insecure-http]\n"
     "                        [--database sqlite:PATH] [--tls-cert PEM] [--tls-key PEM] [--ek-ca-dir DIR]\n"
+    "                        [--fido-ca-dir DIR]\n"
     "                        [--rp-id NAME] [--issuer NAME] [--webhook URL]... [--threads N]\n"
     "                        [--challenge-ttl S] [--enrollment-ttl S] [--rate-per-address N]\n"
     "                        [--rate-per-device N] [--monitor-interval S] [--key-overlap S]\n"

@@ -37,6 +37,7 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "tls-cert") c.tls_cert = value;
   else if (key == "tls-key") c.tls_key = value;
   else if (key == "ek-ca-dir") c.ek_ca_dir = value;
+  else if (key == "fido-ca-dir") c.fido_ca_dir = value;
   else if (key == "rp-id") c.rp_id = value;
   else if (key == "issuer") c.issuer = value;
   else if (key == "webhook") c.webhooks.push_back(value);

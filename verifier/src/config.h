@@ -21,6 +21,7 @@ struct Config {
   std::string tls_cert;                  // --tls-cert (default <state>/tls/cert.pem)
   std::string tls_key;                   // --tls-key (default <state>/tls/key.pem)
   std::string ek_ca_dir;                 // --ek-ca-dir (trusted EK manufacturer CAs)
+  std::string fido_ca_dir;               // --fido-ca-dir (trusted FIDO2 attestation CAs; unset: chains not checked)
   std::string rp_id = "paw";             // --rp-id FIDO2 relying-party id
   std::string issuer;                    // --issuer result-token iss (default "paw-verifier")
   std::vector<std::string> webhooks;     // --webhook URL (repeatable)

@@ -141,6 +141,9 @@ Status Service::open() {
   if (!cfg_.ek_ca_dir.empty()) {
     PAW_TRY(ek_trust_, EkTrust::load_dir(cfg_.ek_ca_dir));
   }
+  if (!cfg_.fido_ca_dir.empty()) {
+    PAW_TRY(fido_trust_, EkTrust::load_dir(cfg_.fido_ca_dir));
+  }
   const auto rpa = static_cast<double>(cfg_.rate_per_address);
   const auto rpd = static_cast<double>(cfg_.rate_per_device);
   address_limiter_.configure(rpa, 4 * rpa);

@@ -121,6 +121,7 @@ class Service {
   std::unique_ptr<Store> store_;
   std::unique_ptr<Keyring> keys_;
   std::shared_ptr<const EkTrust> ek_trust_;
+  std::shared_ptr<const EkTrust> fido_trust_;  // --fido-ca-dir (null: FIDO2 attestation chains not checked)
   Metrics metrics_;
   RateLimiter address_limiter_{1, 1};
   RateLimiter device_limiter_{1, 1};

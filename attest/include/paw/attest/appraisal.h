@@ -38,6 +38,8 @@
 #include "paw/attest/secure.h"
 #include "paw/attest/tpm.h"
 
+struct x509_store_st;  // OpenSSL X509_STORE
+
 namespace paw {
 
 // ---------------------------------------------------------------------------
@@ -161,8 +163,9 @@ bool is_stale(const DeviceState& st, const Policy& policy, std::int64_t now) noe
 // Enrollment
 // ---------------------------------------------------------------------------
 
-// EkTrust is the set of trusted EK manufacturer CA certificates, loaded once
-// at service start and shared read-only between threads.
+// EkTrust is a set of trusted CA certificates — the EK manufacturer CAs, or
+// the FIDO2 attestation roots — loaded once at service start and shared
+// read-only between threads.
 class EkTrust {
  public:
   // load_dir reads every *.pem / *.crt / *.cer / *.der file of |dir| (PEM or
@@ -179,6 +182,8 @@ class EkTrust {
 
   // size returns the number of CA certificates held.
   [[nodiscard]] std::size_t size() const noexcept;
+  // x509_store is the OpenSSL view of the set (owned by this object).
+  [[nodiscard]] x509_store_st* x509_store() const noexcept;
 
   struct Impl;
   [[nodiscard]] const Impl& impl() const noexcept { return *impl_; }
@@ -193,6 +198,7 @@ struct EnrollmentContext {
   const EkTrust* ek_trust = nullptr;   // null: only TOFU enrollments (if policy allows)
   std::string rp_id;                   // FIDO2 relying-party id (GET /v1/info "rp_id")
   std::int64_t now = 0;                // unix seconds (certificate validity)
+  const EkTrust* fido_roots = nullptr; // trusted FIDO2 attestation CAs; null: x5c chains are not checked
 };
 
 // VerifiedEnrollment is an enrollment request whose every check passed, with

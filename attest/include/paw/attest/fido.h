@@ -7,6 +7,8 @@
 // AAGUID allowlist and the signature counter. See docs/fido2.md.
 #pragma once
 
+#include <openssl/x509.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -98,6 +100,13 @@ struct FidoEnrollmentPolicy {
   std::vector<Bytes> aaguid_allowlist;   // 16-byte AAGUIDs; empty + !any_aaguid refuses every key
   bool require_uv = false;
   std::vector<int> algorithms = {kCoseEs256, kCoseEdDsa};
+  // attestation_roots, when set, are the trusted attestation CAs (vendor
+  // roots, e.g. from the FIDO Metadata Service; an intermediate in the set is
+  // an anchor too): a "basic" attestation's x5c must chain to one of them,
+  // valid at |now| (unix seconds). Null: the chain is not checked, and the
+  // AAGUID (the key model) is only as trustworthy as the key's own claim.
+  X509_STORE* attestation_roots = nullptr;
+  std::int64_t now = 0;
 };
 
 // FidoEnrollmentEvidence is what the agent sends (docs/protocol.md "fido").
@@ -128,7 +137,8 @@ struct FidoStoredCredential {
 // parse (malformed/trailing_data), credential id and key match,
 // rpIdHash (fido_rp_mismatch), UP (fido_up_missing), UV (fido_uv_missing),
 // attestation signature via fido_cred_verify / fido_cred_verify_self and the
-// x5c leaf's AAGUID extension (fido_attestation_invalid), AAGUID allowlist
+// x5c leaf's AAGUID extension (fido_attestation_invalid), the x5c chain to
+// policy.attestation_roots when set (untrusted_chain), AAGUID allowlist
 // (fido_aaguid_not_allowed). Returns the record to store.
 Result<FidoStoredCredential> verify_fido_enrollment(const FidoEnrollmentEvidence& evidence, ByteView client_data_hash,
                                               const FidoEnrollmentPolicy& policy);
