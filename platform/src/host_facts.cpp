@@ -2,7 +2,8 @@
 #include "paw/platform/host_facts.h"
 
 #include <fstream>
-#include <sstream>
+
+#include "paw/platform/parse.h"
 
 namespace paw::platform {
 namespace {
@@ -15,47 +16,6 @@ std::optional<std::string> read_small(const fs::path& p, std::size_t max = 64 * 
   in.read(s.data(), static_cast<std::streamsize>(max));
   s.resize(static_cast<std::size_t>(in.gcount()));
   return s;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  return s.substr(i);
-}
-
-// unquote undoes os-release's shell-like quoting (os-release(5)).
-std::string unquote(std::string v) {
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
-    const char q = v.front();
-    v = v.substr(1, v.size() - 2);
-    if (q == '"') {
-      std::string out;
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '\\' && i + 1 < v.size()) ++i;
-        out += v[i];
-      }
-      return out;
-    }
-  }
-  return v;
-}
-
-// unescape_mount decodes /proc/mounts octal escapes (\040 for space).
-std::string unescape_mount(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      const std::string oct = s.substr(i + 1, 3);
-      if (oct.size() == 3 && oct.find_first_not_of("01234567") == std::string::npos) {
-        out += static_cast<char>(std::stoi(oct, nullptr, 8));
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
 }
 
 // dm_name_for resolves a mount source to "dm-N", or "" if it is not device-mapper.
@@ -89,25 +49,13 @@ std::optional<std::string> os_pretty_name(const HostRoots& roots) {
   auto text = read_small(roots.os_release);
   if (!text) text = read_small(roots.os_release_fallback);
   if (!text) return std::nullopt;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("PRETTY_NAME=", 0) == 0) return unquote(trim(line.substr(12)));
-  }
-  return std::nullopt;
+  return os_release_pretty_name(*text);
 }
 
 std::optional<bool> root_on_dm_crypt(const HostRoots& roots) {
   const auto mounts = read_small(roots.proc / "mounts", 1 << 20);
   if (!mounts) return std::nullopt;
-  std::istringstream in(*mounts);
-  std::string line;
-  std::string root_source;
-  while (std::getline(in, line)) {  // the last mount on "/" wins (it hides earlier ones)
-    std::istringstream f(line);
-    std::string source, target;
-    if (f >> source >> target && unescape_mount(target) == "/") root_source = unescape_mount(source);
-  }
+  const std::string root_source = mounts_root_source(*mounts).value_or("");
   if (root_source.empty() || root_source.front() != '/') return std::nullopt;  // overlay, tmpfs, …: cannot tell
   const std::string dm = dm_name_for(roots, root_source);
   if (dm.empty()) return false;  // a plain block device
@@ -129,8 +77,7 @@ std::optional<bool> secure_boot_enabled(const HostRoots& roots) {
   if (!fs::is_directory(efivars, ec)) return std::nullopt;  // not booted with UEFI
   const auto v = read_small(efivars / kSecureBootVar, 64);
   if (!v) return false;  // UEFI without the variable: Secure Boot is not supported, so off
-  if (v->size() != 5) return std::nullopt;  // 4 attribute bytes + 1 data byte
-  return static_cast<unsigned char>((*v)[4]) == 1;
+  return secure_boot_from_efivar(*v);
 }
 
 HostFacts collect_host_facts(const HostRoots& roots) {

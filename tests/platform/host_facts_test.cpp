@@ -8,6 +8,7 @@
 
 #include "paw/platform/host_facts.h"
 #include "paw/platform/logs.h"
+#include "paw/platform/parse.h"
 #include "paw/platform/tcti.h"
 #include "test_data.h"
 
@@ -126,4 +127,20 @@ TEST_CASE("tcti: flag > TPM2TOOLS_TCTI > config > device:/dev/tpmrm0") {
   CHECK(resolve_tcti(std::nullopt, std::string("tabrmd")) == "swtpm:host=127.0.0.1,port=9");
   ::unsetenv(kTctiEnvVar);
   CHECK(resolve_tcti(std::nullopt, std::string("tabrmd")) == "tabrmd");
+}
+
+TEST_CASE("host facts: the parsers on their own (the fuzz target's functions)") {
+  CHECK(os_release_pretty_name("NAME=x\nPRETTY_NAME=\"Debian \\\"12\\\"\"\n") == std::optional<std::string>("Debian \"12\""));
+  CHECK(os_release_pretty_name("PRETTY_NAME='single quoted'") == std::optional<std::string>("single quoted"));
+  CHECK_FALSE(os_release_pretty_name("NAME=only").has_value());
+  // The last "/" mount wins; \040 is a space; a truncated escape stays as it is.
+  CHECK(mounts_root_source("/dev/sda2 / ext4 rw 0 0\n/dev/mapper/my\\040root / ext4 rw 0 0\n") ==
+        std::optional<std::string>("/dev/mapper/my root"));
+  CHECK(mounts_root_source("a\\04 / ext4\n") == std::optional<std::string>("a\\04"));
+  CHECK_FALSE(mounts_root_source("proc /proc proc rw 0 0\n").has_value());
+  CHECK_FALSE(mounts_root_source("").has_value());
+  CHECK(secure_boot_from_efivar(std::string("\x06\x00\x00\x00\x01", 5)) == std::optional<bool>(true));
+  CHECK(secure_boot_from_efivar(std::string("\x06\x00\x00\x00\x00", 5)) == std::optional<bool>(false));
+  CHECK_FALSE(secure_boot_from_efivar(std::string("\x06\x00\x00\x00", 4)).has_value());
+  CHECK(trim("  x y \t\r\n") == "x y");
 }

@@ -6,6 +6,8 @@
 // templates L-1/L-2) and 2.2.1.5 (high range, templates H-1..H-7).
 #pragma once
 
+#include "paw/platform/parse.h"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -51,10 +53,7 @@ struct EkCert {
   std::optional<EkType> type;  // the template paw creates for this index, if any
 };
 
-// der_length returns the length of the DER element at the start of |data|
-// (tag, length, contents), so NV padding after a certificate can be cut.
-// Errc::malformed if |data| does not start with a complete DER SEQUENCE.
-Result<std::size_t> der_length(ByteView data);
+// der_length (cutting NV padding after a certificate) is in parse.h.
 
 // read_ek_cert reads the certificate at |nv_index|: nullopt when the index is
 // not defined; Errc::tpm_error on TPM failure; Errc::malformed if the contents
