@@ -89,10 +89,11 @@ void WebhookQueue::notify() {
   cv_.notify_all();
 }
 
-bool WebhookQueue::sleep(std::int64_t ms) {
+bool WebhookQueue::sleep(std::int64_t ms, bool wake_on_notify) {
   std::unique_lock lock(mu_);
   const std::uint64_t seen = wakeups_;
-  cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop_ || wakeups_ != seen; });
+  cv_.wait_for(lock, std::chrono::milliseconds(ms),
+               [&] { return stop_ || (wake_on_notify && wakeups_ != seen); });
   return !stop_;
 }
 
@@ -161,8 +162,9 @@ WebhookQueue::Pass WebhookQueue::pass(const std::string& url) {
                    {{"url", url}, {"event_id", std::to_string(e.id)}});
           break;
         }
-        // Keep the lease while retrying, or stop if another replica took it.
-        if (!sleep(backoff_ms)) return Pass::idle;
+        // Back off (new alerts do not cut it short), keep the lease while
+        // retrying, or stop if another replica took it.
+        if (!sleep(backoff_ms, false)) return Pass::idle;
         backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 60000);
         const std::int64_t t = unix_now();
         auto held = store_.claim_webhook(url, owner_, t, t + kLeaseSeconds, start_after_);
@@ -184,7 +186,7 @@ WebhookQueue::Pass WebhookQueue::pass(const std::string& url) {
 
 void WebhookQueue::run(const std::string& url) {
   std::int64_t wait_ms = 1000;
-  while (sleep(wait_ms)) {
+  while (sleep(wait_ms, true)) {
     switch (pass(url)) {
       case Pass::more: wait_ms = 0; break;  // a full batch: read on at once
       case Pass::idle: wait_ms = 1000; break;

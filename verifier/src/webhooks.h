@@ -67,8 +67,8 @@ class WebhookQueue {
   // pass handles what is due for |url|: more when a full batch was read,
   // failed when the database did not answer (the worker backs off).
   Pass pass(const std::string& url);
-  // sleep waits |ms| or until notify/stop; false once stopping.
-  bool sleep(std::int64_t ms);
+  // sleep waits |ms|, or until stop (and notify, if |wake_on_notify|); false once stopping.
+  bool sleep(std::int64_t ms, bool wake_on_notify);
   // post: 2xx → 0, 4xx → 4, anything else (network, 5xx) → 5.
   static int post(const std::string& url, const std::string& body);
 
