@@ -1,61 +1,15 @@
 #include "verifier_client.h"
 
-#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/RejectCertificateHandler.h>
-#include <Poco/Net/SSLException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/URI.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
-#include <istream>
-#include <memory>
-#include <mutex>
-#include <ostream>
 
 #include "paw/attest/json.h"
+#include "paw/https/client.h"
 
 namespace paw::agent {
 namespace {
 
 constexpr std::size_t kMaxReply = 1u << 20;  // the largest answer (a token, reasons) is a few KiB
-
-void init_ssl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    Poco::Net::initializeSSL();
-    // No Poco::Util::Application: give SSLManager explicit handlers so a
-    // certificate that does not verify is refused, never accepted.
-    Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
-    Poco::Net::Context::Ptr unused = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                            Poco::Net::Context::VERIFY_RELAXED, 9, false);
-    Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, unused);
-  });
-}
-
-// pin_host makes the TLS handshake fail unless the certificate names |host|
-// (a DNS name, or an IP address in an iPAddress entry).
-bool pin_host(const Poco::Net::Context::Ptr& ctx, const std::string& host) {
-  X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx->sslContext());
-  if (param == nullptr) return false;
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  ASN1_OCTET_STRING* ip = a2i_IPADDRESS(host.c_str());
-  if (ip != nullptr) {
-    ASN1_OCTET_STRING_free(ip);
-    return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
-  }
-  return X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1;
-}
-
-bool is_loopback(const std::string& host) { return host == "localhost" || host == "127.0.0.1" || host == "::1"; }
 
 Result<json::ObjectPtr> ok_json(const HttpReply& r, int want) {
   if (r.status != want) return error_from_reply(r);
@@ -99,62 +53,16 @@ Error error_from_reply(const HttpReply& reply) {
 
 Result<HttpReply> http_call(const VerifierEndpoint& ep, const std::string& method, const std::string& path,
                             const std::string& body) {
-  try {
-    const Poco::URI uri(ep.url);
-    const std::string scheme = uri.getScheme();
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (scheme == "https") {
-      if (ep.ca_file.empty()) {
-        return make_error(Errc::config_error, "no ca-file: name the PEM of the CA that signed the verifier's certificate");
-      }
-      init_ssl_once();
-      Poco::Net::Context::Params params;
-      params.caLocation = ep.ca_file;
-      params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;  // client: the server's chain must verify
-      params.loadDefaultCAs = false;
-      Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-      // Poco's own host check accepts any name that resolves to an address in
-      // the certificate; have OpenSSL match the URL's host name or IP exactly
-      // (RFC 6125) while it verifies the chain.
-      if (!pin_host(ctx, uri.getHost())) {
-        return make_error(Errc::config_error, "cannot set the expected TLS host name " + uri.getHost());
-      }
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), ctx);
-    } else if (scheme == "http" && is_loopback(uri.getHost())) {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-    } else {
-      return make_error(Errc::config_error, "verifier URL must be https:// (got '" + ep.url + "')");
-    }
-    session->setTimeout(Poco::Timespan(ep.timeout_seconds, 0));
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.set("Accept", "application/json");
-    req.set("User-Agent", "paw-agent/0.1.0");
-    if (method == "POST" || method == "PUT") {
-      req.setContentType("application/json");
-      req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    std::ostream& out = session->sendRequest(req);
-    out << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session->receiveResponse(resp);
-    HttpReply reply;
-    reply.status = static_cast<int>(resp.getStatus());
-    char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      reply.body.append(buf, static_cast<std::size_t>(in.gcount()));
-      if (reply.body.size() > kMaxReply) return make_error(Errc::too_large, "verifier answer larger than 1 MiB");
-    }
-    return reply;
-  } catch (const Poco::Net::SSLException& e) {
-    return make_error(Errc::network_error, "TLS with " + ep.url + " failed (is ca-file the verifier's CA, and the "
-                                           "URL's host name in its certificate?): " + e.displayText());
-  } catch (const Poco::TimeoutException&) {
-    return make_error(Errc::network_error, "the verifier at " + ep.url + " did not answer in time");
-  } catch (const Poco::Exception& e) {
-    return make_error(Errc::network_error, "cannot reach the verifier at " + ep.url + ": " + e.displayText());
-  } catch (const std::exception& e) {
-    return make_error(Errc::network_error, "cannot reach the verifier at " + ep.url + ": " + e.what());
-  }
+  https::Options opt;
+  opt.ca_file = ep.ca_file;
+  opt.timeout_seconds = ep.timeout_seconds;
+  opt.max_body = kMaxReply;
+  opt.peer = "the verifier";
+  opt.ca_hint = "name the PEM of the CA that signed the verifier's certificate (ca-file)";
+  opt.tls_hint = " (is ca-file the verifier's CA, and the URL's host name in its certificate?)";
+  PAW_TRY(https::Client client, https::Client::open(ep.url, std::move(opt), "verifier URL"));
+  PAW_TRY(https::Reply r, client.request(method, path, body, {{"User-Agent", "paw-agent/0.1.0"}}));
+  return HttpReply{r.status, std::move(r.body)};
 }
 
 Result<VerifierInfo> VerifierClient::info() {

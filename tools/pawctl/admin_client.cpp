@@ -1,18 +1,5 @@
 #include "admin_client.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/RejectCertificateHandler.h>
-#include <Poco/Net/SSLException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/URI.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -20,12 +7,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
-#include <istream>
-#include <mutex>
 #include <sstream>
 
 #include "command.h"
 #include "paw/attest/bytes.h"
+#include "paw/https/client.h"
 
 namespace pawctl {
 
@@ -69,35 +55,6 @@ paw::Result<std::string> read_credential_file(const std::string& path, const cha
   if (v.empty()) return make_error(Errc::config_error, std::string("the ") + what + " file " + path + " is empty");
   return v;
 }
-
-void init_ssl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    Poco::Net::initializeSSL();
-    // No Poco::Util::Application here: give SSLManager its handlers so a bad
-    // certificate is refused (RejectCertificateHandler), never accepted.
-    Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
-    Poco::Net::Context::Ptr unused = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                            Poco::Net::Context::VERIFY_RELAXED, 9, false);
-    Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, unused);
-  });
-}
-
-// pin_host makes the TLS handshake fail unless the certificate names |host|
-// (a DNS name, or an IP address in an iPAddress entry).
-bool pin_host(const Poco::Net::Context::Ptr& ctx, const std::string& host) {
-  X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx->sslContext());
-  if (param == nullptr) return false;
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  ASN1_OCTET_STRING* ip = a2i_IPADDRESS(host.c_str());
-  if (ip != nullptr) {
-    ASN1_OCTET_STRING_free(ip);
-    return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
-  }
-  return X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1;
-}
-
-bool is_loopback(const std::string& host) { return host == "localhost" || host == "127.0.0.1" || host == "::1"; }
 
 std::string hint_for(int status) {
   switch (status) {
@@ -155,67 +112,18 @@ paw::Result<Connection> connection_from(const paw::Args& args, const CredentialS
 
 paw::Result<HttpAnswer> call(const Connection& c, const std::string& method, const std::string& path,
                              const std::string& body, int timeout_seconds) {
-  try {
-    const Poco::URI uri(c.verifier);
-    const std::string scheme = uri.getScheme();
-    if (scheme != "https" && !(scheme == "http" && is_loopback(uri.getHost()))) {
-      return make_error(Errc::config_error, "--verifier must be an https:// URL (plain http only on loopback): " +
-                                                c.verifier);
-    }
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (scheme == "https") {
-      init_ssl_once();
-      if (c.ca_file.empty()) {
-        return make_error(Errc::config_error,
-                          "no CA file: give --ca-file PEM (the verifier's CA, e.g. a copy of its tls/cert.pem)");
-      }
-      Poco::Net::Context::Params params;
-      params.caLocation = c.ca_file;
-      params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;  // client: verify the server's chain
-      params.loadDefaultCAs = false;
-      Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-      // Poco's own host check accepts any name that resolves to an address in
-      // the certificate; have OpenSSL match the URL's host name or IP exactly
-      // (RFC 6125) while it verifies the chain.
-      if (!pin_host(ctx, uri.getHost())) {
-        return make_error(Errc::config_error, "cannot set the expected TLS host name " + uri.getHost());
-      }
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), ctx);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-    }
-    session->setTimeout(Poco::Timespan(timeout_seconds, 0));
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.set("Authorization", "Bearer " + c.credential);
-    req.set("Accept", "application/json");
-    if (!body.empty() || method == "POST" || method == "PUT") {
-      req.setContentType("application/json");
-      req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    std::ostream& out = session->sendRequest(req);
-    out << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session->receiveResponse(resp);
-    HttpAnswer a;
-    a.status = static_cast<int>(resp.getStatus());
-    char buf[8192];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      a.body.append(buf, static_cast<std::size_t>(in.gcount()));
-      if (a.body.size() > kMaxAnswer) return make_error(Errc::too_large, "the verifier's answer is too large");
-    }
-    return a;
-  } catch (const Poco::Net::SSLException& e) {
-    return make_error(Errc::network_error, "TLS with " + c.verifier + " failed: " + e.displayText() +
-                                               " — check that --ca-file is the CA that signed the verifier's "
-                                               "certificate and that the URL's host name is in it");
-  } catch (const Poco::TimeoutException&) {
-    return make_error(Errc::network_error, "the verifier at " + c.verifier + " did not answer in time");
-  } catch (const Poco::Exception& e) {
-    return make_error(Errc::network_error, "cannot reach the verifier at " + c.verifier + ": " + e.displayText() +
-                                               " — check --verifier and that paw-verifier is running");
-  } catch (const std::exception& e) {
-    return make_error(Errc::network_error, "cannot reach the verifier at " + c.verifier + ": " + e.what());
-  }
+  paw::https::Options opt;
+  opt.ca_file = c.ca_file;
+  opt.timeout_seconds = timeout_seconds;
+  opt.max_body = kMaxAnswer;
+  opt.peer = "the verifier";
+  opt.ca_hint = "give --ca-file PEM (the verifier's CA, e.g. a copy of its tls/cert.pem)";
+  opt.tls_hint = " — check that --ca-file is the CA that signed the verifier's certificate and that the URL's "
+                 "host name is in it";
+  opt.reach_hint = " — check --verifier and that paw-verifier is running";
+  PAW_TRY(paw::https::Client client, paw::https::Client::open(c.verifier, std::move(opt), "--verifier"));
+  PAW_TRY(paw::https::Reply r, client.request(method, path, body, {{"Authorization", "Bearer " + c.credential}}));
+  return HttpAnswer{r.status, std::move(r.body)};
 }
 
 paw::Result<HttpAnswer> call_ok(const Connection& c, const std::string& method, const std::string& path,
