@@ -4,29 +4,17 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/RejectCertificateHandler.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <mutex>
 #include <sstream>
 
+#include "paw/https/client.h"
+
 namespace paw::bench {
 
-void init_tls() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    Poco::Net::initializeSSL();
-    Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
-    Poco::Net::Context::Ptr unused = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                            Poco::Net::Context::VERIFY_RELAXED, 9, false);
-    Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, unused);
-  });
-}
+void init_tls() { https::init_ssl(); }
 
 Result<Target> parse_target(const std::string& url, const std::string& ca_file) {
   try {
@@ -55,14 +43,7 @@ Client::Client(Target target) : target_(std::move(target)) {
                                       Poco::Net::Context::VERIFY_RELAXED, 9, false);
     // The certificate must name the host (checked by OpenSSL during the handshake).
     context_->enableExtendedCertificateVerification(false);
-    X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context_->sslContext());
-    ASN1_OCTET_STRING* ip = a2i_IPADDRESS(target_.host.c_str());
-    if (ip != nullptr) {
-      ASN1_OCTET_STRING_free(ip);
-      X509_VERIFY_PARAM_set1_ip_asc(param, target_.host.c_str());
-    } else {
-      X509_VERIFY_PARAM_set1_host(param, target_.host.c_str(), target_.host.size());
-    }
+    (void)https::pin_host(context_->sslContext(), target_.host);
   }
 }
 
