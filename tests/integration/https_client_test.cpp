@@ -163,7 +163,7 @@ https::Options options(const std::string& ca_file) {
 
 }  // namespace
 
-TEST_CASE("https client: the right CA and 127.0.0.1 → 200; the answer bounded") {
+TEST_CASE("https client: the right CA and 127.0.0.1 → 200 - the answer bounded") {
   TlsServer s;
   auto c = https::Client::open(s.url("127.0.0.1"), options(s.ca_file));
   REQUIRE(c.ok());
