@@ -269,7 +269,7 @@ TEST_CASE("sqlite batch: store destroyed right after heavy use, reopened with ev
   CHECK(evs->size() == total);
 }
 
-TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing acknowledged") {
+TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing acknowledged - issued challenges included") {
   test::TempDir dir;
   const std::string url = "sqlite:" + (dir / "paw.db").string();
   const std::int64_t now = unix_now();
@@ -304,6 +304,12 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
         StoredDevice next = **got;
         next.state_json = std::to_string(k);
         const std::int32_t n = t * 1000 + k;
+        // A challenge issued meanwhile (committed without waiting for fsync,
+        // which must still survive the process being killed); acknowledged as -(id + 1).
+        const std::int32_t c = 100000 + n;
+        if (!store.add_challenge({nonce_name(c), dev, now, now + 600, false}).ok()) ::_exit(8);
+        const std::int32_t cack = -(c + 1);
+        if (::write(fds[1], &cack, sizeof cack) != sizeof cack) ::_exit(6);
         if (!store.record_attestation(nonce_name(n), now, next, {{0, now, "attestation", dev, nonce_name(n)}}).ok()) {
           ::_exit(5);
         }
@@ -314,14 +320,13 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
     ::_exit(7);
   }
   ::close(fds[1]);
-  std::set<std::string> acked;
+  std::set<std::string> acked, issued;
   std::int32_t n = 0;
-  while (acked.size() < 300 && ::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) {
-    acked.insert(nonce_name(n));
-  }
+  auto take = [&] { (n < 0 ? issued : acked).insert(nonce_name(n < 0 ? -n - 1 : n)); };
+  while (acked.size() < 300 && ::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) take();
   ::kill(pid, SIGKILL);
   // Acknowledgements already in the pipe were also acknowledged before the kill.
-  while (::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) acked.insert(nonce_name(n));
+  while (::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) take();
   ::close(fds[0]);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -330,6 +335,13 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
 
   auto s = open_store(url);
   REQUIRE(s.ok());
+  REQUIRE(issued.size() >= 300);
+  std::size_t found = 0;
+  for (const auto& c : issued) {
+    auto got = (*s)->find_challenge(c);
+    found += got.ok() && got->has_value() ? 1 : 0;
+  }
+  CHECK(found == issued.size());
   auto evs = (*s)->list_events(0, 100000);
   REQUIRE(evs.ok());
   std::set<std::string> recorded;

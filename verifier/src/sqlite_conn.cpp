@@ -21,6 +21,8 @@ constexpr SqlText kSql[] = {
     {Sql::savepoint, "savepoint", "SAVEPOINT job"},
     {Sql::rollback_to_savepoint, "rollback to savepoint", "ROLLBACK TO job"},
     {Sql::release_savepoint, "release savepoint", "RELEASE job"},
+    {Sql::synchronous_full, "synchronous=FULL", "PRAGMA synchronous=FULL"},
+    {Sql::synchronous_off, "synchronous=OFF", "PRAGMA synchronous=OFF"},
     {Sql::device_status, "device_status", "SELECT status FROM devices WHERE id = ?"},
     {Sql::device_head, "device_head", "SELECT status, revision FROM devices WHERE id = ?"},
     {Sql::get_device, "get_device",

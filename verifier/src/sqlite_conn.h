@@ -32,6 +32,8 @@ enum class Sql : std::size_t {
   savepoint,
   rollback_to_savepoint,
   release_savepoint,
+  synchronous_full,
+  synchronous_off,
   device_status,
   device_head,
   get_device,

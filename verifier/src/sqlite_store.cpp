@@ -409,14 +409,19 @@ class SqliteStore final : public Store {
   // Hot path: add_challenge, consume_challenge, record_attestation and
   // add_event go through the group-commit writer; find_challenge reads on a
   // pooled raw connection. All use statements prepared once per connection.
+  // An issued challenge needs to be visible before the agent gets it, not
+  // durable: lost in a crash, it costs the agent one retry (nonce_unknown),
+  // never a replay — consuming a nonce is always a durable commit.
   Status add_challenge(const ChallengeRecord& c) override {
-    return writer_->run([&](sqlite::Conn& db) -> Status {
-      PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::add_challenge));
-      q.bind(c.nonce_hash).bind(c.device_id).bind(c.created_at).bind(c.expires_at);
-      PAW_TRY(std::int64_t changed, q.run());
-      (void)changed;
-      return ok_status();
-    });
+    return writer_->run(
+        [&](sqlite::Conn& db) -> Status {
+          PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::add_challenge));
+          q.bind(c.nonce_hash).bind(c.device_id).bind(c.created_at).bind(c.expires_at);
+          PAW_TRY(std::int64_t changed, q.run());
+          (void)changed;
+          return ok_status();
+        },
+        sqlite::GroupWriter::Durability::visible);
   }
 
   Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) override {

@@ -14,7 +14,12 @@
 //    (`UPDATE … SET used=1 WHERE key=? AND used=0 AND expires_at>?` and a
 //    changed-row count of 1, or DELETE … with the same check);
 //  - a method that returned success has made its change durable (SQLite:
-//    WAL + synchronous=FULL), so a crash right after loses nothing.
+//    WAL + synchronous=FULL), so a crash right after loses nothing. One
+//    exception, on purpose: add_challenge's row is visible at once and
+//    survives a process crash (kill -9), but SQLite does not wait for its
+//    fsync — power lost right after issuing a challenge loses the challenge,
+//    which costs the agent one retry (nonce_unknown) and can never allow a
+//    replay, since consuming a nonce is always a durable commit.
 #pragma once
 
 #include <cstdint>
