@@ -79,7 +79,6 @@ const std::vector<std::vector<std::string>> kMigrations = {
 // Advisory lock key for migrations ("paw" + 1).
 constexpr std::int64_t kMigrationLock = 0x70617701;
 
-const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
 
 using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
                               std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
@@ -223,10 +222,10 @@ Result<std::string> postgres_connection_string(const std::string& url) {
   return out;
 }
 
-class PostgresStore final : public Store {
+class PostgresStore final : public SqlStore {
  public:
   PostgresStore(const std::string& connection, int max_sessions)
-      : pool_("PostgreSQL", connection, 1, max_sessions, 60) {}
+      : SqlStore(SqlDialect::postgres), pool_("PostgreSQL", connection, 1, max_sessions, 60) {}
 
   Status migrate() {
     return guarded("migrate", [&](Poco::Data::Session& s) -> Status {
@@ -257,46 +256,6 @@ class PostgresStore final : public Store {
     });
   }
 
-  Result<std::int64_t> schema_version() override {
-    std::int64_t v = 0;
-    PAW_CHECK(guarded("schema_version", [&](Poco::Data::Session& s) -> Status {
-      s << "SELECT COALESCE(MAX(version), 0) FROM schema_version", into(v), now;
-      return ok_status();
-    }));
-    return v;
-  }
-
-  Status add_credential(const CredentialRecord& c) override {
-    return guarded("add_credential", [&](Poco::Data::Session& s) -> Status {
-      std::string kind = kind_name(c.kind);
-      s << "INSERT INTO credentials (id, kind, hash, label, created_at) VALUES ($1, $2, $3, $4, $5)", kw::bind(c.id),
-          kw::bind(kind), kw::bind(c.hash), kw::bind(c.label), kw::bind(c.created_at), now;
-      return ok_status();
-    });
-  }
-
-  Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override {
-    std::optional<CredentialRecord> out;
-    PAW_CHECK(guarded("find_credential", [&](Poco::Data::Session& s) -> Status {
-      std::string k = kind_name(kind);
-      std::vector<std::string> ids, labels;
-      std::vector<std::int64_t> created;
-      s << "SELECT id, label, created_at FROM credentials WHERE kind = $1 AND hash = $2", kw::bind(k), kw::bind(hash),
-          into(ids), into(labels), into(created), now;
-      if (!ids.empty()) out = CredentialRecord{ids[0], kind, hash, labels[0], created[0]};
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Status add_enrollment_token(const EnrollmentTokenRecord& t) override {
-    return guarded("add_enrollment_token", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy) VALUES ($1, $2, $3, $4, 0, $5)",
-          kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), kw::bind(t.policy), now;
-      return ok_status();
-    });
-  }
-
   Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now_s) override {
     EnrollmentTokenRecord rec;
     PAW_CHECK(guarded("consume_enrollment_token", [&](Poco::Data::Session& s) -> Status {
@@ -318,19 +277,6 @@ class PostgresStore final : public Store {
       return make_error(Errc::token_invalid, "enrollment token already used");
     }));
     return rec;
-  }
-
-  Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) override {
-    std::optional<EnrollmentTokenRecord> out;
-    PAW_CHECK(guarded("find_enrollment_token", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> labels, policies;
-      std::vector<std::int64_t> created, expires, used;
-      s << "SELECT label, created_at, expires_at, used, policy FROM enrollment_tokens WHERE hash = $1", kw::bind(hash),
-          into(labels), into(created), into(expires), into(used), into(policies), now;
-      if (!labels.empty()) out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0, policies[0]};
-      return ok_status();
-    }));
-    return out;
   }
 
   Status add_enrollment(const EnrollmentRecord& e) override {
@@ -459,18 +405,6 @@ class PostgresStore final : public Store {
     return changed;
   }
 
-  Result<std::map<std::string, std::int64_t>> count_devices_by_status() override {
-    std::map<std::string, std::int64_t> out;
-    PAW_CHECK(guarded("count_devices", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> states;
-      std::vector<std::int64_t> counts;
-      s << "SELECT status, COUNT(*) FROM devices GROUP BY status", into(states), into(counts), now;
-      for (std::size_t i = 0; i < states.size(); ++i) out[states[i]] = counts[i];
-      return ok_status();
-    }));
-    return out;
-  }
-
   Status add_challenge(const ChallengeRecord& c) override {
     return guarded("add_challenge", [&](Poco::Data::Session& s) -> Status {
       s << "INSERT INTO challenges (nonce_hash, device_id, created_at, expires_at, used) VALUES ($1, $2, $3, $4, 0)",
@@ -552,25 +486,6 @@ class PostgresStore final : public Store {
     return ids;
   }
 
-  Status purge_expired(std::int64_t before) override {
-    return guarded("purge_expired", [&](Poco::Data::Session& s) -> Status {
-      s << "DELETE FROM challenges WHERE expires_at < $1", kw::bind(before), now;
-      s << "DELETE FROM enrollments WHERE expires_at < $1", kw::bind(before), now;
-      s << "DELETE FROM enrollment_tokens WHERE expires_at < $1", kw::bind(before), now;
-      return ok_status();
-    });
-  }
-
-  Status put_policy(const PolicyRecord& p) override {
-    return guarded("put_policy", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO policies (name, version, json, updated_at) VALUES ($1, $2, $3, $4) "
-           "ON CONFLICT (name) DO UPDATE SET version = excluded.version, json = excluded.json, "
-           "updated_at = excluded.updated_at",
-          kw::bind(p.name), kw::bind(p.version), kw::bind(p.json), kw::bind(p.updated_at), now;
-      return ok_status();
-    });
-  }
-
   Result<std::optional<PolicyRecord>> get_policy(const std::string& name) override {
     std::optional<PolicyRecord> out;
     PAW_CHECK(guarded("get_policy", [&](Poco::Data::Session& s) -> Status {
@@ -579,19 +494,6 @@ class PostgresStore final : public Store {
       s << "SELECT version, json, updated_at FROM policies WHERE name = $1", kw::bind(name), into(version),
           into(text), into(updated), now;
       if (!version.empty()) out = PolicyRecord{name, version[0], text[0], updated[0]};
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Result<std::vector<PolicyRecord>> list_policies() override {
-    std::vector<PolicyRecord> out;
-    PAW_CHECK(guarded("list_policies", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> names, text;
-      std::vector<std::int64_t> version, updated;
-      s << "SELECT name, version, json, updated_at FROM policies ORDER BY name", into(names), into(version),
-          into(text), into(updated), now;
-      for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], version[i], text[i], updated[i]});
       return ok_status();
     }));
     return out;
@@ -613,101 +515,6 @@ class PostgresStore final : public Store {
     return id;
   }
 
-  Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) override {
-    std::vector<EventRecord> out;
-    PAW_CHECK(guarded("list_events", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::int64_t> ids, times;
-      std::vector<std::string> types, devices, details;
-      s << "SELECT id, time, type, device_id, detail FROM events WHERE id > $1 ORDER BY id LIMIT $2",
-          kw::bind(after), kw::bind(limit), into(ids), into(times), into(types), into(devices), into(details), now;
-      for (std::size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], times[i], types[i], devices[i], details[i]});
-      return ok_status();
-    }));
-    return out;
-  }
-
-  // Event retention and webhook cursors: the shared SQL of store_sql.h.
-  Result<std::int64_t> last_event_id() override {
-    std::int64_t id = 0;
-    PAW_CHECK(guarded("last_event_id", [&](Poco::Data::Session& s) -> Status {
-      id = sql::last_event_id(s);
-      return ok_status();
-    }));
-    return id;
-  }
-
-  Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) override {
-    std::int64_t n = 0;
-    PAW_CHECK(guarded("purge_events", [&](Poco::Data::Session& s) -> Status {
-      n = sql::purge_events(s, sql::Dialect::postgres, before, limit);
-      return ok_status();
-    }));
-    return n;
-  }
-
-  Result<std::optional<std::int64_t>> claim_webhook(const std::string& url, const std::string& owner, std::int64_t now_s,
-                                                    std::int64_t lease_until, std::int64_t start_after) override {
-    std::optional<std::int64_t> out;
-    PAW_CHECK(guarded("claim_webhook", [&](Poco::Data::Session& s) -> Status {
-      out = sql::claim_webhook(s, sql::Dialect::postgres, url, owner, now_s, lease_until, start_after);
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Result<bool> advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) override {
-    bool moved = false;
-    PAW_CHECK(guarded("advance_webhook", [&](Poco::Data::Session& s) -> Status {
-      moved = sql::advance_webhook(s, sql::Dialect::postgres, url, owner, last_event_id);
-      return ok_status();
-    }));
-    return moved;
-  }
-
-  Status release_webhook(const std::string& url, const std::string& owner) override {
-    return guarded("release_webhook", [&](Poco::Data::Session& s) -> Status {
-      sql::release_webhook(s, sql::Dialect::postgres, url, owner);
-      return ok_status();
-    });
-  }
-
-  Status add_signing_key(const SigningKeyRecord& k) override {
-    return guarded("add_signing_key", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO signing_keys (kid, public_jwk, private_pem, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)",
-          kw::bind(k.kid), kw::bind(k.public_jwk), kw::bind(k.private_pem), kw::bind(k.created_at),
-          kw::bind(k.retired_at), now;
-      return ok_status();
-    });
-  }
-
-  Result<std::vector<SigningKeyRecord>> list_signing_keys() override {
-    std::vector<SigningKeyRecord> out;
-    PAW_CHECK(guarded("list_signing_keys", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> kids, jwks, pems;
-      std::vector<std::int64_t> created, retired;
-      s << "SELECT kid, public_jwk, private_pem, created_at, retired_at FROM signing_keys ORDER BY created_at, kid",
-          into(kids), into(jwks), into(pems), into(created), into(retired), now;
-      for (std::size_t i = 0; i < kids.size(); ++i) out.push_back({kids[i], jwks[i], pems[i], created[i], retired[i]});
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Status retire_signing_key(const std::string& kid, std::int64_t at) override {
-    return guarded("retire_signing_key", [&](Poco::Data::Session& s) -> Status {
-      s << "UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at = 0", kw::bind(at), kw::bind(kid),
-          now;
-      return ok_status();
-    });
-  }
-
-  Status delete_signing_keys_retired_before(std::int64_t before) override {
-    return guarded("delete_signing_keys", [&](Poco::Data::Session& s) -> Status {
-      s << "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < $1", kw::bind(before), now;
-      return ok_status();
-    });
-  }
-
  private:
   // session takes a pooled connection, waiting (up to 10 s) while all are busy.
   Poco::Data::Session session() {
@@ -722,7 +529,7 @@ class PostgresStore final : public Store {
     }
   }
 
-  Status guarded(const char* what, const std::function<Status(Poco::Data::Session&)>& fn) {
+  Status guarded(const char* what, const std::function<Status(Poco::Data::Session&)>& fn) override {
     try {
       Poco::Data::Session s = session();
       return fn(s);

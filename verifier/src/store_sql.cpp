@@ -7,11 +7,16 @@
 namespace kw = Poco::Data::Keywords;
 using Poco::Data::Keywords::into;
 using Poco::Data::Keywords::now;
+using Session = Poco::Data::Session;
 
-namespace paw::verifier::sql {
+namespace paw::verifier {
 
-std::string placeholders(Dialect d, std::string_view sql) {
-  if (d == Dialect::sqlite) return std::string(sql);
+namespace {
+const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
+}  // namespace
+
+std::string placeholders(SqlDialect d, std::string_view sql) {
+  if (d == SqlDialect::sqlite) return std::string(sql);
   std::string out;
   int n = 0;
   for (char c : sql) {
@@ -24,48 +29,213 @@ std::string placeholders(Dialect d, std::string_view sql) {
   return out;
 }
 
-std::int64_t last_event_id(Poco::Data::Session& s) {
+Result<std::int64_t> SqlStore::schema_version() {
+  std::int64_t v = 0;
+  PAW_CHECK(guarded("schema_version", [&](Session& s) -> Status {
+    s << "SELECT COALESCE(MAX(version), 0) FROM schema_version", into(v), now;
+    return ok_status();
+  }));
+  return v;
+}
+
+Status SqlStore::add_credential(const CredentialRecord& c) {
+  return guarded("add_credential", [&](Session& s) -> Status {
+    std::string kind = kind_name(c.kind);
+    s << q("INSERT INTO credentials (id, kind, hash, label, created_at) VALUES (?, ?, ?, ?, ?)"), kw::bind(c.id),
+        kw::bind(kind), kw::bind(c.hash), kw::bind(c.label), kw::bind(c.created_at), now;
+    return ok_status();
+  });
+}
+
+Result<std::optional<CredentialRecord>> SqlStore::find_credential(CredentialKind kind, const std::string& hash) {
+  std::optional<CredentialRecord> out;
+  PAW_CHECK(guarded("find_credential", [&](Session& s) -> Status {
+    std::string k = kind_name(kind);
+    std::vector<std::string> ids, labels;
+    std::vector<std::int64_t> created;
+    s << q("SELECT id, label, created_at FROM credentials WHERE kind = ? AND hash = ?"), kw::bind(k), kw::bind(hash),
+        into(ids), into(labels), into(created), now;
+    if (!ids.empty()) out = CredentialRecord{ids[0], kind, hash, labels[0], created[0]};
+    return ok_status();
+  }));
+  return out;
+}
+
+Status SqlStore::add_enrollment_token(const EnrollmentTokenRecord& t) {
+  return guarded("add_enrollment_token", [&](Session& s) -> Status {
+    s << q("INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy) VALUES (?, ?, ?, ?, 0, ?)"),
+        kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), kw::bind(t.policy), now;
+    return ok_status();
+  });
+}
+
+Result<std::optional<EnrollmentTokenRecord>> SqlStore::find_enrollment_token(const std::string& hash) {
+  std::optional<EnrollmentTokenRecord> out;
+  PAW_CHECK(guarded("find_enrollment_token", [&](Session& s) -> Status {
+    std::vector<std::string> labels, policies;
+    std::vector<std::int64_t> created, expires, used;
+    s << q("SELECT label, created_at, expires_at, used, policy FROM enrollment_tokens WHERE hash = ?"), kw::bind(hash),
+        into(labels), into(created), into(expires), into(used), into(policies), now;
+    if (!labels.empty()) out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0, policies[0]};
+    return ok_status();
+  }));
+  return out;
+}
+
+Result<std::map<std::string, std::int64_t>> SqlStore::count_devices_by_status() {
+  std::map<std::string, std::int64_t> out;
+  PAW_CHECK(guarded("count_devices", [&](Session& s) -> Status {
+    std::vector<std::string> states;
+    std::vector<std::int64_t> counts;
+    s << "SELECT status, COUNT(*) FROM devices GROUP BY status", into(states), into(counts), now;
+    for (std::size_t i = 0; i < states.size(); ++i) out[states[i]] = counts[i];
+    return ok_status();
+  }));
+  return out;
+}
+
+Status SqlStore::purge_expired(std::int64_t before) {
+  return guarded("purge_expired", [&](Session& s) -> Status {
+    s << q("DELETE FROM challenges WHERE expires_at < ?"), kw::bind(before), now;
+    s << q("DELETE FROM enrollments WHERE expires_at < ?"), kw::bind(before), now;
+    s << q("DELETE FROM enrollment_tokens WHERE expires_at < ?"), kw::bind(before), now;
+    return ok_status();
+  });
+}
+
+Status SqlStore::put_policy(const PolicyRecord& p) {
+  return guarded("put_policy", [&](Session& s) -> Status {
+    s << q("INSERT INTO policies (name, version, json, updated_at) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT (name) DO UPDATE SET version = excluded.version, json = excluded.json, "
+           "updated_at = excluded.updated_at"),
+        kw::bind(p.name), kw::bind(p.version), kw::bind(p.json), kw::bind(p.updated_at), now;
+    return ok_status();
+  });
+}
+
+Result<std::vector<PolicyRecord>> SqlStore::list_policies() {
+  std::vector<PolicyRecord> out;
+  PAW_CHECK(guarded("list_policies", [&](Session& s) -> Status {
+    std::vector<std::string> names, text;
+    std::vector<std::int64_t> version, updated;
+    s << "SELECT name, version, json, updated_at FROM policies ORDER BY name", into(names), into(version), into(text),
+        into(updated), now;
+    for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], version[i], text[i], updated[i]});
+    return ok_status();
+  }));
+  return out;
+}
+
+Result<std::vector<EventRecord>> SqlStore::list_events(std::int64_t after, std::int64_t limit) {
+  std::vector<EventRecord> out;
+  PAW_CHECK(guarded("list_events", [&](Session& s) -> Status {
+    std::vector<std::int64_t> ids, times;
+    std::vector<std::string> types, devices, details;
+    s << q("SELECT id, time, type, device_id, detail FROM events WHERE id > ? ORDER BY id LIMIT ?"), kw::bind(after),
+        kw::bind(limit), into(ids), into(times), into(types), into(devices), into(details), now;
+    for (std::size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], times[i], types[i], devices[i], details[i]});
+    return ok_status();
+  }));
+  return out;
+}
+
+Result<std::int64_t> SqlStore::last_event_id() {
   std::int64_t id = 0;
-  s << "SELECT COALESCE(MAX(id), 0) FROM events", into(id), now;
+  PAW_CHECK(guarded("last_event_id", [&](Session& s) -> Status {
+    s << "SELECT COALESCE(MAX(id), 0) FROM events", into(id), now;
+    return ok_status();
+  }));
   return id;
 }
 
-std::int64_t purge_events(Poco::Data::Session& s, Dialect d, std::int64_t before, std::int64_t limit) {
-  Poco::Data::Statement del(s);
-  del << placeholders(d, "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time, id LIMIT ?)"),
-      kw::bind(before), kw::bind(limit);
-  return static_cast<std::int64_t>(del.execute());
+Result<std::int64_t> SqlStore::purge_events(std::int64_t before, std::int64_t limit) {
+  std::int64_t n = 0;
+  PAW_CHECK(guarded("purge_events", [&](Session& s) -> Status {
+    Poco::Data::Statement del(s);
+    del << q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time, id LIMIT ?)"),
+        kw::bind(before), kw::bind(limit);
+    n = static_cast<std::int64_t>(del.execute());
+    return ok_status();
+  }));
+  return n;
 }
 
-std::optional<std::int64_t> claim_webhook(Poco::Data::Session& s, Dialect d, const std::string& url,
-                                          const std::string& owner, std::int64_t now_s, std::int64_t lease_until,
-                                          std::int64_t start_after) {
-  s << placeholders(d, "INSERT INTO webhook_cursors (url, last_event_id, owner, lease_until) VALUES (?, ?, '', 0) "
-                       "ON CONFLICT (url) DO NOTHING"),
-      kw::bind(url), kw::bind(start_after), now;
-  // One winner: free, expired, or already ours.
-  Poco::Data::Statement up(s);
-  up << placeholders(d, "UPDATE webhook_cursors SET owner = ?, lease_until = ? WHERE url = ? AND "
-                        "(owner = ? OR owner = '' OR lease_until < ?)"),
-      kw::bind(owner), kw::bind(lease_until), kw::bind(url), kw::bind(owner), kw::bind(now_s);
-  if (up.execute() != 1) return std::nullopt;
-  std::vector<std::int64_t> last;
-  s << placeholders(d, "SELECT last_event_id FROM webhook_cursors WHERE url = ?"), kw::bind(url), into(last), now;
-  if (last.empty()) return std::nullopt;
-  return last[0];
+Result<std::optional<std::int64_t>> SqlStore::claim_webhook(const std::string& url, const std::string& owner,
+                                                            std::int64_t now_s, std::int64_t lease_until,
+                                                            std::int64_t start_after) {
+  std::optional<std::int64_t> out;
+  PAW_CHECK(guarded("claim_webhook", [&](Session& s) -> Status {
+    s << q("INSERT INTO webhook_cursors (url, last_event_id, owner, lease_until) VALUES (?, ?, '', 0) "
+           "ON CONFLICT (url) DO NOTHING"),
+        kw::bind(url), kw::bind(start_after), now;
+    // One winner: free, expired, or already ours.
+    Poco::Data::Statement up(s);
+    up << q("UPDATE webhook_cursors SET owner = ?, lease_until = ? WHERE url = ? AND "
+            "(owner = ? OR owner = '' OR lease_until < ?)"),
+        kw::bind(owner), kw::bind(lease_until), kw::bind(url), kw::bind(owner), kw::bind(now_s);
+    if (up.execute() != 1) return ok_status();
+    std::vector<std::int64_t> last;
+    s << q("SELECT last_event_id FROM webhook_cursors WHERE url = ?"), kw::bind(url), into(last), now;
+    if (!last.empty()) out = last[0];
+    return ok_status();
+  }));
+  return out;
 }
 
-bool advance_webhook(Poco::Data::Session& s, Dialect d, const std::string& url, const std::string& owner,
-                     std::int64_t last_event_id) {
-  Poco::Data::Statement up(s);
-  up << placeholders(d, "UPDATE webhook_cursors SET last_event_id = ? WHERE url = ? AND owner = ?"),
-      kw::bind(last_event_id), kw::bind(url), kw::bind(owner);
-  return up.execute() == 1;
+Result<bool> SqlStore::advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) {
+  bool moved = false;
+  PAW_CHECK(guarded("advance_webhook", [&](Session& s) -> Status {
+    Poco::Data::Statement up(s);
+    up << q("UPDATE webhook_cursors SET last_event_id = ? WHERE url = ? AND owner = ?"), kw::bind(last_event_id),
+        kw::bind(url), kw::bind(owner);
+    moved = up.execute() == 1;
+    return ok_status();
+  }));
+  return moved;
 }
 
-void release_webhook(Poco::Data::Session& s, Dialect d, const std::string& url, const std::string& owner) {
-  s << placeholders(d, "UPDATE webhook_cursors SET owner = '', lease_until = 0 WHERE url = ? AND owner = ?"),
-      kw::bind(url), kw::bind(owner), now;
+Status SqlStore::release_webhook(const std::string& url, const std::string& owner) {
+  return guarded("release_webhook", [&](Session& s) -> Status {
+    s << q("UPDATE webhook_cursors SET owner = '', lease_until = 0 WHERE url = ? AND owner = ?"), kw::bind(url),
+        kw::bind(owner), now;
+    return ok_status();
+  });
 }
 
-}  // namespace paw::verifier::sql
+Status SqlStore::add_signing_key(const SigningKeyRecord& k) {
+  return guarded("add_signing_key", [&](Session& s) -> Status {
+    s << q("INSERT INTO signing_keys (kid, public_jwk, private_pem, created_at, retired_at) VALUES (?, ?, ?, ?, ?)"),
+        kw::bind(k.kid), kw::bind(k.public_jwk), kw::bind(k.private_pem), kw::bind(k.created_at),
+        kw::bind(k.retired_at), now;
+    return ok_status();
+  });
+}
+
+Result<std::vector<SigningKeyRecord>> SqlStore::list_signing_keys() {
+  std::vector<SigningKeyRecord> out;
+  PAW_CHECK(guarded("list_signing_keys", [&](Session& s) -> Status {
+    std::vector<std::string> kids, jwks, pems;
+    std::vector<std::int64_t> created, retired;
+    s << "SELECT kid, public_jwk, private_pem, created_at, retired_at FROM signing_keys ORDER BY created_at, kid",
+        into(kids), into(jwks), into(pems), into(created), into(retired), now;
+    for (std::size_t i = 0; i < kids.size(); ++i) out.push_back({kids[i], jwks[i], pems[i], created[i], retired[i]});
+    return ok_status();
+  }));
+  return out;
+}
+
+Status SqlStore::retire_signing_key(const std::string& kid, std::int64_t at) {
+  return guarded("retire_signing_key", [&](Session& s) -> Status {
+    s << q("UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at = 0"), kw::bind(at), kw::bind(kid), now;
+    return ok_status();
+  });
+}
+
+Status SqlStore::delete_signing_keys_retired_before(std::int64_t before) {
+  return guarded("delete_signing_keys", [&](Session& s) -> Status {
+    s << q("DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?"), kw::bind(before), now;
+    return ok_status();
+  });
+}
+
+}  // namespace paw::verifier

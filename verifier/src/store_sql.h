@@ -1,34 +1,61 @@
-// store_sql.h — SQL that the SQLite and PostgreSQL stores share word for word.
+// store_sql.h — SqlStore: what the SQLite and PostgreSQL stores share word
+// for word, written once.
 //
-// Written once with `?` placeholders; for PostgreSQL they become $1, $2, ….
-// Each function runs on a Poco::Data session the caller leased and throws on
-// database errors (the stores' guarded() turns those into storage_error).
+// The SQL is written with `?` placeholders; for PostgreSQL they become $1,
+// $2, …. A backend derives from SqlStore, says its dialect and provides
+// guarded() (a pooled Poco::Data session; exceptions → Errc::storage_error),
+// and implements what differs: the hot path, row counts (PostgreSQL answers
+// them through RETURNING), migrations.
 #pragma once
 
 #include <Poco/Data/Session.h>
 
-#include <cstdint>
-#include <optional>
+#include <functional>
 #include <string>
 #include <string_view>
 
-namespace paw::verifier::sql {
+#include "store.h"
 
-enum class Dialect { sqlite, postgres };
+namespace paw::verifier {
+
+enum class SqlDialect { sqlite, postgres };
 
 // placeholders rewrites `?` to `$1`, `$2`, … for PostgreSQL (the shared
 // statements have no `?` inside string literals).
-std::string placeholders(Dialect d, std::string_view sql);
+std::string placeholders(SqlDialect d, std::string_view sql);
 
-std::int64_t last_event_id(Poco::Data::Session& s);
-// purge_events deletes up to |limit| events older than |before|, oldest first: how many.
-std::int64_t purge_events(Poco::Data::Session& s, Dialect d, std::int64_t before, std::int64_t limit);
-// The webhook cursor lease (store.h: claim_webhook, advance_webhook, release_webhook).
-std::optional<std::int64_t> claim_webhook(Poco::Data::Session& s, Dialect d, const std::string& url,
-                                          const std::string& owner, std::int64_t now, std::int64_t lease_until,
-                                          std::int64_t start_after);
-bool advance_webhook(Poco::Data::Session& s, Dialect d, const std::string& url, const std::string& owner,
-                     std::int64_t last_event_id);
-void release_webhook(Poco::Data::Session& s, Dialect d, const std::string& url, const std::string& owner);
+class SqlStore : public Store {
+ public:
+  Result<std::int64_t> schema_version() override;
+  Status add_credential(const CredentialRecord& c) override;
+  Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override;
+  Status add_enrollment_token(const EnrollmentTokenRecord& t) override;
+  Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) override;
+  Result<std::map<std::string, std::int64_t>> count_devices_by_status() override;
+  Status purge_expired(std::int64_t before) override;
+  Status put_policy(const PolicyRecord& p) override;
+  Result<std::vector<PolicyRecord>> list_policies() override;
+  Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) override;
+  Result<std::int64_t> last_event_id() override;
+  Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) override;
+  Result<std::optional<std::int64_t>> claim_webhook(const std::string& url, const std::string& owner, std::int64_t now,
+                                                    std::int64_t lease_until, std::int64_t start_after) override;
+  Result<bool> advance_webhook(const std::string& url, const std::string& owner, std::int64_t last_event_id) override;
+  Status release_webhook(const std::string& url, const std::string& owner) override;
+  Status add_signing_key(const SigningKeyRecord& k) override;
+  Result<std::vector<SigningKeyRecord>> list_signing_keys() override;
+  Status retire_signing_key(const std::string& kid, std::int64_t at) override;
+  Status delete_signing_keys_retired_before(std::int64_t before) override;
 
-}  // namespace paw::verifier::sql
+ protected:
+  explicit SqlStore(SqlDialect d) : dialect_(d) {}
+  // guarded runs |fn| on a pooled session; Poco and std exceptions become
+  // Errc::storage_error naming |what|.
+  virtual Status guarded(const char* what, const std::function<Status(Poco::Data::Session&)>& fn) = 0;
+  [[nodiscard]] std::string q(std::string_view sql) const { return placeholders(dialect_, sql); }
+
+ private:
+  SqlDialect dialect_;
+};
+
+}  // namespace paw::verifier
