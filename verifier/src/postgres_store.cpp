@@ -35,77 +35,9 @@ using Poco::Data::Keywords::use;
 namespace paw::verifier {
 namespace {
 
-// Same schema and numbering as the SQLite backend (sqlite_store.cpp); only the
-// event id type differs (BIGSERIAL). Never edit a shipped migration: append.
-const std::vector<std::vector<std::string>> kMigrations = {
-    {
-        "CREATE TABLE credentials (id TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, "
-        "label TEXT NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE TABLE enrollment_tokens (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at BIGINT NOT NULL, "
-        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
-        "CREATE TABLE enrollments (id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, device_json TEXT NOT NULL, "
-        "created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
-        "CREATE TABLE devices (id TEXT PRIMARY KEY, status TEXT NOT NULL, label TEXT NOT NULL, "
-        "policy TEXT NOT NULL, record_json TEXT NOT NULL, state_json TEXT NOT NULL, last_verdict TEXT NOT NULL, "
-        "last_reasons TEXT NOT NULL, last_appraisal_json TEXT NOT NULL, last_attested_at BIGINT NOT NULL, "
-        "last_healthy_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, "
-        "revision BIGINT NOT NULL)",
-        "CREATE TABLE challenges (nonce_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, created_at BIGINT NOT NULL, "
-        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
-        "CREATE INDEX challenges_expiry ON challenges (expires_at)",
-        "CREATE TABLE policies (name TEXT PRIMARY KEY, version BIGINT NOT NULL, json TEXT NOT NULL, "
-        "updated_at BIGINT NOT NULL)",
-        "CREATE TABLE events (id BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL, type TEXT NOT NULL, "
-        "device_id TEXT NOT NULL, detail TEXT NOT NULL)",
-        "CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, public_jwk TEXT NOT NULL, private_pem TEXT NOT NULL, "
-        "created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0)",
-    },
-    {
-        // The fleet watcher asks for enrolled devices not seen since T.
-        "CREATE INDEX devices_watch ON devices (status, last_attested_at, created_at)",
-    },
-    {
-        // An enrollment token may name the policy its device starts with.
-        "ALTER TABLE enrollment_tokens ADD COLUMN policy TEXT NOT NULL DEFAULT ''",
-        // Event retention deletes by age.
-        "CREATE INDEX events_time ON events (time)",
-        // Durable webhook delivery: one cursor per receiver URL over the events
-        // table, leased to one replica at a time.
-        "CREATE TABLE webhook_cursors (url TEXT PRIMARY KEY, last_event_id BIGINT NOT NULL, "
-        "owner TEXT NOT NULL DEFAULT '', lease_until BIGINT NOT NULL DEFAULT 0)",
-    },
-};
-
 // Advisory lock key for migrations ("paw" + 1).
 constexpr std::int64_t kMigrationLock = 0x70617701;
 
-
-using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
-                              std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
-                              std::int64_t, std::int64_t>;
-
-constexpr const char* kSelectDevice =
-    "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
-    "last_attested_at, last_healthy_at, created_at, updated_at, revision FROM devices";
-
-StoredDevice from_row(const DeviceRow& r) {
-  StoredDevice d;
-  d.id = r.get<0>();
-  d.status = device_status_from_name(r.get<1>()).value_or(DeviceStatus::revoked);  // unknown text: fail closed
-  d.label = r.get<2>();
-  d.policy = r.get<3>();
-  d.record_json = r.get<4>();
-  d.state_json = r.get<5>();
-  d.last_verdict = r.get<6>();
-  d.last_reasons = r.get<7>();
-  d.last_appraisal_json = r.get<8>();
-  d.last_attested_at = r.get<9>();
-  d.last_healthy_at = r.get<10>();
-  d.created_at = r.get<11>();
-  d.updated_at = r.get<12>();
-  d.revision = r.get<13>();
-  return d;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -238,8 +170,8 @@ class PostgresStore final : public SqlStore {
         s << "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)", now;
         std::int64_t version = 0;
         s << "SELECT COALESCE(MAX(version), 0) FROM schema_version", into(version), now;
-        for (std::size_t i = static_cast<std::size_t>(version); i < kMigrations.size(); ++i) {
-          for (const auto& sql : kMigrations[i]) s << sql, now;
+        for (std::size_t i = static_cast<std::size_t>(version); i < migrations(SqlDialect::postgres).size(); ++i) {
+          for (const auto& sql : migrations(SqlDialect::postgres)[i]) s << sql, now;
           const std::int64_t v = static_cast<std::int64_t>(i + 1);
           const std::int64_t t = static_cast<std::int64_t>(::time(nullptr));
           s << "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", kw::bind(v), kw::bind(t), now;
@@ -304,54 +236,12 @@ class PostgresStore final : public SqlStore {
     return rec;
   }
 
-  Status add_device(const StoredDevice& d) override {
-    return guarded("add_device", [&](Poco::Data::Session& s) -> Status {
-      std::string status(device_status_name(d.status));
-      s << "INSERT INTO devices (id, status, label, policy, record_json, state_json, last_verdict, last_reasons, "
-           "last_appraisal_json, last_attested_at, last_healthy_at, created_at, updated_at, revision) "
-           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-          kw::bind(d.id), kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json),
-          kw::bind(d.state_json), kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
-          kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.created_at), kw::bind(d.updated_at),
-          kw::bind(d.revision), now;
-      return ok_status();
-    });
-  }
-
   Result<std::optional<StoredDevice>> get_device(const std::string& id) override {
     std::optional<StoredDevice> out;
     PAW_CHECK(guarded("get_device", [&](Poco::Data::Session& s) -> Status {
       std::vector<DeviceRow> rows;
       s << std::string(kSelectDevice) + " WHERE id = $1", kw::bind(id), into(rows), now;
       if (!rows.empty()) out = from_row(rows[0]);
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Result<std::vector<StoredDevice>> list_devices() override {
-    std::vector<StoredDevice> out;
-    PAW_CHECK(guarded("list_devices", [&](Poco::Data::Session& s) -> Status {
-      std::vector<DeviceRow> rows;
-      s << std::string(kSelectDevice) + " ORDER BY created_at, id", into(rows), now;
-      out.reserve(rows.size());
-      for (const auto& r : rows) out.push_back(from_row(r));
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Result<std::vector<StoredDevice>> list_stale_candidates(std::int64_t seen_before) override {
-    std::vector<StoredDevice> out;
-    PAW_CHECK(guarded("list_stale_candidates", [&](Poco::Data::Session& s) -> Status {
-      std::vector<DeviceRow> rows;
-      std::int64_t t1 = seen_before;
-      std::int64_t t2 = seen_before;
-      s << std::string(kSelectDevice) +
-               " WHERE status = 'enrolled' AND ((last_attested_at <> 0 AND last_attested_at < $1) OR "
-               "(last_attested_at = 0 AND created_at < $2)) ORDER BY created_at, id",
-          kw::bind(t1), kw::bind(t2), into(rows), now;
-      for (const auto& r : rows) out.push_back(from_row(r));
       return ok_status();
     }));
     return out;

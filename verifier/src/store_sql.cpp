@@ -12,8 +12,67 @@ using Session = Poco::Data::Session;
 namespace paw::verifier {
 
 namespace {
+
+// The schema, both dialects: migrations are applied in order, each once,
+// inside a transaction that also records its number in schema_version.
+// Never edit a shipped migration: append. {EVENT_ID} is the dialect's
+// auto-increment key.
+const std::vector<std::vector<std::string>> kMigrationTemplate = {
+    {
+        "CREATE TABLE credentials (id TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, "
+        "label TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE enrollment_tokens (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE enrollments (id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, device_json TEXT NOT NULL, "
+        "created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+        "CREATE TABLE devices (id TEXT PRIMARY KEY, status TEXT NOT NULL, label TEXT NOT NULL, "
+        "policy TEXT NOT NULL, record_json TEXT NOT NULL, state_json TEXT NOT NULL, last_verdict TEXT NOT NULL, "
+        "last_reasons TEXT NOT NULL, last_appraisal_json TEXT NOT NULL, last_attested_at BIGINT NOT NULL, "
+        "last_healthy_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, "
+        "revision BIGINT NOT NULL)",
+        "CREATE TABLE challenges (nonce_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, created_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX challenges_expiry ON challenges (expires_at)",
+        "CREATE TABLE policies (name TEXT PRIMARY KEY, version BIGINT NOT NULL, json TEXT NOT NULL, "
+        "updated_at BIGINT NOT NULL)",
+        "CREATE TABLE events (id {EVENT_ID}, time BIGINT NOT NULL, type TEXT NOT NULL, "
+        "device_id TEXT NOT NULL, detail TEXT NOT NULL)",
+        "CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, public_jwk TEXT NOT NULL, private_pem TEXT NOT NULL, "
+        "created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0)",
+    },
+    {
+        // The fleet watcher asks for enrolled devices not seen since T.
+        "CREATE INDEX devices_watch ON devices (status, last_attested_at, created_at)",
+    },
+    {
+        // An enrollment token may name the policy its device starts with.
+        "ALTER TABLE enrollment_tokens ADD COLUMN policy TEXT NOT NULL DEFAULT ''",
+        // Event retention deletes by age.
+        "CREATE INDEX events_time ON events (time)",
+        // Durable webhook delivery: one cursor per receiver URL over the events
+        // table, leased to one replica at a time.
+        "CREATE TABLE webhook_cursors (url TEXT PRIMARY KEY, last_event_id BIGINT NOT NULL, "
+        "owner TEXT NOT NULL DEFAULT '', lease_until BIGINT NOT NULL DEFAULT 0)",
+    },
+};
+
 const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
 }  // namespace
+
+const std::vector<std::vector<std::string>>& migrations(SqlDialect d) {
+  static const auto build = [](const char* event_id) {
+    std::vector<std::vector<std::string>> out = kMigrationTemplate;
+    for (auto& m : out) {
+      for (auto& sql : m) {
+        if (auto at = sql.find("{EVENT_ID}"); at != std::string::npos) sql.replace(at, 10, event_id);
+      }
+    }
+    return out;
+  };
+  static const auto sqlite = build("INTEGER PRIMARY KEY AUTOINCREMENT");
+  static const auto postgres = build("BIGSERIAL PRIMARY KEY");
+  return d == SqlDialect::sqlite ? sqlite : postgres;
+}
 
 std::string placeholders(SqlDialect d, std::string_view sql) {
   if (d == SqlDialect::sqlite) return std::string(sql);
@@ -26,6 +85,67 @@ std::string placeholders(SqlDialect d, std::string_view sql) {
       out += c;
     }
   }
+  return out;
+}
+
+StoredDevice SqlStore::from_row(const DeviceRow& r) {
+  StoredDevice d;
+  d.id = r.get<0>();
+  d.status = device_status_from_name(r.get<1>()).value_or(DeviceStatus::revoked);  // unknown text: fail closed
+  d.label = r.get<2>();
+  d.policy = r.get<3>();
+  d.record_json = r.get<4>();
+  d.state_json = r.get<5>();
+  d.last_verdict = r.get<6>();
+  d.last_reasons = r.get<7>();
+  d.last_appraisal_json = r.get<8>();
+  d.last_attested_at = r.get<9>();
+  d.last_healthy_at = r.get<10>();
+  d.created_at = r.get<11>();
+  d.updated_at = r.get<12>();
+  d.revision = r.get<13>();
+  return d;
+}
+
+Status SqlStore::add_device(const StoredDevice& d) {
+  return guarded("add_device", [&](Session& s) -> Status {
+    std::string status(device_status_name(d.status));
+    s << q("INSERT INTO devices (id, status, label, policy, record_json, state_json, last_verdict, last_reasons, "
+           "last_appraisal_json, last_attested_at, last_healthy_at, created_at, updated_at, revision) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        kw::bind(d.id), kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json),
+        kw::bind(d.state_json), kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
+        kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.created_at), kw::bind(d.updated_at),
+        kw::bind(d.revision), now;
+    return ok_status();
+  });
+}
+
+Result<std::vector<StoredDevice>> SqlStore::list_devices() {
+  std::vector<StoredDevice> out;
+  PAW_CHECK(guarded("list_devices", [&](Session& s) -> Status {
+    std::vector<DeviceRow> rows;
+    s << std::string(kSelectDevice) + " ORDER BY created_at, id", into(rows), now;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(from_row(r));
+    return ok_status();
+  }));
+  return out;
+}
+
+Result<std::vector<StoredDevice>> SqlStore::list_stale_candidates(std::int64_t seen_before) {
+  std::vector<StoredDevice> out;
+  PAW_CHECK(guarded("list_stale_candidates", [&](Session& s) -> Status {
+    std::vector<DeviceRow> rows;
+    std::int64_t t1 = seen_before;
+    std::int64_t t2 = seen_before;
+    s << q(std::string(kSelectDevice) +
+           " WHERE status = 'enrolled' AND ((last_attested_at <> 0 AND last_attested_at < ?) OR "
+           "(last_attested_at = 0 AND created_at < ?)) ORDER BY created_at, id"),
+        kw::bind(t1), kw::bind(t2), into(rows), now;
+    for (const auto& r : rows) out.push_back(from_row(r));
+    return ok_status();
+  }));
   return out;
 }
 

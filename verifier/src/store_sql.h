@@ -9,16 +9,21 @@
 #pragma once
 
 #include <Poco/Data/Session.h>
+#include <Poco/Tuple.h>
 
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store.h"
 
 namespace paw::verifier {
 
 enum class SqlDialect { sqlite, postgres };
+
+// migrations is the schema, migration by migration, in |d|'s words.
+const std::vector<std::vector<std::string>>& migrations(SqlDialect d);
 
 // placeholders rewrites `?` to `$1`, `$2`, … for PostgreSQL (the shared
 // statements have no `?` inside string literals).
@@ -27,6 +32,9 @@ std::string placeholders(SqlDialect d, std::string_view sql);
 class SqlStore : public Store {
  public:
   Result<std::int64_t> schema_version() override;
+  Status add_device(const StoredDevice& d) override;
+  Result<std::vector<StoredDevice>> list_devices() override;
+  Result<std::vector<StoredDevice>> list_stale_candidates(std::int64_t seen_before) override;
   Status add_credential(const CredentialRecord& c) override;
   Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override;
   Status add_enrollment_token(const EnrollmentTokenRecord& t) override;
@@ -53,6 +61,16 @@ class SqlStore : public Store {
   // Errc::storage_error naming |what|.
   virtual Status guarded(const char* what, const std::function<Status(Poco::Data::Session&)>& fn) = 0;
   [[nodiscard]] std::string q(std::string_view sql) const { return placeholders(dialect_, sql); }
+
+  // A devices row as Poco::Data reads it (kSelectDevice's columns, in order).
+  using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
+                                std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
+                                std::int64_t, std::int64_t>;
+  static constexpr const char* kSelectDevice =
+      "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
+      "last_attested_at, last_healthy_at, created_at, updated_at, revision FROM devices";
+  // from_row: an unknown status text reads as revoked (fail closed).
+  static StoredDevice from_row(const DeviceRow& r);
 
  private:
   SqlDialect dialect_;
