@@ -51,8 +51,8 @@ using namespace paw::bench;
 namespace {
 
 struct Options {
-  std::size_t devices = 16;
-  std::size_t threads = 2;
+  std::size_t devices = 32;
+  std::size_t threads = 8;  // enough concurrent clients to keep one verifier core busy and fill commit batches
   double seconds = 10;
   double crypto_seconds = 5;
   std::vector<int> server_cpus;  // the verifier's CPUs (bound pinned there); empty: not pinned
@@ -68,8 +68,8 @@ std::string cpu_list(const std::vector<int>& cpus) {
 Result<Options> common(const Args& a) {
   Options o;
   try {
-    o.devices = std::stoul(a.get_or("devices", "16"));
-    o.threads = std::stoul(a.get_or("threads", "2"));
+    o.devices = std::stoul(a.get_or("devices", "32"));
+    o.threads = std::stoul(a.get_or("threads", "8"));
     o.seconds = std::stod(a.get_or("seconds", "10"));
     o.crypto_seconds = std::stod(a.get_or("crypto-seconds", "5"));
   } catch (const std::exception&) {
