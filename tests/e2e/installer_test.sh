@@ -292,7 +292,7 @@ if have paw-verifier; then
       -keyout /dev/null -out "$work/ekca/ca.pem" >/dev/null 2>&1 && chmod 0644 "$work/ekca/ca.pem"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     sed -E 's/^#([a-z-]+ = )/\1/' /etc/paw/verifier.conf |
-      sed -E "s|^listen = .*|listen = 127.0.0.1:$port|; s|^ek-ca-dir = .*|ek-ca-dir = $work/ekca|" >"$work/verifier-all.conf"
+      sed -E "s|^listen = .*|listen = 127.0.0.1:$port|; s|^ek-ca-dir = .*|ek-ca-dir = $work/ekca|; s|^fido-ca-dir = .*|fido-ca-dir = $work/ekca|" >"$work/verifier-all.conf"
     chmod 0644 "$work/verifier-all.conf"
     n=$(grep -cE '^[a-z-]+ = ' "$work/verifier-all.conf")
     runuser -u paw-verifier -- paw-verifier run --state /var/lib/paw-verifier --config "$work/verifier-all.conf" \
