@@ -126,7 +126,7 @@ Result<Response> Service::admin_revoke_device(Request& req) {
   ObjPtr ev = new Obj();
   ev->set("by", req.actor);
   ev->set("previous_status", std::string(device_status_name(d.status)));
-  raise_alert("revocation", d.id, json::stringify(ev));
+  record_event("revocation", d.id, json::stringify(ev));
   d.status = DeviceStatus::revoked;
   return json_response(200, device_summary(d));
 }

@@ -122,7 +122,7 @@ Result<Response> Service::post_activation(Request& req) {
     ObjPtr d = new Obj();
     d->set("enrollment_id", e.id);
     d->set("remote", req.remote);
-    raise_alert("enrollment_failed", rec.device_id, json::stringify(d));
+    record_event("enrollment_failed", rec.device_id, json::stringify(d));
     return st.error();
   }
   PAW_TRY(bool approval, json::get_bool(pending, "approval"));
@@ -144,7 +144,7 @@ Result<Response> Service::post_activation(Request& req) {
   ev->set("status", std::string(device_status_name(d.status)));
   ev->set("ek_tofu", rec.ek_tofu);
   ev->set("notes", pending->getArray("notes"));
-  raise_alert("enrollment", d.id, json::stringify(ev));
+  record_event("enrollment", d.id, json::stringify(ev));
   ObjPtr o = new Obj();
   o->set("device_id", d.id);
   o->set("status", std::string(device_status_name(d.status)));
@@ -218,7 +218,7 @@ Result<Response> Service::post_attestation(Request& req) {
     d->set("error", std::string(errc_name(appraisal.code())));
     d->set("message", appraisal.error().detail);
     d->set("remote", req.remote);
-    raise_alert("attestation_failed", dev.id, json::stringify(d));
+    record_event("attestation_failed", dev.id, json::stringify(d));
     return appraisal.error();
   }
   const Appraisal& a = *appraisal;
@@ -261,8 +261,7 @@ Result<Response> Service::post_attestation(Request& req) {
   next->stored.revision = dev.revision + 1;  // the compare-and-swap just made it so
   device_cache_.put(std::move(next));
   metrics_.observe_verdict(verdict);
-  for (std::int64_t id : ids) published(id);
-  if (changed && ids.size() == events.size()) deliver_alert(ids.back(), "verdict_change", dev.id, events.back().detail);
+  for (std::size_t i = 0; i < ids.size() && i < events.size(); ++i) published(ids[i], events[i].type, dev.id);
 
   PAW_TRY(std::string jti, random_hex(16));
   ResultClaims claims = a.claims(cfg_.issuer, jti);

@@ -328,24 +328,17 @@ std::int64_t Service::record_event(const std::string& type, const std::string& d
     log_line("error", "cannot record event", {{"type", type}, {"error", id.error().what()}});
     return 0;
   }
-  published(*id);
+  published(*id, type, device);
   return *id;
 }
 
-void Service::published(std::int64_t id) {
+void Service::published(std::int64_t id, const std::string& type, const std::string& device) {
   {
     std::lock_guard lock(events_mu_);
     last_event_id_ = std::max(last_event_id_, id);
   }
   events_cv_.notify_all();
-}
-
-void Service::raise_alert(const std::string& type, const std::string& device, const std::string& detail) {
-  deliver_alert(record_event(type, device, detail), type, device, detail);
-}
-
-void Service::deliver_alert(std::int64_t id, const std::string& type, const std::string& device,
-                            const std::string& /*detail*/) {
+  if (!is_alert_type(type)) return;
   log_line("warn", "alert", {{"type", type}, {"device", device}, {"event_id", std::to_string(id)}});
   if (webhooks_) webhooks_->notify();  // the event row is the queue (webhooks.h)
 }
@@ -413,7 +406,7 @@ void Service::run_monitor_once() {
       Poco::JSON::Object::Ptr det = new Poco::JSON::Object();
       det->set("last_attested_at", d.last_attested_at);
       det->set("max_age_seconds", policy->max_attestation_age_seconds);
-      raise_alert("stale", d.id, json::stringify(det));
+      record_event("stale", d.id, json::stringify(det));
     }
   }
   (void)store_->purge_expired(now_s - 3600);

@@ -77,13 +77,12 @@ class Service {
   Result<CredentialRecord> authenticate(const Request& req, CredentialKind kind);
 
   // Events and alerts. record_event never fails the request (logs instead).
+  // An event of an alert type (is_alert_type, webhooks.h) is an alert:
+  // logged as such and delivered to the webhooks from the events table.
   std::int64_t record_event(const std::string& type, const std::string& device, const std::string& detail_json);
-  void raise_alert(const std::string& type, const std::string& device, const std::string& detail_json);
-  // published wakes event followers for an event the store already holds;
-  // deliver_alert logs such an event as an alert and wakes the webhook
-  // workers, which read it from the events table (webhooks.h).
-  void published(std::int64_t id);
-  void deliver_alert(std::int64_t id, const std::string& type, const std::string& device, const std::string& detail_json);
+  // published wakes event followers for an event the store already holds
+  // and, for an alert type, logs it and wakes the webhook workers.
+  void published(std::int64_t id, const std::string& type, const std::string& device);
 
   Result<Policy> policy_for(const std::string& name);
   std::mutex& device_lock(const std::string& id);
