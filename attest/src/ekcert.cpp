@@ -222,14 +222,14 @@ Result<EkCaStore> EkCaStore::load_dir(const std::string& dir) {
   return from_certificates(certs);
 }
 
-Result<Bytes> trim_der_padding(ByteView nv) {
+Result<std::size_t> der_sequence_length(ByteView data) {
   // X.690 8.1: a certificate is a SEQUENCE (0x30) with a definite length.
-  Reader r(nv);
+  Reader r(data);
   std::uint8_t tag = 0;
   std::uint8_t first = 0;
   if (!r.u8(tag) || tag != 0x30 || !r.u8(first)) return make_error(Errc::malformed, "not a DER SEQUENCE");
   std::size_t len = first;
-  if (first & 0x80) {
+  if (first & 0x80) {  // X.690 8.1.3.5: long form
     const std::size_t n = first & 0x7f;
     if (n == 0 || n > 3) return make_error(Errc::malformed, "DER length form");
     len = 0;
@@ -239,12 +239,16 @@ Result<Bytes> trim_der_padding(ByteView nv) {
       len = (len << 8) | b;
     }
   }
-  const std::size_t header = r.offset();
-  if (!r.skip(len)) return make_error(Errc::malformed, "DER shorter than its length");
-  for (std::uint8_t b : r.rest()) {
+  if (len > r.remaining()) return make_error(Errc::malformed, "DER shorter than its length");
+  return r.offset() + len;
+}
+
+Result<Bytes> trim_der_padding(ByteView nv) {
+  PAW_TRY(const std::size_t size, der_sequence_length(nv));
+  for (std::uint8_t b : nv.subspan(size)) {
     if (b != 0xFF && b != 0x00) return make_error(Errc::trailing_data, "bytes after the DER are not NV padding");
   }
-  return Bytes(nv.begin(), nv.begin() + static_cast<std::ptrdiff_t>(header + len));
+  return Bytes(nv.begin(), nv.begin() + static_cast<std::ptrdiff_t>(size));
 }
 
 Result<X509Ptr> parse_certificate(ByteView data) {

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "paw/attest/ekcert.h"
+
 namespace paw::platform {
 namespace {
 
@@ -49,24 +51,9 @@ std::string trim(std::string s) {
 }
 
 Result<std::size_t> der_length(ByteView data) {
-  Reader r(data);
-  std::uint8_t tag = 0;
-  std::uint8_t first = 0;
-  if (!r.u8(tag) || tag != 0x30 || !r.u8(first))
-    return make_error(Errc::malformed, "EK certificate does not start with a DER SEQUENCE");
-  std::size_t len = first;
-  if (first & 0x80) {  // X.690 8.1.3.5: long form, 1..3 length bytes are plenty for NV
-    const std::size_t n = first & 0x7f;
-    if (n == 0 || n > 3) return make_error(Errc::malformed, "EK certificate DER length form not supported");
-    len = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::uint8_t b = 0;
-      if (!r.u8(b)) return make_error(Errc::malformed, "EK certificate DER length truncated");
-      len = (len << 8) | b;
-    }
-  }
-  if (len > r.remaining()) return make_error(Errc::malformed, "EK certificate truncated");
-  return r.offset() + len;
+  auto n = der_sequence_length(data);
+  if (!n.ok()) return make_error(Errc::malformed, "EK certificate in NV: " + n.error().detail);
+  return *n;
 }
 
 std::optional<std::string> os_release_pretty_name(std::string_view text) {

@@ -70,6 +70,12 @@ struct EkCertificate {
   bool reaches_self_signed_root = false;  // false: chain ends at a folder intermediate
 };
 
+// der_sequence_length is the size (header and contents) of the DER SEQUENCE
+// at the start of |data|, definite length of at most 3 length bytes — the
+// bound of anything read from TPM NV. Errc::malformed if |data| does not
+// start with a complete one.
+Result<std::size_t> der_sequence_length(ByteView data);
+
 // trim_der_padding returns the DER certificate at the start of |nv| (the outer
 // SEQUENCE's length decides), dropping NV padding; only 0xFF or 0x00 padding is
 // allowed after it. Errc::malformed / Errc::trailing_data.
