@@ -38,17 +38,17 @@ Status check_device_id(const std::string& id) {
 
 // may_attest: a device that exists and is neither revoked nor pending
 // approval may attest: Errc::not_found, revoked, forbidden (pending).
-Status may_attest(std::optional<DeviceStatus> status) {
-  if (!status) return make_error(Errc::not_found, "unknown device");
-  if (*status == DeviceStatus::revoked) return make_error(Errc::revoked, "device is revoked");
-  if (*status == DeviceStatus::pending) return make_error(Errc::forbidden, "device awaits admin approval");
+Status may_attest(const std::optional<DeviceHead>& head) {
+  if (!head) return make_error(Errc::not_found, "unknown device");
+  if (head->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device is revoked");
+  if (head->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device awaits admin approval");
   return ok_status();
 }
 
 // usable_device loads a device that may attest (the errors of may_attest).
 Result<StoredDevice> usable_device(Store& store, const std::string& id) {
   PAW_TRY(auto d, store.get_device(id));
-  PAW_CHECK(may_attest(d ? std::optional<DeviceStatus>(d->status) : std::nullopt));
+  PAW_CHECK(may_attest(d ? std::optional<DeviceHead>(DeviceHead{d->status, d->revision}) : std::nullopt));
   return *d;
 }
 
@@ -159,8 +159,8 @@ Result<Response> Service::post_challenge(Request& req) {
   PAW_CHECK(check_device_id(device_id));
   if (!device_limiter_.allow(device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
   // The status alone decides whether the device may attest (the record is not needed here).
-  PAW_TRY(auto status, store_->device_status(device_id));
-  PAW_CHECK(may_attest(status));
+  PAW_TRY(auto head, store_->device_head(device_id));
+  PAW_CHECK(may_attest(head));
   PAW_TRY(Bytes nonce, random_bytes(kNonceSize));
   PAW_CHECK(store_->add_challenge({sha256_hex(ByteView(nonce)), device_id, now_s, now_s + cfg_.challenge_ttl, false}));
   ObjPtr o = new Obj();
@@ -195,7 +195,7 @@ Result<Response> Service::post_attestation(Request& req) {
   // revision check in record_attestation covers other replicas.
   std::lock_guard device_guard(device_lock(body.device_id));
   PAW_TRY(auto head, store_->device_head(body.device_id));
-  PAW_CHECK(may_attest(head ? std::optional<DeviceStatus>(head->status) : std::nullopt));
+  PAW_CHECK(may_attest(head));
   PAW_TRY(std::shared_ptr<const CachedDevice> cached, load_device(body.device_id, head->revision));
   StoredDevice dev = cached->stored;
   // A cheap read refuses a known, used or expired nonce before the appraisal.

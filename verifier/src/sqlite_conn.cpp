@@ -23,7 +23,6 @@ constexpr SqlText kSql[] = {
     {Sql::release_savepoint, "release savepoint", "RELEASE job"},
     {Sql::synchronous_full, "synchronous=FULL", "PRAGMA synchronous=FULL"},
     {Sql::synchronous_off, "synchronous=OFF", "PRAGMA synchronous=OFF"},
-    {Sql::device_status, "device_status", "SELECT status FROM devices WHERE id = ?"},
     {Sql::device_head, "device_head", "SELECT status, revision FROM devices WHERE id = ?"},
     {Sql::get_device, "get_device",
      "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "

@@ -34,7 +34,6 @@ enum class Sql : std::size_t {
   release_savepoint,
   synchronous_full,
   synchronous_off,
-  device_status,
   device_head,
   get_device,
   device_revision,

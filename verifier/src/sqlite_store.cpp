@@ -217,18 +217,6 @@ class SqliteStore final : public SqlStore {
     return out;
   }
 
-  Result<std::optional<DeviceStatus>> device_status(const std::string& id) override {
-    std::optional<DeviceStatus> out;
-    PAW_CHECK(with_reader([&](sqlite::Conn& c) -> Status {
-      PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::device_status));
-      q.bind(id);
-      PAW_TRY(bool row, q.step());
-      if (row) out = device_status_from_name(q.text(0)).value_or(DeviceStatus::revoked);  // unknown text: fail closed
-      return ok_status();
-    }));
-    return out;
-  }
-
   Status update_device(const StoredDevice& d) override {
     return guarded("update_device", [&](Poco::Data::Session& s) -> Status { return update_in(s, d); });
   }

@@ -167,16 +167,10 @@ class Store {
   virtual Status add_device(const StoredDevice& d) = 0;
   virtual Result<std::optional<StoredDevice>> get_device(const std::string& id) = 0;
   virtual Result<std::vector<StoredDevice>> list_devices() = 0;
-  // device_status is get_device's status alone (std::nullopt: no such
-  // device): the challenge endpoint's check, without reading the record.
-  virtual Result<std::optional<DeviceStatus>> device_status(const std::string& id) {
-    PAW_TRY(auto d, get_device(id));
-    if (!d) return std::optional<DeviceStatus>{};
-    return std::optional<DeviceStatus>{d->status};
-  }
   // device_head is a device's status and revision alone (std::nullopt: no
-  // such device): what the attestation path needs to trust a parsed copy of
-  // the row it cached at that revision, without reading the record again.
+  // such device): what the challenge endpoint needs to decide, and what the
+  // attestation path needs to trust a parsed copy of the row it cached at
+  // that revision, without reading the record again.
   virtual Result<std::optional<DeviceHead>> device_head(const std::string& id) {
     PAW_TRY(auto d, get_device(id));
     if (!d) return std::optional<DeviceHead>{};
