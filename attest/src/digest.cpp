@@ -1,6 +1,7 @@
 #include "paw/attest/digest.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "paw/attest/secure.h"
 
@@ -75,6 +76,18 @@ Result<Bytes> digest(HashAlg alg, ByteView data) {
 Bytes sha256(ByteView data) {
   auto r = digest(HashAlg::sha256, data);
   return r.ok() ? std::move(r).value() : Bytes{};
+}
+
+Result<Bytes> hmac(HashAlg alg, ByteView key, ByteView data) {
+  const EVP_MD* md = evp_md(alg);
+  if (md == nullptr) return make_error(Errc::unsupported, std::string("HMAC with ") + std::string(hash_name(alg)));
+  Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
+  unsigned int len = 0;
+  if (HMAC(md, key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len) == nullptr) {
+    return make_error(Errc::internal, "HMAC failed");
+  }
+  out.resize(len);
+  return out;
 }
 
 }  // namespace paw

@@ -4,12 +4,12 @@
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
-#include <openssl/hmac.h>
 #include <openssl/rsa.h>
 #include <tss2/tss2_mu.h>
 
 #include <cstring>
 
+#include "paw/attest/digest.h"
 #include "paw/attest/secure.h"
 #include "tpm_internal.h"
 
@@ -191,16 +191,6 @@ Result<Bytes> aes_cfb(const EVP_CIPHER* cipher, ByteView key, ByteView plain) {
   return out;
 }
 
-Result<Bytes> hmac(HashAlg alg, ByteView key, ByteView data) {
-  Bytes out(EVP_MAX_MD_SIZE);
-  unsigned int len = 0;
-  if (HMAC(md_for(alg), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len) ==
-      nullptr) {
-    return detail::crypto_error(Errc::internal, "HMAC");
-  }
-  out.resize(len);
-  return out;
-}
 
 // protect builds TPM2B_ID_OBJECT from the seed (Part 1, 24.4 and 24.5).
 Result<Bytes> protect(const EkParams& p, ByteView seed, ByteView credential, ByteView name) {

@@ -141,9 +141,9 @@ echo "in the database: A $db_a attestation events, B $db_b, $db_enroll enrollmen
 [ "$db_enroll" = "$acked_enroll" ] || die "enrollments: $acked_enroll acknowledged, $db_enroll recorded"
 # at most the one in flight at the kill can be recorded but unacknowledged
 [ $((db_a + db_b - ack_a - ack_b)) -le 2 ] || die "more recorded than acknowledged + in flight: $db_a+$db_b vs $ack_a+$ack_b"
-# nonces: every used challenge was used once, by the device it was issued to (a 2nd use would be refused)
-used=$(db_count "SELECT count(*) FROM challenges WHERE used = 1")
-[ "$used" -ge $((ack_a + ack_b)) ] || die "fewer consumed nonces ($used) than acknowledged attestations"
+# nonces: every acknowledged attestation used its nonce, recorded once (the primary key refuses a 2nd use)
+used=$(db_count "SELECT count(*) FROM used_nonces WHERE device_id IN ('$dev_a', '$dev_b')")
+[ "$used" -ge $((ack_a + ack_b)) ] || die "fewer used nonces ($used) than acknowledged attestations"
 pawctl_admin devices list --json >"$WORK/devices.json"
 python3 - "$WORK/devices.json" "$dev_a" "$dev_b" <<'PY' || die "device list through nginx: $(cat "$WORK/devices.json")"
 import json, sys

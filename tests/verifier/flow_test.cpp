@@ -12,6 +12,7 @@
 #include "paw/attest/appraisal.h"
 #include "paw/attest/evidence.h"
 #include "paw/attest/result_token.h"
+#include "challenge.h"
 #include "soft_device.h"
 #include "util.h"
 #include "verifier_fixture.h"
@@ -211,6 +212,22 @@ TEST_CASE("flow: every rejection path answers its status code") {
     auto unknown = c.post("/v1/attestations", f.evidence(Bytes(32, 0x5a)));
     CHECK(unknown.status == 409);
     CHECK(code_of(unknown) == "nonce_unknown");
+    {
+      // Nonces made with the service's own key (shared by replicas through
+      // the store): one past its expiry → 409 nonce_expired; one issued to
+      // another device → 409 nonce_unknown.
+      auto secret = f.v->service().store().service_secret("challenge_key", "unused candidate");
+      REQUIRE(secret.ok());
+      auto key = verifier::ChallengeKey::from(*unhex(*secret));
+      REQUIRE(key.ok());
+      const std::int64_t now = verifier::unix_now();
+      auto expired = c.post("/v1/attestations", f.evidence(*key->issue(f.dev->device_id, now - 1)));
+      CHECK(expired.status == 409);
+      CHECK(code_of(expired) == "nonce_expired");
+      auto fresh = c.post("/v1/attestations", f.evidence(*key->issue(f.dev->device_id + "0", now + 60)));
+      CHECK(fresh.status == 409);
+      CHECK(code_of(fresh) == "nonce_unknown");
+    }
     // Body changed after the quote → 422 (qualifying data no longer matches).
     auto env = f.dev->attest(f.challenge());
     REQUIRE(env.ok());

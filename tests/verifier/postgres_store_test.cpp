@@ -68,11 +68,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 3);
+    CHECK(*v == 4);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 3);
+  CHECK(*again->schema_version() == 4);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -85,7 +85,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 3);
+  CHECK(*s->schema_version() == 4);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -111,19 +111,18 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   CHECK(open_store(named("localhost")).ok());
 }
 
-TEST_CASE("postgres store: 32 threads on two replicas consume one challenge - exactly one wins") {
+TEST_CASE("postgres store: 32 threads on two replicas use one nonce - exactly one wins") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   const std::int64_t now = unix_now();
   for (int round = 0; round < 3; ++round) {
     const std::string nonce = "n" + std::to_string(round);
-    REQUIRE(a->add_challenge({nonce, "dev", now, now + 60, false}).ok());  // issued by replica a
     std::atomic<int> won{0}, reused{0}, other{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < 32; ++i) {
       Store& s = i % 2 == 0 ? *a : *b;
       threads.emplace_back([&, nonce] {
-        auto st = s.consume_challenge(nonce, "dev", now);
+        auto st = s.use_nonce({nonce, "dev", now, now + 60});
         if (st.ok()) ++won;
         else if (st.code() == Errc::nonce_reused) ++reused;
         else ++other;
@@ -133,15 +132,10 @@ TEST_CASE("postgres store: 32 threads on two replicas consume one challenge - ex
     CHECK(won == 1);
     CHECK(reused == 31);
     CHECK(other == 0);
-    auto seen = b->find_challenge(nonce);
-    REQUIRE((seen.ok() && seen->has_value()));
-    CHECK((*seen)->used);
   }
-  REQUIRE(a->add_challenge({"bb", "dev", now, now + 60, false}).ok());
-  CHECK(b->consume_challenge("bb", "other-dev", now).code() == Errc::nonce_unknown);
-  CHECK(b->consume_challenge("bb", "dev", now + 60).code() == Errc::nonce_expired);
-  CHECK(b->consume_challenge("cc", "dev", now).code() == Errc::nonce_unknown);
-  CHECK(b->consume_challenge("bb", "dev", now).ok());
+  // One secret for all replicas: whoever stores first.
+  CHECK(*a->service_secret("challenge_key", "aaaa") == "aaaa");
+  CHECK(*b->service_secret("challenge_key", "bbbb") == "aaaa");
 }
 
 TEST_CASE("postgres store: enrollment tokens single use across replicas - enrollments taken once") {
@@ -190,10 +184,12 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas - enroll
   CHECK(b->take_enrollment("e2", now + 5).code() == Errc::token_expired);
   CHECK(b->take_enrollment("e2", now).code() == Errc::not_found);
 
-  REQUIRE(a->add_challenge({"old", "dev", now - 100, now - 50, false}).ok());
+  REQUIRE(a->use_nonce({"old", "dev", now - 100, now - 50}).ok());
+  REQUIRE(a->use_nonce({"kept", "dev", now, now + 60}).ok());
   REQUIRE(a->add_enrollment_token({"t3", "lab", now - 100, now - 50, false, ""}).ok());
   REQUIRE(b->purge_expired(now).ok());
-  CHECK(!a->find_challenge("old")->has_value());
+  CHECK(a->use_nonce({"old", "dev", now, now + 60}).ok());  // purged
+  CHECK(a->use_nonce({"kept", "dev", now, now + 60}).code() == Errc::nonce_reused);
   CHECK(a->consume_enrollment_token("t3", now).code() == Errc::token_invalid);
 }
 
@@ -310,7 +306,6 @@ TEST_CASE("postgres store: record_attestation is one transaction with one winner
   d.state_json = "{}";
   d.last_reasons = "[]";
   REQUIRE(a->add_device(d).ok());
-  REQUIRE(a->add_challenge({"n1", "dev", now, now + 60, false}).ok());
   std::atomic<int> won{0}, reused{0}, other{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
@@ -319,7 +314,8 @@ TEST_CASE("postgres store: record_attestation is one transaction with one winner
       StoredDevice w = d;
       w.last_verdict = "healthy";
       w.state_json = R"({"w":)" + std::to_string(i) + "}";
-      auto r = s.record_attestation("n1", now, w, {{0, now, "attestation", "dev", "{}"}, {0, now, "verdict_change", "dev", "{}"}});
+      auto r = s.record_attestation({"n1", "dev", now, now + 60}, w,
+                                    {{0, now, "attestation", "dev", "{}"}, {0, now, "verdict_change", "dev", "{}"}});
       if (r.ok() && r->size() == 2 && (*r)[1] > (*r)[0]) ++won;
       else if (r.code() == Errc::nonce_reused) ++reused;
       else ++other;
@@ -336,15 +332,15 @@ TEST_CASE("postgres store: record_attestation is one transaction with one winner
   CHECK((*dev)->revision == 1);
   CHECK((*dev)->last_verdict == "healthy");
 
-  // A lost compare-and-swap rolls the nonce back: it stays usable, no event is written.
-  REQUIRE(a->add_challenge({"n2", "dev", now, now + 60, false}).ok());
-  auto stale = b->record_attestation("n2", now, d /* revision 0 */, {{0, now, "attestation", "dev", "{}"}});
+  // A lost compare-and-swap rolls the nonce's use back: it stays usable, no event is written.
+  const UsedNonce n2{"n2", "dev", now, now + 60};
+  auto stale = b->record_attestation(n2, d /* revision 0 */, {{0, now, "attestation", "dev", "{}"}});
   CHECK(stale.code() == Errc::conflict);
-  CHECK(!(*a->find_challenge("n2"))->used);
   CHECK(a->list_events(0, 100)->size() == 2);
-  CHECK(b->record_attestation("n2", now, **dev, {}).ok());
-  CHECK((*a->find_challenge("n2"))->used);
-  CHECK(a->record_attestation("n3", now, **dev, {}).code() == Errc::nonce_unknown);
+  CHECK(b->record_attestation(n2, **dev, {}).ok());
+  CHECK(a->use_nonce(n2).code() == Errc::nonce_reused);
+  auto moved = a->get_device("dev");
+  CHECK(a->record_attestation({"n1", "dev", now, now + 60}, **moved, {}).code() == Errc::nonce_reused);
 }
 
 void retention_and_cursors(Store& a, Store& b);  // store_test.cpp

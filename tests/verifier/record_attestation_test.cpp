@@ -29,6 +29,16 @@ StoredDevice seed_device(Store& store, const std::string& id) {
   return d;
 }
 
+UsedNonce nonce(const std::string& hash, const std::string& device, std::int64_t now) {
+  return UsedNonce{hash, device, now, now + 60};
+}
+
+// was_used tells whether |hash| was recorded as used (and records it if not:
+// call it last).
+bool was_used(Store& store, const std::string& hash) {
+  return store.use_nonce({hash, "probe", 0, 1}).code() == Errc::nonce_reused;
+}
+
 std::size_t count_events(Store& store) {
   auto evs = store.list_events(0, 1000);
   REQUIRE(evs.ok());
@@ -37,47 +47,43 @@ std::size_t count_events(Store& store) {
 
 }  // namespace
 
-TEST_CASE("record_attestation: consumes the nonce, updates the device and appends events atomically") {
+TEST_CASE("record_attestation: uses the nonce, updates the device and appends events atomically") {
   test::TempDir dir;
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   Store& store = **s;
   const std::int64_t now = unix_now();
   StoredDevice d = seed_device(store, "dev1");
-  REQUIRE(store.add_challenge({"n1", "dev1", now, now + 60, false}).ok());
-  REQUIRE(store.add_challenge({"n2", "dev1", now, now + 60, false}).ok());
 
-  // A stale revision: the CAS fails, and the nonce consumed before it in the
-  // same transaction must be back to unused, no event written.
+  // A stale revision: the CAS fails, and the nonce used before it in the
+  // same transaction must be unused again, no event written.
   StoredDevice stale = d;
   stale.revision = 7;
   stale.last_verdict = "healthy";
-  CHECK(store.record_attestation("n1", now, stale, {{0, now, "attestation", "dev1", "{}"}}).code() == Errc::conflict);
-  auto n1 = store.find_challenge("n1");
-  REQUIRE((n1.ok() && n1->has_value()));
-  CHECK(!(*n1)->used);
+  CHECK(store.record_attestation(nonce("n1", "dev1", now), stale, {{0, now, "attestation", "dev1", "{}"}}).code() ==
+        Errc::conflict);
   CHECK(count_events(store) == 0);
   CHECK((*store.get_device("dev1"))->last_verdict.empty());
 
-  // Nonce refused (unknown, other device, expired): nothing written.
+  // A nonce used before (on its own, as failed evidence does): nothing written.
   StoredDevice next = d;
   next.last_verdict = "healthy";
-  CHECK(store.record_attestation("nx", now, next, {{0, now, "attestation", "dev1", "{}"}}).code() == Errc::nonce_unknown);
-  CHECK(store.record_attestation("n1", now + 60, next, {{0, now, "attestation", "dev1", "{}"}}).code() ==
-        Errc::nonce_expired);
+  REQUIRE(store.use_nonce(nonce("nx", "dev1", now)).ok());
+  CHECK(store.record_attestation(nonce("nx", "dev1", now), next, {{0, now, "attestation", "dev1", "{}"}}).code() ==
+        Errc::nonce_reused);
   CHECK(count_events(store) == 0);
   CHECK((*store.get_device("dev1"))->revision == 0);
 
-  // Success: all three effects, event ids in order.
+  // Success (so n1 was unused again after the conflict): all three effects,
+  // event ids in order.
   auto ids = store.record_attestation(
-      "n1", now, next, {{0, now, "attestation", "dev1", R"({"a":1})"}, {0, now, "verdict_change", "dev1", "{}"}});
+      nonce("n1", "dev1", now), next, {{0, now, "attestation", "dev1", R"({"a":1})"}, {0, now, "verdict_change", "dev1", "{}"}});
   REQUIRE(ids.ok());
   REQUIRE(ids->size() == 2);
   CHECK((*ids)[1] > (*ids)[0]);
   auto got = store.get_device("dev1");
   CHECK((*got)->revision == 1);
   CHECK((*got)->last_verdict == "healthy");
-  CHECK((*store.find_challenge("n1"))->used);
   auto evs = store.list_events(0, 10);
   REQUIRE(evs->size() == 2);
   CHECK((*evs)[0].type == "attestation");
@@ -87,9 +93,10 @@ TEST_CASE("record_attestation: consumes the nonce, updates the device and append
   // The same nonce again: reused, and the device stays as it is.
   StoredDevice again = **got;
   again.last_verdict = "unhealthy";
-  CHECK(store.record_attestation("n1", now, again, {}).code() == Errc::nonce_reused);
+  CHECK(store.record_attestation(nonce("n1", "dev1", now), again, {}).code() == Errc::nonce_reused);
   CHECK((*store.get_device("dev1"))->last_verdict == "healthy");
-  CHECK(!(*store.find_challenge("n2"))->used);
+  CHECK(was_used(store, "n1"));
+  CHECK(!was_used(store, "n2"));
 }
 
 TEST_CASE("record_attestation: 16 concurrent submissions of one nonce, exactly one recorded") {
@@ -99,14 +106,13 @@ TEST_CASE("record_attestation: 16 concurrent submissions of one nonce, exactly o
   Store& store = **s;
   const std::int64_t now = unix_now();
   StoredDevice d = seed_device(store, "dev");
-  REQUIRE(store.add_challenge({"aa", "dev", now, now + 60, false}).ok());
   std::atomic<int> won{0}, reused{0}, other{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
     threads.emplace_back([&, i] {
       StoredDevice mine = d;
       mine.last_verdict = "v" + std::to_string(i);
-      auto r = store.record_attestation("aa", now, mine, {{0, now, "attestation", "dev", "{}"}});
+      auto r = store.record_attestation(nonce("aa", "dev", now), mine, {{0, now, "attestation", "dev", "{}"}});
       if (r.ok()) ++won;
       else if (r.code() == Errc::nonce_reused) ++reused;
       else ++other;
@@ -128,7 +134,6 @@ TEST_CASE("record_attestation: a process killed right after it returned loses no
     auto s = open_store(url);
     REQUIRE(s.ok());
     seed_device(**s, "dev");
-    REQUIRE((*s)->add_challenge({"aa", "dev", now, now + 60, false}).ok());
   }
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
@@ -144,7 +149,7 @@ TEST_CASE("record_attestation: a process killed right after it returned loses no
     StoredDevice next = **got;
     next.last_verdict = "healthy";
     next.last_attested_at = now;
-    auto r = (*s)->record_attestation("aa", now, next, {{0, now, "attestation", "dev", R"({"ack":1})"}});
+    auto r = (*s)->record_attestation(nonce("aa", "dev", now), next, {{0, now, "attestation", "dev", R"({"ack":1})"}});
     const char ack = r.ok() ? 'y' : 'n';
     if (::write(fds[1], &ack, 1) != 1) ::_exit(5);
     ::raise(SIGKILL);
@@ -164,7 +169,7 @@ TEST_CASE("record_attestation: a process killed right after it returned loses no
   REQUIRE((got.ok() && got->has_value()));
   CHECK((*got)->last_verdict == "healthy");
   CHECK((*got)->revision == 1);
-  CHECK((*(*s)->find_challenge("aa"))->used);
+  CHECK(was_used(**s, "aa"));
   auto evs = (*s)->list_events(0, 10);
   REQUIRE(evs.ok());
   REQUIRE(evs->size() == 1);

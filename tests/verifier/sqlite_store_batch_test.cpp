@@ -49,6 +49,16 @@ StoredDevice seed_device(Store& store, const std::string& id) {
 
 std::string nonce_name(int i) { return "nonce-" + std::to_string(i); }
 
+UsedNonce used(const std::string& hash, const std::string& device, std::int64_t now) {
+  return UsedNonce{hash, device, now, now + 600};
+}
+
+// was_used tells whether |hash| was recorded as used (and records it if not:
+// call it last).
+bool was_used(Store& store, const std::string& hash) {
+  return store.use_nonce({hash, "probe", 0, 1}).code() == Errc::nonce_reused;
+}
+
 // run_threads starts |n| threads running fn(thread index) and joins them.
 template <class F>
 void run_threads(int n, F fn) {
@@ -59,17 +69,15 @@ void run_threads(int n, F fn) {
 
 }  // namespace
 
-TEST_CASE("sqlite batch: 32 threads on one nonce, exactly one consume and one record wins") {
+TEST_CASE("sqlite batch: 32 threads on one nonce, exactly one use and one record wins") {
   test::TempDir dir;
   auto store = open_sqlite(dir);
   const std::int64_t now = unix_now();
   const StoredDevice d = seed_device(*store, "dev");
-  REQUIRE(store->add_challenge({"c1", "dev", now, now + 60, false}).ok());
-  REQUIRE(store->add_challenge({"r1", "dev", now, now + 60, false}).ok());
 
   std::atomic<int> won{0}, reused{0}, other{0};
   run_threads(kThreads, [&](int) {
-    Status st = store->consume_challenge("c1", "dev", now);
+    Status st = store->use_nonce(used("c1", "dev", now));
     if (st.ok()) ++won;
     else if (st.code() == Errc::nonce_reused) ++reused;
     else ++other;
@@ -82,7 +90,7 @@ TEST_CASE("sqlite batch: 32 threads on one nonce, exactly one consume and one re
   run_threads(kThreads, [&](int i) {
     StoredDevice mine = d;
     mine.last_verdict = "v" + std::to_string(i);
-    auto r = store->record_attestation("r1", now, mine, {{0, now, "attestation", "dev", std::to_string(i)}});
+    auto r = store->record_attestation(used("r1", "dev", now), mine, {{0, now, "attestation", "dev", std::to_string(i)}});
     if (r.ok()) ++won;
     else if (r.code() == Errc::nonce_reused) ++reused;
     else ++other;
@@ -117,9 +125,7 @@ TEST_CASE("sqlite batch: 32 threads on different nonces and devices all succeed 
     for (int r = 0; r < kRounds; ++r) {
       const std::string n = nonce_name(t * 100 + r);
       const std::string plain = "plain-" + n;
-      if (!store->add_challenge({n, dev, now, now + 60, false}).ok()) ++failures;
-      if (!store->add_challenge({plain, dev, now, now + 60, false}).ok()) ++failures;
-      if (!store->consume_challenge(plain, dev, now).ok()) ++failures;
+      if (!store->use_nonce(used(plain, dev, now)).ok()) ++failures;
       auto cur = store->device_head(dev);
       if (!cur.ok() || !cur->has_value() || (*cur)->status != DeviceStatus::enrolled) ++failures;
       auto got = store->get_device(dev);
@@ -131,7 +137,7 @@ TEST_CASE("sqlite batch: 32 threads on different nonces and devices all succeed 
       next.state_json = R"({"round":)" + std::to_string(r) + "}";
       next.last_verdict = "healthy";
       next.last_attested_at = now;
-      auto ids = store->record_attestation(n, now, next, {{0, now, "attestation", dev, n}});
+      auto ids = store->record_attestation(used(n, dev, now), next, {{0, now, "attestation", dev, n}});
       if (!ids.ok() || ids->size() != 1) ++failures;
       else event_ids[static_cast<std::size_t>(t)].push_back(ids->front());
       auto extra = store->add_event({0, now, "admin", dev, "extra-" + n});
@@ -160,20 +166,17 @@ TEST_CASE("sqlite batch: 32 threads on different nonces and devices all succeed 
     for (int r = 0; r < kRounds; ++r) {
       const std::string n = nonce_name(t * 100 + r);
       CHECK(by_id[ids[static_cast<std::size_t>(r)]] == n);  // the returned id is that event's
-      auto c = store->find_challenge(n);
-      REQUIRE((c.ok() && c->has_value()));
-      CHECK((*c)->used);
-      CHECK((*c)->device_id == dev);
-      CHECK((*store->find_challenge("plain-" + n))->used);
+      CHECK(was_used(*store, n));
+      CHECK(was_used(*store, "plain-" + n));
     }
   }
   CHECK(!store->device_head("nobody")->has_value());
   CHECK(!store->device_head("nobody")->has_value());
   CHECK(!store->get_device("nobody")->has_value());
-  CHECK(!store->find_challenge("nothing")->has_value());
+  CHECK(!was_used(*store, "nothing"));
 }
 
-TEST_CASE("sqlite batch: failing jobs (reused nonce, CAS conflict, unknown nonce) do not roll back neighbours") {
+TEST_CASE("sqlite batch: failing jobs (reused nonce, CAS conflict) do not roll back neighbours") {
   test::TempDir dir;
   const std::int64_t now = unix_now();
   constexpr int kNonces = 96;
@@ -181,17 +184,17 @@ TEST_CASE("sqlite batch: failing jobs (reused nonce, CAS conflict, unknown nonce
   {
     auto store = open_sqlite(dir);
     seed_device(*store, "dev");
-    for (int i = 0; i < kNonces; ++i) REQUIRE(store->add_challenge({nonce_name(i), "dev", now, now + 60, false}).ok());
+    for (int t = 0; t < kThreads; ++t) REQUIRE(store->use_nonce(used("burnt-" + std::to_string(t), "dev", now)).ok());
 
     // Every nonce is tried by two threads, all threads fight over one device
-    // (CAS conflicts), and every fourth attempt uses a nonce never issued.
+    // (CAS conflicts), and every fourth attempt uses a nonce used before.
     std::mutex mu;
-    std::atomic<int> unexpected{0}, conflicts{0}, reused{0}, unknown{0};
+    std::atomic<int> unexpected{0}, conflicts{0}, reused{0}, burnt{0};
     run_threads(kThreads, [&](int t) {
       for (int k = 0; k < 6; ++k) {
         const int i = (t * 3 + k) % kNonces;  // k and k+3 of neighbour threads overlap
         const bool bogus = (t + k) % 4 == 0;
-        const std::string n = bogus ? "never-issued-" + std::to_string(t) : nonce_name(i);
+        const std::string n = bogus ? "burnt-" + std::to_string(t) : nonce_name(i);
         auto got = store->get_device("dev");
         if (!got.ok() || !got->has_value()) {
           ++unexpected;
@@ -199,23 +202,21 @@ TEST_CASE("sqlite batch: failing jobs (reused nonce, CAS conflict, unknown nonce
         }
         StoredDevice next = **got;
         next.state_json = n;
-        auto r = store->record_attestation(n, now, next, {{0, now, "attestation", "dev", n}});
+        auto r = store->record_attestation(used(n, "dev", now), next, {{0, now, "attestation", "dev", n}});
         if (r.ok()) {
           std::lock_guard lock(mu);
           if (!winners.insert(n).second || bogus) ++unexpected;
         } else if (r.code() == Errc::conflict) {
           ++conflicts;
         } else if (r.code() == Errc::nonce_reused) {
-          ++reused;
-        } else if (r.code() == Errc::nonce_unknown && bogus) {
-          ++unknown;
+          ++(bogus ? burnt : reused);
         } else {
           ++unexpected;
         }
       }
     });
     CHECK(unexpected == 0);
-    CHECK(unknown > 0);
+    CHECK(burnt > 0);
     CHECK(!winners.empty());
     MESSAGE("winners " << winners.size() << ", conflicts " << conflicts.load() << ", reused " << reused.load());
   }  // store destroyed; everything below is read from the file by a new store
@@ -232,9 +233,7 @@ TEST_CASE("sqlite batch: failing jobs (reused nonce, CAS conflict, unknown nonce
   CHECK(recorded == winners);
   CHECK((*got)->state_json == evs->back().detail);  // the last CAS winner wrote the last event
   for (int i = 0; i < kNonces; ++i) {
-    auto c = store->find_challenge(nonce_name(i));
-    REQUIRE((c.ok() && c->has_value()));
-    CHECK((*c)->used == (winners.count(nonce_name(i)) == 1));  // losers' consumes were rolled back
+    CHECK(was_used(*store, nonce_name(i)) == (winners.count(nonce_name(i)) == 1));  // losers' uses were rolled back
   }
 }
 
@@ -247,7 +246,7 @@ TEST_CASE("sqlite batch: store destroyed right after heavy use, reopened with ev
     run_threads(kThreads, [&](int t) {
       for (int k = 0; k < 8; ++k) {
         const std::string n = "r" + std::to_string(round) + "-" + std::to_string(t) + "-" + std::to_string(k);
-        if (!store->add_challenge({n, "dev", now, now + 60, false}).ok()) continue;
+        if (!store->use_nonce(used(n, "dev", now)).ok()) continue;
         auto id = store->add_event({0, now, "admin", "", n});
         if (id.ok()) acked[static_cast<std::size_t>(t)].push_back(*id);
       }
@@ -268,7 +267,7 @@ TEST_CASE("sqlite batch: store destroyed right after heavy use, reopened with ev
   CHECK(evs->size() == total);
 }
 
-TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing acknowledged - issued challenges included") {
+TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing acknowledged - nonce uses included") {
   test::TempDir dir;
   const std::string url = "sqlite:" + (dir / "paw.db").string();
   const std::int64_t now = unix_now();
@@ -277,12 +276,7 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
   {
     auto s = open_store(url);
     REQUIRE(s.ok());
-    for (int t = 0; t < kWriters; ++t) {
-      seed_device(**s, "dev" + std::to_string(t));
-      for (int k = 0; k < kPerWriter; ++k) {
-        REQUIRE((*s)->add_challenge({nonce_name(t * 1000 + k), "dev" + std::to_string(t), now, now + 600, false}).ok());
-      }
-    }
+    for (int t = 0; t < kWriters; ++t) seed_device(**s, "dev" + std::to_string(t));
   }
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
@@ -303,13 +297,13 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
         StoredDevice next = **got;
         next.state_json = std::to_string(k);
         const std::int32_t n = t * 1000 + k;
-        // A challenge issued meanwhile (committed without waiting for fsync,
-        // which must still survive the process being killed); acknowledged as -(id + 1).
+        // A nonce used on its own meanwhile (as failed evidence does);
+        // acknowledged as -(id + 1).
         const std::int32_t c = 100000 + n;
-        if (!store.add_challenge({nonce_name(c), dev, now, now + 600, false}).ok()) ::_exit(8);
+        if (!store.use_nonce(used(nonce_name(c), dev, now)).ok()) ::_exit(8);
         const std::int32_t cack = -(c + 1);
         if (::write(fds[1], &cack, sizeof cack) != sizeof cack) ::_exit(6);
-        if (!store.record_attestation(nonce_name(n), now, next, {{0, now, "attestation", dev, nonce_name(n)}}).ok()) {
+        if (!store.record_attestation(used(nonce_name(n), dev, now), next, {{0, now, "attestation", dev, nonce_name(n)}}).ok()) {
           ::_exit(5);
         }
         if (::write(fds[1], &n, sizeof n) != sizeof n) ::_exit(6);
@@ -319,9 +313,9 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
     ::_exit(7);
   }
   ::close(fds[1]);
-  std::set<std::string> acked, issued;
+  std::set<std::string> acked, alone;
   std::int32_t n = 0;
-  auto take = [&] { (n < 0 ? issued : acked).insert(nonce_name(n < 0 ? -n - 1 : n)); };
+  auto take = [&] { (n < 0 ? alone : acked).insert(nonce_name(n < 0 ? -n - 1 : n)); };
   while (acked.size() < 300 && ::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) take();
   ::kill(pid, SIGKILL);
   // Acknowledgements already in the pipe were also acknowledged before the kill.
@@ -334,13 +328,10 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
 
   auto s = open_store(url);
   REQUIRE(s.ok());
-  REQUIRE(issued.size() >= 300);
+  REQUIRE(alone.size() >= 300);
   std::size_t found = 0;
-  for (const auto& c : issued) {
-    auto got = (*s)->find_challenge(c);
-    found += got.ok() && got->has_value() ? 1 : 0;
-  }
-  CHECK(found == issued.size());
+  for (const auto& c : alone) found += was_used(**s, c) ? 1 : 0;
+  CHECK(found == alone.size());
   auto evs = (*s)->list_events(0, 100000);
   REQUIRE(evs.ok());
   std::set<std::string> recorded;
@@ -351,7 +342,7 @@ TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing 
   CHECK(revisions == static_cast<std::int64_t>(evs->size()));  // every recorded event came with its device write
   for (const auto& a : acked) {
     CHECK(recorded.count(a) == 1);
-    CHECK((*(*s)->find_challenge(a))->used);
+    CHECK(was_used(**s, a));
   }
 }
 

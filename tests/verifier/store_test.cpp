@@ -19,26 +19,25 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 3);
+    CHECK(*v == 4);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 3);
+  CHECK(*(*again)->schema_version() == 4);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
-TEST_CASE("store: 16 concurrent consumers of one challenge, exactly one wins") {
+TEST_CASE("store: 16 concurrent uses of one nonce, exactly one wins - purged after expiry") {
   test::TempDir dir;
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   Store& store = **s;
   const std::int64_t now = unix_now();
-  REQUIRE(store.add_challenge({"aa", "dev", now, now + 60, false}).ok());
   std::atomic<int> won{0}, reused{0}, other{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
     threads.emplace_back([&] {
-      auto st = store.consume_challenge("aa", "dev", now);
+      auto st = store.use_nonce({"aa", "dev", now, now + 60});
       if (st.ok()) ++won;
       else if (st.code() == Errc::nonce_reused) ++reused;
       else ++other;
@@ -48,12 +47,32 @@ TEST_CASE("store: 16 concurrent consumers of one challenge, exactly one wins") {
   CHECK(won == 1);
   CHECK(reused == 15);
   CHECK(other == 0);
+  // Another device's use of the same hash is refused too (the hash is the key).
+  CHECK(store.use_nonce({"aa", "other-dev", now, now + 60}).code() == Errc::nonce_reused);
 
-  REQUIRE(store.add_challenge({"bb", "dev", now, now + 60, false}).ok());
-  CHECK(store.consume_challenge("bb", "other-dev", now).code() == Errc::nonce_unknown);
-  CHECK(store.consume_challenge("bb", "dev", now + 60).code() == Errc::nonce_expired);
-  CHECK(store.consume_challenge("cc", "dev", now).code() == Errc::nonce_unknown);
-  CHECK(store.consume_challenge("bb", "dev", now).ok());
+  // Kept until the nonce expires, then purged (an expired nonce is refused
+  // before the store is asked).
+  REQUIRE(store.use_nonce({"old", "dev", now - 100, now - 50}).ok());
+  REQUIRE(store.purge_expired(now).ok());
+  CHECK(store.use_nonce({"old", "dev", now, now + 60}).ok());
+  CHECK(store.use_nonce({"aa", "dev", now, now + 60}).code() == Errc::nonce_reused);  // not expired: kept
+}
+
+TEST_CASE("store: a service secret is stored once - later candidates get the first value") {
+  test::TempDir dir;
+  const std::string url = "sqlite:" + (dir / "paw.db").string();
+  {
+    auto s = open_store(url);
+    REQUIRE(s.ok());
+    auto first = (*s)->service_secret("challenge_key", "aaaa");
+    REQUIRE(first.ok());
+    CHECK(*first == "aaaa");
+    CHECK(*(*s)->service_secret("challenge_key", "bbbb") == "aaaa");
+    CHECK(*(*s)->service_secret("other", "cccc") == "cccc");
+  }
+  auto again = open_store(url);
+  REQUIRE(again.ok());
+  CHECK(*(*again)->service_secret("challenge_key", "dddd") == "aaaa");
 }
 
 TEST_CASE("store: enrollment tokens are single use and expire, enrollments are taken once") {

@@ -161,11 +161,12 @@ Result<Response> Service::post_challenge(Request& req) {
   // The status alone decides whether the device may attest (the record is not needed here).
   PAW_TRY(auto head, store_->device_head(device_id));
   PAW_CHECK(may_attest(head));
-  PAW_TRY(Bytes nonce, random_bytes(kNonceSize));
-  PAW_CHECK(store_->add_challenge({sha256_hex(ByteView(nonce)), device_id, now_s, now_s + cfg_.challenge_ttl, false}));
+  // Nothing is written: the nonce proves itself (challenge.h).
+  const std::int64_t expires_at = now_s + cfg_.challenge_ttl;
+  PAW_TRY(Bytes nonce, challenge_key_.issue(device_id, expires_at));
   ObjPtr o = new Obj();
   o->set("nonce", hex(nonce));
-  o->set("expires_at", now_s + cfg_.challenge_ttl);
+  o->set("expires_at", expires_at);
   return json_response(201, o);
 }
 
@@ -189,30 +190,27 @@ Result<Response> Service::post_attestation(Request& req) {
   PAW_TRY(EvidenceBody body, parse_body(env.body));
   PAW_CHECK(check_device_id(body.device_id));
   if (!device_limiter_.allow(body.device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
-  const std::string nonce_hash = sha256_hex(ByteView(body.nonce));
 
   // One appraisal per device at a time (FIDO2 counter, clock state); the
   // revision check in record_attestation covers other replicas.
   std::lock_guard device_guard(device_lock(body.device_id));
   PAW_TRY(auto head, store_->device_head(body.device_id));
   PAW_CHECK(may_attest(head));
+  // Issued by us, to this device, not expired: decided without the store.
+  // Whether it was used is decided below, in the transaction that stores the
+  // verdict (one winner, also across replicas).
+  PAW_TRY(const std::int64_t nonce_expires, challenge_key_.check(body.nonce, body.device_id, now_s));
+  const UsedNonce nonce{sha256_hex(ByteView(body.nonce)), body.device_id, now_s, nonce_expires};
   PAW_TRY(std::shared_ptr<const CachedDevice> cached, load_device(body.device_id, head->revision));
   StoredDevice dev = cached->stored;
-  // A cheap read refuses a known, used or expired nonce before the appraisal.
-  // It decides nothing: the nonce is consumed (one winner, also across
-  // replicas) in the same transaction that stores the verdict, below.
-  PAW_TRY(auto challenge, store_->find_challenge(nonce_hash));
-  if (!challenge || challenge->device_id != dev.id) return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
-  if (challenge->used) return make_error(Errc::nonce_reused, "nonce already used");
-  if (challenge->expires_at <= now_s) return make_error(Errc::nonce_expired, "nonce expired");
 
   PAW_TRY(Policy policy, policy_for(dev.policy));
   AppraisalContext ctx{body.nonce, cfg_.rp_id, now_s};
   auto appraisal = appraise(cached->record, cached->state, env, std::move(body), ctx, policy);
   if (!appraisal.ok()) {
-    // Failed evidence still uses up its nonce; a racing submission that
-    // consumed it first makes this one a plain 409.
-    PAW_CHECK(store_->consume_challenge(nonce_hash, dev.id, now_s));
+    // Failed evidence still uses up its nonce; a submission that used it
+    // first (a replay, or a race) makes this one a plain 409.
+    PAW_CHECK(store_->use_nonce(nonce));
     metrics_.observe_verdict("rejected");
     ObjPtr d = new Obj();
     d->set("error", std::string(errc_name(appraisal.code())));
@@ -249,9 +247,9 @@ Result<Response> Service::post_attestation(Request& req) {
     ch->set("reasons", reasons_json(a.reasons()));
     events.push_back({0, now_s, "verdict_change", dev.id, json::stringify(ch)});
   }
-  // Nonce consumed, device compare-and-swapped and events appended in one
+  // Nonce used, device compare-and-swapped and events appended in one
   // durable transaction: nothing is acknowledged before it committed.
-  auto recorded = store_->record_attestation(nonce_hash, now_s, dev, events);
+  auto recorded = store_->record_attestation(nonce, dev, events);
   if (!recorded.ok()) {
     device_cache_.erase(dev.id);  // whatever changed the row, read it afresh next time
     return recorded.error();

@@ -295,65 +295,32 @@ class PostgresStore final : public SqlStore {
     return changed;
   }
 
-  Status add_challenge(const ChallengeRecord& c) override {
-    return guarded("add_challenge", [&](Poco::Data::Session& s) -> Status {
-      s << "INSERT INTO challenges (nonce_hash, device_id, created_at, expires_at, used) VALUES ($1, $2, $3, $4, 0)",
-          kw::bind(c.nonce_hash), kw::bind(c.device_id), kw::bind(c.created_at), kw::bind(c.expires_at), now;
-      return ok_status();
-    });
+  Status use_nonce(const UsedNonce& n) override {
+    return guarded("use_nonce", [&](Poco::Data::Session& s) -> Status { return use_in(s, n); });
   }
 
-  Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) override {
-    std::optional<ChallengeRecord> out;
-    PAW_CHECK(guarded("find_challenge", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> device;
-      std::vector<std::int64_t> created, expires, used;
-      s << "SELECT device_id, created_at, expires_at, used FROM challenges WHERE nonce_hash = $1",
-          kw::bind(nonce_hash), into(device), into(created), into(expires), into(used), now;
-      if (!device.empty()) out = ChallengeRecord{nonce_hash, device[0], created[0], expires[0], used[0] != 0};
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now_s) override {
-    return guarded("consume_challenge",
-                   [&](Poco::Data::Session& s) -> Status { return consume_in(s, nonce_hash, device_id, now_s); });
-  }
-
-  // consume_in is the one-winner nonce UPDATE on |s| (inside or outside a transaction).
-  static Status consume_in(Poco::Data::Session& s, const std::string& nonce_hash, const std::string& device_id,
-                           std::int64_t now_s) {
+  // use_in is the one-winner INSERT of a used nonce on |s| (inside or outside
+  // a transaction); a racing transaction with the same nonce waits on the key
+  // and then loses (or wins, if the other rolled back).
+  static Status use_in(Poco::Data::Session& s, const UsedNonce& n) {
     std::vector<std::string> won;
-    s << "UPDATE challenges SET used = 1 WHERE nonce_hash = $1 AND device_id = $2 AND used = 0 AND expires_at > $3 "
-         "RETURNING nonce_hash",
-        kw::bind(nonce_hash), kw::bind(device_id), kw::bind(now_s), into(won), now;
-    if (won.size() == 1) return ok_status();
-    // Lost: say why (the row may have changed since, the answer is still a refusal).
-    std::vector<std::string> device;
-    std::vector<std::int64_t> used;
-    s << "SELECT device_id, used FROM challenges WHERE nonce_hash = $1", kw::bind(nonce_hash), into(device),
-        into(used), now;
-    if (device.empty() || device[0] != device_id) {
-      return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
-    }
-    if (used[0] != 0) return make_error(Errc::nonce_reused, "nonce already used");
-    return make_error(Errc::nonce_expired, "nonce expired");
+    s << "INSERT INTO used_nonces (nonce_hash, device_id, used_at, expires_at) VALUES ($1, $2, $3, $4) "
+         "ON CONFLICT (nonce_hash) DO NOTHING RETURNING nonce_hash",
+        kw::bind(n.nonce_hash), kw::bind(n.device_id), kw::bind(n.used_at), kw::bind(n.expires_at), into(won), now;
+    if (won.size() != 1) return make_error(Errc::nonce_reused, "nonce already used");
+    return ok_status();
   }
 
-  // One transaction: the nonce consumption, the device compare-and-swap and
-  // the events commit together (one WAL flush), or none of them does. A
-  // concurrent consumer of the same nonce waits on the row lock and then sees
-  // used = 1 (or wins, if this transaction rolled back).
-  Result<std::vector<std::int64_t>> record_attestation(const std::string& nonce_hash, std::int64_t now_s,
-                                                       const StoredDevice& d,
+  // One transaction: the nonce's use, the device compare-and-swap and the
+  // events commit together (one WAL flush), or none of them does.
+  Result<std::vector<std::int64_t>> record_attestation(const UsedNonce& n, const StoredDevice& d,
                                                        const std::vector<EventRecord>& events) override {
     std::vector<std::int64_t> ids;
     PAW_CHECK(guarded("record_attestation", [&](Poco::Data::Session& s) -> Status {
       s.begin();
       Status st = ok_status();
       try {
-        st = consume_in(s, nonce_hash, d.id, now_s);
+        st = use_in(s, n);
         if (st.ok()) st = update_in(s, d);
         if (st.ok()) {
           for (const auto& e : events) ids.push_back(insert_event(s, e));

@@ -138,6 +138,13 @@ Status Service::open() {
   PAW_TRY(store_, open_store(cfg_.database_url()));
   keys_ = std::make_unique<Keyring>(*store_);
   PAW_CHECK(keys_->load());
+  {
+    // The first replica to start stores its candidate; every other one reads it.
+    PAW_TRY(Bytes candidate, random_bytes(kChallengeKeySize));
+    PAW_TRY(std::string stored, store_->service_secret("challenge_key", hex(candidate)));
+    PAW_TRY(Bytes key, unhex(stored));
+    PAW_TRY(challenge_key_, ChallengeKey::from(key));
+  }
   if (!cfg_.ek_ca_dir.empty()) {
     PAW_TRY(ek_trust_, EkTrust::load_dir(cfg_.ek_ca_dir));
   }

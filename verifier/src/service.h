@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "challenge.h"
 #include "config.h"
 #include "device_cache.h"
 #include "http.h"
@@ -119,6 +120,7 @@ class Service {
   Config cfg_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Keyring> keys_;
+  ChallengeKey challenge_key_;  // shared by all replicas (Store::service_secret)
   std::shared_ptr<const EkTrust> ek_trust_;
   std::shared_ptr<const EkTrust> fido_trust_;  // --fido-ca-dir (null: FIDO2 attestation chains not checked)
   Metrics metrics_;

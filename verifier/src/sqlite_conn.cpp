@@ -21,8 +21,6 @@ constexpr SqlText kSql[] = {
     {Sql::savepoint, "savepoint", "SAVEPOINT job"},
     {Sql::rollback_to_savepoint, "rollback to savepoint", "ROLLBACK TO job"},
     {Sql::release_savepoint, "release savepoint", "RELEASE job"},
-    {Sql::synchronous_full, "synchronous=FULL", "PRAGMA synchronous=FULL"},
-    {Sql::synchronous_off, "synchronous=OFF", "PRAGMA synchronous=OFF"},
     {Sql::device_head, "device_head", "SELECT status, revision FROM devices WHERE id = ?"},
     {Sql::get_device, "get_device",
      "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
@@ -33,13 +31,9 @@ constexpr SqlText kSql[] = {
     {Sql::attest_update_device, "update device",
      "UPDATE devices SET status = ?, state_json = ?, last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, "
      "last_attested_at = ?, last_healthy_at = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?"},
-    {Sql::add_challenge, "add_challenge",
-     "INSERT INTO challenges (nonce_hash, device_id, created_at, expires_at, used) VALUES (?, ?, ?, ?, 0)"},
-    {Sql::find_challenge, "find_challenge",
-     "SELECT device_id, created_at, expires_at, used FROM challenges WHERE nonce_hash = ?"},
-    {Sql::consume_challenge, "consume_challenge",
-     "UPDATE challenges SET used = 1 WHERE nonce_hash = ? AND device_id = ? AND used = 0 AND expires_at > ?"},
-    {Sql::challenge_state, "challenge state", "SELECT device_id, expires_at, used FROM challenges WHERE nonce_hash = ?"},
+    {Sql::use_nonce, "use_nonce",
+     "INSERT INTO used_nonces (nonce_hash, device_id, used_at, expires_at) VALUES (?, ?, ?, ?) "
+     "ON CONFLICT (nonce_hash) DO NOTHING"},
     {Sql::insert_event, "add_event", "INSERT INTO events (time, type, device_id, detail) VALUES (?, ?, ?, ?)"},
     {Sql::get_policy, "get_policy", "SELECT version, json, updated_at FROM policies WHERE name = ?"},
 };

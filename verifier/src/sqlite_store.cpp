@@ -5,9 +5,8 @@
 // failing. SQL is kept portable (no SQLite-only syntax outside the pragmas,
 // the migration DDL and transaction control).
 //
-// Hot path (every attestation: device_status/device_head, add_challenge,
-// get_device, get_policy, find_challenge, record_attestation; plus
-// consume_challenge and add_event): statements are prepared once per raw
+// Hot path (every attestation: device_head, get_device, get_policy,
+// record_attestation; plus use_nonce and add_event): statements are prepared once per raw
 // connection (sqlite_conn.h) instead of on every call, reads use a pool of
 // raw connections, and writes go through the group-commit writer
 // (sqlite_writer.h): one thread, one BEGIN IMMEDIATE … COMMIT — one WAL fsync
@@ -23,8 +22,8 @@
 //     301 and 246 attestations/s (p99 335–345 ms); after 1062 and 723 /s (p99 13–23 ms)
 //   on 19a20b9 (device cache, device_head): before 483 and 475 /s (p50 5.6–5.9 ms,
 //     p99 139–154 ms); after 956 and 919 /s (p50 8.3–8.6 ms, p99 12.6–13.5 ms)
-// The remaining cost per request is mostly two fsync waits (challenge, then
-// verdict): with 8 clients the batches are small; more clients, bigger batches.
+// Since challenges are stateless (challenge.h) an attestation waits for one
+// fsync (its verdict); with more clients the batches grow.
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -245,56 +244,19 @@ class SqliteStore final : public SqlStore {
     return changed;
   }
 
-  // Hot path: add_challenge, consume_challenge, record_attestation and
-  // add_event go through the group-commit writer; find_challenge reads on a
-  // pooled raw connection. All use statements prepared once per connection.
-  // An issued challenge needs to be visible before the agent gets it, not
-  // durable: lost in a crash, it costs the agent one retry (nonce_unknown),
-  // never a replay — consuming a nonce is always a durable commit.
-  Status add_challenge(const ChallengeRecord& c) override {
-    return writer_->run(
-        [&](sqlite::Conn& db) -> Status {
-          PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::add_challenge));
-          q.bind(c.nonce_hash).bind(c.device_id).bind(c.created_at).bind(c.expires_at);
-          PAW_TRY(std::int64_t changed, q.run());
-          (void)changed;
-          return ok_status();
-        },
-        sqlite::GroupWriter::Durability::visible);
+  // Hot path: use_nonce, record_attestation and add_event go through the
+  // group-commit writer, with statements prepared once per connection.
+  Status use_nonce(const UsedNonce& n) override {
+    return writer_->run([&](sqlite::Conn& db) -> Status { return use_in(db, n); });
   }
 
-  Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) override {
-    std::optional<ChallengeRecord> out;
-    PAW_CHECK(with_reader([&](sqlite::Conn& c) -> Status {
-      PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::find_challenge));
-      q.bind(nonce_hash);
-      PAW_TRY(bool row, q.step());
-      if (row) out = ChallengeRecord{nonce_hash, q.text(0), q.int64(1), q.int64(2), q.int64(3) != 0};
-      return ok_status();
-    }));
-    return out;
-  }
-
-  Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now_s) override {
-    return writer_->run([&](sqlite::Conn& db) -> Status { return consume_in(db, nonce_hash, device_id, now_s); });
-  }
-
-  // consume_in runs the one-winner nonce UPDATE inside the writer's transaction.
-  static Status consume_in(sqlite::Conn& db, const std::string& nonce_hash, const std::string& device_id,
-                           std::int64_t now_s) {
-    {
-      PAW_TRY(sqlite::Stmt up, db.stmt(sqlite::Sql::consume_challenge));
-      up.bind(nonce_hash).bind(device_id).bind(now_s);
-      PAW_TRY(std::int64_t changed, up.run());
-      if (changed == 1) return ok_status();
-    }
-    // Lost: say why (inside the same transaction, so the answer is exact).
-    PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::challenge_state));
-    q.bind(nonce_hash);
-    PAW_TRY(bool row, q.step());
-    if (!row || q.text(0) != device_id) return make_error(Errc::nonce_unknown, "nonce was not issued to this device");
-    if (q.int64(2) != 0) return make_error(Errc::nonce_reused, "nonce already used");
-    return make_error(Errc::nonce_expired, "nonce expired");
+  // use_in is the one-winner INSERT of a used nonce, inside the writer's transaction.
+  static Status use_in(sqlite::Conn& db, const UsedNonce& n) {
+    PAW_TRY(sqlite::Stmt q, db.stmt(sqlite::Sql::use_nonce));
+    q.bind(n.nonce_hash).bind(n.device_id).bind(n.used_at).bind(n.expires_at);
+    PAW_TRY(std::int64_t changed, q.run());
+    if (changed != 1) return make_error(Errc::nonce_reused, "nonce already used");
+    return ok_status();
   }
 
   // update_in is update_device's compare-and-swap on |s| (every column).
@@ -346,13 +308,12 @@ class SqliteStore final : public SqlStore {
 
   // One job of the writer: nonce, device CAS and events all commit together
   // or not at all (its savepoint), and share the batch's single fsync.
-  Result<std::vector<std::int64_t>> record_attestation(const std::string& nonce_hash, std::int64_t now_s,
-                                                       const StoredDevice& d,
+  Result<std::vector<std::int64_t>> record_attestation(const UsedNonce& n, const StoredDevice& d,
                                                        const std::vector<EventRecord>& events) override {
     std::vector<std::int64_t> ids;
     Status st = writer_->run([&](sqlite::Conn& db) -> Status {
       ids.clear();
-      PAW_CHECK(consume_in(db, nonce_hash, d.id, now_s));
+      PAW_CHECK(use_in(db, n));
       PAW_CHECK(attest_update_in(db, d));
       for (const auto& e : events) {
         PAW_TRY(std::int64_t id, insert_event(db, e));

@@ -10,7 +10,6 @@ namespace paw::verifier::sqlite {
 // hand over the result) or while the caller is blocked waiting for done.
 struct GroupWriter::Job {
   const Work* work;
-  Durability durability = Durability::full;
   Status result = ok_status();
   bool done = false;
 };
@@ -32,8 +31,8 @@ GroupWriter::~GroupWriter() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status GroupWriter::run(const Work& work, Durability durability) {
-  Job job{&work, durability};
+Status GroupWriter::run(const Work& work) {
+  Job job{&work};
   std::unique_lock lock(mu_);
   has_room_.wait(lock, [&] { return stop_ || queue_.size() < kMaxQueue; });
   if (stop_) return make_error(Errc::storage_error, "store is closing");
@@ -76,14 +75,6 @@ void GroupWriter::run_batch(const std::vector<Job*>& batch) {
     for (Job* j : batch) j->result = e;
     if (c.in_transaction()) (void)c.exec(Sql::rollback);
   };
-  // synchronous=FULL unless every job asked for visibility only (set outside
-  // a transaction; kept until a batch needs the other setting).
-  bool full = false;
-  for (const Job* j : batch) full = full || j->durability == Durability::full;
-  if (full != synchronous_full_) {
-    if (Status st = c.exec(full ? Sql::synchronous_full : Sql::synchronous_off); !st.ok()) return fail_all(st.error());
-    synchronous_full_ = full;
-  }
   if (Status st = c.exec(Sql::begin_immediate); !st.ok()) return fail_all(st.error());
   for (Job* j : batch) {
     if (Status st = c.exec(Sql::savepoint); !st.ok()) return fail_all(st.error());

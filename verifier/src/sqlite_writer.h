@@ -13,12 +13,6 @@
 //    before it, so one-winner checks (`UPDATE … WHERE used = 0`) stay exact,
 //    and BEGIN IMMEDIATE serializes them against every other connection and
 //    process sharing the file (they wait through busy_timeout);
-//  - a job may ask for visibility only (Durability::visible: an issued
-//    challenge, whose loss in a crash costs the agent one retry and nothing
-//    else): a batch made only of such jobs commits with synchronous=OFF — its
-//    rows are visible to every reader at once and become durable with the
-//    next full commit (the WAL is sequential), but it waits for no fsync. A
-//    batch holding any other job commits with synchronous=FULL as always;
 //  - a job that fails (nonce reused, CAS conflict, constraint violation) is
 //    rolled back to its savepoint and gets its own error; its neighbours
 //    commit. If BEGIN or COMMIT fails, or SQLite aborts the whole
@@ -47,7 +41,6 @@ class GroupWriter {
   // transaction; it must not COMMIT or ROLLBACK. What it writes to the
   // caller's variables counts only if run() returns success.
   using Work = std::function<Status(Conn&)>;
-  enum class Durability { full, visible };
 
   static constexpr std::size_t kMaxBatch = 256;   // jobs per transaction
   static constexpr std::size_t kMaxQueue = 4096;  // waiting jobs; run() blocks beyond
@@ -61,9 +54,8 @@ class GroupWriter {
   GroupWriter& operator=(const GroupWriter&) = delete;
 
   // run executes |work| in the next batch and returns its result once that
-  // batch has committed (durable, or with Durability::visible at least
-  // visible to readers) or failed. Thread-safe; blocks.
-  Status run(const Work& work, Durability durability = Durability::full);
+  // batch has committed (durably) or failed. Thread-safe; blocks.
+  Status run(const Work& work);
 
  private:
   struct Job;
@@ -72,7 +64,6 @@ class GroupWriter {
   void run_batch(const std::vector<Job*>& batch);
 
   std::unique_ptr<Conn> conn_;  // used by the writer thread only
-  bool synchronous_full_ = true;  // the connection's current setting (writer thread only)
   std::mutex mu_;
   std::condition_variable has_work_;
   std::condition_variable has_room_;

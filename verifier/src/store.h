@@ -4,22 +4,20 @@
 // (sqlite_store.cpp) is the default, embedded backend; a PostgreSQL backend
 // implements the same class. Every method is safe to call from many threads
 // at once (implementations pool connections). Times are unix seconds. Secrets
-// never reach the store: only SHA-256 hashes (lowercase hex) of tokens,
-// credentials, nonces and activation secrets. Binary data is stored as
+// that clients present never reach the store: only SHA-256 hashes (lowercase
+// hex) of tokens, credentials, nonces and activation secrets. The service's
+// own keys do (signing keys, service_secret), so all replicas share them.
+// Binary data is stored as
 // base64/hex TEXT and structured data as JSON TEXT so the SQL stays portable.
 //
 // Atomicity contract (the service relies on it, also across replicas):
-//  - consume_enrollment_token, consume_challenge and take_enrollment succeed
-//    for exactly one caller per row, however many race
-//    (`UPDATE … SET used=1 WHERE key=? AND used=0 AND expires_at>?` and a
-//    changed-row count of 1, or DELETE … with the same check);
+//  - consume_enrollment_token and take_enrollment succeed for exactly one
+//    caller per row, however many race (`UPDATE … SET used=1 WHERE key=? AND
+//    used=0 AND expires_at>?` and a changed-row count of 1, or DELETE … with
+//    the same check); use_nonce succeeds for exactly one caller per nonce
+//    (an INSERT on the primary key);
 //  - a method that returned success has made its change durable (SQLite:
-//    WAL + synchronous=FULL), so a crash right after loses nothing. One
-//    exception, on purpose: add_challenge's row is visible at once and
-//    survives a process crash (kill -9), but SQLite does not wait for its
-//    fsync — power lost right after issuing a challenge loses the challenge,
-//    which costs the agent one retry (nonce_unknown) and can never allow a
-//    replay, since consuming a nonce is always a durable commit.
+//    WAL + synchronous=FULL), so a crash right after loses nothing.
 #pragma once
 
 #include <cstdint>
@@ -99,12 +97,14 @@ struct StoredDevice {
   std::int64_t revision = 0;         // bumped by every write; update_device compares it
 };
 
-struct ChallengeRecord {
+// UsedNonce is a challenge nonce that evidence was submitted for. Nonces are
+// issued without a write (challenge.h); only their use is stored, until they
+// expire (purge_expired), which is what makes them single use.
+struct UsedNonce {
   std::string nonce_hash;       // hex SHA-256 of the nonce
   std::string device_id;
-  std::int64_t created_at = 0;
-  std::int64_t expires_at = 0;
-  bool used = false;
+  std::int64_t used_at = 0;
+  std::int64_t expires_at = 0;  // the nonce's own expiry
 };
 
 struct PolicyRecord {
@@ -187,24 +187,20 @@ class Store {
   // count_devices_by_status maps status name → number of devices.
   virtual Result<std::map<std::string, std::int64_t>> count_devices_by_status() = 0;
 
-  // Challenges. consume_challenge marks the nonce used iff it exists for
-  // |device_id|, is unused and unexpired — atomically, one winner:
-  // Errc::nonce_unknown, Errc::nonce_expired, Errc::nonce_reused.
-  virtual Status add_challenge(const ChallengeRecord& c) = 0;
-  virtual Result<std::optional<ChallengeRecord>> find_challenge(const std::string& nonce_hash) = 0;
-  virtual Status consume_challenge(const std::string& nonce_hash, const std::string& device_id, std::int64_t now) = 0;
-  // record_attestation stores one accepted attestation: it consumes the nonce
-  // |nonce_hash| for |d.id| (the rules and errors of consume_challenge), writes
-  // |d| (the compare-and-swap of update_device: Errc::conflict / not_found) and
-  // appends |events| (their ids are returned, in order) — all or nothing. A
-  // backend overrides it with one transaction (one durable commit instead of
-  // 2 + events); this default calls the single methods in that order, so the
-  // nonce is still consumed exactly once, but a crash between the calls can
-  // leave the nonce used without the verdict (the agent then attests again).
-  virtual Result<std::vector<std::int64_t>> record_attestation(const std::string& nonce_hash, std::int64_t now,
-                                                               const StoredDevice& d,
+  // use_nonce records that |n| was used: one winner per nonce hash, however
+  // many race (also across replicas) — the others get Errc::nonce_reused.
+  virtual Status use_nonce(const UsedNonce& n) = 0;
+  // record_attestation stores one accepted attestation: it uses the nonce
+  // |n| (the rule and error of use_nonce), writes |d| (the compare-and-swap of
+  // update_device: Errc::conflict / not_found) and appends |events| (their
+  // ids are returned, in order) — all or nothing. A backend overrides it with
+  // one transaction (one durable commit instead of 2 + events); this default
+  // calls the single methods in that order, so the nonce is still used
+  // exactly once, but a crash between the calls can leave the nonce used
+  // without the verdict (the agent then attests again).
+  virtual Result<std::vector<std::int64_t>> record_attestation(const UsedNonce& n, const StoredDevice& d,
                                                                const std::vector<EventRecord>& events) {
-    PAW_CHECK(consume_challenge(nonce_hash, d.id, now));
+    PAW_CHECK(use_nonce(n));
     PAW_CHECK(update_device(d));
     std::vector<std::int64_t> ids;
     for (const auto& e : events) {
@@ -213,7 +209,12 @@ class Store {
     }
     return ids;
   }
-  // purge_expired deletes challenges, enrollments and tokens expired before |before|.
+  // service_secret returns the secret called |name|, storing |candidate|
+  // first if there is none yet: every replica gets the value of whichever
+  // stored first (e.g. the challenge key). Secrets sit next to the signing
+  // keys, in the store file (0600) or database only the service can read.
+  virtual Result<std::string> service_secret(const std::string& name, const std::string& candidate) = 0;
+  // purge_expired deletes used nonces, enrollments and tokens expired before |before|.
   virtual Status purge_expired(std::int64_t before) = 0;
   // purge_events deletes at most |limit| events older than |before| (oldest
   // first) and says how many it deleted: event retention, in bounded steps.

@@ -2,6 +2,7 @@
 
 #include <Poco/Data/Statement.h>
 
+#include <ctime>
 #include <vector>
 
 namespace kw = Poco::Data::Keywords;
@@ -53,6 +54,18 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         // table, leased to one replica at a time.
         "CREATE TABLE webhook_cursors (url TEXT PRIMARY KEY, last_event_id BIGINT NOT NULL, "
         "owner TEXT NOT NULL DEFAULT '', lease_until BIGINT NOT NULL DEFAULT 0)",
+    },
+    {
+        // Stateless challenges (challenge.h): nonces are issued without a
+        // write; their use is recorded until they expire. A challenge
+        // outstanding at the upgrade is refused once (nonce_unknown) and the
+        // agent asks again.
+        "DROP TABLE challenges",
+        "CREATE TABLE used_nonces (nonce_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, used_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL)",
+        "CREATE INDEX used_nonces_expiry ON used_nonces (expires_at)",
+        // Secrets all replicas share (the challenge key).
+        "CREATE TABLE service_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at BIGINT NOT NULL)",
     },
 };
 
@@ -216,7 +229,7 @@ Result<std::map<std::string, std::int64_t>> SqlStore::count_devices_by_status() 
 
 Status SqlStore::purge_expired(std::int64_t before) {
   return guarded("purge_expired", [&](Session& s) -> Status {
-    s << q("DELETE FROM challenges WHERE expires_at < ?"), kw::bind(before), now;
+    s << q("DELETE FROM used_nonces WHERE expires_at < ?"), kw::bind(before), now;
     s << q("DELETE FROM enrollments WHERE expires_at < ?"), kw::bind(before), now;
     s << q("DELETE FROM enrollment_tokens WHERE expires_at < ?"), kw::bind(before), now;
     return ok_status();
@@ -356,6 +369,21 @@ Status SqlStore::delete_signing_keys_retired_before(std::int64_t before) {
     s << q("DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?"), kw::bind(before), now;
     return ok_status();
   });
+}
+
+Result<std::string> SqlStore::service_secret(const std::string& name, const std::string& candidate) {
+  std::string value;
+  PAW_CHECK(guarded("service_secret", [&](Session& s) -> Status {
+    const auto created = static_cast<std::int64_t>(std::time(nullptr));
+    s << q("INSERT INTO service_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING"),
+        kw::bind(name), kw::bind(candidate), kw::bind(created), now;
+    std::vector<std::string> got;
+    s << q("SELECT value FROM service_secrets WHERE name = ?"), kw::bind(name), into(got), now;
+    if (got.size() != 1) return make_error(Errc::storage_error, "service secret " + name + " missing after insert");
+    value = got[0];
+    return ok_status();
+  }));
+  return value;
 }
 
 }  // namespace paw::verifier

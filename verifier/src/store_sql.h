@@ -54,6 +54,7 @@ class SqlStore : public Store {
   Result<std::vector<SigningKeyRecord>> list_signing_keys() override;
   Status retire_signing_key(const std::string& kid, std::int64_t at) override;
   Status delete_signing_keys_retired_before(std::int64_t before) override;
+  Result<std::string> service_secret(const std::string& name, const std::string& candidate) override;
 
  protected:
   explicit SqlStore(SqlDialect d) : dialect_(d) {}

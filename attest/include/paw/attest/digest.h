@@ -31,5 +31,8 @@ std::optional<HashAlg> hash_from_id(std::uint16_t id) noexcept;
 Result<Bytes> digest(HashAlg alg, ByteView data);
 // sha256 is digest(HashAlg::sha256, data), which cannot fail for valid input.
 Bytes sha256(ByteView data);
+// hmac is HMAC (RFC 2104) with |alg| over |data| under |key|; Errc::unsupported
+// for algorithms OpenSSL lacks.
+Result<Bytes> hmac(HashAlg alg, ByteView key, ByteView data);
 
 }  // namespace paw
