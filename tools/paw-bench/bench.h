@@ -42,6 +42,15 @@ Result<std::vector<soft::SoftDevice>> enroll_devices(const Target& target, const
 // with |threads| clients, each owning every threads-th device.
 Stats attest_loop(const Target& target, std::vector<soft::SoftDevice>& devices, std::size_t threads, double seconds);
 
+// floor_loop sends GET /healthz (the lightest request: one indexed read and a
+// small JSON answer) over |threads| kept-alive HTTPS connections for
+// |seconds|: what one HTTPS request costs the verifier before any work.
+Stats floor_loop(const Target& target, std::size_t threads, double seconds);
+
+// process_cpu_seconds is the user + system CPU time process |pid| has used
+// so far (/proc/PID/stat; resolution one clock tick).
+Result<double> process_cpu_seconds(int pid);
+
 // crypto_bound runs, in a tight loop on |threads| threads for |seconds|, the
 // cryptography the verifier does per attestation: SHA-256 of the body, the AK's
 // ECDSA quote signature, the FIDO2 assertion (libfido2), and signing the ES256

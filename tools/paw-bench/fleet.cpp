@@ -1,6 +1,7 @@
 // fleet.cpp — simulated workstations talking to a running paw-verifier exactly
 // as paw-agent does (docs/protocol.md).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "bench.h"
@@ -140,7 +142,12 @@ Result<std::vector<soft::SoftDevice>> enroll_devices(const Target& target, const
   return out;
 }
 
-Stats attest_loop(const Target& target, std::vector<soft::SoftDevice>& devices, std::size_t threads, double seconds) {
+namespace {
+
+// drive runs |one|(client, thread, round) on |threads| clients for |seconds|;
+// one answers the verdict ("healthy"/"unhealthy"), or "" for a plain success.
+template <class F>
+Stats drive(const Target& target, std::size_t threads, double seconds, F one) {
   Stats stats;
   std::mutex mu;
   std::atomic<bool> stop{false};
@@ -151,19 +158,18 @@ Stats attest_loop(const Target& target, std::vector<soft::SoftDevice>& devices, 
     pool.emplace_back([&, t] {
       Client c(target);
       Stats mine;
-      for (std::size_t i = t; !stop.load(std::memory_order_relaxed); i += threads) {
-        if (i >= devices.size()) i = t;
-        if (t >= devices.size()) break;
+      for (std::size_t round = 0; !stop.load(std::memory_order_relaxed); ++round) {
         const auto t0 = std::chrono::steady_clock::now();
-        auto verdict = attest_once(c, devices[i]);
+        Result<std::string> r = one(c, t, round);
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        if (verdict.ok()) {
+        if (r.ok()) {
           ++mine.ok;
           mine.latencies_ms.push_back(ms);
-          (*verdict == "healthy" ? mine.healthy : mine.unhealthy) += 1;
+          if (*r == "healthy") ++mine.healthy;
+          if (*r == "unhealthy") ++mine.unhealthy;
         } else {
           ++mine.errors;
-          if (mine.first_error.empty()) mine.first_error = verdict.error().what();
+          if (mine.first_error.empty()) mine.first_error = r.error().what();
         }
       }
       std::lock_guard lock(mu);
@@ -181,6 +187,40 @@ Stats attest_loop(const Target& target, std::vector<soft::SoftDevice>& devices, 
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stats.client_cpu_seconds = cpu_seconds() - cpu0;
   return stats;
+}
+
+}  // namespace
+
+Stats attest_loop(const Target& target, std::vector<soft::SoftDevice>& devices, std::size_t threads, double seconds) {
+  // Thread t owns devices t, t + threads, …: one appraisal per device at a time.
+  const std::size_t owners = std::min(threads, devices.size());
+  return drive(target, owners, seconds, [&](Client& c, std::size_t t, std::size_t round) -> Result<std::string> {
+    const std::size_t mine = (devices.size() - t + owners - 1) / owners;  // devices of thread t
+    return attest_once(c, devices[t + (round % mine) * owners]);
+  });
+}
+
+Stats floor_loop(const Target& target, std::size_t threads, double seconds) {
+  return drive(target, threads, seconds, [](Client& c, std::size_t, std::size_t) -> Result<std::string> {
+    PAW_TRY(Reply r, c.call("GET", "/healthz", ""));
+    if (r.status != 200) return make_error(Errc::network_error, "GET /healthz answered " + std::to_string(r.status));
+    return std::string();
+  });
+}
+
+Result<double> process_cpu_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (in parentheses, may hold spaces): state is
+  // field 3, utime 14, stime 15.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return make_error(Errc::not_found, "no such process: " + std::to_string(pid));
+  std::istringstream rest(stat.substr(close + 2));
+  std::vector<std::string> f;
+  for (std::string w; rest >> w && f.size() < 13;) f.push_back(w);
+  if (f.size() < 13) return make_error(Errc::malformed, "unexpected /proc stat of " + std::to_string(pid));
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return (std::stod(f[11]) + std::stod(f[12])) / ticks;
 }
 
 void print_stats(const std::string& name, const Stats& s) {
