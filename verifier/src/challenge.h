@@ -19,11 +19,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/evidence.h"
+
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
 
 namespace paw::verifier {
 
@@ -46,8 +49,11 @@ class ChallengeKey {
   Result<std::int64_t> check(ByteView nonce, std::string_view device_id, std::int64_t now) const;
 
  private:
-  Bytes tag(std::string_view device_id, ByteView head) const;
-  Bytes key_;
+  // tag is the 16-byte HMAC tag; false if OpenSSL fails (the caller fails closed).
+  bool tag(std::string_view device_id, ByteView head, std::uint8_t out[16]) const;
+  // An HMAC-SHA256 context keyed once; each tag works on a copy of it (no
+  // algorithm fetch or key setup per nonce). Shared, never modified.
+  std::shared_ptr<const evp_mac_ctx_st> mac_;
 };
 
 }  // namespace paw::verifier
