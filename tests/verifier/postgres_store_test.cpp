@@ -9,6 +9,7 @@
 #include <Poco/Data/Session.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -349,6 +350,66 @@ TEST_CASE("postgres store: event retention - webhook cursors leased to one repli
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   retention_and_cursors(*a, *b);
+}
+
+}  // namespace paw::verifier
+
+namespace paw::verifier {
+
+TEST_CASE("postgres store: an event committed after a later one is not passed over by ordered readers") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_pg(url);
+  const std::int64_t now = unix_now();
+  REQUIRE(a->add_event({0, now, "enrollment", "dev", "{}"}).ok());  // id 1
+  // A slow writer, as the store writes events: the writer lock, then the
+  // INSERT that takes id 2, and no COMMIT yet.
+  auto conn = postgres_connection_string(url);
+  REQUIRE(conn.ok());
+  Poco::Data::Session slow("PostgreSQL", *conn);
+  namespace kw = Poco::Data::Keywords;
+  slow.begin();
+  std::int64_t got = 0, slow_id = 0;
+  slow << "SELECT 1 FROM pg_advisory_xact_lock_shared($1)", kw::bind(kEventWriterLock), kw::into(got), kw::now;
+  slow << "INSERT INTO events (time, type, device_id, detail) VALUES ($1, 'stale', 'dev', '{}') RETURNING id",
+      kw::bind(now), kw::into(slow_id), kw::now;
+  CHECK(slow_id == 2);
+  // A later event commits first (id 3): a plain read skips id 2 for now.
+  auto later = a->add_event({0, now, "revocation", "dev", "{}"});
+  REQUIRE(later.ok());
+  CHECK(*later == 3);
+  auto plain = a->list_events(1, 100);
+  REQUIRE(plain.ok());
+  REQUIRE(plain->size() == 1);
+  CHECK(plain->front().id == 3);
+
+  // The ordered read waits for the slow writer, then gives 2 before 3.
+  std::atomic<bool> returned{false};
+  Result<std::vector<EventRecord>> ordered = make_error(Errc::internal, "not run");
+  std::thread reader([&] {
+    ordered = a->list_events_in_order(1, 100);
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(!returned.load());  // still waiting for the transaction holding id 2
+  slow.commit();
+  reader.join();
+  REQUIRE(ordered.ok());
+  REQUIRE(ordered->size() == 2);
+  CHECK((*ordered)[0].id == 2);
+  CHECK((*ordered)[0].type == "stale");
+  CHECK((*ordered)[1].id == 3);
+
+  // An id whose transaction rolled back leaves a gap for good: one settle, then on.
+  slow.begin();
+  slow << "SELECT 1 FROM pg_advisory_xact_lock_shared($1)", kw::bind(kEventWriterLock), kw::into(got), kw::now;
+  slow << "INSERT INTO events (time, type, device_id, detail) VALUES ($1, 'stale', 'dev', '{}') RETURNING id",
+      kw::bind(now), kw::into(slow_id), kw::now;
+  slow.rollback();
+  REQUIRE(a->add_event({0, now, "revocation", "dev", "{}"}).ok());
+  auto past = a->list_events_in_order(3, 100);
+  REQUIRE(past.ok());
+  REQUIRE(past->size() == 1);
+  CHECK(past->front().id == slow_id + 1);
 }
 
 }  // namespace paw::verifier

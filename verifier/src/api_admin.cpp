@@ -267,7 +267,9 @@ Result<Response> Service::admin_list_events(Request& req) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   std::vector<EventRecord> events;
   for (;;) {
-    PAW_TRY(events, store_->list_events(after, limit));
+    // In order: a follower moving past the last id given never misses an
+    // event that another replica's transaction commits a moment later.
+    PAW_TRY(events, store_->list_events_in_order(after, limit));
     if (!events.empty() || std::chrono::steady_clock::now() >= deadline || stopping_) break;
     // Long poll: wake on a local event, re-read at least every second (other replicas).
     std::unique_lock lock(events_mu_);

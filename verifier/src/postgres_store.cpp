@@ -359,13 +359,50 @@ class PostgresStore final : public SqlStore {
   Result<std::int64_t> add_event(const EventRecord& e) override {
     std::int64_t id = 0;
     PAW_CHECK(guarded("add_event", [&](Poco::Data::Session& s) -> Status {
-      id = insert_event(s, e);
+      // A transaction of its own, so the writer lock below is held until commit.
+      s.begin();
+      try {
+        id = insert_event(s, e);
+        s.commit();
+      } catch (...) {
+        try {
+          s.rollback();
+        } catch (...) {
+        }
+        throw;
+      }
       return ok_status();
     }));
     return id;
   }
 
+  // Event ids come from a sequence, taken at INSERT, but become visible at
+  // COMMIT: a transaction slow to commit shows its id after later ones. Each
+  // writer holds kEventWriterLock (shared, until its transaction ends) from
+  // before it takes an id; settle_events takes the lock exclusively once, so
+  // it returns when every id taken before it was called is committed or gone.
+  Status settle_events() override {
+    return guarded("settle_events", [&](Poco::Data::Session& s) -> Status {
+      s.begin();
+      try {
+        std::int64_t got = 0;
+        s << "SELECT 1 FROM pg_advisory_xact_lock($1)", kw::bind(kEventWriterLock), into(got), now;
+        s.commit();
+      } catch (...) {
+        try {
+          s.rollback();
+        } catch (...) {
+        }
+        throw;
+      }
+      return ok_status();
+    });
+  }
+
+  // insert_event must run inside a transaction (the writer lock lasts until it ends).
   static std::int64_t insert_event(Poco::Data::Session& s, const EventRecord& e) {
+    std::int64_t got = 0;
+    s << "SELECT 1 FROM pg_advisory_xact_lock_shared($1)", kw::bind(kEventWriterLock), into(got), now;
     std::int64_t id = 0;
     s << "INSERT INTO events (time, type, device_id, detail) VALUES ($1, $2, $3, $4) RETURNING id", kw::bind(e.time),
         kw::bind(e.type), kw::bind(e.device_id), kw::bind(e.detail), into(id), now;

@@ -21,4 +21,9 @@ Result<std::string> postgres_connection_string(const std::string& url);
 // Errc::config_error for a bad URL, Errc::storage_error when unreachable.
 Result<std::unique_ptr<Store>> open_postgres_store(const std::string& url, int max_sessions = 64);
 
+// kEventWriterLock is the advisory lock every transaction that inserts an
+// event holds (shared) from before it takes the event's id until it ends;
+// Store::settle_events takes it exclusively ("paw" "evnt").
+inline constexpr std::int64_t kEventWriterLock = 0x7061770065766e74;
+
 }  // namespace paw::verifier

@@ -231,6 +231,32 @@ class Store {
   virtual Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) = 0;
   // last_event_id is the newest event's id (0 when there is none).
   virtual Result<std::int64_t> last_event_id() = 0;
+  // settle_events returns once every transaction that had taken an event id
+  // when it was called has committed or rolled back: after it, an id missing
+  // below the newest one seen before the call will never appear. (SQLite has
+  // nothing to wait for: ids are taken under its one write lock, so commits
+  // come in id order.)
+  virtual Status settle_events() { return ok_status(); }
+  // list_events_in_order is list_events for readers that must not pass over
+  // an event (webhook cursors, events --follow): when the answer skips an id
+  // that a transaction still in flight may hold, it settles and reads again,
+  // answering only events up to the newest id of the first read, so the
+  // caller may move past every id it is given.
+  Result<std::vector<EventRecord>> list_events_in_order(std::int64_t after, std::int64_t limit) {
+    PAW_TRY(std::vector<EventRecord> first, list_events(after, limit));
+    std::int64_t expect = after + 1;
+    bool gap = false;
+    for (const auto& e : first) {
+      gap = gap || e.id != expect;
+      expect = e.id + 1;
+    }
+    if (!gap) return first;
+    const std::int64_t newest = first.back().id;
+    PAW_CHECK(settle_events());
+    PAW_TRY(std::vector<EventRecord> again, list_events(after, limit));
+    std::erase_if(again, [&](const EventRecord& e) { return e.id > newest; });
+    return again;
+  }
 
   // Webhook delivery cursors, one per receiver URL. claim_webhook takes or
   // renews the lease on |url| for |owner| until |lease_until| when it is

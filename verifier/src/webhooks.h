@@ -12,8 +12,9 @@
 // back-off (0.5 s doubling to 60 s) until it succeeds, holding back the later
 // alerts of that URL; a 4xx means the receiver refuses that alert for good:
 // it is logged, counted as failed and skipped. Delivery never blocks a request.
-// Events younger than kSettleSeconds are not read yet, so an event whose
-// transaction commits after a later one (PostgreSQL sequences) is not skipped.
+// Events are read with Store::list_events_in_order, so an event whose
+// transaction commits after a later one (PostgreSQL sequences) is not passed
+// over: the cursor waits for it, and alerts leave as soon as they commit.
 #pragma once
 
 #include <atomic>
@@ -56,7 +57,6 @@ class WebhookQueue {
   [[nodiscard]] std::uint64_t delivered() const { return delivered_.load(); }
   [[nodiscard]] std::uint64_t failed() const { return failed_.load(); }
 
-  static constexpr std::int64_t kSettleSeconds = 2;
   static constexpr std::int64_t kLeaseSeconds = 30;
   static constexpr std::int64_t kBatch = 200;
 
