@@ -74,6 +74,13 @@ TEST_CASE("config: trusted proxies and the client address they name") {
   CHECK(client_address("10.1.2.3", "198.51.100.1, junk, 10.4.4.4", trusted) == "10.4.4.4");
   CHECK(client_address("10.1.2.3", "10.4.4.4, 10.5.5.5", trusted) == "10.4.4.4");  // all trusted: the left-most
   CHECK(client_address("10.1.2.3", "198.51.100.1", {}) == "10.1.2.3");  // none configured
+  // One client, one spelling (its rate bucket): canonical text, whatever the
+  // proxy wrote — and addresses Poco's IPAddress::toString printed as "::"
+  // (found by the http_request fuzzer) stay themselves.
+  CHECK(client_address("::1", "2001:DB8:0:0::7", trusted) == "2001:db8::7");
+  CHECK(client_address("::1", "::1e", trusted) == "::1e");
+  CHECK(client_address("::1", "::ffff:198.51.100.1", trusted) == "::ffff:198.51.100.1");
+  CHECK(client_address("10.1.2.3", "010.1.2.3", trusted) == "10.1.2.3");  // no octal-looking short forms
 }
 
 }  // namespace paw::verifier

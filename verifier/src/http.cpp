@@ -1,8 +1,10 @@
 #include "http.h"
 
 #include <Poco/JSON/Object.h>
-#include <Poco/Net/IPAddress.h>
 #include <Poco/URI.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <cstring>
 
@@ -136,13 +138,24 @@ std::string bearer(const std::string& authorization) {
 
 namespace {
 
-// address_bytes parses an IPv4/IPv6 address (no port, no brackets) to its bytes.
+// address_bytes parses an IPv4 (dotted quad) or IPv6 address (no port, no
+// brackets, no zone) to its bytes (inet_pton: strict, no short forms).
 std::optional<std::vector<std::uint8_t>> address_bytes(const std::string& text) {
-  Poco::Net::IPAddress ip;
-  if (text.empty() || text.size() > 64 || !Poco::Net::IPAddress::tryParse(text, ip)) return std::nullopt;
-  std::vector<std::uint8_t> out(ip.length());
-  std::memcpy(out.data(), ip.addr(), out.size());
-  return out;
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  std::uint8_t buf[16];
+  if (::inet_pton(AF_INET, text.c_str(), buf) == 1) return std::vector<std::uint8_t>(buf, buf + 4);
+  if (::inet_pton(AF_INET6, text.c_str(), buf) == 1) return std::vector<std::uint8_t>(buf, buf + 16);
+  return std::nullopt;
+}
+
+// address_text writes 4 or 16 address bytes in their canonical form
+// (inet_ntop: "10.0.0.1", "2001:db8::1e"), so one client is one rate bucket
+// however its proxy spelled the address.
+std::string address_text(const std::vector<std::uint8_t>& ip) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  const int family = ip.size() == 4 ? AF_INET : AF_INET6;
+  if (::inet_ntop(family, ip.data(), buf, sizeof buf) == nullptr) return {};
+  return buf;
 }
 
 bool in_range(const std::vector<std::uint8_t>& ip, const ProxyRange& r) {
@@ -200,9 +213,7 @@ std::string client_address(const std::string& peer, const std::string& forwarded
     const std::string entry = trim_spaces(forwarded_for.substr(begin, end - begin));
     auto ip = address_bytes(entry);
     if (!ip) return candidate;
-    Poco::Net::IPAddress normal;
-    Poco::Net::IPAddress::tryParse(entry, normal);
-    candidate = normal.toString();
+    candidate = address_text(*ip);
     if (!trusted_address(*ip, trusted)) return candidate;
     if (comma == std::string::npos) break;
     end = comma;
