@@ -148,15 +148,6 @@ std::optional<std::vector<std::uint8_t>> address_bytes(const std::string& text) 
   return std::nullopt;
 }
 
-// address_text writes 4 or 16 address bytes in their canonical form
-// (inet_ntop: "10.0.0.1", "2001:db8::1e"), so one client is one rate bucket
-// however its proxy spelled the address.
-std::string address_text(const std::vector<std::uint8_t>& ip) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  const int family = ip.size() == 4 ? AF_INET : AF_INET6;
-  if (::inet_ntop(family, ip.data(), buf, sizeof buf) == nullptr) return {};
-  return buf;
-}
 
 bool in_range(const std::vector<std::uint8_t>& ip, const ProxyRange& r) {
   if (ip.size() != r.net.size()) return false;
@@ -184,6 +175,13 @@ std::string trim_spaces(const std::string& s) {
 }
 
 }  // namespace
+
+std::string canonical_address(ByteView ip) {
+  if (ip.size() != 4 && ip.size() != 16) return {};
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (::inet_ntop(ip.size() == 4 ? AF_INET : AF_INET6, ip.data(), buf, sizeof buf) == nullptr) return {};
+  return buf;
+}
 
 std::optional<ProxyRange> parse_proxy_range(const std::string& text) {
   const auto slash = text.find('/');
@@ -213,7 +211,7 @@ std::string client_address(const std::string& peer, const std::string& forwarded
     const std::string entry = trim_spaces(forwarded_for.substr(begin, end - begin));
     auto ip = address_bytes(entry);
     if (!ip) return candidate;
-    candidate = address_text(*ip);
+    candidate = canonical_address(*ip);
     if (!trusted_address(*ip, trusted)) return candidate;
     if (comma == std::string::npos) break;
     end = comma;

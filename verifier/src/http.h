@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/json.h"
 
@@ -81,6 +82,10 @@ struct ProxyRange {
   std::vector<std::uint8_t> net;  // 4 or 16 bytes
   unsigned bits = 0;
 };
+// canonical_address writes 4 or 16 address bytes as inet_ntop does
+// ("10.0.0.1", "2001:db8::1e"; "" for any other size), so one client has one
+// spelling — its rate bucket and audit address — however it was written.
+std::string canonical_address(ByteView ip);
 // parse_proxy_range reads "ADDR" or "ADDR/BITS" (IPv4 or IPv6); nullopt if it is not one.
 std::optional<ProxyRange> parse_proxy_range(const std::string& text);
 // client_address is the address a request comes from: |peer| unless |peer|

@@ -91,7 +91,9 @@ void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTT
     for (auto it = in.find("X-Forwarded-For"); it != in.end() && Poco::icompare(it->first, "X-Forwarded-For") == 0; ++it) {
       forwarded += (forwarded.empty() ? "" : ",") + it->second;
     }
-    req.remote = svc_.client_address(in.clientAddress().host().toString(), forwarded);
+    const Poco::Net::IPAddress& peer = in.clientAddress().host();
+    req.remote = svc_.client_address(
+        canonical_address(ByteView(static_cast<const std::uint8_t*>(peer.addr()), peer.length())), forwarded);
     t_body_stream = &in.stream();
     t_content_length = in.hasContentLength() ? in.getContentLength64() : (in.getChunkedTransferEncoding() ? -1 : 0);
     t_body_read = false;
