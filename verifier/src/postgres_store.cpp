@@ -161,8 +161,7 @@ class PostgresStore final : public SqlStore {
 
   Status migrate() {
     return guarded("migrate", [&](Poco::Data::Session& s) -> Status {
-      s.begin();
-      try {
+      return transaction(s, [&]() -> Status {
         std::int64_t got = 0;
         // Held until commit/rollback: a replica starting at the same time waits here.
         s << "SELECT 1 FROM pg_advisory_xact_lock($1)", kw::bind(kMigrationLock), into(got), now;
@@ -176,16 +175,31 @@ class PostgresStore final : public SqlStore {
           const std::int64_t t = static_cast<std::int64_t>(::time(nullptr));
           s << "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", kw::bind(v), kw::bind(t), now;
         }
-        s.commit();
-      } catch (...) {
-        try {
-          s.rollback();
-        } catch (...) {
-        }
-        throw;
-      }
-      return ok_status();
+        return ok_status();
+      });
     });
+  }
+
+  // transaction runs |body| between BEGIN and COMMIT on |s|; a failed Status
+  // rolls back, and so does an exception (rethrown for guarded()).
+  static Status transaction(Poco::Data::Session& s, const std::function<Status()>& body) {
+    s.begin();
+    Status st = ok_status();
+    try {
+      st = body();
+    } catch (...) {
+      try {
+        s.rollback();
+      } catch (...) {
+      }
+      throw;
+    }
+    if (st.ok()) {
+      s.commit();
+    } else {
+      s.rollback();
+    }
+    return st;
   }
 
   Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now_s) override {
@@ -316,30 +330,16 @@ class PostgresStore final : public SqlStore {
   Result<std::vector<std::int64_t>> record_attestation(const UsedNonce& n, const StoredDevice& d,
                                                        const std::vector<EventRecord>& events) override {
     std::vector<std::int64_t> ids;
-    PAW_CHECK(guarded("record_attestation", [&](Poco::Data::Session& s) -> Status {
-      s.begin();
-      Status st = ok_status();
-      try {
-        st = use_in(s, n);
-        if (st.ok()) st = update_in(s, d);
-        if (st.ok()) {
-          for (const auto& e : events) ids.push_back(insert_event(s, e));
-        }
-      } catch (...) {
-        try {
-          s.rollback();
-        } catch (...) {
-        }
-        throw;
-      }
-      if (st.ok()) {
-        s.commit();
-      } else {
-        s.rollback();
+    Status st = guarded("record_attestation", [&](Poco::Data::Session& s) -> Status {
+      return transaction(s, [&]() -> Status {
         ids.clear();
-      }
-      return st;
-    }));
+        PAW_CHECK(use_in(s, n));
+        PAW_CHECK(update_in(s, d));
+        for (const auto& e : events) ids.push_back(insert_event(s, e));
+        return ok_status();
+      });
+    });
+    if (!st.ok()) return std::move(st).error();
     return ids;
   }
 
@@ -359,19 +359,11 @@ class PostgresStore final : public SqlStore {
   Result<std::int64_t> add_event(const EventRecord& e) override {
     std::int64_t id = 0;
     PAW_CHECK(guarded("add_event", [&](Poco::Data::Session& s) -> Status {
-      // A transaction of its own, so the writer lock below is held until commit.
-      s.begin();
-      try {
+      // A transaction of its own, so the writer lock in insert_event is held until commit.
+      return transaction(s, [&]() -> Status {
         id = insert_event(s, e);
-        s.commit();
-      } catch (...) {
-        try {
-          s.rollback();
-        } catch (...) {
-        }
-        throw;
-      }
-      return ok_status();
+        return ok_status();
+      });
     }));
     return id;
   }
@@ -383,19 +375,11 @@ class PostgresStore final : public SqlStore {
   // it returns when every id taken before it was called is committed or gone.
   Status settle_events() override {
     return guarded("settle_events", [&](Poco::Data::Session& s) -> Status {
-      s.begin();
-      try {
+      return transaction(s, [&]() -> Status {
         std::int64_t got = 0;
         s << "SELECT 1 FROM pg_advisory_xact_lock($1)", kw::bind(kEventWriterLock), into(got), now;
-        s.commit();
-      } catch (...) {
-        try {
-          s.rollback();
-        } catch (...) {
-        }
-        throw;
-      }
-      return ok_status();
+        return ok_status();
+      });
     });
   }
 
