@@ -59,8 +59,9 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         // Stateless challenges (challenge.h): nonces are issued without a
         // write; their use is recorded until they expire. A challenge
         // outstanding at the upgrade is refused once (nonce_unknown) and the
-        // agent asks again.
-        "DROP TABLE challenges",
+        // agent asks again. The old challenges table is left in place, unused,
+        // so that replicas of the previous release keep working during a
+        // rolling upgrade (migrations stay additive).
         "CREATE TABLE used_nonces (nonce_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, used_at BIGINT NOT NULL, "
         "expires_at BIGINT NOT NULL)",
         "CREATE INDEX used_nonces_expiry ON used_nonces (expires_at)",
