@@ -16,6 +16,7 @@
 #include "postgres.h"
 #include "postgres_store.h"
 #include "store.h"
+#include "store_test_util.h"
 #include "swtpm.h"
 #include "test_data.h"
 #include "util.h"
@@ -118,21 +119,12 @@ TEST_CASE("postgres store: 32 threads on two replicas use one nonce - exactly on
   const std::int64_t now = unix_now();
   for (int round = 0; round < 3; ++round) {
     const std::string nonce = "n" + std::to_string(round);
-    std::atomic<int> won{0}, reused{0}, other{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < 32; ++i) {
-      Store& s = i % 2 == 0 ? *a : *b;
-      threads.emplace_back([&, nonce] {
-        auto st = s.use_nonce({nonce, "dev", now, now + 60});
-        if (st.ok()) ++won;
-        else if (st.code() == Errc::nonce_reused) ++reused;
-        else ++other;
-      });
-    }
-    for (auto& t : threads) t.join();
-    CHECK(won == 1);
-    CHECK(reused == 31);
-    CHECK(other == 0);
+    const NonceRace race = race_for_nonce(32, [&](int i) {
+      return (i % 2 == 0 ? *a : *b).use_nonce({nonce, "dev", now, now + 60});
+    });
+    CHECK(race.won == 1);
+    CHECK(race.reused == 31);
+    CHECK(race.other == 0);
   }
   // One secret for all replicas: whoever stores first.
   CHECK(*a->service_secret("challenge_key", "aaaa") == "aaaa");
@@ -300,32 +292,22 @@ TEST_CASE("postgres store: record_attestation is one transaction with one winner
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   const std::int64_t now = unix_now();
-  StoredDevice d;
-  d.id = "dev";
-  d.status = DeviceStatus::enrolled;
-  d.record_json = "{}";
-  d.state_json = "{}";
-  d.last_reasons = "[]";
-  REQUIRE(a->add_device(d).ok());
-  std::atomic<int> won{0}, reused{0}, other{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 16; ++i) {
-    Store& s = i % 2 == 0 ? *a : *b;
-    threads.emplace_back([&, i] {
-      StoredDevice w = d;
-      w.last_verdict = "healthy";
-      w.state_json = R"({"w":)" + std::to_string(i) + "}";
-      auto r = s.record_attestation({"n1", "dev", now, now + 60}, w,
-                                    {{0, now, "attestation", "dev", "{}"}, {0, now, "verdict_change", "dev", "{}"}});
-      if (r.ok() && r->size() == 2 && (*r)[1] > (*r)[0]) ++won;
-      else if (r.code() == Errc::nonce_reused) ++reused;
-      else ++other;
-    });
-  }
-  for (auto& t : threads) t.join();
-  CHECK(won == 1);
-  CHECK(reused == 15);
-  CHECK(other == 0);
+  const StoredDevice d = seed_device(*a, "dev");
+  const NonceRace race = race_for_nonce(16, [&](int i) -> Status {
+    StoredDevice w = d;
+    w.last_verdict = "healthy";
+    w.state_json = R"({"w":)" + std::to_string(i) + "}";
+    auto r = (i % 2 == 0 ? *a : *b)
+                 .record_attestation({"n1", "dev", now, now + 60}, w,
+                                     {{0, now, "attestation", "dev", "{}"}, {0, now, "verdict_change", "dev", "{}"}});
+    if (!r.ok()) return r.error();
+    // The winner gets both event ids, in order (anything else counts as "other").
+    if (r->size() != 2 || (*r)[1] <= (*r)[0]) return make_error(Errc::internal, "event ids");
+    return ok_status();
+  });
+  CHECK(race.won == 1);
+  CHECK(race.reused == 15);
+  CHECK(race.other == 0);
   auto evs = b->list_events(0, 100);
   REQUIRE(evs.ok());
   CHECK(evs->size() == 2);

@@ -11,32 +11,15 @@
 #include <vector>
 
 #include "store.h"
+#include "store_test_util.h"
 #include "test_data.h"
 #include "util.h"
 
 namespace paw::verifier {
 namespace {
 
-StoredDevice seed_device(Store& store, const std::string& id) {
-  StoredDevice d;
-  d.id = id;
-  d.status = DeviceStatus::enrolled;
-  d.record_json = "{}";
-  d.state_json = "{}";
-  d.last_reasons = "[]";
-  d.created_at = 10;
-  REQUIRE(store.add_device(d).ok());
-  return d;
-}
-
 UsedNonce nonce(const std::string& hash, const std::string& device, std::int64_t now) {
   return UsedNonce{hash, device, now, now + 60};
-}
-
-// was_used tells whether |hash| was recorded as used (and records it if not:
-// call it last).
-bool was_used(Store& store, const std::string& hash) {
-  return store.use_nonce({hash, "probe", 0, 1}).code() == Errc::nonce_reused;
 }
 
 std::size_t count_events(Store& store) {
@@ -106,22 +89,14 @@ TEST_CASE("record_attestation: 16 concurrent submissions of one nonce, exactly o
   Store& store = **s;
   const std::int64_t now = unix_now();
   StoredDevice d = seed_device(store, "dev");
-  std::atomic<int> won{0}, reused{0}, other{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 16; ++i) {
-    threads.emplace_back([&, i] {
-      StoredDevice mine = d;
-      mine.last_verdict = "v" + std::to_string(i);
-      auto r = store.record_attestation(nonce("aa", "dev", now), mine, {{0, now, "attestation", "dev", "{}"}});
-      if (r.ok()) ++won;
-      else if (r.code() == Errc::nonce_reused) ++reused;
-      else ++other;
-    });
-  }
-  for (auto& t : threads) t.join();
-  CHECK(won == 1);
-  CHECK(reused == 15);
-  CHECK(other == 0);
+  const NonceRace race = race_for_nonce(16, [&](int i) {
+    StoredDevice mine = d;
+    mine.last_verdict = "v" + std::to_string(i);
+    return store.record_attestation(nonce("aa", "dev", now), mine, {{0, now, "attestation", "dev", "{}"}});
+  });
+  CHECK(race.won == 1);
+  CHECK(race.reused == 15);
+  CHECK(race.other == 0);
   CHECK(count_events(store) == 1);
   CHECK((*store.get_device("dev"))->revision == 1);
 }

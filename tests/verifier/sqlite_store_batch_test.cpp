@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "store.h"
+#include "store_test_util.h"
 #include "test_data.h"
 #include "util.h"
 
@@ -33,38 +34,10 @@ std::unique_ptr<Store> open_sqlite(const test::TempDir& dir) {
   return std::move(s).value();
 }
 
-StoredDevice seed_device(Store& store, const std::string& id) {
-  StoredDevice d;
-  d.id = id;
-  d.status = DeviceStatus::enrolled;
-  d.label = "label-" + id;
-  d.policy = "default";
-  d.record_json = R"({"id":")" + id + "\"}";
-  d.state_json = "{}";
-  d.last_reasons = "[]";
-  d.created_at = 10;
-  REQUIRE(store.add_device(d).ok());
-  return d;
-}
-
 std::string nonce_name(int i) { return "nonce-" + std::to_string(i); }
 
 UsedNonce used(const std::string& hash, const std::string& device, std::int64_t now) {
   return UsedNonce{hash, device, now, now + 600};
-}
-
-// was_used tells whether |hash| was recorded as used (and records it if not:
-// call it last).
-bool was_used(Store& store, const std::string& hash) {
-  return store.use_nonce({hash, "probe", 0, 1}).code() == Errc::nonce_reused;
-}
-
-// run_threads starts |n| threads running fn(thread index) and joins them.
-template <class F>
-void run_threads(int n, F fn) {
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) threads.emplace_back(fn, i);
-  for (auto& t : threads) t.join();
 }
 
 }  // namespace
@@ -75,29 +48,19 @@ TEST_CASE("sqlite batch: 32 threads on one nonce, exactly one use and one record
   const std::int64_t now = unix_now();
   const StoredDevice d = seed_device(*store, "dev");
 
-  std::atomic<int> won{0}, reused{0}, other{0};
-  run_threads(kThreads, [&](int) {
-    Status st = store->use_nonce(used("c1", "dev", now));
-    if (st.ok()) ++won;
-    else if (st.code() == Errc::nonce_reused) ++reused;
-    else ++other;
-  });
-  CHECK(won == 1);
-  CHECK(reused == kThreads - 1);
-  CHECK(other == 0);
+  const NonceRace uses = race_for_nonce(kThreads, [&](int) { return store->use_nonce(used("c1", "dev", now)); });
+  CHECK(uses.won == 1);
+  CHECK(uses.reused == kThreads - 1);
+  CHECK(uses.other == 0);
 
-  won = 0, reused = 0, other = 0;
-  run_threads(kThreads, [&](int i) {
+  const NonceRace records = race_for_nonce(kThreads, [&](int i) {
     StoredDevice mine = d;
     mine.last_verdict = "v" + std::to_string(i);
-    auto r = store->record_attestation(used("r1", "dev", now), mine, {{0, now, "attestation", "dev", std::to_string(i)}});
-    if (r.ok()) ++won;
-    else if (r.code() == Errc::nonce_reused) ++reused;
-    else ++other;
+    return store->record_attestation(used("r1", "dev", now), mine, {{0, now, "attestation", "dev", std::to_string(i)}});
   });
-  CHECK(won == 1);
-  CHECK(reused == kThreads - 1);
-  CHECK(other == 0);
+  CHECK(records.won == 1);
+  CHECK(records.reused == kThreads - 1);
+  CHECK(records.other == 0);
   auto evs = store->list_events(0, 1000);
   REQUIRE(evs.ok());
   REQUIRE(evs->size() == 1);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "store.h"
+#include "store_test_util.h"
 #include "test_data.h"
 #include "util.h"
 
@@ -33,20 +34,10 @@ TEST_CASE("store: 16 concurrent uses of one nonce, exactly one wins - purged aft
   REQUIRE(s.ok());
   Store& store = **s;
   const std::int64_t now = unix_now();
-  std::atomic<int> won{0}, reused{0}, other{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 16; ++i) {
-    threads.emplace_back([&] {
-      auto st = store.use_nonce({"aa", "dev", now, now + 60});
-      if (st.ok()) ++won;
-      else if (st.code() == Errc::nonce_reused) ++reused;
-      else ++other;
-    });
-  }
-  for (auto& t : threads) t.join();
-  CHECK(won == 1);
-  CHECK(reused == 15);
-  CHECK(other == 0);
+  const NonceRace race = race_for_nonce(16, [&](int) { return store.use_nonce({"aa", "dev", now, now + 60}); });
+  CHECK(race.won == 1);
+  CHECK(race.reused == 15);
+  CHECK(race.other == 0);
   // Another device's use of the same hash is refused too (the hash is the key).
   CHECK(store.use_nonce({"aa", "other-dev", now, now + 60}).code() == Errc::nonce_reused);
 
