@@ -261,30 +261,6 @@ class PostgresStore final : public SqlStore {
     return out;
   }
 
-  Status update_device(const StoredDevice& d) override {
-    return guarded("update_device", [&](Poco::Data::Session& s) -> Status { return update_in(s, d); });
-  }
-
-  // update_in is update_device's compare-and-swap on |s|.
-  static Status update_in(Poco::Data::Session& s, const StoredDevice& d) {
-    std::string status(device_status_name(d.status));
-    const std::int64_t next = d.revision + 1;
-    std::vector<std::int64_t> won;
-    s << "UPDATE devices SET status = $1, label = $2, policy = $3, record_json = $4, state_json = $5, "
-         "last_verdict = $6, last_reasons = $7, last_appraisal_json = $8, last_attested_at = $9, "
-         "last_healthy_at = $10, updated_at = $11, revision = $12 WHERE id = $13 AND revision = $14 "
-         "RETURNING revision",
-        kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
-        kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
-        kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
-        kw::bind(d.id), kw::bind(d.revision), into(won), now;
-    if (won.size() == 1) return ok_status();
-    std::vector<std::int64_t> rev;
-    s << "SELECT revision FROM devices WHERE id = $1", kw::bind(d.id), into(rev), now;
-    if (rev.empty()) return make_error(Errc::not_found, "device not found");
-    return make_error(Errc::conflict, "device changed concurrently");
-  }
-
   Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now_s) override {
     bool changed = false;
     PAW_CHECK(guarded("set_device_status", [&](Poco::Data::Session& s) -> Status {

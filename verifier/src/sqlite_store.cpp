@@ -216,10 +216,6 @@ class SqliteStore final : public SqlStore {
     return out;
   }
 
-  Status update_device(const StoredDevice& d) override {
-    return guarded("update_device", [&](Poco::Data::Session& s) -> Status { return update_in(s, d); });
-  }
-
   Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now_s) override {
     bool changed = false;
     PAW_CHECK(guarded("set_device_status", [&](Poco::Data::Session& s) -> Status {
@@ -257,25 +253,6 @@ class SqliteStore final : public SqlStore {
     PAW_TRY(std::int64_t changed, q.run());
     if (changed != 1) return make_error(Errc::nonce_reused, "nonce already used");
     return ok_status();
-  }
-
-  // update_in is update_device's compare-and-swap on |s| (every column).
-  static Status update_in(Poco::Data::Session& s, const StoredDevice& d) {
-    std::string status(device_status_name(d.status));
-    const std::int64_t next = d.revision + 1;
-    Poco::Data::Statement up(s);
-    up << "UPDATE devices SET status = ?, label = ?, policy = ?, record_json = ?, state_json = ?, "
-          "last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, last_attested_at = ?, "
-          "last_healthy_at = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?",
-        kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
-        kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
-        kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
-        kw::bind(d.id), kw::bind(d.revision);
-    if (up.execute() == 1) return ok_status();
-    std::vector<std::int64_t> rev;
-    s << "SELECT revision FROM devices WHERE id = ?", kw::bind(d.id), into(rev), now;
-    if (rev.empty()) return make_error(Errc::not_found, "device not found");
-    return make_error(Errc::conflict, "device changed concurrently");
   }
 
   // attest_update_in is update_device's compare-and-swap restricted to the

@@ -135,6 +135,28 @@ Status SqlStore::add_device(const StoredDevice& d) {
   });
 }
 
+Status SqlStore::update_device(const StoredDevice& d) {
+  return guarded("update_device", [&](Session& s) -> Status { return update_in(s, d); });
+}
+
+Status SqlStore::update_in(Session& s, const StoredDevice& d) const {
+  std::string status(device_status_name(d.status));
+  const std::int64_t next = d.revision + 1;
+  std::vector<std::int64_t> won;
+  s << q("UPDATE devices SET status = ?, label = ?, policy = ?, record_json = ?, state_json = ?, "
+         "last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, last_attested_at = ?, "
+         "last_healthy_at = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ? RETURNING revision"),
+      kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
+      kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
+      kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
+      kw::bind(d.id), kw::bind(d.revision), into(won), now;
+  if (won.size() == 1) return ok_status();
+  std::vector<std::int64_t> rev;
+  s << q("SELECT revision FROM devices WHERE id = ?"), kw::bind(d.id), into(rev), now;
+  if (rev.empty()) return make_error(Errc::not_found, "device not found");
+  return make_error(Errc::conflict, "device changed concurrently");
+}
+
 Result<std::vector<StoredDevice>> SqlStore::list_devices() {
   std::vector<StoredDevice> out;
   PAW_CHECK(guarded("list_devices", [&](Session& s) -> Status {

@@ -4,8 +4,7 @@
 // The SQL is written with `?` placeholders; for PostgreSQL they become $1,
 // $2, …. A backend derives from SqlStore, says its dialect and provides
 // guarded() (a pooled Poco::Data session; exceptions → Errc::storage_error),
-// and implements what differs: the hot path, row counts (PostgreSQL answers
-// them through RETURNING), migrations.
+// and implements what differs: the hot path, transactions, migrations.
 #pragma once
 
 #include <Poco/Data/Session.h>
@@ -33,6 +32,7 @@ class SqlStore : public Store {
  public:
   Result<std::int64_t> schema_version() override;
   Status add_device(const StoredDevice& d) override;
+  Status update_device(const StoredDevice& d) override;
   Result<std::vector<StoredDevice>> list_devices() override;
   Result<std::vector<StoredDevice>> list_stale_candidates(std::int64_t seen_before) override;
   Status add_credential(const CredentialRecord& c) override;
@@ -72,6 +72,9 @@ class SqlStore : public Store {
       "last_attested_at, last_healthy_at, created_at, updated_at, revision FROM devices";
   // from_row: an unknown status text reads as revoked (fail closed).
   static StoredDevice from_row(const DeviceRow& r);
+  // update_in is update_device's compare-and-swap on |s| (every column; the
+  // row that changed is counted through RETURNING, which both dialects have).
+  Status update_in(Poco::Data::Session& s, const StoredDevice& d) const;
 
  private:
   SqlDialect dialect_;
