@@ -6,8 +6,6 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <cstring>
-
 namespace paw::verifier {
 
 Response json_response(int status, const json::ObjectPtr& obj) {
