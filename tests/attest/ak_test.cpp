@@ -26,7 +26,7 @@ TEST_CASE("real AKs pass: tpm2_createak RSA/ECC/RSAPSS and the GCE vTPM AK") {
     CAPTURE(ak);
     CHECK(fails(must_public(fixture(ak))) == "ok");
   }
-  auto j = load_json(shared_data("go-tpm-tools/decoded/gce-cos-85-nonce9009.decoded.json"));
+  auto j = load_json(test_data("go-tpm-tools/decoded/gce-cos-85-nonce9009.decoded.json"));
   auto gce = parse_tpmt_public(hexb(j->getValue<std::string>("ak_pub_TPMT_PUBLIC_hex")));
   REQUIRE(gce.ok());
   CHECK(fails(*gce) == "ok");

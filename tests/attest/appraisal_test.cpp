@@ -812,7 +812,7 @@ TEST_CASE("appraise: reboot detection and clock anomalies") {
 TEST_CASE("appraise: IMA list replayed to the quoted PCR 10, allowlist and tampering") {
   World w;
   w.enroll();
-  const Bytes list = paw::test::load(paw::test::shared_data("ibmtss/utils/sha1.log"));
+  const Bytes list = paw::test::load(paw::test::test_data("ibmtss/utils/sha1.log"));
   REQUIRE(w.dev.use_ima_log(list).ok());
   w.policy.ima.required = true;
 

@@ -11,7 +11,7 @@
 
 using namespace paw;
 using paw::test::load;
-using paw::test::shared_data;
+using paw::test::test_data;
 
 namespace {
 
@@ -57,13 +57,13 @@ TEST_CASE("Secure Boot state comes from the SecureBoot variable measured in PCR7
   };
   for (const Case& c : cases) {
     CAPTURE(c.path);
-    const BootFacts f = facts_of(load(shared_data(c.path)));
+    const BootFacts f = facts_of(load(test_data(c.path)));
     CHECK(f.secure_boot == c.on);
   }
 }
 
 TEST_CASE("PK, KEK, db and dbx measurements are reported with their contents") {
-  const BootFacts f = facts_of(load(shared_data(kGtt + "cos-85-amd-sev.bin")));
+  const BootFacts f = facts_of(load(test_data(kGtt + "cos-85-amd-sev.bin")));
   for (const char* name : {"SecureBoot", "PK", "KEK", "db", "dbx"}) {
     CAPTURE(name);
     const UefiVariableFact* v = f.variable(name);
@@ -78,13 +78,13 @@ TEST_CASE("PK, KEK, db and dbx measurements are reported with their contents") {
   CHECK(f.separators.size() == 8);
   CHECK_FALSE(f.separator_error());
   // A log without dbx content measures it empty.
-  const BootFacts nodbx = facts_of(load(shared_data(kGtt + "ubuntu-2104-no-dbx.bin")));
+  const BootFacts nodbx = facts_of(load(test_data(kGtt + "ubuntu-2104-no-dbx.bin")));
   REQUIRE(nodbx.variable("dbx") != nullptr);
   CHECK(nodbx.variable("dbx")->value.empty());
 }
 
 TEST_CASE("boot applications: digests per bank and readable device paths") {
-  const BootFacts f = facts_of(load(shared_data(kGtt + "rhel8-uefi.bin")));
+  const BootFacts f = facts_of(load(test_data(kGtt + "rhel8-uefi.bin")));
   std::vector<const BootApplicationFact*> pcr4;
   for (const auto& a : f.boot_applications) {
     if (a.pcr == 4) pcr4.push_back(&a);
@@ -99,27 +99,27 @@ TEST_CASE("boot applications: digests per bank and readable device paths") {
 }
 
 TEST_CASE("kernel command lines from grub and systemd-boot") {
-  const BootFacts rhel = facts_of(load(shared_data(kGtt + "rhel8-uefi.bin")));
+  const BootFacts rhel = facts_of(load(test_data(kGtt + "rhel8-uefi.bin")));
   REQUIRE(rhel.kernel_cmdlines.size() == 1);
   CHECK(rhel.kernel_cmdlines[0].rfind("(hd0,gpt2)/boot/vmlinuz-4.18.0-240.22.1.el8_3.x86_64 root=UUID=", 0) == 0);
-  const BootFacts ubuntu = facts_of(load(shared_data(kGtt + "ubuntu-2104-no-secure-boot.bin")));
+  const BootFacts ubuntu = facts_of(load(test_data(kGtt + "ubuntu-2104-no-secure-boot.bin")));
   REQUIRE(ubuntu.kernel_cmdlines.size() == 1);
   CHECK(ubuntu.kernel_cmdlines[0] ==
         "/boot/vmlinuz-5.11.0-1006-gcp root=PARTUUID=6443a6ae-e5e9-4df7-9a06-d1329e50f33c ro console=ttyS0 panic=-1");
   CHECK_FALSE(ubuntu.boot_loader.empty());
   CHECK_FALSE(ubuntu.loaded_files.empty());
   // systemd-boot (Fedora 37 VM): the load options are one UTF-16 PCR8 string.
-  const BootFacts sd = facts_of(load(shared_data("tpm2-tools/test/integration/fixtures/event-sd-boot-fedora37.bin")));
+  const BootFacts sd = facts_of(load(test_data("tpm2-tools/test/integration/fixtures/event-sd-boot-fedora37.bin")));
   for (const auto& s : sd.boot_loader) CHECK(s.pcr == 8);
   // The genuine-looking arch log's systemd-boot string does not match its digest: refused.
-  const Bytes arch = load(shared_data(kGtt + "arch-linux-workstation.bin"));
+  const Bytes arch = load(test_data(kGtt + "arch-linux-workstation.bin"));
   auto log = parse_event_log(arch);
   REQUIRE(log.ok());
   CHECK(extract_boot_facts(*log).code() == Errc::eventlog_tampered);
 }
 
 TEST_CASE("a flipped SecureBoot byte in a real log is tampering, named") {
-  Bytes bytes = load(shared_data(kGtt + "cos-85-amd-sev.bin"));
+  Bytes bytes = load(test_data(kGtt + "cos-85-amd-sev.bin"));
   const std::size_t name = find_utf16(bytes, "SecureBoot");
   REQUIRE(bytes[name + 20] == 1);
   bytes[name + 20] = 0;  // "Secure Boot off" would be a lie the digest exposes

@@ -78,10 +78,10 @@ Bytes der_of(X509* c) {
 }  // namespace
 
 TEST_CASE("STMicro RSA EK certificate as read from NV (0xFF padding) chains to the GlobalSign TPM root") {
-  const EkCaStore cas = store_dir(shared_data("keylime/tpm_cert_store"));
+  const EkCaStore cas = store_dir(test_data("keylime/tpm_cert_store"));
   CHECK(cas.size() >= 50);
-  const Bytes nv = load(shared_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.der"));
-  const Bytes trimmed = load(shared_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.trimmed.der"));
+  const Bytes nv = load(test_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.der"));
+  const Bytes trimmed = load(test_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.trimmed.der"));
   CHECK(trim_der_padding(nv).value() == trimmed);
   auto ek = verify_ek_certificate(nv, cas, k2025);
   REQUIRE_MESSAGE(ek.ok(), ek.error().what());
@@ -98,8 +98,8 @@ TEST_CASE("STMicro RSA EK certificate as read from NV (0xFF padding) chains to t
 }
 
 TEST_CASE("STMicro ECC P-256 EK certificate chains to STMicro's ECC CA (root not public: partial chain)") {
-  const EkCaStore cas = store_dir(shared_data("keylime/tpm_cert_store"));
-  auto ek = verify_ek_certificate(load(shared_data(std::string(kStLeaves) + "st_ecdsa_sha256_der.der")), cas, k2025);
+  const EkCaStore cas = store_dir(test_data("keylime/tpm_cert_store"));
+  auto ek = verify_ek_certificate(load(test_data(std::string(kStLeaves) + "st_ecdsa_sha256_der.der")), cas, k2025);
   REQUIRE_MESSAGE(ek.ok(), ek.error().what());
   CHECK(ek->tpm.manufacturer == "id:53544D20");
   CHECK(ek->chain.size() >= 2);
@@ -107,19 +107,19 @@ TEST_CASE("STMicro ECC P-256 EK certificate chains to STMicro's ECC CA (root not
 }
 
 TEST_CASE("Google cloud vTPM EK certificates chain to the Google CA folder (PEM and DER / mixed)") {
-  const EkCaStore cas = store_dir(shared_data("go-tpm-tools/server/ca-certs"));
+  const EkCaStore cas = store_dir(test_data("go-tpm-tools/server/ca-certs"));
   CHECK(cas.size() == 5);
   for (const char* f : {"uca_tpm_rsa_enc_cert.pem", "uca_tpm_ecc_enc_cert.pem", "pca_tpm_rsa_enc_cert.pem",
                         "pca_tpm_ecc_enc_cert.pem"}) {
     CAPTURE(f);
-    auto ek = verify_ek_certificate(load(shared_data(std::string("go-tpm-tools/internal/test/certificates/") + f)),
+    auto ek = verify_ek_certificate(load(test_data(std::string("go-tpm-tools/internal/test/certificates/") + f)),
                                     cas, k2025);
     REQUIRE_MESSAGE(ek.ok(), ek.error().what());
     CHECK(ek->chain.size() >= 2);
     if (f[0] == 'u') CHECK(ek->tpm.model == "vTPM");
   }
   // The STMicro EK is not issued by Google.
-  auto st = verify_ek_certificate(load(shared_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.der")), cas, k2025);
+  auto st = verify_ek_certificate(load(test_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.der")), cas, k2025);
   CHECK(st.code() == Errc::untrusted_chain);
 }
 
@@ -141,9 +141,9 @@ TEST_CASE("swtpm's own EK certificates chain to its local CA and match the EKs t
 }
 
 TEST_CASE("EK certificate rejections: wrong CAs / dates / signature byte / padding / truncation") {
-  const EkCaStore st_cas = store_dir(shared_data("keylime/tpm_cert_store"));
+  const EkCaStore st_cas = store_dir(test_data("keylime/tpm_cert_store"));
   const EkCaStore swtpm_cas = store_dir(source_path("tests/data/tpm/ca"));
-  const Bytes st = load(shared_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.trimmed.der"));
+  const Bytes st = load(test_data(std::string(kStLeaves) + "st_sha256_with_rsa_der.trimmed.der"));
   CHECK(verify_ek_certificate(st, swtpm_cas, k2025).code() == Errc::untrusted_chain);
   CHECK(verify_ek_certificate(fixture("ek_rsa_cert.der"), st_cas).code() == Errc::untrusted_chain);
   auto expired = verify_ek_certificate(st, st_cas, 1893456000);  // 2030-01-01, after notAfter 2028

@@ -1,4 +1,4 @@
-// eventlog_test.cpp — every real event log in ../shared/data parses to its last
+// eventlog_test.cpp — every real event log in tests/data parses to its last
 // byte and replays to the shipped ground truth; every rejection path fails
 // with its code and names the event.
 #include <doctest/doctest.h>
@@ -17,11 +17,11 @@
 
 using namespace paw;
 using paw::test::load;
-using paw::test::shared_data;
+using paw::test::test_data;
 
 namespace {
 
-// kRealLogs lists every binary event log in the shared data with what paw must
+// kRealLogs lists every binary event log in tests/data with what paw must
 // say about it: check_event_data's outcome (nullopt = ok).
 struct RealLog {
   const char* path;
@@ -70,7 +70,7 @@ constexpr RealLog kRealLogs[] = {
 };
 
 Poco::JSON::Object::Ptr load_json(const std::string& rel) {
-  std::ifstream in(shared_data(rel));
+  std::ifstream in(test_data(rel));
   REQUIRE(in.good());
   std::stringstream ss;
   ss << in.rdbuf();
@@ -88,7 +88,7 @@ PcrValues replay_file(const Bytes& bytes) {
 
 // yaml_pcrs reads the `pcrs:` block tpm2_eventlog prints at the end of its yaml.
 PcrValues yaml_pcrs(const std::string& rel) {
-  std::ifstream in(shared_data(rel));
+  std::ifstream in(test_data(rel));
   REQUIRE(in.good());
   PcrValues out;
   std::string line;
@@ -121,7 +121,7 @@ PcrValues yaml_pcrs(const std::string& rel) {
 TEST_CASE("every real event log parses to its last byte and says what it is") {
   for (const RealLog& rl : kRealLogs) {
     CAPTURE(rl.path);
-    const Bytes bytes = load(shared_data(rl.path));
+    const Bytes bytes = load(test_data(rl.path));
     auto log = parse_event_log(bytes);
     REQUIRE_MESSAGE(log.ok(), log.error().what());
     CHECK(log->crypto_agile() == rl.agile);
@@ -148,7 +148,7 @@ TEST_CASE("go-tpm-tools logs replay to the shipped PCRs in every bank") {
   for (const auto& name : root->getNames()) {
     CAPTURE(name);
     const auto entry = root->getObject(name);
-    const auto pcrs = replay_file(load(shared_data("go-tpm-tools/internal/test/" + entry->getValue<std::string>("file"))));
+    const auto pcrs = replay_file(load(test_data("go-tpm-tools/internal/test/" + entry->getValue<std::string>("file"))));
     const auto banks = entry->getObject("pcrs");
     for (const auto& bank_name : banks->getNames()) {
       const auto bank = hash_from_name(bank_name);
@@ -177,7 +177,7 @@ TEST_CASE("tpm2-tools fixtures replay to the pcrs: block of their yaml") {
   for (const char* name : kYaml) {
     CAPTURE(name);
     const PcrValues want = yaml_pcrs(dir + "event-pretty/" + name + ".yaml");
-    const PcrValues got = replay_file(load(shared_data(dir + name)));
+    const PcrValues got = replay_file(load(test_data(dir + name)));
     CHECK(got == want);  // same banks, same PCRs, same values
   }
 }
@@ -212,7 +212,7 @@ TEST_CASE("the Windows SHA-1 log replays to go-attestation's Log.PCRs") {
 }
 
 TEST_CASE("StartupLocality 3 sets PCR0's initial value") {
-  const Bytes bytes = load(shared_data("go-tpm-tools/internal/test/eventlogs/glinux-alex.bin"));
+  const Bytes bytes = load(test_data("go-tpm-tools/internal/test/eventlogs/glinux-alex.bin"));
   auto log = parse_event_log(bytes);
   REQUIRE(log.ok());
   // Without the locality rule PCR0 would differ: drop the event and compare.
@@ -314,19 +314,19 @@ TEST_CASE("compare_pcrs judges covered and named PCRs only") {
 
 TEST_CASE("deliberately bad logs give precise errors") {
   SUBCASE("empty") {
-    const Bytes bytes = load(shared_data("keylime/test/data/create-mb-policy/binary_bios_measurements-empty"));
+    const Bytes bytes = load(test_data("keylime/test/data/create-mb-policy/binary_bios_measurements-empty"));
     auto r = parse_event_log(bytes);
     CHECK(r.code() == Errc::eventlog_malformed);
     CHECK(r.error().detail == "empty event log");
   }
   SUBCASE("bogus") {
-    const Bytes bytes = load(shared_data("keylime/test/data/create-mb-policy/binary_bios_measurements-bogus"));
+    const Bytes bytes = load(test_data("keylime/test/data/create-mb-policy/binary_bios_measurements-bogus"));
     auto r = parse_event_log(bytes);
     CHECK(r.code() == Errc::eventlog_malformed);
     CHECK(r.error().detail.find("event 0 at offset 0: event size") != std::string::npos);
   }
   SUBCASE("Spec ID vendor info past the event") {
-    const Bytes bytes = load(shared_data("tpm2-tools/test/integration/fixtures/specid-vendordata.bin"));
+    const Bytes bytes = load(test_data("tpm2-tools/test/integration/fixtures/specid-vendordata.bin"));
     auto r = parse_event_log(bytes);
     CHECK(r.code() == Errc::eventlog_malformed);
     CHECK(r.error().detail.find("vendor info of 4 bytes") != std::string::npos);
@@ -338,7 +338,7 @@ TEST_CASE("deliberately bad logs give precise errors") {
 }
 
 TEST_CASE("every truncation of a real log is refused or ends on an event boundary") {
-  const Bytes bytes = load(shared_data("tpm2-tools/test/integration/fixtures/event.bin"));
+  const Bytes bytes = load(test_data("tpm2-tools/test/integration/fixtures/event.bin"));
   auto full = parse_event_log(bytes);
   REQUIRE(full.ok());
   std::set<std::size_t> boundaries;

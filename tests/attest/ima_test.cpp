@@ -1,4 +1,4 @@
-// ima_test.cpp — IMA lists from ../shared/data replay to the shipped PCR10
+// ima_test.cpp — IMA lists from tests/data replay to the shipped PCR10
 // values in every bank; ASCII and binary agree; every rejection path names
 // the entry; the allowlist reports every file it does not allow.
 #include <doctest/doctest.h>
@@ -13,7 +13,7 @@
 
 using namespace paw;
 using paw::test::load;
-using paw::test::shared_data;
+using paw::test::test_data;
 
 namespace {
 
@@ -21,7 +21,7 @@ const std::string kIbm = "ibmtss/utils/";
 const std::string kKeylime = "keylime/test/data/create-runtime-policy/";
 
 std::string load_text(const std::string& rel) {
-  const Bytes b = load(shared_data(rel));
+  const Bytes b = load(test_data(rel));
   return std::string(b.begin(), b.end());
 }
 
@@ -99,7 +99,7 @@ TEST_CASE("IBM IMA lists replay to the shipped PCR10 in all four banks") {
   const PcrValues want = kvt_pcr10();
   for (const char* name : {"sha1.log", "sha256.log", "sha384.log", "sha512.log"}) {
     CAPTURE(name);
-    const Bytes bytes = load(shared_data(kIbm + name));
+    const Bytes bytes = load(test_data(kIbm + name));
     auto log = parse_ima_list(bytes);  // template-hash size guessed from the first entry
     REQUIRE_MESSAGE(log.ok(), log.error().what());
     CHECK(log->entries().size() == 362);
@@ -110,7 +110,7 @@ TEST_CASE("IBM IMA lists replay to the shipped PCR10 in all four banks") {
     REQUIRE_MESSAGE(pcrs.ok(), pcrs.error().what());
     CHECK(*pcrs == want);
   }
-  const Bytes b256 = load(shared_data(kIbm + "sha256.log"));
+  const Bytes b256 = load(test_data(kIbm + "sha256.log"));
   auto log = parse_ima_binary(b256, HashAlg::sha256);
   REQUIRE(log.ok());
   CHECK(log->template_hash_alg() == HashAlg::sha256);
@@ -122,7 +122,7 @@ TEST_CASE("IBM IMA lists replay to the shipped PCR10 in all four banks") {
 }
 
 TEST_CASE("the same list in ASCII replays to the same PCR10") {
-  const Bytes bytes = load(shared_data(kIbm + "sha1.log"));
+  const Bytes bytes = load(test_data(kIbm + "sha1.log"));
   auto bin = parse_ima_list(bytes);
   REQUIRE(bin.ok());
   std::string text;
@@ -151,7 +151,7 @@ TEST_CASE("the same list in ASCII replays to the same PCR10") {
 }
 
 TEST_CASE("custom template descriptors decode (ibmtss imatest.log)") {
-  const Bytes bytes = load(shared_data(kIbm + "imatest.log"));
+  const Bytes bytes = load(test_data(kIbm + "imatest.log"));
   auto log = parse_ima_list(bytes);
   REQUIRE_MESSAGE(log.ok(), log.error().what());
   CHECK(log->entries().size() == 17);
@@ -241,7 +241,7 @@ TEST_CASE("a violation extends all-ones, template ima hashes the padded name") {
 }
 
 TEST_CASE("IMA binary mutations are refused with the entry named") {
-  const Bytes real = load(shared_data(kIbm + "sha1.log"));
+  const Bytes real = load(test_data(kIbm + "sha1.log"));
   auto full = parse_ima_binary(real);
   REQUIRE(full.ok());
   SUBCASE("every truncation of the first three entries") {
@@ -330,7 +330,7 @@ TEST_CASE("IMA ASCII mutations are refused with the line named") {
 }
 
 TEST_CASE("the allowlist reports every measured file it does not allow") {
-  const Bytes bytes = load(shared_data(kIbm + "sha1.log"));
+  const Bytes bytes = load(test_data(kIbm + "sha1.log"));
   auto log = parse_ima_list(bytes);
   REQUIRE(log.ok());
   // An allowlist made from the list itself allows everything.

@@ -91,7 +91,7 @@ TEST_CASE("a sha1-bank quote signed with sha256 needs the sha256 digest of the s
 TEST_CASE("genuine GCE vTPM quotes (sha1/sha256/sha384 banks / RSASSA-SHA256) verify") {
   for (const char* name : {"gce-cos-85-nonce9009", "gce-cos-85-no-nonce"}) {
     CAPTURE(name);
-    auto j = load_json(shared_data(std::string("go-tpm-tools/decoded/") + name + ".decoded.json"));
+    auto j = load_json(test_data(std::string("go-tpm-tools/decoded/") + name + ".decoded.json"));
     auto ak = parse_tpmt_public(hexb(j->getValue<std::string>("ak_pub_TPMT_PUBLIC_hex")));
     REQUIRE(ak.ok());
     const Bytes nonce = hexb(j->getValue<std::string>("nonce"));
@@ -121,7 +121,7 @@ TEST_CASE("genuine GCE vTPM quotes (sha1/sha256/sha384 banks / RSASSA-SHA256) ve
 }
 
 TEST_CASE("Fraunhofer cmc quote: valid / and its invalid signature / nonce / PCR4 variants fail") {
-  auto j = load_json(shared_data("cmc/cmc_tpm_quote_vector.json"));
+  auto j = load_json(test_data("cmc/cmc_tpm_quote_vector.json"));
   const std::string cert_pem = j->getValue<std::string>("ak_cert_pem");
   UniquePtr<BIO, BIO_free> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
   UniquePtr<X509, X509_free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -146,7 +146,7 @@ TEST_CASE("Fraunhofer cmc quote: valid / and its invalid signature / nonce / PCR
 }
 
 TEST_CASE("Windows on GCE: RSASSA-SHA1 quote over 24 sha1 PCRs with an empty nonce") {
-  auto j = load_json(shared_data("go-attestation/attest/testdata/windows_gcp_shielded_vm.json"));
+  auto j = load_json(test_data("go-attestation/attest/testdata/windows_gcp_shielded_vm.json"));
   auto ak = parse_tpmt_public(b64(j->getObject("AK")->getValue<std::string>("Public")));
   REQUIRE(ak.ok());
   auto qj = j->getObject("Quote");

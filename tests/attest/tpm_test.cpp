@@ -84,18 +84,18 @@ TEST_CASE("WebAuthn certify structures from physical TPMs (Intel / Nuvoton x2 / 
                         "tpm_with_ecc_public_area_type"}) {
     CAPTURE(t);
     const std::string base = std::string("py_webauthn/") + t;
-    const Bytes info = load(shared_data(base + ".certInfo.TPMS_ATTEST.bin"));
+    const Bytes info = load(test_data(base + ".certInfo.TPMS_ATTEST.bin"));
     auto a = parse_attest(info);
     REQUIRE_MESSAGE(a.ok(), a.error().what());
     CHECK(a->magic == kTpmGeneratedValue);
     CHECK(a->type == kStAttestCertify);
-    auto pub = parse_tpmt_public(load(shared_data(base + ".pubArea.TPMT_PUBLIC.bin")));
+    auto pub = parse_tpmt_public(load(test_data(base + ".pubArea.TPMT_PUBLIC.bin")));
     REQUIRE(pub.ok());
     CHECK(object_name(*pub).value() == a->certified_name);
     CHECK(to_evp_pkey(*pub).ok());
     // The AIK certificate's key signed certInfo with RSASSA-SHA1 (COSE RS1).
-    auto cert = der_cert(load(shared_data(base + ".x5c0.der")));
-    Signature sig{SigScheme::rsassa, HashAlg::sha1, load(shared_data(base + ".sig.bin")), {}, {}};
+    auto cert = der_cert(load(test_data(base + ".x5c0.der")));
+    Signature sig{SigScheme::rsassa, HashAlg::sha1, load(test_data(base + ".sig.bin")), {}, {}};
     CHECK(verify_signature(X509_get0_pubkey(cert.get()), info, sig).ok());
     Bytes mutated = info;
     mutated[mutated.size() / 2] ^= 1;

@@ -8,12 +8,12 @@
 #    SHA-256 of the exact body bytes) and paw's own verify_quote accepts
 #    (paw-check-evidence), with a real event log extended into swtpm replaying
 #    to the quoted PCRs; a changed body byte is refused by both.
-# Env: PAW_BUILD_DIR (build folder), PAW_SOURCE_DIR, PAW_SHARED_DATA_DIR.
+# Env: PAW_BUILD_DIR (build folder), PAW_SOURCE_DIR, PAW_TEST_DATA_DIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${PAW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 build=${PAW_BUILD_DIR:-$src/build}
-data=${PAW_SHARED_DATA_DIR:-$src/../shared/data}
+data=${PAW_TEST_DATA_DIR:-$src/tests/data}
 agent=$build/agent/paw-agent
 extend=$build/tools/paw-extend-log/paw-extend-log
 check=$build/tools/paw-check-evidence/paw-check-evidence

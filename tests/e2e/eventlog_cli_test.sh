@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # eventlog_cli_test.sh — drives `pawctl eventlog|ima` on the real logs in the
-# shared data folder and checks its JSON against the ground truth shipped
+# test data folder (tests/data) and checks its JSON against the ground truth shipped
 # with them (go-tpm-tools expected PCRs, tpm2-tools yaml `pcrs:` blocks,
 # ibmtss PCR10), plus the exit codes of the tampered and bad logs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${PAW_BUILD_DIR:-$here/build}
-data=${PAW_SHARED_DATA_DIR:-$here/../shared/data}
+data=${PAW_TEST_DATA_DIR:-$here/tests/data}
 pawctl=$build/tools/pawctl/pawctl
 [ -x "$pawctl" ] || { echo "no pawctl at $pawctl" >&2; exit 1; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

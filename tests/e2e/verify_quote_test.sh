@@ -76,7 +76,7 @@ tpm2_nvread 0x1c00002 -o ekcert.der 2>/dev/null
 mkdir -p cas && cp "$SWTPM_CA_DIR"/*cert.pem cas/
 expect_pass "swtpm EK certificate" "$pawctl" verify-ek --ca-dir cas --ek-pub ek.pub ekcert.der
 expect_fail "EK certificate vs Google CAs" untrusted_chain \
-  "$pawctl" verify-ek --ca-dir "${PAW_SHARED_DATA_DIR:-$src/../shared/data}/go-tpm-tools/server/ca-certs" ekcert.der
+  "$pawctl" verify-ek --ca-dir "${PAW_TEST_DATA_DIR:-$src/tests/data}/go-tpm-tools/server/ca-certs" ekcert.der
 expect_fail "EK certificate vs another key" cert_invalid "$pawctl" verify-ek --ca-dir cas --ek-pub ak.pub ekcert.der
 
 [ "$fails" -eq 0 ] || { echo "$fails check(s) failed" >&2; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_fuzzer.sh BINARY NAME SECONDS — runs one libFuzzer target on its seeds:
 # tests/fuzz/corpus/NAME/* plus the real files listed in tests/fuzz/seeds/NAME.txt
-# (paths relative to the shared data folder). Fails on any crash, leak or UB.
+# (paths relative to tests/data). Fails on any crash, leak or UB.
 set -euo pipefail
 bin=$1; name=$2; secs=$3
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -11,7 +11,7 @@ if [ -d "$src/corpus/$name" ]; then cp -r "$src/corpus/$name/." "$work/corpus/";
 if [ -f "$src/seeds/$name.txt" ]; then
   while IFS= read -r rel; do
     [ -z "$rel" ] || [ "${rel#\#}" != "$rel" ] && continue
-    f="$PAW_SHARED_DATA_DIR/$rel"
+    f="$PAW_TEST_DATA_DIR/$rel"
     [ -f "$f" ] && cp "$f" "$work/corpus/seed-$(basename "$rel")-$RANDOM"
   done <"$src/seeds/$name.txt"
 fi

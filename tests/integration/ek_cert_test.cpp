@@ -75,7 +75,7 @@ TEST_CASE("ek: swtpm's RSA and ECC P-384 EK certificates are read from NV and ch
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
   // A certificate signed by another CA does not chain.
-  CertPtr foreign = parse_der(test::load(test::shared_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der")));
+  CertPtr foreign = parse_der(test::load(test::test_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der")));
   CHECK_FALSE(chains(foreign.get(), sw->ca_dir()));
 }
 
@@ -122,8 +122,8 @@ TEST_CASE("ek: the EK created from the profile template is the key its certifica
 }
 
 TEST_CASE("ek: DER length cuts NV padding and refuses what is not a certificate") {
-  const Bytes padded = test::load(test::shared_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.der"));
-  const Bytes trimmed = test::load(test::shared_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der"));
+  const Bytes padded = test::load(test::test_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.der"));
+  const Bytes trimmed = test::load(test::test_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der"));
   REQUIRE(padded.size() > trimmed.size());
   auto n = der_length(padded);
   REQUIRE(n.ok());
@@ -162,7 +162,7 @@ TEST_CASE("ek: paw's EK certificate checks accept swtpm's certificates and keys 
     ek->handle.reset();
   }
   // Another manufacturer's CA does not vouch for swtpm's EK.
-  auto other = EkCaStore::load_dir(test::shared_data("keylime/tpm_cert_store").string());
+  auto other = EkCaStore::load_dir(test::test_data("keylime/tpm_cert_store").string());
   REQUIRE(other.ok());
   auto rsa = read_ek_cert(*tpm, kEkCertRsa2048);
   REQUIRE(rsa.ok());

@@ -34,7 +34,7 @@ TEST_CASE("live swtpm: RSA (0x1c00002) and ECC P-384 (0x1c00016) EK certificates
   // Another TPM manufactured from the same template has the same EK (same seeds), so
   // the negative is a CA folder without swtpm's issuer.
   auto google = EkCaStore::load_dir(
-      (std::filesystem::path(PAW_SHARED_DATA_DIR) / "go-tpm-tools/server/ca-certs").string());
+      (std::filesystem::path(PAW_TEST_DATA_DIR) / "go-tpm-tools/server/ca-certs").string());
   REQUIRE(google.ok());
   std::string out;
   REQUIRE(run_command({"tpm2_nvread", "-T", t->tcti(), "0x1c00002", "-o", (d / "cert").string()}, &out) == 0);

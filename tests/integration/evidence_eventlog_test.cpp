@@ -18,7 +18,7 @@ TEST_CASE("evidence: a real event log extended into swtpm replays to the quoted 
   test::TempDir tmp;
   auto tpm = Tpm::open(sw->tcti());
   REQUIRE(tpm.ok());
-  const Bytes log = test::load(test::shared_data("go-tpm-tools/internal/test/eventlogs/ubuntu-2104-no-secure-boot.bin"));
+  const Bytes log = test::load(test::test_data("go-tpm-tools/internal/test/eventlogs/ubuntu-2104-no-secure-boot.bin"));
   auto extends = test::extend_event_log(*tpm, log);
   REQUIRE_MESSAGE(extends.ok(), extends.error().what());
   CHECK(*extends > 20);
@@ -57,7 +57,7 @@ TEST_CASE("evidence: a log that starts at locality 3 is refused by the extend he
   auto sw = test::Swtpm::start();
   auto tpm = Tpm::open(sw->tcti());
   REQUIRE(tpm.ok());
-  const Bytes log = test::load(test::shared_data("go-tpm-tools/internal/test/eventlogs/glinux-alex.bin"));
+  const Bytes log = test::load(test::test_data("go-tpm-tools/internal/test/eventlogs/glinux-alex.bin"));
   auto extends = test::extend_event_log(*tpm, log);
   CHECK(extends.code() == Errc::unsupported);
 }

@@ -101,7 +101,7 @@ TEST_CASE("logs: absent logs are a clear state, present ones are read whole, lim
   REQUIRE(none.ok());
   CHECK_FALSE(none->event_log.has_value());
   CHECK_FALSE(none->ima_log.has_value());
-  const Bytes real = test::load(test::shared_data("go-tpm-tools/internal/test/eventlogs/debian-10.bin"));
+  const Bytes real = test::load(test::test_data("go-tpm-tools/internal/test/eventlogs/debian-10.bin"));
   put(t / "bios", std::string(real.begin(), real.end()));
   put(t / "ima", "");
   auto both = read_logs({t / "bios", t / "ima"});

@@ -7,9 +7,9 @@
 
 namespace paw::test {
 
-std::filesystem::path shared_data(const std::string& rel) {
-  const char* env = std::getenv("PAW_SHARED_DATA_DIR");
-  std::filesystem::path base = (env != nullptr && *env != '\0') ? env : PAW_SHARED_DATA_DIR;
+std::filesystem::path test_data(const std::string& rel) {
+  const char* env = std::getenv("PAW_TEST_DATA_DIR");
+  std::filesystem::path base = (env != nullptr && *env != '\0') ? env : PAW_TEST_DATA_DIR;
   return base / rel;
 }
 

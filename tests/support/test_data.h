@@ -8,8 +8,8 @@
 
 namespace paw::test {
 
-// shared_data returns ../shared/data/<rel> (or $PAW_SHARED_DATA_DIR/<rel>).
-std::filesystem::path shared_data(const std::string& rel);
+// test_data returns <repository>/tests/data/<rel> (or $PAW_TEST_DATA_DIR/<rel>).
+std::filesystem::path test_data(const std::string& rel);
 // source_path returns <repository>/<rel>.
 std::filesystem::path source_path(const std::string& rel);
 // load reads a whole file or fails the current test (REQUIRE).

@@ -54,7 +54,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Every real log in the shared data folder that is meant to parse.
+// Every real log in tests/data that is meant to parse.
 constexpr const char* kLogs[] = {
     "go-tpm-tools/internal/test/eventlogs/arch-linux-workstation.bin",
     "go-tpm-tools/internal/test/eventlogs/confidential-gke-debug-251000_eventlog.bin",
@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: eventlog-bench [--data DIR] [--iterations N] [--tpm2-runs N] [--no-tpm2]\n";
     return 2;
   }
-  const char* env = std::getenv("PAW_SHARED_DATA_DIR");
+  const char* env = std::getenv("PAW_TEST_DATA_DIR");
   const std::string data = args->get_or("data", env != nullptr && *env != '\0' ? env : PAW_DEFAULT_DATA_DIR);
   const int iterations = std::max(1, std::atoi(args->get_or("iterations", "2000").c_str()));
   const int tpm2_runs = std::max(1, std::atoi(args->get_or("tpm2-runs", "3").c_str()));
