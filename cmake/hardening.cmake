@@ -1,7 +1,9 @@
 # Warning and hardening flags for paw's own targets (never for third-party code).
+# -Werror only when asked (PAW_WERROR, ON in CI): a user's compiler may warn
+# differently, and a new warning must not stop a packager's build.
 function(paw_target_flags target)
   target_compile_options(${target} PRIVATE
-    -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion)
+    -Wall -Wextra $<$<BOOL:${PAW_WERROR}>:-Werror> -Wshadow -Wconversion -Wno-sign-conversion)
   if(CMAKE_BUILD_TYPE MATCHES "Rel")
     target_compile_options(${target} PRIVATE -fstack-protector-strong)
     target_compile_definitions(${target} PRIVATE _FORTIFY_SOURCE=2)

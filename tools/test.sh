@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
 # tools/test.sh — the whole test suite, as CI runs it (.ci/run calls exactly this).
 #   1. installs the Debian packages it needs (installer/install-deps.sh),
-#   2. builds everything and runs every CTest test (unit, integration against
+#   2. checks that nothing in the repository reads test data from outside it,
+#   3. builds everything and runs every CTest test (unit, integration against
 #      swtpm / libfido2 / tpm2-tools, verifier service, end-to-end),
-#   3. builds the unit tests with ASan + UBSan (no recovery) and runs them,
-#   4. builds the libFuzzer targets with clang and runs each briefly on its corpus.
-# Ends with one line "tests: N passed, N failed" over all stages.
+#   4. builds the unit tests with ASan + UBSan (no recovery) and runs them,
+#   5. builds the libFuzzer targets with clang and runs each briefly on its corpus,
+#   6. compiles the shipped programs with clang too (another compiler's warnings).
+# Prints a timing line after every stage and ends with one line
+# "tests: N passed, N failed" over all stages.
+# Environment: PAW_JOBS (default 2), PAW_FUZZ_SECONDS (default 15),
+# PAW_WERROR=ON|OFF (warnings as errors; ON when CI=true, OFF otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${PAW_JOBS:-2}
 fuzz_seconds=${PAW_FUZZ_SECONDS:-15}
+if [ "${CI:-}" = true ]; then werror=${PAW_WERROR:-ON}; else werror=${PAW_WERROR:-OFF}; fi
 
+stage_name=""; stage_start=$SECONDS
+stage() {  # stage NAME: closes the previous stage with its duration, opens the next
+  if [ -n "$stage_name" ]; then echo "== took $((SECONDS - stage_start))s: $stage_name (${SECONDS}s so far) =="; fi
+  stage_name="$*"; stage_start=$SECONDS
+  [ "$stage_name" = done ] || echo "== $stage_name ($(date +%T), ${SECONDS}s so far) =="
+}
+
+stage "install dependencies (apt)"
 bash installer/install-deps.sh
 
 # Several build folders compile the same sources with the same flags (the
@@ -20,7 +34,6 @@ bash installer/install-deps.sh
 # release build sits at the same depth as build/ to hit the same objects.
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 export PAW_INSTALLER_BUILD_DIR="$root/build-release"
-stage() { echo "== $* ($(date +%T), ${SECONDS}s so far) =="; }
 
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
@@ -42,27 +55,53 @@ run_ctest() {  # run_ctest BUILD_DIR [ctest args…]: runs, records "passed fail
 }
 
 status=0
-stage "build (RelWithDebInfo)"
+stage "self-contained: no reference to data outside the repository"
+# Tests read fixtures from tests/data only; a path to a folder beside the clone
+# would pass on the project's machines and fail on a user's.
+outside='\.\./'"shared"'|/'"shared/data"
+if [ -d .git ] && git grep -n -E "$outside" -- . ; then
+  echo "self-contained: the lines above refer to data outside the repository"
+  echo "0 1" >>"$summary"; status=1
+else
+  echo "1 0" >>"$summary"
+fi
+
+stage "build (RelWithDebInfo, gcc)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAW_BUILD_TESTS=ON -DPAW_VIRTUAL_FIDO=ON \
-  -DPAW_SANITIZE=OFF -DPAW_FUZZ=OFF -DPAW_UNIT_ONLY=OFF >/dev/null
+  -DPAW_SANITIZE=OFF -DPAW_FUZZ=OFF -DPAW_UNIT_ONLY=OFF -DPAW_WERROR="$werror" >/dev/null
 cmake --build build -j"$jobs"
-stage "tests"
+stage "tests (unit, integration, verifier, e2e)"
 run_ctest build || status=1
 
 stage "sanitizer build (ASan + UBSan) of the unit tests"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPAW_SANITIZE=ON -DPAW_UNIT_ONLY=ON >/dev/null
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPAW_SANITIZE=ON -DPAW_UNIT_ONLY=ON \
+  -DPAW_WERROR="$werror" >/dev/null
 cmake --build build-asan -j"$jobs" --target paw_unit_tests
+stage "sanitizer tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_ctest build-asan -L unit || status=1
 
-stage "fuzz targets (clang, libFuzzer, ${fuzz_seconds}s each)"
+stage "fuzz targets build (clang, libFuzzer)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAW_FUZZ=ON \
-  -DPAW_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+  -DPAW_FUZZ_SECONDS="$fuzz_seconds" -DPAW_WERROR="$werror" >/dev/null
 cmake --build build-fuzz -j"$jobs"
+stage "fuzz targets (${fuzz_seconds}s each)"
 run_ctest build-fuzz -L fuzz || status=1
+
+stage "clang compile of the shipped programs (MinSizeRel, no tests)"
+# Compile-only: another compiler and another optimisation level see other
+# warnings; nothing runs here, so it counts as one check.
+if CC=clang CXX=clang++ cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DPAW_BUILD_TESTS=OFF \
+     -DPAW_VIRTUAL_FIDO=OFF -DPAW_WERROR="$werror" >/dev/null \
+   && cmake --build build-clang -j"$jobs" --target paw-agent paw-verifier pawctl; then
+  echo "1 0" >>"$summary"
+else
+  echo "clang build: FAILED"; echo "0 1" >>"$summary"; status=1
+fi
 
 passed=0; failed=0
 while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done <"$summary"
 stage "done"
+echo "total: ${SECONDS}s"
 echo "tests: $passed passed, $failed failed"
 exit "$status"
