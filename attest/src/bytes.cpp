@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 
 namespace paw {
@@ -29,6 +31,12 @@ int hex_value(char c) noexcept {
 }
 
 }  // namespace
+
+bool BytesLess::operator()(const Bytes& a, const Bytes& b) const noexcept {
+  const std::size_t n = std::min(a.size(), b.size());
+  const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+  return c != 0 ? c < 0 : a.size() < b.size();
+}
 
 bool Reader::u8(std::uint8_t& out) noexcept { return read_int<std::uint8_t, true>(*this, out); }
 bool Reader::u16be(std::uint16_t& out) noexcept { return read_int<std::uint16_t, true>(*this, out); }

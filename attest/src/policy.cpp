@@ -46,9 +46,9 @@ Result<std::vector<std::string>> string_list(const json::ObjectPtr& o, const std
   return out;
 }
 
-Result<std::set<Bytes>> hex_set(const json::ObjectPtr& o, const std::string& key, std::size_t max) {
+Result<ByteSet> hex_set(const json::ObjectPtr& o, const std::string& key, std::size_t max) {
   PAW_TRY(std::vector<std::string> items, string_list(o, key, max));
-  std::set<Bytes> out;
+  ByteSet out;
   for (const auto& s : items) {
     if (s.size() > 128) return bad("\"" + key + "\" entry too long");
     auto b = unhex(s);
@@ -58,7 +58,7 @@ Result<std::set<Bytes>> hex_set(const json::ObjectPtr& o, const std::string& key
   return out;
 }
 
-json::ArrayPtr hex_array(const std::set<Bytes>& items) {
+json::ArrayPtr hex_array(const ByteSet& items) {
   json::ArrayPtr a = new Poco::JSON::Array();
   for (const auto& b : items) a->add(hex(b));
   return a;

@@ -125,7 +125,7 @@ Result<PcrValues> replay_ima(const ImaLog& log, const std::vector<HashAlg>& bank
 // algorithm), and holds exclude patterns (ECMAScript regular expressions,
 // anchored at the start of the path like Python's re.match).
 struct ImaAllowlist {
-  std::map<std::string, std::set<Bytes>> digests;
+  std::map<std::string, ByteSet> digests;
   std::vector<std::string> exclude_patterns;
   std::vector<std::regex> excludes;  // compiled exclude_patterns
   // excluded says whether |path| matches an exclude pattern.

@@ -85,7 +85,7 @@ struct PcrPolicy {
 // non-empty, every measured file digest must be in it.
 struct ImaPolicy {
   bool required = false;
-  std::set<Bytes> allowlist;   // file data digests (any IMA hash algorithm)
+  ByteSet allowlist;   // file data digests (any IMA hash algorithm)
   bool operator==(const ImaPolicy&) const = default;
 };
 
@@ -94,7 +94,7 @@ struct FidoPolicy {
   bool required = true;
   bool user_presence = true;
   bool user_verification = false;
-  std::set<Bytes> aaguid_allowlist;     // 16-byte AAGUIDs; empty = any
+  ByteSet aaguid_allowlist;     // 16-byte AAGUIDs; empty = any
   bool allow_zero_counter = false;      // some keys never count; off = frozen counter fails
   bool allow_self_attestation = false;
   bool allow_none_attestation = false;
@@ -114,7 +114,7 @@ struct Policy {
   std::int64_t version = 1;
   PcrPolicy pcrs;
   bool secure_boot_required = true;
-  std::set<Bytes> boot_applications;    // SHA-256 Authenticode digests; empty = any
+  ByteSet boot_applications;    // SHA-256 Authenticode digests; empty = any
   bool event_log_required = true;
   ImaPolicy ima;
   FidoPolicy fido;
