@@ -87,17 +87,6 @@ JSON
 pawctl_admin policy set default "$WORK/policy.json" >/dev/null 2>"$WORK/pawctl.err" ||
   die "policy set failed: $(cat "$WORK/pawctl.err")"
 
-step "a policy asking for facts whose PCRs it does not require is refused when set"
-sed 's/\[0, 2, 4, 7\]/[0, 2]/' "$WORK/policy.json" >"$WORK/unbound-policy.json"
-expect_rc 2 "$PAWCTL_BIN" policy set default "$WORK/unbound-policy.json" --verifier "$VERIFIER_URL" \
-  --ca-file "$VERIFIER_CA" --credential-file "$WORK/admin.cred"
-grep -q "needs PCR 7" "$WORK/last.err" || die "pawctl did not explain the refusal: $(cat "$WORK/last.err")"
-code=$(curl -s -o "$WORK/put.json" -w '%{http_code}' --cacert "$VERIFIER_CA" -X PUT \
-  -H "Authorization: Bearer $(cat "$WORK/admin.cred")" --data-binary @"$WORK/unbound-policy.json" \
-  "$VERIFIER_URL/v1/admin/policies/default")
-[ "$code" = 400 ] && grep -q "needs PCR 7" "$WORK/put.json" || die "admin API took the policy: $code $(cat "$WORK/put.json")"
-ok "refused by pawctl and by the admin API (400)"
-
 paw_agent_config
 paw_enroll bind
 # use_log FILE: point the agent at a crafted log.
@@ -123,6 +112,7 @@ attack b "eventlog_no_complete_bank"
 step "c. SHA-1 and SHA-256 each missing from one event"
 attack c "eventlog_no_complete_bank"
 
+
 step "the honest log binds, and its facts show the unapproved loader"
 use_log "$WORK/honest.bin"
 rc=0; agent attest >"$WORK/honest.out" 2>&1 || rc=$?
@@ -131,4 +121,15 @@ grep -q "boot_app_not_allowed.*$(cat "$WORK/evil.sha256")" "$WORK/honest.out" ||
   die "honest log: the unapproved loader was not named: $(cat "$WORK/honest.out")"
 grep -q "secure_boot_off" "$WORK/honest.out" && die "honest log: Secure Boot not proven: $(cat "$WORK/honest.out")"
 ok "unhealthy: boot_app_not_allowed names $(cut -c1-16 "$WORK/evil.sha256")…"
+step "a policy asking for facts whose PCRs it does not require is refused when set"
+sed 's/\[0, 2, 4, 7\]/[0, 2]/' "$WORK/policy.json" >"$WORK/unbound-policy.json"
+expect_rc 2 "$PAWCTL_BIN" policy set default "$WORK/unbound-policy.json" --verifier "$VERIFIER_URL" \
+  --ca-file "$VERIFIER_CA" --credential-file "$WORK/admin.cred"
+grep -q "needs PCR 7" "$WORK/last.err" || die "pawctl did not explain the refusal: $(cat "$WORK/last.err")"
+code=$(curl -s -o "$WORK/put.json" -w '%{http_code}' --cacert "$VERIFIER_CA" -X PUT \
+  -H "Authorization: Bearer $(cat "$WORK/admin.cred")" --data-binary @"$WORK/unbound-policy.json" \
+  "$VERIFIER_URL/v1/admin/policies/default")
+[ "$code" = 400 ] && grep -q "needs PCR 7" "$WORK/put.json" || die "admin API took the policy: $code $(cat "$WORK/put.json")"
+ok "refused by pawctl and by the admin API (400)"
+
 echo "eventlog_bind_test: ok"
