@@ -114,7 +114,8 @@ Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& p
   if (!ct_equal(want, a.pcr_digest)) {
     return make_error(Errc::pcr_digest_mismatch, "PCR digest: reported PCR values are not the quoted ones");
   }
-  // 9. event log: parse, data against digests, replay == quoted PCRs.
+  // 9. event log: parse, bind to the quote (complete quoted bank, every quoted
+  //    firmware PCR == replay or reset value), facts from bound PCRs only.
   detail::BootFacts boot;
   if (body.event_log) {
     PAW_TRY(boot, detail::check_event_log(*body.event_log, body.pcrs));

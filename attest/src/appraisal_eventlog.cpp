@@ -1,6 +1,6 @@
-// appraisal_eventlog.cpp — the event-log step of the appraisal, in the order
-// eventlog.h prescribes: parse → replay → compare with the quoted PCRs →
-// check event data in the quoted banks → boot facts. Kept apart from
+// appraisal_eventlog.cpp — the event-log step of the appraisal: parse → bind
+// to the quote (judged banks, every quoted firmware PCR compared) → facts
+// from the bound PCRs only, data checked in the judged banks. Kept apart from
 // evidence.h (see appraisal_internal.h).
 #include "paw/attest/bootfacts.h"
 #include "paw/attest/eventlog.h"
@@ -10,43 +10,57 @@
 namespace paw::detail {
 namespace {
 
-std::vector<HashAlg> banks_of(const PcrValues& quoted) {
-  std::vector<HashAlg> out;
-  for (const auto& [bank, values] : quoted) {
-    if (!values.empty()) out.push_back(bank);
+// boot_applications: the allowlist holds SHA-256 Authenticode digests, so it
+// can be judged only when the SHA-256 bank is judged and binds PCR 4.
+void boot_applications(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& out) {
+  if (!b.pcr_bound(HashAlg::sha256, 4)) {
+    out.boot_applications_unknown = "PCR 4 is not bound by the quote in the SHA-256 bank";
+    return;
   }
-  return out;
+  std::vector<Bytes> apps;
+  for (const auto& app : f.boot_applications) {
+    if (!b.pcr_bound(HashAlg::sha256, app.pcr)) continue;
+    const auto d = app.digests.find(HashAlg::sha256);  // a complete bank: every measured event has it
+    if (d != app.digests.end()) apps.push_back(d->second);
+  }
+  out.boot_applications = std::move(apps);
 }
 
-BootFacts to_facts(const paw::BootFacts& f) {
+BootFacts to_facts(const paw::BootFacts& f, const EventLogBinding& b) {
   BootFacts out;
   out.log_present = true;
   out.secure_boot = f.secure_boot;
+  out.secure_boot_unknown = f.secure_boot_unknown;
+  boot_applications(f, b, out);
+  auto sha256_of = [](const std::map<HashAlg, Bytes>& d) {
+    const auto it = d.find(HashAlg::sha256);
+    return it == d.end() ? Bytes{} : it->second;
+  };
   for (const auto& v : f.secure_boot_variables) out.measurements[v.pcr].push_back({v.name, v.sha256});
   for (const auto& v : f.authorities) out.measurements[v.pcr].push_back({"authority " + v.name, v.sha256});
-  for (const auto& app : f.boot_applications) {
-    const auto d = app.digests.find(HashAlg::sha256);
-    Bytes digest = d == app.digests.end() ? Bytes{} : d->second;
-    if (!digest.empty()) out.boot_applications.push_back(digest);
-    out.measurements[app.pcr].push_back({"boot application", std::move(digest)});
-  }
+  for (const auto& app : f.boot_applications) out.measurements[app.pcr].push_back({"boot application", sha256_of(app.digests)});
+  for (const auto& u : f.unverified) out.unverified.push_back(u.detail);
   return out;
 }
 
 }  // namespace
 
 Result<BootFacts> check_event_log(ByteView log, const PcrValues& quoted) {
+  // 1. parse, to the last byte.
   auto parsed = parse_event_log(log);
   if (!parsed.ok()) {
     const Errc c = parsed.code() == Errc::too_large || parsed.code() == Errc::trailing_data ? parsed.code()
                                                                                             : Errc::eventlog_malformed;
     return make_error(c, "event log: " + parsed.error().detail);
   }
-  PAW_TRY(PcrValues replayed, replay_event_log(*parsed));
-  PAW_CHECK(compare_pcrs(replayed, quoted).status());
-  // Only the quoted banks' digests are pinned by the TPM: check the data against those.
-  PAW_TRY(paw::BootFacts facts, extract_boot_facts(*parsed, banks_of(quoted)));
-  return to_facts(facts);
+  // 2. bind: a complete, quoted bank of SHA-256 or stronger, and every quoted
+  //    firmware PCR of the judged banks equal to the replay (or reset value).
+  PAW_TRY(EventLogBinding binding, bind_event_log(*parsed, quoted));
+  // 3. facts only from events in bound PCRs; data checked in the judged banks
+  //    (only their digests are pinned by the TPM). A mismatch makes that
+  //    event's facts unknown; it does not refuse a log that replays.
+  PAW_TRY(paw::BootFacts facts, extract_boot_facts(*parsed, FactScope{binding.judged, binding.bound_pcrs()}));
+  return to_facts(facts, binding);
 }
 
 }  // namespace paw::detail

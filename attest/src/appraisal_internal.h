@@ -28,20 +28,28 @@ struct Measurement {
   Bytes digest;
 };
 
-// BootFacts are what the appraisal learns from a verified UEFI event log.
+// BootFacts are what the appraisal learns from a UEFI event log bound to the
+// quote: only events in PCRs the quote binds, only data that matches its digest.
 struct BootFacts {
   bool log_present = false;
   std::optional<bool> secure_boot;        // EV_EFI_VARIABLE_DRIVER_CONFIG SecureBoot (PCR 7)
-  std::vector<Bytes> boot_applications;   // SHA-256 digests of EV_EFI_BOOT_SERVICES_APPLICATION (PCR 4)
+  std::string secure_boot_unknown;        // why secure_boot is nullopt ("": the log does not measure it)
+  // boot_applications: SHA-256 digests of EV_EFI_BOOT_SERVICES_APPLICATION/DRIVER
+  // events; nullopt when PCR 4 is not bound in the SHA-256 bank (then
+  // |boot_applications_unknown| says why): an allowlist cannot be judged.
+  std::optional<std::vector<Bytes>> boot_applications;
+  std::string boot_applications_unknown;
   // measurements: per PCR index, what the log measured there (name and
   // SHA-256 event digest), for pinning and for reason messages.
   std::map<std::uint32_t, std::vector<Measurement>> measurements;
+  std::vector<std::string> unverified;    // events whose data does not match their digest
 };
 
-// check_event_log parses |log|, checks event data against digests, replays it
-// and requires every replayed PCR the quote covers to equal the quoted value.
-// Errc::eventlog_malformed / trailing_data / too_large, eventlog_tampered,
-// eventlog_replay_mismatch.
+// check_event_log parses |log|, binds it to the quote (bind_event_log: a
+// complete, quoted bank of SHA-256 or stronger; every quoted firmware PCR of
+// the judged banks equal to the replay or its reset value) and reads facts
+// from the events of bound PCRs only. Errc::eventlog_malformed / trailing_data
+// / too_large, eventlog_no_complete_bank, eventlog_replay_mismatch.
 Result<BootFacts> check_event_log(ByteView log, const PcrValues& quoted);
 
 // ImaFacts are what the appraisal learns from a verified IMA log.

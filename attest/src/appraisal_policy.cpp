@@ -123,19 +123,27 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
   }
 }
 
-// check_boot: the event log (now proven to match the quote) must be there
-// where required, show Secure Boot on, and launch only allowed boot applications.
+// check_boot: the event log (bound to the quote) must be there where required,
+// show Secure Boot on, and launch only allowed boot applications. A fact the
+// log cannot prove (its PCR not bound, its event's data not matching its
+// digest) is unknown, and a policy that needs it fails saying why.
 void check_boot(const PolicyInputs& in, PolicyResult& r) {
   const Policy& p = in.policy;
   if (!in.boot.log_present && p.event_log_required) {
     fail(r, reason::kEventLogMissing, "the evidence carries no UEFI event log, which policy requires");
   }
+  for (const auto& u : in.boot.unverified) {
+    note(r, reason::kEventUnverified, u + ": facts from this event are unknown");
+  }
   if (p.secure_boot_required) {
     if (!in.boot.log_present) {
       fail(r, reason::kSecureBootOff, "Secure Boot state unknown: no event log proves it");
-    } else if (in.boot.secure_boot != true) {
+    } else if (in.boot.secure_boot == false) {
+      fail(r, reason::kSecureBootOff, "Secure Boot is disabled (event log, PCR 7)");
+    } else if (!in.boot.secure_boot) {
       fail(r, reason::kSecureBootOff,
-           in.boot.secure_boot ? "Secure Boot is disabled (event log, PCR 7)" : "Secure Boot state is not in the event log");
+           in.boot.secure_boot_unknown.empty() ? "Secure Boot state is not in the event log"
+                                               : "Secure Boot state unknown: " + in.boot.secure_boot_unknown);
     }
     // The agent's own reading of the SecureBoot variable must not contradict.
     if (in.body.host.secure_boot == false) {
@@ -143,9 +151,15 @@ void check_boot(const PolicyInputs& in, PolicyResult& r) {
     }
   }
   if (!p.boot_applications.empty()) {
-    for (const auto& d : in.boot.boot_applications) {
-      if (!p.boot_applications.contains(d)) {
-        fail(r, reason::kBootAppNotAllowed, "boot application " + hex(d) + " is not in the policy's allowlist");
+    if (!in.boot.log_present) {
+      fail(r, reason::kBootAppNotAllowed, "boot applications unknown: no event log proves them");
+    } else if (!in.boot.boot_applications) {
+      fail(r, reason::kBootAppNotAllowed, "boot applications unknown: " + in.boot.boot_applications_unknown);
+    } else {
+      for (const auto& d : *in.boot.boot_applications) {
+        if (!p.boot_applications.contains(d)) {
+          fail(r, reason::kBootAppNotAllowed, "boot application " + hex(d) + " is not in the policy's allowlist");
+        }
       }
     }
   }

@@ -2,6 +2,8 @@
 #include "paw/attest/bootfacts.h"
 
 #include <algorithm>
+#include <functional>
+#include <set>
 
 #include "eventlog_internal.h"
 #include "uefi.h"
@@ -14,10 +16,14 @@ Error at(const Event& e, const std::string& what) {
                     eventlog_where(e.index, e.offset) + " (" + event_type_name(e.type) + "): " + what);
 }
 
-std::map<HashAlg, Bytes> digest_map(const EventLog& log, const Event& e) {
+// digest_map holds the event's digests in the banks of |banks| (empty: all):
+// only a judged bank's digest is what the TPM extended.
+std::map<HashAlg, Bytes> digest_map(const EventLog& log, const Event& e, const std::vector<HashAlg>& banks) {
   std::map<HashAlg, Bytes> out;
   for (const auto& d : log.digests(e)) {
-    if (auto alg = d.alg()) out.emplace(*alg, Bytes(d.value.begin(), d.value.end()));
+    auto alg = d.alg();
+    if (!alg || (!banks.empty() && std::find(banks.begin(), banks.end(), *alg) == banks.end())) continue;
+    out.emplace(*alg, Bytes(d.value.begin(), d.value.end()));
   }
   return out;
 }
@@ -63,15 +69,50 @@ std::optional<std::string> kernel_cmdline(const std::string& text, bool utf16) {
   return std::nullopt;
 }
 
-Status add_driver_config(BootFacts& facts, const Event& e) {
+// SecureBootReading collects the SecureBoot measurements of PCR 7. Firmware
+// measures the variable once, before PCR 7's separator (PFP 1.05, 3.3.4.8);
+// one after it was extended later (from the OS: root can extend PCR 7), so it
+// says nothing about the boot, and two that disagree leave the state unknown.
+struct SecureBootReading {
+  std::vector<bool> before;    // values measured before the separator
+  std::size_t after = 0;       // measurements after it (ignored)
+  std::string unverified;      // detail of a SecureBoot event whose data does not match
+};
+
+Status add_driver_config(BootFacts& facts, SecureBootReading& sb, const Event& e, bool after_separator) {
   PAW_TRY(UefiVariableFact f, variable_fact(e, true));
   if (f.guid == uefi::kGlobalVariable && f.name == "SecureBoot") {
     // UEFI 2.9, 3.3: SecureBoot is one byte, 1 = enabled. An absent variable is measured empty.
     if (f.value.size() > 1) return at(e, "SecureBoot variable of " + std::to_string(f.value.size()) + " bytes");
-    facts.secure_boot = !f.value.empty() && f.value[0] == 1;
+    if (after_separator) {
+      ++sb.after;
+    } else {
+      sb.before.push_back(!f.value.empty() && f.value[0] == 1);
+    }
   }
   facts.secure_boot_variables.push_back(std::move(f));
   return ok_status();
+}
+
+// is_secure_boot_variable: the event names the SecureBoot variable (read
+// without trusting it, to say why the state is unknown).
+bool is_secure_boot_variable(const Event& e) {
+  auto v = uefi::parse_variable_data(e.data, false);
+  return v.ok() && uefi::guid_text(v->guid) == uefi::kGlobalVariable && v->name == "SecureBoot";
+}
+
+void settle_secure_boot(BootFacts& facts, const SecureBootReading& sb, bool pcr7_bound) {
+  if (!pcr7_bound) {
+    facts.secure_boot_unknown = "PCR 7 is not bound by the quote (not quoted in a complete SHA-256 or stronger bank)";
+  } else if (!sb.unverified.empty()) {
+    facts.secure_boot_unknown = "the SecureBoot measurement does not match its digest (" + sb.unverified + ")";
+  } else if (sb.before.empty()) {
+    facts.secure_boot_unknown = sb.after == 0 ? "" : "SecureBoot is measured only after PCR 7's separator";
+  } else if (std::adjacent_find(sb.before.begin(), sb.before.end(), std::not_equal_to<>()) != sb.before.end()) {
+    facts.secure_boot_unknown = "the log measures SecureBoot more than once, with different values";
+  } else {
+    facts.secure_boot = sb.before.front();
+  }
 }
 
 }  // namespace
@@ -88,13 +129,33 @@ bool BootFacts::separator_error() const {
   return std::any_of(separators.begin(), separators.end(), [](const SeparatorFact& s) { return s.error; });
 }
 
-Result<BootFacts> extract_boot_facts(const EventLog& log, const std::vector<HashAlg>& banks) {
-  PAW_CHECK(check_event_data(log, banks));
+Result<BootFacts> extract_boot_facts(const EventLog& log, const FactScope& scope) {
   BootFacts facts;
+  std::set<std::size_t> bad;
+  for (auto& m : event_data_mismatches(log, scope.banks)) {
+    bad.insert(m.event);
+    facts.unverified.push_back({m.event, m.pcr, m.type, std::move(m.detail)});
+  }
+  const auto in_scope = [&](std::uint32_t pcr) { return !scope.pcrs || scope.pcrs->count(pcr) != 0; };
+  SecureBootReading sb;
+  bool pcr7_separator = false;
   for (const Event& e : log.events()) {
+    if (e.type == ev::kNoAction || e.pcr == kNoPcr) continue;  // never extended: nothing the TPM saw
+    if (!in_scope(e.pcr)) {
+      facts.unbound.push_back(e.index);
+      continue;
+    }
+    const bool after_separator7 = pcr7_separator;
+    if (e.pcr == 7 && e.type == ev::kSeparator) pcr7_separator = true;  // by position: its digest is bound
+    if (bad.count(e.index) != 0) {
+      if (e.pcr == 7 && e.type == ev::kEfiVariableDriverConfig && is_secure_boot_variable(e)) {
+        sb.unverified = eventlog_where(e.index, e.offset);
+      }
+      continue;  // its data is not what was measured: no fact from it
+    }
     switch (e.type) {
       case ev::kEfiVariableDriverConfig:
-        if (e.pcr == 7) PAW_CHECK(add_driver_config(facts, e));
+        if (e.pcr == 7) PAW_CHECK(add_driver_config(facts, sb, e, after_separator7));
         break;
       case ev::kEfiVariableAuthority:
         if (e.pcr == 7) {
@@ -110,7 +171,8 @@ Result<BootFacts> extract_boot_facts(const EventLog& log, const std::vector<Hash
       }
       case ev::kEfiBootServicesApplication:
       case ev::kEfiBootServicesDriver:
-        facts.boot_applications.push_back({e.index, e.pcr, e.type, digest_map(log, e), image_device_path(e.data)});
+        facts.boot_applications.push_back(
+            {e.index, e.pcr, e.type, digest_map(log, e, scope.banks), image_device_path(e.data)});
         break;
       case ev::kSeparator: {
         const bool zero = e.data.size() == 4 && e.data[0] == 0 && e.data[1] == 0 && e.data[2] == 0 && e.data[3] == 0;
@@ -128,12 +190,13 @@ Result<BootFacts> extract_boot_facts(const EventLog& log, const std::vector<Hash
           if (auto cmd = kernel_cmdline(text, utf16)) facts.kernel_cmdlines.push_back(*cmd);
           facts.boot_loader.push_back({e.index, e.pcr, std::move(text)});
         } else if (e.pcr == 9) {
-          facts.loaded_files.push_back({e.index, event_text(e.data), digest_map(log, e)});
+          facts.loaded_files.push_back({e.index, event_text(e.data), digest_map(log, e, scope.banks)});
         }
         break;
       default: break;
     }
   }
+  settle_secure_boot(facts, sb, in_scope(7));
   return facts;
 }
 

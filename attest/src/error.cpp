@@ -22,6 +22,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::eventlog_malformed: return "eventlog_malformed";
     case Errc::eventlog_tampered: return "eventlog_tampered";
     case Errc::eventlog_replay_mismatch: return "eventlog_replay_mismatch";
+    case Errc::eventlog_no_complete_bank: return "eventlog_no_complete_bank";
     case Errc::ima_malformed: return "ima_malformed";
     case Errc::ima_not_allowed: return "ima_not_allowed";
     case Errc::fido_no_device: return "fido_no_device";

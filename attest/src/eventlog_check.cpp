@@ -133,7 +133,8 @@ Candidates candidates(Rule rule, ByteView data) {
 
 }  // namespace
 
-Status check_event_data(const EventLog& log, const std::vector<HashAlg>& banks) {
+std::vector<DataMismatch> event_data_mismatches(const EventLog& log, const std::vector<HashAlg>& banks) {
+  std::vector<DataMismatch> out;
   std::array<std::unique_ptr<Hasher>, 4> hashers;
   auto hasher_for = [&](HashAlg alg) -> Hasher* {
     std::size_t slot = 0;
@@ -170,14 +171,21 @@ Status check_event_data(const EventLog& log, const std::vector<HashAlg>& banks) 
         }
       }
       if (!ok) {
-        return make_error(Errc::eventlog_tampered,
-                          eventlog_where(e.index, e.offset) + " (" + event_type_name(e.type) + ", PCR " +
-                              std::to_string(e.pcr) + "): " + alg_id_text(d.alg_id) +
-                              " digest does not match the event data");
+        out.push_back({e.index, e.pcr, e.type,
+                       eventlog_where(e.index, e.offset) + " (" + event_type_name(e.type) + ", PCR " +
+                           std::to_string(e.pcr) + "): " + alg_id_text(d.alg_id) +
+                           " digest does not match the event data"});
+        break;  // one line per event
       }
     }
   }
-  return ok_status();
+  return out;
+}
+
+Status check_event_data(const EventLog& log, const std::vector<HashAlg>& banks) {
+  const auto bad = event_data_mismatches(log, banks);
+  if (bad.empty()) return ok_status();
+  return make_error(Errc::eventlog_tampered, bad.front().detail);
 }
 
 }  // namespace paw

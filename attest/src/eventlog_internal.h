@@ -17,6 +17,9 @@ namespace paw {
 std::string eventlog_where(std::size_t index, std::size_t offset);
 // alg_id_text names a TPM_ALG_ID ("sha256" or "0x0010").
 std::string alg_id_text(std::uint16_t id);
+// pcr_reset_value is a PCR's value after TPM2_Startup: zeros, or 0xFF… for the
+// DRTM PCRs 17–22 (TCG PC Client PTP, Table 4) when no dynamic launch happened.
+Bytes pcr_reset_value(HashAlg bank, std::uint32_t index);
 
 // Hasher hashes with one algorithm through a context reused across calls (no
 // allocation per hash). Only SHA-1/256/384/512; ok() is false otherwise.

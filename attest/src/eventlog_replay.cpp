@@ -38,13 +38,11 @@ bool startup_locality(const Event& e, std::uint8_t& locality) {
   return true;
 }
 
-// reset_value is a PCR's value after TPM2_Startup: zeros, or 0xFF… for the
-// DRTM PCRs 17–22 (TCG PC Client PTP, Table 4) when no dynamic launch happened.
-Bytes reset_value(HashAlg bank, std::uint32_t index) {
+}  // namespace
+
+Bytes pcr_reset_value(HashAlg bank, std::uint32_t index) {
   return Bytes(hash_size(bank), (index >= 17 && index <= 22) ? 0xFF : 0x00);
 }
-
-}  // namespace
 
 Hasher::Hasher(HashAlg alg) noexcept : md_(fetched_md(alg)), ctx_(EVP_MD_CTX_new()), size_(hash_size(alg)) {}
 
@@ -61,10 +59,11 @@ bool Hasher::hash_evp(ByteView a, ByteView b, std::uint8_t* out) noexcept {
          len == size_;
 }
 
-Result<PcrValues> replay_event_log(const EventLog& log) {
-  PcrValues out;
+Result<std::vector<BankReplay>> replay_event_log_banks(const EventLog& log) {
+  std::vector<BankReplay> out;
   for (const HashAlg bank : log.banks()) {
-    bool complete = true;
+    BankReplay br;
+    br.bank = bank;
     Hasher h(bank);
     if (!h.ok()) return make_error(Errc::internal, "no OpenSSL digest for " + std::string(hash_name(bank)));
     const std::size_t size = h.size();
@@ -89,10 +88,13 @@ Result<PcrValues> replay_event_log(const EventLog& log) {
         }
         continue;  // EV_NO_ACTION is never extended (PFP 1.05, 10.4.1)
       }
+      if (!br.complete) continue;  // keep walking: a later event may still be malformed
       const ByteView d = log.digest(e, bank);
       if (d.size() != size) {
-        complete = false;  // the bank cannot be replayed: leave it out rather than guess
-        break;
+        // The bank cannot be replayed: report it rather than guess what the TPM extended.
+        br.complete = false;
+        br.first_missing = e.index;
+        continue;
       }
       HashBuf next;
       if (!h.hash(ByteView(pcrs[e.pcr].data(), size), d, next.data())) {
@@ -101,11 +103,21 @@ Result<PcrValues> replay_event_log(const EventLog& log) {
       pcrs[e.pcr] = next;
       covered[e.pcr] = true;
     }
-    if (!complete) continue;
-    PcrBank& values = out[bank];
-    for (std::uint32_t i = 0; i < kPcrCount; ++i) {
-      if (covered[i]) values.emplace(i, Bytes(pcrs[i].begin(), pcrs[i].begin() + static_cast<std::ptrdiff_t>(size)));
+    if (br.complete) {
+      for (std::uint32_t i = 0; i < kPcrCount; ++i) {
+        if (covered[i]) br.values.emplace(i, Bytes(pcrs[i].begin(), pcrs[i].begin() + static_cast<std::ptrdiff_t>(size)));
+      }
     }
+    out.push_back(std::move(br));
+  }
+  return out;
+}
+
+Result<PcrValues> replay_event_log(const EventLog& log) {
+  PAW_TRY(std::vector<BankReplay> banks, replay_event_log_banks(log));
+  PcrValues out;
+  for (auto& b : banks) {
+    if (b.complete) out[b.bank] = std::move(b.values);
   }
   return out;
 }
@@ -121,8 +133,10 @@ Status PcrComparison::status() const {
   for (const auto& j : judged) {
     if (j.agree) continue;
     if (!detail.empty()) detail += "; ";
-    detail += std::string(hash_name(j.pcr.bank)) + " PCR" + std::to_string(j.pcr.index) + " replays to " +
-              hex(j.expected) + " but the quote has " + hex(j.quoted);
+    detail += std::string(hash_name(j.pcr.bank)) + " PCR" + std::to_string(j.pcr.index) +
+              (j.replayed ? " replays to " + hex(j.expected)
+                          : " is never extended by the log (reset value " + hex(j.expected) + ")") +
+              " but the quote has " + hex(j.quoted);
   }
   for (const auto& m : named_missing) {
     if (!detail.empty()) detail += "; ";
@@ -152,7 +166,8 @@ PcrComparison compare_pcrs(const PcrValues& replayed, const PcrValues& quoted, c
       if (rit != replayed.end()) {
         if (auto vit = rit->second.find(index); vit != rit->second.end()) value = &vit->second;
       }
-      j.expected = value ? *value : reset_value(bank, index);
+      j.expected = value ? *value : pcr_reset_value(bank, index);
+      j.replayed = value != nullptr;
       j.quoted = qit->second;
       j.agree = ct_equal(j.expected, j.quoted);
       out.judged.push_back(std::move(j));

@@ -182,6 +182,24 @@ Status validate_policy(const Policy& p) {
   return ok_status();
 }
 
+Status check_policy_bindings(const Policy& p) {
+  auto required = [&](std::uint32_t pcr) {
+    for (const auto& [bank, indices] : p.pcrs.required) {
+      if (hash_size(bank) >= 32 && indices.contains(pcr)) return true;
+    }
+    return false;
+  };
+  if (p.secure_boot_required && !required(7)) {
+    return bad("\"secure_boot_required\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the Secure "
+               "Boot state is read from PCR 7's events, which only a quoted PCR 7 binds");
+  }
+  if (!p.boot_applications.empty() && !required(4)) {
+    return bad("a \"boot_applications\" allowlist needs PCR 4 in \"pcrs\": {\"required\": {\"sha256\": [..., 4]}}: "
+               "boot applications are read from PCR 4's events, which only a quoted PCR 4 binds");
+  }
+  return ok_status();
+}
+
 Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"name", "version", "pcrs", "secure_boot_required", "boot_applications",
                                 "event_log_required", "ima", "fido", "max_attestation_age_seconds",

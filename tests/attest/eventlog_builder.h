@@ -8,10 +8,12 @@
 #include <array>
 #include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/digest.h"
+#include "paw/attest/eventlog.h"
 
 namespace paw::test {
 
@@ -105,11 +107,55 @@ class LogBuilder {
     bytes_.insert(bytes_.end(), data.begin(), data.end());
   }
 
+  // raw_event appends an event with exactly the digests given (any algorithms,
+  // any values): for logs that replay a real log's digests or forge them.
+  void raw_event(std::uint32_t pcr, std::uint32_t type, const std::vector<std::pair<HashAlg, Bytes>>& digests,
+                 ByteView data) {
+    put32(bytes_, pcr);
+    put32(bytes_, type);
+    put32(bytes_, static_cast<std::uint32_t>(digests.size()));
+    for (const auto& [a, d] : digests) {
+      put16(bytes_, static_cast<std::uint16_t>(a));
+      bytes_.insert(bytes_.end(), d.begin(), d.end());
+    }
+    put32(bytes_, static_cast<std::uint32_t>(data.size()));
+    bytes_.insert(bytes_.end(), data.begin(), data.end());
+  }
+
   [[nodiscard]] const Bytes& bytes() const noexcept { return bytes_; }
 
  private:
   std::vector<HashAlg> algs_;
   Bytes bytes_;
 };
+
+// OwnedEvent is a copy of one parsed event that a mutation test may edit.
+struct OwnedEvent {
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  std::vector<std::pair<HashAlg, Bytes>> digests;  // the banks paw can hash, in log order
+  Bytes data;
+};
+
+// owned_events copies every event of a crypto-agile log but its Spec ID header.
+inline std::vector<OwnedEvent> owned_events(const EventLog& log) {
+  std::vector<OwnedEvent> out;
+  for (const Event& e : log.events()) {
+    if (e.index == 0 && log.crypto_agile()) continue;  // the Spec ID header
+    OwnedEvent o{e.pcr, e.type, {}, Bytes(e.data.begin(), e.data.end())};
+    for (const auto& d : log.digests(e)) {
+      if (auto a = d.alg()) o.digests.emplace_back(*a, Bytes(d.value.begin(), d.value.end()));
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// write_log writes |events| under a Spec ID header declaring |algs|.
+inline Bytes write_log(const std::vector<HashAlg>& algs, const std::vector<OwnedEvent>& events) {
+  LogBuilder b(algs);
+  for (const auto& e : events) b.raw_event(e.pcr, e.type, e.digests, e.data);
+  return b.bytes();
+}
 
 }  // namespace paw::test

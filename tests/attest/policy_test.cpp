@@ -136,3 +136,23 @@ TEST_CASE("policy: AAGUID text forms") {
   CHECK_FALSE(parse_aaguid("2fc0579f-8113-47ea-b116bb5a8db9202a-").ok());
   CHECK_FALSE(parse_aaguid("").ok());
 }
+
+TEST_CASE("a policy asking for event-log facts must require the PCRs that bind them") {
+  Policy p = default_policy();
+  CHECK(check_policy_bindings(p).ok());
+  p.pcrs.required[HashAlg::sha256] = {0, 2, 4};
+  auto st = check_policy_bindings(p);
+  CHECK(st.code() == Errc::malformed);
+  CHECK(st.error().detail.find("\"secure_boot_required\" needs PCR 7") != std::string::npos);
+  p.pcrs.required[HashAlg::sha1] = {7};  // SHA-1 does not bind
+  CHECK(check_policy_bindings(p).code() == Errc::malformed);
+  p.secure_boot_required = false;
+  CHECK(check_policy_bindings(p).ok());
+  p.boot_applications = {Bytes(32, 0xAB)};
+  p.pcrs.required[HashAlg::sha256] = {0, 7};
+  st = check_policy_bindings(p);
+  CHECK(st.code() == Errc::malformed);
+  CHECK(st.error().detail.find("needs PCR 4") != std::string::npos);
+  p.pcrs.required[HashAlg::sha384] = {4};
+  CHECK(check_policy_bindings(p).ok());
+}

@@ -25,5 +25,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)paw::check_event_data(*log);
   auto facts = paw::extract_boot_facts(*log);
   (void)facts;
+  // Bound to its own replay (the quote a TPM that booted it would give), a
+  // log with a complete SHA-256-or-stronger bank must bind, and its facts
+  // must be readable within the binding.
+  if (pcrs.ok()) {
+    paw::PcrValues quote = *pcrs;
+    for (auto& [bank, values] : quote) {
+      for (std::uint32_t i = 0; i < paw::kFirmwareLogPcrs; ++i) values.try_emplace(i, paw::Bytes(paw::hash_size(bank), 0));
+    }
+    auto bound = paw::bind_event_log(*log, quote);
+    if (bound.ok()) {
+      auto scoped = paw::extract_boot_facts(*log, paw::FactScope{bound->judged, bound->bound_pcrs()});
+      (void)scoped;
+    } else if (bound.code() == paw::Errc::eventlog_replay_mismatch) {
+      __builtin_trap();  // the replay was computed from this very log
+    }
+  }
   return 0;
 }

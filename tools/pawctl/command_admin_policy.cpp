@@ -65,8 +65,10 @@ int set(const Connection& c, const std::string& name, const std::string& file) {
   auto obj = paw::json::parse_object(text, paw::kMaxPolicySize);
   if (!obj.ok()) return fail(file + " is not a JSON object: " + obj.error().detail, 2);
   if (!(*obj)->has("name")) (*obj)->set("name", name);
-  if (auto p = paw::policy_from_json(*obj); !p.ok()) {
-    return fail(file + " is not a valid policy: " + p.error().detail + " (see docs/operations.md, Policies)", 2);
+  auto p = paw::policy_from_json(*obj);
+  paw::Status bound = p.ok() ? paw::check_policy_bindings(*p) : paw::Status(p.error());
+  if (!bound.ok()) {
+    return fail(file + " is not a valid policy: " + bound.error().detail + " (see docs/operations.md, Policies)", 2);
   }
   auto a = call_ok(c, "PUT", "/v1/admin/policies/" + name, paw::json::stringify(*obj));
   if (!a.ok()) return report(a.error());

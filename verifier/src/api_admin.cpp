@@ -180,6 +180,7 @@ Result<Response> Service::admin_put_policy(Request& req) {
   PAW_TRY(auto old, store_->get_policy(name));
   p.version = old ? old->version + 1 : (name == kDefaultPolicyName ? 2 : 1);
   PAW_CHECK(validate_policy(p));
+  PAW_CHECK(check_policy_bindings(p));
   PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
   ObjPtr ev = new Obj();
   ev->set("name", name);

@@ -288,6 +288,7 @@ inline constexpr std::string_view kOsNotAllowed = "os_not_allowed";
 inline constexpr std::string_view kHostSecureBootOff = "host_secure_boot_off"; // agent says off
 inline constexpr std::string_view kReboot = "reboot";                      // note, or failure if !reboot_allowed
 inline constexpr std::string_view kClockAnomaly = "clock_anomaly";         // TPM clock went back
+inline constexpr std::string_view kEventUnverified = "eventlog_event_unverified";  // note: data != digest, facts unknown
 }  // namespace reason
 
 // AppraisalContext carries the per-request inputs.
@@ -402,15 +403,16 @@ class Appraisal {
 //   sizes (attest, signature, body) → quote signature with the enrolled AK →
 //   magic/type → qualifying data == SHA-256(body) → body parse → nonce ==
 //   ctx.expected_nonce → device id == record.device_id → PCR selection and
-//   digest (verify_quote) → event log parse, data check and replay == quoted
-//   PCRs → IMA log replay == quoted PCR 10 → FIDO2 presence (client-data hash
+//   digest (verify_quote) → event log parse, bound to the quote (a complete,
+//   quoted bank of SHA-256 or stronger; every quoted firmware PCR equal to the
+//   replay or its reset value), facts from bound PCRs only → IMA log replay == quoted PCR 10 → FIDO2 presence (client-data hash
 //   over nonce and device id, enrolled credential, signature, signCount
 //   strictly greater than previous.fido_sign_count) → policy → reboot and
 //   clock anomalies from the quote's clock info vs previous.clock.
 // Cryptographic and structural failures return an Error (the service answers
 // 422 with errc_name): too_large, malformed, trailing_data, unsupported,
 // bad_signature, bad_magic, bad_type, nonce_mismatch, pcr_selection_mismatch,
-// pcr_digest_mismatch, eventlog_malformed, eventlog_tampered,
+// pcr_digest_mismatch, eventlog_malformed, eventlog_no_complete_bank,
 // eventlog_replay_mismatch, ima_malformed, fido_unknown_credential,
 // fido_bad_signature, fido_rp_mismatch, fido_challenge_mismatch,
 // fido_counter_rollback (signCount below the stored one), fido_counter_frozen

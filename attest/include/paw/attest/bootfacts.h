@@ -1,16 +1,19 @@
 // paw/attest/bootfacts.h — what a UEFI event log proves about a boot, for policy.
 //
 // Only what a digest proves is a fact: every item here comes from an event
-// whose data check_event_data verified against its digests (SecureBoot and the
-// key databases, separators, EFI actions, PCR8 boot-loader strings), or is a
-// digest itself (boot applications). Device paths and PCR9 file names are
-// NOT covered by any digest; they are labels for people, never for policy.
+// whose data matches its digests (SecureBoot and the key databases,
+// separators, EFI actions, PCR8 boot-loader strings), or is a digest itself
+// (boot applications). Device paths and PCR9 file names are NOT covered by
+// any digest; they are labels for people, never for policy. An event whose
+// data does not match is listed in |unverified| and gives no fact. Given a
+// FactScope from bind_event_log, only events in PCRs the quote binds count.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,10 +67,22 @@ struct LoadedFileFact {
   std::map<HashAlg, Bytes> digests;
 };
 
+// UnverifiedEvent is an event whose data does not match its digest: what its
+// data says is unknown (the digest still counts in the replay).
+struct UnverifiedEvent {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  std::string detail;
+};
+
 struct BootFacts {
-  // secure_boot: the SecureBoot variable measured in PCR7 (data 0x01 = on);
-  // nullopt when the log does not measure it (legacy BIOS, some VMs).
+  // secure_boot: the SecureBoot variable measured in PCR7 before PCR7's first
+  // separator (data 0x01 = on); nullopt when not known, and then
+  // |secure_boot_unknown| says why ("" = the log does not measure it: legacy
+  // BIOS, some VMs).
   std::optional<bool> secure_boot;
+  std::string secure_boot_unknown;
   // secure_boot_variables: every PCR7 EV_EFI_VARIABLE_DRIVER_CONFIG (SecureBoot,
   // PK, KEK, db, dbx, and any others the firmware measures there), in log order.
   std::vector<UefiVariableFact> secure_boot_variables;
@@ -81,18 +96,29 @@ struct BootFacts {
   std::vector<BootStringFact> boot_loader;    // PCR8 EV_IPL strings
   std::vector<std::string> kernel_cmdlines;   // from boot_loader: grub "kernel_cmdline: …", systemd-boot options
   std::vector<LoadedFileFact> loaded_files;   // PCR9 EV_IPL
+  std::vector<UnverifiedEvent> unverified;    // data does not match a digest: no facts from these
+  std::vector<std::size_t> unbound;           // events skipped because the quote does not bind their PCR
   // variable returns the last measured PCR7 driver-config variable |name| (e.g. "dbx"), or nullptr.
   [[nodiscard]] const UefiVariableFact* variable(std::string_view name) const;
   // separator_error is true if any separator reports a firmware error.
   [[nodiscard]] bool separator_error() const;
 };
 
-// extract_boot_facts runs check_event_data(log, banks) (Errc::eventlog_tampered
-// naming the event on a mismatch; pass the quoted banks, empty = all) and
-// decodes the facts. Errc::eventlog_malformed for a
-// checked event whose data does not decode (a SecureBoot variable that is not
-// one byte, a UEFI_VARIABLE_DATA whose lengths run past the event). The facts
-// own their bytes: they may outlive the log's buffer.
-Result<BootFacts> extract_boot_facts(const EventLog& log, const std::vector<HashAlg>& banks = {});
+// FactScope says which events may give facts: those whose PCR is in |pcrs|
+// (nullopt: every PCR, for a log read without a quote), checked and read in
+// the digests of |banks| (empty: every bank of the log). The verifier passes
+// the judged banks and the bound PCRs of bind_event_log.
+struct FactScope {
+  std::vector<HashAlg> banks;
+  std::optional<std::set<std::uint32_t>> pcrs;
+};
+
+// extract_boot_facts decodes the facts of the events in |scope|. An event
+// whose data does not match its digest (event_data_mismatches over
+// scope.banks) is listed in |unverified| and gives no fact. Errc::eventlog_malformed
+// for a verified event whose data does not decode (a SecureBoot variable that
+// is not one byte, a UEFI_VARIABLE_DATA whose lengths run past the event).
+// The facts own their bytes: they may outlive the log's buffer.
+Result<BootFacts> extract_boot_facts(const EventLog& log, const FactScope& scope = {});
 
 }  // namespace paw

@@ -37,6 +37,7 @@ enum class Errc : std::uint16_t {
   eventlog_malformed,      // event log does not parse
   eventlog_tampered,       // event data does not match its digest
   eventlog_replay_mismatch,// replay does not reach the quoted PCRs
+  eventlog_no_complete_bank,// no bank of SHA-256 or stronger is both complete in the log and quoted
   ima_malformed,           // IMA log does not parse
   ima_not_allowed,         // IMA measured a file the allowlist does not allow
   // FIDO2

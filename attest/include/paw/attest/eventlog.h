@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -140,28 +141,56 @@ Result<EventLog> parse_event_log(ByteView log);
 // A temporary buffer would die before the EventLog that views it.
 Result<EventLog> parse_event_log(Bytes&& log) = delete;
 
-// check_event_data verifies, for every event whose type says that its data is
-// what was hashed (table in docs/eventlog.md and eventlog_check.cpp), that its
-// digest in each bank of |banks| (empty: every bank paw can hash) equals the
-// hash of the data. Fails with Errc::eventlog_tampered naming the first such
-// event ("event 24 at offset 15142 (EV_IPL, PCR 8): sha1 digest does not match
-// the event data"). Only a quoted bank's digests are pinned by the TPM, so the
-// verifier passes the quoted banks; checking the others proves nothing more.
-// The verification pipeline is: parse_event_log → replay_event_log →
-// compare_pcrs → check_event_data(quoted banks) → extract_boot_facts.
+// DataMismatch is one event whose data does not match its digest in a bank:
+// the bytes in the log are not the bytes that were measured, so nothing read
+// from them is a fact. The digest itself (and so the replay) is unaffected.
+struct DataMismatch {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  std::string detail;  // "event 24 at offset 15142 (EV_IPL, PCR 8): sha1 digest does not match the event data"
+};
+
+// event_data_mismatches lists, for every event whose type says that its data is
+// what was hashed (table in docs/eventlog.md and eventlog_check.cpp), the ones
+// whose digest in a bank of |banks| (empty: every bank paw can hash) is not
+// the hash of the data. Only a quoted, judged bank's digests are pinned by the
+// TPM, so the verifier passes those; checking the others proves nothing more.
+std::vector<DataMismatch> event_data_mismatches(const EventLog& log, const std::vector<HashAlg>& banks = {});
+
+// check_event_data is the strict form: Errc::eventlog_tampered naming the
+// first mismatch ("event 24 at offset 15142 (EV_IPL, PCR 8): sha1 digest does
+// not match the event data"). For tools and tests that want a yes or no; the
+// verifier uses event_data_mismatches, because a mismatch makes only that
+// event's facts unknown (real boot loaders write such events).
 Status check_event_data(const EventLog& log, const std::vector<HashAlg>& banks = {});
 
-// replay_event_log extends every event's digest into its PCR, per bank of the
-// log paw can hash (SHA-1/256/384/512). It does NOT check event data (call
-// check_event_data): a log can replay correctly and still be tampered.
+// BankReplay is one bank of the log's Spec ID table, replayed.
+struct BankReplay {
+  HashAlg bank = HashAlg::sha256;
+  // complete: every measured event (not EV_NO_ACTION, not PCR 0xFFFFFFFF)
+  // carries this bank's digest. Real firmware writes incomplete banks (some
+  // Dell and Lenovo logs leave SHA-1 out of a dozen events); such a bank
+  // cannot be replayed and is reported, never judged.
+  bool complete = true;
+  std::size_t first_missing = 0;  // index of the first event without this bank's digest
+  PcrBank values;                 // complete banks: the PCRs the log covers
+};
+
+// replay_event_log_banks extends every event's digest into its PCR, per bank
+// of the log paw can hash (SHA-1/256/384/512), in Spec ID order. It does NOT
+// check event data:
 //  - EV_NO_ACTION is never extended; PCR index 0xFFFFFFFF is skipped;
 //  - an EV_NO_ACTION "StartupLocality\0" event on PCR0 sets PCR0's initial value
 //    to 0x00…0L (L = locality) (PFP 1.05, 10.4.5.3); one after PCR0 was
 //    extended is Errc::eventlog_malformed;
 //  - PCR indices ≥ 24 (other than 0xFFFFFFFF) are Errc::eventlog_malformed;
-//  - a bank that some extended event has no digest for is left out.
-// The result holds exactly the PCRs the log covers (extended at least once, or
+//  - a bank that some extended event has no digest for is marked incomplete.
+// |values| holds exactly the PCRs the log covers (extended at least once, or
 // PCR0 with a StartupLocality event).
+Result<std::vector<BankReplay>> replay_event_log_banks(const EventLog& log);
+
+// replay_event_log is replay_event_log_banks keeping the complete banks only.
 Result<PcrValues> replay_event_log(const EventLog& log);
 
 // PcrRef names one PCR of one bank.
@@ -177,6 +206,7 @@ struct PcrJudgement {
   Bytes expected;  // from the replay (or the reset value for a named PCR the log does not cover)
   Bytes quoted;
   bool agree = false;
+  bool replayed = true;  // false: |expected| is the reset value of a PCR the log never extends
 };
 
 // PcrComparison is the result of compare_pcrs.
@@ -198,5 +228,47 @@ struct PcrComparison {
 // it untouched. PCRs neither covered nor named are not judged.
 PcrComparison compare_pcrs(const PcrValues& replayed, const PcrValues& quoted,
                            const std::set<std::uint32_t>& named = {});
+
+// kFirmwareLogPcrs: PCRs 0–9 are extended before the OS runs (PFP 1.05, 3.3.4:
+// firmware 0–7, boot loader 8–9), and every such extension goes through the
+// TCG2 protocol, which logs it. So a quoted PCR 0–9 the log never extends must
+// hold its reset value. PCRs 10–23 are extended after boot too (IMA 10,
+// systemd 11/15, applications 16/23) outside this log: they are judged only
+// where the log extends them.
+inline constexpr std::uint32_t kFirmwareLogPcrs = 10;
+
+// UnjudgedBank is a bank of the log that is not compared with the quote, and why.
+struct UnjudgedBank {
+  HashAlg bank = HashAlg::sha256;
+  std::string why;  // "incomplete: event 12 has no sha1 digest", "not quoted"
+};
+
+// EventLogBinding is what bind_event_log proved: which banks were judged, and
+// which PCRs the quote binds, so that facts come only from those.
+struct EventLogBinding {
+  std::vector<HashAlg> judged;         // complete in the log and quoted: every quoted PCR compared
+  std::vector<UnjudgedBank> unjudged;  // incomplete, not quoted: reported, never judged
+  PcrComparison comparison;            // over the judged banks
+  // bound: per judged bank of SHA-256 or stronger, the PCRs compared equal.
+  // An event's facts count only if its PCR is bound in some bank.
+  std::map<HashAlg, std::set<std::uint32_t>> bound;
+  [[nodiscard]] bool pcr_bound(std::uint32_t pcr) const;
+  [[nodiscard]] bool pcr_bound(HashAlg bank, std::uint32_t pcr) const;
+  // bound_pcrs is the union of |bound| over the banks.
+  [[nodiscard]] std::set<std::uint32_t> bound_pcrs() const;
+};
+
+// bind_event_log judges a parsed log against quoted PCR values:
+//  1. replay every bank (replay_event_log_banks);
+//  2. judged banks = complete in the log and present in the quote; at least
+//     one of them must be SHA-256 or stronger, else
+//     Errc::eventlog_no_complete_bank (a log declaring only a bank the TPM
+//     does not quote, or whose banks each lack some event, binds nothing);
+//  3. in each judged bank every quoted PCR below kFirmwareLogPcrs, and every
+//     quoted PCR the log extends, equals the replay (or the reset value, or
+//     PCR0's StartupLocality value, when the log never extends it); else
+//     Errc::eventlog_replay_mismatch naming each PCR.
+// Errc::eventlog_malformed from the replay.
+Result<EventLogBinding> bind_event_log(const EventLog& log, const PcrValues& quoted);
 
 }  // namespace paw

@@ -140,6 +140,17 @@ Policy default_policy();
 // Errc::malformed naming the first problem.
 Status validate_policy(const Policy& policy);
 
+// check_policy_bindings refuses, when a policy is SET (admin API PUT, pawctl
+// policy set), a policy asking for an event-log fact without requiring the
+// PCR that binds it: "secure_boot_required" needs PCR 7 and a
+// "boot_applications" allowlist needs PCR 4 in "pcrs.required" of a bank of
+// SHA-256 or stronger (so the quote must carry it; the appraisal then reads
+// those facts only from events of a PCR the quote binds). Errc::malformed
+// with the fix. Not part of validate_policy: a policy stored before this
+// rule still loads (its verdicts say "Secure Boot state unknown" when PCR 7
+// is not bound).
+Status check_policy_bindings(const Policy& policy);
+
 // parse_policy parses a policy document strictly: Errc::too_large over
 // kMaxPolicySize, Errc::malformed for bad JSON, unknown fields, wrong types or
 // anything validate_policy refuses.
