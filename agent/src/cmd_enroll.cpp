@@ -18,6 +18,11 @@ std::string hint(FailureKind k, Errc code) {
     case FailureKind::fido: return "plug in the FIDO2 key (fido-device) and touch it when asked";
     case FailureKind::network: return "check the verifier URL, that it runs, and ca-file";
     case FailureKind::verifier:
+      if (code == Errc::conflict) {
+        // The verifier keeps one enrolled id per TPM (docs/protocol.md, Enrollment).
+        return "this TPM is already enrolled (perhaps revoked): an admin deletes that device or makes a token with "
+               "`pawctl token create --replace`";
+      }
       return code == Errc::token_invalid || code == Errc::token_expired
                  ? "ask an admin for a fresh token (pawctl token create)"
                  : "see the verifier's message above (pawctl events shows it too)";

@@ -26,6 +26,19 @@ class AppraisalBuilder {
     a.token_ttl_ = token_ttl;
     return a;
   }
+  static AuthenticEvidence authentic(EvidenceBody body, Attest a, HashAlg signing_hash) {
+    AuthenticEvidence e;
+    e.body_ = std::move(body);
+    e.pcr_select_ = std::move(a.pcr_select);
+    e.pcr_digest_ = std::move(a.pcr_digest);
+    e.clock_info_ = a.clock_info;
+    e.signing_hash_ = signing_hash;
+    return e;
+  }
+  static EvidenceBody take_body(AuthenticEvidence& e) { return std::move(e.body_); }
+  static const PcrSelection& pcr_select(const AuthenticEvidence& e) { return e.pcr_select_; }
+  static const Bytes& pcr_digest(const AuthenticEvidence& e) { return e.pcr_digest_; }
+  static const ClockInfo& clock_info(const AuthenticEvidence& e) { return e.clock_info_; }
 };
 
 namespace {
@@ -74,19 +87,19 @@ Result<detail::PresenceFacts> verify_presence(const DeviceRecord& rec, const Dev
 
 }  // namespace
 
-namespace {
-Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
-                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx,
-                                const Policy& policy) {
+Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, const Envelope& envelope,
+                                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx) {
   // 1. sizes, before anything is decoded.
   if (envelope.attest.size() > kMaxAttestSize) return make_error(Errc::too_large, "sizes: TPMS_ATTEST too large");
   if (envelope.signature.size() > kMaxSignatureSize) return make_error(Errc::too_large, "sizes: TPMT_SIGNATURE too large");
   if (envelope.body.size() > kMaxBodySize) return make_error(Errc::too_large, "sizes: evidence body too large");
   if (envelope.body.empty()) return make_error(Errc::malformed, "sizes: evidence body is empty");
-  // 2. quote signature over the raw TPMS_ATTEST bytes with the enrolled AK.
+  // 2. quote signature over the raw TPMS_ATTEST bytes with the enrolled AK,
+  // with a hash of at least SHA-256 whatever scheme the AK allows.
   auto ak = parse_public(record.ak_public);
   if (!ak.ok()) return make_error(Errc::internal, "device record: stored AK does not parse: " + ak.error().detail);
   PAW_TRY(const Signature sig, parse_signature(envelope.signature));
+  PAW_CHECK(check_quote_hash(sig.hash));
   PAW_CHECK(verify_signature(*ak, envelope.attest, sig));
   // 3. parse, magic (Part 2, 6.2 TPM_GENERATED_VALUE), type (Part 2, 6.9 TPM_ST_ATTEST_QUOTE).
   PAW_TRY(Attest a, parse_attest(envelope.attest));
@@ -101,17 +114,25 @@ Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& p
     PAW_TRY(EvidenceBody parsed, parse_body(envelope.body));
     parsed_body = std::move(parsed);
   }
-  EvidenceBody body = std::move(*parsed_body);
   // 6. the nonce is the challenge the service just consumed for this device.
-  if (!ct_equal(body.nonce, ctx.expected_nonce)) return make_error(Errc::nonce_mismatch, "nonce: not the issued challenge");
+  if (!ct_equal(parsed_body->nonce, ctx.expected_nonce)) {
+    return make_error(Errc::nonce_mismatch, "nonce: not the issued challenge");
+  }
   // 7. the body speaks about the enrolled device.
-  if (body.device_id != record.device_id) {
+  if (parsed_body->device_id != record.device_id) {
     return make_error(Errc::device_mismatch, "device_id: evidence names another device");
   }
+  return AppraisalBuilder::authentic(std::move(*parsed_body), std::move(a), sig.hash);
+}
+
+Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
+                                     AuthenticEvidence evidence, const AppraisalContext& ctx, const Policy& policy) {
+  EvidenceBody body = AppraisalBuilder::take_body(evidence);
+  const AuthenticEvidence& q = evidence;
   // 8. PCR selection (both ways) and digest with the signing scheme's hash (Part 3, 18.4).
-  PAW_CHECK(check_pcr_selection(a.pcr_select, body.pcrs));
-  PAW_TRY(const Bytes want, quote_pcr_digest(sig.hash, a.pcr_select, body.pcrs));
-  if (!ct_equal(want, a.pcr_digest)) {
+  PAW_CHECK(check_pcr_selection(AppraisalBuilder::pcr_select(q), body.pcrs));
+  PAW_TRY(const Bytes want, quote_pcr_digest(q.signing_hash(), AppraisalBuilder::pcr_select(q), body.pcrs));
+  if (!ct_equal(want, AppraisalBuilder::pcr_digest(q))) {
     return make_error(Errc::pcr_digest_mismatch, "PCR digest: reported PCR values are not the quoted ones");
   }
   // 9. event log: parse, bind to the quote (complete quoted bank, every quoted
@@ -128,7 +149,8 @@ Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& p
   // 11. FIDO2 presence.
   PAW_TRY(detail::PresenceFacts presence, verify_presence(record, previous, body, ctx));
   // 12-13. policy, then reboot and clock anomalies.
-  detail::PolicyInputs in{record, previous, body, a.clock_info, boot, ima, presence, policy, ctx.now};
+  const ClockInfo clock = AppraisalBuilder::clock_info(q);
+  detail::PolicyInputs in{record, previous, body, clock, boot, ima, presence, policy, ctx.now};
   detail::PolicyResult pr = detail::evaluate_policy(in);
   AppraisalRecord rec;
   rec.device_id = record.device_id;
@@ -140,9 +162,17 @@ Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& p
   rec.attested_at = ctx.now;
   rec.pcrs = body.pcrs;
   rec.host = body.host;
-  rec.clock = a.clock_info;
+  rec.clock = clock;
   return AppraisalBuilder::make(std::move(rec), std::move(body), std::move(pr.next_state), pr.rebooted,
                                 policy.token_ttl_seconds);
+}
+
+namespace {
+Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
+                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx,
+                                const Policy& policy) {
+  PAW_TRY(AuthenticEvidence evidence, authenticate_evidence(record, envelope, std::move(parsed_body), ctx));
+  return appraise_authentic(record, previous, std::move(evidence), ctx, policy);
 }
 }  // namespace
 

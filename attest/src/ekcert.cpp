@@ -294,6 +294,27 @@ bool root_missing(int x509_error) {
          x509_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
 }
 
+// issued_by_folder_ca: the chain OpenSSL built must hold at least one
+// certificate above the leaf, and that issuer must be a CA. A leaf that sits
+// in the trusted folder itself (copied there by mistake, or self-signed)
+// would otherwise be its own trust anchor (X509_V_FLAG_PARTIAL_CHAIN, or a
+// self-signed "root"): an EK is vouched for by the CA that issued it, never
+// by its own presence in the folder.
+Status issued_by_folder_ca(X509_STORE_CTX* ctx) {
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+  if (chain == nullptr || sk_X509_num(chain) < 2) {
+    return make_error(Errc::untrusted_chain,
+                      "chain: the EK certificate is itself in the trusted folder; only the CA that issued it can "
+                      "vouch for it");
+  }
+  X509* issuer = sk_X509_value(chain, 1);
+  if (X509_check_ca(issuer) < 1) {
+    ERR_clear_error();
+    return make_error(Errc::untrusted_chain, "chain: the EK certificate's issuer is not a CA certificate");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<EkCertificate> verify_ek_certificate(ByteView cert, const EkCaStore& cas, std::optional<std::int64_t> at) {
@@ -306,6 +327,7 @@ Result<EkCertificate> verify_ek_certificate(ByteView cert, const EkCaStore& cas,
   if (!built.ok() && root_missing(x509_error)) built = build_chain(leaf.get(), cas, at, true, x509_error);
   if (!built.ok()) return std::move(built).error();
   StoreCtxPtr ctx = std::move(built).value();
+  PAW_CHECK(issued_by_folder_ca(ctx.get()));
   PAW_CHECK(check_eku(leaf.get()));
   EVP_PKEY* key = X509_get0_pubkey(leaf.get());
   if (key == nullptr || (EVP_PKEY_is_a(key, "RSA") != 1 && EVP_PKEY_is_a(key, "EC") != 1)) {

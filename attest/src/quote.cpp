@@ -33,6 +33,18 @@ Status check_pcr_selection(const PcrSelection& quoted, const PcrValues& reported
   return ok_status();
 }
 
+Status check_quote_hash(HashAlg signing_hash) {
+  switch (signing_hash) {
+    case HashAlg::sha256:
+    case HashAlg::sha384:
+    case HashAlg::sha512:
+      return ok_status();
+    default:
+      return make_error(Errc::unsupported, "signature: quote signed with " + std::string(hash_name(signing_hash)) +
+                                               ", weaker than SHA-256");
+  }
+}
+
 Result<Bytes> quote_pcr_digest(HashAlg alg, const PcrSelection& selection, const PcrValues& values) {
   Bytes concat;
   for (const auto& e : selection) {
@@ -57,6 +69,7 @@ Result<VerifiedQuote> verify_quote_with(const EVP_PKEY* ak_key, const TpmPublic*
   PAW_CHECK(validate_pcr_values(reported));
   // 2. signature over the raw bytes, before anything inside them is trusted
   PAW_TRY(const Signature sig, parse_signature(signature));
+  PAW_CHECK(check_quote_hash(sig.hash));
   if (ak_public != nullptr) {
     PAW_CHECK(verify_signature(*ak_public, attest, sig));
   } else {

@@ -194,3 +194,22 @@ TEST_CASE("TCG quirks on purpose: critical TPM SAN and subjectDirectoryAttribute
   CHECK(r.code() == Errc::cert_invalid);
   CHECK(r.error().detail.find("extensions") != std::string::npos);
 }
+
+TEST_CASE("an EK certificate placed in the trusted folder does not vouch for itself") {
+  MiniCa ca;
+  EvpPkeyPtr ek_key(EVP_EC_gen("P-256"));
+  const std::string san_der = "301ca41a30183116301406056781050201""0c0b69643a3530343135373030";
+  auto leaf = ca.make("", ek_key.get(), {{NID_ext_key_usage, "2.23.133.8.1"}}, {{"2.5.29.17", san_der}});
+  // The leaf alone in the folder (its CA is not): OpenSSL's partial chain would
+  // make the leaf its own trust anchor.
+  auto only_leaf = EkCaStore::from_certificates({der_of(leaf.get())});
+  REQUIRE(only_leaf.ok());
+  auto r = verify_ek_certificate(der_of(leaf.get()), *only_leaf);
+  CHECK(r.code() == Errc::untrusted_chain);
+  CHECK(r.error().detail.find("itself in the trusted folder") != std::string::npos);
+  // Leaf and CA both in the folder: the CA vouches, as it should.
+  auto both = EkCaStore::from_certificates({der_of(leaf.get()), der_of(ca.cert.get())});
+  REQUIRE(both.ok());
+  auto ok = verify_ek_certificate(der_of(leaf.get()), *both);
+  CHECK_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().what()));
+}

@@ -145,7 +145,7 @@ TEST_CASE("Fraunhofer cmc quote: valid / and its invalid signature / nonce / PCR
   CHECK(verify_quote(key, msg, sig, nonce, bad).code() == Errc::pcr_digest_mismatch);
 }
 
-TEST_CASE("Windows on GCE: RSASSA-SHA1 quote over 24 sha1 PCRs with an empty nonce") {
+TEST_CASE("Windows on GCE: a genuine RSASSA-SHA1 quote over 24 sha1 PCRs is refused (signing hash below SHA-256)") {
   auto j = load_json(test_data("go-attestation/attest/testdata/windows_gcp_shielded_vm.json"));
   auto ak = parse_tpmt_public(b64(j->getObject("AK")->getValue<std::string>("Public")));
   REQUIRE(ak.ok());
@@ -159,9 +159,16 @@ TEST_CASE("Windows on GCE: RSASSA-SHA1 quote over 24 sha1 PCRs with an empty non
   }
   auto v = verify_quote(*ak, b64(qj->getValue<std::string>("Quote")), b64(qj->getValue<std::string>("Signature")),
                         {}, pcrs);
-  REQUIRE_MESSAGE(v.ok(), v.error().what());
-  CHECK(v->signing_hash() == HashAlg::sha1);
-  CHECK(v->selection().at(0).indices.size() == 24);
+  // Everything else about it is genuine (this test verified it before SHA-1
+  // was refused); the AK's own scheme allows SHA-1, which does not make it acceptable.
+  CHECK(v.code() == Errc::unsupported);
+  CHECK(v.error().detail.find("weaker than SHA-256") != std::string::npos);
+  auto sig = parse_signature(b64(qj->getValue<std::string>("Signature")));
+  REQUIRE(sig.ok());
+  CHECK(sig->hash == HashAlg::sha1);
+  CHECK(check_quote_hash(HashAlg::sha256).ok());
+  CHECK(check_quote_hash(HashAlg::sha384).ok());
+  CHECK(check_quote_hash(HashAlg::sha1).code() == Errc::unsupported);
 }
 
 TEST_CASE("every quote rejection path fails with its own Errc") {

@@ -79,3 +79,34 @@ TEST_CASE("live swtpm: RSA and ECC AKs / several selections / reboot visible in 
   CHECK(v->clock_info().reset_count > first->reset_count);
   CHECK(verify_quote(*pub2, after.msg, after.sig, nonce, before.pcrs).code() == Errc::pcr_digest_mismatch);
 }
+
+TEST_CASE("live swtpm: a quote signed with SHA-1 is refused, even by an AK whose scheme says SHA-1") {
+  // An AK whose fixed scheme is ECDSA/RSASSA with SHA-1: the TPM then signs
+  // quotes (and computes their PCR digest) with SHA-1, where collisions are
+  // practical. The scheme check alone would accept them: it only requires
+  // the signature to use the AK's own scheme.
+  auto t = Swtpm::start();
+  TempDir d;
+  REQUIRE(tpm(*t, {"tpm2_createek", "-c", (d / "ek.ctx").string(), "-G", "rsa", "-u", (d / "ek.pub").string()}) == 0);
+  const Bytes nonce = random_bytes(20).value();
+  for (const auto& [name, alg, scheme] : {std::tuple{"rsa1", "rsa", "rsassa"}, std::tuple{"ecc1", "ecc", "ecdsa"}}) {
+    CAPTURE(name);
+    REQUIRE(tpm(*t, {"tpm2_createak", "-C", (d / "ek.ctx").string(), "-c", (d / (std::string(name) + ".ctx")).string(),
+                     "-G", alg, "-g", "sha1", "-s", scheme, "-u", (d / (std::string(name) + ".pub")).string()}) == 0);
+    auto pub = parse_public(load(d / (std::string(name) + ".pub")));
+    REQUIRE(pub.ok());
+    REQUIRE(tpm(*t, {"tpm2_quote", "-c", (d / (std::string(name) + ".ctx")).string(), "-l", "sha256:0,1,2", "-q",
+                     hex(nonce), "-g", "sha1", "-m", (d / "q.msg").string(), "-s", (d / "q.sig").string(), "-o",
+                     (d / "q.pcrs").string()}) == 0);
+    auto pcrs = parse_tpm2_tools_pcrs(load(d / "q.pcrs"));
+    REQUIRE(pcrs.ok());
+    auto sig = parse_signature(load(d / "q.sig"));
+    REQUIRE(sig.ok());
+    CHECK(sig->hash == HashAlg::sha1);  // the TPM really signed with SHA-1
+    auto v = verify_quote(*pub, load(d / "q.msg"), load(d / "q.sig"), nonce, *pcrs);
+    CHECK(v.code() == Errc::unsupported);
+    if (!v.ok()) CHECK(v.error().detail.find("weaker than SHA-256") != std::string::npos);
+    // Such an AK is refused at enrollment too.
+    CHECK(check_ak_properties(*pub).code() == Errc::ak_attributes);
+  }
+}

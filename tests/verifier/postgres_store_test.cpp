@@ -70,11 +70,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 4);
+    CHECK(*v == 5);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 4);
+  CHECK(*again->schema_version() == 5);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -87,7 +87,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 4);
+  CHECK(*s->schema_version() == 5);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -135,8 +135,8 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas - enroll
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
   const std::int64_t now = unix_now();
-  REQUIRE(a->add_enrollment_token({"t1", "lab", now, now + 60, false, ""}).ok());
-  REQUIRE(a->add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk"}).ok());
+  REQUIRE(a->add_enrollment_token({"t1", "lab", now, now + 60, false, "", false}).ok());
+  REQUIRE(a->add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk", false}).ok());
   std::atomic<int> won{0}, invalid{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 16; ++i) {
@@ -179,7 +179,7 @@ TEST_CASE("postgres store: enrollment tokens single use across replicas - enroll
 
   REQUIRE(a->use_nonce({"old", "dev", now - 100, now - 50}).ok());
   REQUIRE(a->use_nonce({"kept", "dev", now, now + 60}).ok());
-  REQUIRE(a->add_enrollment_token({"t3", "lab", now - 100, now - 50, false, ""}).ok());
+  REQUIRE(a->add_enrollment_token({"t3", "lab", now - 100, now - 50, false, "", false}).ok());
   REQUIRE(b->purge_expired(now).ok());
   CHECK(a->use_nonce({"old", "dev", now, now + 60}).ok());  // purged
   CHECK(a->use_nonce({"kept", "dev", now, now + 60}).code() == Errc::nonce_reused);
@@ -392,6 +392,11 @@ TEST_CASE("postgres store: an event committed after a later one is not passed ov
   REQUIRE(past.ok());
   REQUIRE(past->size() == 1);
   CHECK(past->front().id == slow_id + 1);
+}
+
+TEST_CASE("postgres store: migration 5 - verdict columns, EK identity lookup, replace tokens") {
+  auto store = open_pg(test::Postgres::shared().create_database());
+  check_migration5_contract(*store);
 }
 
 }  // namespace paw::verifier

@@ -223,6 +223,7 @@ TEST_CASE("verifier: JWKS, authz and health answers") {
   dev.last_verdict = "healthy";
   dev.last_attested_at = now;
   dev.last_healthy_at = now;
+  dev.verdict_policy = "default@1";  // made under the policy the device has now
   REQUIRE(store.add_device(dev).ok());
   auto good = sign_result_token(claims, *key);
   REQUIRE(good.ok());

@@ -20,11 +20,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 4);
+    CHECK(*v == 5);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 4);
+  CHECK(*(*again)->schema_version() == 5);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -72,8 +72,8 @@ TEST_CASE("store: enrollment tokens are single use and expire, enrollments are t
   REQUIRE(s.ok());
   Store& store = **s;
   const std::int64_t now = unix_now();
-  REQUIRE(store.add_enrollment_token({"t1", "lab", now, now + 60, false, ""}).ok());
-  REQUIRE(store.add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk"}).ok());
+  REQUIRE(store.add_enrollment_token({"t1", "lab", now, now + 60, false, "", false}).ok());
+  REQUIRE(store.add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk", false}).ok());
   auto first = store.consume_enrollment_token("t1", now);
   REQUIRE(first.ok());
   CHECK(first->label == "lab");
@@ -211,6 +211,13 @@ TEST_CASE("store: event retention in bounded steps - webhook cursors leased to o
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   retention_and_cursors(**a, **b);
+}
+
+TEST_CASE("store: migration 5 - verdict columns, EK identity lookup, replace tokens") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  check_migration5_contract(**s);
 }
 
 }  // namespace paw::verifier

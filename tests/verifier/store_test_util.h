@@ -64,4 +64,64 @@ NonceRace race_for_nonce(int n, F attempt) {
   return NonceRace{won.load(), reused.load(), other.load()};
 }
 
+// check_migration5_contract: the columns of migration 5 round-trip through
+// every write path (add_device, update_device, record_attestation — SQLite
+// has its own statement for the latter), find_devices_by_ek finds exactly
+// the holders of one EK (never for an empty hash: rows not yet backfilled),
+// and an enrollment token keeps may_replace. Run on both backends.
+inline void check_migration5_contract(Store& store) {
+  StoredDevice a = seed_device(store, "ek-a");
+  a.ek_hash = "aa11";
+  a.verdict_policy = "default@1";
+  REQUIRE(store.update_device(a).ok());
+  ++a.revision;
+  StoredDevice b = seed_device(store, "ek-b");
+  b.ek_hash = "aa11";
+  b.status = DeviceStatus::revoked;
+  REQUIRE(store.update_device(b).ok());
+  StoredDevice other = seed_device(store, "ek-c");
+  other.ek_hash = "bb22";
+  REQUIRE(store.update_device(other).ok());
+  (void)seed_device(store, "ek-none");  // ek_hash "" (enrolled before migration 5)
+
+  auto holders = store.find_devices_by_ek("aa11");
+  REQUIRE(holders.ok());
+  REQUIRE(holders->size() == 2);
+  CHECK((*holders)[0].id == "ek-a");
+  CHECK((*holders)[1].id == "ek-b");
+  CHECK((*holders)[1].status == DeviceStatus::revoked);
+  CHECK(store.find_devices_by_ek("")->empty());
+  CHECK(store.find_devices_by_ek("cc33")->empty());
+
+  // A rejection recorded through the attestation transaction.
+  a.last_verdict = "rejected";
+  a.rejected_at = 1234;
+  a.last_attested_at = 1234;
+  a.verdict_policy = "default@2";
+  auto rec = store.record_attestation({"nonce-m5", a.id, 1234, 99999}, a, {});
+  REQUIRE(rec.ok());
+  auto got = store.get_device("ek-a");
+  REQUIRE((got.ok() && got->has_value()));
+  CHECK((*got)->last_verdict == "rejected");
+  CHECK((*got)->rejected_at == 1234);
+  CHECK((*got)->verdict_policy == "default@2");
+  CHECK((*got)->ek_hash == "aa11");  // an attestation never changes the EK identity
+  CHECK((*got)->revision == a.revision + 1);
+  auto listed = store.list_devices();
+  REQUIRE(listed.ok());
+  bool seen = false;
+  for (const auto& d : *listed) {
+    if (d.id == "ek-a") seen = d.rejected_at == 1234 && d.verdict_policy == "default@2" && d.ek_hash == "aa11";
+  }
+  CHECK(seen);
+
+  EnrollmentTokenRecord t{"tok-m5", "reinstall", 1, 99999, false, "", true};
+  REQUIRE(store.add_enrollment_token(t).ok());
+  auto found = store.find_enrollment_token("tok-m5");
+  REQUIRE((found.ok() && found->has_value()));
+  CHECK((*found)->may_replace);
+  REQUIRE(store.add_enrollment_token({"tok-m5b", "", 1, 99999, false, "", false}).ok());
+  CHECK_FALSE((*store.find_enrollment_token("tok-m5b"))->may_replace);
+}
+
 }  // namespace paw::verifier

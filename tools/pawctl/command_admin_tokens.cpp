@@ -11,11 +11,13 @@ using paw::Errc;
 using paw::make_error;
 
 int token(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"ttl", "label", "policy"});
+  auto args = parse_admin_args(words, {"ttl", "label", "policy"}, {"replace"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.size() != 1 || pos[0] != "create") {
-    return fail("usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] --verifier URL --ca-file PEM", 2);
+    return fail("usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--replace] --verifier URL "
+                "--ca-file PEM",
+                2);
   }
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
@@ -25,6 +27,9 @@ int token(const std::vector<std::string>& words) {
   req->set("ttl_seconds", *ttl);
   if (auto label = args->get("label")) req->set("label", *label);
   if (auto policy = args->get("policy")) req->set("policy", *policy);
+  // --replace: the workstation may re-enroll a TPM that is already enrolled
+  // (reinstalled, or revoked by mistake); the old device is then revoked.
+  if (args->has("replace")) req->set("replace", true);
   auto a = call_ok(*conn, "POST", "/v1/admin/tokens", paw::json::stringify(req));
   if (!a.ok()) return report(a.error());
   if (conn->json) {
@@ -37,6 +42,9 @@ int token(const std::vector<std::string>& words) {
             << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << " (single use)\n"
             << "label: " << (*o)->optValue<std::string>("label", "") << "\n"
             << "policy: " << (*o)->optValue<std::string>("policy", "default") << "\n"
+            << ((*o)->optValue<bool>("replace", false)
+                    ? "replace: yes (if this TPM is already enrolled, that device is revoked when this one enrolls)\n"
+                    : "")
             << "next: on the workstation, paw-agent enroll --verifier " << conn->verifier
             << " --token TOKEN --ca-file PEM\n";
   return 0;

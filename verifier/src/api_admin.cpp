@@ -68,7 +68,7 @@ Status check_policy_name(const std::string& name) {
 
 Result<Response> Service::admin_create_token(Request& req) {
   PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
-  PAW_CHECK(json::only_keys(body, {"ttl_seconds", "label", "policy"}, "token request"));
+  PAW_CHECK(json::only_keys(body, {"ttl_seconds", "label", "policy", "replace"}, "token request"));
   PAW_TRY(std::int64_t ttl, json::get_int(body, "ttl_seconds"));
   if (ttl < 60 || ttl > 30 * 86400) return make_error(Errc::malformed, "ttl_seconds must be in [60, 2592000]");
   PAW_TRY(auto label, json::opt_string(body, "label"));
@@ -80,16 +80,21 @@ Result<Response> Service::admin_create_token(Request& req) {
     PAW_CHECK(check_policy_name(*policy));
     PAW_CHECK(policy_for(*policy));
   }
+  // replace: the device enrolled with this token may take over a TPM that
+  // is already enrolled (the old device is then revoked; enroll_identity.cpp).
+  PAW_TRY(auto replace, json::opt_bool(body, "replace"));
   const std::int64_t now_s = unix_now();
   PAW_TRY(std::string secret, random_hex(32));
   const std::string token = "pawenr_" + secret;
-  EnrollmentTokenRecord rec{sha256_hex(token), label.value_or(""), now_s, now_s + ttl, false, policy.value_or("")};
+  EnrollmentTokenRecord rec{sha256_hex(token), label.value_or(""), now_s,           now_s + ttl, false,
+                            policy.value_or(""),  replace.value_or(false)};
   PAW_CHECK(store_->add_enrollment_token(rec));
   ObjPtr o = new Obj();
   o->set("token", token);
   o->set("expires_at", now_s + ttl);
   o->set("label", label.value_or(""));
   o->set("policy", policy.value_or(std::string(kDefaultPolicyName)));
+  o->set("replace", replace.value_or(false));
   return json_response(201, o);
 }
 

@@ -6,6 +6,7 @@
 #include "paw/attest/evidence.h"
 #include "service.h"
 #include "util.h"
+#include "verdicts.h"
 
 namespace paw::verifier {
 namespace {
@@ -69,10 +70,12 @@ Result<Response> Service::post_enrollment(Request& req) {
   // The token must be valid before any expensive work; it is consumed (one
   // winner) only after the evidence verified, so a broken agent can retry.
   std::string policy_name(kDefaultPolicyName);  // the token's policy judges the enrollment
+  bool may_replace = false;                      // the token may take over an enrolled TPM (enroll_identity.cpp)
   if (auto known = store_->find_enrollment_token(token_hash); known.ok()) {
     if (!*known || (*known)->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
     if ((*known)->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
     if (!(*known)->policy.empty()) policy_name = (*known)->policy;
+    may_replace = (*known)->may_replace;
   } else if (known.code() != Errc::unsupported) {
     return known.error();
   }
@@ -87,10 +90,13 @@ Result<Response> Service::post_enrollment(Request& req) {
     record_event("enrollment_failed", "", json::stringify(d));
     return verified.error();
   }
+  DeviceRecord rec = verified->record();
+  // One enrolled id per TPM: refused (the token survives) unless the token may replace.
+  PAW_TRY(const std::string ek_hash, ek_hash_of(rec));
+  PAW_CHECK(ek_identity_check(ek_hash, may_replace, req.remote));
   PAW_TRY(EnrollmentTokenRecord token, store_->consume_enrollment_token(token_hash, now_s));
   PAW_TRY(std::string device_id, random_hex(16));
   PAW_TRY(std::string enrollment_id, random_hex(16));
-  DeviceRecord rec = verified->record();
   rec.device_id = device_id;
   ObjPtr pending = new Obj();
   pending->set("record", device_record_to_json(rec));
@@ -98,6 +104,8 @@ Result<Response> Service::post_enrollment(Request& req) {
   pending->set("policy", token.policy);
   pending->set("approval", verified->requires_approval());
   pending->set("notes", reasons_json(verified->notes()));
+  pending->set("ek_hash", ek_hash);
+  pending->set("may_replace", may_replace);
   PAW_CHECK(store_->add_enrollment({enrollment_id, hex(verified->secret_hash()), json::stringify(pending), now_s,
                                     now_s + cfg_.enrollment_ttl}));
   ObjPtr o = new Obj();
@@ -128,6 +136,14 @@ Result<Response> Service::post_activation(Request& req) {
   PAW_TRY(bool approval, json::get_bool(pending, "approval"));
   PAW_TRY(std::string label, json::get_string(pending, "label"));
   PAW_TRY(auto policy, json::opt_string(pending, "policy"));  // absent in enrollments made before 0.2
+  PAW_TRY(auto ek_hash, json::opt_string(pending, "ek_hash"));  // absent in enrollments made before migration 5
+  PAW_TRY(auto may_replace, json::opt_bool(pending, "may_replace"));
+  if (!ek_hash) {
+    PAW_TRY(ek_hash, ek_hash_of(rec));
+  }
+  // Checked again here: another enrollment of this TPM may have been activated meanwhile.
+  PAW_TRY(const std::vector<std::string> replaces,
+          ek_identity_check(*ek_hash, may_replace.value_or(false), req.remote));
   StoredDevice d;
   d.id = rec.device_id;
   d.status = approval ? DeviceStatus::pending : DeviceStatus::enrolled;
@@ -137,7 +153,19 @@ Result<Response> Service::post_activation(Request& req) {
   d.state_json = serialize_device_state(paw::DeviceState{});
   d.last_reasons = "[]";
   d.created_at = d.updated_at = now_s;
+  d.ek_hash = *ek_hash;
   PAW_CHECK(store_->add_device(d));
+  for (const auto& old : replaces) {
+    // The replaced device is revoked (its tokens die with it) and the take-over audited.
+    PAW_TRY(auto previous, store_->get_device(old));
+    if (!previous) continue;
+    if (previous->status != DeviceStatus::revoked) PAW_CHECK(store_->set_device_status(old, DeviceStatus::revoked, now_s));
+    ObjPtr rep = new Obj();
+    rep->set("replaced_by", d.id);
+    rep->set("previous_status", std::string(device_status_name(previous->status)));
+    rep->set("token_label", label);
+    record_event("device_replaced", old, json::stringify(rep));
+  }
   ObjPtr ev = new Obj();
   ev->set("label", label);
   ev->set("policy", d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy);
@@ -206,19 +234,14 @@ Result<Response> Service::post_attestation(Request& req) {
 
   PAW_TRY(Policy policy, policy_for(dev.policy));
   AppraisalContext ctx{body.nonce, cfg_.rp_id, now_s};
-  auto appraisal = appraise(cached->record, cached->state, env, std::move(body), ctx, policy);
-  if (!appraisal.ok()) {
-    // Failed evidence still uses up its nonce; a submission that used it
-    // first (a replay, or a race) makes this one a plain 409.
-    PAW_CHECK(store_->use_nonce(nonce));
-    metrics_.observe_verdict("rejected");
-    ObjPtr d = new Obj();
-    d->set("error", std::string(errc_name(appraisal.code())));
-    d->set("message", appraisal.error().detail);
-    d->set("remote", req.remote);
-    record_event("attestation_failed", dev.id, json::stringify(d));
-    return appraisal.error();
-  }
+  // Steps 1-7: until the quote verified with the enrolled AK over this body,
+  // challenge and device, the evidence could come from anyone: a failure is
+  // counted and nothing about the device is written.
+  auto authentic = authenticate_evidence(cached->record, env, std::move(body), ctx);
+  if (!authentic.ok()) return refuse_unauthenticated(req, dev.id, std::move(authentic).error());
+  // From here on the device itself said it: a failure is verdict `rejected`.
+  auto appraisal = appraise_authentic(cached->record, cached->state, std::move(*authentic), ctx, policy);
+  if (!appraisal.ok()) return record_rejection(req, nonce, *cached, policy, std::move(appraisal).error());
   const Appraisal& a = *appraisal;
   const std::string verdict(verdict_name(a.verdict()));
   const std::string previous_verdict = dev.last_verdict;
@@ -228,6 +251,7 @@ Result<Response> Service::post_attestation(Request& req) {
   dev.last_reasons = json::stringify(reasons_json(a.reasons()));
   dev.last_appraisal_json = serialize_appraisal_record(a.record());
   dev.last_attested_at = now_s;
+  dev.verdict_policy = a.record().policy;
   if (a.healthy()) dev.last_healthy_at = now_s;
   dev.updated_at = now_s;
 

@@ -7,6 +7,7 @@
 
 #include "service.h"
 #include "util.h"
+#include "verdicts.h"
 
 namespace paw::verifier {
 namespace {
@@ -52,12 +53,20 @@ Result<Response> Service::get_health(Request& req) {
     reasons->add(o);
   };
   const bool fresh = dev->last_attested_at != 0 && now_s - dev->last_attested_at <= max_age;
-  bool allow = dev->last_verdict == "healthy" && fresh && dev->status == DeviceStatus::enrolled;
+  // A verdict counts only under the policy that made it: after a policy
+  // change (a new version, or another policy assigned) the device must attest again.
+  const std::string made_under = verdict_policy_of(*dev);
+  const bool current_policy = made_under == policy_id(policy);
+  const bool allow = dev->last_verdict == "healthy" && fresh && current_policy && dev->status == DeviceStatus::enrolled;
   if (dev->status != DeviceStatus::enrolled) {
     add_reason(dev->status == DeviceStatus::revoked ? "revoked" : "device_state",
                "device is " + std::string(device_status_name(dev->status)));
   }
   if (!fresh) add_reason("not_fresh", "no attestation within " + std::to_string(max_age) + " seconds");
+  if (!current_policy && !dev->last_verdict.empty()) {
+    add_reason("policy_changed", "verdict made under " + (made_under.empty() ? std::string("an unknown policy") : made_under) +
+                                     "; the device's policy is now " + policy_id(policy));
+  }
   ObjPtr o = new Obj();
   o->set("allow", allow);
   o->set("verdict", dev->last_verdict.empty() ? std::string("none") : dev->last_verdict);
@@ -75,12 +84,26 @@ Result<Response> Service::get_authz(Request& req) {
   if (!claims.ok()) return make_error(Errc::unauthorized, claims.error().detail);
   PAW_TRY(auto dev, store_->get_device(claims->sub));
   if (!dev || dev->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device revoked or deleted");
-  if (claims->verdict != "healthy") return make_error(Errc::forbidden, "token verdict is " + claims->verdict);
-  // A later verdict overrides the token: unhealthy since it was issued → deny.
-  if (dev->last_verdict != "healthy" && dev->last_attested_at >= claims->iat) {
-    return make_error(Errc::forbidden, "device unhealthy since the token was issued");
-  }
   if (dev->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device not approved");
+  if (dev->status != DeviceStatus::enrolled) return make_error(Errc::forbidden, "device is stale");
+  if (claims->verdict != "healthy") return make_error(Errc::forbidden, "token verdict is " + claims->verdict);
+  // A later verdict overrides the token: unhealthy or rejected since it was issued → deny.
+  if (dev->last_verdict != "healthy" && dev->last_attested_at >= claims->iat) {
+    return make_error(Errc::forbidden, "device " + (dev->last_verdict.empty() ? std::string("unknown") : dev->last_verdict) +
+                                           " since the token was issued");
+  }
+  // A rejection voids every token issued before it, also once a later healthy
+  // attestation cleared it (the device then holds a newer token). Within the
+  // rejection's own second only the healthy verdict after it lets a token pass.
+  if (claims->iat < dev->rejected_at) return make_error(Errc::forbidden, "device rejected since the token was issued");
+  // The verdict must be fresh under the device's policy as it is now.
+  PAW_TRY(Policy policy, policy_for(dev->policy));
+  if (claims->policy != policy_id(policy)) {
+    return make_error(Errc::forbidden, "the device's policy changed since the token was issued");
+  }
+  if (now_s - dev->last_attested_at > policy.max_attestation_age_seconds) {
+    return make_error(Errc::forbidden, "device is stale: no attestation within the policy's maximum age");
+  }
   Response r = empty(204);
   r.headers.emplace_back("X-Paw-Device", claims->sub);
   r.headers.emplace_back("X-Paw-Verdict", claims->verdict);

@@ -33,6 +33,11 @@ void Metrics::observe_verdict(const std::string& verdict) {
   ++verdicts_[verdict];
 }
 
+void Metrics::observe_unauthenticated(const std::string& error) {
+  std::lock_guard lock(mu_);
+  ++unauthenticated_[error];
+}
+
 std::string Metrics::render(const std::map<std::string, std::int64_t>& devices_by_status) const {
   std::ostringstream o;
   std::lock_guard lock(mu_);
@@ -44,6 +49,12 @@ std::string Metrics::render(const std::map<std::string, std::int64_t>& devices_b
   o << "# HELP paw_attestation_verdicts_total Attestation outcomes.\n"
     << "# TYPE paw_attestation_verdicts_total counter\n";
   for (const auto& [v, n] : verdicts_) o << "paw_attestation_verdicts_total{verdict=\"" << label(v) << "\"} " << n << "\n";
+  o << "# HELP paw_attestation_unauthenticated_total Evidence refused before its quote verified with the "
+       "enrolled AK for this body and challenge (not about the device), by error.\n"
+    << "# TYPE paw_attestation_unauthenticated_total counter\n";
+  for (const auto& [e, n] : unauthenticated_) {
+    o << "paw_attestation_unauthenticated_total{error=\"" << label(e) << "\"} " << n << "\n";
+  }
   o << "# HELP paw_http_request_duration_seconds Request latency by route.\n"
     << "# TYPE paw_http_request_duration_seconds histogram\n";
   for (const auto& [route, b] : buckets_) {

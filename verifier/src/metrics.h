@@ -16,6 +16,9 @@ class Metrics {
   void observe_request(const std::string& route, int status, double seconds);
   // observe_verdict counts one attestation verdict ("healthy", "unhealthy", "rejected").
   void observe_verdict(const std::string& verdict);
+  // observe_unauthenticated counts one evidence refused before it proved
+  // anything about its device (evidence_tally.h), by error code.
+  void observe_unauthenticated(const std::string& error);
   // render writes every metric; |devices_by_status| comes from the store at scrape time.
   std::string render(const std::map<std::string, std::int64_t>& devices_by_status) const;
 
@@ -25,6 +28,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;
   std::map<std::string, std::uint64_t> verdicts_;
+  std::map<std::string, std::uint64_t> unauthenticated_;
   std::map<std::string, std::array<std::uint64_t, kBuckets.size() + 1>> buckets_;  // per route, last = +Inf
   std::map<std::string, double> sums_;
 };

@@ -212,7 +212,7 @@ class PostgresStore final : public SqlStore {
           kw::bind(hash), kw::bind(now_s), into(won_labels), into(won_created), into(won_expires), into(won_policies),
           now;
       if (won_labels.size() == 1) {
-        rec = EnrollmentTokenRecord{hash, won_labels[0], won_created[0], won_expires[0], true, won_policies[0]};
+        rec = EnrollmentTokenRecord{hash, won_labels[0], won_created[0], won_expires[0], true, won_policies[0], false};
         return ok_status();
       }
       std::vector<std::int64_t> expires, used;

@@ -23,6 +23,7 @@
 
 #include <chrono>
 
+#include "public_error.h"
 #include "util.h"
 
 namespace paw::verifier {
@@ -165,6 +166,7 @@ Status Service::open() {
     if (!r) return make_error(Errc::config_error, "trusted-proxy must be ADDR or ADDR/BITS: " + p);
     trusted_proxies_.push_back(*r);
   }
+  PAW_CHECK(backfill_ek_hashes());
   build_routes();
   return ok_status();
 }
@@ -257,12 +259,14 @@ Response Service::dispatch(Request& req) {
   const Route* route = router_.match(req.method, req.path, req.params, path_known);
   req.route = route ? route->method + " " + route->pattern : "unmatched";
   Response resp;
+  std::string withheld;  // the detail an unauthenticated caller is not told (public_error.h)
   auto finish = [&](Response r) {
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     metrics_.observe_request(req.route, r.status, dt);
     if (r.status >= 400) {
       log_line(r.status >= 500 ? "error" : "info", "request refused",
-               {{"route", req.route}, {"status", std::to_string(r.status)}, {"remote", req.remote}});
+               {{"route", req.route}, {"status", std::to_string(r.status)}, {"remote", req.remote},
+                {"detail", withheld}});
     }
     return r;
   };
@@ -297,7 +301,14 @@ Response Service::dispatch(Request& req) {
     log_line("error", "handler threw", {{"route", req.route}, {"what", e.what()}});
     r = make_error(Errc::internal, "internal error");
   }
-  resp = r.ok() ? std::move(*r) : error_response(r.error());
+  if (r.ok()) {
+    resp = std::move(*r);
+  } else if (route->auth == Auth::none) {
+    withheld = r.error().detail;
+    resp = error_response(public_error(r.error()));
+  } else {
+    resp = error_response(r.error());
+  }
   if (route->auth == Auth::admin) {
     // Every admin call is audited, successful or not.
     Poco::JSON::Object::Ptr d = new Poco::JSON::Object();
@@ -418,6 +429,8 @@ void Service::run_monitor_once() {
       record_event("stale", d.id, json::stringify(det));
     }
   }
+  // A burst of unauthenticated evidence that stopped is still reported (evidence_tally.h).
+  if (auto summary = unauthenticated_.flush(now_s)) record_event("unauthenticated_evidence", "", *summary);
   (void)store_->purge_expired(now_s - 3600);
   // Event retention: oldest first, in bounded steps so one pass never holds
   // the write lock for long; a backlog shrinks over the next passes.

@@ -21,6 +21,7 @@
 #include "challenge.h"
 #include "config.h"
 #include "device_cache.h"
+#include "evidence_tally.h"
 #include "http.h"
 #include "keys.h"
 #include "metrics.h"
@@ -38,6 +39,10 @@ class HTTPServer;
 }  // namespace Poco
 
 namespace paw::verifier {
+
+// ek_hash_of is the hex SHA-256 of |rec|'s EK key (type and public key
+// material): the identity that one enrolled device id per TPM is keyed on.
+Result<std::string> ek_hash_of(const DeviceRecord& rec);
 
 class Service {
  public:
@@ -86,6 +91,23 @@ class Service {
   void published(std::int64_t id, const std::string& type, const std::string& device);
 
   Result<Policy> policy_for(const std::string& name);
+
+  // Failed attestations (verdicts.cpp). refuse_unauthenticated: evidence
+  // that proved nothing about |device_id| is counted (metric, at most one
+  // aggregated event per interval) and the device row is not touched.
+  // record_rejection: evidence the device itself signed that did not hold up
+  // becomes verdict `rejected` (row, nonce and alert events in one
+  // transaction). Both return |e| (or the store's error) for the answer.
+  Error refuse_unauthenticated(const Request& req, const std::string& device_id, Error e);
+  Error record_rejection(const Request& req, const UsedNonce& nonce, const CachedDevice& cached, const Policy& policy,
+                         Error e);
+  // Enrollment identity (enroll_identity.cpp). ek_identity_check refuses an
+  // EK that an existing device holds unless the token may replace it, and
+  // returns the ids it would replace; backfill_ek_hashes fills ek_hash of
+  // rows enrolled before migration 5.
+  Result<std::vector<std::string>> ek_identity_check(const std::string& ek_hash, bool may_replace,
+                                                     const std::string& remote);
+  Status backfill_ek_hashes();
   std::mutex& device_lock(const std::string& id);
   // load_device: the parsed row of |id| from the cache when it is at
   // |revision|, else read (usable_device's errors), parsed and cached.
@@ -126,6 +148,7 @@ class Service {
   Metrics metrics_;
   RateLimiter address_limiter_{1, 1};
   RateLimiter device_limiter_{1, 1};
+  EvidenceTally unauthenticated_{60};  // at most one aggregated event a minute
   std::unique_ptr<WebhookQueue> webhooks_;
   Router router_;
   std::vector<ProxyRange> trusted_proxies_;

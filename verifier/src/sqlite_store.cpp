@@ -156,7 +156,7 @@ class SqliteStore final : public SqlStore {
       s << "SELECT label, created_at, expires_at, used, policy FROM enrollment_tokens WHERE hash = ?", kw::bind(hash),
           into(labels), into(created), into(expires), into(used), into(policies), now;
       if (labels.empty()) return make_error(Errc::token_invalid, "enrollment token unknown");
-      rec = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], true, policies[0]};
+      rec = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], true, policies[0], false};
       if (changed == 1) return ok_status();
       if (expires[0] <= now_s && used[0] == 0) return make_error(Errc::token_expired, "enrollment token expired");
       return make_error(Errc::token_invalid, "enrollment token already used");
@@ -263,7 +263,8 @@ class SqliteStore final : public SqlStore {
     {
       PAW_TRY(sqlite::Stmt up, db.stmt(sqlite::Sql::attest_update_device));
       up.bind(status).bind(d.state_json).bind(d.last_verdict).bind(d.last_reasons).bind(d.last_appraisal_json);
-      up.bind(d.last_attested_at).bind(d.last_healthy_at).bind(d.updated_at).bind(d.revision + 1);
+      up.bind(d.last_attested_at).bind(d.last_healthy_at).bind(d.updated_at).bind(d.rejected_at);
+      up.bind(d.verdict_policy).bind(d.revision + 1);
       up.bind(d.id).bind(d.revision);
       PAW_TRY(std::int64_t changed, up.run());
       if (changed == 1) return ok_status();
@@ -342,6 +343,9 @@ class SqliteStore final : public SqlStore {
     d.created_at = q.int64(11);
     d.updated_at = q.int64(12);
     d.revision = q.int64(13);
+    d.rejected_at = q.int64(14);
+    d.verdict_policy = q.text(15);
+    d.ek_hash = q.text(16);
     return d;
   }
 

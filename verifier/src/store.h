@@ -61,6 +61,10 @@ struct EnrollmentTokenRecord {
   std::int64_t expires_at = 0;
   bool used = false;
   std::string policy;      // the policy a device enrolled with it starts with ("" = default)
+  // may_replace (migration 5): a device enrolled with this token may take over
+  // the TPM (EK) of an existing device, which is then revoked (pawctl token
+  // create --replace). Without it such an enrollment is refused.
+  bool may_replace = false;
 };
 
 // EnrollmentRecord is an enrollment waiting for its credential activation.
@@ -87,7 +91,7 @@ struct StoredDevice {
   std::string policy;                // assigned policy name ("" = "default")
   std::string record_json;
   std::string state_json;
-  std::string last_verdict;          // "" (never), "healthy", "unhealthy"
+  std::string last_verdict;          // "" (never), "healthy", "unhealthy", "rejected"
   std::string last_reasons;          // JSON array of {code, message}
   std::string last_appraisal_json;   // "" before the first attestation
   std::int64_t last_attested_at = 0; // last attestation that produced a verdict
@@ -95,6 +99,10 @@ struct StoredDevice {
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   std::int64_t revision = 0;         // bumped by every write; update_device compares it
+  // Migration 5:
+  std::int64_t rejected_at = 0;      // last verdict `rejected` (0 = never); tokens issued before it are void
+  std::string verdict_policy;        // "name@version" the last verdict was made under ("" = before migration 5)
+  std::string ek_hash;               // hex SHA-256 of the EK's key (ek_identity): one enrolled id per TPM
 };
 
 // UsedNonce is a challenge nonce that evidence was submitted for. Nonces are
@@ -167,6 +175,9 @@ class Store {
   virtual Status add_device(const StoredDevice& d) = 0;
   virtual Result<std::optional<StoredDevice>> get_device(const std::string& id) = 0;
   virtual Result<std::vector<StoredDevice>> list_devices() = 0;
+  // find_devices_by_ek returns every device (any status) whose ek_hash is
+  // |ek_hash|, oldest first: who else holds this TPM.
+  virtual Result<std::vector<StoredDevice>> find_devices_by_ek(const std::string& ek_hash) = 0;
   // device_head is a device's status and revision alone (std::nullopt: no
   // such device): what the challenge endpoint needs to decide, and what the
   // attestation path needs to trust a parsed copy of the row it cached at

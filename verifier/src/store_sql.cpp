@@ -68,6 +68,20 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         // Secrets all replicas share (the challenge key).
         "CREATE TABLE service_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at BIGINT NOT NULL)",
     },
+    {
+        // Verdict `rejected`: result tokens issued before the last rejection are void.
+        "ALTER TABLE devices ADD COLUMN rejected_at BIGINT NOT NULL DEFAULT 0",
+        // The policy (name@version) a verdict was made under: a verdict under
+        // an older version is not fresh once the policy changes.
+        "ALTER TABLE devices ADD COLUMN verdict_policy TEXT NOT NULL DEFAULT ''",
+        // One enrolled id per TPM: the EK's key hash, looked up at enrollment.
+        // Rows enrolled before this migration are filled in at start
+        // (Service::backfill_ek_hashes).
+        "ALTER TABLE devices ADD COLUMN ek_hash TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX devices_ek ON devices (ek_hash)",
+        // A token may allow its device to take over an enrolled TPM (--replace).
+        "ALTER TABLE enrollment_tokens ADD COLUMN may_replace INTEGER NOT NULL DEFAULT 0",
+    },
 };
 
 const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
@@ -118,6 +132,9 @@ StoredDevice SqlStore::from_row(const DeviceRow& r) {
   d.created_at = r.get<11>();
   d.updated_at = r.get<12>();
   d.revision = r.get<13>();
+  d.rejected_at = r.get<14>();
+  d.verdict_policy = r.get<15>();
+  d.ek_hash = r.get<16>();
   return d;
 }
 
@@ -125,12 +142,12 @@ Status SqlStore::add_device(const StoredDevice& d) {
   return guarded("add_device", [&](Session& s) -> Status {
     std::string status(device_status_name(d.status));
     s << q("INSERT INTO devices (id, status, label, policy, record_json, state_json, last_verdict, last_reasons, "
-           "last_appraisal_json, last_attested_at, last_healthy_at, created_at, updated_at, revision) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+           "last_appraisal_json, last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, "
+           "verdict_policy, ek_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         kw::bind(d.id), kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json),
         kw::bind(d.state_json), kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
         kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.created_at), kw::bind(d.updated_at),
-        kw::bind(d.revision), now;
+        kw::bind(d.revision), kw::bind(d.rejected_at), kw::bind(d.verdict_policy), kw::bind(d.ek_hash), now;
     return ok_status();
   });
 }
@@ -145,10 +162,12 @@ Status SqlStore::update_in(Session& s, const StoredDevice& d) const {
   std::vector<std::int64_t> won;
   s << q("UPDATE devices SET status = ?, label = ?, policy = ?, record_json = ?, state_json = ?, "
          "last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, last_attested_at = ?, "
-         "last_healthy_at = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ? RETURNING revision"),
+         "last_healthy_at = ?, updated_at = ?, rejected_at = ?, verdict_policy = ?, ek_hash = ?, revision = ? "
+         "WHERE id = ? AND revision = ? RETURNING revision"),
       kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
       kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
-      kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(next),
+      kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(d.rejected_at),
+      kw::bind(d.verdict_policy), kw::bind(d.ek_hash), kw::bind(next),
       kw::bind(d.id), kw::bind(d.revision), into(won), now;
   if (won.size() == 1) return ok_status();
   std::vector<std::int64_t> rev;
@@ -163,6 +182,19 @@ Result<std::vector<StoredDevice>> SqlStore::list_devices() {
     std::vector<DeviceRow> rows;
     s << std::string(kSelectDevice) + " ORDER BY created_at, id", into(rows), now;
     out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(from_row(r));
+    return ok_status();
+  }));
+  return out;
+}
+
+Result<std::vector<StoredDevice>> SqlStore::find_devices_by_ek(const std::string& ek_hash) {
+  std::vector<StoredDevice> out;
+  if (ek_hash.empty()) return out;  // rows not yet backfilled never match
+  PAW_CHECK(guarded("find_devices_by_ek", [&](Session& s) -> Status {
+    std::vector<DeviceRow> rows;
+    std::string h = ek_hash;
+    s << q(std::string(kSelectDevice) + " WHERE ek_hash = ? ORDER BY created_at, id"), kw::bind(h), into(rows), now;
     for (const auto& r : rows) out.push_back(from_row(r));
     return ok_status();
   }));
@@ -219,8 +251,11 @@ Result<std::optional<CredentialRecord>> SqlStore::find_credential(CredentialKind
 
 Status SqlStore::add_enrollment_token(const EnrollmentTokenRecord& t) {
   return guarded("add_enrollment_token", [&](Session& s) -> Status {
-    s << q("INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy) VALUES (?, ?, ?, ?, 0, ?)"),
-        kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), kw::bind(t.policy), now;
+    const std::int64_t replace = t.may_replace ? 1 : 0;
+    s << q("INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy, may_replace) "
+           "VALUES (?, ?, ?, ?, 0, ?, ?)"),
+        kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), kw::bind(t.policy),
+        kw::bind(replace), now;
     return ok_status();
   });
 }
@@ -229,10 +264,12 @@ Result<std::optional<EnrollmentTokenRecord>> SqlStore::find_enrollment_token(con
   std::optional<EnrollmentTokenRecord> out;
   PAW_CHECK(guarded("find_enrollment_token", [&](Session& s) -> Status {
     std::vector<std::string> labels, policies;
-    std::vector<std::int64_t> created, expires, used;
-    s << q("SELECT label, created_at, expires_at, used, policy FROM enrollment_tokens WHERE hash = ?"), kw::bind(hash),
-        into(labels), into(created), into(expires), into(used), into(policies), now;
-    if (!labels.empty()) out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0, policies[0]};
+    std::vector<std::int64_t> created, expires, used, replace;
+    s << q("SELECT label, created_at, expires_at, used, policy, may_replace FROM enrollment_tokens WHERE hash = ?"),
+        kw::bind(hash), into(labels), into(created), into(expires), into(used), into(policies), into(replace), now;
+    if (!labels.empty()) {
+      out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0, policies[0], replace[0] != 0};
+    }
     return ok_status();
   }));
   return out;

@@ -34,6 +34,7 @@ class SqlStore : public Store {
   Status add_device(const StoredDevice& d) override;
   Status update_device(const StoredDevice& d) override;
   Result<std::vector<StoredDevice>> list_devices() override;
+  Result<std::vector<StoredDevice>> find_devices_by_ek(const std::string& ek_hash) override;
   Result<std::vector<StoredDevice>> list_stale_candidates(std::int64_t seen_before) override;
   Status add_credential(const CredentialRecord& c) override;
   Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override;
@@ -66,10 +67,11 @@ class SqlStore : public Store {
   // A devices row as Poco::Data reads it (kSelectDevice's columns, in order).
   using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
                                 std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
-                                std::int64_t, std::int64_t>;
+                                std::int64_t, std::int64_t, std::int64_t, std::string, std::string>;
   static constexpr const char* kSelectDevice =
       "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
-      "last_attested_at, last_healthy_at, created_at, updated_at, revision FROM devices";
+      "last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, verdict_policy, ek_hash "
+      "FROM devices";
   // from_row: an unknown status text reads as revoked (fail closed).
   static StoredDevice from_row(const DeviceRow& r);
   // update_in is update_device's compare-and-swap on |s| (every column; the

@@ -24,8 +24,9 @@ bool is_loopback(const std::string& host) {
 }  // namespace
 
 bool is_alert_type(const std::string& type) {
-  static const std::set<std::string> kAlerts = {"enrollment",   "enrollment_failed", "attestation_failed",
-                                                "verdict_change", "revocation",      "stale"};
+  static const std::set<std::string> kAlerts = {"enrollment",         "enrollment_failed", "attestation_failed",
+                                                "verdict_change",     "revocation",        "stale",
+                                                "enrollment_refused", "device_replaced"};
   return kAlerts.count(type) != 0;
 }
 

@@ -399,8 +399,45 @@ class Appraisal {
   std::int64_t token_ttl_ = 600;
 };
 
+// AuthenticEvidence is evidence the device itself produced just now: its
+// quote verifies with the enrolled AK (hash SHA-256 or stronger), the quote's
+// qualifying data is SHA-256 of exactly this body, and the body names this
+// device and the challenge just issued to it (appraise's steps 1-7). Only
+// authenticate_evidence makes one. Whatever is wrong with it afterwards (PCR
+// digest, event log, IMA, FIDO2 counter) was said by the device: the service
+// records it as verdict `rejected`. A failure BEFORE this point proves
+// nothing about the device (anyone can send junk with a real challenge, or
+// replay an old quote) and must not change the device's row.
+class AuthenticEvidence {
+ public:
+  [[nodiscard]] const EvidenceBody& body() const noexcept { return body_; }
+  [[nodiscard]] HashAlg signing_hash() const noexcept { return signing_hash_; }
+
+ private:
+  AuthenticEvidence() = default;
+  friend class AppraisalBuilder;
+  EvidenceBody body_;
+  PcrSelection pcr_select_;
+  Bytes pcr_digest_;
+  ClockInfo clock_info_;
+  HashAlg signing_hash_ = HashAlg::sha256;
+};
+
+// authenticate_evidence runs appraise's steps 1-7 (sizes → quote signing hash
+// and signature with the enrolled AK → magic/type → qualifying data == SHA-256(body)
+// → body parse, unless |parsed_body| is given (it must be parse_body(envelope.body))
+// → nonce == ctx.expected_nonce → device id == record.device_id). Its errors
+// are those of appraise up to device_mismatch.
+Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, const Envelope& envelope,
+                                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx);
+// appraise_authentic runs the remaining steps (8-13) on authentic evidence:
+// its errors mean the device itself sent evidence that does not hold up.
+Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
+                                     AuthenticEvidence evidence, const AppraisalContext& ctx, const Policy& policy);
+
 // appraise verifies one evidence envelope of an enrolled device, in this fixed order:
-//   sizes (attest, signature, body) → quote signature with the enrolled AK →
+//   sizes (attest, signature, body) → quote signing hash (SHA-256 or
+//   stronger) and signature with the enrolled AK →
 //   magic/type → qualifying data == SHA-256(body) → body parse → nonce ==
 //   ctx.expected_nonce → device id == record.device_id → PCR selection and
 //   digest (verify_quote) → event log parse, bound to the quote (a complete,
@@ -410,7 +447,8 @@ class Appraisal {
 //   strictly greater than previous.fido_sign_count) → policy → reboot and
 //   clock anomalies from the quote's clock info vs previous.clock.
 // Cryptographic and structural failures return an Error (the service answers
-// 422 with errc_name): too_large, malformed, trailing_data, unsupported,
+// 422 with errc_name): too_large, malformed, trailing_data, unsupported (also a
+// quote signed with SHA-1),
 // bad_signature, bad_magic, bad_type, nonce_mismatch, pcr_selection_mismatch,
 // pcr_digest_mismatch, eventlog_malformed, eventlog_no_complete_bank,
 // eventlog_replay_mismatch, ima_malformed, fido_unknown_credential,

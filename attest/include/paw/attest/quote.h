@@ -1,8 +1,8 @@
 // paw/attest/quote.h — TPM2_Quote verification.
 //
 // Order (fixed, each failure names its check):
-//   sizes → signature over the raw TPMS_ATTEST bytes with the AK (the scheme
-//   must be one the AK allows) → parse → magic → type → qualifying data →
+//   sizes → signing hash SHA-256 or stronger → signature over the raw
+//   TPMS_ATTEST bytes with the AK (the scheme must be one the AK allows) → parse → magic → type → qualifying data →
 //   PCR selection == reported set (both ways) → PCR digest recomputed from the
 //   reported values with the SIGNING scheme's hash (TPM 2.0 Part 3, 18.4
 //   TPM2_Quote: the digest uses the signing hash, not the bank's).
@@ -53,7 +53,7 @@ class VerifiedQuote {
 // |attest| = TPMS_ATTEST bytes (`tpm2_quote -m`), |signature| = TPMT_SIGNATURE
 // (`tpm2_quote -s`), |expected_qualifying_data| = the nonce the verifier issued,
 // |reported| = the PCR values the attester claims; they must be exactly the quoted
-// selection. Errc: too_large, bad_signature, malformed, trailing_data, unsupported,
+// selection. Errc: too_large, unsupported (signing hash below SHA-256), bad_signature, malformed, trailing_data, unsupported,
 // bad_magic, bad_type, nonce_mismatch, pcr_selection_mismatch, pcr_digest_mismatch.
 Result<VerifiedQuote> verify_quote(const TpmPublic& ak, ByteView attest, ByteView signature,
                                    ByteView expected_qualifying_data, const PcrValues& reported);
@@ -66,6 +66,12 @@ Result<VerifiedQuote> verify_quote(const EVP_PKEY* ak, ByteView attest, ByteView
 Result<VerifiedQuote> verify_quote_with(const EVP_PKEY* ak_key, const TpmPublic* ak_public, ByteView attest,
                                         ByteView signature, ByteView expected_qualifying_data,
                                         const PcrValues& reported);
+
+// check_quote_hash refuses a quote signed with a hash weaker than SHA-256
+// (Errc::unsupported), whatever scheme the AK declares: an AK with a NULL or
+// SHA-1 scheme lets whoever drives the TPM choose SHA-1, and the PCR digest
+// is then SHA-1 too (collisions are practical). sha256/384/512 pass.
+Status check_quote_hash(HashAlg signing_hash);
 
 // quote_pcr_digest is H_alg(PCR values in |selection| order) as TPM2_Quote computes it.
 // Errc::pcr_selection_mismatch when |values| lacks a selected PCR.
