@@ -20,6 +20,7 @@ test_pkgs=(
   fido2-tools                      # cross-checks: fido2-cred -V, fido2-assert -V
   postgresql                       # real PostgreSQL server started by the tests
   nginx-light                      # auth_request integration tests
+  wrk                              # login-path throughput measurements (docs/verifier.md)
   openssl curl python3 procps iproute2
   dpkg-dev fakeroot lintian systemd   # installer test: cpack DEB + dpkg-shlibdeps, lintian, systemd-analyze
 )

@@ -185,7 +185,9 @@ Result<Response> Service::post_challenge(Request& req) {
   PAW_CHECK(json::only_keys(body, {"device_id"}, "challenge request"));
   PAW_TRY(std::string device_id, json::get_string(body, "device_id"));
   PAW_CHECK(check_device_id(device_id));
-  if (!device_limiter_.allow(device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
+  // No per-device budget here: anyone may ask for a device's challenge (it
+  // is stateless and cheap; the per-address limit bounds the asking), and a
+  // budget keyed on an unauthenticated id would let them lock the device out.
   // The status alone decides whether the device may attest (the record is not needed here).
   PAW_TRY(auto head, store_->device_head(device_id));
   PAW_CHECK(may_attest(head));
@@ -217,13 +219,16 @@ Result<Response> Service::post_attestation(Request& req) {
   PAW_TRY(Envelope env, parse_envelope(req.body));
   PAW_TRY(EvidenceBody body, parse_body(env.body));
   PAW_CHECK(check_device_id(body.device_id));
-  if (!device_limiter_.allow(body.device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
 
   // One appraisal per device at a time (FIDO2 counter, clock state); the
   // revision check in record_attestation covers other replicas.
   std::lock_guard device_guard(device_lock(body.device_id));
   PAW_TRY(auto head, store_->device_head(body.device_id));
   PAW_CHECK(may_attest(head));
+  // The device's budget is spent only by evidence that verified (below), so
+  // junk sent in its name never uses it up; it only runs dry when the device
+  // itself attests too often. Unknown ids get no bucket (may_attest above).
+  if (!device_limiter_.has_token(body.device_id)) return make_error(Errc::rate_limited, "too many attestations for this device");
   // Issued by us, to this device, not expired: decided without the store.
   // Whether it was used is decided below, in the transaction that stores the
   // verdict (one winner, also across replicas).
@@ -239,6 +244,7 @@ Result<Response> Service::post_attestation(Request& req) {
   // counted and nothing about the device is written.
   auto authentic = authenticate_evidence(cached->record, env, std::move(body), ctx);
   if (!authentic.ok()) return refuse_unauthenticated(req, dev.id, std::move(authentic).error());
+  device_limiter_.spend(dev.id);  // the quote verified against this device's AK
   // From here on the device itself said it: a failure is verdict `rejected`.
   auto appraisal = appraise_authentic(cached->record, cached->state, std::move(*authentic), ctx, policy);
   if (!appraisal.ok()) return record_rejection(req, nonce, *cached, policy, std::move(appraisal).error());

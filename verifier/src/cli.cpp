@@ -22,6 +22,7 @@ constexpr const char* kUsage =
     "                        [--database sqlite:PATH] [--tls-cert PEM] [--tls-key PEM] [--ek-ca-dir DIR]\n"
     "                        [--fido-ca-dir DIR]\n"
     "                        [--rp-id NAME] [--issuer NAME] [--webhook URL]... [--threads N]\n"
+    "                        [--max-connections N] [--max-connections-per-address N]\n"
     "                        [--challenge-ttl S] [--enrollment-ttl S] [--rate-per-address N]\n"
     "                        [--rate-per-device N] [--monitor-interval S] [--key-overlap S]\n"
     "                        [--trusted-proxy ADDR[/BITS]]... [--event-retention-days N]\n"

@@ -46,6 +46,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.trusted_proxies.push_back(value);
   }
   else if (key == "threads") return parse_int(key, value, c.threads, 1, 1024);
+  else if (key == "max-connections") return parse_int(key, value, c.max_connections, 16, 1000000);
+  else if (key == "max-connections-per-address") return parse_int(key, value, c.max_connections_per_address, 1, 1000000);
   else if (key == "challenge-ttl") return parse_int(key, value, c.challenge_ttl, 5, 3600);
   else if (key == "enrollment-ttl") return parse_int(key, value, c.enrollment_ttl, 10, 86400);
   else if (key == "rate-per-address") return parse_int(key, value, c.rate_per_address, 1, 1000000);

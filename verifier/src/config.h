@@ -29,6 +29,8 @@ struct Config {
   // X-Forwarded-For names the client (rate limits, audit); others' is ignored.
   std::vector<std::string> trusted_proxies;
   std::int64_t threads = 16;             // --threads HTTP worker threads
+  std::int64_t max_connections = 4096;   // --max-connections open connections in all
+  std::int64_t max_connections_per_address = 64;  // --max-connections-per-address (IPv6 per /64; trusted proxies exempt)
   std::int64_t challenge_ttl = 120;      // --challenge-ttl seconds
   std::int64_t enrollment_ttl = 600;     // --enrollment-ttl seconds (activation window)
   std::int64_t rate_per_address = 50;    // --rate-per-address requests/second (burst 4x)

@@ -196,6 +196,11 @@ std::optional<ProxyRange> parse_proxy_range(const std::string& text) {
   return r;
 }
 
+bool is_trusted_proxy(const std::string& peer, const std::vector<ProxyRange>& trusted) {
+  auto ip = address_bytes(peer);
+  return ip && trusted_address(*ip, trusted);
+}
+
 std::string client_address(const std::string& peer, const std::string& forwarded_for,
                            const std::vector<ProxyRange>& trusted) {
   if (trusted.empty() || forwarded_for.empty()) return peer;

@@ -23,6 +23,7 @@ struct Request {
   std::string authorization;                        // Authorization header ("" if absent)
   std::string remote;                               // peer address (no port)
   std::string body;                                 // read up to the route's limit
+  std::int64_t content_length = 0;                  // as announced; > the route's limit: body not read
   std::vector<std::string> params;                  // {id}-style path segments, in order
   std::string route;                                // route label for metrics ("POST /v1/attestations")
   std::string actor;                                // authenticated credential id (admin/rp), "" otherwise
@@ -94,5 +95,7 @@ std::optional<ProxyRange> parse_proxy_range(const std::string& text);
 // nothing). A malformed entry ends the walk at the last good address.
 std::string client_address(const std::string& peer, const std::string& forwarded_for,
                            const std::vector<ProxyRange>& trusted);
+// is_trusted_proxy says whether the address |peer| (text) lies in one of |trusted|.
+bool is_trusted_proxy(const std::string& peer, const std::vector<ProxyRange>& trusted);
 
 }  // namespace paw::verifier

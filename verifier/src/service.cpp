@@ -6,23 +6,12 @@
 #include <limits>
 
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
-#include <Poco/String.h>
-#include <Poco/ThreadPool.h>
-#include <Poco/URI.h>
 
 #include <chrono>
 
+#include "edge/server.h"
 #include "public_error.h"
 #include "util.h"
 
@@ -34,98 +23,7 @@ void init_ssl_once() {
   std::call_once(once, [] { Poco::Net::initializeSSL(); });
 }
 
-// read_limited reads at most |max| bytes of the body; Errc::too_large beyond.
-Result<std::string> read_limited(std::istream& in, std::size_t max) {
-  std::string body;
-  char buf[16384];
-  while (in) {
-    in.read(buf, sizeof buf);
-    const auto n = static_cast<std::size_t>(in.gcount());
-    if (body.size() + n > max) return make_error(Errc::too_large, "request body exceeds " + std::to_string(max) + " bytes");
-    body.append(buf, n);
-    if (n == 0) break;
-  }
-  return body;
-}
-
-class EdgeHandler final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit EdgeHandler(Service& svc) : svc_(svc) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override;
-
- private:
-  Service& svc_;
-};
-
-class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(Service& svc) : svc_(svc) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new EdgeHandler(svc_);
-  }
-
- private:
-  Service& svc_;
-};
-
 }  // namespace
-
-// Body reading needs the route's limit, so the edge hands the service a reader.
-thread_local std::istream* t_body_stream = nullptr;
-thread_local std::int64_t t_content_length = -1;
-thread_local bool t_body_read = false;
-
-void EdgeHandler::handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) {
-  Request req;
-  Response resp;
-  try {
-    // Answers are small and written whole: no Nagle delay on this connection.
-    if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&in)) impl->socket().setNoDelay(true);
-    req.method = in.getMethod();
-    const std::string& uri = in.getURI();
-    const auto q = uri.find('?');
-    req.path = uri.substr(0, q);
-    if (q != std::string::npos) req.query = parse_query(uri.substr(q + 1));
-    req.authorization = in.get("Authorization", "");
-    // Every X-Forwarded-For field, in order, as one list (RFC 9110 5.3).
-    std::string forwarded;
-    for (auto it = in.find("X-Forwarded-For"); it != in.end() && Poco::icompare(it->first, "X-Forwarded-For") == 0; ++it) {
-      forwarded += (forwarded.empty() ? "" : ",") + it->second;
-    }
-    const Poco::Net::IPAddress& peer = in.clientAddress().host();
-    req.remote = svc_.client_address(
-        canonical_address(ByteView(static_cast<const std::uint8_t*>(peer.addr()), peer.length())), forwarded);
-    t_body_stream = &in.stream();
-    t_content_length = in.hasContentLength() ? in.getContentLength64() : (in.getChunkedTransferEncoding() ? -1 : 0);
-    t_body_read = false;
-    resp = svc_.dispatch(req);
-  } catch (const std::exception& e) {
-    log_line("error", "unhandled exception at the HTTP edge", {{"what", e.what()}, {"path", req.path}});
-    resp = error_response(make_error(Errc::internal, "internal error"));
-  } catch (...) {
-    resp = error_response(make_error(Errc::internal, "internal error"));
-  }
-  t_body_stream = nullptr;
-  try {
-    out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
-    for (const auto& [k, v] : resp.headers) out.set(k, v);
-    out.set("Cache-Control", "no-store");
-    out.set("X-Content-Type-Options", "nosniff");
-    // Unread request bytes would be taken for the next request: close instead.
-    if (t_content_length != 0 && !t_body_read) out.setKeepAlive(false);
-    if (resp.status == 204) {
-      out.setContentLength(0);
-      out.send();
-      return;
-    }
-    out.setContentType(resp.content_type);
-    // Head and body leave in one write (send() would write them separately
-    // and, with Nagle on, hold the body for the client's delayed ACK).
-    out.sendBuffer(resp.body.data(), resp.body.size());
-  } catch (...) {
-    // The client went away; nothing to do.
-  }
-}
 
 Result<std::unique_ptr<Service>> Service::create(Config cfg) {
   std::unique_ptr<Service> svc(new Service(std::move(cfg)));
@@ -183,35 +81,36 @@ std::string Service::url() const {
 }
 
 Status Service::start() {
-  try {
-    Poco::Net::SocketAddress addr(cfg_.listen);
-    Poco::Net::ServerSocket socket;
-    if (cfg_.insecure_http) {
-      log_line("warn", "INSECURE: serving plain HTTP (--insecure-http); use only for local development",
-               {{"listen", cfg_.listen}});
-      socket = Poco::Net::ServerSocket(addr, 256);
-    } else {
+  edge::Options opts;
+  opts.listen = cfg_.listen;
+  opts.threads = static_cast<std::size_t>(cfg_.threads);
+  opts.limits.max_connections = static_cast<std::size_t>(cfg_.max_connections);
+  opts.limits.max_connections_per_address = static_cast<std::size_t>(cfg_.max_connections_per_address);
+  opts.exempt = [this](const std::string& peer) { return is_trusted_proxy(peer, trusted_proxies_); };
+  if (cfg_.insecure_http) {
+    log_line("warn", "INSECURE: serving plain HTTP (--insecure-http); use only for local development",
+             {{"listen", cfg_.listen}});
+  } else {
+    try {
       init_ssl_once();
-      Poco::Net::Context::Ptr ctx = new Poco::Net::Context(
-          Poco::Net::Context::TLS_SERVER_USE, cfg_.key_path(), cfg_.cert_path(), "", Poco::Net::Context::VERIFY_NONE,
-          9, false, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!SHA1");
-      ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-      ctx->enableSessionCache(true, "paw-verifier");
-      socket = Poco::Net::SecureServerSocket(addr, 256, ctx);
+      tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, cfg_.key_path(), cfg_.cert_path(), "",
+                                    Poco::Net::Context::VERIFY_NONE, 9, false,
+                                    "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!SHA1");
+      tls_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      tls_->enableSessionCache(true, "paw-verifier");
+    } catch (const Poco::Exception& e) {
+      return make_error(Errc::config_error, "cannot load the TLS certificate or key: " + e.displayText());
     }
-    port_ = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams();
-    params->setMaxThreads(static_cast<int>(cfg_.threads));
-    params->setMaxQueued(512);
-    params->setKeepAlive(true);
-    params->setTimeout(Poco::Timespan(15, 0));
-    params->setServerName("paw-verifier");
-    pool_ = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(cfg_.threads) + 2);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
-    server_->start();
-  } catch (const Poco::Exception& e) {
-    return make_error(Errc::config_error, "cannot listen on " + cfg_.listen + ": " + e.displayText());
+    opts.tls = tls_->sslContext();
   }
+  edge::Hooks hooks;
+  hooks.body_limit = [this](const std::string& method, const std::string& path) { return body_limit(method, path); };
+  hooks.handle = [this](Request& req) { return dispatch(req); };
+  hooks.client_address = [this](const std::string& peer, const std::string& forwarded) {
+    return client_address(peer, forwarded);
+  };
+  PAW_TRY(edge_, edge::Server::start(std::move(opts), std::move(hooks)));
+  port_ = edge_->port();
   monitor_ = std::thread([this] {
     std::unique_lock lock(monitor_mu_);
     while (!stopping_) {
@@ -229,20 +128,15 @@ Status Service::start() {
 void Service::stop(int drain_seconds) {
   {
     std::lock_guard lock(monitor_mu_);
-    if (stopping_.exchange(true) && !server_) return;
+    if (stopping_.exchange(true) && !edge_) return;
   }
   monitor_cv_.notify_all();
   events_cv_.notify_all();
-  if (server_) {
-    // Stop accepting, ask keep-alive connections to close after their current
-    // request, then wait for in-flight requests to finish.
-    server_->stopAll(false);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_seconds);
-    while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    server_.reset();
-    pool_->joinAll();
+  if (edge_) {
+    // Stop accepting, close idle connections, let requests under way finish
+    // (answered with Connection: close), then join the workers.
+    edge_->stop(std::chrono::seconds(drain_seconds));
+    edge_.reset();
   }
   if (monitor_.joinable()) monitor_.join();
   if (webhooks_) webhooks_->stop();
@@ -275,7 +169,7 @@ Response Service::dispatch(Request& req) {
     if (path_known) r.status = 405;
     return finish(r);
   }
-  if (route->pattern != "/healthz" && !address_limiter_.allow(req.remote)) {
+  if (route->pattern != "/healthz" && !address_limiter_.allow(address_bucket(req.remote))) {
     return finish(error_response(make_error(Errc::rate_limited, "too many requests from this address")));
   }
   // Credentials before the body: nobody unauthenticated makes us read megabytes.
@@ -284,15 +178,9 @@ Response Service::dispatch(Request& req) {
     if (!who.ok()) return finish(error_response(who.error()));
     req.actor = who->id;
   }
-  // Body: refuse by Content-Length before reading, then read with the limit.
-  if (t_content_length > static_cast<std::int64_t>(route->max_body)) {
+  // Body: the edge read it only when its Content-Length fits the route (body_limit).
+  if (req.content_length > static_cast<std::int64_t>(route->max_body)) {
     return finish(error_response(make_error(Errc::too_large, "request body exceeds " + std::to_string(route->max_body) + " bytes")));
-  }
-  if (t_body_stream != nullptr && t_content_length != 0 && (req.method == "POST" || req.method == "PUT")) {
-    auto body = read_limited(*t_body_stream, route->max_body);
-    if (!body.ok()) return finish(error_response(body.error()));
-    req.body = std::move(*body);
-    t_body_read = true;
   }
   Result<Response> r = make_error(Errc::internal, "no answer");
   try {
@@ -320,6 +208,13 @@ Response Service::dispatch(Request& req) {
     record_event("admin", "", json::stringify(d));
   }
   return finish(std::move(resp));
+}
+
+std::size_t Service::body_limit(const std::string& method, const std::string& path) const {
+  std::vector<std::string> params;
+  bool path_known = false;
+  const Route* route = router_.match(method, path, params, path_known);
+  return route != nullptr && (method == "POST" || method == "PUT") ? route->max_body : 0;
 }
 
 Result<CredentialRecord> Service::authenticate(const Request& req, CredentialKind kind) {

@@ -31,12 +31,11 @@
 #include "store.h"
 #include "webhooks.h"
 
-namespace Poco {
-class ThreadPool;
-namespace Net {
-class HTTPServer;
+#include <Poco/Net/Context.h>
+
+namespace paw::verifier::edge {
+class Server;
 }
-}  // namespace Poco
 
 namespace paw::verifier {
 
@@ -67,9 +66,15 @@ class Service {
   void stop(int drain_seconds = 30);
 
   // dispatch handles one request (the HTTP layer calls it; never throws).
+  // A body is in req.body unless req.content_length exceeds body_limit.
   Response dispatch(Request& req);
+  // body_limit is the largest request body |method| |path| takes (0: none).
+  [[nodiscard]] std::size_t body_limit(const std::string& method, const std::string& path) const;
 
   [[nodiscard]] Store& store() noexcept { return *store_; }
+  // device_budgets is how many devices have an attestation budget bucket
+  // (only devices whose evidence verified get one).
+  [[nodiscard]] std::size_t device_budgets() { return device_limiter_.size(); }
   [[nodiscard]] const Config& config() const noexcept { return cfg_; }
   // run_monitor_once runs one fleet-watcher pass (stale detection, purging).
   void run_monitor_once();
@@ -170,8 +175,8 @@ class Service {
   std::condition_variable events_cv_;
   std::int64_t last_event_id_ = 0;
 
-  std::unique_ptr<Poco::ThreadPool> pool_;  // outlives server_
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  Poco::Net::Context::Ptr tls_;         // outlives edge_ (its SSL_CTX)
+  std::unique_ptr<edge::Server> edge_;  // the connection edge (edge/server.h)
   std::uint16_t port_ = 0;
   std::atomic<int> in_flight_{0};
   std::atomic<bool> stopping_{false};

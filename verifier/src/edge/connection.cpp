@@ -1,0 +1,239 @@
+#include "connection.h"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/String.h>
+#include <Poco/Timestamp.h>
+
+#include <sstream>
+
+#include "../util.h"
+
+namespace paw::verifier::edge {
+namespace {
+
+constexpr std::string_view kEnd = "\r\n\r\n";
+
+// park ends a step: the reactor waits for |w| until |deadline|.
+void park(Conn& c, Io w, Clock::time_point deadline) {
+  c.wait = w;
+  c.deadline = deadline;
+}
+
+void drop(Conn& c) { c.wait = Io::closed; }
+
+// answer serializes |resp| (Poco writes the status line and fields) into c.out.
+void answer(Conn& c, Shared& sh, Response resp) {
+  if (sh.draining.load()) c.keep_alive = false;
+  Poco::Net::HTTPResponse h(Poco::Net::HTTPMessage::HTTP_1_1,
+                            static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
+  for (const auto& [k, v] : resp.headers) h.set(k, v);
+  h.set("Cache-Control", "no-store");
+  h.set("X-Content-Type-Options", "nosniff");
+  h.set("Server", "paw-verifier");
+  h.set("Date", Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT));
+  // A client (or nginx) that is told when to come back does not retry at once.
+  if ((resp.status == 429 || resp.status == 503) && !h.has("Retry-After")) h.set("Retry-After", "1");
+  h.setKeepAlive(c.keep_alive);
+  if (resp.status == 204) {
+    h.setContentLength(0);
+    resp.body.clear();
+  } else {
+    h.setContentType(resp.content_type);
+    h.setContentLength64(static_cast<Poco::Int64>(resp.body.size()));
+  }
+  std::ostringstream os;
+  h.write(os);
+  c.out = os.str();
+  if (!c.head_only) c.out += resp.body;
+  c.out_off = 0;
+  c.phase = Phase::respond;
+  c.deadline = Clock::now() + sh.limits.write;
+}
+
+// refuse answers an edge-level error and closes after it (the rest of the
+// stream cannot be trusted to start a request).
+void refuse(Conn& c, Shared& sh, Errc code, const std::string& message, int status = 0) {
+  Response r = error_response(make_error(code, message));
+  if (status != 0) r.status = status;
+  c.keep_alive = false;
+  c.unread = true;
+  answer(c, sh, std::move(r));
+}
+
+void run_handler(Conn& c, Shared& sh) {
+  Response r;
+  try {
+    r = sh.hooks.handle(c.req);
+  } catch (const std::exception& e) {
+    log_line("error", "unhandled exception at the HTTP edge", {{"what", e.what()}, {"path", c.req.path}});
+    r = error_response(make_error(Errc::internal, "internal error"));
+  } catch (...) {
+    r = error_response(make_error(Errc::internal, "internal error"));
+  }
+  answer(c, sh, std::move(r));
+}
+
+// start_request parses the header in c.in[0, end) with Poco and decides what
+// the request needs next: its body, or an answer now.
+void start_request(Conn& c, Shared& sh, std::size_t end) {
+  Poco::Net::HTTPRequest head;
+  try {
+    std::istringstream is(c.in.substr(0, end));
+    head.read(is);
+  } catch (const Poco::Exception&) {
+    c.in.clear();
+    return refuse(c, sh, Errc::malformed, "malformed request header");
+  }
+  c.in.erase(0, end);
+  c.req = Request{};
+  c.keep_alive = head.getKeepAlive() && !sh.draining.load();
+  c.head_only = head.getMethod() == "HEAD";
+  Request& req = c.req;
+  req.method = head.getMethod();
+  const std::string& uri = head.getURI();
+  const auto q = uri.find('?');
+  req.path = uri.substr(0, q);
+  if (q != std::string::npos) req.query = parse_query(uri.substr(q + 1));
+  req.authorization = head.get("Authorization", "");
+  // Every X-Forwarded-For field, in order, as one list (RFC 9110 5.3).
+  std::string forwarded;
+  for (auto it = head.find("X-Forwarded-For"); it != head.end() && Poco::icompare(it->first, "X-Forwarded-For") == 0;
+       ++it) {
+    forwarded += (forwarded.empty() ? "" : ",") + it->second;
+  }
+  req.remote = sh.hooks.client_address(c.peer, forwarded);
+  if (head.getChunkedTransferEncoding()) {
+    return refuse(c, sh, Errc::malformed, "chunked request bodies are not accepted: send Content-Length", 411);
+  }
+  std::int64_t length = 0;
+  try {
+    length = head.hasContentLength() ? head.getContentLength64() : 0;
+  } catch (const Poco::Exception&) {
+    length = -1;
+  }
+  if (length < 0) return refuse(c, sh, Errc::malformed, "bad Content-Length");
+  req.content_length = length;
+  if (length == 0) return run_handler(c, sh);
+  if (static_cast<std::uint64_t>(length) > sh.hooks.body_limit(req.method, req.path)) {
+    // The handler refuses it by its length; the unread body ends the connection.
+    c.keep_alive = false;
+    c.unread = true;
+    return run_handler(c, sh);
+  }
+  const auto n = static_cast<std::size_t>(length);
+  if (sh.body_bytes.fetch_add(n) + n > sh.limits.body_budget) {
+    sh.body_bytes.fetch_sub(n);
+    return refuse(c, sh, Errc::storage_error, "too many request bodies in progress, retry", 503);
+  }
+  c.body_len = n;
+  c.phase = Phase::body;
+  if (Poco::icompare(head.get("Expect", ""), "100-continue") == 0 && c.in.size() < n) {
+    c.out = "HTTP/1.1 100 Continue\r\n\r\n";
+    c.out_off = 0;
+  }
+}
+
+}  // namespace
+
+void release(Conn& c, Shared& sh) {
+  if (c.phase == Phase::body && c.body_len > 0) {
+    sh.body_bytes.fetch_sub(c.body_len);
+    c.body_len = 0;
+  }
+}
+
+void step(Conn& c, Shared& sh) {
+  const Limits& lim = sh.limits;
+  for (;;) {
+    const auto now = Clock::now();
+    switch (c.phase) {
+      case Phase::handshake: {
+        const Io r = c.io.handshake();
+        if (r == Io::done) {
+          c.phase = Phase::request;
+          continue;
+        }
+        return park(c, r, c.deadline);  // the deadline from accept covers handshake + first header
+      }
+      case Phase::request: {
+        auto end = c.in.find(kEnd);
+        if (end == std::string::npos) {
+          if (c.in.size() > lim.max_header_bytes) {
+            c.in.clear();
+            refuse(c, sh, Errc::too_large, "request header too large", 431);
+            continue;
+          }
+          if (sh.draining.load() && c.in.empty()) return drop(c);
+          const std::size_t before = c.in.size();
+          const Io r = c.io.read_some(c.in, lim.max_header_bytes + kEnd.size() + 1);
+          if (r == Io::closed) return drop(c);
+          if (!c.header_started && c.in.size() > before) {
+            // The first byte of a request starts its header clock (a keep-alive
+            // connection was on the idle clock until now).
+            c.header_started = true;
+            c.deadline = std::min(c.deadline, now + lim.header);
+          }
+          if (r == Io::done || c.in.find(kEnd) != std::string::npos) continue;
+          return park(c, r, c.deadline);
+        }
+        start_request(c, sh, end + kEnd.size());
+        continue;
+      }
+      case Phase::body: {
+        if (c.out_off < c.out.size()) {  // "100 Continue" first
+          const Io w = c.io.write_some(c.out, c.out_off);
+          if (w == Io::closed) return drop(c);
+          if (w != Io::done) return park(c, w, now + lim.write);
+          c.out.clear();
+          c.out_off = 0;
+          c.deadline = now + lim.body;
+        }
+        if (c.in.size() < c.body_len) {
+          const Io r = c.io.read_some(c.in, c.body_len);
+          if (r == Io::closed) return drop(c);
+          if (c.in.size() < c.body_len) return park(c, r, c.deadline);
+        }
+        c.req.body = c.in.substr(0, c.body_len);
+        c.in.erase(0, c.body_len);
+        release(c, sh);
+        run_handler(c, sh);
+        continue;
+      }
+      case Phase::respond: {
+        const Io w = c.io.write_some(c.out, c.out_off);
+        if (w == Io::closed) return drop(c);
+        if (w != Io::done) return park(c, w, c.deadline);
+        c.out.clear();
+        c.out_off = 0;
+        c.req = Request{};
+        if (!c.keep_alive && c.unread) {
+          // Closing on unread bytes would reset the connection and could
+          // destroy the answer before the client read it: end our side, then
+          // read and discard what comes until the client closes (or 2 s).
+          c.io.finish_writing();
+          c.phase = Phase::linger;
+          c.deadline = now + std::chrono::seconds(2);
+          continue;
+        }
+        if (!c.keep_alive) return drop(c);
+        c.phase = Phase::request;
+        c.header_started = !c.in.empty();
+        c.deadline = now + (c.header_started ? lim.header : lim.idle);
+        continue;
+      }
+      case Phase::linger: {
+        c.in.clear();
+        const Io r = c.io.read_some(c.in, 1u << 16);
+        if (r == Io::closed) return drop(c);
+        if (r == Io::done) continue;
+        return park(c, r, c.deadline);
+      }
+    }
+  }
+}
+
+}  // namespace paw::verifier::edge

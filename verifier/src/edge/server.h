@@ -1,0 +1,82 @@
+// server.h — the verifier's connection edge: one reactor thread that owns
+// every socket (accept, per-address caps, deadlines) and a fixed pool of
+// workers that get a connection only while it has bytes to work on
+// (connection.h). Numbers: limits.h, docs/verifier.md "Connections".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "connection.h"
+#include "listener.h"
+#include "work_queue.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace paw::verifier::edge {
+
+struct Options {
+  std::string listen;               // ADDR:PORT
+  SSL_CTX* tls = nullptr;           // null: plain HTTP; must outlive the server
+  std::size_t threads = 16;         // workers
+  Limits limits;
+  // exempt: peers not subject to the per-address cap (trusted proxies).
+  std::function<bool(const std::string& peer)> exempt;
+};
+
+class Server {
+ public:
+  // start binds (listener.h errors) and starts the reactor and the workers.
+  static Result<std::unique_ptr<Server>> start(Options opts, Hooks hooks);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  // stop closes the listener and every connection without a request under
+  // way, lets requests under way finish and their answers go out (with
+  // Connection: close) for up to |drain|, then ends every connection and
+  // joins the threads.
+  void stop(std::chrono::milliseconds drain);
+
+ private:
+  Server(Options opts, Hooks hooks, Listener l);
+  void loop();
+  void accept_all(Clock::time_point now);
+  void arm(Conn& c);
+  void destroy(Conn* c);
+  void sweep(Clock::time_point now);
+  void give_back(Conn* c);
+  void wake();
+
+  Options opts_;
+  Shared shared_;
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  bool listen_paused_ = false;
+  Clock::time_point listen_resume_{};
+
+  // Reactor thread only.
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  std::unordered_map<std::string, std::size_t> per_address_;
+  std::uint64_t refused_ = 0;  // connections closed at accept (caps), logged now and then
+  Clock::time_point refused_logged_{};
+
+  // Handed back by workers.
+  std::mutex back_mu_;
+  std::vector<Conn*> back_;
+
+  std::atomic<bool> stop_loop_{false};
+  std::atomic<std::size_t> open_{0};  // connections the reactor holds (for stop)
+  std::unique_ptr<WorkQueue> workers_;
+  std::thread reactor_;
+};
+
+}  // namespace paw::verifier::edge
