@@ -93,6 +93,11 @@ TEST_CASE("fido verify enrollment: attestation policy and AAGUID allowlist") {
           Errc::fido_aaguid_not_allowed);
     auto policy = enroll_policy();
     policy.aaguid_allowlist.push_back(other);
+    // Allowlisted, but no root vouches for that model: its x5c is its own word.
+    CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).code() ==
+          Errc::fido_attestation_invalid);
+    const auto both = model_roots({other, unhex(vfido::kDefaultAaguidHex).value()});
+    policy.attestation_roots = both.get();
     CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).ok());
     policy.aaguid_allowlist.clear();
     CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).code() ==

@@ -25,17 +25,22 @@ constexpr const char* kRp = "paw.example";
 // Fleet: a verifier trusting a software EK CA, and one software workstation.
 struct Fleet {
   TempDir ca_dir;
+  TempDir fido_ca_dir;
   soft::SoftCa ek_ca = soft::SoftCa::generate("paw test EK CA").value();
   soft::SoftCa fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
   std::unique_ptr<TestVerifier> v;
   std::optional<soft::SoftDevice> dev;
 
+  // The verifier trusts the software keys' attestation CA for every model
+  // (--fido-ca-dir), as it would a vendor's; |tweak| may change that.
   explicit Fleet(std::vector<std::string> webhooks = {},
                  const std::function<void(verifier::Config&)>& tweak = {}) {
     std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
+    std::ofstream(fido_ca_dir / "fido-ca.pem") << fido_ca.cert_pem();
     v = std::make_unique<TestVerifier>([&](verifier::Config& c) {
       c.rp_id = kRp;
       c.ek_ca_dir = ca_dir.path().string();
+      c.fido_ca_dir = fido_ca_dir.path().string();
       c.webhooks = webhooks;
       if (tweak) tweak(c);
     });
@@ -364,6 +369,67 @@ TEST_CASE("flow: an enrollment token names the policy its device starts with") {
   f.enroll();
   auto plain = c.get("/v1/admin/devices/" + f.dev->device_id, admin);
   CHECK(plain.json()->getValue<std::string>("policy") == "default");
+}
+
+TEST_CASE("flow: without a trusted FIDO2 root, a key's own x5c is self attestation (refused by default)") {
+  // The attack: a software key with a self-made attestation CA, against a
+  // verifier with no --fido-ca-dir and the default policy (self attestation
+  // not allowed). It used to enroll as "basic".
+  Fleet f({}, [](verifier::Config& c) { c.fido_ca_dir.clear(); });
+  auto c = f.client();
+  auto a = f.start_enrollment(f.v->create_token());
+  CHECK(a.status == 422);
+  CHECK(code_of(a) == "fido_attestation_invalid");
+  CHECK(a.json()->getValue<std::string>("message").find("self attestation") != std::string::npos);
+  // An allowlist cannot be set while nothing can prove a model.
+  const std::string allowlist =
+      R"({"pcrs":{"required":{"sha256":[7]},"pin_on_enroll":true},"secure_boot_required":false,)"
+      R"("event_log_required":false,"host":{"disk_encryption_required":false},)"
+      R"("fido":{"required":true,"aaguid_allowlist":["00112233-4455-6677-8899-aabbccddeeff"]}})";
+  auto put = c.request("PUT", "/v1/admin/policies/default", allowlist, f.v->admin());
+  CHECK(put.status == 400);
+  CHECK(put.json()->getValue<std::string>("message").find("--fido-ca-dir") != std::string::npos);
+  // Where policy allows self attestation the key enrolls, and every verdict
+  // says the model is unproven and lowers the sourced-data claim.
+  const std::string self_ok =
+      R"({"pcrs":{"required":{"sha256":[7]},"pin_on_enroll":true},"secure_boot_required":false,)"
+      R"("event_log_required":false,"host":{"disk_encryption_required":false},)"
+      R"("fido":{"required":true,"allow_self_attestation":true}})";
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", self_ok, f.v->admin()).status == 200);
+  f.enroll();
+  auto dev = c.get("/v1/admin/devices/" + f.dev->device_id, f.v->admin());
+  CHECK(dev.json()->getObject("record")->getObject("fido")->getValue<std::string>("attestation_type") == "self");
+  auto r = f.attest();
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(r.json()->getValue<std::string>("verdict") == "healthy");
+  CHECK(c.get("/v1/admin/devices/" + f.dev->device_id, f.v->admin()).body.find("fido_model_unproven") !=
+        std::string::npos);
+  auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
+  REQUIRE(jwks.ok());
+  auto claims = verify_result_token(r.json()->getValue<std::string>("token"), *jwks, verifier::unix_now(), "paw-verifier");
+  REQUIRE(claims.ok());
+  CHECK(claims->trust.at("sourced-data") == ar4si::kUntrustedSources);
+}
+
+TEST_CASE("flow: the first presence proof must beat the counter seen at enrollment") {
+  Fleet f;
+  f.dev->fido.counter() = 100;  // the key had signed 100 times before it was enrolled
+  f.enroll();
+  auto dev = f.client().get("/v1/admin/devices/" + f.dev->device_id, f.v->admin());
+  REQUIRE(dev.json()->getObject("record")->getObject("fido")->getValue<std::int64_t>("sign_count") == 100);
+  // A copy of the key from before (or one that went back) answers with 11.
+  f.dev->fido.counter() = 10;
+  auto a = f.attest();
+  CHECK(a.status == 422);
+  CHECK(code_of(a) == "fido_counter_rollback");
+  // Equal to the enrollment counter is a frozen counter, also refused.
+  f.dev->fido.counter() = 99;
+  auto b = f.attest();
+  CHECK(b.status == 422);
+  CHECK(code_of(b) == "fido_counter_frozen");
+  // The genuine key goes on from where it was.
+  f.dev->fido.counter() = 100;
+  CHECK(f.attest().status == 200);
 }
 
 }  // namespace paw::test
