@@ -20,11 +20,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 4);
+    CHECK(*v == 6);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 4);
+  CHECK(*(*again)->schema_version() == 6);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -211,6 +211,18 @@ TEST_CASE("store: event retention in bounded steps - webhook cursors leased to o
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   retention_and_cursors(**a, **b);
+}
+
+}  // namespace paw::verifier
+
+namespace paw::verifier {
+
+TEST_CASE("store: credentials and enrollment tokens are listed and revoked - seen at once by another connection") {
+  test::TempDir dir;
+  const std::string url = "sqlite:" + (dir / "paw.db").string();
+  auto a = open_store(url), b = open_store(url);
+  REQUIRE((a.ok() && b.ok()));
+  check_credentials_and_tokens(**a, **b);
 }
 
 }  // namespace paw::verifier

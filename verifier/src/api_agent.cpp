@@ -71,6 +71,7 @@ Result<Response> Service::post_enrollment(Request& req) {
   std::string policy_name(kDefaultPolicyName);  // the token's policy judges the enrollment
   if (auto known = store_->find_enrollment_token(token_hash); known.ok()) {
     if (!*known || (*known)->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
+    if ((*known)->revoked_at != 0) return make_error(Errc::token_invalid, "enrollment token revoked");
     if ((*known)->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
     if (!(*known)->policy.empty()) policy_name = (*known)->policy;
   } else if (known.code() != Errc::unsupported) {
