@@ -3,6 +3,7 @@
 // policy (appraisal_policy.cpp) turns what was proven into a verdict.
 #include "paw/attest/appraisal.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
@@ -75,8 +76,11 @@ Result<detail::PresenceFacts> verify_presence(const DeviceRecord& rec, const Dev
   fp.require_uv = false;
   fp.allow_zero_counter = true;  // 0 == 0 is judged by policy below
   const Bytes cdh = presence_client_data_hash(body.nonce, body.device_id);
-  PAW_TRY(attest::FidoPresenceResult r,
-          attest::verify_fido_presence(to_stored(*rec.fido, prev.fido_sign_count), ev, cdh, fp));
+  // The counter must grow past the last one accepted, and on the first
+  // presence check past the one enrollment saw: an assertion made before
+  // enrollment (or by a clone of the key as it was then) is a rollback.
+  const std::uint32_t floor = std::max(prev.fido_sign_count, rec.fido->sign_count);
+  PAW_TRY(attest::FidoPresenceResult r, attest::verify_fido_presence(to_stored(*rec.fido, floor), ev, cdh, fp));
   out.present = true;
   out.user_present = r.user_present;
   out.user_verified = r.user_verified;

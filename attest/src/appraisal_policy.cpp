@@ -204,6 +204,11 @@ void check_fido(const PolicyInputs& in, PolicyResult& r) {
   if (in.presence.counter_stuck_at_zero && !f.allow_zero_counter) {
     fail(r, reason::kFidoCounterFrozen, "FIDO2 signature counter stays 0 (no clone detection); policy refuses");
   }
+  // Presence proven with a key whose model no attestation chain proved: say so every time.
+  if (in.record.fido && in.record.fido->attestation_type != "basic") {
+    note(r, reason::kFidoModelUnproven, "FIDO2 key enrolled with " + in.record.fido->attestation_type +
+                                            " attestation: its model (AAGUID) is the key's own claim");
+  }
 }
 
 // check_host: facts the agent measured; the quote covers them, so they are the agent's word, unaltered.
@@ -288,7 +293,9 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
   if (has_reason(r, {reason::kFidoMissing, reason::kFidoUpMissing, reason::kFidoUvMissing, reason::kFidoCounterFrozen})) {
     t["sourced-data"] = ar4si::kUntrustedSources;
   } else {
-    t["sourced-data"] = in.presence.present ? ar4si::kTrustedSources : ar4si::kNoClaim;
+    // Trusted only from a key whose model an attestation chain proved.
+    const bool proven = in.record.fido && in.record.fido->attestation_type == "basic";
+    t["sourced-data"] = !in.presence.present ? ar4si::kNoClaim : proven ? ar4si::kTrustedSources : ar4si::kUntrustedSources;
   }
   return t;
 }

@@ -1,5 +1,7 @@
 #include "paw/attest/cli.h"
 
+#include <charconv>
+
 namespace paw {
 
 Result<Args> Args::parse(const std::vector<std::string>& words, const std::set<std::string>& options,
@@ -43,6 +45,29 @@ std::optional<std::string> Args::get(const std::string& name) const {
 
 std::string Args::get_or(const std::string& name, const std::string& fallback) const {
   return get(name).value_or(fallback);
+}
+
+Result<std::int64_t> parse_duration(const std::string& text) {
+  std::int64_t v = 0;
+  const char* b = text.data();
+  const char* e = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(b, e, v);
+  std::int64_t unit = 1;
+  if (ec == std::errc() && end + 1 == e) {
+    switch (*end) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      default: unit = 0;
+    }
+  } else if (ec != std::errc() || end != e) {
+    unit = 0;
+  }
+  if (unit == 0 || v < 0 || v > 10 * 365 * 86400LL) {
+    return make_error(Errc::config_error, "bad duration '" + text + "' (examples: 90s, 15m, 1h, 2d)");
+  }
+  return v * unit;
 }
 
 }  // namespace paw

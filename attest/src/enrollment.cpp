@@ -41,7 +41,7 @@ Result<FidoCredential> check_fido(const EnrollmentRequest& req, const Enrollment
   fp.any_aaguid = policy.fido.aaguid_allowlist.empty();
   fp.aaguid_allowlist.assign(policy.fido.aaguid_allowlist.begin(), policy.fido.aaguid_allowlist.end());
   fp.require_uv = policy.fido.user_verification;
-  fp.attestation_roots = ctx.fido_roots != nullptr ? ctx.fido_roots->x509_store() : nullptr;
+  fp.attestation_roots = ctx.fido_roots;
   fp.now = ctx.now;
   const Bytes cdh = enrollment_client_data_hash(req.token.view(), req.ak_public);
   PAW_TRY(attest::FidoStoredCredential stored, attest::verify_fido_enrollment(ev, cdh, fp));
@@ -52,7 +52,11 @@ Result<FidoCredential> check_fido(const EnrollmentRequest& req, const Enrollment
   out.aaguid = std::move(stored.aaguid);
   out.attestation_type = std::move(stored.attestation_type);
   out.sign_count = stored.sign_count;
-  if (out.attestation_type != "basic") {
+  if (stored.x5c_unchained) {
+    notes.push_back({"fido_attestation_self",
+                     "FIDO2 key's x5c reaches no configured attestation root: treated as self attestation "
+                     "(model not proven)"});
+  } else if (out.attestation_type != "basic") {
     notes.push_back({"fido_attestation_" + out.attestation_type,
                      "FIDO2 key enrolled with " + out.attestation_type + " attestation (model not proven)"});
   }

@@ -144,12 +144,32 @@ Result<FidoStoredCredential> verify_fido_enrollment(const FidoEnrollmentEvidence
   PAW_CHECK(check_rp_and_flags(ad, policy.rp_id, true, policy.require_uv));
   // Signature (libfido2), then what libfido2 leaves to us.
   if (type != "none") PAW_CHECK(verify_attestation_signature(ev, cdh, policy.rp_id, type == "self"));
-  if (type == "basic") PAW_CHECK(check_x5c_leaf(ev.attestation.x5c.front(), ad.aaguid));
-  if (type == "basic" && policy.attestation_roots != nullptr)
-    PAW_CHECK(check_x5c_chain(ev.attestation.x5c, policy.attestation_roots, policy.now));
-  if (!policy.any_aaguid && std::none_of(policy.aaguid_allowlist.begin(), policy.aaguid_allowlist.end(),
-                                         [&](const Bytes& a) { return ct_equal(a, ad.aaguid); }))
-    return make_error(Errc::fido_aaguid_not_allowed, "AAGUID " + hex(ad.aaguid) + " not in the allowlist");
+  bool unchained = false;
+  if (type == "basic") {
+    PAW_CHECK(check_x5c_leaf(ev.attestation.x5c.front(), ad.aaguid));
+    X509_STORE* anchors = policy.attestation_roots != nullptr ? policy.attestation_roots->store_for(ad.aaguid) : nullptr;
+    if (anchors != nullptr) {
+      PAW_CHECK(check_x5c_chain(ev.attestation.x5c, anchors, policy.now));
+    } else {
+      // Anybody can mint a certificate naming any AAGUID: an x5c that reaches
+      // no trusted root proves possession of the credential, nothing more.
+      if (!policy.allow_self_attestation)
+        return make_error(Errc::fido_attestation_invalid,
+                          "x5c reaches no configured attestation root for AAGUID " + hex(ad.aaguid) +
+                              " (--fido-ca-dir): that is self attestation, which the policy does not allow");
+      type = "self";
+      unchained = true;
+    }
+  }
+  if (!policy.any_aaguid) {
+    if (std::none_of(policy.aaguid_allowlist.begin(), policy.aaguid_allowlist.end(),
+                     [&](const Bytes& a) { return ct_equal(a, ad.aaguid); }))
+      return make_error(Errc::fido_aaguid_not_allowed, "AAGUID " + hex(ad.aaguid) + " not in the allowlist");
+    // Only a chain to a root of that model proves the model.
+    if (type != "basic")
+      return make_error(Errc::fido_aaguid_not_allowed, "AAGUID " + hex(ad.aaguid) + " is the key's own claim (" + type +
+                                                           " attestation): the allowlist needs a chain to a configured root");
+  }
 
   FidoStoredCredential out;
   out.credential_id = ad.credential_id;
@@ -159,6 +179,7 @@ Result<FidoStoredCredential> verify_fido_enrollment(const FidoEnrollmentEvidence
   out.aaguid = ad.aaguid;
   out.fmt = ev.fmt;
   out.attestation_type = type;
+  out.x5c_unchained = unchained;
   return out;
 }
 

@@ -31,6 +31,9 @@ struct World {
   SoftCa ek_ca = SoftCa::generate("paw test EK CA").value();
   SoftCa fido_ca = SoftCa::generate("paw test FIDO CA").value();
   std::shared_ptr<const EkTrust> trust = EkTrust::from_der({ek_ca.cert_der}).value();
+  // The software keys' attestation CA, trusted for every model (--fido-ca-dir).
+  std::shared_ptr<const attest::FidoAttestationRoots> fido_roots =
+      attest::FidoAttestationRoots::from_certificates({fido_ca.cert_der}, {}).value();
   Policy policy = default_policy();
   SoftDevice dev = SoftDevice::create(kRp, &ek_ca, &fido_ca).value();
   DeviceRecord record;
@@ -40,7 +43,7 @@ struct World {
 
   World() { REQUIRE(dev.use_event_log(make_event_log(BootConfig{})).ok()); }
 
-  EnrollmentContext ctx() const { return EnrollmentContext{trust.get(), kRp, now, nullptr}; }
+  EnrollmentContext ctx() const { return EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}; }
 
   // enroll runs the whole enrollment: request → verify → ActivateCredential → check.
   void enroll() {
@@ -240,7 +243,7 @@ TEST_CASE("enrollment: FIDO2 attestation rules") {
   SUBCASE("with trusted attestation roots the x5c must chain to one of them") {
     auto req = w.dev.enrollment_request(kToken);
     REQUIRE(req.ok());
-    auto roots = EkTrust::from_der({w.fido_ca.cert_der}).value();
+    auto roots = attest::FidoAttestationRoots::from_certificates({w.fido_ca.cert_der}, {}).value();
     EnrollmentContext c = w.ctx();
     c.fido_roots = roots.get();
     auto v = verify_enrollment(*req, c, w.policy);
@@ -248,7 +251,7 @@ TEST_CASE("enrollment: FIDO2 attestation rules") {
     CHECK(v->record().fido->attestation_type == "basic");
     // A key whose attestation CA is not trusted is refused, naming the chain.
     auto other_ca = SoftCa::generate("someone else's FIDO CA").value();
-    auto other_roots = EkTrust::from_der({other_ca.cert_der}).value();
+    auto other_roots = attest::FidoAttestationRoots::from_certificates({other_ca.cert_der}, {}).value();
     c.fido_roots = other_roots.get();
     auto refused = verify_enrollment(*req, c, w.policy);
     CHECK(refused.code() == Errc::untrusted_chain);
@@ -267,14 +270,31 @@ TEST_CASE("enrollment: FIDO2 attestation rules") {
     attest::FidoEnrollmentPolicy fp;
     fp.rp_id = kRp;
     fp.any_aaguid = true;
-    fp.attestation_roots = roots->x509_store();
+    fp.attestation_roots = roots.get();
     fp.now = w.now;
     const Bytes cdh = attest::fido_enrollment_client_data_hash(kToken, req->ak_public);
     CHECK(attest::verify_fido_enrollment(ev, cdh, fp).ok());
     fp.now = w.now + 20LL * 365 * 86400;
     CHECK(attest::verify_fido_enrollment(ev, cdh, fp).code() == Errc::untrusted_chain);
   }
-  SUBCASE("the attestation covers the token: another token fails") {
+  SUBCASE("without a root for the key's model its x5c is self attestation: refused, or noted where allowed") {
+    auto req = w.dev.enrollment_request(kToken);
+    REQUIRE(req.ok());
+    EnrollmentContext c = w.ctx();
+    c.fido_roots = nullptr;
+    auto refused = verify_enrollment(*req, c, w.policy);
+    CHECK(refused.code() == Errc::fido_attestation_invalid);
+    w.policy.fido.allow_self_attestation = true;
+    auto v = verify_enrollment(*req, c, w.policy);
+    REQUIRE_MESSAGE(v.ok(), v.error().what());
+    CHECK(v->record().fido->attestation_type == "self");
+    REQUIRE(v->notes().size() >= 1);
+    bool noted = false;
+    for (const auto& n : v->notes()) noted = noted || (n.code == "fido_attestation_self" &&
+                                                       n.message.find("no configured attestation root") != std::string::npos);
+    CHECK(noted);
+  }
+    SUBCASE("the attestation covers the token: another token fails") {
     auto req = w.dev.enrollment_request(kToken);
     REQUIRE(req.ok());
     req->token = SecretBytes(as_bytes("another-token"));
@@ -716,6 +736,51 @@ TEST_CASE("appraise: FIDO2 presence — signature, credential, relying party, co
     CHECK(a->healthy());
     CHECK(a->next_state().fido_sign_count == 1001);
   }
+}
+
+TEST_CASE("appraise: the first presence proof is judged against the counter seen at enrollment") {
+  World w;
+  w.dev.fido.counter() = 500;  // the enrollment authData carries 500
+  w.enroll();
+  REQUIRE(w.record.fido->sign_count == 500);
+  REQUIRE(w.state.fido_sign_count == 0);  // a fresh device state knows no counter yet
+  SUBCASE("lower than at enrollment: rollback") {
+    w.dev.fido.counter() = 41;
+    auto e = w.dev.attest(w.nonce);
+    REQUIRE(e.ok());
+    CHECK(w.appraise_env(*e).code() == Errc::fido_counter_rollback);
+  }
+  SUBCASE("equal to enrollment: frozen") {
+    w.dev.fido.counter() = 499;
+    auto e = w.dev.attest(w.nonce);
+    REQUIRE(e.ok());
+    CHECK(w.appraise_env(*e).code() == Errc::fido_counter_frozen);
+  }
+  SUBCASE("past it: healthy") {
+    auto a = w.attest();
+    REQUIRE_MESSAGE(a.ok(), a.error().what());
+    CHECK(a->healthy());
+    CHECK(a->next_state().fido_sign_count == 501);
+  }
+}
+
+TEST_CASE("appraise: a key whose model is unproven is noted on every verdict and lowers sourced-data") {
+  World w;
+  w.policy.fido.allow_self_attestation = true;
+  auto req = w.dev.enrollment_request(kToken, AttestationMode::self);
+  REQUIRE(req.ok());
+  auto v = verify_enrollment(*req, w.ctx(), w.policy);
+  REQUIRE_MESSAGE(v.ok(), v.error().what());
+  w.record = v->record();
+  w.record.device_id = "dev-0001";
+  w.dev.device_id = w.record.device_id;
+  auto a = w.attest();
+  REQUIRE_MESSAGE(a.ok(), a.error().what());
+  CHECK(a->healthy());
+  bool noted = false;
+  for (const auto& n : a->notes()) noted = noted || n.code == reason::kFidoModelUnproven;
+  CHECK(noted);
+  CHECK(a->trust().at("sourced-data") == ar4si::kUntrustedSources);
 }
 
 TEST_CASE("appraise: a key without a counter is a policy matter") {

@@ -1,9 +1,13 @@
 // FIDO2 verification (libfido2 verify API) and counter rules on captured fixtures.
 #include <doctest/doctest.h>
+#include <openssl/x509.h>
+
+#include <ctime>
 
 #include "paw/attest/digest.h"
 #include "paw/attest/fido.h"
 #include "paw/attest/json.h"
+#include "paw/attest/secure.h"
 #include "test_data.h"
 
 using namespace paw;
@@ -39,10 +43,28 @@ FidoEnrollmentEvidence enrollment(const std::string& name) {
 
 Bytes enroll_cdh(const std::string& name) { return b64(fixture_json(name), "client_data_hash"); }
 
+// The fixtures' packed x5c is the capturing virtual key's self-signed batch
+// certificate: trusted here as that model's root (as --fido-ca-dir would),
+// at a time inside its validity (an hour after its notBefore).
+std::int64_t not_before_plus_hour(const Bytes& der) {
+  const unsigned char* q = der.data();
+  UniquePtr<X509, X509_free> cert(d2i_X509(nullptr, &q, static_cast<long>(der.size())));
+  REQUIRE(cert);
+  std::tm tm{};
+  REQUIRE(ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &tm) == 1);
+  return static_cast<std::int64_t>(timegm(&tm)) + 3600;
+}
+
 FidoEnrollmentPolicy policy() {
+  static const Bytes model = unhex("7061772d7669727475616c2d6669646f").value();
+  static const Bytes es256_root = enrollment("enroll_es256.json").attestation.x5c.front();
+  static const Bytes eddsa_root = enrollment("enroll_eddsa.json").attestation.x5c.front();
+  static const auto roots = FidoAttestationRoots::from_certificates({}, {{model, {es256_root, eddsa_root}}}).value();
   FidoEnrollmentPolicy p;
   p.rp_id = "paw.example";
-  p.aaguid_allowlist = {unhex("7061772d7669727475616c2d6669646f").value()};
+  p.aaguid_allowlist = {model};
+  p.attestation_roots = roots.get();
+  p.now = not_before_plus_hour(es256_root);
   return p;
 }
 
@@ -110,6 +132,8 @@ TEST_CASE("fido fixtures: mutated enrollment evidence") {
   auto p = policy();
   CHECK(verify_fido_enrollment(self, enroll_cdh("enroll_es256_self.json"), p).code() == Errc::fido_attestation_invalid);
   p.allow_self_attestation = true;
+  CHECK(verify_fido_enrollment(self, enroll_cdh("enroll_es256_self.json"), p).code() == Errc::fido_aaguid_not_allowed);
+  p.any_aaguid = true;  // a self-attested model is the key's own claim: only an open policy takes it
   CHECK(verify_fido_enrollment(self, enroll_cdh("enroll_es256_self.json"), p).ok());
   auto none = enrollment("enroll_es256_none.json");
   CHECK(verify_fido_enrollment(none, enroll_cdh("enroll_es256_none.json"), policy()).code() ==

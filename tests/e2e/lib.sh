@@ -137,7 +137,11 @@ pawctl_admin() {
 # paw_demo_policy: swtpm has no firmware, so no measured-boot log, no Secure
 # Boot and (here) no dm-crypt root; this policy leaves those out and keeps
 # what swtpm can prove: PCRs 0, 2, 4, 7 (sha256) pinned at the first healthy
-# attestation, the FIDO2 key with user presence on every attestation.
+# attestation, the FIDO2 key with user presence on every attestation. The
+# software key makes its packed attestation certificate at start-up, so no
+# root in --fido-ca-dir can vouch for its model: its attestation counts as
+# self attestation, which the policy must allow (a real fleet imports the
+# roots with `pawctl fido roots import`, docs/fido2.md).
 paw_demo_policy() {
   local ttl=${1:-600}
   cat >"$WORK/policy-demo.json" <<JSON
@@ -147,7 +151,7 @@ paw_demo_policy() {
   "secure_boot_required": false,
   "event_log_required": false,
   "host": {"disk_encryption_required": false},
-  "fido": {"required": true, "user_presence": true},
+  "fido": {"required": true, "user_presence": true, "allow_self_attestation": true},
   "token_ttl_seconds": $ttl,
   "max_attestation_age_seconds": 3600
 }

@@ -125,4 +125,50 @@ expect_err 1 "404" "$P" devices show "$DEVICE_ID" "${C[@]}"
 code=$(curl_authz "$token")
 [ "$code" = 403 ] || [ "$code" = 401 ] || die "deleted device's token: authz $code"
 echo "ok: revoke → 403 and no attestation; delete → gone"
+# --- credentials and tokens: list, revoke (at once), expiry; the audit names who
+"$PAW_VERIFIER_BIN" admin-credential --state "$WORK/verifier" --label second-admin --expire 30d >"$WORK/second.out" ||
+  die "admin-credential --expire failed"
+(umask 077; sed -n 's/^admin credential: //p' "$WORK/second.out" >"$WORK/second.cred")
+C2=(--verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" --credential-file "$WORK/second.cred")
+expect_rc 0 "$P" rp-credential create --label idp --expire 90d "${C[@]}"
+grep -q "^expires: 20" "$WORK/last.out" || die "rp-credential --expire: $(cat "$WORK/last.out")"
+rp_secret=$(sed -n 's/^relying-party credential: //p' "$WORK/last.out")
+rp_id=$(sed -n 's/^id: //p' "$WORK/last.out")
+expect_rc 0 "$P" credentials list "${C2[@]}"
+grep -qE "^admin-[0-9a-f]+ +admin +active .* initial" "$WORK/last.out" || die "credentials list: $(cat "$WORK/last.out")"
+grep -qE "^$rp_id +relying_party +active" "$WORK/last.out" || die "credentials list lacks the rp: $(cat "$WORK/last.out")"
+initial_id=$(awk '$NF == "initial" {print $1}' "$WORK/last.out")
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: Bearer $rp_secret" \
+  "$VERIFIER_URL/v1/devices/00000000000000000000000000000000/health")
+[ "$code" = 404 ] || die "rp credential before revocation: $code"
+expect_rc 0 "$P" credentials revoke "$rp_id" "${C2[@]}"
+grep -q "revoked at" "$WORK/last.out" || die "credentials revoke: $(cat "$WORK/last.out")"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: Bearer $rp_secret" \
+  "$VERIFIER_URL/v1/devices/00000000000000000000000000000000/health")
+[ "$code" = 401 ] || die "revoked rp credential: $code"
+expect_err 1 "409" "$P" credentials revoke "$rp_id" "${C2[@]}"
+expect_err 1 "404" "$P" credentials revoke rp-00000000 "${C2[@]}"
+# The second admin revokes the first; the first is refused on its next call.
+expect_rc 0 "$P" credentials revoke "$initial_id" "${C2[@]}"
+expect_err 1 "401" "$P" devices list "${C[@]}"
+second_id=$("$P" credentials list --json "${C2[@]}" |
+  python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin)["credentials"] if c["label"]=="second-admin"][0])')
+expect_err 1 "409.*last usable admin" "$P" credentials revoke "$second_id" "${C2[@]}"
+# Tokens: an unused one listed and revoked; enrolling with it is refused.
+expect_rc 0 "$P" token create --ttl 1h --label spare "${C2[@]}"
+spare=$(sed -n 's/^token: //p' "$WORK/last.out")
+expect_rc 0 "$P" token list "${C2[@]}"
+grep -qE "^[0-9a-f]{16} +unused .* spare" "$WORK/last.out" || die "token list: $(cat "$WORK/last.out")"
+spare_id=$(awk '$NF == "spare" {print $1}' "$WORK/last.out")
+expect_rc 0 "$P" token revoke "$spare_id" "${C2[@]}"
+expect_rc 0 "$P" token list "${C2[@]}"
+grep -qE "^$spare_id +revoked" "$WORK/last.out" || die "token list after revoke: $(cat "$WORK/last.out")"
+mv "$WORK/agent" "$WORK/agent.old"; mkdir -m 700 "$WORK/agent"
+if agent enroll --token "$spare" >"$WORK/last.out" 2>"$WORK/last.err"; then die "enrolled with a revoked token"; fi
+grep -q "revoked" "$WORK/last.err" "$WORK/last.out" || die "enroll with a revoked token: $(cat "$WORK/last.err")"
+expect_rc 0 "$P" events --limit 1000 --json "${C2[@]}"
+grep -q '"by_name":"second-admin"' "$WORK/last.out" || die "events do not name the acting credential"
+grep -q '"credential_name":"initial"' "$WORK/last.out" || die "admin events do not name the credential"
+grep -q '"reason":"revoked credential"' "$WORK/last.out" || die "the refused call does not say why"
+echo "ok: credentials and tokens list/revoke at once, expiry, audited by name"
 echo "pawctl_admin_test: ok"

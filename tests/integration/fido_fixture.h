@@ -4,11 +4,16 @@
 
 #include <doctest/doctest.h>
 
+#include <ctime>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "paw/attest/digest.h"
 #include "paw/attest/fido.h"
+#include "paw/attest/fido_roots.h"
 #include "paw/platform/fido.h"
 #include "paw/virtual_fido.h"
 #include "swtpm.h"
@@ -47,10 +52,25 @@ inline attest::FidoEnrollmentEvidence evidence_of(const platform::FidoEnrollment
   return {e.credential_id, e.fmt, e.auth_data, e.attestation, e.algorithm};
 }
 
+// model_roots trusts this process's virtual batch certificate of each of
+// |aaguids| as that model's attestation root (what the FIDO Metadata Service
+// would vouch for), as the verifier's --fido-ca-dir would.
+inline std::shared_ptr<const attest::FidoAttestationRoots> model_roots(const std::vector<Bytes>& aaguids) {
+  std::map<Bytes, std::vector<Bytes>> per;
+  for (const Bytes& g : aaguids) per[g] = {vfido::batch_certificate(g).value()};
+  auto r = attest::FidoAttestationRoots::from_certificates({}, per);
+  REQUIRE_MESSAGE(r.ok(), r.error().what());
+  return std::move(r).value();
+}
+
+// enroll_policy: the default virtual model, allowlisted, with its root.
 inline attest::FidoEnrollmentPolicy enroll_policy() {
+  static const auto roots = model_roots({unhex(vfido::kDefaultAaguidHex).value()});
   attest::FidoEnrollmentPolicy p;
   p.rp_id = kRpId;
   p.aaguid_allowlist = {unhex(vfido::kDefaultAaguidHex).value()};
+  p.attestation_roots = roots.get();
+  p.now = static_cast<std::int64_t>(std::time(nullptr));
   return p;
 }
 

@@ -66,6 +66,10 @@ TEST_CASE("fido verify enrollment: attestation policy and AAGUID allowlist") {
             Errc::fido_attestation_invalid);
       auto policy = enroll_policy();
       policy.allow_self_attestation = true;
+      // A self-attested model is the key's own claim: no allowlist accepts it.
+      CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).code() ==
+            Errc::fido_aaguid_not_allowed);
+      policy.any_aaguid = true;
       auto c = attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy);
       REQUIRE_MESSAGE(c.ok(), c.error().what());
       CHECK(c->attestation_type == "self");
@@ -80,6 +84,7 @@ TEST_CASE("fido verify enrollment: attestation policy and AAGUID allowlist") {
           Errc::fido_attestation_invalid);
     auto policy = enroll_policy();
     policy.allow_none_attestation = true;
+    policy.any_aaguid = true;  // "none" proves no model: only an open policy takes it
     auto c = attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy);
     REQUIRE_MESSAGE(c.ok(), c.error().what());
     CHECK(c->attestation_type == "none");
@@ -89,10 +94,21 @@ TEST_CASE("fido verify enrollment: attestation policy and AAGUID allowlist") {
     REQUIRE(vfido::set_aaguid(key.state, other).ok());
     auto e = enroll(key);
     REQUIRE(e.ok());
+    // No root for that model: its x5c is self attestation, refused first.
     CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), enroll_policy()).code() ==
-          Errc::fido_aaguid_not_allowed);
+          Errc::fido_attestation_invalid);
     auto policy = enroll_policy();
+    const auto other_root = model_roots({other});
+    policy.attestation_roots = other_root.get();  // a proven model, but not an allowed one
+    CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).code() ==
+          Errc::fido_aaguid_not_allowed);
+    policy = enroll_policy();
     policy.aaguid_allowlist.push_back(other);
+    // Allowlisted, but no root vouches for that model: its x5c is its own word.
+    CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).code() ==
+          Errc::fido_attestation_invalid);
+    const auto both = model_roots({other, unhex(vfido::kDefaultAaguidHex).value()});
+    policy.attestation_roots = both.get();
     CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).ok());
     policy.aaguid_allowlist.clear();
     CHECK(attest::verify_fido_enrollment(evidence_of(*e), enroll_cdh(), policy).code() ==

@@ -83,7 +83,10 @@ TEST_CASE("verifier process: an acknowledged enrollment, verdict and consumed no
   auto ek_ca = soft::SoftCa::generate("crash EK CA").value();
   auto fido_ca = soft::SoftCa::generate("crash FIDO CA").value();
   std::ofstream(ca_dir / "ek.pem") << ek_ca.cert_pem();
-  const std::vector<std::string> flags = {"--ek-ca-dir", ca_dir.path().string(), "--rp-id", "paw.example"};
+  TempDir fido_dir;
+  std::ofstream(fido_dir / "fido-ca.pem") << fido_ca.cert_pem();
+  const std::vector<std::string> flags = {"--ek-ca-dir", ca_dir.path().string(), "--fido-ca-dir",
+                                          fido_dir.path().string(), "--rp-id", "paw.example"};
   auto dev = soft::SoftDevice::create("paw.example", &ek_ca, &fido_ca).value();
   REQUIRE(dev.use_event_log(soft::make_event_log(soft::BootConfig{})).ok());
   std::string evidence, token;

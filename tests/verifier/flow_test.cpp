@@ -302,4 +302,65 @@ TEST_CASE("flow: an enrollment token names the policy its device starts with") {
   CHECK(plain.json()->getValue<std::string>("policy") == "default");
 }
 
+TEST_CASE("flow: without a trusted FIDO2 root, a key's own x5c is self attestation (refused by default)") {
+  // The attack: a software key with a self-made attestation CA, against a
+  // verifier with no --fido-ca-dir and the default policy (self attestation
+  // not allowed). It used to enroll as "basic".
+  Fleet f({}, [](verifier::Config& c) { c.fido_ca_dir.clear(); });
+  auto c = f.client();
+  auto a = f.start_enrollment(f.v->create_token());
+  CHECK(a.status == 422);
+  CHECK(code_of(a) == "fido_attestation_invalid");
+  CHECK(a.json()->getValue<std::string>("message").find("self attestation") != std::string::npos);
+  // An allowlist cannot be set while nothing can prove a model.
+  const std::string allowlist =
+      R"({"pcrs":{"required":{"sha256":[7]},"pin_on_enroll":true},"secure_boot_required":false,)"
+      R"("event_log_required":false,"host":{"disk_encryption_required":false},)"
+      R"("fido":{"required":true,"aaguid_allowlist":["00112233-4455-6677-8899-aabbccddeeff"]}})";
+  auto put = c.request("PUT", "/v1/admin/policies/default", allowlist, f.v->admin());
+  CHECK(put.status == 400);
+  CHECK(put.json()->getValue<std::string>("message").find("--fido-ca-dir") != std::string::npos);
+  // Where policy allows self attestation the key enrolls, and every verdict
+  // says the model is unproven and lowers the sourced-data claim.
+  const std::string self_ok =
+      R"({"pcrs":{"required":{"sha256":[7]},"pin_on_enroll":true},"secure_boot_required":false,)"
+      R"("event_log_required":false,"host":{"disk_encryption_required":false},)"
+      R"("fido":{"required":true,"allow_self_attestation":true}})";
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", self_ok, f.v->admin()).status == 200);
+  f.enroll();
+  auto dev = c.get("/v1/admin/devices/" + f.dev->device_id, f.v->admin());
+  CHECK(dev.json()->getObject("record")->getObject("fido")->getValue<std::string>("attestation_type") == "self");
+  auto r = f.attest();
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(r.json()->getValue<std::string>("verdict") == "healthy");
+  CHECK(c.get("/v1/admin/devices/" + f.dev->device_id, f.v->admin()).body.find("fido_model_unproven") !=
+        std::string::npos);
+  auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
+  REQUIRE(jwks.ok());
+  auto claims = verify_result_token(r.json()->getValue<std::string>("token"), *jwks, verifier::unix_now(), "paw-verifier");
+  REQUIRE(claims.ok());
+  CHECK(claims->trust.at("sourced-data") == ar4si::kUntrustedSources);
+}
+
+TEST_CASE("flow: the first presence proof must beat the counter seen at enrollment") {
+  Fleet f;
+  f.dev->fido.counter() = 100;  // the key had signed 100 times before it was enrolled
+  f.enroll();
+  auto dev = f.client().get("/v1/admin/devices/" + f.dev->device_id, f.v->admin());
+  REQUIRE(dev.json()->getObject("record")->getObject("fido")->getValue<std::int64_t>("sign_count") == 100);
+  // A copy of the key from before (or one that went back) answers with 11.
+  f.dev->fido.counter() = 10;
+  auto a = f.attest();
+  CHECK(a.status == 422);
+  CHECK(code_of(a) == "fido_counter_rollback");
+  // Equal to the enrollment counter is a frozen counter, also refused.
+  f.dev->fido.counter() = 99;
+  auto b = f.attest();
+  CHECK(b.status == 422);
+  CHECK(code_of(b) == "fido_counter_frozen");
+  // The genuine key goes on from where it was.
+  f.dev->fido.counter() = 100;
+  CHECK(f.attest().status == 200);
+}
+
 }  // namespace paw::test

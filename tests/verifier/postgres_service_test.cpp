@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <vector>
@@ -35,6 +36,8 @@ struct Replicas {
     verifier::set_log_quiet(true);
     url = Postgres::shared().create_database();
     std::ofstream(dir / "ek-ca.pem") << ek_ca.cert_pem();
+    std::filesystem::create_directory(dir / "fido-ca");
+    std::ofstream(dir / "fido-ca" / "fido-ca.pem") << fido_ca.cert_pem();
     verifier::InitOptions o;
     o.state_dir = (dir / "state").string();
     o.database = url;
@@ -57,6 +60,7 @@ struct Replicas {
     cfg.issuer = "paw-verifier";
     cfg.rp_id = kRp;
     cfg.ek_ca_dir = dir.path().string();
+    cfg.fido_ca_dir = (dir / "fido-ca").string();
     cfg.rate_per_address = 100000;
     cfg.rate_per_device = 100000;
     auto svc = verifier::Service::create(cfg);
@@ -230,6 +234,60 @@ TEST_CASE("replicas on postgres: attestations alternate between replicas - each 
   auto late = ca.post("/v1/attestations", serialize_envelope(*env));
   CHECK_MESSAGE(late.status == 403, late.body);
   CHECK(r.attest_at(*r.a, dev) == 403);
+}
+
+}  // namespace paw::test
+
+namespace paw::test {
+
+TEST_CASE("replicas on postgres: a credential or token revoked at one replica is refused at the other at once") {
+  Replicas r;
+  auto ca = r.client(*r.a), cb = r.client(*r.b);
+  // A second admin ("ops-laptop"), a relying party and a token, all working at b.
+  auto second = verifier::create_admin_credential(r.url, "ops-laptop");
+  REQUIRE(second.ok());
+  REQUIRE(cb.get("/v1/admin/devices", *second).status == 200);
+  auto rp = ca.post("/v1/admin/rp-credentials", R"({"label":"idp"})", r.admin);
+  REQUIRE(rp.status == 201);
+  const std::string rp_secret = rp.json()->getValue<std::string>("credential");
+  const std::string rp_id = rp.json()->getValue<std::string>("id");
+  CHECK(cb.get("/v1/devices/00000000000000000000000000000000/health", rp_secret).status == 404);  // known, no device
+  const std::string tok = r.token(*r.a);
+
+  // Revoke everything at a.
+  auto list = ca.get("/v1/admin/credentials", r.admin);
+  REQUIRE(list.status == 200);
+  std::string second_id;
+  auto creds = list.json()->getArray("credentials");
+  for (std::size_t i = 0; i < creds->size(); ++i) {
+    auto c = creds->getObject(static_cast<unsigned>(i));
+    if (c->getValue<std::string>("label") == "ops-laptop") second_id = c->getValue<std::string>("id");
+  }
+  REQUIRE_FALSE(second_id.empty());
+  REQUIRE(ca.post("/v1/admin/credentials/" + second_id + "/revoke", "", r.admin).status == 200);
+  REQUIRE(ca.post("/v1/admin/credentials/" + rp_id + "/revoke", "", r.admin).status == 200);
+  auto tokens = ca.get("/v1/admin/tokens", r.admin);
+  REQUIRE(tokens.status == 200);
+  auto tarr = tokens.json()->getArray("tokens");
+  REQUIRE(tarr->size() == 1);
+  const std::string token_id = tarr->getObject(0)->getValue<std::string>("id");
+  REQUIRE(ca.post("/v1/admin/tokens/" + token_id + "/revoke", "", r.admin).status == 200);
+
+  // b refuses all three on the very next request.
+  CHECK(cb.get("/v1/admin/devices", *second).status == 401);
+  CHECK(cb.get("/v1/devices/00000000000000000000000000000000/health", rp_secret).status == 401);
+  auto dev = r.device();
+  auto req = dev.enrollment_request(tok);
+  REQUIRE(req.ok());
+  auto e = cb.post("/v1/enrollments", serialize_enrollment_request(*req));
+  CHECK(e.status == 401);
+  CHECK(e.body.find("revoked") != std::string::npos);
+  // The audit trail names who revoked (the initial admin) and what.
+  auto events = cb.get("/v1/admin/events?limit=1000", r.admin).body;
+  CHECK(events.find(R"("type":"credential_revocation")") != std::string::npos);
+  CHECK(events.find(R"("by_name":"initial")") != std::string::npos);
+  CHECK(events.find(R"("credential_name":"ops-laptop")") != std::string::npos);
+  CHECK(events.find(R"("reason":"revoked credential")") != std::string::npos);
 }
 
 }  // namespace paw::test

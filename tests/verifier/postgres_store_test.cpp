@@ -70,11 +70,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 5);
+    CHECK(*v == 6);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 5);
+  CHECK(*again->schema_version() == 6);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -87,7 +87,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 5);
+  CHECK(*s->schema_version() == 6);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -276,12 +276,7 @@ TEST_CASE("postgres store: devices - compare-and-swap updates - events - policie
   REQUIRE(store.delete_signing_keys_retired_before(6).ok());
   CHECK(store.list_signing_keys()->empty());
 
-  REQUIRE(store.add_credential({"admin-1", CredentialKind::admin, "h1", "initial", 7}).ok());
-  auto cred = b->find_credential(CredentialKind::admin, "h1");
-  REQUIRE((cred.ok() && cred->has_value()));
-  CHECK((*cred)->id == "admin-1");
-  CHECK((*cred)->label == "initial");
-  CHECK(!b->find_credential(CredentialKind::relying_party, "h1")->has_value());
+  check_credentials_and_tokens(store, *b);
 }
 
 }  // namespace paw::verifier

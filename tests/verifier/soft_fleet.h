@@ -24,17 +24,22 @@ inline constexpr const char* kRp = "paw.example";
 // Fleet: a verifier trusting a software EK CA, and one software workstation.
 struct Fleet {
   TempDir ca_dir;
+  TempDir fido_ca_dir;
   soft::SoftCa ek_ca = soft::SoftCa::generate("paw test EK CA").value();
   soft::SoftCa fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
   std::unique_ptr<TestVerifier> v;
   std::optional<soft::SoftDevice> dev;
 
+  // The verifier trusts the software keys' attestation CA for every model
+  // (--fido-ca-dir), as it would a vendor's; |tweak| may change that.
   explicit Fleet(std::vector<std::string> webhooks = {},
                  const std::function<void(verifier::Config&)>& tweak = {}) {
     std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
+    std::ofstream(fido_ca_dir / "fido-ca.pem") << fido_ca.cert_pem();
     v = std::make_unique<TestVerifier>([&](verifier::Config& c) {
       c.rp_id = kRp;
       c.ek_ca_dir = ca_dir.path().string();
+      c.fido_ca_dir = fido_ca_dir.path().string();
       c.webhooks = webhooks;
       if (tweak) tweak(c);
     });

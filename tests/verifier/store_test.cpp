@@ -20,11 +20,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 5);
+    CHECK(*v == 6);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 5);
+  CHECK(*(*again)->schema_version() == 6);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -218,6 +218,18 @@ TEST_CASE("store: migration 5 - verdict columns, EK identity lookup, replace tok
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   check_migration5_contract(**s);
+}
+
+}  // namespace paw::verifier
+
+namespace paw::verifier {
+
+TEST_CASE("store: credentials and enrollment tokens are listed and revoked - seen at once by another connection") {
+  test::TempDir dir;
+  const std::string url = "sqlite:" + (dir / "paw.db").string();
+  auto a = open_store(url), b = open_store(url);
+  REQUIRE((a.ok() && b.ok()));
+  check_credentials_and_tokens(**a, **b);
 }
 
 }  // namespace paw::verifier

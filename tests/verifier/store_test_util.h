@@ -124,4 +124,55 @@ inline void check_migration5_contract(Store& store) {
   CHECK_FALSE((*store.find_enrollment_token("tok-m5b"))->may_replace);
 }
 
+// check_credentials_and_tokens is the contract both backends keep for the
+// secrets the service hands out: |writer| revokes, |reader| (another
+// connection or replica on the same database) sees it at once.
+inline void check_credentials_and_tokens(Store& writer, Store& reader) {
+  const std::int64_t now = 1000;
+  REQUIRE(writer.add_credential({"admin-1", CredentialKind::admin, "h1", "initial", 7, 0, 0}).ok());
+  REQUIRE(writer.add_credential({"rp-1", CredentialKind::relying_party, "h2", "idp", 8, now + 60, 0}).ok());
+  auto list = reader.list_credentials();
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK(list->at(0).id == "admin-1");
+  CHECK(list->at(1).kind == CredentialKind::relying_party);
+  CHECK(list->at(1).expires_at == now + 60);
+  auto cred = reader.find_credential(CredentialKind::relying_party, "h2");
+  REQUIRE((cred.ok() && cred->has_value()));
+  CHECK((*cred)->label == "idp");
+  CHECK((*cred)->revoked_at == 0);
+  CHECK(!reader.find_credential(CredentialKind::admin, "h2")->has_value());
+  // Revoked once; a second revocation and an unknown id change nothing.
+  CHECK(*writer.revoke_credential("rp-1", now) == true);
+  CHECK(*writer.revoke_credential("rp-1", now + 1) == false);
+  CHECK(*writer.revoke_credential("nope", now) == false);
+  cred = reader.find_credential(CredentialKind::relying_party, "h2");
+  REQUIRE((cred.ok() && cred->has_value()));
+  CHECK((*cred)->revoked_at == now);
+
+  // Tokens: listed by id (a hash prefix), revoked unless used; a revoked one never enrolls.
+  const std::string h_a(64, 'a'), h_b(64, 'b'), h_c(64, 'c');
+  REQUIRE(writer.add_enrollment_token({h_a, "lab", now, now + 60, false, ""}).ok());
+  REQUIRE(writer.add_enrollment_token({h_b, "lab", now + 1, now + 60, false, "kiosk"}).ok());
+  REQUIRE(writer.add_enrollment_token({h_c, "lab", now + 2, now + 60, false, ""}).ok());
+  REQUIRE(writer.consume_enrollment_token(h_c, now).ok());
+  auto tokens = reader.list_enrollment_tokens();
+  REQUIRE(tokens.ok());
+  REQUIRE(tokens->size() == 3);
+  CHECK(enrollment_token_id(tokens->at(0).hash) == std::string(16, 'a'));
+  CHECK(tokens->at(2).used);
+  CHECK(*writer.revoke_enrollment_token(std::string(16, 'a'), now) == true);
+  CHECK(*writer.revoke_enrollment_token(std::string(16, 'a'), now) == false);  // already revoked
+  CHECK(*writer.revoke_enrollment_token(std::string(16, 'c'), now) == false);  // used
+  CHECK(*writer.revoke_enrollment_token("%", now) == false);                   // not an id
+  CHECK(*writer.revoke_enrollment_token(std::string(15, 'b'), now) == false);  // a prefix is not an id
+  auto consumed = reader.consume_enrollment_token(h_a, now);
+  CHECK(consumed.code() == Errc::token_invalid);
+  if (!consumed.ok()) CHECK(consumed.error().detail.find("revoked") != std::string::npos);
+  auto found = reader.find_enrollment_token(h_a);
+  REQUIRE((found.ok() && found->has_value()));
+  CHECK((*found)->revoked_at == now);
+  CHECK(reader.consume_enrollment_token(h_b, now).ok());  // the others are untouched
+}
+
 }  // namespace paw::verifier

@@ -1,7 +1,8 @@
 // paw-bench — load generator for paw-verifier.
 //
-//   paw-bench ca   --dir DIR      make a test EK CA (DIR/ek-ca.pem, DIR/ek-ca.key);
-//                                 start the verifier with --ek-ca-dir DIR
+//   paw-bench ca   --dir DIR      make a test CA (DIR/ek-ca.pem, DIR/ek-ca.key) for EKs and
+//                                 FIDO2 attestation; start the verifier with
+//                                 --ek-ca-dir DIR --fido-ca-dir DIR
 //   paw-bench run  --verifier https://HOST:PORT --ca-file TLS.pem --credential-file ADMIN
 //                  --ek-ca-dir DIR [--devices N] [--threads K] [--seconds S] [--crypto-seconds S]
 //   paw-bench self --verifier-bin PATH [--devices N] [--threads K] [--seconds S] [--crypto-seconds S]
@@ -236,8 +237,8 @@ int cmd_self(const std::vector<std::string>& words) {
   const std::uint16_t port = free_port();
   const std::string listen = "127.0.0.1:" + std::to_string(port);
   const std::string run = "exec '" + bin + "' run --state '" + (dir / "state").string() + "' --listen " + listen +
-                          " --ek-ca-dir '" + (dir / "ek-ca").string() +
-                          "' --rate-per-address 1000000 --rate-per-device 1000000 > '" +
+                          " --ek-ca-dir '" + (dir / "ek-ca").string() + "' --fido-ca-dir '" +
+                          (dir / "ek-ca").string() + "' --rate-per-address 1000000 --rate-per-device 1000000 > '" +
                           (dir / "verifier.log").string() + "' 2>&1";
   const pid_t pid = ::fork();
   if (pid == 0) {

@@ -198,29 +198,6 @@ std::string format_age(std::int64_t unix_seconds) {
   return std::to_string(d / 86400) + "d ago";
 }
 
-paw::Result<std::int64_t> parse_duration(const std::string& text) {
-  std::int64_t v = 0;
-  const char* b = text.data();
-  const char* e = text.data() + text.size();
-  const auto [end, ec] = std::from_chars(b, e, v);
-  std::int64_t unit = 1;
-  if (ec == std::errc() && end + 1 == e) {
-    switch (*end) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default: unit = 0;
-    }
-  } else if (ec != std::errc() || end != e) {
-    unit = 0;
-  }
-  if (unit == 0 || v < 0 || v > 10 * 365 * 86400LL) {
-    return make_error(Errc::config_error, "bad duration '" + text + "' (examples: 90s, 15m, 1h, 2d)");
-  }
-  return v * unit;
-}
-
 std::string reasons_text(const paw::json::ArrayPtr& reasons) {
   if (reasons.isNull() || reasons->size() == 0) return "-";
   std::string out;

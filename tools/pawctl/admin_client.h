@@ -95,8 +95,7 @@ class Table {
 std::string format_time(std::int64_t unix_seconds);
 // format_age renders how long ago |unix_seconds| was ("12s ago", "3m ago"), 0 as "never".
 std::string format_age(std::int64_t unix_seconds);
-// parse_duration reads "90", "90s", "15m", "1h", "2d" as seconds (Errc::config_error).
-paw::Result<std::int64_t> parse_duration(const std::string& text);
+using paw::parse_duration;  // paw/attest/cli.h
 // reasons_text joins a reasons array ([{code, message}]) as "code: message; …" ("-" if empty).
 std::string reasons_text(const paw::json::ArrayPtr& reasons);
 

@@ -1,4 +1,5 @@
-// pawctl token create / rp-credential create: the secrets an admin hands out.
+// pawctl token create|list|revoke, rp-credential create, credentials
+// list|revoke: the secrets an admin hands out, and taking them back.
 #include <iostream>
 
 #include "admin_client.h"
@@ -9,30 +10,75 @@ namespace {
 
 using paw::Errc;
 using paw::make_error;
+using paw::json::ObjectPtr;
 
-int token(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"ttl", "label", "policy"}, {"replace"});
-  if (!args.ok()) return report(args.error());
-  const auto& pos = args->positional();
-  if (pos.size() != 1 || pos[0] != "create") {
-    return fail("usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--replace] --verifier URL "
-                "--ca-file PEM",
-                2);
+constexpr const char* kTokenUsage =
+    "usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--replace] | list | revoke ID  [--json] --verifier URL "
+    "--ca-file PEM";
+constexpr const char* kCredentialsUsage =
+    "usage: pawctl credentials list | revoke ID  [--json] --verifier URL --ca-file PEM";
+
+// list_table prints the array |key| of a GET answer as a table of |columns|
+// (JSON field names; *_at fields as times).
+int list_table(const Connection& c, const std::string& path, const std::string& key,
+               const std::vector<std::string>& header, const std::vector<std::string>& fields, const char* empty) {
+  auto a = call_ok(c, "GET", path);
+  if (!a.ok()) return report(a.error());
+  if (c.json) {
+    std::cout << a->body << "\n";
+    return 0;
   }
-  auto conn = connection_from(*args);
-  if (!conn.ok()) return report(conn.error());
-  auto ttl = parse_duration(args->get_or("ttl", "1h"));
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  auto arr = (*o)->getArray(key);
+  if (arr.isNull() || arr->size() == 0) {
+    std::cout << empty << "\n";
+    return 0;
+  }
+  Table t(header);
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    ObjectPtr row = arr->getObject(static_cast<unsigned>(i));
+    if (row.isNull()) continue;
+    std::vector<std::string> cells;
+    for (const auto& f : fields) {
+      const bool time = f.size() > 3 && f.compare(f.size() - 3, 3, "_at") == 0;
+      cells.push_back(time ? format_time(row->optValue<std::int64_t>(f, 0)) : row->optValue<std::string>(f, ""));
+    }
+    t.add(std::move(cells));
+  }
+  t.print();
+  return 0;
+}
+
+// revoke posts .../{id}/revoke and prints what the verifier answered.
+int revoke(const Connection& c, const std::string& base, const std::string& id, const std::string& what) {
+  if (auto st = check_segment(id, what + " id"); !st.ok()) return report(st.error());
+  auto a = call_ok(c, "POST", base + "/" + id + "/revoke");
+  if (!a.ok()) return report(a.error());
+  if (c.json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  std::cout << what << " " << id << " revoked at " << format_time((*o)->optValue<std::int64_t>("revoked_at", 0))
+            << " (refused from now on by every replica)\n";
+  return 0;
+}
+
+int token_create(const paw::Args& args, const Connection& conn) {
+  auto ttl = parse_duration(args.get_or("ttl", "1h"));
   if (!ttl.ok()) return report(ttl.error());
   Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
   req->set("ttl_seconds", *ttl);
-  if (auto label = args->get("label")) req->set("label", *label);
-  if (auto policy = args->get("policy")) req->set("policy", *policy);
+  if (auto label = args.get("label")) req->set("label", *label);
+  if (auto policy = args.get("policy")) req->set("policy", *policy);
   // --replace: the workstation may re-enroll a TPM that is already enrolled
   // (reinstalled, or revoked by mistake); the old device is then revoked.
-  if (args->has("replace")) req->set("replace", true);
-  auto a = call_ok(*conn, "POST", "/v1/admin/tokens", paw::json::stringify(req));
+  if (args.has("replace")) req->set("replace", true);
+  auto a = call_ok(conn, "POST", "/v1/admin/tokens", paw::json::stringify(req));
   if (!a.ok()) return report(a.error());
-  if (conn->json) {
+  if (conn.json) {
     std::cout << a->body << "\n";
     return 0;
   }
@@ -45,22 +91,45 @@ int token(const std::vector<std::string>& words) {
             << ((*o)->optValue<bool>("replace", false)
                     ? "replace: yes (if this TPM is already enrolled, that device is revoked when this one enrolls)\n"
                     : "")
-            << "next: on the workstation, paw-agent enroll --verifier " << conn->verifier
+            << "next: on the workstation, paw-agent enroll --verifier " << conn.verifier
             << " --token TOKEN --ca-file PEM\n";
   return 0;
 }
 
+int token(const std::vector<std::string>& words) {
+  auto args = parse_admin_args(words, {"ttl", "label", "policy"}, {"replace"});
+  if (!args.ok()) return report(args.error());
+  const auto& pos = args->positional();
+  const std::string verb = pos.empty() ? "" : pos[0];
+  const bool shape_ok = (verb == "create" && pos.size() == 1) || (verb == "list" && pos.size() == 1) ||
+                        (verb == "revoke" && pos.size() == 2);
+  if (!shape_ok) return fail(kTokenUsage, 2);
+  auto conn = connection_from(*args);
+  if (!conn.ok()) return report(conn.error());
+  if (verb == "create") return token_create(*args, *conn);
+  if (verb == "list") {
+    return list_table(*conn, "/v1/admin/tokens", "tokens", {"ID", "STATE", "EXPIRES", "POLICY", "LABEL"},
+                      {"id", "state", "expires_at", "policy", "label"}, "no enrollment tokens (pawctl token create)");
+  }
+  return revoke(*conn, "/v1/admin/tokens", pos[1], "token");
+}
+
 int rp_credential(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"label"});
+  auto args = parse_admin_args(words, {"label", "expire"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.size() != 1 || pos[0] != "create") {
-    return fail("usage: pawctl rp-credential create [--label NAME] --verifier URL --ca-file PEM", 2);
+    return fail("usage: pawctl rp-credential create [--label NAME] [--expire 90d] --verifier URL --ca-file PEM", 2);
   }
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
   Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
   req->set("label", args->get_or("label", ""));
+  if (auto e = args->get("expire")) {
+    auto d = parse_duration(*e);
+    if (!d.ok()) return report(d.error());
+    req->set("expires_in_seconds", *d);
+  }
   auto a = call_ok(*conn, "POST", "/v1/admin/rp-credentials", paw::json::stringify(req));
   if (!a.ok()) return report(a.error());
   if (conn->json) {
@@ -71,14 +140,31 @@ int rp_credential(const std::vector<std::string>& words) {
   if (!o.ok()) return report(o.error());
   std::cout << "relying-party credential: " << (*o)->optValue<std::string>("credential", "") << "\n"
             << "id: " << (*o)->optValue<std::string>("id", "") << "\n"
+            << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << "\n"
             << "store it in a file (mode 0600) for the identity provider; it is shown only once\n";
   return 0;
 }
 
+int credentials(const std::vector<std::string>& words) {
+  auto args = parse_admin_args(words, {});
+  if (!args.ok()) return report(args.error());
+  const auto& pos = args->positional();
+  const std::string verb = pos.empty() ? "" : pos[0];
+  if (!((verb == "list" && pos.size() == 1) || (verb == "revoke" && pos.size() == 2))) return fail(kCredentialsUsage, 2);
+  auto conn = connection_from(*args);
+  if (!conn.ok()) return report(conn.error());
+  if (verb == "list") {
+    return list_table(*conn, "/v1/admin/credentials", "credentials", {"ID", "KIND", "STATE", "EXPIRES", "LABEL"},
+                      {"id", "kind", "state", "expires_at", "label"}, "no credentials");
+  }
+  return revoke(*conn, "/v1/admin/credentials", pos[1], "credential");
+}
+
 }  // namespace
 
-PAWCTL_COMMAND("token", "token create [--ttl 1h] [--label NAME]      enrollment token (single use)", token);
-PAWCTL_COMMAND("rp-credential", "rp-credential create [--label NAME]        credential for health queries",
+PAWCTL_COMMAND("token", "token create [--ttl 1h] [--label NAME] | list | revoke ID   enrollment tokens", token);
+PAWCTL_COMMAND("rp-credential", "rp-credential create [--label NAME] [--expire 90d]  credential for health queries",
                rp_credential);
+PAWCTL_COMMAND("credentials", "credentials list | revoke ID        admin and relying-party credentials", credentials);
 
 }  // namespace pawctl

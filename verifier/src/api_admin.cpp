@@ -130,6 +130,7 @@ Result<Response> Service::admin_revoke_device(Request& req) {
   PAW_CHECK(store_->set_device_status(d.id, DeviceStatus::revoked, unix_now()));
   ObjPtr ev = new Obj();
   ev->set("by", req.actor);
+  ev->set("by_name", req.actor_name);
   ev->set("previous_status", std::string(device_status_name(d.status)));
   record_event("revocation", d.id, json::stringify(ev));
   d.status = DeviceStatus::revoked;
@@ -186,6 +187,7 @@ Result<Response> Service::admin_put_policy(Request& req) {
   p.version = old ? old->version + 1 : (name == kDefaultPolicyName ? 2 : 1);
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(check_policy_bindings(p));
+  PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
   PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
   ObjPtr ev = new Obj();
   ev->set("name", name);
@@ -236,6 +238,7 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   }
   p.version = old ? old->version + 1 : p.version + 1;
   PAW_CHECK(validate_policy(p));
+  PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
   PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
   ObjPtr ev = new Obj();
   ev->set("policy", name);
@@ -247,21 +250,32 @@ Result<Response> Service::admin_capture_policy(Request& req) {
 
 Result<Response> Service::admin_create_rp_credential(Request& req) {
   std::string label;
+  std::int64_t expires_in = 0;
   if (!req.body.empty()) {
     PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
-    PAW_CHECK(json::only_keys(body, {"label"}, "relying-party credential request"));
+    PAW_CHECK(json::only_keys(body, {"label", "expires_in_seconds"}, "relying-party credential request"));
     PAW_TRY(auto l, json::opt_string(body, "label"));
     label = l.value_or("");
     if (label.size() > 256) return make_error(Errc::malformed, "label longer than 256");
+    if (body->has("expires_in_seconds")) {
+      PAW_TRY(expires_in, json::get_int(body, "expires_in_seconds"));
+      if (expires_in < 60 || expires_in > 10 * 365 * 86400LL) {
+        return make_error(Errc::malformed, "expires_in_seconds must be in [60, 315360000]");
+      }
+    }
   }
   PAW_TRY(std::string id, random_hex(8));
   PAW_TRY(std::string secret, random_hex(32));
   const std::string credential = "pawrp_" + secret;
-  PAW_CHECK(store_->add_credential({"rp-" + id, CredentialKind::relying_party, sha256_hex(credential), label, unix_now()}));
+  const std::int64_t now_s = unix_now();
+  const std::int64_t expires_at = expires_in == 0 ? 0 : now_s + expires_in;
+  PAW_CHECK(store_->add_credential(
+      {"rp-" + id, CredentialKind::relying_party, sha256_hex(credential), label, now_s, expires_at, 0}));
   ObjPtr o = new Obj();
   o->set("id", "rp-" + id);
   o->set("credential", credential);
   o->set("label", label);
+  o->set("expires_at", expires_at);
   return json_response(201, o);
 }
 

@@ -73,6 +73,7 @@ Result<Response> Service::post_enrollment(Request& req) {
   bool may_replace = false;                      // the token may take over an enrolled TPM (enroll_identity.cpp)
   if (auto known = store_->find_enrollment_token(token_hash); known.ok()) {
     if (!*known || (*known)->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
+    if ((*known)->revoked_at != 0) return make_error(Errc::token_invalid, "enrollment token revoked");
     if ((*known)->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
     if (!(*known)->policy.empty()) policy_name = (*known)->policy;
     may_replace = (*known)->may_replace;

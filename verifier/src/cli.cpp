@@ -26,7 +26,7 @@ constexpr const char* kUsage =
     "                        [--challenge-ttl S] [--enrollment-ttl S] [--rate-per-address N]\n"
     "                        [--rate-per-device N] [--monitor-interval S] [--key-overlap S]\n"
     "                        [--trusted-proxy ADDR[/BITS]]... [--event-retention-days N]\n"
-    "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT]\n"
+    "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
     "see docs/verifier.md\n";
 
 int fail(const Error& e) {
@@ -48,11 +48,18 @@ int cmd_init(const std::vector<std::string>& words) {
 }
 
 int cmd_admin_credential(const std::vector<std::string>& words) {
-  auto args = Args::parse(words, {"state", "database", "label"});
+  auto args = Args::parse(words, {"state", "database", "label", "expire"});
   if (!args.ok()) return fail(args.error());
   const std::string state = args->get_or("state", "");
   if (state.empty()) return fail(make_error(Errc::config_error, "--state DIR is required"));
-  auto cred = create_admin_credential(args->get_or("database", "sqlite:" + state + "/paw.db"), args->get_or("label", ""));
+  std::int64_t expire = 0;
+  if (auto e = args->get("expire")) {
+    auto d = parse_duration(*e);
+    if (!d.ok()) return fail(d.error());
+    expire = *d;
+  }
+  auto cred = create_admin_credential(args->get_or("database", "sqlite:" + state + "/paw.db"), args->get_or("label", ""),
+                                      expire);
   if (!cred.ok()) return fail(cred.error());
   std::cout << "admin credential: " << *cred << std::endl;
   return 0;

@@ -27,6 +27,7 @@ struct Request {
   std::vector<std::string> params;                  // {id}-style path segments, in order
   std::string route;                                // route label for metrics ("POST /v1/attestations")
   std::string actor;                                // authenticated credential id (admin/rp), "" otherwise
+  std::string actor_name;                           // that credential's label (its name in the audit log)
 };
 
 // Response is what a handler returns.

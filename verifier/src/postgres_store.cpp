@@ -207,7 +207,7 @@ class PostgresStore final : public SqlStore {
     PAW_CHECK(guarded("consume_enrollment_token", [&](Poco::Data::Session& s) -> Status {
       std::vector<std::string> won_labels, won_policies;
       std::vector<std::int64_t> won_created, won_expires;
-      s << "UPDATE enrollment_tokens SET used = 1 WHERE hash = $1 AND used = 0 AND expires_at > $2 "
+      s << "UPDATE enrollment_tokens SET used = 1 WHERE hash = $1 AND used = 0 AND revoked_at = 0 AND expires_at > $2 "
            "RETURNING label, created_at, expires_at, policy",
           kw::bind(hash), kw::bind(now_s), into(won_labels), into(won_created), into(won_expires), into(won_policies),
           now;
@@ -215,10 +215,11 @@ class PostgresStore final : public SqlStore {
         rec = EnrollmentTokenRecord{hash, won_labels[0], won_created[0], won_expires[0], true, won_policies[0], false};
         return ok_status();
       }
-      std::vector<std::int64_t> expires, used;
-      s << "SELECT expires_at, used FROM enrollment_tokens WHERE hash = $1", kw::bind(hash), into(expires),
-          into(used), now;
+      std::vector<std::int64_t> expires, used, revoked;
+      s << "SELECT expires_at, used, revoked_at FROM enrollment_tokens WHERE hash = $1", kw::bind(hash), into(expires),
+          into(used), into(revoked), now;
       if (expires.empty()) return make_error(Errc::token_invalid, "enrollment token unknown");
+      if (revoked[0] != 0) return make_error(Errc::token_invalid, "enrollment token revoked");
       if (expires[0] <= now_s && used[0] == 0) return make_error(Errc::token_expired, "enrollment token expired");
       return make_error(Errc::token_invalid, "enrollment token already used");
     }));

@@ -50,7 +50,7 @@ Status Service::open() {
     PAW_TRY(ek_trust_, EkTrust::load_dir(cfg_.ek_ca_dir));
   }
   if (!cfg_.fido_ca_dir.empty()) {
-    PAW_TRY(fido_trust_, EkTrust::load_dir(cfg_.fido_ca_dir));
+    PAW_TRY(fido_trust_, attest::FidoAttestationRoots::load_dir(cfg_.fido_ca_dir));
   }
   const auto rpa = static_cast<double>(cfg_.rate_per_address);
   const auto rpd = static_cast<double>(cfg_.rate_per_device);
@@ -177,6 +177,7 @@ Response Service::dispatch(Request& req) {
     auto who = authenticate(req, route->auth == Auth::admin ? CredentialKind::admin : CredentialKind::relying_party);
     if (!who.ok()) return finish(error_response(who.error()));
     req.actor = who->id;
+    req.actor_name = who->label;
   }
   // Body: the edge read it only when its Content-Length fits the route (body_limit).
   if (req.content_length > static_cast<std::int64_t>(route->max_body)) {
@@ -204,6 +205,7 @@ Response Service::dispatch(Request& req) {
     d->set("path", req.path);
     d->set("status", resp.status);
     d->set("credential", req.actor);
+    d->set("credential_name", req.actor_name);
     d->set("remote", req.remote);
     record_event("admin", "", json::stringify(d));
   }
@@ -226,12 +228,25 @@ Result<CredentialRecord> Service::authenticate(const Request& req, CredentialKin
     // The lookup is by hash; compare once more in constant time.
     if (found && !ct_equal(as_bytes(found->hash), as_bytes(hash))) found.reset();
   }
-  if (found) return *found;
+  // Read from the database on every request: a revocation or expiry made
+  // at any replica holds here at once.
+  std::string refused = token.empty() ? "missing credential" : "unknown credential";
+  if (found && found->revoked_at != 0) {
+    refused = "revoked credential";
+  } else if (found && found->expires_at != 0 && found->expires_at <= unix_now()) {
+    refused = "expired credential";
+  } else if (found) {
+    return *found;
+  }
   if (kind == CredentialKind::admin) {
     Poco::JSON::Object::Ptr d = new Poco::JSON::Object();
     d->set("route", req.route);
     d->set("remote", req.remote);
-    d->set("reason", token.empty() ? "missing credential" : "unknown credential");
+    d->set("reason", refused);
+    if (found) {
+      d->set("credential", found->id);
+      d->set("credential_name", found->label);
+    }
     record_event("admin_auth_failed", "", json::stringify(d));
   }
   return make_error(Errc::unauthorized, token.empty() ? "missing bearer credential" : "invalid credential");
@@ -373,6 +388,10 @@ void Service::build_routes() {
   router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k, bind(&Service::admin_get_policy)});
   router_.add({"PUT", "/v1/admin/policies/{}", Auth::admin, kMaxPolicySize, bind(&Service::admin_put_policy)});
   router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k, bind(&Service::admin_create_rp_credential)});
+  router_.add({"GET", "/v1/admin/credentials", Auth::admin, k64k, bind(&Service::admin_list_credentials)});
+  router_.add({"POST", "/v1/admin/credentials/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_credential)});
+  router_.add({"GET", "/v1/admin/tokens", Auth::admin, k64k, bind(&Service::admin_list_tokens)});
+  router_.add({"POST", "/v1/admin/tokens/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_token)});
   router_.add({"GET", "/v1/admin/events", Auth::admin, k64k, bind(&Service::admin_list_events)});
   router_.add({"POST", "/v1/admin/keys/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_keys)});
 }

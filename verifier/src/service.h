@@ -141,6 +141,10 @@ class Service {
   Result<Response> admin_assign_policy(Request& req);
   Result<Response> admin_capture_policy(Request& req);
   Result<Response> admin_create_rp_credential(Request& req);
+  Result<Response> admin_list_credentials(Request& req);   // api_credentials.cpp
+  Result<Response> admin_revoke_credential(Request& req);
+  Result<Response> admin_list_tokens(Request& req);
+  Result<Response> admin_revoke_token(Request& req);
   Result<Response> admin_list_events(Request& req);
   Result<Response> admin_rotate_keys(Request& req);
 
@@ -149,7 +153,7 @@ class Service {
   std::unique_ptr<Keyring> keys_;
   ChallengeKey challenge_key_;  // shared by all replicas (Store::service_secret)
   std::shared_ptr<const EkTrust> ek_trust_;
-  std::shared_ptr<const EkTrust> fido_trust_;  // --fido-ca-dir (null: FIDO2 attestation chains not checked)
+  std::shared_ptr<const attest::FidoAttestationRoots> fido_trust_;  // --fido-ca-dir (null: every x5c counts as self)
   Metrics metrics_;
   RateLimiter address_limiter_{1, 1};
   RateLimiter device_limiter_{1, 1};

@@ -148,16 +148,17 @@ class SqliteStore final : public SqlStore {
     EnrollmentTokenRecord rec;
     PAW_CHECK(guarded("consume_enrollment_token", [&](Poco::Data::Session& s) -> Status {
       Poco::Data::Statement up(s);
-      up << "UPDATE enrollment_tokens SET used = 1 WHERE hash = ? AND used = 0 AND expires_at > ?", kw::bind(hash),
-          kw::bind(now_s);
+      up << "UPDATE enrollment_tokens SET used = 1 WHERE hash = ? AND used = 0 AND revoked_at = 0 AND expires_at > ?",
+          kw::bind(hash), kw::bind(now_s);
       const std::size_t changed = up.execute();
       std::vector<std::string> labels, policies;
-      std::vector<std::int64_t> created, expires, used;
-      s << "SELECT label, created_at, expires_at, used, policy FROM enrollment_tokens WHERE hash = ?", kw::bind(hash),
-          into(labels), into(created), into(expires), into(used), into(policies), now;
+      std::vector<std::int64_t> created, expires, used, revoked;
+      s << "SELECT label, created_at, expires_at, used, policy, revoked_at FROM enrollment_tokens WHERE hash = ?",
+          kw::bind(hash), into(labels), into(created), into(expires), into(used), into(policies), into(revoked), now;
       if (labels.empty()) return make_error(Errc::token_invalid, "enrollment token unknown");
-      rec = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], true, policies[0], false};
+      rec = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], true, policies[0], false, revoked[0]};
       if (changed == 1) return ok_status();
+      if (revoked[0] != 0) return make_error(Errc::token_invalid, "enrollment token revoked");
       if (expires[0] <= now_s && used[0] == 0) return make_error(Errc::token_expired, "enrollment token expired");
       return make_error(Errc::token_invalid, "enrollment token already used");
     }));

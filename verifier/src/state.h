@@ -23,7 +23,9 @@ struct InitOptions {
 Result<std::string> init_state(const InitOptions& opts);
 
 // create_admin_credential adds another admin credential to an initialized
-// database and returns it (for `paw-verifier admin-credential`).
-Result<std::string> create_admin_credential(const std::string& database_url, const std::string& label);
+// database and returns it (for `paw-verifier admin-credential`); it expires
+// |expires_in| seconds from now (0: never).
+Result<std::string> create_admin_credential(const std::string& database_url, const std::string& label,
+                                            std::int64_t expires_in = 0);
 
 }  // namespace paw::verifier

@@ -50,9 +50,12 @@ struct CredentialRecord {
   std::string id;          // public identifier (random hex), shown in the audit log
   CredentialKind kind = CredentialKind::admin;
   std::string hash;        // hex SHA-256 of the credential value
-  std::string label;
+  std::string label;       // the credential's name, shown in the audit log next to its id
   std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;  // 0 = does not expire
+  std::int64_t revoked_at = 0;  // 0 = not revoked
 };
+std::string_view credential_kind_name(CredentialKind k) noexcept;  // "admin" | "relying_party"
 
 struct EnrollmentTokenRecord {
   std::string hash;        // hex SHA-256 of the token
@@ -65,7 +68,12 @@ struct EnrollmentTokenRecord {
   // the TPM (EK) of an existing device, which is then revoked (pawctl token
   // create --replace). Without it such an enrollment is refused.
   bool may_replace = false;
+  std::int64_t revoked_at = 0;  // 0 = not revoked; a revoked token is refused like a used one
 };
+// enrollment_token_id is a token's public identifier: the first 16 hex
+// digits of its hash (listing and revoking name tokens so; the token itself
+// is never stored).
+std::string enrollment_token_id(const std::string& hash);
 
 // EnrollmentRecord is an enrollment waiting for its credential activation.
 struct EnrollmentRecord {
@@ -146,13 +154,27 @@ class Store {
   virtual Result<std::int64_t> schema_version() = 0;
 
   // Bearer credentials (admin and relying party), looked up by hash.
+  // find_credential returns revoked and expired ones too (the service
+  // refuses them and says why in the audit log); it reads the database on
+  // every call, so a revocation takes effect at once on every replica.
   virtual Status add_credential(const CredentialRecord& c) = 0;
   virtual Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) = 0;
+  // list_credentials returns every credential (hash included), oldest first.
+  virtual Result<std::vector<CredentialRecord>> list_credentials() = 0;
+  // revoke_credential sets revoked_at = |now| on the credential |id| unless
+  // it is revoked already; false when nothing changed (unknown or revoked).
+  virtual Result<bool> revoke_credential(const std::string& id, std::int64_t now) = 0;
 
   // Enrollment tokens. consume_enrollment_token marks the token used exactly
   // once: Errc::token_invalid (unknown or already used), Errc::token_expired.
+  // A revoked token is refused by consume_enrollment_token (token_invalid).
   virtual Status add_enrollment_token(const EnrollmentTokenRecord& t) = 0;
   virtual Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now) = 0;
+  // list_enrollment_tokens returns the tokens not yet purged, oldest first.
+  virtual Result<std::vector<EnrollmentTokenRecord>> list_enrollment_tokens() = 0;
+  // revoke_enrollment_token sets revoked_at = |now| on the unused, unrevoked
+  // token whose enrollment_token_id is |id|; false when nothing changed.
+  virtual Result<bool> revoke_enrollment_token(const std::string& id, std::int64_t now) = 0;
   // find_enrollment_token looks a token up without consuming it (the service
   // checks it before the expensive enrollment checks). The default answers
   // Errc::unsupported and the service then relies on consume_enrollment_token alone.

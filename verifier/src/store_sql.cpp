@@ -82,9 +82,15 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         // A token may allow its device to take over an enrolled TPM (--replace).
         "ALTER TABLE enrollment_tokens ADD COLUMN may_replace INTEGER NOT NULL DEFAULT 0",
     },
+    {
+        // Credentials and enrollment tokens can be listed and revoked; a
+        // credential may expire. 0 = never / not revoked, so existing rows
+        // keep working.
+        "ALTER TABLE credentials ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE credentials ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE enrollment_tokens ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0",
+    },
 };
-
-const char* kind_name(CredentialKind k) { return k == CredentialKind::admin ? "admin" : "relying_party"; }
 }  // namespace
 
 const std::vector<std::vector<std::string>>& migrations(SqlDialect d) {
@@ -224,55 +230,6 @@ Result<std::int64_t> SqlStore::schema_version() {
     return ok_status();
   }));
   return v;
-}
-
-Status SqlStore::add_credential(const CredentialRecord& c) {
-  return guarded("add_credential", [&](Session& s) -> Status {
-    std::string kind = kind_name(c.kind);
-    s << q("INSERT INTO credentials (id, kind, hash, label, created_at) VALUES (?, ?, ?, ?, ?)"), kw::bind(c.id),
-        kw::bind(kind), kw::bind(c.hash), kw::bind(c.label), kw::bind(c.created_at), now;
-    return ok_status();
-  });
-}
-
-Result<std::optional<CredentialRecord>> SqlStore::find_credential(CredentialKind kind, const std::string& hash) {
-  std::optional<CredentialRecord> out;
-  PAW_CHECK(guarded("find_credential", [&](Session& s) -> Status {
-    std::string k = kind_name(kind);
-    std::vector<std::string> ids, labels;
-    std::vector<std::int64_t> created;
-    s << q("SELECT id, label, created_at FROM credentials WHERE kind = ? AND hash = ?"), kw::bind(k), kw::bind(hash),
-        into(ids), into(labels), into(created), now;
-    if (!ids.empty()) out = CredentialRecord{ids[0], kind, hash, labels[0], created[0]};
-    return ok_status();
-  }));
-  return out;
-}
-
-Status SqlStore::add_enrollment_token(const EnrollmentTokenRecord& t) {
-  return guarded("add_enrollment_token", [&](Session& s) -> Status {
-    const std::int64_t replace = t.may_replace ? 1 : 0;
-    s << q("INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy, may_replace) "
-           "VALUES (?, ?, ?, ?, 0, ?, ?)"),
-        kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), kw::bind(t.policy),
-        kw::bind(replace), now;
-    return ok_status();
-  });
-}
-
-Result<std::optional<EnrollmentTokenRecord>> SqlStore::find_enrollment_token(const std::string& hash) {
-  std::optional<EnrollmentTokenRecord> out;
-  PAW_CHECK(guarded("find_enrollment_token", [&](Session& s) -> Status {
-    std::vector<std::string> labels, policies;
-    std::vector<std::int64_t> created, expires, used, replace;
-    s << q("SELECT label, created_at, expires_at, used, policy, may_replace FROM enrollment_tokens WHERE hash = ?"),
-        kw::bind(hash), into(labels), into(created), into(expires), into(used), into(policies), into(replace), now;
-    if (!labels.empty()) {
-      out = EnrollmentTokenRecord{hash, labels[0], created[0], expires[0], used[0] != 0, policies[0], replace[0] != 0};
-    }
-    return ok_status();
-  }));
-  return out;
 }
 
 Result<std::map<std::string, std::int64_t>> SqlStore::count_devices_by_status() {

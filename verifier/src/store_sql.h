@@ -40,6 +40,10 @@ class SqlStore : public Store {
   Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override;
   Status add_enrollment_token(const EnrollmentTokenRecord& t) override;
   Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) override;
+  Result<std::vector<CredentialRecord>> list_credentials() override;
+  Result<bool> revoke_credential(const std::string& id, std::int64_t at) override;
+  Result<std::vector<EnrollmentTokenRecord>> list_enrollment_tokens() override;
+  Result<bool> revoke_enrollment_token(const std::string& id, std::int64_t at) override;
   Result<std::map<std::string, std::int64_t>> count_devices_by_status() override;
   Status purge_expired(std::int64_t before) override;
   Status put_policy(const PolicyRecord& p) override;

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <map>
 #include <mutex>
 
 #include "internal.h"
@@ -185,15 +186,24 @@ Result<Bytes> sign(ByteView pkcs8, int alg, ByteView msg) {
 }
 
 Result<BatchAttestation> batch_attestation(ByteView aaguid) {
+  // One batch per model for the life of the process, so a test can trust a
+  // model's certificate (batch_certificate) and keys of that model keep
+  // chaining to it whatever other models the process made meanwhile.
   static std::mutex mu;
-  static Bytes cached_aaguid;
-  static BatchAttestation cached;
+  static std::map<Bytes, BatchAttestation> cached;
   std::lock_guard<std::mutex> lock(mu);
-  if (cached.cert_der.empty() || !ct_equal(cached_aaguid, aaguid)) {
-    PAW_TRY(cached, make_batch(aaguid));
-    cached_aaguid.assign(aaguid.begin(), aaguid.end());
+  const Bytes key(aaguid.begin(), aaguid.end());
+  auto it = cached.find(key);
+  if (it == cached.end()) {
+    PAW_TRY(BatchAttestation made, make_batch(aaguid));
+    it = cached.emplace(key, std::move(made)).first;
   }
-  return cached;
+  return it->second;
+}
+
+Result<Bytes> batch_certificate(ByteView aaguid) {
+  PAW_TRY(BatchAttestation b, batch_attestation(aaguid));
+  return b.cert_der;
 }
 
 }  // namespace paw::vfido

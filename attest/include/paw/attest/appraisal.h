@@ -31,6 +31,7 @@
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/evidence.h"
+#include "paw/attest/fido_roots.h"
 #include "paw/attest/json.h"
 #include "paw/attest/pcr.h"
 #include "paw/attest/policy.h"
@@ -198,7 +199,8 @@ struct EnrollmentContext {
   const EkTrust* ek_trust = nullptr;   // null: only TOFU enrollments (if policy allows)
   std::string rp_id;                   // FIDO2 relying-party id (GET /v1/info "rp_id")
   std::int64_t now = 0;                // unix seconds (certificate validity)
-  const EkTrust* fido_roots = nullptr; // trusted FIDO2 attestation CAs; null: x5c chains are not checked
+  const attest::FidoAttestationRoots* fido_roots = nullptr; // FIDO2 attestation roots per model; null: none
+                                                             // (every x5c then counts as self attestation)
 };
 
 // VerifiedEnrollment is an enrollment request whose every check passed, with
@@ -283,6 +285,7 @@ inline constexpr std::string_view kFidoMissing = "fido_missing";
 inline constexpr std::string_view kFidoUpMissing = "fido_up_missing";
 inline constexpr std::string_view kFidoUvMissing = "fido_uv_missing";
 inline constexpr std::string_view kFidoCounterFrozen = "fido_counter_frozen";
+inline constexpr std::string_view kFidoModelUnproven = "fido_model_unproven";  // note: self/none attestation
 inline constexpr std::string_view kDiskNotEncrypted = "disk_not_encrypted";
 inline constexpr std::string_view kOsNotAllowed = "os_not_allowed";
 inline constexpr std::string_view kHostSecureBootOff = "host_secure_boot_off"; // agent says off

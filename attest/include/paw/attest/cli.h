@@ -5,6 +5,7 @@
 // typo never silently changes what a security tool does.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,5 +31,9 @@ class Args {
   std::vector<std::string> positional_;
   std::map<std::string, std::string> values_;
 };
+
+// parse_duration reads "90", "90s", "15m", "1h", "2d" as seconds, at most ten
+// years (Errc::config_error).
+Result<std::int64_t> parse_duration(const std::string& text);
 
 }  // namespace paw

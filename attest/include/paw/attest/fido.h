@@ -16,6 +16,7 @@
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
+#include "paw/attest/fido_roots.h"
 
 namespace paw::attest {
 
@@ -100,12 +101,14 @@ struct FidoEnrollmentPolicy {
   std::vector<Bytes> aaguid_allowlist;   // 16-byte AAGUIDs; empty + !any_aaguid refuses every key
   bool require_uv = false;
   std::vector<int> algorithms = {kCoseEs256, kCoseEdDsa};
-  // attestation_roots, when set, are the trusted attestation CAs (vendor
-  // roots, e.g. from the FIDO Metadata Service; an intermediate in the set is
-  // an anchor too): a "basic" attestation's x5c must chain to one of them,
-  // valid at |now| (unix seconds). Null: the chain is not checked, and the
-  // AAGUID (the key model) is only as trustworthy as the key's own claim.
-  X509_STORE* attestation_roots = nullptr;
+  // attestation_roots are the trusted attestation roots per key model
+  // (fido_roots.h; e.g. imported from the FIDO Metadata Service). An x5c is
+  // "basic" attestation only when a root covers authData's AAGUID and the
+  // chain reaches it, valid at |now| (unix seconds); an x5c that no root
+  // covers (or null here) proves nothing anybody could not mint, so it counts
+  // as "self" (allow_self_attestation decides). A non-empty AAGUID allowlist
+  // accepts only "basic": any other AAGUID is the key's own claim.
+  const FidoAttestationRoots* attestation_roots = nullptr;
   std::int64_t now = 0;
 };
 
@@ -128,7 +131,8 @@ struct FidoStoredCredential {
   std::uint32_t sign_count = 0;  // the last counter seen; update it after every verify_fido_presence
   Bytes aaguid;                  // 16 bytes
   std::string fmt;               // "packed" | "none"
-  std::string attestation_type;  // "basic" (x5c) | "self" | "none"
+  std::string attestation_type;  // "basic" (x5c chained to a configured root) | "self" | "none"
+  bool x5c_unchained = false;    // "self" because the key's x5c reaches no configured root (not stored)
 };
 
 // verify_fido_enrollment checks a new credential against |client_data_hash|
@@ -138,8 +142,10 @@ struct FidoStoredCredential {
 // rpIdHash (fido_rp_mismatch), UP (fido_up_missing), UV (fido_uv_missing),
 // attestation signature via fido_cred_verify / fido_cred_verify_self and the
 // x5c leaf's AAGUID extension (fido_attestation_invalid), the x5c chain to
-// policy.attestation_roots when set (untrusted_chain), AAGUID allowlist
-// (fido_aaguid_not_allowed). Returns the record to store.
+// the roots covering the AAGUID (untrusted_chain; no covering root: treated
+// as self, fido_attestation_invalid unless allowed), AAGUID allowlist
+// (fido_aaguid_not_allowed, also for an AAGUID no chain proves). Returns the
+// record to store.
 Result<FidoStoredCredential> verify_fido_enrollment(const FidoEnrollmentEvidence& evidence, ByteView client_data_hash,
                                               const FidoEnrollmentPolicy& policy);
 

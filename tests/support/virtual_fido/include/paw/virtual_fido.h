@@ -97,6 +97,11 @@ Status set_fault(const std::string& path, Fault f, bool on);
 Status set_attestation(const std::string& path, Attestation mode);
 Status set_aaguid(const std::string& path, ByteView aaguid);
 
+// batch_certificate is this process's packed-attestation certificate (DER,
+// self-signed) for keys of model |aaguid|: what a test trusts as that
+// model's attestation root. A key in another process has another one.
+Result<Bytes> batch_certificate(ByteView aaguid);
+
 // install sets paw's virtual HID functions on a fresh, unopened |dev|; after
 // it, fido_dev_open(dev, state_path) opens the authenticator kept in that file.
 // Returns libfido2's result (FIDO_OK on success).

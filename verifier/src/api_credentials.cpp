@@ -1,0 +1,131 @@
+// Admin endpoints for the secrets the verifier hands out: bearer credentials
+// (admin, relying party) and enrollment tokens — list and revoke. The store
+// is read on every authenticated request, so a revocation holds at once on
+// every replica; each one is an audited event naming who did it.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <algorithm>
+
+#include "service.h"
+#include "util.h"
+
+namespace paw::verifier {
+namespace {
+using Obj = Poco::JSON::Object;
+using ObjPtr = Poco::JSON::Object::Ptr;
+
+std::string credential_state(const CredentialRecord& c, std::int64_t now_s) {
+  if (c.revoked_at != 0) return "revoked";
+  if (c.expires_at != 0 && c.expires_at <= now_s) return "expired";
+  return "active";
+}
+
+std::string token_state(const EnrollmentTokenRecord& t, std::int64_t now_s) {
+  if (t.revoked_at != 0) return "revoked";
+  if (t.used) return "used";
+  if (t.expires_at <= now_s) return "expired";
+  return "unused";
+}
+
+// The hash is never shown: it identifies the secret offline.
+ObjPtr credential_json(const CredentialRecord& c, std::int64_t now_s) {
+  ObjPtr o = new Obj();
+  o->set("id", c.id);
+  o->set("kind", std::string(credential_kind_name(c.kind)));
+  o->set("label", c.label);
+  o->set("created_at", c.created_at);
+  o->set("expires_at", c.expires_at);
+  o->set("revoked_at", c.revoked_at);
+  o->set("state", credential_state(c, now_s));
+  return o;
+}
+
+ObjPtr token_json(const EnrollmentTokenRecord& t, std::int64_t now_s) {
+  ObjPtr o = new Obj();
+  o->set("id", enrollment_token_id(t.hash));
+  o->set("label", t.label);
+  o->set("policy", t.policy.empty() ? std::string(kDefaultPolicyName) : t.policy);
+  o->set("created_at", t.created_at);
+  o->set("expires_at", t.expires_at);
+  o->set("revoked_at", t.revoked_at);
+  o->set("state", token_state(t, now_s));
+  return o;
+}
+
+ObjPtr actor_json(const Request& req) {
+  ObjPtr ev = new Obj();
+  ev->set("by", req.actor);
+  ev->set("by_name", req.actor_name);
+  return ev;
+}
+}  // namespace
+
+Result<Response> Service::admin_list_credentials(Request&) {
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(auto list, store_->list_credentials());
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
+  for (const auto& c : list) arr->add(credential_json(c, now_s));
+  ObjPtr o = new Obj();
+  o->set("credentials", arr);
+  return json_response(200, o);
+}
+
+Result<Response> Service::admin_revoke_credential(Request& req) {
+  const std::string& id = req.params[0];
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(auto list, store_->list_credentials());
+  const auto it = std::find_if(list.begin(), list.end(), [&](const CredentialRecord& c) { return c.id == id; });
+  if (it == list.end()) return make_error(Errc::not_found, "unknown credential");
+  if (it->revoked_at != 0) return make_error(Errc::conflict, "credential already revoked");
+  // Nobody locks the fleet out by mistake: one usable admin credential stays.
+  // (`paw-verifier admin-credential` on the database host makes another.)
+  if (it->kind == CredentialKind::admin) {
+    const auto usable = std::count_if(list.begin(), list.end(), [&](const CredentialRecord& c) {
+      return c.kind == CredentialKind::admin && c.id != id && credential_state(c, now_s) == "active";
+    });
+    if (usable == 0) return make_error(Errc::conflict, "the last usable admin credential cannot be revoked");
+  }
+  PAW_TRY(bool changed, store_->revoke_credential(id, now_s));
+  if (!changed) return make_error(Errc::conflict, "credential already revoked");
+  CredentialRecord done = *it;
+  done.revoked_at = now_s;
+  ObjPtr ev = actor_json(req);
+  ev->set("credential", id);
+  ev->set("credential_name", it->label);
+  ev->set("kind", std::string(credential_kind_name(it->kind)));
+  record_event("credential_revocation", "", json::stringify(ev));
+  return json_response(200, credential_json(done, now_s));
+}
+
+Result<Response> Service::admin_list_tokens(Request&) {
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(auto list, store_->list_enrollment_tokens());
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
+  for (const auto& t : list) arr->add(token_json(t, now_s));
+  ObjPtr o = new Obj();
+  o->set("tokens", arr);
+  return json_response(200, o);
+}
+
+Result<Response> Service::admin_revoke_token(Request& req) {
+  const std::string& id = req.params[0];
+  const std::int64_t now_s = unix_now();
+  PAW_TRY(auto list, store_->list_enrollment_tokens());
+  const auto it = std::find_if(list.begin(), list.end(),
+                               [&](const EnrollmentTokenRecord& t) { return enrollment_token_id(t.hash) == id; });
+  if (it == list.end()) return make_error(Errc::not_found, "unknown enrollment token");
+  if (it->revoked_at != 0) return make_error(Errc::conflict, "enrollment token already revoked");
+  if (it->used) return make_error(Errc::conflict, "enrollment token already used (revoke the device instead)");
+  PAW_TRY(bool changed, store_->revoke_enrollment_token(id, now_s));
+  if (!changed) return make_error(Errc::conflict, "enrollment token was used or revoked meanwhile");
+  EnrollmentTokenRecord done = *it;
+  done.revoked_at = now_s;
+  ObjPtr ev = actor_json(req);
+  ev->set("token", id);
+  ev->set("label", it->label);
+  record_event("token_revocation", "", json::stringify(ev));
+  return json_response(200, token_json(done, now_s));
+}
+
+}  // namespace paw::verifier
