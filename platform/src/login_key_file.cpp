@@ -110,8 +110,8 @@ Result<LoginKeyBlob> decode_tss2_private_key(ByteView pem) {
   }
   // emptyAuth [0] EXPLICIT BOOLEAN OPTIONAL: paw loads only password-less keys.
   PAW_TRY(const ByteView auth, der_get(r, kTagExplicit0, "TPMKey.emptyAuth"));
-  const std::uint8_t true_der[] = {kTagBoolean, 0x01, 0xff};
-  if (!std::equal(auth.begin(), auth.end(), std::begin(true_der), std::end(true_der))) {
+  // Any non-zero octet is TRUE: tpm2-openssl writes 0x01 where DER wants 0xff.
+  if (auth.size() != 3 || auth[0] != kTagBoolean || auth[1] != 0x01 || auth[2] == 0x00) {
     return make_error(Errc::unsupported, "TPMKey.emptyAuth is not TRUE (the key needs a password)");
   }
   PAW_TRY(const ByteView parent, der_get(r, kTagInteger, "TPMKey.parent"));

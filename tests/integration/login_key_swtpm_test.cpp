@@ -244,6 +244,21 @@ TEST_CASE("login-key.pem: TSS2 PRIVATE KEY, mode 0600, read by the tpm2 OpenSSL 
   CHECK(run_command({"openssl", "dgst", "-sha256", "-verify", pub_pem, "-signature", sig, (d / "data.txt").string()},
                     &out) == 0);
 
+  // The other way round: a key file tpm2-openssl made loads with paw.
+  const std::string theirs = (d / "theirs.pem").string();
+  REQUIRE_MESSAGE(run_env(l.swtpm->tcti(), {"openssl", "genpkey", "-provider", "tpm2", "-algorithm", "EC", "-pkeyopt",
+                                            "group:P-256", "-out", theirs},
+                          &out) == 0,
+                  out);
+  auto their_blob = pf::decode_tss2_private_key(load(theirs));
+  REQUIRE_MESSAGE(their_blob.ok(), their_blob.error().what());
+  {
+    auto tpm = pf::Tpm::open(l.swtpm->tcti());
+    REQUIRE(tpm.ok());
+    auto loaded = pf::load_login_key(*tpm, *their_blob);
+    CHECK_MESSAGE(loaded.ok(), loaded.error().what());
+  }
+
   // A second TPM: the private part is bound to the first TPM's SRK. The
   // harness copies one manufactured state into every swtpm (same seeds, a
   // clone); TPM2_Clear gives this one its own storage seed, as any other
