@@ -17,6 +17,7 @@ build_pkgs=(
 test_pkgs=(
   swtpm swtpm-tools                # software TPM with EK certificates from a local CA
   tpm2-tools                       # cross-checks: tpm2_checkquote, tpm2_makecredential …
+  tpm2-openssl libtpm2-pkcs11-1    # the login key file through the tpm2 OpenSSL provider (and PKCS#11 for SSH)
   fido2-tools                      # cross-checks: fido2-cred -V, fido2-assert -V
   postgresql                       # real PostgreSQL server started by the tests
   nginx-light                      # auth_request integration tests

@@ -13,6 +13,7 @@
 #include "paw/platform/evidence.h"
 #include "paw/platform/fido.h"
 #include "paw/platform/host_facts.h"
+#include "paw/platform/login_key.h"
 #include "paw/platform/logs.h"
 #include "paw/platform/quote.h"
 #include "paw/platform/tpm.h"
@@ -106,8 +107,22 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
     return failed(FailureKind::not_enrolled,
                   make_error(Errc::config_error, "no attestation key in " + s.state_dir.string() + ": enroll first"));
   }
+  auto login_blob = platform::load_login_key_file(s.state_dir);
+  if (!login_blob.ok()) return failed(login_blob.code() == Errc::config_error ? FailureKind::config : FailureKind::state,
+                                      login_blob.error());
   auto tpm = open_tpm(s.tcti);
   if (!tpm.ok()) return failed(FailureKind::tpm, tpm.error());
+  // The login key first: the TPM holds few transient objects (it, EK, AK).
+  std::optional<platform::LoadedLoginKey> login_key;
+  if (*login_blob) {
+    auto loaded = platform::load_login_key(*tpm, **login_blob);
+    if (!loaded.ok()) {
+      return failed(FailureKind::tpm, make_error(Errc::tpm_error, "the login key does not load (TPM cleared or "
+                                                                  "replaced? enroll again): " +
+                                                                      loaded.error().detail));
+    }
+    login_key = std::move(*loaded);
+  }
   auto ek = platform::create_ek(*tpm, (*blob)->parent);
   if (!ek.ok()) return failed(FailureKind::tpm, ek.error());
   auto ak = platform::load_ak(*tpm, *ek, **blob);
@@ -131,6 +146,14 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
   body.host = platform::collect_host_facts();
   body.event_log = read_one_log(s.event_log, platform::kDefaultEventLogPath, kMaxEventLogSize, "event log");
   body.ima_log = read_one_log(s.ima_log, platform::kDefaultImaLogPath, kMaxImaLogSize, "IMA log");
+
+  if (login_key) {
+    // Proof that the login key is in the TPM this quote comes from (certify.h).
+    auto proof = platform::sign_with_login_key(*tpm, *login_key,
+                                               login_key_proof_message(challenge->nonce, e.device_id));
+    if (!proof.ok()) return failed(FailureKind::tpm, proof.error());
+    body.login_key_signature = std::move(*proof);
+  }
 
   AttestOutcome out;
   platform::FidoDeviceConfig fc{s.fido_device, s.fido_timeout_ms};
@@ -208,8 +231,15 @@ Result<EnrollResult> enroll_device(const AgentSettings& s, const std::string& to
   }
   const platform::EkType ek_type = chosen ? *chosen->type : wanted.value_or(platform::EkType::rsa2048);
   const platform::AkAlg ak_alg = platform::ak_alg_from_name(s.ak_alg).value_or(platform::AkAlg::ecc_p256);
+  // The login key is created and loaded before the EK and AK (three transient objects at most).
+  PAW_TRY(const platform::LoginKeyBlob login_blob, platform::create_login_key(tpm));
+  PAW_TRY(platform::LoadedLoginKey login_key, platform::load_login_key(tpm, login_blob));
   PAW_TRY(platform::Ek ek, platform::create_ek(tpm, ek_type));
   PAW_TRY(platform::EnsuredAk ensured, platform::ensure_ak(tpm, ek, s.state_dir, ak_alg));
+  PAW_TRY(LoginKeyCertify login_certify,
+          platform::certify_login_key(tpm, ensured.ak, login_key,
+                                      login_key_enrollment_qualifying_data(as_bytes(token), ensured.ak.public_tpm2b)));
+  login_key.handle.reset();
   PAW_TRY(auto sel, platform::active_pcr_selection(tpm));
   PAW_TRY(PcrValues pcrs, platform::read_pcrs(tpm, sel));
 
@@ -235,6 +265,7 @@ Result<EnrollResult> enroll_device(const AgentSettings& s, const std::string& to
   req.host = platform::collect_host_facts();
   req.pcrs = std::move(pcrs);
   req.event_log = read_one_log(s.event_log, platform::kDefaultEventLogPath, kMaxEventLogSize, "event log");
+  req.login_key = login_certify;
 
   PAW_TRY(EnrollmentAnswer ans, client.enroll(serialize_enrollment_request(req)));
   PAW_TRY(SecretBytes secret,
@@ -244,8 +275,34 @@ Result<EnrollResult> enroll_device(const AgentSettings& s, const std::string& to
   EnrollResult out;
   out.enrollment = {act.device_id, s.verifier, s.ca_file, info.rp_id, cred.credential_id, act.status, now_unix()};
   out.ak_note = std::string(platform::ak_origin_name(ensured.origin)) + (ensured.note.empty() ? "" : ": " + ensured.note);
+  PAW_TRY(const TpmPublic login_pub, parse_public(login_blob.public_tpm2b));
+  PAW_TRY(const EvpPkeyPtr login_evp, to_evp_pkey(login_pub));
+  PAW_TRY(out.login_key_jkt, jwk_thumbprint(login_evp.get()));
+  PAW_CHECK(platform::save_login_key(s.state_dir, login_blob));
   PAW_CHECK(save_enrollment(s.state_dir, out.enrollment));
   return out;
+}
+
+Result<std::string> add_login_key(const AgentSettings& s, const Enrollment& e) {
+  VerifierClient client({s.verifier.empty() ? e.verifier : s.verifier, s.ca_file.empty() ? e.ca_file : s.ca_file});
+  PAW_TRY(const std::optional<platform::AkBlob> ak_blob, platform::load_ak_blob(s.state_dir));
+  if (!ak_blob) return make_error(Errc::config_error, "no attestation key in " + s.state_dir.string() + ": enroll first");
+  PAW_TRY(platform::Tpm tpm, open_tpm(s.tcti));
+  PAW_TRY(const platform::LoginKeyBlob login_blob, platform::create_login_key(tpm));
+  PAW_TRY(platform::LoadedLoginKey login_key, platform::load_login_key(tpm, login_blob));
+  PAW_TRY(platform::Ek ek, platform::create_ek(tpm, ak_blob->parent));
+  PAW_TRY(platform::Ak ak, platform::load_ak(tpm, ek, *ak_blob));
+  // A fresh challenge of this device: the certify cannot be replayed, and only
+  // the enrolled AK (in the enrolled TPM) can sign a TPM2_Certify over it.
+  PAW_TRY(Challenge challenge, client.challenge(e.device_id));
+  LoginKeyAddRequest req;
+  req.nonce = challenge.nonce;
+  PAW_TRY(req.login_key, platform::certify_login_key(tpm, ak, login_key,
+                                                     login_key_add_qualifying_data(challenge.nonce, ak.public_tpm2b,
+                                                                                   e.device_id)));
+  PAW_TRY(std::string jkt, client.add_login_key(e.device_id, serialize_login_key_add_request(req)));
+  PAW_CHECK(platform::save_login_key(s.state_dir, login_blob));
+  return jkt;
 }
 
 }  // namespace paw::agent

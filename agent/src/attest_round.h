@@ -62,14 +62,23 @@ Status record_outcome(const AgentSettings& s, const AttestOutcome& o);
 struct EnrollResult {
   Enrollment enrollment;
   std::string ak_note;   // AK created / reused
+  std::string login_key_jkt;  // RFC 7638 thumbprint of the login key (login-key.pem)
 };
 
 // enroll_device runs the enrollment: GET /v1/info, EK (certificate from NV),
-// the AK (created or reused from the state folder), a FIDO2 credential over
+// the AK (created or reused from the state folder), the login key (created,
+// certified by the AK, written to login-key.pem), a FIDO2 credential over
 // the enrollment client-data hash (asks for a touch on stderr), POST
 // /v1/enrollments, TPM2_ActivateCredential, POST the activation, and stores
 // the enrollment. Errors keep their code (tpm_error, fido_*, network_error, …).
 Result<EnrollResult> enroll_device(const AgentSettings& s, const std::string& token);
+
+// add_login_key gives an enrolled device without a login key one (`paw-agent
+// enroll --add-login-key`): a challenge, a new login key certified by the
+// enrolled AK over login_key_add_qualifying_data(nonce, ak_public, device_id),
+// POST /v1/devices/{id}/login-key, then login-key.pem is written. Returns the
+// key's JWK thumbprint. Errc::conflict when the verifier already has one.
+Result<std::string> add_login_key(const AgentSettings& s, const Enrollment& e);
 
 // classify maps an error code to the category reported for exit status 2.
 FailureKind classify(Errc code) noexcept;

@@ -4,6 +4,7 @@
 
 #include "agent_commands.h"
 #include "attest_round.h"
+#include "paw/platform/login_key.h"
 #include "settings.h"
 
 namespace paw::agent {
@@ -31,14 +32,37 @@ std::string hint(FailureKind k, Errc code) {
     default: return "";
   }
 }
+
+// add_login_key_command: `paw-agent enroll --add-login-key` for a device
+// enrolled before login keys existed.
+int add_login_key_command(const AgentSettings& s) {
+  auto e = load_enrollment(s.state_dir);
+  if (!e.ok() || !*e) {
+    std::cerr << "paw-agent: not enrolled (" << (e.ok() ? "no enrollment in " + s.state_dir.string() : e.error().what())
+              << "): run paw-agent enroll --token TOKEN\n";
+    return 2;
+  }
+  auto r = add_login_key(s, **e);
+  if (!r.ok()) {
+    const FailureKind k = classify(r.code());
+    std::cerr << "paw-agent: adding the login key failed (" << failure_kind_name(k) << "): " << r.error().what() << "\n";
+    if (r.code() == Errc::conflict) std::cerr << "paw-agent: the verifier already has a login key for this device\n";
+    else std::cerr << "paw-agent: " << hint(k, r.code()) << "\n";
+    return 2;
+  }
+  std::cout << "login key: " << (s.state_dir / platform::kLoginKeyFile).string() << " (jkt " << *r << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 int cmd_enroll(const std::vector<std::string>& words) {
-  auto ls = load_settings(words, {"token"});
+  auto ls = load_settings(words, {"token"}, {"add-login-key"});
   if (!ls.ok()) {
     std::cerr << "paw-agent: " << ls.error().detail << "\n";
     return 2;
   }
+  if (ls->args.has("add-login-key")) return add_login_key_command(ls->settings);
   std::string token = ls->args.get_or("token", "");
   if (token.empty()) {
     if (const char* env = std::getenv("PAW_ENROLL_TOKEN")) token = env;
@@ -58,6 +82,7 @@ int cmd_enroll(const std::vector<std::string>& words) {
   const Enrollment& e = r->enrollment;
   std::cout << "enrolled: device " << e.device_id << " with " << e.verifier << " (status " << e.status << ")\n"
             << "attestation key: " << r->ak_note << "\n"
+            << "login key: " << (s.state_dir / platform::kLoginKeyFile).string() << " (jkt " << r->login_key_jkt << ")\n"
             << "state: " << s.state_dir.string() << "\n";
   if (e.status == "pending") {
     std::cout << "an admin must approve it: pawctl devices approve " << e.device_id << "\n";

@@ -10,7 +10,7 @@ namespace paw::agent {
 
 const std::vector<AgentCommand>& agent_commands() {
   static const std::vector<AgentCommand> table = {
-      {"enroll", "enroll --verifier URL --token TOKEN [--ca-file PEM]   enroll this workstation (TPM AK + FIDO2 key)",
+      {"enroll", "enroll --verifier URL --token TOKEN [--ca-file PEM] | enroll --add-login-key   enroll this workstation (TPM AK, login key, FIDO2 key)",
        cmd_enroll},
       {"attest", "attest [--json]        attest now: exit 0 healthy, 1 unhealthy, 2 could not attest", cmd_attest},
       {"run", "run                    the daemon: attest every --interval and on SIGUSR1, keep the token file",

@@ -91,6 +91,14 @@ Result<EnrollmentAnswer> VerifierClient::enroll(const std::string& request) {
   return a;
 }
 
+Result<std::string> VerifierClient::add_login_key(const std::string& device_id, const std::string& request) {
+  PAW_TRY(HttpReply r, http_call(ep_, "POST", "/v1/devices/" + device_id + "/login-key", request));
+  PAW_TRY(json::ObjectPtr o, ok_json(r, 200));
+  PAW_TRY(std::string jkt, json::get_string(o, "jkt"));
+  if (jkt.size() != 43) return make_error(Errc::malformed, "verifier jkt is not a SHA-256 thumbprint");
+  return jkt;
+}
+
 Result<ActivationAnswer> VerifierClient::activate(const std::string& enrollment_id, ByteView secret) {
   Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
   req->set("secret", base64(secret));

@@ -80,7 +80,7 @@ struct AttestationAnswer {
   std::int64_t expires_at = 0;
 };
 
-// VerifierClient wraps the five agent endpoints; answers are parsed strictly
+// VerifierClient wraps the agent endpoints; answers are parsed strictly
 // (sizes bounded, types checked): Errc::malformed for an answer that does not fit.
 class VerifierClient {
  public:
@@ -91,6 +91,9 @@ class VerifierClient {
   Result<ActivationAnswer> activate(const std::string& enrollment_id, ByteView secret);
   Result<Challenge> challenge(const std::string& device_id);     // POST /v1/challenges
   Result<AttestationAnswer> attest(const std::string& envelope); // POST /v1/attestations
+  // add_login_key: POST /v1/devices/{id}/login-key (`enroll --add-login-key`);
+  // returns the stored key's JWK thumbprint.
+  Result<std::string> add_login_key(const std::string& device_id, const std::string& request);
 
   [[nodiscard]] const VerifierEndpoint& endpoint() const noexcept { return ep_; }
 

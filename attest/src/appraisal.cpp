@@ -89,6 +89,22 @@ Result<detail::PresenceFacts> verify_presence(const DeviceRecord& rec, const Dev
   return out;
 }
 
+// check_login_key_proof returns the verdict reason when the device has a login
+// key and the body's proof is missing or does not verify; nullopt otherwise.
+// A failure is a verdict (unhealthy), not a rejected request, so the device's
+// last verdict stops being healthy at once.
+std::optional<ResultReason> check_login_key_proof(const DeviceRecord& rec, const EvidenceBody& body) {
+  if (!rec.login_key) return std::nullopt;
+  if (!body.login_key_signature) {
+    return ResultReason{std::string(reason::kLoginKeyMissing),
+                        "the device has a login key but sent no login key signature"};
+  }
+  auto st = verify_login_key_proof(*rec.login_key, *body.login_key_signature, body.nonce, body.device_id);
+  if (st.ok()) return std::nullopt;
+  return ResultReason{std::string(reason::kLoginKeyBadSignature),
+                      "login key signature over the challenge does not verify: " + st.error().detail};
+}
+
 }  // namespace
 
 Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, const Envelope& envelope,
@@ -152,10 +168,18 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
   }
   // 11. FIDO2 presence.
   PAW_TRY(detail::PresenceFacts presence, verify_presence(record, previous, body, ctx));
-  // 12-13. policy, then reboot and clock anomalies.
+  // 12. login key proof: the key the AK certified signed this challenge, inside
+  //     the quoted body — so it is in the TPM just quoted. Devices enrolled
+  //     before login keys have none and are not asked.
+  std::optional<ResultReason> login_key_failure = check_login_key_proof(record, body);
+  // 13-14. policy, then reboot and clock anomalies.
   const ClockInfo clock = AppraisalBuilder::clock_info(q);
   detail::PolicyInputs in{record, previous, body, clock, boot, ima, presence, policy, ctx.now};
   detail::PolicyResult pr = detail::evaluate_policy(in);
+  if (login_key_failure) {
+    pr.reasons.push_back(std::move(*login_key_failure));
+    pr.trust["instance-identity"] = ar4si::kUntrustworthyInstance;
+  }
   AppraisalRecord rec;
   rec.device_id = record.device_id;
   rec.verdict = pr.reasons.empty() ? Verdict::healthy : Verdict::unhealthy;

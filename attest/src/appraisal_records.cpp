@@ -145,12 +145,19 @@ json::ObjectPtr device_record_to_json(const DeviceRecord& r) {
   if (r.fido) o->set("fido", fido_to_json(*r.fido));
   o->set("host", host_to_json(r.host));
   o->set("enrollment_pcrs", pcrs_to_json(r.enrollment_pcrs));
+  if (r.login_key) {
+    json::ObjectPtr lk = new Poco::JSON::Object();
+    lk->set("public", base64(r.login_key->public_tpm2b));
+    lk->set("jkt", r.login_key->jkt);
+    lk->set("added_at", r.login_key->added_at);
+    o->set("login_key", lk);
+  }
   return o;
 }
 
 Result<DeviceRecord> device_record_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"device_id", "ak_public", "ak_name", "ek_public", "ek_cert", "ek_tofu", "fido", "host",
-                                "enrollment_pcrs"},
+                                "enrollment_pcrs", "login_key"},
                             "device record"));
   DeviceRecord r;
   PAW_TRY(r.device_id, json::get_string(o, "device_id"));
@@ -168,6 +175,15 @@ Result<DeviceRecord> device_record_from_json(const json::ObjectPtr& o) {
   PAW_TRY(r.host, host_from_json(host));
   PAW_TRY(json::ObjectPtr pcrs, json::get_object(o, "enrollment_pcrs"));
   PAW_TRY(r.enrollment_pcrs, pcrs_from_json(pcrs));
+  if (o->has("login_key") && !o->isNull("login_key")) {
+    PAW_TRY(json::ObjectPtr lk, json::get_object(o, "login_key"));
+    PAW_CHECK(json::only_keys(lk, {"public", "jkt", "added_at"}, "login key"));
+    LoginKey k;
+    PAW_TRY(k.public_tpm2b, json::get_b64(lk, "public", kMaxTpmStructSize));
+    PAW_TRY(k.jkt, json::get_string(lk, "jkt"));
+    PAW_TRY(k.added_at, json::get_int(lk, "added_at"));
+    r.login_key = std::move(k);
+  }
   return r;
 }
 

@@ -109,6 +109,15 @@ Result<VerifiedEnrollment> verify_enrollment(const EnrollmentRequest& req, const
   if (!ak.ok()) return make_error(ak.code(), "ak_public: " + ak.error().detail);
   PAW_CHECK(check_ak_properties(*ak));
   PAW_TRY(rec.ak_name, object_name(*ak));
+  // 3b. login key: certified by this AK over the enrollment binding (certify.h).
+  //     The AK is proven to share the EK's TPM by activation (step 6), so the
+  //     login key is proven to be in that TPM too.
+  if (req.login_key) {
+    PAW_TRY(LoginKey key, verify_login_key(*ak, *req.login_key,
+                                           login_key_enrollment_qualifying_data(req.token.view(), req.ak_public),
+                                           ctx.now));
+    rec.login_key = std::move(key);
+  }
   // 4. FIDO2 credential and attestation over the enrollment client-data hash.
   if (req.fido) {
     PAW_TRY(FidoCredential cred, check_fido(req, ctx, policy, v.notes_));

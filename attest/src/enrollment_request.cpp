@@ -72,11 +72,29 @@ json::ObjectPtr fido_to(const EnrollmentFido& f) {
   return o;
 }
 
+Result<LoginKeyCertify> login_key_certify_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"public", "certify_info", "signature"}, "login_key"));
+  LoginKeyCertify c;
+  PAW_TRY(c.public_tpm2b, json::get_b64(o, "public", kMaxTpmStructSize));
+  PAW_TRY(c.certify_info, json::get_b64(o, "certify_info", kMaxTpmStructSize));
+  PAW_TRY(c.signature, json::get_b64(o, "signature", kMaxTpmStructSize));
+  return c;
+}
+
+json::ObjectPtr login_key_certify_to_json(const LoginKeyCertify& c) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("public", base64(c.public_tpm2b));
+  o->set("certify_info", base64(c.certify_info));
+  o->set("signature", base64(c.signature));
+  return o;
+}
+
 }  // namespace
 
 Result<EnrollmentRequest> parse_enrollment_request(std::string_view json_text) {
   PAW_TRY(json::ObjectPtr o, json::parse_object(json_text, kMaxEnrollmentRequestSize, 6));
-  PAW_CHECK(json::only_keys(o, {"token", "ek_cert", "ek_public", "ak_public", "fido", "host", "pcrs", "event_log"},
+  PAW_CHECK(json::only_keys(o, {"token", "ek_cert", "ek_public", "ak_public", "fido", "host", "pcrs", "event_log",
+                             "login_key"},
                             "enrollment request"));
   EnrollmentRequest r;
   {
@@ -99,6 +117,11 @@ Result<EnrollmentRequest> parse_enrollment_request(std::string_view json_text) {
   PAW_TRY(json::ObjectPtr pcrs, json::get_object(o, "pcrs"));
   PAW_TRY(r.pcrs, pcrs_from_json(pcrs));
   PAW_TRY(r.event_log, json::opt_b64(o, "event_log", kMaxEventLogSize));
+  if (o->has("login_key") && !o->isNull("login_key")) {
+    PAW_TRY(json::ObjectPtr lk, json::get_object(o, "login_key"));
+    PAW_TRY(LoginKeyCertify c, login_key_certify_from_json(lk));
+    r.login_key = std::move(c);
+  }
   return r;
 }
 
@@ -112,6 +135,25 @@ std::string serialize_enrollment_request(const EnrollmentRequest& req) {
   o->set("host", host_to_json(req.host));
   o->set("pcrs", pcrs_to_json(req.pcrs));
   if (req.event_log) o->set("event_log", base64(*req.event_log));
+  if (req.login_key) o->set("login_key", login_key_certify_to_json(*req.login_key));
+  return json::stringify(o);
+}
+
+Result<LoginKeyAddRequest> parse_login_key_add_request(std::string_view json_text) {
+  PAW_TRY(json::ObjectPtr o, json::parse_object(json_text, kMaxLoginKeyAddRequestSize, 4));
+  PAW_CHECK(json::only_keys(o, {"nonce", "login_key"}, "login key request"));
+  LoginKeyAddRequest r;
+  PAW_TRY(r.nonce, json::get_hex(o, "nonce", kNonceSize));
+  if (r.nonce.size() != kNonceSize) return make_error(Errc::malformed, "nonce must be 32 bytes");
+  PAW_TRY(json::ObjectPtr lk, json::get_object(o, "login_key"));
+  PAW_TRY(r.login_key, login_key_certify_from_json(lk));
+  return r;
+}
+
+std::string serialize_login_key_add_request(const LoginKeyAddRequest& req) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("nonce", hex(req.nonce));
+  o->set("login_key", login_key_certify_to_json(req.login_key));
   return json::stringify(o);
 }
 

@@ -18,6 +18,9 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::pcr_digest_mismatch: return "pcr_digest_mismatch";
     case Errc::pcr_mismatch: return "pcr_mismatch";
     case Errc::ak_attributes: return "ak_attributes";
+    case Errc::certified_name_mismatch: return "certified_name_mismatch";
+    case Errc::login_key_attributes: return "login_key_attributes";
+    case Errc::login_key_algorithm: return "login_key_algorithm";
     case Errc::activation_failed: return "activation_failed";
     case Errc::eventlog_malformed: return "eventlog_malformed";
     case Errc::eventlog_tampered: return "eventlog_tampered";

@@ -98,6 +98,7 @@ Bytes serialize_body(const EvidenceBody& body) {
     if (body.fido->client_data_hash) f->set("client_data_hash", base64(*body.fido->client_data_hash));
     o->set("fido", f);
   }
+  if (body.login_key_signature) o->set("login_key_signature", base64(*body.login_key_signature));
   o->set("host", host_to_json(body.host));
   o->set("agent_version", body.agent_version);
   return to_bytes(json::stringify(o));
@@ -106,7 +107,7 @@ Bytes serialize_body(const EvidenceBody& body) {
 Result<EvidenceBody> parse_body(ByteView bytes) {
   PAW_TRY(json::ObjectPtr o, json::parse_object(body_text(bytes), kMaxBodySize));
   PAW_CHECK(json::only_keys(o, {"version", "device_id", "nonce", "pcrs", "event_log", "ima_log", "fido", "host",
-                                "agent_version"},
+                                "agent_version", "login_key_signature"},
                             "evidence body"));
   PAW_TRY(std::int64_t version, json::get_int(o, "version"));
   if (version != kEvidenceVersion) {
@@ -128,6 +129,7 @@ Result<EvidenceBody> parse_body(ByteView bytes) {
     PAW_TRY(FidoPresence fido, fido_from_json(f));
     b.fido = std::move(fido);
   }
+  PAW_TRY(b.login_key_signature, json::opt_b64(o, "login_key_signature", kMaxTpmStructSize));
   PAW_TRY(json::ObjectPtr host, json::get_object(o, "host"));
   PAW_TRY(b.host, host_from_json(host));
   PAW_TRY(b.agent_version, json::get_string(o, "agent_version"));

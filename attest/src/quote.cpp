@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "tpm_internal.h"
+
 namespace paw {
 namespace {
 
@@ -60,15 +62,14 @@ Result<Bytes> quote_pcr_digest(HashAlg alg, const PcrSelection& selection, const
   return digest(alg, concat);
 }
 
-Result<VerifiedQuote> verify_quote_with(const EVP_PKEY* ak_key, const TpmPublic* ak_public, ByteView attest,
-                                        ByteView signature, ByteView expected_qualifying_data,
-                                        const PcrValues& reported) {
+namespace detail {
+Result<SignedAttest> verify_signed_attest(const EVP_PKEY* ak_key, const TpmPublic* ak_public, ByteView attest,
+                                          ByteView signature, std::uint16_t type) {
   // 1. sizes
   if (attest.size() > kMaxAttestSize) return make_error(Errc::too_large, "sizes: TPMS_ATTEST too large");
   if (signature.size() > kMaxSignatureSize) return make_error(Errc::too_large, "sizes: TPMT_SIGNATURE too large");
-  PAW_CHECK(validate_pcr_values(reported));
   // 2. signature over the raw bytes, before anything inside them is trusted
-  PAW_TRY(const Signature sig, parse_signature(signature));
+  PAW_TRY(Signature sig, parse_signature(signature));
   PAW_CHECK(check_quote_hash(sig.hash));
   if (ak_public != nullptr) {
     PAW_CHECK(verify_signature(*ak_public, attest, sig));
@@ -79,8 +80,24 @@ Result<VerifiedQuote> verify_quote_with(const EVP_PKEY* ak_key, const TpmPublic*
   PAW_TRY(Attest a, parse_attest(attest));
   // 4. magic: TPM 2.0 Part 2, 6.2 TPM_GENERATED_VALUE — the TPM made this structure
   if (a.magic != kTpmGeneratedValue) return make_error(Errc::bad_magic, "magic: not TPM_GENERATED_VALUE");
-  // 5. type: TPM 2.0 Part 2, 6.9 TPM_ST_ATTEST_QUOTE
-  if (a.type != kStAttestQuote) return make_error(Errc::bad_type, "type: not TPM_ST_ATTEST_QUOTE");
+  // 5. type: TPM 2.0 Part 2, 6.9 TPM_ST_ATTEST_QUOTE / TPM_ST_ATTEST_CERTIFY
+  if (a.type != type) {
+    return make_error(Errc::bad_type, type == kStAttestQuote ? "type: not TPM_ST_ATTEST_QUOTE"
+                                                             : "type: not TPM_ST_ATTEST_CERTIFY");
+  }
+  return SignedAttest{std::move(a), std::move(sig)};
+}
+}  // namespace detail
+
+Result<VerifiedQuote> verify_quote_with(const EVP_PKEY* ak_key, const TpmPublic* ak_public, ByteView attest,
+                                        ByteView signature, ByteView expected_qualifying_data,
+                                        const PcrValues& reported) {
+  PAW_CHECK(validate_pcr_values(reported));
+  // 1-5. sizes, signature, parse, magic, type
+  PAW_TRY(detail::SignedAttest signed_attest,
+          detail::verify_signed_attest(ak_key, ak_public, attest, signature, kStAttestQuote));
+  Attest& a = signed_attest.attest;
+  const Signature& sig = signed_attest.signature;
   // 6. qualifying data: the verifier's nonce, so the quote is fresh
   if (!ct_equal(a.extra_data, expected_qualifying_data)) {
     return make_error(Errc::nonce_mismatch, "qualifying data: extraData differs from the expected nonce");

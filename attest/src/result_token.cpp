@@ -283,6 +283,12 @@ Result<SigningKey> signing_key_from_pem(ByteView pem) {
   return SigningKey{thumbprint(p), std::move(key)};
 }
 
+Result<std::string> jwk_thumbprint(const EVP_PKEY* key) {
+  if (key == nullptr || !is_p256(key)) return make_error(Errc::unsupported, "JWK thumbprint: key is not EC P-256");
+  PAW_TRY(Point p, public_point(key));
+  return thumbprint(p);
+}
+
 Result<std::string> public_jwk(const SigningKey& key) {
   PAW_TRY(Point p, public_point(key.key.get()));
   json::ObjectPtr o = new Poco::JSON::Object();

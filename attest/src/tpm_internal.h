@@ -6,6 +6,7 @@
 #include <string>
 
 #include "paw/attest/error.h"
+#include "paw/attest/tpm.h"
 
 namespace paw::detail {
 
@@ -27,5 +28,19 @@ inline std::string openssl_error() {
 inline Error crypto_error(Errc code, const std::string& what) {
   return make_error(code, what + " (" + openssl_error() + ")");
 }
+
+// SignedAttest is a TPMS_ATTEST whose signature, magic and type checked out.
+struct SignedAttest {
+  Attest attest;
+  Signature signature;
+};
+
+// verify_signed_attest is the first half of every TPMS_ATTEST check (quote and
+// certify alike): sizes → signature over the raw bytes by |ak_public| (or, if
+// null, |ak_key|) → parse → magic TPM_GENERATED_VALUE → type == |type|.
+// Errc::too_large, bad_signature, malformed, trailing_data, unsupported,
+// bad_magic, bad_type.
+Result<SignedAttest> verify_signed_attest(const EVP_PKEY* ak_key, const TpmPublic* ak_public, ByteView attest,
+                                          ByteView signature, std::uint16_t type);
 
 }  // namespace paw::detail

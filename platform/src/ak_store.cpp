@@ -14,9 +14,9 @@ namespace detail {
 Result<Ak> load_ak_rc(Tpm& tpm, const Ek& ek, const AkBlob& blob, TSS2_RC& rc);
 }
 
-namespace {
 namespace fs = std::filesystem;
 
+namespace detail {
 Status write_private_file(const fs::path& path, ByteView data) {
   const fs::path tmp = path.string() + ".tmp";
   ::unlink(tmp.c_str());
@@ -45,7 +45,11 @@ Result<Bytes> read_private_file(const fs::path& path) {
     return make_error(Errc::config_error, path.string() + " is readable by others (want mode 0600)");
   return read_file(path.string(), 64 * 1024);
 }
+}  // namespace detail
 
+namespace {
+using detail::read_private_file;
+using detail::write_private_file;
 }  // namespace
 
 Status save_ak_blob(const fs::path& dir, const AkBlob& blob) {

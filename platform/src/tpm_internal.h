@@ -5,6 +5,7 @@
 #include <tss2/tss2_mu.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -54,6 +55,13 @@ Result<T> unmarshal(ByteView in, U fn, const char* what) {
   if (off != in.size()) return make_error(Errc::trailing_data, std::string(what) + " has trailing bytes");
   return value;
 }
+
+// write_private_file writes |data| to |path| atomically (temp + fsync +
+// rename), mode 0600, refusing to follow a symlink. Errc::io_error.
+Status write_private_file(const std::filesystem::path& path, ByteView data);
+// read_private_file reads a state file (at most 64 KiB); Errc::config_error
+// when group or others may read it, Errc::io_error when it cannot be read.
+Result<Bytes> read_private_file(const std::filesystem::path& path);
 
 // tr_name returns the Name ESAPI computed for |handle| (nameAlg || digest).
 Result<Bytes> tr_name(ESYS_CONTEXT* esys, ESYS_TR handle);

@@ -82,6 +82,13 @@ int one(const Connection& c, const std::string& verb, const std::string& id) {
   print_summary(*o);
   if (verb == "show") {
     auto rec = (*o)->getObject("record");
+    auto key = rec.isNull() ? ObjectPtr() : rec->getObject("login_key");
+    if (key.isNull()) {
+      std::cout << "login key:     none (the device adds one with: paw-agent enroll --add-login-key)\n";
+    } else {
+      std::cout << "login key:     jkt " << key->optValue<std::string>("jkt", "") << ", certified by the AK "
+                << format_time(key->optValue<std::int64_t>("added_at", 0)) << "\n";
+    }
     if (!rec.isNull()) {
       std::cout << "record:        ";
       rec->stringify(std::cout, 0);

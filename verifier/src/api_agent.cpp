@@ -172,6 +172,7 @@ Result<Response> Service::post_activation(Request& req) {
   ev->set("policy", d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy);
   ev->set("status", std::string(device_status_name(d.status)));
   ev->set("ek_tofu", rec.ek_tofu);
+  if (rec.login_key) ev->set("login_key_jkt", rec.login_key->jkt);
   ev->set("notes", pending->getArray("notes"));
   record_event("enrollment", d.id, json::stringify(ev));
   ObjPtr o = new Obj();
@@ -300,6 +301,56 @@ Result<Response> Service::post_attestation(Request& req) {
   o->set("reasons", reasons_json(a.reasons()));
   o->set("token", token);
   o->set("expires_at", claims.exp);
+  return json_response(200, o);
+}
+
+// post_login_key: `paw-agent enroll --add-login-key` for a device enrolled
+// before login keys. No credential is needed: the TPM2_Certify itself
+// authenticates the request, being signed by the device's enrolled AK (a
+// restricted key: only its TPM can produce a TPMS_ATTEST) over a fresh
+// challenge of this device (login_key_add_qualifying_data). The challenge is
+// used up whatever the outcome, so a certify cannot be replayed.
+Result<Response> Service::post_login_key(Request& req) {
+  const std::int64_t now_s = unix_now();
+  const std::string& device_id = req.params[0];
+  PAW_CHECK(check_device_id(device_id));
+  if (!device_limiter_.allow(device_id)) return make_error(Errc::rate_limited, "too many requests for this device");
+  PAW_TRY(LoginKeyAddRequest add, parse_login_key_add_request(req.body));
+  std::lock_guard device_guard(device_lock(device_id));
+  PAW_TRY(auto head, store_->device_head(device_id));
+  PAW_CHECK(may_attest(head));
+  PAW_TRY(const std::int64_t nonce_expires, challenge_key_.check(add.nonce, device_id, now_s));
+  PAW_TRY(std::shared_ptr<const CachedDevice> cached, load_device(device_id, head->revision));
+  // One login key per enrollment: replacing it would let whoever holds the
+  // device's TPM swap the key relying parties were told about. Re-enroll instead.
+  if (cached->record.login_key) return make_error(Errc::conflict, "the device already has a login key");
+  PAW_CHECK(store_->use_nonce({sha256_hex(ByteView(add.nonce)), device_id, now_s, nonce_expires}));
+  auto ak = parse_public(cached->record.ak_public);
+  if (!ak.ok()) return make_error(Errc::internal, "device record: stored AK does not parse");
+  auto key = verify_login_key(*ak, add.login_key,
+                              login_key_add_qualifying_data(add.nonce, cached->record.ak_public, device_id), now_s);
+  if (!key.ok()) {
+    ObjPtr d = new Obj();
+    d->set("error", std::string(errc_name(key.code())));
+    d->set("message", key.error().detail);
+    d->set("remote", req.remote);
+    record_event("login_key_failed", device_id, json::stringify(d));
+    return key.error();
+  }
+  DeviceRecord rec = cached->record;
+  rec.login_key = *key;
+  StoredDevice dev = cached->stored;
+  dev.record_json = serialize_device_record(rec);
+  dev.updated_at = now_s;
+  auto updated = store_->update_device(dev);
+  device_cache_.erase(device_id);
+  PAW_CHECK(updated);
+  ObjPtr ev = new Obj();
+  ev->set("jkt", key->jkt);
+  record_event("login_key_added", device_id, json::stringify(ev));
+  ObjPtr o = new Obj();
+  o->set("device_id", device_id);
+  o->set("jkt", key->jkt);
   return json_response(200, o);
 }
 

@@ -371,6 +371,8 @@ void Service::build_routes() {
   router_.add({"POST", "/v1/enrollments/{}/activation", Auth::none, k64k, bind(&Service::post_activation)});
   router_.add({"POST", "/v1/challenges", Auth::none, k64k, bind(&Service::post_challenge)});
   router_.add({"POST", "/v1/attestations", Auth::none, kMaxEnvelopeSize, bind(&Service::post_attestation)});
+  router_.add({"POST", "/v1/devices/{}/login-key", Auth::none, kMaxLoginKeyAddRequestSize,
+               bind(&Service::post_login_key)});
   router_.add({"GET", "/.well-known/jwks.json", Auth::none, k64k, bind(&Service::get_jwks)});
   router_.add({"GET", "/v1/devices/{}/health", Auth::relying_party, k64k, bind(&Service::get_health)});
   router_.add({"GET", "/v1/authz", Auth::none, k64k, bind(&Service::get_authz)});

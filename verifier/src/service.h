@@ -123,6 +123,7 @@ class Service {
   Result<Response> post_enrollment(Request& req);
   Result<Response> post_activation(Request& req);
   Result<Response> post_challenge(Request& req);
+  Result<Response> post_login_key(Request& req);
   Result<Response> post_attestation(Request& req);
   Result<Response> get_jwks(Request& req);
   Result<Response> get_health(Request& req);

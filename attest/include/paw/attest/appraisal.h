@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "paw/attest/bytes.h"
+#include "paw/attest/certify.h"
 #include "paw/attest/error.h"
 #include "paw/attest/evidence.h"
 #include "paw/attest/fido_roots.h"
@@ -85,6 +86,7 @@ struct EnrollmentRequest {
   HostFacts host;
   PcrValues pcrs;                      // as reported (no quote yet: informational)
   std::optional<Bytes> event_log;
+  std::optional<LoginKeyCertify> login_key;  // absent from agents before the login key
 };
 
 // parse_enrollment_request parses the JSON body strictly: Errc::too_large
@@ -95,6 +97,19 @@ struct EnrollmentRequest {
 Result<EnrollmentRequest> parse_enrollment_request(std::string_view json_text);
 // serialize_enrollment_request writes the JSON the agent sends (for agents and paw-bench).
 std::string serialize_enrollment_request(const EnrollmentRequest& req);
+
+// LoginKeyAddRequest is the body of POST /v1/devices/{id}/login-key
+// (`paw-agent enroll --add-login-key`, docs/protocol.md): a fresh challenge
+// nonce of that device and the login key certified by the enrolled AK over
+// login_key_add_qualifying_data(nonce, ak_public, device_id).
+inline constexpr std::size_t kMaxLoginKeyAddRequestSize = 64u << 10;
+struct LoginKeyAddRequest {
+  Bytes nonce;
+  LoginKeyCertify login_key;
+};
+// parse_login_key_add_request is strict like parse_enrollment_request.
+Result<LoginKeyAddRequest> parse_login_key_add_request(std::string_view json_text);
+std::string serialize_login_key_add_request(const LoginKeyAddRequest& req);
 
 // ---------------------------------------------------------------------------
 // What the service persists per device
@@ -122,6 +137,9 @@ struct DeviceRecord {
   std::optional<FidoCredential> fido;
   HostFacts host;                  // host facts reported at enrollment
   PcrValues enrollment_pcrs;       // reported at enrollment, NOT quote-verified
+  // login_key: certified by the AK at enrollment or by `enroll --add-login-key`
+  // (the one later change to a record); absent for devices enrolled before.
+  std::optional<LoginKey> login_key;
   bool operator==(const DeviceRecord&) const = default;
 };
 
@@ -240,14 +258,18 @@ class VerifiedEnrollment {
 // encryption key) → EK certificate chains to |ctx.ek_trust| and certifies
 // exactly that key (or, without a certificate, policy.ek_allow_tofu) → AK
 // public parses and has restricted|sign|fixedTPM|fixedParent|
-// sensitiveDataOrigin (no decrypt) → FIDO2 credential attestation over the
+// sensitiveDataOrigin (no decrypt) → login key (if sent): verify_login_key
+// with that AK over login_key_enrollment_qualifying_data(token, ak_public)
+// (certify.h) → FIDO2 credential attestation over the
 // enrollment client-data hash SHA-256("paw/v1/enroll" || 0x00 ||
 // SHA-256(token) || SHA-256(ak_public)) with the policy's fmt/AAGUID/UP/UV
 // rules (or, without "fido", policy.fido.required == false) → reported PCRs
 // valid → MakeCredential against the EK binding a fresh random secret to the
 // AK name. The token's own validity (known, unused, unexpired) is the
 // service's job. Errors: Errc::malformed, unsupported, untrusted_chain,
-// cert_invalid, ak_attributes, fido_* (attestation_invalid,
+// cert_invalid, ak_attributes, the login key's (bad_signature, bad_magic,
+// bad_type, nonce_mismatch, certified_name_mismatch, login_key_attributes,
+// login_key_algorithm), fido_* (attestation_invalid,
 // aaguid_not_allowed, rp_mismatch, up_missing, uv_missing, …),
 // policy_violation (TOFU or missing FIDO2 refused by policy), internal.
 Result<VerifiedEnrollment> verify_enrollment(const EnrollmentRequest& req, const EnrollmentContext& ctx,
@@ -292,6 +314,8 @@ inline constexpr std::string_view kHostSecureBootOff = "host_secure_boot_off"; /
 inline constexpr std::string_view kReboot = "reboot";                      // note, or failure if !reboot_allowed
 inline constexpr std::string_view kClockAnomaly = "clock_anomaly";         // TPM clock went back
 inline constexpr std::string_view kEventUnverified = "eventlog_event_unverified";  // note: data != digest, facts unknown
+inline constexpr std::string_view kLoginKeyMissing = "login_key_missing";  // enrolled login key, no proof sent
+inline constexpr std::string_view kLoginKeyBadSignature = "login_key_bad_signature";  // proof does not verify
 }  // namespace reason
 
 // AppraisalContext carries the per-request inputs.
@@ -447,7 +471,11 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
 //   quoted bank of SHA-256 or stronger; every quoted firmware PCR equal to the
 //   replay or its reset value), facts from bound PCRs only → IMA log replay == quoted PCR 10 → FIDO2 presence (client-data hash
 //   over nonce and device id, enrolled credential, signature, signCount
-//   strictly greater than previous.fido_sign_count) → policy → reboot and
+//   strictly greater than previous.fido_sign_count) → login key proof (when
+//   the record has a login key: body.login_key_signature over
+//   login_key_proof_message(nonce, device id); missing or not verifying is
+//   unhealthy with reason login_key_missing / login_key_bad_signature) →
+//   policy → reboot and
 //   clock anomalies from the quote's clock info vs previous.clock.
 // Cryptographic and structural failures return an Error (the service answers
 // 422 with errc_name): too_large, malformed, trailing_data, unsupported (also a

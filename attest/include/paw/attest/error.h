@@ -32,6 +32,9 @@ enum class Errc : std::uint16_t {
   pcr_digest_mismatch,     // quoted PCR digest != digest of reported PCRs
   pcr_mismatch,            // PCR value differs from replay or reference
   ak_attributes,           // AK is not a restricted, fixed, TPM-generated signing key
+  certified_name_mismatch, // TPM2_Certify names another object than the presented public area
+  login_key_attributes,    // login key is not a fixed, TPM-generated, unrestricted signing-only key
+  login_key_algorithm,     // login key is not ECC NIST P-256 with nameAlg SHA-256
   activation_failed,       // credential activation secret mismatch
   // Event logs
   eventlog_malformed,      // event log does not parse

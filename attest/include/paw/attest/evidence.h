@@ -55,6 +55,10 @@ struct EvidenceBody {
   std::optional<Bytes> event_log;
   std::optional<Bytes> ima_log;
   std::optional<FidoPresence> fido;
+  // login_key_signature is the login key's TPMT_SIGNATURE (ECDSA/SHA-256) over
+  // login_key_proof_message(nonce, device_id) (certify.h); absent when the
+  // agent has no login key. Inside the body, so the quote covers it.
+  std::optional<Bytes> login_key_signature;
   HostFacts host;
   std::string agent_version;
   bool operator==(const EvidenceBody&) const = default;

@@ -44,6 +44,11 @@ Result<SecretBytes> signing_key_to_pem(const SigningKey& key);
 // signing_key_from_pem reads a PKCS#8/SEC1 PEM private P-256 key; the kid is
 // recomputed from the public half. Errc::malformed / Errc::unsupported.
 Result<SigningKey> signing_key_from_pem(ByteView pem);
+// jwk_thumbprint returns the RFC 7638 thumbprint (base64url SHA-256 of
+// {"crv":"P-256","kty":"EC","x":…,"y":…}) of an EC P-256 public key — the kid
+// of signing keys and the `jkt` of a device's login key (RFC 7800 cnf).
+// Errc::unsupported for another key type.
+Result<std::string> jwk_thumbprint(const EVP_PKEY* key);
 // public_jwk returns the public key as a compact JSON JWK object
 // {"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"alg":"ES256","use":"sig"}.
 Result<std::string> public_jwk(const SigningKey& key);

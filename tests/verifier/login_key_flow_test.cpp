@@ -1,0 +1,243 @@
+// login_key_flow_test.cpp — the login key against the real service over
+// HTTPS: enrolled with the device, shown by the admin API, proved at every
+// attestation (missing / wrong key → unhealthy), and added later to a device
+// enrolled without one (POST /v1/devices/{id}/login-key) — bound to the
+// enrolled AK and a fresh challenge. The software workstation (soft_device)
+// signs the certify with its AK; the swtpm side is in
+// tests/integration/login_key_swtpm_test.cpp.
+#include <doctest/doctest.h>
+#include <openssl/ec.h>
+#include <tss2/tss2_mu.h>
+
+#include <fstream>
+
+#include "../attest/tpm_test_util.h"
+#include "paw/attest/appraisal.h"
+#include "paw/attest/certify.h"
+#include "paw/attest/evidence.h"
+#include "soft_device.h"
+#include "verifier_fixture.h"
+
+namespace paw::test {
+namespace {
+
+constexpr const char* kRp = "paw.example";
+
+// SoftLoginKey is a P-256 key with a login key's public area (what the agent
+// creates in the TPM), signing like TPM2_Sign.
+struct SoftLoginKey {
+  SoftSigner signer;  // its key and ECDSA TPMT_SIGNATURE; the public area is replaced below
+  Bytes public_tpm2b;
+
+  SoftLoginKey() {
+    TPMT_PUBLIC p = signer.pub().pub;
+    p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                         TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT;
+    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+    TPM2B_PUBLIC t{};
+    t.publicArea = p;
+    std::uint8_t buf[sizeof(TPM2B_PUBLIC)];
+    std::size_t off = 0;
+    REQUIRE(Tss2_MU_TPM2B_PUBLIC_Marshal(&t, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS);
+    public_tpm2b.assign(buf, buf + off);
+  }
+  [[nodiscard]] Bytes proof(ByteView nonce, const std::string& device_id) const {
+    return signer.sign(login_key_proof_message(nonce, device_id));
+  }
+};
+
+// certify is TPM2_Certify of |key| with |qd|, signed by the soft device's AK.
+LoginKeyCertify certify(const soft::SoftTpm& tpm, const SoftLoginKey& key, ByteView qd) {
+  TPMS_ATTEST t{};
+  t.magic = kTpmGeneratedValue;
+  t.type = TPM2_ST_ATTEST_CERTIFY;
+  t.qualifiedSigner.size = static_cast<UINT16>(tpm.ak_name().size());
+  std::copy(tpm.ak_name().begin(), tpm.ak_name().end(), t.qualifiedSigner.name);
+  t.extraData.size = static_cast<UINT16>(qd.size());
+  std::copy(qd.begin(), qd.end(), t.extraData.buffer);
+  t.clockInfo.safe = TPM2_YES;
+  const Bytes name = object_name(must_public(key.public_tpm2b)).value();
+  t.attested.certify.name.size = static_cast<UINT16>(name.size());
+  std::copy(name.begin(), name.end(), t.attested.certify.name.name);
+  t.attested.certify.qualifiedName = t.attested.certify.name;
+  std::uint8_t buf[sizeof(TPMS_ATTEST)];
+  std::size_t off = 0;
+  REQUIRE(Tss2_MU_TPMS_ATTEST_Marshal(&t, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS);
+  LoginKeyCertify c;
+  c.public_tpm2b = key.public_tpm2b;
+  c.certify_info.assign(buf, buf + off);
+  c.signature = tpm.sign_raw(c.certify_info).value();
+  return c;
+}
+
+struct Setup {
+  TempDir ca_dir;
+  soft::SoftCa ek_ca = soft::SoftCa::generate("paw test EK CA").value();
+  soft::SoftCa fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
+  std::unique_ptr<TestVerifier> v;
+  std::optional<soft::SoftDevice> dev;
+  SoftLoginKey key;
+
+  Setup() {
+    std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
+    v = std::make_unique<TestVerifier>([&](verifier::Config& c) {
+      c.rp_id = kRp;
+      c.ek_ca_dir = ca_dir.path().string();
+    });
+    auto d = soft::SoftDevice::create(kRp, &ek_ca, &fido_ca);
+    REQUIRE(d.ok());
+    dev.emplace(std::move(*d));
+    REQUIRE(dev->use_event_log(soft::make_event_log(soft::BootConfig{})).ok());
+  }
+
+  // enroll: with |login_qd| the request carries the login key certified over it.
+  HttpAnswer enroll(std::optional<Bytes> login_qd = std::nullopt, bool use_enrollment_binding = false) {
+    const std::string token = v->create_token();
+    auto req = dev->enrollment_request(token);
+    REQUIRE(req.ok());
+    if (use_enrollment_binding) login_qd = login_key_enrollment_qualifying_data(as_bytes(token), req->ak_public);
+    if (login_qd) req->login_key = certify(dev->tpm, key, *login_qd);
+    auto a = v->client().post("/v1/enrollments", serialize_enrollment_request(*req));
+    if (a.status != 201) return a;
+    auto o = a.json();
+    auto secret = dev->tpm.activate_credential(*unbase64(o->getValue<std::string>("credential_blob")),
+                                               *unbase64(o->getValue<std::string>("encrypted_secret")));
+    REQUIRE(secret.ok());
+    auto act = v->client().post("/v1/enrollments/" + o->getValue<std::string>("enrollment_id") + "/activation",
+                                R"({"secret":")" + base64(secret->view()) + "\"}");
+    REQUIRE_MESSAGE(act.status == 200, act.body);
+    dev->device_id = act.json()->getValue<std::string>("device_id");
+    return act;
+  }
+
+  Bytes challenge() {
+    auto ch = v->client().post("/v1/challenges", R"({"device_id":")" + dev->device_id + "\"}");
+    REQUIRE_MESSAGE(ch.status == 201, ch.body);
+    return *unhex(ch.json()->getValue<std::string>("nonce"));
+  }
+
+  // attest: |proof| chooses the login key signature (nullopt: none sent).
+  HttpAnswer attest(const std::function<std::optional<Bytes>(ByteView nonce)>& proof) {
+    const Bytes nonce = challenge();
+    auto body = dev->evidence_body(nonce);
+    REQUIRE(body.ok());
+    body->login_key_signature = proof(nonce);
+    auto env = dev->seal(*body);
+    REQUIRE(env.ok());
+    return v->client().post("/v1/attestations", serialize_envelope(*env));
+  }
+
+  std::string verdict_with(const std::function<std::optional<Bytes>(ByteView nonce)>& proof,
+                           std::string* reason = nullptr) {
+    auto a = attest(proof);
+    REQUIRE_MESSAGE(a.status == 200, a.body);
+    auto reasons = a.json()->getArray("reasons");
+    if (reason != nullptr) {
+      // reasons are all codes, comma-separated (one is expected here)
+      reason->clear();
+      for (std::size_t i = 0; i < reasons->size(); ++i) {
+        *reason += (i ? "," : "") + reasons->getObject(static_cast<unsigned>(i))->getValue<std::string>("code");
+      }
+    }
+    return a.json()->getValue<std::string>("verdict");
+  }
+
+  HttpAnswer add(const LoginKeyAddRequest& r) {
+    return v->client().post("/v1/devices/" + dev->device_id + "/login-key", serialize_login_key_add_request(r));
+  }
+};
+
+std::string error_of(const HttpAnswer& a) { return a.json()->getValue<std::string>("error"); }
+
+}  // namespace
+
+TEST_CASE("login key flow: enrolled with the device, shown by the admin API, proved at every attestation") {
+  Setup s;
+  auto act = s.enroll(std::nullopt, true);
+  REQUIRE_MESSAGE(act.status == 200, act.body);
+  auto shown = s.v->client().get("/v1/admin/devices/" + s.dev->device_id, s.v->admin());
+  REQUIRE(shown.status == 200);
+  auto lk = shown.json()->getObject("record")->getObject("login_key");
+  REQUIRE_FALSE(lk.isNull());
+  const std::string jkt = lk->getValue<std::string>("jkt");
+  CHECK(jkt == jwk_thumbprint(to_evp_pkey(must_public(s.key.public_tpm2b)).value().get()).value());
+
+  const std::string id = s.dev->device_id;
+  CHECK(s.verdict_with([&](ByteView n) { return s.key.proof(n, id); }) == "healthy");
+  std::string reason;
+  // Missing: a stolen AK state without the login key, or an old agent.
+  CHECK(s.verdict_with([](ByteView) { return std::nullopt; }, &reason) == "unhealthy");
+  CHECK(reason == "login_key_missing");
+  // Another key (a key file made elsewhere), and the right key over another challenge.
+  SoftLoginKey other;
+  CHECK(s.verdict_with([&](ByteView n) { return other.proof(n, id); }, &reason) == "unhealthy");
+  CHECK(reason == "login_key_bad_signature");
+  CHECK(s.verdict_with([&](ByteView) { return s.key.proof(random_bytes(32).value(), id); }, &reason) == "unhealthy");
+  CHECK(reason == "login_key_bad_signature");
+  CHECK(s.verdict_with([&](ByteView n) { return s.key.proof(n, "another-device"); }, &reason) == "unhealthy");
+  CHECK(reason == "login_key_bad_signature");
+  CHECK(s.verdict_with([&](ByteView n) { return s.key.proof(n, id); }) == "healthy");
+
+  // A device that has a login key cannot have it replaced.
+  LoginKeyAddRequest r;
+  r.nonce = s.challenge();
+  SoftLoginKey second;
+  r.login_key = certify(s.dev->tpm, second, login_key_add_qualifying_data(r.nonce, s.dev->tpm.ak_public(), id));
+  auto again = s.add(r);
+  CHECK(again.status == 409);
+  CHECK(error_of(again) == "conflict");
+}
+
+TEST_CASE("login key flow: the enrollment refuses a certify over another binding or by another key") {
+  Setup s;
+  auto bad = s.enroll(sha256(as_bytes("not this enrollment")));
+  CHECK(bad.status == 422);
+  CHECK(error_of(bad) == "nonce_mismatch");
+}
+
+TEST_CASE("login key flow: a device enrolled without one keeps working, then adds one bound to its AK and a challenge") {
+  Setup s;
+  REQUIRE(s.enroll().status == 200);
+  const std::string id = s.dev->device_id;
+  // No login key stored: no proof asked for, none checked.
+  CHECK(s.verdict_with([](ByteView) { return std::nullopt; }) == "healthy");
+
+  // Certified by another AK (not the enrolled one): refused.
+  auto stranger = soft::SoftTpm::create(nullptr);
+  REQUIRE(stranger.ok());
+  LoginKeyAddRequest r;
+  r.nonce = s.challenge();
+  r.login_key = certify(*stranger, s.key, login_key_add_qualifying_data(r.nonce, s.dev->tpm.ak_public(), id));
+  auto a = s.add(r);
+  CHECK(a.status == 422);
+  CHECK(error_of(a) == "bad_signature");
+  // The challenge is spent even by a failed attempt: no retry with it.
+  r.login_key = certify(s.dev->tpm, s.key, login_key_add_qualifying_data(r.nonce, s.dev->tpm.ak_public(), id));
+  CHECK(s.add(r).status == 409);
+  // Over a qualifying data without the challenge (the enrollment binding): refused.
+  r.nonce = s.challenge();
+  r.login_key = certify(s.dev->tpm, s.key, login_key_enrollment_qualifying_data(as_bytes("t"), s.dev->tpm.ak_public()));
+  a = s.add(r);
+  CHECK(a.status == 422);
+  CHECK(error_of(a) == "nonce_mismatch");
+  // A nonce the verifier never issued.
+  r.nonce = random_bytes(32).value();
+  r.login_key = certify(s.dev->tpm, s.key, login_key_add_qualifying_data(r.nonce, s.dev->tpm.ak_public(), id));
+  CHECK(s.add(r).status == 409);
+  // Malformed bodies are 400.
+  CHECK(s.v->client().post("/v1/devices/" + id + "/login-key", "{}").status == 400);
+
+  // The genuine request: stored, then proved at every attestation.
+  r.nonce = s.challenge();
+  r.login_key = certify(s.dev->tpm, s.key, login_key_add_qualifying_data(r.nonce, s.dev->tpm.ak_public(), id));
+  a = s.add(r);
+  REQUIRE_MESSAGE(a.status == 200, a.body);
+  CHECK(a.json()->getValue<std::string>("jkt").size() == 43);
+  CHECK(s.add(r).status == 409);  // the same request again: its challenge is used
+  std::string reason;
+  CHECK(s.verdict_with([](ByteView) { return std::nullopt; }, &reason) == "unhealthy");
+  CHECK(reason == "login_key_missing");
+  CHECK(s.verdict_with([&](ByteView n) { return s.key.proof(n, id); }) == "healthy");
+}
+
+}  // namespace paw::test
