@@ -84,7 +84,7 @@ Result<std::shared_ptr<const FidoAttestationRoots>> FidoAttestationRoots::load_d
   return roots;
 }
 
-Status check_aaguid_allowlist_roots(const std::set<Bytes>& allowlist, const FidoAttestationRoots* roots) {
+Status check_aaguid_allowlist_roots(const ByteSet& allowlist, const FidoAttestationRoots* roots) {
   if (allowlist.empty()) return ok_status();
   if (roots == nullptr) {
     return make_error(Errc::config_error,

@@ -56,7 +56,7 @@ class FidoAttestationRoots {
 // an AAGUID allowlist means "keys of these models", which only a chain to a
 // configured root proves, so every listed AAGUID must be covered by |roots|
 // (null = no --fido-ca-dir). Errc::config_error (HTTP 400) naming what is missing.
-Status check_aaguid_allowlist_roots(const std::set<Bytes>& allowlist, const FidoAttestationRoots* roots);
+Status check_aaguid_allowlist_roots(const ByteSet& allowlist, const FidoAttestationRoots* roots);
 
 // aaguid_file_name is "<dashed lowercase uuid>.pem", the per-model file name.
 std::string aaguid_file_name(ByteView aaguid);
