@@ -81,7 +81,7 @@ cat >"$WORK/policy.json" <<JSON
   "boot_applications": ["$(cat "$WORK/shim.sha256")"],
   "event_log_required": true,
   "host": {"disk_encryption_required": false},
-  "fido": {"required": true, "user_presence": true}
+  "fido": {"required": true, "user_presence": true, "allow_self_attestation": true}
 }
 JSON
 pawctl_admin policy set default "$WORK/policy.json" >/dev/null 2>"$WORK/pawctl.err" ||
@@ -92,7 +92,9 @@ paw_enroll bind
 # use_log FILE: point the agent at a crafted log.
 use_log() { sed -i "s|^event-log = .*|event-log = $1|" "$WORK/agent.conf"; }
 
-# attack NAME CODE: the agent sends the crafted log; the verifier must refuse it with CODE.
+# attack NAME CODE [DETAIL]: the agent sends the crafted log; the verifier must
+# refuse it with CODE (the agent's answer carries only the code; the DETAIL,
+# e.g. which PCR, goes to the verifier's log and the admins' events).
 attack() {
   use_log "$WORK/attack-$1.bin"
   local rc=0
@@ -102,11 +104,14 @@ attack() {
   grep -q "verdict: healthy" "$WORK/attack-$1.all" && die "attack $1: healthy verdict: $(cat "$WORK/attack-$1.all")"
   grep -q "pcr_pinned" "$WORK/attack-$1.all" && die "attack $1 pinned PCRs: $(cat "$WORK/attack-$1.all")"
   grep -q "$2" "$WORK/attack-$1.all" || die "attack $1: want $2, got: $(cat "$WORK/attack-$1.all")"
+  if [ -n "${3:-}" ]; then
+    grep -q "$3" "$WORK/verifier.log" || die "attack $1: the verifier log does not name $3"
+  fi
   ok "attack $1 refused: $(grep -o "$2[^\"]*" "$WORK/attack-$1.all" | head -1 | cut -c1-160)"
 }
 
 step "a. PCR 4 events left out of the log"
-attack a "eventlog_replay_mismatch.*PCR4"
+attack a "eventlog_replay_mismatch" "PCR4"
 step "b. only SHA-384 declared (not quoted)"
 attack b "eventlog_no_complete_bank"
 step "c. SHA-1 and SHA-256 each missing from one event"

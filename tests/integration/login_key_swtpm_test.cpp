@@ -104,7 +104,7 @@ int run_env(const std::string& tcti, std::vector<std::string> argv, std::string*
 
 }  // namespace
 
-TEST_CASE("login key: created under the SRK, certified by the AK, accepted; the template is the one required") {
+TEST_CASE("login key: created under the SRK, certified by the AK, accepted — the template is the one required") {
   Live l;
   const TpmPublic ak = must_public(l.ak_public);
   auto key = verify_login_key(ak, l.certify, l.qd, 42);
@@ -184,7 +184,7 @@ TEST_CASE("verify_certify: every rejection of a genuine swtpm certify, one field
         }) == Errc::login_key_algorithm);
 }
 
-TEST_CASE("login key proof: TPM2_Sign over the domain-separated challenge verifies; other nonce/device/key do not") {
+TEST_CASE("login key proof: TPM2_Sign over the domain-separated challenge verifies — other nonce/device/key do not") {
   Live l;
   const Bytes nonce = random_bytes(32).value();
   const LoginKey key = verify_login_key(must_public(l.ak_public), l.certify, l.qd, 1).value();
@@ -208,7 +208,7 @@ TEST_CASE("login key proof: TPM2_Sign over the domain-separated challenge verifi
   CHECK(verify_login_key_proof(key, Bytes{0, 1, 2}, nonce, "dev-1").code() == Errc::malformed);
 }
 
-TEST_CASE("login-key.pem: TSS2 PRIVATE KEY, mode 0600, read by the tpm2 OpenSSL provider; a copy fails on another TPM") {
+TEST_CASE("login-key.pem: TSS2 PRIVATE KEY, mode 0600, read by the tpm2 OpenSSL provider — a copy fails on another TPM") {
   Live l;
   TempDir d;
   REQUIRE(pf::save_login_key(d.path(), l.blob).ok());

@@ -30,10 +30,13 @@ TEST_CASE("device budget: challenge and junk-evidence floods in a victim's name 
   TempDir ca_dir;
   auto ek_ca = soft::SoftCa::generate("paw test EK CA").value();
   auto fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
+  TempDir fido_ca_dir;  // the software key's attestation CA, trusted like a vendor's
   std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
+  std::ofstream(fido_ca_dir / "fido-ca.pem") << fido_ca.cert_pem();
   TestVerifier v([&](verifier::Config& c) {
     c.rp_id = kRp;
     c.ek_ca_dir = ca_dir.path().string();
+    c.fido_ca_dir = fido_ca_dir.path().string();
     c.rate_per_device = 1;  // burst 4
   });
   auto c = v.client();

@@ -285,7 +285,7 @@ TEST_CASE("edge: a second verifier on a port in use exits non-zero saying the ad
   CHECK(first.terminate() == 0);
 }
 
-TEST_CASE("rate limiter: least recently used buckets are evicted, busy ones kept; peeking creates none") {
+TEST_CASE("rate limiter: least recently used buckets are evicted, busy ones kept — peeking creates none") {
   verifier::RateLimiter rl(0.0001, 1, 3);
   CHECK(rl.allow("a"));
   CHECK(rl.allow("b"));

@@ -79,7 +79,7 @@ TEST_CASE("enroll identity: a TPM already enrolled cannot enroll again under ano
   CHECK(f.client().post("/v1/challenges", R"({"device_id":")" + first + "\"}").status == 403);
 }
 
-TEST_CASE("enroll identity: deleting the old device frees its TPM; another TPM is not affected") {
+TEST_CASE("enroll identity: deleting the old device frees its TPM — another TPM is not affected") {
   Fleet f;
   f.enroll();
   const std::string first = f.dev->device_id;

@@ -72,6 +72,7 @@ LoginKeyCertify certify(const soft::SoftTpm& tpm, const SoftLoginKey& key, ByteV
 
 struct Setup {
   TempDir ca_dir;
+  TempDir fido_ca_dir;  // the software key's attestation CA, trusted like a vendor's
   soft::SoftCa ek_ca = soft::SoftCa::generate("paw test EK CA").value();
   soft::SoftCa fido_ca = soft::SoftCa::generate("paw test FIDO CA").value();
   std::unique_ptr<TestVerifier> v;
@@ -80,9 +81,11 @@ struct Setup {
 
   Setup() {
     std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
+    std::ofstream(fido_ca_dir / "fido-ca.pem") << fido_ca.cert_pem();
     v = std::make_unique<TestVerifier>([&](verifier::Config& c) {
       c.rp_id = kRp;
       c.ek_ca_dir = ca_dir.path().string();
+      c.fido_ca_dir = fido_ca_dir.path().string();
     });
     auto d = soft::SoftDevice::create(kRp, &ek_ca, &fido_ca);
     REQUIRE(d.ok());

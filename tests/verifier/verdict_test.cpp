@@ -238,7 +238,7 @@ TEST_CASE("verdict: a verdict made under an older policy version is not fresh on
   CHECK(health_allows(f, rp));
 }
 
-TEST_CASE("verdict: unauthenticated error answers carry the reason code; the detail goes to admins") {
+TEST_CASE("verdict: unauthenticated error answers carry the reason code — the detail goes to admins") {
   Fleet f;
   f.enroll();
   auto c = f.client();
