@@ -10,6 +10,7 @@
 #include "paw/attest/json.h"
 #include "paw/attest/policy.h"
 #include "paw/attest/secure.h"
+#include "x509_chain.h"
 
 namespace paw::attest {
 namespace {
@@ -117,23 +118,8 @@ Result<MdsBlob> parse_mds_blob(std::string_view jws) {
 
 namespace {
 
-void free_stack(STACK_OF(X509) * s) { sk_X509_free(s); }
-
 Status verify_chain(const std::vector<UniquePtr<X509, X509_free>>& certs, X509_STORE* roots, std::int64_t now) {
-  UniquePtr<STACK_OF(X509), free_stack> untrusted(sk_X509_new_null());
-  UniquePtr<X509_STORE_CTX, X509_STORE_CTX_free> ctx(X509_STORE_CTX_new());
-  if (!untrusted || !ctx) return make_error(Errc::internal, "out of memory");
-  for (std::size_t i = 1; i < certs.size(); ++i) {
-    if (sk_X509_push(untrusted.get(), certs[i].get()) <= 0) return make_error(Errc::internal, "out of memory");
-  }
-  if (X509_STORE_CTX_init(ctx.get(), roots, certs.front().get(), untrusted.get()) != 1)
-    return make_error(Errc::internal, "X509_STORE_CTX_init");
-  X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(now));
-  if (X509_verify_cert(ctx.get()) != 1) {
-    return make_error(Errc::untrusted_chain, std::string("MDS BLOB signer: ") +
-                                                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
-  }
-  return ok_status();
+  return detail::verify_x509_chain(certs, roots, now, 0, "MDS BLOB signer");
 }
 
 // es256_der turns JOSE's raw r||s (RFC 7518, 3.4) into the DER OpenSSL verifies.

@@ -13,6 +13,7 @@
 #include "paw/attest/digest.h"
 #include "paw/attest/fido.h"
 #include "paw/attest/secure.h"
+#include "x509_chain.h"
 
 namespace paw::attest {
 namespace {
@@ -54,9 +55,6 @@ Status check_x5c_leaf(ByteView der, ByteView aaguid) {
   return ok_status();
 }
 
-// free_stack frees the stack only: the certificates belong to their own handles.
-void free_stack(STACK_OF(X509) * s) { sk_X509_free(s); }
-
 // check_x5c_chain verifies x5c (leaf first, then intermediates the key sent)
 // up to a certificate of |roots| at |now|; every certificate of |roots| is an
 // anchor (X509_V_FLAG_PARTIAL_CHAIN), as vendors publish intermediates too.
@@ -68,21 +66,7 @@ Status check_x5c_chain(const std::vector<Bytes>& x5c, X509_STORE* roots, std::in
     if (!c || p != der.data() + der.size()) return make_error(Errc::fido_attestation_invalid, "x5c entry is not one DER certificate");
     certs.push_back(std::move(c));
   }
-  UniquePtr<STACK_OF(X509), free_stack> untrusted(sk_X509_new_null());
-  UniquePtr<X509_STORE_CTX, X509_STORE_CTX_free> ctx(X509_STORE_CTX_new());
-  if (!untrusted || !ctx) return make_error(Errc::internal, "out of memory");
-  for (std::size_t i = 1; i < certs.size(); ++i) {
-    if (sk_X509_push(untrusted.get(), certs[i].get()) <= 0) return make_error(Errc::internal, "out of memory");
-  }
-  if (X509_STORE_CTX_init(ctx.get(), roots, certs.front().get(), untrusted.get()) != 1)
-    return make_error(Errc::internal, "X509_STORE_CTX_init");
-  X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(now));
-  X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_PARTIAL_CHAIN);
-  if (X509_verify_cert(ctx.get()) != 1) {
-    return make_error(Errc::untrusted_chain, std::string("FIDO2 attestation certificate: ") +
-                                                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
-  }
-  return ok_status();
+  return detail::verify_x509_chain(certs, roots, now, X509_V_FLAG_PARTIAL_CHAIN, "FIDO2 attestation certificate");
 }
 
 Status verify_attestation_signature(const FidoEnrollmentEvidence& ev, ByteView cdh, const std::string& rp_id,
