@@ -10,7 +10,7 @@ build_pkgs=(
   libssl-dev                       # OpenSSL 3
   libtss2-dev                      # tpm2-tss: esys, mu, rc, tctildr
   libfido2-dev libcbor-dev         # FIDO2 client + verify, CBOR for the test authenticator
-  libpoco-dev                      # Net, NetSSL, JSON, JWT, Data (SQLite, PostgreSQL), Util
+  libpoco-dev                      # Net, NetSSL, JSON, Data (SQLite, PostgreSQL)
   libsqlite3-dev libpq-dev
   doctest-dev
 )

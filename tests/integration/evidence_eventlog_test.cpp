@@ -1,6 +1,5 @@
 // Integration: a real event log extended into swtpm replays to the PCRs a
-// quote proves (measured boot end to end without firmware). Kept apart from
-// evidence.h users: eventlog.h and evidence.h both define kMaxEventLogSize.
+// quote proves (measured boot end to end without firmware).
 #include <doctest/doctest.h>
 
 #include "extend_log.h"

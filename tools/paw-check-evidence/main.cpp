@@ -9,12 +9,10 @@
 #include <cstdio>
 
 #include "paw/attest/cli.h"
+#include "paw/attest/eventlog.h"
 #include "paw/attest/evidence.h"
 #include "paw/attest/quote.h"
 #include "paw/attest/tpm.h"
-
-// replay.cpp (kept apart: evidence.h and eventlog.h both define kMaxEventLogSize).
-paw::Status replay_agrees(paw::ByteView event_log, const paw::PcrValues& quoted);
 
 namespace {
 int fail(const paw::Error& e) {
@@ -47,8 +45,10 @@ int main(int argc, char** argv) {
   if (!verified.ok()) return fail(verified.error());
   if (args->has("replay")) {
     if (!body->event_log) return fail(paw::make_error(paw::Errc::malformed, "--replay but the body has no event log"));
-    const paw::Status agree = replay_agrees(*body->event_log, verified->pcrs());
-    if (!agree.ok()) return fail(agree.error());
+    auto log = paw::parse_event_log(*body->event_log);
+    if (!log.ok()) return fail(log.error());
+    auto bound = paw::bind_event_log(*log, verified->pcrs());
+    if (!bound.ok()) return fail(bound.error());
   }
   std::printf("ok\n");
   return 0;

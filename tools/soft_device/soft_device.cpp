@@ -3,7 +3,8 @@
 #include "soft_device.h"
 
 #include "soft_internal.h"
-#include "soft_replay.h"
+#include "paw/attest/eventlog.h"
+#include "paw/attest/ima.h"
 
 namespace paw::soft {
 
@@ -18,7 +19,8 @@ Result<SoftDevice> SoftDevice::create(const std::string& rp_id, const SoftCa* ek
 }
 
 Status SoftDevice::use_event_log(Bytes log) {
-  PAW_TRY(PcrValues replayed, replay_log(log));
+  PAW_TRY(EventLog parsed, parse_event_log(log));
+  PAW_TRY(PcrValues replayed, replay_event_log(parsed));
   tpm.reset_pcrs();
   tpm.set_pcrs(replayed);
   selection.clear();
@@ -31,7 +33,8 @@ Status SoftDevice::use_event_log(Bytes log) {
 }
 
 Status SoftDevice::use_ima_log(Bytes log) {
-  PAW_TRY(PcrValues replayed, replay_ima_log(log));
+  PAW_TRY(ImaLog parsed, parse_ima_list(log));
+  PAW_TRY(PcrValues replayed, replay_ima(parsed, {HashAlg::sha1, HashAlg::sha256}));
   tpm.set_pcrs(replayed);
   selection[HashAlg::sha256][10] = {};
   ima_log = std::move(log);
