@@ -5,19 +5,18 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
 #include "paw/attest/secure.h"
-#ifdef PAW_VIRTUAL_FIDO
-#include "paw/virtual_fido.h"
-#endif
 
 namespace paw::platform {
 namespace {
 
 constexpr std::string_view kVirtualScheme = "virtual:";
 constexpr std::size_t kMaxDevices = 16;
+std::atomic<VirtualFidoInstaller> g_virtual_installer{nullptr};
 
 void free_dev(fido_dev_t* p) { fido_dev_free(&p); }
 void free_cred(fido_cred_t* p) { fido_cred_free(&p); }
@@ -57,6 +56,12 @@ struct OpenDev {
   OpenDev(OpenDev&&) = default;
 };
 
+}  // namespace
+
+void register_virtual_fido(VirtualFidoInstaller install) { g_virtual_installer.store(install); }
+
+namespace {
+
 Result<OpenDev> open_device(const std::string& path, int timeout_ms) {
   OpenDev d;
   d.path = path;
@@ -64,15 +69,15 @@ Result<OpenDev> open_device(const std::string& path, int timeout_ms) {
   if (!dev) return make_error(Errc::internal, "fido_dev_new");
   std::string open_path = path;
   if (path.rfind(kVirtualScheme, 0) == 0) {
-#ifdef PAW_VIRTUAL_FIDO
+    const VirtualFidoInstaller install = g_virtual_installer.load();
+    if (install == nullptr) {
+      return make_error(Errc::config_error,
+                        "the virtual: FIDO2 authenticator is for development and tests only; this build has "
+                        "PAW_VIRTUAL_FIDO=OFF");
+    }
     open_path = path.substr(kVirtualScheme.size());
     if (open_path.empty()) return make_error(Errc::config_error, "virtual: needs a state file path");
-    if (int r = paw::vfido::install(dev.get()); r != FIDO_OK) return fido_error(r, "install virtual authenticator");
-#else
-    return make_error(Errc::config_error,
-                      "the virtual: FIDO2 authenticator is for development and tests only; this build has "
-                      "PAW_VIRTUAL_FIDO=OFF");
-#endif
+    if (int r = install(dev.get()); r != FIDO_OK) return fido_error(r, "install virtual authenticator");
   } else {
     struct stat sb {};
     if (::stat(path.c_str(), &sb) != 0) return make_error(Errc::fido_no_device, "no FIDO2 device at " + path);

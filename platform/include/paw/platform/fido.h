@@ -1,9 +1,11 @@
 // paw/platform/fido.h — the workstation's FIDO2 key through libfido2 (device I/O).
 //
 // Devices: FidoDeviceConfig::device is empty (discover with
-// fido_dev_info_manifest), a HID path ("/dev/hidraw3"), or — only in builds
-// with PAW_VIRTUAL_FIDO — "virtual:/path/to/state", the software authenticator
-// of tests/support/virtual_fido. Builds without it refuse "virtual:" with
+// fido_dev_info_manifest), a HID path ("/dev/hidraw3"), or "virtual:/path/to/state",
+// a software authenticator that a development program registered with
+// register_virtual_fido (paw-agent and the test binaries do so only in builds
+// with PAW_VIRTUAL_FIDO; this library never links one, so nothing shipped
+// carries test code). Without a registration "virtual:" is refused with
 // Errc::config_error. libfido2 is initialised with FIDO_DISABLE_U2F_FALLBACK.
 //
 // Outcomes, each its own code: Errc::fido_no_device (nothing plugged in / the
@@ -12,6 +14,8 @@
 // fido_pin_required (PIN/UV required but paw has none), fido_device_error
 // (anything else, e.g. a broken CTAPHID handshake), config_error (bad arguments).
 #pragma once
+
+#include <fido.h>
 
 #include <cstdint>
 #include <string>
@@ -27,6 +31,13 @@ struct FidoDeviceConfig {
   std::string device;         // "" = discover; "/dev/hidrawN"; "virtual:/path/state"
   int timeout_ms = 30000;     // per operation, clamped to 100..120000 (bounded wait for a touch)
 };
+
+// VirtualFidoInstaller sets HID I/O functions on a fresh, unopened device
+// (fido_dev_set_io_functions) and returns a FIDO_ERR_* code.
+using VirtualFidoInstaller = int (*)(fido_dev_t* dev);
+// register_virtual_fido makes "virtual:" paths open through |install|
+// (nullptr removes it). Call once at program start, before any FIDO2 use.
+void register_virtual_fido(VirtualFidoInstaller install);
 
 // fido_list_devices returns the HID paths libfido2 finds (may be empty).
 Result<std::vector<std::string>> fido_list_devices();
