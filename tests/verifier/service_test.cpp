@@ -8,7 +8,13 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
+
+#include <array>
+#include <cstdlib>
+#include <fstream>
 
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +25,7 @@
 #include "state.h"
 #include "util.h"
 #include "verifier_fixture.h"
+#include "webhook_signing.h"
 
 namespace paw::test {
 namespace {
@@ -362,6 +369,11 @@ class Receiver {
     std::lock_guard lock(mu_);
     refuse_ = n;
   }
+  // signatures returns the webhook-{id,timestamp,signature} headers of every accepted POST.
+  std::vector<std::array<std::string, 3>> signatures() {
+    std::lock_guard lock(mu_);
+    return signatures_;
+  }
   // attempts counts every POST, answered or not.
   int attempts() {
     std::lock_guard lock(mu_);
@@ -387,6 +399,8 @@ class Receiver {
           status = Poco::Net::HTTPResponse::HTTP_BAD_REQUEST;
         } else {
           r.bodies_.push_back(body);
+          r.signatures_.push_back({in.get("webhook-id", ""), in.get("webhook-timestamp", ""),
+                                   in.get("webhook-signature", "")});
         }
       }
       r.cv_.notify_all();
@@ -407,6 +421,7 @@ class Receiver {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> bodies_;
+  std::vector<std::array<std::string, 3>> signatures_;
   int fail_ = 0;
   int refuse_ = 0;
   int attempts_ = 0;
@@ -464,6 +479,56 @@ TEST_CASE("verifier: alerts reach webhooks (retried) and the events API, stale d
   REQUIRE(polled.status == 200);
   CHECK(polled.json()->getArray("events")->size() >= 1);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(8));
+}
+
+TEST_CASE("verifier: webhooks are signed with the receiver's secret (Standard Webhooks)") {
+  // The receiver's check, written independently of the verifier's code:
+  // HMAC-SHA256(key, id "." timestamp "." body), base64, after "v1,".
+  const Bytes key = unbase64("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").value();
+  auto expected = [&](const std::string& id, const std::string& ts, const std::string& body) {
+    const std::string content = id + "." + ts + "." + body;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
+         content.size(), mac, &len);
+    return "v1," + base64(ByteView(mac, len));
+  };
+  // The scheme's published example.
+  CHECK(expected("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", R"({"test": 2432232314})") ==
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  CHECK(verifier::webhook_signature(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})") ==
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+
+  TempDir dir;
+  const std::string secret_file = (dir / "hook.whsec").string();
+  std::ofstream(secret_file) << "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
+  Receiver rx;
+  TestVerifier v([&](verifier::Config& c) { c.webhooks = {rx.url() + " secret-file=" + secret_file}; });
+  auto& store = v.service().store();
+  REQUIRE(store.add_device(make_device("dev-sig", verifier::DeviceStatus::enrolled)).ok());
+  REQUIRE(v.client().post("/v1/admin/devices/dev-sig/revoke", "", v.admin()).status == 200);
+  auto got = rx.wait_for(1, 10);
+  REQUIRE(got.size() == 1);
+  const auto sig = rx.signatures().at(0);
+  CHECK(sig[0].rfind("evt_", 0) == 0);
+  CHECK(std::llabs(std::stoll(sig[1]) - verifier::unix_now()) < 60);
+  CHECK(sig[2] == expected(sig[0], sig[1], got[0]));
+  // A body changed on the way no longer matches.
+  CHECK(sig[2] != expected(sig[0], sig[1], got[0] + " "));
+
+  // Bad settings are refused at start, with the reason.
+  for (const auto& [spec, why] : std::vector<std::pair<std::string, std::string>>{
+           {rx.url() + " secret-file=" + (dir / "missing").string(), "cannot read"},
+           {rx.url() + " secret=abc", "unknown attribute"}}) {
+    auto t = verifier::parse_webhook_spec(spec);
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.error().code == Errc::config_error);
+    CHECK(t.error().detail.find(why) != std::string::npos);
+  }
+  for (const char* bad : {"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2hvcnQ=", "whsec_!!!"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(verifier::parse_webhook_secret(bad).ok());
+  }
 }
 
 TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is skipped - old events expire") {

@@ -41,8 +41,14 @@ std::string alert_body(const EventRecord& e) {
   return json::stringify(a);
 }
 
-Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std::string>& urls, Store& store) {
-  for (const auto& u : urls) {
+Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std::string>& specs, Store& store) {
+  std::vector<WebhookTarget> targets;
+  for (const auto& spec : specs) {
+    PAW_TRY(WebhookTarget t, parse_webhook_spec(spec));
+    const std::string& u = t.url;
+    if (t.secret.size() == 0) {
+      log_line("warn", "webhook without secret-file: its alerts are not signed", {{"url", u}});
+    }
     try {
       Poco::URI uri(u);
       if (uri.getScheme() == "http") {
@@ -55,15 +61,17 @@ Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std
     } catch (const std::exception&) {
       return make_error(Errc::config_error, "invalid webhook URL: " + u);
     }
+    targets.push_back(std::move(t));
   }
   PAW_TRY(std::int64_t newest, store.last_event_id());
   PAW_TRY(std::string id, random_hex(8));
-  return std::unique_ptr<WebhookQueue>(new WebhookQueue(urls, store, "replica-" + id, newest));
+  return std::unique_ptr<WebhookQueue>(new WebhookQueue(std::move(targets), store, "replica-" + id, newest));
 }
 
-WebhookQueue::WebhookQueue(std::vector<std::string> urls, Store& store, std::string owner, std::int64_t start_after)
-    : urls_(std::move(urls)), store_(store), owner_(std::move(owner)), start_after_(start_after) {
-  for (const auto& u : urls_) workers_.emplace_back([this, u] { run(u); });
+WebhookQueue::WebhookQueue(std::vector<WebhookTarget> targets, Store& store, std::string owner,
+                           std::int64_t start_after)
+    : targets_(std::move(targets)), store_(store), owner_(std::move(owner)), start_after_(start_after) {
+  for (const auto& t : targets_) workers_.emplace_back([this, &t] { run(t); });
 }
 
 WebhookQueue::~WebhookQueue() { stop(); }
@@ -78,8 +86,9 @@ void WebhookQueue::stop() {
     if (w.joinable()) w.join();
   }
   workers_.clear();
-  for (const auto& u : urls_) (void)store_.release_webhook(u, owner_);
-  urls_.clear();  // stop twice releases once
+  if (released_) return;  // stop twice releases once
+  released_ = true;
+  for (const auto& t : targets_) (void)store_.release_webhook(t.url, owner_);
 }
 
 void WebhookQueue::notify() {
@@ -98,9 +107,9 @@ bool WebhookQueue::sleep(std::int64_t ms, bool wake_on_notify) {
   return !stop_;
 }
 
-int WebhookQueue::post(const std::string& url, const std::string& body) {
+int WebhookQueue::post(const WebhookTarget& target, std::int64_t event_id, const std::string& body) {
   try {
-    Poco::URI uri(url);
+    Poco::URI uri(target.url);
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (uri.getScheme() == "https") {
       // System CAs, full verification (hostname included), TLS >= 1.2.
@@ -118,6 +127,14 @@ int WebhookQueue::post(const std::string& url, const std::string& body) {
     Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery().empty() ? "/" : uri.getPathAndQuery(),
                                Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType("application/json");
+    if (target.secret.size() != 0) {
+      // Signed at each attempt (a fresh timestamp); the id stays the event's.
+      const std::string id = "evt_" + std::to_string(event_id);
+      const std::int64_t ts = unix_now();
+      req.set("webhook-id", id);
+      req.set("webhook-timestamp", std::to_string(ts));
+      req.set("webhook-signature", webhook_signature(ByteView(target.secret.data(), target.secret.size()), id, ts, body));
+    }
     req.setContentLength(static_cast<std::streamsize>(body.size()));
     session->sendRequest(req) << body;
     Poco::Net::HTTPResponse resp;
@@ -130,7 +147,8 @@ int WebhookQueue::post(const std::string& url, const std::string& body) {
   }
 }
 
-WebhookQueue::Pass WebhookQueue::pass(const std::string& url) {
+WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target) {
+  const std::string& url = target.url;
   const std::int64_t now_s = unix_now();
   auto cursor = store_.claim_webhook(url, owner_, now_s, now_s + kLeaseSeconds, start_after_);
   if (!cursor.ok()) {
@@ -149,7 +167,7 @@ WebhookQueue::Pass WebhookQueue::pass(const std::string& url) {
     if (is_alert_type(e.type)) {
       const std::string body = alert_body(e);
       for (;;) {
-        const int r = post(url, body);
+        const int r = post(target, e.id, body);
         if (r == 0) {
           ++delivered_;
           break;
@@ -182,10 +200,10 @@ WebhookQueue::Pass WebhookQueue::pass(const std::string& url) {
   return static_cast<std::int64_t>(events->size()) == kBatch ? Pass::more : Pass::idle;
 }
 
-void WebhookQueue::run(const std::string& url) {
+void WebhookQueue::run(const WebhookTarget& target) {
   std::int64_t wait_ms = 1000;
   while (sleep(wait_ms, true)) {
-    switch (pass(url)) {
+    switch (pass(target)) {
       case Pass::more: wait_ms = 0; break;  // a full batch: read on at once
       case Pass::idle: wait_ms = 1000; break;
       case Pass::failed: wait_ms = std::min<std::int64_t>(std::max<std::int64_t>(wait_ms, 1000) * 2, 30000); break;

@@ -28,6 +28,7 @@
 
 #include "paw/attest/error.h"
 #include "store.h"
+#include "webhook_signing.h"
 
 namespace paw::verifier {
 
@@ -40,11 +41,13 @@ std::string alert_body(const EventRecord& e);
 
 class WebhookQueue {
  public:
-  // create checks the URLs (https anywhere, plain http only to loopback
-  // hosts: Errc::config_error otherwise) and starts one worker per URL on
+  // create reads the `webhook` settings ("URL [secret-file=PATH]",
+  // webhook_signing.h: with a secret every POST is signed), checks the URLs
+  // (https anywhere, plain http only to loopback hosts: Errc::config_error
+  // otherwise) and starts one worker per URL on
   // |store| (which must outlive the queue). A URL new to the database starts
   // after the newest event (no backlog of old history).
-  static Result<std::unique_ptr<WebhookQueue>> create(const std::vector<std::string>& urls, Store& store);
+  static Result<std::unique_ptr<WebhookQueue>> create(const std::vector<std::string>& specs, Store& store);
   ~WebhookQueue();
   WebhookQueue(const WebhookQueue&) = delete;
   WebhookQueue& operator=(const WebhookQueue&) = delete;
@@ -61,18 +64,19 @@ class WebhookQueue {
   static constexpr std::int64_t kBatch = 200;
 
  private:
-  WebhookQueue(std::vector<std::string> urls, Store& store, std::string owner, std::int64_t start_after);
+  WebhookQueue(std::vector<WebhookTarget> targets, Store& store, std::string owner, std::int64_t start_after);
   enum class Pass { idle, more, failed };
-  void run(const std::string& url);
+  void run(const WebhookTarget& target);
   // pass handles what is due for |url|: more when a full batch was read,
   // failed when the database did not answer (the worker backs off).
-  Pass pass(const std::string& url);
+  Pass pass(const WebhookTarget& target);
   // sleep waits |ms|, or until stop (and notify, if |wake_on_notify|); false once stopping.
   bool sleep(std::int64_t ms, bool wake_on_notify);
   // post: 2xx → 0, 4xx → 4, anything else (network, 5xx) → 5.
-  static int post(const std::string& url, const std::string& body);
+  static int post(const WebhookTarget& target, std::int64_t event_id, const std::string& body);
 
-  std::vector<std::string> urls_;
+  std::vector<WebhookTarget> targets_;  // never resized after the workers start (they hold references)
+  bool released_ = false;
   Store& store_;
   std::string owner_;
   std::int64_t start_after_;
