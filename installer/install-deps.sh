@@ -12,6 +12,7 @@ build_pkgs=(
   libfido2-dev libcbor-dev         # FIDO2 client + verify, CBOR for the test authenticator
   libpoco-dev                      # Net, NetSSL, JSON, Data (SQLite, PostgreSQL)
   libsqlite3-dev libpq-dev
+  libsystemd-dev                   # sd_notify (Type=notify units, watchdog)
   doctest-dev
 )
 test_pkgs=(

@@ -3,11 +3,13 @@
 // back-off; keeps the token file current; SIGHUP reloads the settings;
 // SIGTERM/SIGINT stop it. One thread: signals are taken with sigtimedwait.
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <iostream>
 
@@ -71,26 +73,38 @@ int cmd_run(const std::vector<std::string>& words) {
   AgentSettings s = ls->settings;
   log("started: state " + s.state_dir.string() + ", token file " + s.token_file.string() + ", interval " +
       std::to_string(s.interval_seconds) + " s" + (ls->config_file.empty() ? "" : ", config " + ls->config_file));
+  // systemd (Type=notify): ready once the settings are loaded; the status
+  // line follows each round. With WatchdogSec= the wait between rounds pings
+  // at half the interval (a round itself must finish within WatchdogSec).
+  sd_notify(0, "READY=1\nSTATUS=attesting");
+  std::uint64_t watchdog_usec = 0;
+  const double ping_every =
+      sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0 ? static_cast<double>(watchdog_usec) / 2e6 : 0.0;
   Schedule schedule;
   for (;;) {
     const AttestOutcome o = one_round(s);
     if (auto st = record_outcome(s, o); !st.ok()) log("warning: " + st.error().what());
     double wait = schedule.after_round(s, o, now_unix());
     log_outcome(o, wait, schedule.failures());
+    sd_notifyf(0, "WATCHDOG=1\nSTATUS=last round: %s; next in %.0f s", o.healthy() ? "healthy" : "not healthy", wait);
     // Sleep until the next round, woken early by a signal.
     bool again = false;
     while (!again) {
-      const double secs = std::max(0.0, wait);
+      const double secs = ping_every > 0 ? std::clamp(wait, 0.0, ping_every) : std::max(0.0, wait);
       timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - std::floor(secs)) * 1e9)};
       const auto t0 = std::chrono::steady_clock::now();
       const int sig = sigtimedwait(&set, nullptr, &ts);
       wait -= std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (sig < 0) {
-        if (errno == EAGAIN) again = true;   // time for the next round
+        if (errno == EAGAIN) {
+          if (ping_every > 0) sd_notify(0, "WATCHDOG=1");
+          again = wait <= 1e-3;              // time for the next round
+        }
         continue;                            // EINTR: keep waiting
       }
       if (sig == SIGTERM || sig == SIGINT) {
         log(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        sd_notify(0, "STOPPING=1");
         return 0;
       }
       if (sig == SIGUSR1) {
@@ -101,9 +115,11 @@ int cmd_run(const std::vector<std::string>& words) {
         if (!reloaded.ok()) {
           log("SIGHUP: keeping the old settings: " + reloaded.error().detail);
         } else {
+          sd_notify(0, "RELOADING=1");
           s = reloaded->settings;
           log("SIGHUP: settings reloaded (interval " + std::to_string(s.interval_seconds) + " s); attesting now");
           again = true;
+          sd_notify(0, "READY=1");
         }
       }
     }

@@ -1,7 +1,10 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -80,8 +83,31 @@ int cmd_run(const std::vector<std::string>& words) {
   if (!svc.ok()) return fail(svc.error());
   if (auto st = (*svc)->start(); !st.ok()) return fail(st.error());
   std::cout << "listening on " << (*svc)->url() << std::endl;
+  // systemd (Type=notify): ready once the port answers; with WatchdogSec=
+  // the main thread pings at half the interval while the connection edge
+  // keeps going round its loop, so a wedged edge gets the unit restarted.
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s", (*svc)->url().c_str());
+  std::uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
+  const auto half = std::chrono::microseconds(watchdog ? watchdog_usec / 2 : 0);
   int sig = 0;
-  sigwait(&set, &sig);
+  for (;;) {
+    if (!watchdog) {
+      sigwait(&set, &sig);
+      break;
+    }
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(half);
+    const timespec ts{static_cast<time_t>(secs.count()),
+                      static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(half - secs).count())};
+    sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0) break;
+    if ((*svc)->responsive(std::chrono::duration_cast<std::chrono::milliseconds>(half))) {
+      sd_notify(0, "WATCHDOG=1");
+    } else {
+      log_line("error", "the connection edge is not going round its loop: no watchdog ping");
+    }
+  }
+  sd_notify(0, "STOPPING=1\nSTATUS=draining in-flight requests");
   log_line("info", "shutting down: draining in-flight requests", {{"signal", std::to_string(sig)}});
   (*svc)->stop(30);
   log_line("info", "stopped");

@@ -80,6 +80,8 @@ std::string Service::url() const {
   return std::string(cfg_.insecure_http ? "http" : "https") + "://" + host + ":" + std::to_string(port_);
 }
 
+bool Service::responsive(std::chrono::milliseconds within) const { return edge_ && edge_->since_loop() <= within; }
+
 Status Service::start() {
   edge::Options opts;
   opts.listen = cfg_.listen;

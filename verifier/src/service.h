@@ -60,6 +60,9 @@ class Service {
   [[nodiscard]] std::string client_address(const std::string& peer, const std::string& forwarded_for) const {
     return paw::verifier::client_address(peer, forwarded_for, trusted_proxies_);
   }
+  // responsive: the connection edge went round its loop within |within|
+  // (the watchdog pings systemd only while it does).
+  [[nodiscard]] bool responsive(std::chrono::milliseconds within) const;
   // url is "https://127.0.0.1:PORT" (or http:// with --insecure-http).
   [[nodiscard]] std::string url() const;
   // stop stops accepting, drains in-flight requests (up to |drain_seconds|) and joins workers.

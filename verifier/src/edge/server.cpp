@@ -199,6 +199,7 @@ void Server::loop() {
   while (!stop_loop_.load()) {
     const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 50);
     const auto now = Clock::now();
+    last_loop_.store(now.time_since_epoch().count());
     for (int i = 0; i < n; ++i) {
       const epoll_event& ev = events[static_cast<std::size_t>(i)];
       if (ev.data.u64 == kListenTag) {

@@ -43,6 +43,11 @@ class Server {
   // Connection: close) for up to |drain|, then ends every connection and
   // joins the threads.
   void stop(std::chrono::milliseconds drain);
+  // since_loop is how long ago the reactor last went round its loop (it does
+  // at least every 50 ms while it runs): the service watchdog's liveness sign.
+  [[nodiscard]] Clock::duration since_loop() const noexcept {
+    return Clock::now() - Clock::time_point(Clock::duration(last_loop_.load()));
+  }
 
  private:
   Server(Options opts, Hooks hooks, Listener l);
@@ -74,6 +79,7 @@ class Server {
   std::vector<Conn*> back_;
 
   std::atomic<bool> stop_loop_{false};
+  std::atomic<Clock::rep> last_loop_{Clock::now().time_since_epoch().count()};
   std::atomic<std::size_t> open_{0};  // connections the reactor holds (for stop)
   std::unique_ptr<WorkQueue> workers_;
   std::thread reactor_;
