@@ -41,7 +41,7 @@ int run_agent(int argc, char** argv) {
   try {
     if (argc < 2) {
       usage(stderr);
-      return 64;
+      return 2;
     }
     const std::string_view name = argv[1];
     if (name == "--help" || name == "-h" || name == "help") {
@@ -52,7 +52,7 @@ int run_agent(int argc, char** argv) {
     for (const auto& c : agent_commands())
       if (name == c.name) return c.run(words);
     usage(stderr);
-    return fail("unknown command '" + std::string(name) + "'", 64);
+    return fail("unknown command '" + std::string(name) + "'", 2);
   } catch (const std::exception& e) {
     return fail(std::string("unexpected error: ") + e.what(), 70);
   }

@@ -107,6 +107,10 @@ declare -A expect_files=(
 755 /usr/bin/paw-agent
 755 /usr/libexec/paw-agent/grant-measurement-logs
 644 /usr/share/doc/paw-agent/README.Debian
+644 /usr/share/doc/paw-agent/agent.md
+644 /usr/share/doc/paw-agent/fido2.md
+644 /usr/share/doc/paw-agent/login-integration.md
+644 /usr/share/doc/paw-agent/tpm.md
 644 /usr/share/doc/paw-agent/changelog.Debian.gz
 644 /usr/share/doc/paw-agent/copyright
 644 /usr/share/man/man8/paw-agent.8.gz"
@@ -114,10 +118,22 @@ declare -A expect_files=(
 644 /lib/systemd/system/paw-verifier.service
 755 /usr/bin/paw-verifier
 644 /usr/share/doc/paw-verifier/README.Debian
+644 /usr/share/doc/paw-verifier/appraisal.md
+644 /usr/share/doc/paw-verifier/login-integration.md
+644 /usr/share/doc/paw-verifier/nginx-auth-request-location.conf
+644 /usr/share/doc/paw-verifier/nginx-auth-request.conf
+644 /usr/share/doc/paw-verifier/nginx-replicas.conf
+644 /usr/share/doc/paw-verifier/operations.md
+644 /usr/share/doc/paw-verifier/protocol.md
+644 /usr/share/doc/paw-verifier/scale-out.md
+644 /usr/share/doc/paw-verifier/security.md
+644 /usr/share/doc/paw-verifier/verifier.md
 644 /usr/share/doc/paw-verifier/changelog.Debian.gz
 644 /usr/share/doc/paw-verifier/copyright
 644 /usr/share/man/man8/paw-verifier.8.gz"
   [pawctl]="755 /usr/bin/pawctl
+644 /usr/share/doc/pawctl/appraisal.md
+644 /usr/share/doc/pawctl/pawctl.md
 644 /usr/share/doc/pawctl/changelog.Debian.gz
 644 /usr/share/doc/pawctl/copyright
 644 /usr/share/man/man8/pawctl.8.gz"
@@ -143,6 +159,12 @@ for p in "${present[@]}"; do
   want=$(sed 's/$/ root\/root/' <<<"${expect_files[$p]}" | sort)
   if [ "$files" = "$want" ]; then ok "$p: file list, modes and owners"; else
     fail "$p: file list, modes and owners differ:"; diff <(echo "$want") <(echo "$files") | sed 's/^/     /' || true; fi
+  # Every document the man page sends the reader to is in the package.
+  man_page=$(dpkg-deb --fsys-tarfile "$f" | tar -xOf - "./usr/share/man/man8/$p.8.gz" | gzip -dc)
+  cited=$(grep -oE '/usr/share/doc/[A-Za-z0-9._/-]+' <<<"$man_page" | sort -u)
+  missing=""
+  for d in $cited; do grep -qF " $d " <<<"$files" || missing+=" $d"; done
+  check "$p: the man page cites $(wc -w <<<"$cited") documents, all shipped${missing:+ (missing:$missing)}" test -z "$missing"
   bad_dirs=$(awk '$1 ~ /^d/ && ($1 != "drwxr-xr-x" || $2 != "root/root")' <<<"$listing")
   check "$p: directories root-owned 0755" test -z "$bad_dirs"
   check "$p: nothing shipped in /var/lib (state is made by postinst)" bash -c "! grep -q ' ./var/lib' <<<\"\$1\"" _ "$listing"
