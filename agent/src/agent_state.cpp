@@ -125,6 +125,7 @@ Status save_last_result(const fs::path& dir, const LastResult& r) {
     Poco::JSON::Object::Ptr ro = new Poco::JSON::Object();
     ro->set("code", x.code);
     ro->set("message", x.message);
+    if (x.grace_until != 0) ro->set("grace_until", x.grace_until);
     reasons->add(ro);
   }
   o->set("reasons", reasons);
@@ -151,7 +152,8 @@ Result<std::optional<LastResult>> load_last_result(const fs::path& dir) {
   for (std::size_t i = 0; i < reasons->size() && i < 64; ++i) {
     auto ro = reasons->getObject(static_cast<unsigned>(i));
     if (ro.isNull()) return make_error(Errc::malformed, std::string(kLastResultFile) + ": bad reason");
-    r.reasons.push_back({ro->optValue<std::string>("code", ""), ro->optValue<std::string>("message", "")});
+    r.reasons.push_back({ro->optValue<std::string>("code", ""), ro->optValue<std::string>("message", ""),
+                         ro->optValue<std::int64_t>("grace_until", 0)});
   }
   return std::optional<LastResult>(std::move(r));
 }

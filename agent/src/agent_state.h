@@ -40,7 +40,7 @@ struct Enrollment {
 
 // LastResult is the outcome of the last attestation attempt.
 struct LastResult {
-  std::string verdict;         // "healthy" | "unhealthy" | "error"
+  std::string verdict;         // "healthy" | "warning" | "unhealthy" | "error"
   std::vector<Reason> reasons; // the verifier's reasons (unhealthy)
   std::string failure;         // category when verdict == "error": "TPM", "FIDO2 key", "network", "verifier", ...
   std::string detail;          // error detail, or a local note (e.g. the FIDO2 key was missing)

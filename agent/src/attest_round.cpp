@@ -201,12 +201,10 @@ Status record_outcome(const AgentSettings& s, const AttestOutcome& o) {
     r.verdict = o.answer.verdict;
     r.reasons = o.answer.reasons;
     r.detail = o.fido_note;
-    if (o.healthy()) {
-      r.token_expires_at = o.answer.expires_at;
-      r.last_healthy_at = r.at;
-    }
+    if (o.admitted()) r.token_expires_at = o.answer.expires_at;
+    if (o.answer.verdict == "healthy") r.last_healthy_at = r.at;
   }
-  Status token_st = o.healthy() ? write_token(s.token_file, o.answer.token)
+  Status token_st = o.admitted() ? write_token(s.token_file, o.answer.token)
                     : o.failure == FailureKind::none ? remove_token(s.token_file)
                                                      : ok_status();  // a failed round keeps a still-valid token
   PAW_CHECK(save_last_result(s.state_dir, r));

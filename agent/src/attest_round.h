@@ -42,9 +42,13 @@ struct AttestOutcome {
   Error error;                              // when failure != none
   AttestationAnswer answer;                 // when failure == none
   std::string fido_note;                    // the FIDO2 key could not prove presence (sent without it)
-  [[nodiscard]] bool healthy() const { return failure == FailureKind::none && answer.verdict == "healthy"; }
-  // exit_code: 0 healthy, 1 unhealthy, 2 could not attest.
-  [[nodiscard]] int exit_code() const { return failure != FailureKind::none ? 2 : (healthy() ? 0 : 1); }
+  // admitted: the verdict lets the user log in — healthy, or warning (only
+  // reasons the policy graces, inside their grace): the token is kept.
+  [[nodiscard]] bool admitted() const {
+    return failure == FailureKind::none && (answer.verdict == "healthy" || answer.verdict == "warning");
+  }
+  // exit_code: 0 admitted (healthy or warning), 1 unhealthy, 2 could not attest.
+  [[nodiscard]] int exit_code() const { return failure != FailureKind::none ? 2 : (admitted() ? 0 : 1); }
 };
 
 // attest_once runs one round: challenge, FIDO2 assertion over the presence

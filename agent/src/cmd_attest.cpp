@@ -23,12 +23,14 @@ void print_json(const Enrollment& e, const AttestOutcome& o) {
   } else {
     j->set("verdict", o.answer.verdict);
     j->set("token_expires_at", o.answer.expires_at);
+    if (o.answer.grace_until != 0) j->set("grace_until", o.answer.grace_until);
   }
   Poco::JSON::Array::Ptr reasons = new Poco::JSON::Array();
   for (const auto& r : o.answer.reasons) {
     Poco::JSON::Object::Ptr ro = new Poco::JSON::Object();
     ro->set("code", r.code);
     ro->set("message", r.message);
+    if (r.grace_until != 0) ro->set("grace_until", r.grace_until);
     reasons->add(ro);
   }
   j->set("reasons", reasons);
@@ -39,9 +41,17 @@ void print_json(const Enrollment& e, const AttestOutcome& o) {
 void print_human(const AttestOutcome& o) {
   if (o.failure != FailureKind::none) return;  // said on stderr
   std::cout << "verdict: " << o.answer.verdict << "\n";
-  for (const auto& r : o.answer.reasons) std::cout << "reason: " << r.code << ": " << r.message << "\n";
+  for (const auto& r : o.answer.reasons) {
+    std::cout << "reason: " << r.code << ": " << r.message;
+    if (o.answer.verdict == "warning" && r.grace_until != 0) std::cout << " (allowed until " << format_utc(r.grace_until) << ")";
+    std::cout << "\n";
+  }
+  if (o.answer.verdict == "warning") {
+    std::cout << "login allowed until " << format_utc(o.answer.grace_until)
+              << " because every reason above is inside the grace its policy gives; fix them before then\n";
+  }
   if (!o.fido_note.empty()) std::cout << "FIDO2 key: " << o.fido_note << "\n";
-  if (o.healthy()) {
+  if (o.admitted()) {
     std::cout << "token expires: " << format_utc(o.answer.expires_at) << " (in "
               << (o.answer.expires_at - now_unix()) << " s)\n";
   }

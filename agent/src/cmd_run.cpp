@@ -48,7 +48,7 @@ void log_outcome(const AttestOutcome& o, double next_seconds, int failures) {
     return;
   }
   std::string line = "attest: " + o.answer.verdict;
-  if (o.healthy()) line += ", token expires " + format_utc(o.answer.expires_at);
+  if (o.admitted()) line += ", token expires " + format_utc(o.answer.expires_at);
   else line += ": " + reasons_line(o.answer);
   if (!o.fido_note.empty()) line += " (FIDO2 key: " + o.fido_note + ")";
   log(line + "; next in " + next + " s");
@@ -86,7 +86,7 @@ int cmd_run(const std::vector<std::string>& words) {
     if (auto st = record_outcome(s, o); !st.ok()) log("warning: " + st.error().what());
     double wait = schedule.after_round(s, o, now_unix());
     log_outcome(o, wait, schedule.failures());
-    sd_notifyf(0, "WATCHDOG=1\nSTATUS=last round: %s; next in %.0f s", o.healthy() ? "healthy" : "not healthy", wait);
+    sd_notifyf(0, "WATCHDOG=1\nSTATUS=last round: %s; next in %.0f s", o.failure == FailureKind::none ? o.answer.verdict.c_str() : "failed", wait);
     // Sleep until the next round, woken early by a signal.
     bool again = false;
     while (!again) {

@@ -85,6 +85,7 @@ int cmd_status(const std::vector<std::string>& words) {
       Poco::JSON::Object::Ptr ro = new Poco::JSON::Object();
       ro->set("code", r.code);
       ro->set("message", r.message);
+      if (r.grace_until != 0) ro->set("grace_until", r.grace_until);
       reasons->add(ro);
     }
     j->set("reasons", reasons);
@@ -99,7 +100,11 @@ int cmd_status(const std::vector<std::string>& words) {
     if (lr) {
       std::cout << "last verdict:  " << lr->verdict << (lr->failure.empty() ? "" : " (" + lr->failure + ")") << " at "
                 << format_utc(lr->at) << "\n";
-      for (const auto& r : lr->reasons) std::cout << "  reason:      " << r.code << ": " << r.message << "\n";
+      for (const auto& r : lr->reasons) {
+        std::cout << "  reason:      " << r.code << ": " << r.message;
+        if (lr->verdict == "warning" && r.grace_until != 0) std::cout << " (allowed until " << format_utc(r.grace_until) << ")";
+        std::cout << "\n";
+      }
       if (!lr->detail.empty()) std::cout << "  detail:      " << lr->detail << "\n";
       std::cout << "token expires: " << format_utc(lr->token_expires_at) << "\n";
     } else {

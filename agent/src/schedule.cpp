@@ -23,7 +23,7 @@ double Schedule::after_round(const AgentSettings& s, const AttestOutcome& o, std
   }
   failures_ = 0;
   double next = jitter(static_cast<double>(s.interval_seconds));
-  if (o.healthy()) {
+  if (o.admitted()) {
     // Renew well before the token expires, even with a long interval.
     const double left = static_cast<double>(o.answer.expires_at - now);
     next = std::min(next, std::max(static_cast<double>(s.retry_min_seconds), left * 0.75));

@@ -134,13 +134,17 @@ Result<AttestationAnswer> VerifierClient::attest(const std::string& envelope) {
   PAW_TRY(a.verdict, json::get_string(o, "verdict"));
   PAW_TRY(a.token, json::get_string(o, "token"));
   PAW_TRY(a.expires_at, json::get_int(o, "expires_at"));
-  if (a.verdict != "healthy" && a.verdict != "unhealthy") return make_error(Errc::malformed, "unknown verdict " + a.verdict);
+  if (a.verdict != "healthy" && a.verdict != "warning" && a.verdict != "unhealthy") {
+    return make_error(Errc::malformed, "unknown verdict " + a.verdict);
+  }
+  a.grace_until = o->optValue<std::int64_t>("grace_until", 0);
   if (a.token.size() > 16384) return make_error(Errc::too_large, "result token larger than 16 KiB");
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
   for (std::size_t i = 0; i < reasons->size() && i < 64; ++i) {
     auto ro = reasons->getObject(static_cast<unsigned>(i));
     if (ro.isNull()) return make_error(Errc::malformed, "verifier reason is not an object");
-    a.reasons.push_back({ro->optValue<std::string>("code", ""), ro->optValue<std::string>("message", "")});
+    a.reasons.push_back({ro->optValue<std::string>("code", ""), ro->optValue<std::string>("message", ""),
+                         ro->optValue<std::int64_t>("grace_until", 0)});
   }
   return a;
 }

@@ -71,13 +71,15 @@ struct Challenge {
 struct Reason {
   std::string code;
   std::string message;
+  std::int64_t grace_until = 0;  // a reason the policy graces: tolerated until then
 };
 
 struct AttestationAnswer {
-  std::string verdict;        // "healthy" | "unhealthy"
+  std::string verdict;        // "healthy" | "warning" (graced reasons: login allowed until grace_until) | "unhealthy"
   std::vector<Reason> reasons;
   std::string token;          // the signed result token (JWT)
   std::int64_t expires_at = 0;
+  std::int64_t grace_until = 0;
 };
 
 // VerifierClient wraps the agent endpoints; answers are parsed strictly

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "paw/attest/fido.h"
+#include "paw/attest/grace.h"
 #include "paw/attest/quote.h"
 #include "appraisal_internal.h"
 #include "appraisal_policy.h"
@@ -180,10 +181,15 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
     pr.reasons.push_back(std::move(*login_key_failure));
     pr.trust["instance-identity"] = ar4si::kUntrustworthyInstance;
   }
+  // 15. grading: reasons the policy graces, inside their grace, make a
+  //     warning instead of unhealthy (grace.h); first sightings are remembered.
+  Grading graded = grade_reasons(std::move(pr.reasons), previous.reason_first_seen, policy.enforcement, ctx.now);
+  pr.next_state.reason_first_seen = std::move(graded.first_seen);
   AppraisalRecord rec;
   rec.device_id = record.device_id;
-  rec.verdict = pr.reasons.empty() ? Verdict::healthy : Verdict::unhealthy;
-  rec.reasons = std::move(pr.reasons);
+  rec.verdict = graded.verdict;
+  rec.grace_until = graded.grace_until;
+  rec.reasons = std::move(graded.reasons);
   rec.notes = std::move(pr.notes);
   rec.trust = std::move(pr.trust);
   rec.policy = policy.name + "@" + std::to_string(policy.version);
@@ -225,6 +231,11 @@ ResultClaims Appraisal::claims(std::string issuer, std::string jti) const {
   c.reasons = record_.reasons;
   c.trust = record_.trust;
   c.policy = record_.policy;
+  // A warning admits login only inside its grace: the token ends with it.
+  if (record_.verdict == Verdict::warning) {
+    c.grace_until = record_.grace_until;
+    c.exp = std::min(c.exp, record_.grace_until);
+  }
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "paw/attest/appraisal.h"
+#include "paw/attest/grace.h"
 
 namespace paw {
 namespace {
@@ -70,6 +71,7 @@ json::ArrayPtr reasons_to_json(const std::vector<ResultReason>& reasons) {
     json::ObjectPtr o = new Poco::JSON::Object();
     o->set("code", r.code);
     o->set("message", r.message);
+    if (r.grace_until != 0) o->set("grace_until", r.grace_until);
     a->add(o);
   }
   return a;
@@ -81,10 +83,13 @@ Result<std::vector<ResultReason>> reasons_from_json(const json::ObjectPtr& paren
   for (std::size_t i = 0; i < a->size(); ++i) {
     json::ObjectPtr o = a->getObject(static_cast<unsigned>(i));
     if (o.isNull()) return make_error(Errc::malformed, key + " entries must be objects");
-    PAW_CHECK(json::only_keys(o, {"code", "message"}, key));
+    PAW_CHECK(json::only_keys(o, {"code", "message", "grace_until"}, key));
     ResultReason r;
     PAW_TRY(r.code, json::get_string(o, "code"));
     PAW_TRY(r.message, json::get_string(o, "message"));
+    if (o->has("grace_until")) {
+      PAW_TRY(r.grace_until, json::get_int(o, "grace_until"));
+    }
     out.push_back(std::move(r));
   }
   return out;
@@ -213,12 +218,17 @@ json::ObjectPtr device_state_to_json(const DeviceState& s) {
   o->set("pinned_measurements", pm);
   o->set("last_attested_at", s.last_attested_at);
   o->set("last_healthy_at", s.last_healthy_at);
+  if (!s.reason_first_seen.empty()) {
+    json::ObjectPtr fs = new Poco::JSON::Object();
+    for (const auto& [code, t] : s.reason_first_seen) fs->set(code, t);
+    o->set("reason_first_seen", fs);
+  }
   return o;
 }
 
 Result<DeviceState> device_state_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"fido_sign_count", "clock", "pinned_pcrs", "pinned_measurements", "last_attested_at",
-                                "last_healthy_at"},
+                                "last_healthy_at", "reason_first_seen"},
                             "device state"));
   DeviceState s;
   PAW_TRY(s.fido_sign_count, get_u32(o, "fido_sign_count"));
@@ -235,6 +245,14 @@ Result<DeviceState> device_state_from_json(const json::ObjectPtr& o) {
   }
   PAW_TRY(s.last_attested_at, json::get_int(o, "last_attested_at"));
   PAW_TRY(s.last_healthy_at, json::get_int(o, "last_healthy_at"));
+  if (o->has("reason_first_seen") && !o->isNull("reason_first_seen")) {
+    PAW_TRY(json::ObjectPtr fs, json::get_object(o, "reason_first_seen"));
+    if (fs->size() > kMaxGracedReasons) return make_error(Errc::too_large, "device state: too many reasons");
+    for (const auto& [code, v] : *fs) {
+      PAW_TRY(std::int64_t t, json::get_int(fs, code));
+      s.reason_first_seen[code] = t;
+    }
+  }
   return s;
 }
 
@@ -262,22 +280,25 @@ json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& r) {
   o->set("pcrs", pcrs_to_json(r.pcrs));
   o->set("host", host_to_json(r.host));
   o->set("clock", clock_to_json(r.clock));
+  if (r.grace_until != 0) o->set("grace_until", r.grace_until);
   return o;
 }
 
 Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"device_id", "verdict", "reasons", "notes", "trust", "policy", "attested_at", "pcrs",
-                                "host", "clock"},
+                                "host", "clock", "grace_until"},
                             "appraisal record"));
   AppraisalRecord r;
   PAW_TRY(r.device_id, json::get_string(o, "device_id"));
   PAW_TRY(std::string verdict, json::get_string(o, "verdict"));
   if (verdict == "healthy") {
     r.verdict = Verdict::healthy;
+  } else if (verdict == "warning") {
+    r.verdict = Verdict::warning;
   } else if (verdict == "unhealthy") {
     r.verdict = Verdict::unhealthy;
   } else {
-    return make_error(Errc::malformed, "verdict must be healthy or unhealthy");
+    return make_error(Errc::malformed, "verdict must be healthy, warning or unhealthy");
   }
   PAW_TRY(r.reasons, reasons_from_json(o, "reasons"));
   PAW_TRY(r.notes, reasons_from_json(o, "notes"));
@@ -291,6 +312,9 @@ Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
   PAW_TRY(r.host, host_from_json(host));
   PAW_TRY(json::ObjectPtr clock, json::get_object(o, "clock"));
   PAW_TRY(r.clock, clock_from_json(clock));
+  if (o->has("grace_until")) {
+    PAW_TRY(r.grace_until, json::get_int(o, "grace_until"));
+  }
   return r;
 }
 
@@ -315,15 +339,22 @@ bool DeviceState::operator==(const DeviceState& o) const {
   const bool clocks = clock.has_value() == o.clock.has_value() && (!clock || same_clock(*clock, *o.clock));
   return fido_sign_count == o.fido_sign_count && clocks && pinned_pcrs == o.pinned_pcrs &&
          pinned_measurements == o.pinned_measurements && last_attested_at == o.last_attested_at &&
-         last_healthy_at == o.last_healthy_at;
+         last_healthy_at == o.last_healthy_at && reason_first_seen == o.reason_first_seen;
 }
 
 bool AppraisalRecord::operator==(const AppraisalRecord& o) const {
   return device_id == o.device_id && verdict == o.verdict && reasons == o.reasons && notes == o.notes &&
          trust == o.trust && policy == o.policy && attested_at == o.attested_at && pcrs == o.pcrs && host == o.host &&
-         same_clock(clock, o.clock);
+         same_clock(clock, o.clock) && grace_until == o.grace_until;
 }
 
-std::string_view verdict_name(Verdict v) noexcept { return v == Verdict::healthy ? "healthy" : "unhealthy"; }
+std::string_view verdict_name(Verdict v) noexcept {
+  switch (v) {
+    case Verdict::healthy: return "healthy";
+    case Verdict::warning: return "warning";
+    case Verdict::unhealthy: break;
+  }
+  return "unhealthy";
+}
 
 }  // namespace paw

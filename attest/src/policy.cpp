@@ -1,5 +1,7 @@
 #include "paw/attest/policy.h"
 
+#include "paw/attest/grace.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -179,7 +181,7 @@ Status validate_policy(const Policy& p) {
   for (const auto& s : p.host.os_release_allowlist) {
     if (s.empty() || s.size() > 256) return bad("os_release_allowlist entries must be 1 to 256 characters");
   }
-  return ok_status();
+  return validate_enforcement(p.enforcement);
 }
 
 Status check_policy_bindings(const Policy& p) {
@@ -203,7 +205,7 @@ Status check_policy_bindings(const Policy& p) {
 Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"name", "version", "pcrs", "secure_boot_required", "boot_applications",
                                 "event_log_required", "ima", "fido", "max_attestation_age_seconds",
-                                "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval"},
+                                "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval", "enforcement"},
                             "policy"));
   Policy p = default_policy();
   PAW_TRY(p.name, json::get_string(o, "name"));
@@ -246,6 +248,10 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
     PAW_TRY(p.ek_allow_tofu, opt_bool_or(sub, "allow_tofu", false));
   }
   PAW_TRY(p.require_admin_approval, opt_bool_or(o, "require_admin_approval", false));
+  PAW_CHECK(object_or_default(o, "enforcement", sub));
+  if (sub) {
+    PAW_TRY(p.enforcement, enforcement_from_json(sub));
+  }
   PAW_CHECK(validate_policy(p));
   return p;
 }
@@ -309,6 +315,7 @@ json::ObjectPtr policy_to_json(const Policy& p) {
   ek->set("allow_tofu", p.ek_allow_tofu);
   o->set("ek", ek);
   o->set("require_admin_approval", p.require_admin_approval);
+  o->set("enforcement", enforcement_to_json(p.enforcement));
   return o;
 }
 

@@ -175,6 +175,7 @@ json::ObjectPtr claims_to_json(const ResultClaims& c) {
     json::ObjectPtr ro = new Poco::JSON::Object();
     ro->set("code", r.code);
     ro->set("message", r.message);
+    if (r.grace_until != 0) ro->set("grace_until", r.grace_until);
     reasons->add(ro);
   }
   o->set("reasons", reasons);
@@ -182,6 +183,7 @@ json::ObjectPtr claims_to_json(const ResultClaims& c) {
   for (const auto& [k, v] : c.trust) trust->set(k, v);
   o->set("trust", trust);
   if (!c.policy.empty()) o->set("policy", c.policy);
+  if (c.grace_until != 0) o->set("grace_until", c.grace_until);
   return o;
 }
 
@@ -196,6 +198,9 @@ Result<ResultClaims> claims_from_json(const json::ObjectPtr& o) {
   c.jti = jti.value_or("");
   PAW_TRY(auto policy, json::opt_string(o, "policy"));
   c.policy = policy.value_or("");
+  if (o->has("grace_until")) {
+    PAW_TRY(c.grace_until, json::get_int(o, "grace_until"));
+  }
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
   for (std::size_t i = 0; i < reasons->size(); ++i) {
     json::ObjectPtr ro = reasons->getObject(static_cast<unsigned>(i));
@@ -203,6 +208,9 @@ Result<ResultClaims> claims_from_json(const json::ObjectPtr& o) {
     ResultReason r;
     PAW_TRY(r.code, json::get_string(ro, "code"));
     PAW_TRY(r.message, json::get_string(ro, "message"));
+    if (ro->has("grace_until")) {
+      PAW_TRY(r.grace_until, json::get_int(ro, "grace_until"));
+    }
     c.reasons.push_back(std::move(r));
   }
   PAW_TRY(json::ObjectPtr trust, json::get_object(o, "trust"));

@@ -1021,3 +1021,75 @@ TEST_CASE("appraise: the pre-parsed-body overload decides exactly as the parsing
   other.expected_nonce[1] ^= 0x01;
   CHECK(appraise(w.record, w.state, *env, *parsed, other, w.policy).code() == Errc::nonce_mismatch);
 }
+
+// ---------------------------------------------------------------------------
+// Graded verdicts (grace.h)
+// ---------------------------------------------------------------------------
+
+TEST_CASE("appraise: a graced reason is a warning until its grace ends, then unhealthy") {
+  World w;
+  w.enroll();
+  REQUIRE(w.attest().ok());  // pins PCRs 0, 2, 4, 7
+  w.policy.enforcement.grace[std::string(reason::kPcrMismatch)] = 3600;  // one hour
+  // A firmware update changes PCR 7 (Secure Boot db): the pinned reference no longer matches.
+  BootConfig changed;
+  changed.db = to_bytes("soft db v2 (an extra key)");
+  REQUIRE(w.dev.use_event_log(make_event_log(changed)).ok());
+  const std::int64_t first_seen = w.now;
+  auto a = w.attest();
+  REQUIRE_MESSAGE(a.ok(), a.error().what());
+  CHECK(a->verdict() == Verdict::warning);
+  CHECK_FALSE(a->healthy());
+  CHECK(a->admits_login());
+  CHECK(codes(*a) == std::vector<std::string>{"pcr_mismatch"});
+  CHECK(a->reasons()[0].grace_until == first_seen + 3600);
+  CHECK(a->record().grace_until == first_seen + 3600);
+  CHECK(a->next_state().reason_first_seen.at("pcr_mismatch") == first_seen);
+  ResultClaims c = a->claims("paw", "jti");
+  CHECK(c.verdict == "warning");
+  CHECK(c.grace_until == first_seen + 3600);
+  CHECK(c.exp <= c.grace_until);
+
+  // Later, still inside: the grace counts from the first sighting, not from now.
+  w.now = first_seen + 3000;
+  auto b = w.attest();
+  REQUIRE(b.ok());
+  CHECK(b->verdict() == Verdict::warning);
+  CHECK(b->record().grace_until == first_seen + 3600);
+  CHECK(b->claims("paw", "j").exp == first_seen + 3600);  // the token ends with the grace (ttl 600 would go past it)
+
+  // Past the grace: unhealthy, and the token says so.
+  w.now = first_seen + 3600;
+  auto c2 = w.attest();
+  REQUIRE(c2.ok());
+  CHECK(c2->verdict() == Verdict::unhealthy);
+  CHECK_FALSE(c2->admits_login());
+  CHECK(c2->record().grace_until == 0);
+  CHECK(c2->claims("paw", "j").grace_until == 0);
+
+  // The stored state survives its JSON round trip with the first sighting.
+  auto st = parse_device_state(serialize_device_state(c2->next_state()));
+  REQUIRE(st.ok());
+  CHECK(st->reason_first_seen.at("pcr_mismatch") == first_seen);
+  auto rec = parse_appraisal_record(serialize_appraisal_record(b->record()));
+  REQUIRE(rec.ok());
+  CHECK(*rec == b->record());
+}
+
+TEST_CASE("appraise: a reason that is never graced beside a graced one denies at once") {
+  World w;
+  w.enroll();
+  REQUIRE(w.attest().ok());
+  w.policy.enforcement.grace[std::string(reason::kPcrMismatch)] = 3600;
+  BootConfig changed;
+  changed.db = to_bytes("soft db v2 (an extra key)");
+  REQUIRE(w.dev.use_event_log(make_event_log(changed)).ok());
+  auto a = w.attest(0xff);  // and no FIDO2 assertion: the owner's key is not there
+  REQUIRE(a.ok());
+  CHECK(a->verdict() == Verdict::unhealthy);
+  CHECK(codes(*a) == std::vector<std::string>{"pcr_mismatch", "fido_missing"});
+  CHECK(a->record().grace_until == 0);
+  // The policy cannot grace fido_missing either.
+  w.policy.enforcement.grace["fido_missing"] = 60;
+  CHECK(validate_policy(w.policy).code() == Errc::malformed);
+}

@@ -365,3 +365,101 @@ TEST_CASE("flow: the first presence proof must beat the counter seen at enrollme
 }
 
 }  // namespace paw::test
+
+namespace paw::test {
+
+namespace {
+// age_grace makes the device's graced reasons |by| seconds older, as if that
+// much time had passed since they were first seen (the stored first sightings
+// and the stored reasons' grace ends move back together).
+void age_grace(verifier::Store& store, const std::string& id, std::int64_t by) {
+  auto cur = store.get_device(id);
+  REQUIRE((cur.ok() && cur->has_value()));
+  verifier::StoredDevice d = **cur;
+  auto st = parse_device_state(d.state_json);
+  REQUIRE(st.ok());
+  for (auto& [code, t] : st->reason_first_seen) t -= by;
+  d.state_json = serialize_device_state(*st);
+  auto reasons = json::parse_object(R"({"r":)" + d.last_reasons + "}", 1 << 20);
+  REQUIRE(reasons.ok());
+  auto arr = (*reasons)->getArray("r");
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    auto r = arr->getObject(static_cast<unsigned>(i));
+    if (r->has("grace_until")) r->set("grace_until", r->getValue<std::int64_t>("grace_until") - by);
+  }
+  d.last_reasons = json::stringify(arr);
+  REQUIRE(store.update_device(d).ok());
+}
+}  // namespace
+
+TEST_CASE("flow: a graced reason is a warning that admits login until its grace ends") {
+  Fleet f;
+  f.enroll();
+  auto c = f.client();
+  REQUIRE(f.attest().status == 200);
+  // Tampering can never be graced: the verifier refuses such a policy.
+  auto refused = c.request("PUT", "/v1/admin/policies/default", R"({"enforcement":{"grace":{"fido_missing":"1h"}}})",
+                           f.v->admin());
+  CHECK(refused.status == 400);
+  CHECK(refused.body.find("can never be graced") != std::string::npos);
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", R"({"enforcement":{"grace":{"disk_not_encrypted":"1h"}}})",
+                    f.v->admin())
+              .status == 200);
+
+  f.dev->host.disk_encrypted = false;
+  const std::int64_t t0 = verifier::unix_now();
+  auto warn = f.attest();
+  REQUIRE_MESSAGE(warn.status == 200, warn.body);
+  auto o = warn.json();
+  CHECK(o->getValue<std::string>("verdict") == "warning");
+  const std::int64_t grace_until = o->getValue<std::int64_t>("grace_until");
+  CHECK(grace_until >= t0 + 3600);
+  CHECK(grace_until <= verifier::unix_now() + 3600);
+  auto reason = o->getArray("reasons")->getObject(0);
+  CHECK(reason->getValue<std::string>("code") == std::string(reason::kDiskNotEncrypted));
+  CHECK(reason->getValue<std::int64_t>("grace_until") == grace_until);
+  const std::string token = o->getValue<std::string>("token");
+  auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
+  REQUIRE(jwks.ok());
+  auto claims = verify_result_token(token, *jwks, verifier::unix_now(), "paw-verifier");
+  REQUIRE(claims.ok());
+  CHECK(claims->verdict == "warning");
+  CHECK(claims->grace_until == grace_until);
+  CHECK(claims->exp <= grace_until);
+  // Login is allowed, and the health query says until when and why.
+  CHECK(c.get("/v1/authz", token).status == 204);
+  const std::string rp = f.v->create_rp();
+  const std::string health = "/v1/devices/" + f.dev->device_id + "/health";
+  auto h = c.get(health, rp);
+  REQUIRE(h.status == 200);
+  CHECK(h.json()->getValue<bool>("allow"));
+  CHECK(h.json()->getValue<std::string>("verdict") == "warning");
+  CHECK(h.json()->getValue<std::int64_t>("grace_until") == grace_until);
+  // A later attestation inside the grace keeps the first sighting's end.
+  auto again = f.attest();
+  REQUIRE(again.status == 200);
+  CHECK(again.json()->getValue<std::string>("verdict") == "warning");
+  CHECK(again.json()->getValue<std::int64_t>("grace_until") == grace_until);
+
+  // The grace runs out before the next attestation: the health query denies at once.
+  age_grace(f.v->service().store(), f.dev->device_id, 3601);
+  auto h2 = c.get(health, rp);
+  REQUIRE(h2.status == 200);
+  CHECK_FALSE(h2.json()->getValue<bool>("allow"));
+  CHECK(h2.body.find("grace_expired") != std::string::npos);
+  // The next attestation is unhealthy and voids the warning tokens.
+  auto late = f.attest();
+  REQUIRE(late.status == 200);
+  CHECK(late.json()->getValue<std::string>("verdict") == "unhealthy");
+  CHECK(c.get("/v1/authz", late.json()->getValue<std::string>("token")).status == 403);
+
+  // Fixed: healthy, and the first sighting is forgotten (a relapse starts a new grace).
+  f.dev->host.disk_encrypted = true;
+  auto fixed = f.attest();
+  REQUIRE(fixed.status == 200);
+  CHECK(fixed.json()->getValue<std::string>("verdict") == "healthy");
+  auto m = c.get("/metrics").body;
+  CHECK(m.find("paw_attestation_verdicts_total{verdict=\"warning\"} 2") != std::string::npos);
+}
+
+}  // namespace paw::test

@@ -22,6 +22,7 @@ Poco::JSON::Array::Ptr reasons_json(const std::vector<ResultReason>& reasons) {
     ObjPtr o = new Obj();
     o->set("code", r.code);
     o->set("message", r.message);
+    if (r.grace_until != 0) o->set("grace_until", r.grace_until);
     a->add(o);
   }
   return a;
@@ -301,6 +302,7 @@ Result<Response> Service::post_attestation(Request& req) {
   o->set("reasons", reasons_json(a.reasons()));
   o->set("token", token);
   o->set("expires_at", claims.exp);
+  if (claims.grace_until != 0) o->set("grace_until", claims.grace_until);
   return json_response(200, o);
 }
 

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "service.h"
@@ -18,6 +19,19 @@ Response empty(int status) {
   Response r;
   r.status = status;
   return r;
+}
+
+// reasons_grace_until: the earliest grace end among stored reasons (0 if none is graced).
+std::int64_t reasons_grace_until(const Poco::JSON::Array& reasons) {
+  std::int64_t until = 0;
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    ObjPtr r = reasons.getObject(static_cast<unsigned>(i));
+    if (r.isNull() || !r->has("grace_until")) return 0;  // an ungraced reason: no grace at all
+    const std::int64_t t = r->optValue<std::int64_t>("grace_until", 0);
+    if (t <= 0) return 0;
+    until = until == 0 ? t : std::min(until, t);
+  }
+  return until;
 }
 }  // namespace
 
@@ -57,7 +71,13 @@ Result<Response> Service::get_health(Request& req) {
   // change (a new version, or another policy assigned) the device must attest again.
   const std::string made_under = verdict_policy_of(*dev);
   const bool current_policy = made_under == policy_id(policy);
-  const bool allow = dev->last_verdict == "healthy" && fresh && current_policy && dev->status == DeviceStatus::enrolled;
+  // A warning (graced reasons only, grace.h) admits until its grace ends.
+  const std::int64_t grace_until = dev->last_verdict == "warning" ? reasons_grace_until(*reasons) : 0;
+  const bool admitted = dev->last_verdict == "healthy" || (dev->last_verdict == "warning" && now_s < grace_until);
+  const bool allow = admitted && fresh && current_policy && dev->status == DeviceStatus::enrolled;
+  if (dev->last_verdict == "warning" && now_s >= grace_until) {
+    add_reason("grace_expired", "the grace of the reasons above ended at " + std::to_string(grace_until));
+  }
   if (dev->status != DeviceStatus::enrolled) {
     add_reason(dev->status == DeviceStatus::revoked ? "revoked" : "device_state",
                "device is " + std::string(device_status_name(dev->status)));
@@ -73,6 +93,7 @@ Result<Response> Service::get_health(Request& req) {
   o->set("status", std::string(device_status_name(dev->status)));
   o->set("reasons", reasons);
   o->set("attested_at", dev->last_attested_at);
+  if (grace_until != 0) o->set("grace_until", grace_until);
   return json_response(200, o);
 }
 
@@ -86,9 +107,11 @@ Result<Response> Service::get_authz(Request& req) {
   if (!dev || dev->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device revoked or deleted");
   if (dev->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device not approved");
   if (dev->status != DeviceStatus::enrolled) return make_error(Errc::forbidden, "device is stale");
-  if (claims->verdict != "healthy") return make_error(Errc::forbidden, "token verdict is " + claims->verdict);
+  // healthy, or warning inside its grace (the token's exp is capped at grace_until).
+  const bool admits = claims->verdict == "healthy" || (claims->verdict == "warning" && now_s < claims->grace_until);
+  if (!admits) return make_error(Errc::forbidden, "token verdict is " + claims->verdict);
   // A later verdict overrides the token: unhealthy or rejected since it was issued → deny.
-  if (dev->last_verdict != "healthy" && dev->last_attested_at >= claims->iat) {
+  if (dev->last_verdict != "healthy" && dev->last_verdict != "warning" && dev->last_attested_at >= claims->iat) {
     return make_error(Errc::forbidden, "device " + (dev->last_verdict.empty() ? std::string("unknown") : dev->last_verdict) +
                                            " since the token was issued");
   }

@@ -161,6 +161,10 @@ struct DeviceState {
   std::map<std::uint32_t, std::vector<PinnedMeasurement>> pinned_measurements;
   std::int64_t last_attested_at = 0;   // unix seconds of the last verified attestation; 0 = never
   std::int64_t last_healthy_at = 0;    // unix seconds of the last healthy verdict; 0 = never
+  // reason_first_seen: reason code → unix second of the first attestation in
+  // the current unbroken run that had it (grace.h); a reason absent from an
+  // attestation is dropped, so it starts afresh when it comes back.
+  std::map<std::string, std::int64_t> reason_first_seen;
   bool operator==(const DeviceState& other) const;  // field by field
 };
 
@@ -289,8 +293,10 @@ Bytes presence_client_data_hash(ByteView nonce, std::string_view device_id);
 // Attestation appraisal
 // ---------------------------------------------------------------------------
 
-enum class Verdict { healthy, unhealthy };
-// verdict_name returns "healthy" / "unhealthy".
+// warning: every reason is one the policy graces and each is inside its
+// grace (grace.h): login is allowed until AppraisalRecord::grace_until.
+enum class Verdict { healthy, warning, unhealthy };
+// verdict_name returns "healthy" / "warning" / "unhealthy".
 std::string_view verdict_name(Verdict v) noexcept;
 
 // Stable reason codes of policy failures (ResultReason::code) and notes.
@@ -337,6 +343,7 @@ struct AppraisalRecord {
   PcrValues pcrs;                      // quote-verified values
   HostFacts host;
   ClockInfo clock;
+  std::int64_t grace_until = 0;        // verdict warning: the earliest end of its reasons' grace; else 0
   bool operator==(const AppraisalRecord& other) const;  // field by field
 };
 json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& rec);
@@ -396,6 +403,9 @@ class Appraisal {
  public:
   [[nodiscard]] Verdict verdict() const noexcept { return record_.verdict; }
   [[nodiscard]] bool healthy() const noexcept { return record_.verdict == Verdict::healthy; }
+  // admits_login: healthy, or warning (graced reasons only) — a result token
+  // that relying parties accept, until its exp (<= grace_until).
+  [[nodiscard]] bool admits_login() const noexcept { return record_.verdict != Verdict::unhealthy; }
   [[nodiscard]] const std::vector<ResultReason>& reasons() const noexcept { return record_.reasons; }
   [[nodiscard]] const std::vector<ResultReason>& notes() const noexcept { return record_.notes; }
   [[nodiscard]] const TrustVector& trust() const noexcept { return record_.trust; }

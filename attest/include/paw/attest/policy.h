@@ -37,7 +37,10 @@
 //     "reboot": {"allow": true},               // false: a TPM reset since the last
 //                                              //   attestation makes the verdict unhealthy
 //     "ek": {"allow_tofu": false},             // enroll without an EK certificate
-//     "require_admin_approval": false
+//     "require_admin_approval": false,
+//     "enforcement": {                         // graded verdicts (grace.h)
+//       "grace": {"pcr_mismatch": "72h"}       // reason → how long it is tolerated
+//     }                                        //   ("90s", "30m", "72h", "7d" or seconds)
 //   }
 #pragma once
 
@@ -108,6 +111,13 @@ struct HostPolicy {
   bool operator==(const HostPolicy&) const = default;
 };
 
+// Enforcement says how long a reason may be tolerated before it denies
+// login (grace.h: which reasons may be graced, and how a verdict is graded).
+struct Enforcement {
+  std::map<std::string, std::int64_t> grace;   // reason code → seconds (1 .. kMaxGraceSeconds)
+  bool operator==(const Enforcement&) const = default;
+};
+
 // Policy is one parsed, validated policy document.
 struct Policy {
   std::string name = std::string(kDefaultPolicyName);
@@ -124,6 +134,7 @@ struct Policy {
   bool reboot_allowed = true;          // JSON "reboot": {"allow": ...}
   bool ek_allow_tofu = false;          // JSON "ek": {"allow_tofu": ...}
   bool require_admin_approval = false;
+  Enforcement enforcement;             // no grace by default: every reason denies at once
   bool operator==(const Policy&) const = default;
 };
 

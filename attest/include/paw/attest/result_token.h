@@ -60,10 +60,13 @@ Result<std::string> public_jwk(const SigningKey& key);
 // companion draft-ietf-rats-ar4si).
 using TrustVector = std::map<std::string, std::int64_t>;
 
-// ResultReason is one verdict reason: a stable code and human text.
+// ResultReason is one verdict reason: a stable code and human text, and for
+// a reason the policy graces (policy "enforcement", grace.h) the unix second
+// until which it is tolerated (0 = not graced).
 struct ResultReason {
   std::string code;
   std::string message;
+  std::int64_t grace_until = 0;
   bool operator==(const ResultReason&) const = default;
 };
 
@@ -74,10 +77,11 @@ struct ResultClaims {
   std::int64_t iat = 0;               // unix seconds
   std::int64_t exp = 0;               // unix seconds
   std::string jti;                    // unique token id (hex)
-  std::string verdict;                // "healthy" | "unhealthy"
+  std::string verdict;                // "healthy" | "warning" | "unhealthy"
   std::vector<ResultReason> reasons;
   TrustVector trust;                  // AR4SI vector
   std::string policy;                 // policy name@version the verdict used (may be empty)
+  std::int64_t grace_until = 0;       // verdict "warning": login allowed until then (exp <= it); else 0
   bool operator==(const ResultClaims&) const = default;
 };
 

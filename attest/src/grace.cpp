@@ -1,0 +1,130 @@
+#include "paw/attest/grace.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace paw {
+namespace {
+// Why a reason that is not graceable cannot be: shown when a policy asks.
+std::string why_never(std::string_view code) {
+  if (code.starts_with("fido_")) return "the owner's FIDO2 key is what a PAW login rests on";
+  if (code.starts_with("login_key_")) return "the login key proves the TPM that was quoted";
+  if (code == "clock_anomaly") return "a TPM clock going back is a sign of replay";
+  if (code == "pcr_not_quoted" || code == "eventlog_missing" || code == "ima_missing") {
+    return "the agent chooses what to send: graced, it could withhold what would fail";
+  }
+  if (code == "secure_boot_off" || code == "host_secure_boot_off") return "no update turns Secure Boot off";
+  return "it is not a reason code an update of a healthy machine causes";
+}
+}  // namespace
+
+const std::vector<std::string_view>& graceable_reasons() {
+  static const std::vector<std::string_view> codes = {reason::kPcrMismatch,   reason::kBootAppNotAllowed,
+                                                      reason::kImaNotAllowed, reason::kOsNotAllowed,
+                                                      reason::kDiskNotEncrypted, reason::kReboot};
+  return codes;
+}
+
+bool reason_graceable(std::string_view code) noexcept {
+  const auto& g = graceable_reasons();
+  return std::find(g.begin(), g.end(), code) != g.end();
+}
+
+Result<std::int64_t> parse_duration(std::string_view text) {
+  std::int64_t unit = 1;
+  std::string_view digits = text;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      default: unit = 0; break;
+    }
+    if (unit != 0) digits.remove_suffix(1);
+    else unit = 1;
+  }
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n < 0 ||
+      n > kMaxGraceSeconds / unit) {
+    return make_error(Errc::malformed, "duration \"" + std::string(text.substr(0, 32)) +
+                                           "\" must be N, Ns, Nm, Nh or Nd, at most 30 days");
+  }
+  return n * unit;
+}
+
+Result<Enforcement> enforcement_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"grace"}, "policy \"enforcement\""));
+  Enforcement e;
+  if (!o->has("grace") || o->isNull("grace")) return e;
+  PAW_TRY(json::ObjectPtr g, json::get_object(o, "grace"));
+  if (g->size() > kMaxGracedReasons) return make_error(Errc::too_large, "policy: \"enforcement.grace\" has too many entries");
+  for (const auto& [code, v] : *g) {
+    std::int64_t seconds = 0;
+    if (v.isString()) {
+      PAW_TRY(seconds, parse_duration(v.extract<std::string>()));
+    } else if (v.isInteger() && !v.isBoolean()) {
+      PAW_TRY(seconds, json::get_int(g, code));
+    } else {
+      return make_error(Errc::malformed, "policy: \"enforcement.grace\" values are durations (\"72h\") or seconds");
+    }
+    e.grace[code] = seconds;
+  }
+  PAW_CHECK(validate_enforcement(e));
+  return e;
+}
+
+json::ObjectPtr enforcement_to_json(const Enforcement& e) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  json::ObjectPtr g = new Poco::JSON::Object();
+  for (const auto& [code, s] : e.grace) g->set(code, s);
+  o->set("grace", g);
+  return o;
+}
+
+Status validate_enforcement(const Enforcement& e) {
+  if (e.grace.size() > kMaxGracedReasons) return make_error(Errc::too_large, "policy: too many graced reasons");
+  for (const auto& [code, s] : e.grace) {
+    const std::string shown = code.substr(0, 64);
+    if (!reason_graceable(code)) {
+      return make_error(Errc::malformed, "policy: \"enforcement.grace\": \"" + shown + "\" can never be graced: " +
+                                             why_never(code));
+    }
+    if (s < 1 || s > kMaxGraceSeconds) {
+      return make_error(Errc::malformed, "policy: \"enforcement.grace\": \"" + shown + "\" must be 1 s to 30 days");
+    }
+  }
+  return ok_status();
+}
+
+Grading grade_reasons(std::vector<ResultReason> reasons, const std::map<std::string, std::int64_t>& first_seen,
+                      const Enforcement& enforcement, std::int64_t now) {
+  Grading g;
+  bool all_graced = true;
+  for (auto& r : reasons) {
+    const auto seen = first_seen.find(r.code);
+    const std::int64_t since = seen != first_seen.end() && seen->second <= now ? seen->second : now;
+    if (g.first_seen.size() < kMaxGracedReasons) g.first_seen.emplace(r.code, since);
+    r.grace_until = 0;
+    const auto grace = enforcement.grace.find(r.code);
+    if (grace == enforcement.grace.end() || !reason_graceable(r.code) || now >= since + grace->second) {
+      all_graced = false;
+      continue;
+    }
+    r.grace_until = since + grace->second;
+    g.grace_until = g.grace_until == 0 ? r.grace_until : std::min(g.grace_until, r.grace_until);
+  }
+  if (reasons.empty()) {
+    g.verdict = Verdict::healthy;
+  } else if (all_graced) {
+    g.verdict = Verdict::warning;
+  } else {
+    g.verdict = Verdict::unhealthy;
+    g.grace_until = 0;
+  }
+  g.reasons = std::move(reasons);
+  return g;
+}
+
+}  // namespace paw
