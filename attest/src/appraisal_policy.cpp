@@ -85,9 +85,70 @@ std::string describe_change(const std::vector<PinnedMeasurement>& pinned, const 
   return out;
 }
 
-// check_pcrs: every required PCR must be quoted and equal its reference (admin
-// value, else the pinned one); unpinned ones are captured when all else is healthy.
+// ChosenSet is the admin reference set the PCRs are judged against.
+struct ChosenSet {
+  const PcrValues* values = nullptr;   // nullptr: no admin reference at all (pins only)
+  std::string label;                   // "" for the policy's "reference", else "reference set NAME"
+  std::string expired_match;           // only an expired set matched: its name and end
+};
+
+// mismatches counts the values of |set| the quote does not carry or differs from.
+std::size_t mismatches(const PcrValues& set, const PcrValues& quoted) {
+  std::size_t n = 0;
+  for (const auto& [bank, values] : set) {
+    const auto qb = quoted.find(bank);
+    for (const auto& [i, v] : values) {
+      if (qb == quoted.end() || qb->second.count(i) == 0 || qb->second.at(i) != v) ++n;
+    }
+  }
+  return n;
+}
+
+// choose_set: the policy's "reference" (when it has values) and its live named
+// sets are candidates, in that order; the first whose values ALL equal the
+// quoted ones is chosen. With none matching, the candidate with the fewest
+// differences is chosen so the reasons name what differs from the nearest
+// one, and a match with an expired set is reported as such. Values are never
+// mixed across sets: old firmware's PCR 0 with new configuration's PCR 7 is
+// no set.
+ChosenSet choose_set(const PcrPolicy& p, const PcrValues& quoted, std::int64_t now) {
+  std::vector<std::pair<const PcrValues*, std::string>> live;
+  if (!p.reference.empty()) live.emplace_back(&p.reference, "");
+  for (const auto& s : p.sets) {
+    if (s.not_after == 0 || now < s.not_after) live.emplace_back(&s.values, "reference set " + s.name);
+  }
+  ChosenSet best;
+  std::size_t best_n = 0;
+  for (const auto& [values, label] : live) {
+    const std::size_t n = mismatches(*values, quoted);
+    if (n == 0) return ChosenSet{values, label, ""};
+    if (best.values == nullptr || n < best_n) {
+      best = ChosenSet{values, label, ""};
+      best_n = n;
+    }
+  }
+  for (const auto& s : p.sets) {
+    if (s.not_after != 0 && now >= s.not_after && mismatches(s.values, quoted) == 0) {
+      best.expired_match = s.name + " (ended " + std::to_string(s.not_after) + ")";
+      if (best.values == nullptr) best = ChosenSet{&s.values, "reference set " + s.name, best.expired_match};
+      break;
+    }
+  }
+  return best;
+}
+
+// check_pcrs: every required PCR must be quoted and equal its reference (the
+// chosen admin set's value, else the pinned one); unpinned ones are captured
+// when all else is healthy.
 void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
+  const ChosenSet chosen = choose_set(in.policy.pcrs, in.body.pcrs, in.now);
+  if (!chosen.expired_match.empty()) {
+    fail(r, reason::kPcrMismatch,
+         "the PCRs match only reference set " + chosen.expired_match + ", which has expired: capture the current "
+         "firmware's values (pawctl policy capture ID --add) or update the machine");
+  } else if (chosen.values != nullptr && !chosen.label.empty() && mismatches(*chosen.values, in.body.pcrs) == 0) {
+    note(r, reason::kPcrReferenceSet, "PCRs match " + chosen.label);
+  }
   for (const auto& [bank, indices] : in.policy.pcrs.required) {
     for (const std::uint32_t i : indices) {
       const std::string label = "PCR " + std::to_string(i) + " (" + std::string(hash_name(bank)) + ")";
@@ -99,18 +160,23 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
       const Bytes& value = qb->second.at(i);
       const Bytes* ref = nullptr;
       bool pinned = false;
-      if (auto b = in.policy.pcrs.reference.find(bank); b != in.policy.pcrs.reference.end() && b->second.count(i)) {
-        ref = &b->second.at(i);
-      } else if (auto p = in.previous.pinned_pcrs.find(bank); p != in.previous.pinned_pcrs.end() && p->second.count(i)) {
-        ref = &p->second.at(i);
-        pinned = true;
+      if (chosen.values != nullptr) {
+        if (auto b = chosen.values->find(bank); b != chosen.values->end() && b->second.count(i)) ref = &b->second.at(i);
+      }
+      if (ref == nullptr) {  // the chosen admin set does not name it: the device's pin
+        if (auto p = in.previous.pinned_pcrs.find(bank); p != in.previous.pinned_pcrs.end() && p->second.count(i)) {
+          ref = &p->second.at(i);
+          pinned = true;
+        }
       }
       if (ref == nullptr) {
         if (in.policy.pcrs.pin_on_enroll) to_pin[bank][i] = value;
         continue;
       }
       if (*ref == value) continue;
-      std::string msg = "PCR " + std::to_string(i) + " differs from reference";
+      if (!chosen.expired_match.empty() && !pinned) continue;  // said once above
+      std::string msg = "PCR " + std::to_string(i) + " differs from " +
+                        (pinned || chosen.label.empty() ? std::string("reference") : chosen.label);
       std::string what;
       const auto now_m = in.boot.measurements.find(i);
       const auto pin_m = in.previous.pinned_measurements.find(i);

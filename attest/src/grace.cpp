@@ -1,7 +1,8 @@
 #include "paw/attest/grace.h"
 
 #include <algorithm>
-#include <charconv>
+
+#include "paw/attest/cli.h"
 
 namespace paw {
 namespace {
@@ -30,30 +31,6 @@ bool reason_graceable(std::string_view code) noexcept {
   return std::find(g.begin(), g.end(), code) != g.end();
 }
 
-Result<std::int64_t> parse_duration(std::string_view text) {
-  std::int64_t unit = 1;
-  std::string_view digits = text;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default: unit = 0; break;
-    }
-    if (unit != 0) digits.remove_suffix(1);
-    else unit = 1;
-  }
-  std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n < 0 ||
-      n > kMaxGraceSeconds / unit) {
-    return make_error(Errc::malformed, "duration \"" + std::string(text.substr(0, 32)) +
-                                           "\" must be N, Ns, Nm, Nh or Nd, at most 30 days");
-  }
-  return n * unit;
-}
-
 Result<Enforcement> enforcement_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"grace"}, "policy \"enforcement\""));
   Enforcement e;
@@ -63,7 +40,9 @@ Result<Enforcement> enforcement_from_json(const json::ObjectPtr& o) {
   for (const auto& [code, v] : *g) {
     std::int64_t seconds = 0;
     if (v.isString()) {
-      PAW_TRY(seconds, parse_duration(v.extract<std::string>()));
+      auto d = parse_duration(v.extract<std::string>().substr(0, 32));
+      if (!d.ok()) return make_error(Errc::malformed, "policy: \"enforcement.grace\": " + d.error().detail);
+      seconds = *d;
     } else if (v.isInteger() && !v.isBoolean()) {
       PAW_TRY(seconds, json::get_int(g, code));
     } else {

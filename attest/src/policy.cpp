@@ -66,8 +66,53 @@ json::ArrayPtr hex_array(const ByteSet& items) {
   return a;
 }
 
+// pcr_values_from reads {"sha256": {"7": "<hex>"}, ...}.
+Result<PcrValues> pcr_values_from(const json::ObjectPtr& ref) {
+  PcrValues out;
+  for (const auto& [bank, ignored] : *ref) {
+    const auto alg = hash_from_name(bank);
+    if (!alg) return bad("unknown PCR bank \"" + bank + "\"");
+    PAW_TRY(json::ObjectPtr values, json::get_object(ref, bank));
+    if (values->size() > kPcrCount) return bad("too many PCRs in bank " + bank);
+    for (const auto& [key, ignored2] : *values) {
+      PAW_TRY(std::uint32_t idx, parse_index(key));
+      PAW_TRY(Bytes v, json::get_hex(values, key, 64));
+      out[*alg][idx] = std::move(v);
+    }
+  }
+  return out;
+}
+
+json::ObjectPtr pcr_values_to_json(const PcrValues& values) {
+  json::ObjectPtr ref = new Poco::JSON::Object();
+  for (const auto& [bank, vals] : values) {
+    json::ObjectPtr b = new Poco::JSON::Object();
+    for (const auto& [i, v] : vals) b->set(std::to_string(i), hex(v));
+    ref->set(std::string(hash_name(bank)), b);
+  }
+  return ref;
+}
+
+Result<std::vector<ReferenceSet>> reference_sets_from(const json::ObjectPtr& o) {
+  std::vector<ReferenceSet> out;
+  PAW_TRY(json::ArrayPtr arr, json::get_array(o, "reference_sets"));
+  if (arr->size() > kMaxReferenceSets) return make_error(Errc::too_large, "policy: too many reference sets");
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    json::ObjectPtr s = arr->getObject(static_cast<unsigned>(i));
+    if (s.isNull()) return bad("\"reference_sets\" entries must be objects");
+    PAW_CHECK(json::only_keys(s, {"name", "not_after", "values"}, "policy reference set"));
+    ReferenceSet set;
+    PAW_TRY(set.name, json::get_string(s, "name"));
+    PAW_TRY(set.not_after, opt_int_or(s, "not_after", 0));
+    PAW_TRY(json::ObjectPtr values, json::get_object(s, "values"));
+    PAW_TRY(set.values, pcr_values_from(values));
+    out.push_back(std::move(set));
+  }
+  return out;
+}
+
 Result<PcrPolicy> pcrs_from(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"required", "reference", "pin_on_enroll"}, "policy \"pcrs\""));
+  PAW_CHECK(json::only_keys(o, {"required", "reference", "reference_sets", "pin_on_enroll"}, "policy \"pcrs\""));
   PcrPolicy p = default_policy().pcrs;
   if (o->has("required") && !o->isNull("required")) {
     p.required.clear();
@@ -89,16 +134,10 @@ Result<PcrPolicy> pcrs_from(const json::ObjectPtr& o) {
   }
   if (o->has("reference") && !o->isNull("reference")) {
     PAW_TRY(json::ObjectPtr ref, json::get_object(o, "reference"));
-    for (const auto& [bank, ignored] : *ref) {
-      const auto alg = hash_from_name(bank);
-      if (!alg) return bad("unknown PCR bank \"" + bank + "\"");
-      PAW_TRY(json::ObjectPtr values, json::get_object(ref, bank));
-      for (const auto& [key, ignored2] : *values) {
-        PAW_TRY(std::uint32_t idx, parse_index(key));
-        PAW_TRY(Bytes v, json::get_hex(values, key, 64));
-        p.reference[*alg][idx] = std::move(v);
-      }
-    }
+    PAW_TRY(p.reference, pcr_values_from(ref));
+  }
+  if (o->has("reference_sets") && !o->isNull("reference_sets")) {
+    PAW_TRY(p.sets, reference_sets_from(o));
   }
   PAW_TRY(p.pin_on_enroll, opt_bool_or(o, "pin_on_enroll", true));
   return p;
@@ -149,15 +188,30 @@ Status validate_policy(const Policy& p) {
       if (i >= kPcrCount) return bad("PCR index " + std::to_string(i) + " out of range");
     }
   }
-  for (const auto& [bank, values] : p.pcrs.reference) {
-    const auto req = p.pcrs.required.find(bank);
-    for (const auto& [i, v] : values) {
-      const std::string what = std::string(hash_name(bank)) + " PCR " + std::to_string(i);
-      if (v.size() != hash_size(bank)) return bad("reference " + what + " has the wrong size");
-      if (req == p.pcrs.required.end() || !req->second.contains(i)) {
-        return bad("reference " + what + " is not listed in \"required\"");
+  auto check_values = [&](const PcrValues& refs, const std::string& where) -> Status {
+    for (const auto& [bank, values] : refs) {
+      const auto req = p.pcrs.required.find(bank);
+      for (const auto& [i, v] : values) {
+        const std::string what = std::string(hash_name(bank)) + " PCR " + std::to_string(i);
+        if (v.size() != hash_size(bank)) return bad(where + what + " has the wrong size");
+        if (req == p.pcrs.required.end() || !req->second.contains(i)) {
+          return bad(where + what + " is not listed in \"required\"");
+        }
       }
     }
+    return ok_status();
+  };
+  PAW_CHECK(check_values(p.pcrs.reference, "reference "));
+  if (p.pcrs.sets.size() > kMaxReferenceSets) return make_error(Errc::too_large, "policy: too many reference sets");
+  std::set<std::string> set_names;
+  for (const auto& s : p.pcrs.sets) {
+    if (s.name.empty() || s.name.size() > kMaxPolicyNameSize || !std::all_of(s.name.begin(), s.name.end(), name_char)) {
+      return bad("reference set names must be 1 to 64 characters of [a-z0-9._-]");
+    }
+    if (!set_names.insert(s.name).second) return bad("reference set \"" + s.name + "\" appears twice");
+    if (s.not_after < 0) return bad("reference set \"" + s.name + "\": not_after must be unix seconds or 0");
+    if (s.values.empty()) return bad("reference set \"" + s.name + "\" has no values");
+    PAW_CHECK(check_values(s.values, "reference set \"" + s.name + "\" "));
   }
   if (p.boot_applications.size() > kMaxBootApplications) return make_error(Errc::too_large, "policy: too many boot applications");
   for (const auto& d : p.boot_applications) {
@@ -273,13 +327,18 @@ json::ObjectPtr policy_to_json(const Policy& p) {
     req->set(std::string(hash_name(bank)), a);
   }
   pcrs->set("required", req);
-  json::ObjectPtr ref = new Poco::JSON::Object();
-  for (const auto& [bank, values] : p.pcrs.reference) {
-    json::ObjectPtr b = new Poco::JSON::Object();
-    for (const auto& [i, v] : values) b->set(std::to_string(i), hex(v));
-    ref->set(std::string(hash_name(bank)), b);
+  pcrs->set("reference", pcr_values_to_json(p.pcrs.reference));
+  if (!p.pcrs.sets.empty()) {
+    json::ArrayPtr sets = new Poco::JSON::Array();
+    for (const auto& s : p.pcrs.sets) {
+      json::ObjectPtr so = new Poco::JSON::Object();
+      so->set("name", s.name);
+      so->set("not_after", s.not_after);
+      so->set("values", pcr_values_to_json(s.values));
+      sets->add(so);
+    }
+    pcrs->set("reference_sets", sets);
   }
-  pcrs->set("reference", ref);
   pcrs->set("pin_on_enroll", p.pcrs.pin_on_enroll);
   o->set("pcrs", pcrs);
   o->set("secure_boot_required", p.secure_boot_required);

@@ -1093,3 +1093,74 @@ TEST_CASE("appraise: a reason that is never graced beside a graced one denies at
   w.policy.enforcement.grace["fido_missing"] = 60;
   CHECK(validate_policy(w.policy).code() == Errc::malformed);
 }
+
+// ---------------------------------------------------------------------------
+// Reference sets with a lifetime
+// ---------------------------------------------------------------------------
+
+TEST_CASE("appraise: reference sets — any live set matches whole, an expired one no longer does") {
+  World w;
+  w.enroll();
+  w.policy.pcrs.pin_on_enroll = false;
+  auto first = w.attest();  // no references yet: PCR values to capture from
+  REQUIRE(first.ok());
+  const PcrValues old_fw = first->pcrs();
+  // The new firmware: a different event log changes PCR 7 (and so the set).
+  BootConfig changed;
+  changed.db = to_bytes("soft db v2 (an extra key)");
+  REQUIRE(w.dev.use_event_log(make_event_log(changed)).ok());
+  auto probe = w.attest();
+  REQUIRE(probe.ok());
+  const PcrValues new_fw = probe->pcrs();
+  REQUIRE(old_fw != new_fw);
+  auto only = [&](const PcrValues& all) {  // the required PCRs of the policy
+    PcrValues out;
+    for (const auto& [bank, idx] : w.policy.pcrs.required) {
+      for (auto i : idx) out[bank][i] = all.at(bank).at(i);
+    }
+    return out;
+  };
+  w.policy.pcrs.reference = only(old_fw);
+  SUBCASE("the old reference alone: the new firmware differs, named against it") {
+    auto a = w.attest();
+    REQUIRE(a.ok());
+    CHECK(codes(*a) == std::vector<std::string>{"pcr_mismatch"});
+    CHECK(message_of(*a, reason::kPcrMismatch).find("PCR 7 differs from reference") == 0);
+  }
+  SUBCASE("a live set for the new firmware: both firmwares are healthy, the note names the set") {
+    w.policy.pcrs.sets.push_back({"bios-1.22", w.now + 3600, only(new_fw)});
+    REQUIRE(validate_policy(w.policy).ok());
+    auto a = w.attest();
+    REQUIRE(a.ok());
+    CHECK(a->healthy());
+    bool named = false;
+    for (const auto& n : a->notes()) named = named || (n.code == "pcr_reference_set" && n.message == "PCRs match reference set bios-1.22");
+    CHECK(named);
+    REQUIRE(w.dev.use_event_log(make_event_log(BootConfig{})).ok());  // back on the old firmware
+    auto b = w.attest();
+    REQUIRE(b.ok());
+    CHECK(b->healthy());
+  }
+  SUBCASE("values are never mixed across sets") {
+    PcrValues mixed = only(new_fw);
+    mixed[HashAlg::sha256][0] = Bytes(32, 0x5a);  // the new set's PCR 0 is some other firmware's
+    w.policy.pcrs.sets.push_back({"mixed", 0, mixed});
+    auto a = w.attest();
+    REQUIRE(a.ok());
+    // PCR 7 matches the new set and PCR 0 the old reference, but no ONE set matches.
+    CHECK(codes(*a) == std::vector<std::string>{"pcr_mismatch"});
+  }
+  SUBCASE("after its end a set no longer matches, and the reason says it expired") {
+    w.policy.pcrs.reference.clear();
+    w.policy.pcrs.sets.push_back({"bios-1.22", w.now - 1, only(new_fw)});
+    auto a = w.attest();
+    REQUIRE(a.ok());
+    CHECK(codes(*a) == std::vector<std::string>{"pcr_mismatch"});
+    CHECK(message_of(*a, reason::kPcrMismatch).find("match only reference set bios-1.22") != std::string::npos);
+    // With a grace for pcr_mismatch the expiry is a warning first.
+    w.policy.enforcement.grace["pcr_mismatch"] = 600;
+    auto b = w.attest();
+    REQUIRE(b.ok());
+    CHECK(b->verdict() == Verdict::warning);
+  }
+}

@@ -7,15 +7,21 @@
 
 using namespace paw;
 
-TEST_CASE("grace: durations") {
-  CHECK(*parse_duration("90") == 90);
-  CHECK(*parse_duration("90s") == 90);
-  CHECK(*parse_duration("30m") == 1800);
-  CHECK(*parse_duration("72h") == 259200);
-  CHECK(*parse_duration("30d") == 30 * 86400);
-  for (const char* bad : {"", "h", "-1h", "31d", "1w", "1.5h", "0x10", "1hh", " 1h", "99999999999999999999"}) {
+TEST_CASE("grace: durations in the enforcement block") {
+  auto grace_of = [](const std::string& d) -> Result<std::int64_t> {
+    auto p = parse_policy(R"({"name":"x","enforcement":{"grace":{"pcr_mismatch":)" + d + "}}}");
+    if (!p.ok()) return p.error();
+    return p->enforcement.grace.at("pcr_mismatch");
+  };
+  CHECK(*grace_of("90") == 90);
+  CHECK(*grace_of(R"("90s")") == 90);
+  CHECK(*grace_of(R"("30m")") == 1800);
+  CHECK(*grace_of(R"("72h")") == 259200);
+  CHECK(*grace_of(R"("30d")") == 30 * 86400);
+  for (const char* bad : {R"("")", R"("h")", R"("-1h")", R"("31d")", R"("1w")", R"("1.5h")", R"("0x10")", R"("1hh")",
+                          R"(" 1h")", R"("99999999999999999999")", "-5", "2592001"}) {
     CAPTURE(bad);
-    CHECK(parse_duration(bad).code() == Errc::malformed);
+    CHECK(grace_of(bad).code() == Errc::malformed);
   }
 }
 
@@ -88,4 +94,29 @@ TEST_CASE("grace: grading reasons over first sightings") {
   Enforcement bad;
   bad.grace["fido_missing"] = 100;
   CHECK(grade_reasons({fido}, {}, bad, 10).verdict == Verdict::unhealthy);
+}
+
+TEST_CASE("policy: reference sets parse strictly and round-trip") {
+  const std::string h32(64, 'a');
+  auto p = parse_policy(R"({"name":"fleet","pcrs":{"required":{"sha256":[0,7]},"reference":{"sha256":{"0":")" + h32 +
+                        R"("}},"reference_sets":[{"name":"bios-1.22","not_after":1767225600,"values":{"sha256":{"0":")" +
+                        h32 + R"(","7":")" + h32 + R"("}}}]}})");
+  REQUIRE_MESSAGE(p.ok(), p.error().what());
+  REQUIRE(p->pcrs.sets.size() == 1);
+  CHECK(p->pcrs.sets[0].name == "bios-1.22");
+  CHECK(p->pcrs.sets[0].not_after == 1767225600);
+  auto again = parse_policy(serialize_policy(*p));
+  REQUIRE(again.ok());
+  CHECK(*again == *p);
+  auto with = [&](const std::string& set) {
+    return parse_policy(R"({"name":"x","pcrs":{"required":{"sha256":[0]},"reference_sets":[)" + set + "]}}");
+  };
+  CHECK(with(R"({"name":"a","values":{"sha256":{"0":")" + h32 + R"("}}})").ok());
+  CHECK(with(R"({"name":"a","values":{"sha256":{"7":")" + h32 + R"("}}})").code() == Errc::malformed);  // not required
+  CHECK(with(R"({"name":"a","values":{"sha256":{"0":"abcd"}}})").code() == Errc::malformed);            // wrong size
+  CHECK(with(R"({"name":"A B","values":{"sha256":{"0":")" + h32 + R"("}}})").code() == Errc::malformed);
+  CHECK(with(R"({"name":"a","values":{}})").code() == Errc::malformed);                                  // empty
+  CHECK(with(R"({"name":"a","values":{"sha256":{"0":")" + h32 + R"("}},"x":1})").code() == Errc::malformed);
+  const std::string one = R"({"name":"a","values":{"sha256":{"0":")" + h32 + R"("}}})";
+  CHECK(with(one + "," + one).code() == Errc::malformed);  // duplicate name
 }

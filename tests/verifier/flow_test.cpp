@@ -463,3 +463,46 @@ TEST_CASE("flow: a graced reason is a warning that admits login until its grace 
 }
 
 }  // namespace paw::test
+
+namespace paw::test {
+
+TEST_CASE("flow: capture --add keeps both firmwares healthy until the old set ends") {
+  Fleet f;
+  f.enroll();
+  auto c = f.client();
+  REQUIRE(f.attest().status == 200);
+  const std::string capture = "/v1/admin/devices/" + f.dev->device_id + "/capture";
+  // The reference machine on today's firmware: the policy's reference.
+  REQUIRE(c.post(capture, "", f.v->admin()).status == 200);
+  REQUIRE(f.attest().json()->getValue<std::string>("verdict") == "healthy");
+  // A firmware update (PCR 7: Secure Boot db) on the reference machine.
+  soft::BootConfig updated;
+  updated.db = to_bytes("soft db v2 (an extra key)");
+  REQUIRE(f.dev->use_event_log(soft::make_event_log(updated)).ok());
+  auto before = f.attest();
+  REQUIRE(before.status == 200);
+  CHECK(before.json()->getValue<std::string>("verdict") == "unhealthy");
+  // Bad requests change nothing.
+  CHECK(c.post(capture, R"({"mode":"add"})", f.v->admin()).status == 400);
+  CHECK(c.post(capture, R"({"mode":"merge","name":"x"})", f.v->admin()).status == 400);
+  CHECK(c.post(capture, R"({"mode":"add","name":"Bad Name"})", f.v->admin()).status == 400);
+  auto add = c.post(capture, R"({"mode":"add","name":"bios-1.22","expire_seconds":1209600})", f.v->admin());
+  REQUIRE_MESSAGE(add.status == 200, add.body);
+  auto sets = add.json()->getObject("pcrs")->getArray("reference_sets");
+  REQUIRE(sets->size() == 1);
+  CHECK(sets->getObject(0)->getValue<std::string>("name") == "bios-1.22");
+  CHECK(sets->getObject(0)->getValue<std::int64_t>("not_after") >= verifier::unix_now() + 1209600 - 5);
+  // The updated machine is healthy under the new set, and one still on the
+  // old firmware under the old reference.
+  auto updated_answer = f.attest();
+  REQUIRE(updated_answer.status == 200);
+  CHECK(updated_answer.json()->getValue<std::string>("verdict") == "healthy");
+  REQUIRE(f.dev->use_event_log(soft::make_event_log(soft::BootConfig{})).ok());
+  auto old_answer = f.attest();
+  REQUIRE(old_answer.status == 200);
+  CHECK(old_answer.json()->getValue<std::string>("verdict") == "healthy");
+  auto ev = c.get("/v1/admin/events?limit=1000", f.v->admin()).body;
+  CHECK(ev.find(R"("set":"bios-1.22")") != std::string::npos);
+}
+
+}  // namespace paw::test

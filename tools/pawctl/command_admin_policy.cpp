@@ -5,13 +5,15 @@
 
 #include "admin_client.h"
 #include "command.h"
+#include "paw/attest/json.h"
 #include "paw/attest/policy.h"
 
 namespace pawctl {
 namespace {
 
 constexpr const char* kPolicyUsage =
-    "usage: pawctl policy show [NAME] | set NAME FILE | assign DEVICE_ID NAME | capture DEVICE_ID"
+    "usage: pawctl policy show [NAME] | set NAME FILE | assign DEVICE_ID NAME |"
+    " capture DEVICE_ID [--replace | --add --name NAME [--expire 14d]]"
     "  [--json] --verifier URL --ca-file PEM";
 
 int print_policy(const Connection& c, const HttpAnswer& a) {
@@ -88,16 +90,37 @@ int assign(const Connection& c, const std::string& id, const std::string& name) 
   return 0;
 }
 
-int capture(const Connection& c, const std::string& id) {
+// capture: --replace (default) makes the PCRs the policy's reference; --add
+// --name NAME [--expire 14d] adds them as a named reference set beside the
+// others (a firmware rollout keeps both sets live until the old one ends).
+int capture(const Connection& c, const std::string& id, const paw::Args& args) {
   if (auto st = check_segment(id, "device id"); !st.ok()) return report(st.error());
-  auto a = call_ok(c, "POST", "/v1/admin/devices/" + id + "/capture", "{}");
+  Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
+  const bool add = args.has("add");
+  if (add && args.has("replace")) return fail("policy capture: --add or --replace, not both", 2);
+  if (!add && (args.get("name") || args.get("expire"))) return fail("policy capture: --name and --expire go with --add", 2);
+  if (add) {
+    const std::string name = args.get_or("name", "");
+    if (name.empty()) return fail("policy capture --add needs --name NAME (e.g. bios-1.22)", 2);
+    req->set("mode", "add");
+    req->set("name", name);
+    if (auto e = args.get("expire")) {
+      auto secs = parse_duration(*e);
+      if (!secs.ok()) return report(secs.error());
+      req->set("expire_seconds", *secs);
+    }
+  }
+  auto a = call_ok(c, "POST", "/v1/admin/devices/" + id + "/capture", paw::json::stringify(req));
   if (!a.ok()) return report(a.error());
-  if (!c.json) std::cout << "the required PCRs of device " << id << "'s last verified quote are now the references of:\n";
+  if (!c.json) {
+    std::cout << "the required PCRs of device " << id << "'s last verified quote are now "
+              << (add ? "reference set " + args.get_or("name", "") + " of:\n" : "the references of:\n");
+  }
   return print_policy(c, *a);
 }
 
 int policy(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {});
+  auto args = parse_admin_args(words, {"name", "expire"}, {"add", "replace"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.empty()) return fail(kPolicyUsage, 2);
@@ -110,11 +133,11 @@ int policy(const std::vector<std::string>& words) {
   if (verb == "show") return show(*conn, pos);
   if (verb == "set") return set(*conn, pos[1], pos[2]);
   if (verb == "assign") return assign(*conn, pos[1], pos[2]);
-  return capture(*conn, pos[1]);
+  return capture(*conn, pos[1], *args);
 }
 
 }  // namespace
 
-PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE|assign ID NAME|capture ID", policy);
+PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]", policy);
 
 }  // namespace pawctl

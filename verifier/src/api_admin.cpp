@@ -2,6 +2,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -215,7 +216,34 @@ Result<Response> Service::admin_assign_policy(Request& req) {
   return json_response(200, device_summary(d));
 }
 
+// admin_capture_policy: the device's last verified PCRs become references of
+// its policy. Body (optional): {"mode": "replace"} (default: they become the
+// policy's "reference") or {"mode": "add", "name": "bios-1.22",
+// "expire_seconds": N} (a reference set of that name is added or replaced,
+// ending N seconds from now, 0 = never; the other sets stay live).
 Result<Response> Service::admin_capture_policy(Request& req) {
+  std::string mode = "replace";
+  std::string set_name;
+  std::int64_t expire_seconds = 0;
+  if (!req.body.empty()) {
+    PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+    PAW_CHECK(json::only_keys(body, {"mode", "name", "expire_seconds"}, "capture request"));
+    PAW_TRY(auto m, json::opt_string(body, "mode"));
+    mode = m.value_or("replace");
+    PAW_TRY(auto n, json::opt_string(body, "name"));
+    set_name = n.value_or("");
+    if (body->has("expire_seconds")) {
+      PAW_TRY(expire_seconds, json::get_int(body, "expire_seconds"));
+    }
+    if (mode != "replace" && mode != "add") return make_error(Errc::malformed, "mode must be replace or add");
+    if (mode == "add" && set_name.empty()) return make_error(Errc::malformed, "mode add needs a set name");
+    if (mode == "replace" && (!set_name.empty() || expire_seconds != 0)) {
+      return make_error(Errc::malformed, "name and expire_seconds go with mode add");
+    }
+    if (expire_seconds < 0 || expire_seconds > 10 * 365 * 86400LL) {
+      return make_error(Errc::malformed, "expire_seconds must be 0 (never) to ten years");
+    }
+  }
   PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
   if (d.last_appraisal_json.empty()) return make_error(Errc::conflict, "device has no verified attestation yet");
   PAW_TRY(AppraisalRecord last, parse_appraisal_record(d.last_appraisal_json));
@@ -225,6 +253,7 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   PAW_TRY(auto old, store_->get_policy(name));
   // The required PCRs take the values the device's last quote proved.
   std::size_t captured = 0;
+  PcrValues values;
   for (const auto& [bank, indices] : p.pcrs.required) {
     const auto b = last.pcrs.find(bank);
     for (std::uint32_t i : indices) {
@@ -232,9 +261,19 @@ Result<Response> Service::admin_capture_policy(Request& req) {
         return make_error(Errc::conflict, "last attestation lacks required PCR " + std::string(hash_name(bank)) +
                                               ":" + std::to_string(i));
       }
-      p.pcrs.reference[bank][i] = b->second.at(i);
+      values[bank][i] = b->second.at(i);
       ++captured;
     }
+  }
+  if (mode == "replace") {
+    for (auto& [bank, vals] : values) {
+      for (auto& [i, v] : vals) p.pcrs.reference[bank][i] = v;
+    }
+  } else {
+    ReferenceSet set{set_name, expire_seconds == 0 ? 0 : unix_now() + expire_seconds, std::move(values)};
+    auto same = std::find_if(p.pcrs.sets.begin(), p.pcrs.sets.end(), [&](const ReferenceSet& s) { return s.name == set_name; });
+    if (same != p.pcrs.sets.end()) *same = std::move(set);
+    else p.pcrs.sets.push_back(std::move(set));
   }
   p.version = old ? old->version + 1 : p.version + 1;
   PAW_CHECK(validate_policy(p));
@@ -244,6 +283,8 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   ev->set("policy", name);
   ev->set("version", p.version);
   ev->set("pcrs", static_cast<std::int64_t>(captured));
+  ev->set("mode", mode);
+  if (mode == "add") ev->set("set", set_name);
   record_event("policy_capture", d.id, json::stringify(ev));
   return json_response(200, policy_to_json(p));
 }

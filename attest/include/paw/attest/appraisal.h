@@ -304,6 +304,7 @@ namespace reason {
 inline constexpr std::string_view kPcrNotQuoted = "pcr_not_quoted";          // required PCR missing
 inline constexpr std::string_view kPcrMismatch = "pcr_mismatch";             // differs from reference
 inline constexpr std::string_view kPcrPinned = "pcr_pinned";                 // note: references captured
+inline constexpr std::string_view kPcrReferenceSet = "pcr_reference_set";    // note: which named set matched
 inline constexpr std::string_view kEventLogMissing = "eventlog_missing";
 inline constexpr std::string_view kSecureBootOff = "secure_boot_off";
 inline constexpr std::string_view kBootAppNotAllowed = "boot_app_not_allowed";

@@ -44,11 +44,8 @@ inline constexpr std::size_t kMaxGracedReasons = 64;
 const std::vector<std::string_view>& graceable_reasons();
 bool reason_graceable(std::string_view code) noexcept;
 
-// parse_duration reads "N", "Ns", "Nm", "Nh" or "Nd" (N decimal, no sign) as
-// seconds. Errc::malformed otherwise or above kMaxGraceSeconds.
-Result<std::int64_t> parse_duration(std::string_view text);
-
-// enforcement_from_json reads {"grace": {code: duration (string or integer seconds)}}
+// enforcement_from_json reads {"grace": {code: duration}}, a duration being
+// integer seconds or a string parse_duration reads ("90s", "30m", "72h", "7d"; cli.h)
 // strictly; enforcement_to_json writes the durations as integer seconds.
 Result<Enforcement> enforcement_from_json(const json::ObjectPtr& o);
 json::ObjectPtr enforcement_to_json(const Enforcement& e);

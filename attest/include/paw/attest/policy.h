@@ -16,6 +16,11 @@
 //       "required": {"sha256": [0, 2, 4, 7]},  // PCRs the quote must cover and that must
 //                                              //   equal their reference value
 //       "reference": {"sha256": {"7": "<hex>"}},// admin-set reference values (win over pins)
+//       "reference_sets": [                    // more references, each a whole set with an
+//         {"name": "bios-1.22",                //   optional end (unix seconds, 0 = none):
+//          "not_after": 1767225600,            //   a device matches if ALL values of one
+//          "values": {"sha256": {"0": "<hex>"}}}//   live set (or of "reference") match
+//       ],
 //       "pin_on_enroll": true                  // capture references from the first
 //                                              //   verified attestation (see appraisal.h)
 //     },
@@ -66,10 +71,21 @@ inline constexpr std::size_t kMaxBootApplications = 4096;
 inline constexpr std::size_t kMaxImaAllowlist = 200000;
 inline constexpr std::size_t kMaxAaguids = 1024;
 inline constexpr std::size_t kMaxOsReleases = 256;
+inline constexpr std::size_t kMaxReferenceSets = 64;
 inline constexpr std::int64_t kMinTokenTtl = 60;
 inline constexpr std::int64_t kMaxTokenTtl = 86400;
 inline constexpr std::int64_t kMaxAttestationAge = 30 * 86400;
 inline constexpr std::string_view kDefaultPolicyName = "default";
+
+// ReferenceSet is one named set of admin reference values with an optional
+// end: a fleet keeps the old firmware's set while the new one rolls out
+// (`pawctl policy capture ID --add --name bios-1.22 --expire 14d`).
+struct ReferenceSet {
+  std::string name;            // [a-z0-9._-]{1,64}, unique within the policy
+  std::int64_t not_after = 0;  // unix seconds after which it no longer matches; 0 = never ends
+  PcrValues values;            // subset of PcrPolicy::required
+  bool operator==(const ReferenceSet&) const = default;
+};
 
 // PcrPolicy names the PCRs that matter and what they must hold.
 struct PcrPolicy {
@@ -78,6 +94,10 @@ struct PcrPolicy {
   std::map<HashAlg, std::set<std::uint32_t>> required;
   // reference: admin-set values (subset of |required|; hash_size(bank) bytes each).
   PcrValues reference;
+  // sets: more reference sets. The PCRs are judged against ONE set — the
+  // first of |reference| (when not empty) and the live |sets| whose values
+  // all equal the quoted ones; PCRs that set does not name fall back to pins.
+  std::vector<ReferenceSet> sets;
   // pin_on_enroll: a required PCR without an admin reference is pinned from the
   // device's first fully verified, otherwise healthy attestation.
   bool pin_on_enroll = true;
