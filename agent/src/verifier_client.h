@@ -78,6 +78,7 @@ struct AttestationAnswer {
   std::vector<Reason> reasons;
   std::string token;          // the signed result token (JWT)
   std::int64_t expires_at = 0;
+  std::string login_certificate;  // PEM, for the login key (healthy devices with one; else "")
 };
 
 // VerifierClient wraps the agent endpoints; answers are parsed strictly
