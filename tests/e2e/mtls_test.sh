@@ -8,7 +8,9 @@
 # certificate the device CA did not issue (self-signed with the real TPM key),
 # the key file copied to another TPM (second swtpm), another key with the
 # certificate, and — with an unexpired certificate — a revoked device (403,
-# /v1/authz is asked per request). An unhealthy round removes login-cert.pem.
+# /v1/authz is asked per request). An unhealthy round removes login-cert.pem;
+# after `pawctl ca rotate` (bundle exported again, nginx reloaded) the
+# previous CA's certificate and the new CA's both get 200.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -91,7 +93,8 @@ http {
 CONF
 nginx -t -p "$ngx" -c "$ngx/nginx.conf" >"$WORK/nginx-t.log" 2>&1 || die "nginx -t refused the config: $(cat "$WORK/nginx-t.log")"
 nginx -p "$ngx" -c "$ngx/nginx.conf" -g 'daemon off;' 2>>"$WORK/nginx.log" &
-paw_track $!
+nginx_pid=$!
+paw_track "$nginx_pid"
 wait_for 10 curl -s -o /dev/null --cacert "$ngx/server.pem" "https://localhost:$front/" || die "nginx did not start"
 
 export TPM2OPENSSL_TCTI=$SWTPM_TCTI
@@ -155,6 +158,26 @@ expect_rc 0 agent attest
 [ -s "$cert" ] || die "no login-cert.pem after a healthy attestation again"
 token=$(cat "$WORK/run/token")
 ok "unhealthy attestation: login-cert.pem removed; healthy again: a new one"
+
+# CA rotation: the previous CA stays in the bundle for the overlap, so a
+# certificate it issued keeps working while new ones come from the new CA.
+cp "$cert" "$WORK/old-cert.pem"
+pawctl_admin ca rotate >"$WORK/rotate.out" || die "pawctl ca rotate: $(cat "$WORK/rotate.out")"
+"$PAWCTL_BIN" ca export --out "$ngx/paw/device-ca.pem" --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" \
+  2>"$WORK/export.log" || die "pawctl ca export: $(cat "$WORK/export.log")"
+[ "$(grep -c 'BEGIN CERTIFICATE' "$ngx/paw/device-ca.pem")" = 2 ] || die "the bundle after a rotation is not 2 CAs"
+kill -HUP "$nginx_pid"
+wait_for 10 grep -q reconfiguring "$ngx/error.log" || die "nginx did not reload"
+sleep 1  # the new worker takes over
+got=$(req --cert "$WORK/old-cert.pem" --key "$key")
+[ "$got" = 200 ] && reached || die "certificate of the previous CA after the rotation: $got"
+expect_rc 0 agent attest
+token=$(cat "$WORK/run/token")
+[ "$(openssl x509 -in "$cert" -noout -issuer)" != "$(openssl x509 -in "$WORK/old-cert.pem" -noout -issuer)" ] ||
+  die "the certificate after the rotation has the old issuer"
+got=$(req --cert "$cert" --key "$key")
+[ "$got" = 200 ] && reached || die "certificate of the new CA: $got"
+ok "pawctl ca rotate + export + nginx reload: the previous CA's certificate and the new CA's both → 200"
 
 # Revoked: the certificate is still unexpired, /v1/authz refuses per request.
 pawctl_admin devices revoke "$DEVICE_ID" >/dev/null

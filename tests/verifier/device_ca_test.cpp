@@ -9,6 +9,7 @@
 #include "device_ca.h"
 #include "paw/attest/client_cert.h"
 #include "paw/attest/json.h"
+#include "postgres.h"
 #include "store.h"
 #include "test_data.h"
 #include "util.h"
@@ -237,6 +238,41 @@ TEST_CASE("device CA: rotation keeps the previous CA for the overlap, another re
   CHECK(parse_all(c.ca.bundle()).size() == 2);
   CHECK(c.ca.client_cert_jkt(escape(old_cert), c.now).code() == Errc::untrusted_chain);
   CHECK(c.ca.client_cert_jkt(escape(new_cert), c.now).ok());
+}
+
+TEST_CASE("device CA: two replicas on PostgreSQL issue under one CA and share its rotation") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_store(url);
+  auto b = open_store(url);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  const std::int64_t now = unix_now();
+  DeviceCa first(**a), second(**b);
+  REQUIRE(first.ensure(now).ok());
+  REQUIRE(second.ensure(now).ok());  // the second start finds the first one's CA
+  REQUIRE(first.load().ok());
+  REQUIRE(second.load().ok());
+  CHECK(first.current_kid() == second.current_kid());
+  CHECK((*b)->list_ca_keys(kDeviceCaKind)->size() == 1);
+  CHECK((*b)->list_ca_keys("another-kind")->empty());
+  SigningKey login = generate_signing_key().value();
+  DeviceCertProfile p;
+  p.device_id = "abcdef";
+  p.login_key = login.key.get();
+  p.now = now;
+  p.not_after = now + 600;
+  p.verdict = "healthy";
+  p.policy = "default";
+  const std::string by_second = second.issue(p).value();
+  auto seen = first.client_cert_jkt(escape(by_second), now);
+  REQUIRE_MESSAGE(seen.ok(), seen.error().what());
+  CHECK(seen->device_id == "abcdef");
+  auto kid = first.rotate(now + 1, 3600);
+  REQUIRE(kid.ok());
+  REQUIRE(second.load().ok());
+  CHECK(second.current_kid() == *kid);
+  CHECK(parse_all(second.bundle()).size() == 2);
+  CHECK(second.client_cert_jkt(escape(by_second), now).ok());
 }
 
 }  // namespace paw::verifier
