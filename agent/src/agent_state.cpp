@@ -176,4 +176,10 @@ Status remove_token(const fs::path& path) {
   return ok_status();
 }
 
+Status write_login_cert(const fs::path& dir, std::string_view pem) {
+  return write_file_atomic(dir / kLoginCertFile, pem, 0644);
+}
+
+Status remove_login_cert(const fs::path& dir) { return remove_token(dir / kLoginCertFile); }
+
 }  // namespace paw::agent

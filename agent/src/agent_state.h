@@ -72,6 +72,15 @@ Result<std::optional<LastResult>> load_last_result(const std::filesystem::path& 
 Status write_token(const std::filesystem::path& path, std::string_view token);
 Status remove_token(const std::filesystem::path& path);
 
+// kLoginCertFile is the login certificate (PEM) the verifier issued for the
+// login key, kept beside it (platform::kLoginKeyFile) in the state folder:
+// `curl --cert login-cert.pem --key login-key.pem`. write_login_cert writes
+// it atomically, mode 0644 (a certificate is public); remove_login_cert
+// deletes it (no error if absent).
+inline constexpr const char* kLoginCertFile = "login-cert.pem";
+Status write_login_cert(const std::filesystem::path& dir, std::string_view pem);
+Status remove_login_cert(const std::filesystem::path& dir);
+
 // now_unix is the wall clock in unix seconds.
 std::int64_t now_unix();
 // format_utc renders unix seconds as "2026-11-29T02:30:44Z" ("never" for 0).

@@ -207,8 +207,16 @@ Status record_outcome(const AgentSettings& s, const AttestOutcome& o) {
   Status token_st = o.admitted() ? write_token(s.token_file, o.answer.token)
                     : o.failure == FailureKind::none ? remove_token(s.token_file)
                                                      : ok_status();  // a failed round keeps a still-valid token
+  // The login certificate follows the token: renewed by a round that admits
+  // login (healthy or warning), gone after an unhealthy one, kept through a
+  // failed round (it expires with the token it came with).
+  Status cert_st = o.admitted() && !o.answer.login_certificate.empty()
+                       ? write_login_cert(s.state_dir, o.answer.login_certificate)
+                   : o.failure == FailureKind::none ? remove_login_cert(s.state_dir)
+                                                    : ok_status();
   PAW_CHECK(save_last_result(s.state_dir, r));
-  return token_st;
+  PAW_CHECK(token_st);
+  return cert_st;
 }
 
 Result<EnrollResult> enroll_device(const AgentSettings& s, const std::string& token) {

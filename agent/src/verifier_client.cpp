@@ -139,6 +139,14 @@ Result<AttestationAnswer> VerifierClient::attest(const std::string& envelope) {
   }
   a.grace_until = o->optValue<std::int64_t>("grace_until", 0);
   if (a.token.size() > 16384) return make_error(Errc::too_large, "result token larger than 16 KiB");
+  PAW_TRY(auto cert, json::opt_string(o, "login_certificate"));  // absent from older verifiers
+  if (cert) {
+    if (cert->size() > 16384) return make_error(Errc::too_large, "login certificate larger than 16 KiB");
+    if (!cert->starts_with("-----BEGIN CERTIFICATE-----\n")) {
+      return make_error(Errc::malformed, "login certificate is not a PEM certificate");
+    }
+    a.login_certificate = std::move(*cert);
+  }
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
   for (std::size_t i = 0; i < reasons->size() && i < 64; ++i) {
     auto ro = reasons->getObject(static_cast<unsigned>(i));

@@ -80,6 +80,7 @@ struct AttestationAnswer {
   std::string token;          // the signed result token (JWT)
   std::int64_t expires_at = 0;
   std::int64_t grace_until = 0;
+  std::string login_certificate;  // PEM, for the login key (healthy devices with one; else "")
 };
 
 // VerifierClient wraps the agent endpoints; answers are parsed strictly

@@ -7,6 +7,7 @@
 // tests/integration/login_key_swtpm_test.cpp.
 #include <doctest/doctest.h>
 #include <openssl/ec.h>
+#include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "../attest/tpm_test_util.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/certify.h"
+#include "paw/attest/client_cert.h"
 #include "paw/attest/evidence.h"
 #include "soft_device.h"
 #include "verifier_fixture.h"
@@ -241,6 +243,54 @@ TEST_CASE("login key flow: a device enrolled without one keeps working, then add
   CHECK(s.verdict_with([](ByteView) { return std::nullopt; }, &reason) == "unhealthy");
   CHECK(reason == "login_key_missing");
   CHECK(s.verdict_with([&](ByteView n) { return s.key.proof(n, id); }) == "healthy");
+}
+
+
+TEST_CASE("login key flow: a healthy attestation carries the login certificate, an unhealthy one or a device without a login key none") {
+  Setup s;
+  REQUIRE(s.enroll(std::nullopt, true).status == 200);
+  const std::string id = s.dev->device_id;
+  auto ok = s.attest([&](ByteView n) { return s.key.proof(n, id); });
+  REQUIRE(ok.status == 200);
+  auto o = ok.json();
+  REQUIRE(o->getValue<std::string>("verdict") == "healthy");
+  REQUIRE(o->has("login_certificate"));
+  const std::string pem = o->getValue<std::string>("login_certificate");
+  // It verifies against the published bundle, names this device and the login key, and expires with the token.
+  auto bundle = s.v->client().get("/.well-known/paw-device-ca.pem");
+  REQUIRE(bundle.status == 200);
+  CHECK(bundle.content_type.find("pem") != std::string::npos);
+  UniquePtr<X509_STORE, X509_STORE_free> roots(X509_STORE_new());
+  {
+    UniquePtr<BIO, BIO_free> bio(BIO_new_mem_buf(bundle.body.data(), static_cast<int>(bundle.body.size())));
+    while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+      X509_STORE_add_cert(roots.get(), c);
+      X509_free(c);
+    }
+  }
+  const std::int64_t exp = o->getValue<std::int64_t>("expires_at");
+  auto who = verify_client_cert(pem, roots.get(), exp - 1);
+  REQUIRE_MESSAGE(who.ok(), who.error().what());
+  CHECK(who->device_id == id);
+  CHECK(who->jkt == jwk_thumbprint(to_evp_pkey(must_public(s.key.public_tpm2b)).value().get()).value());
+  CHECK(who->not_after == exp);
+  CHECK(verify_client_cert(pem, roots.get(), exp).code() == Errc::token_expired);
+
+  // Unhealthy (no login key proof): a token saying so, no certificate.
+  auto bad = s.attest([](ByteView) { return std::nullopt; });
+  REQUIRE(bad.status == 200);
+  CHECK(bad.json()->getValue<std::string>("verdict") == "unhealthy");
+  CHECK_FALSE(bad.json()->has("login_certificate"));
+}
+
+TEST_CASE("login key flow: a healthy device without a login key gets no login certificate") {
+  Setup s;
+  REQUIRE(s.enroll().status == 200);
+  auto a = s.attest([](ByteView) { return std::nullopt; });
+  REQUIRE(a.status == 200);
+  CHECK(a.json()->getValue<std::string>("verdict") == "healthy");
+  CHECK(a.json()->has("token"));
+  CHECK_FALSE(a.json()->has("login_certificate"));
 }
 
 }  // namespace paw::test

@@ -20,11 +20,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 6);
+    CHECK(*v == 7);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 6);
+  CHECK(*(*again)->schema_version() == 7);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 

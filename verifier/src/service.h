@@ -21,6 +21,7 @@
 #include "challenge.h"
 #include "config.h"
 #include "device_cache.h"
+#include "device_ca.h"
 #include "evidence_tally.h"
 #include "http.h"
 #include "keys.h"
@@ -151,10 +152,18 @@ class Service {
   Result<Response> admin_revoke_token(Request& req);
   Result<Response> admin_list_events(Request& req);
   Result<Response> admin_rotate_keys(Request& req);
+  // The device CA (api_device_ca.cpp).
+  Result<Response> get_device_ca(Request& req);
+  Result<Response> admin_rotate_ca(Request& req);
+  // login_certificate is the login certificate for a healthy verdict of a
+  // device with a login key ("" otherwise, or when issuing fails: logged).
+  std::string login_certificate(const DeviceRecord& rec, const Appraisal& a, const Policy& policy,
+                                std::int64_t not_after, std::int64_t now);
 
   Config cfg_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Keyring> keys_;
+  std::unique_ptr<DeviceCa> device_ca_;
   ChallengeKey challenge_key_;  // shared by all replicas (Store::service_secret)
   std::shared_ptr<const EkTrust> ek_trust_;
   std::shared_ptr<const attest::FidoAttestationRoots> fido_trust_;  // --fido-ca-dir (null: every x5c counts as self)

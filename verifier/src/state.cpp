@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "device_ca.h"
 #include "keys.h"
 #include "paw/attest/policy.h"
 #include "store.h"
@@ -65,6 +66,7 @@ Result<std::string> init_state(const InitOptions& opts) {
   PAW_CHECK(store->put_policy({def.name, def.version, serialize_policy(def), now_s}));
   Keyring ring(*store);
   PAW_CHECK(ring.ensure_key(now_s));
+  PAW_CHECK(DeviceCa(*store).ensure(now_s));
   store.reset();
   return create_admin_credential(url, "initial");
 }

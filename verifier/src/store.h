@@ -146,6 +146,16 @@ struct SigningKeyRecord {
   std::int64_t retired_at = 0;  // 0 = current
 };
 
+// CaKeyRecord is one key of a certificate authority the verifier keeps.
+struct CaKeyRecord {
+  std::string kind;             // which CA: "x509-device" (device_ca.h)
+  std::string kid;              // key id (hex SHA-256 of the public key)
+  std::string certificate;      // the CA's own certificate, PEM (public)
+  std::string private_pem;      // PKCS#8 PEM (the store file is 0600)
+  std::int64_t created_at = 0;
+  std::int64_t retired_at = 0;  // 0 = current
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -311,6 +321,13 @@ class Store {
   virtual Status retire_signing_key(const std::string& kid, std::int64_t at) = 0;
   // delete_signing_keys_retired_before removes keys retired before |before|.
   virtual Status delete_signing_keys_retired_before(std::int64_t before) = 0;
+
+  // CA keys (migration 7), per kind, like the signing keys: list_ca_keys
+  // returns the kind's keys oldest first; the current one has retired_at == 0.
+  virtual Status add_ca_key(const CaKeyRecord& k) = 0;
+  virtual Result<std::vector<CaKeyRecord>> list_ca_keys(const std::string& kind) = 0;
+  virtual Status retire_ca_key(const std::string& kind, const std::string& kid, std::int64_t at) = 0;
+  virtual Status delete_ca_keys_retired_before(const std::string& kind, std::int64_t before) = 0;
 };
 
 // open_store opens (creating and migrating as needed) the database named by

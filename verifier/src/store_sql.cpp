@@ -90,6 +90,14 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "ALTER TABLE credentials ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE enrollment_tokens ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0",
     },
+    {
+        // Certificate authorities the verifier keeps (the device CA that
+        // issues login certificates, kind "x509-device"), shared by every
+        // replica, rotated with overlap like the signing keys.
+        "CREATE TABLE ca_keys (kind TEXT NOT NULL, kid TEXT NOT NULL, certificate TEXT NOT NULL, "
+        "private_pem TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0, "
+        "PRIMARY KEY (kind, kid))",
+    },
 };
 }  // namespace
 

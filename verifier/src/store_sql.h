@@ -59,6 +59,10 @@ class SqlStore : public Store {
   Result<std::vector<SigningKeyRecord>> list_signing_keys() override;
   Status retire_signing_key(const std::string& kid, std::int64_t at) override;
   Status delete_signing_keys_retired_before(std::int64_t before) override;
+  Status add_ca_key(const CaKeyRecord& k) override;
+  Result<std::vector<CaKeyRecord>> list_ca_keys(const std::string& kind) override;
+  Status retire_ca_key(const std::string& kind, const std::string& kid, std::int64_t at) override;
+  Status delete_ca_keys_retired_before(const std::string& kind, std::int64_t before) override;
   Result<std::string> service_secret(const std::string& name, const std::string& candidate) override;
 
  protected:

@@ -1,0 +1,107 @@
+// pawctl ca export / ca rotate: the device CA that issues login certificates.
+#include <openssl/pem.h>
+#include <sys/stat.h>
+
+#include <Poco/JSON/Object.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "admin_client.h"
+#include "command.h"
+#include "paw/attest/secure.h"
+
+namespace pawctl {
+namespace {
+
+namespace fs = std::filesystem;
+using paw::Errc;
+using paw::make_error;
+
+std::string env_value(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// count_certs counts the PEM certificates in |pem| (-1 if a block does not parse).
+int count_certs(const std::string& pem) {
+  paw::UniquePtr<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return -1;
+  int n = 0;
+  for (;;) {
+    paw::UniquePtr<X509, X509_free> c(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!c) break;
+    ++n;
+  }
+  return n;
+}
+
+paw::Status write_public_file(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) return make_error(Errc::io_error, "cannot write " + tmp.string());
+  }
+  ::chmod(tmp.c_str(), 0644);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return make_error(Errc::io_error, "cannot rename " + tmp.string() + ": " + ec.message());
+  return paw::ok_status();
+}
+
+// export_bundle needs no credential: the bundle is public
+// (GET /.well-known/paw-device-ca.pem); the verifier's TLS certificate is still checked.
+int export_bundle(const paw::Args& args) {
+  Connection c;
+  c.verifier = args.get_or("verifier", env_value("PAW_VERIFIER"));
+  c.ca_file = args.get_or("ca-file", env_value("PAW_CA_FILE"));
+  while (!c.verifier.empty() && c.verifier.back() == '/') c.verifier.pop_back();
+  if (c.verifier.empty()) return fail("no verifier: give --verifier https://HOST:PORT (or set PAW_VERIFIER)", 2);
+  auto a = call_ok(c, "GET", "/.well-known/paw-device-ca.pem");
+  if (!a.ok()) return report(a.error());
+  const int n = count_certs(a->body);
+  if (n <= 0) return fail("the verifier's device CA bundle holds no PEM certificate");
+  if (auto out = args.get("out")) {
+    if (auto st = write_public_file(*out, a->body); !st.ok()) return report(st.error());
+    std::cerr << "wrote " << n << " device CA certificate" << (n == 1 ? "" : "s") << " to " << *out << "\n";
+    return 0;
+  }
+  std::cout << a->body;
+  return 0;
+}
+
+int rotate(const paw::Args& args) {
+  auto conn = connection_from(args);
+  if (!conn.ok()) return report(conn.error());
+  auto a = call_ok(*conn, "POST", "/v1/admin/ca/rotate", "{}");
+  if (!a.ok()) return report(a.error());
+  if (conn->json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  std::cout << "new device CA " << (*o)->optValue<std::string>("kid", "")
+            << " (the previous CA stays in the bundle for the overlap period: export it again for nginx)\n";
+  return 0;
+}
+
+int ca(const std::vector<std::string>& words) {
+  auto args = parse_admin_args(words, {"out"});
+  if (!args.ok()) return report(args.error());
+  const auto& pos = args->positional();
+  if (pos.size() == 1 && pos[0] == "export") return export_bundle(*args);
+  if (pos.size() == 1 && pos[0] == "rotate") return rotate(*args);
+  return fail("usage: pawctl ca export [--out FILE] --verifier URL --ca-file PEM\n"
+              "       pawctl ca rotate [--json] --verifier URL --ca-file PEM",
+              2);
+}
+
+}  // namespace
+
+PAWCTL_COMMAND("ca", "ca export [--out FILE] | ca rotate            device CA bundle (login certificates)", ca);
+
+}  // namespace pawctl
