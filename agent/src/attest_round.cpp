@@ -209,6 +209,14 @@ Status record_outcome(const AgentSettings& s, const AttestOutcome& o) {
   Status token_st = o.healthy() ? write_token(s.token_file, o.answer.token)
                     : o.failure == FailureKind::none ? remove_token(s.token_file)
                                                      : ok_status();  // a failed round keeps a still-valid token
+  // The SSH certificate follows the token: written with a healthy verdict,
+  // removed with an unhealthy one (or a healthy one that brought none).
+  if (o.failure == FailureKind::none) {
+    Status cert_st = o.healthy() && !o.answer.ssh_certificate.empty()
+                         ? write_file_atomic(s.state_dir / kSshCertFile, o.answer.ssh_certificate + "\n", 0644)
+                         : remove_token(s.state_dir / kSshCertFile);
+    if (!cert_st.ok() && token_st.ok()) token_st = cert_st;
+  }
   PAW_CHECK(save_last_result(s.state_dir, r));
   return token_st;
 }

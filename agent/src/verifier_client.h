@@ -78,6 +78,7 @@ struct AttestationAnswer {
   std::vector<Reason> reasons;
   std::string token;          // the signed result token (JWT)
   std::int64_t expires_at = 0;
+  std::string ssh_certificate; // OpenSSH user certificate line for the login key ("" when none was issued)
 };
 
 // VerifierClient wraps the agent endpoints; answers are parsed strictly

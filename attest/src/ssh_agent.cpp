@@ -6,7 +6,8 @@
 namespace paw::ssh {
 
 Result<AgentRequest> parse_agent_request(ByteView body) {
-  if (body.size() > kMaxAgentMessage) return make_error(Errc::too_large, "ssh-agent: message larger than 256 KiB");
+  if (body.size() > kMaxAgentMessage)
+    return make_error(Errc::too_large, "ssh-agent: message larger than 256 KiB");
   Reader r(body);
   AgentRequest req;
   if (!r.u8(req.type)) return make_error(Errc::malformed, "ssh-agent: empty message");
@@ -22,6 +23,34 @@ Result<AgentRequest> parse_agent_request(ByteView body) {
     req.data.assign(data.begin(), data.end());
   }
   return req;
+}
+
+Status check_userauth_request(ByteView data, const std::vector<Bytes>& own) {
+  constexpr std::uint8_t kUserauthRequest = 50;
+  const auto refuse = [](const char* why) {
+    return make_error(Errc::policy_violation, std::string("ssh-agent: not an SSH login: ") + why);
+  };
+  Reader r(data);
+  ByteView session, user, service, method, alg, key;
+  std::uint8_t type = 0, has_sig = 0;
+  if (!read_string(r, session) || session.empty() || session.size() > 64) return refuse("session id");
+  if (!r.u8(type) || type != kUserauthRequest) return refuse("message type");
+  if (!read_string(r, user) || !read_string(r, service) || !read_string(r, method))
+    return refuse("truncated");
+  const std::string_view m(reinterpret_cast<const char*>(method.data()), method.size());
+  const bool hostbound = m == "publickey-hostbound-v00@openssh.com";
+  if (m != "publickey" && !hostbound) return refuse("method");
+  if (!r.u8(has_sig) || has_sig != 1) return refuse("boolean");
+  if (!read_string(r, alg) || !read_string(r, key)) return refuse("truncated");
+  bool mine = false;
+  for (const auto& b : own) mine = mine || ct_equal(key, b);
+  if (!mine) return refuse("another key");
+  if (hostbound) {
+    ByteView host_key;
+    if (!read_string(r, host_key)) return refuse("host key");
+  }
+  if (!r.done()) return refuse("trailing bytes");
+  return ok_status();
 }
 
 Bytes frame(ByteView body) {

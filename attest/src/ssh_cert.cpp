@@ -2,13 +2,13 @@
 // RFC 5656) for ECDSA NIST P-256 only. See ssh_cert.h.
 #include "paw/attest/ssh_cert.h"
 
-#include <algorithm>
-
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
+
+#include <algorithm>
 
 #include "paw/attest/tpm.h"
 
@@ -38,14 +38,18 @@ bool is_p256(const EVP_PKEY* key) {
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
   char name[64] = {};
   std::size_t len = 0;
-  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) != 1) return false;
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) != 1)
+    return false;
   return std::string_view(name, len) == "prime256v1" || std::string_view(name, len) == "P-256";
 }
 
-std::string_view text(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+std::string_view text(ByteView b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
 
 Result<EvpPkeyPtr> key_from_point(ByteView q) {
-  if (q.size() != kPointSize || q[0] != 0x04) return make_error(Errc::unsupported, "ssh: Q is not an uncompressed P-256 point");
+  if (q.size() != kPointSize || q[0] != 0x04)
+    return make_error(Errc::unsupported, "ssh: Q is not an uncompressed P-256 point");
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, q.data(), q.size()) != 1) {
@@ -53,14 +57,16 @@ Result<EvpPkeyPtr> key_from_point(ByteView q) {
   }
   ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return ossl_error(Errc::internal, "ssh: EC fromdata");
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1)
+    return ossl_error(Errc::internal, "ssh: EC fromdata");
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     return ossl_error(Errc::unsupported, "ssh: Q is not on P-256");
   }
   EvpPkeyPtr key(raw);
   PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) return ossl_error(Errc::unsupported, "ssh: Q is invalid");
+  if (!check || EVP_PKEY_public_check(check.get()) != 1)
+    return ossl_error(Errc::unsupported, "ssh: Q is invalid");
   return key;
 }
 
@@ -91,7 +97,8 @@ Status read_options(Reader& r, OptionList& out, const char* what) {
     if (!out.empty() && !(out.back().first < text(name))) {
       return make_error(Errc::malformed, std::string("ssh cert: ") + what + " not sorted or repeated");
     }
-    if (out.size() >= kMaxOptions) return make_error(Errc::too_large, std::string("ssh cert: too many ") + what);
+    if (out.size() >= kMaxOptions)
+      return make_error(Errc::too_large, std::string("ssh cert: too many ") + what);
     out.emplace_back(std::string(text(name)), Bytes(data.begin(), data.end()));
   }
   return ok_status();
@@ -148,9 +155,11 @@ Result<Bytes> point_of(const EVP_PKEY* key) {
     // Keys whose point is stored compressed: ask for the uncompressed form.
     BIGNUM* bx = nullptr;
     BIGNUM* by = nullptr;
-    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1) return ossl_error(Errc::internal, "ssh: EC x");
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1)
+      return ossl_error(Errc::internal, "ssh: EC x");
     BnPtr x(bx);
-    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1) return ossl_error(Errc::internal, "ssh: EC y");
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1)
+      return ossl_error(Errc::internal, "ssh: EC y");
     BnPtr y(by);
     q[0] = 0x04;
     if (BN_bn2binpad(x.get(), q.data() + 1, kCoord) != static_cast<int>(kCoord) ||
@@ -177,7 +186,8 @@ Result<EvpPkeyPtr> parse_public_key_blob(ByteView blob) {
   if (!read_string(r, type) || !read_string(r, curve) || !read_string(r, q)) {
     return make_error(Errc::malformed, "ssh: truncated public key");
   }
-  if (text(type) != kKeyType || text(curve) != kCurve) return make_error(Errc::unsupported, "ssh: not an ecdsa-sha2-nistp256 key");
+  if (text(type) != kKeyType || text(curve) != kCurve)
+    return make_error(Errc::unsupported, "ssh: not an ecdsa-sha2-nistp256 key");
   if (!r.done()) return make_error(Errc::trailing_data, "ssh: bytes after the public key");
   return key_from_point(q);
 }
@@ -196,12 +206,14 @@ Result<Bytes> sign_blob(const EVP_PKEY* key, ByteView data) {
   if (!is_p256(key)) return make_error(Errc::unsupported, "ssh: the CA key must be ECDSA P-256");
   MdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t len = 0;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, const_cast<EVP_PKEY*>(key)) != 1 ||
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, const_cast<EVP_PKEY*>(key)) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
     return ossl_error(Errc::internal, "ssh: sign init");
   }
   Bytes der(len);
-  if (EVP_DigestSign(ctx.get(), der.data(), &len, data.data(), data.size()) != 1) return ossl_error(Errc::internal, "ssh: sign");
+  if (EVP_DigestSign(ctx.get(), der.data(), &len, data.data(), data.size()) != 1)
+    return ossl_error(Errc::internal, "ssh: sign");
   const unsigned char* p = der.data();
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
   if (!sig) return ossl_error(Errc::internal, "ssh: signature decode");
@@ -222,10 +234,12 @@ Status verify_blob(const EVP_PKEY* key, ByteView data, ByteView signature) {
   if (!read_string(outer, type) || !read_string(outer, inner) || !outer.done()) {
     return make_error(Errc::malformed, "ssh: signature blob does not parse");
   }
-  if (text(type) != kKeyType) return make_error(Errc::unsupported, "ssh: signature is not ecdsa-sha2-nistp256");
+  if (text(type) != kKeyType)
+    return make_error(Errc::unsupported, "ssh: signature is not ecdsa-sha2-nistp256");
   Reader ir(inner);
   ByteView r, s;
-  if (!read_mpint(ir, r) || !read_mpint(ir, s) || !ir.done()) return make_error(Errc::malformed, "ssh: bad ECDSA r/s");
+  if (!read_mpint(ir, r) || !read_mpint(ir, s) || !ir.done())
+    return make_error(Errc::malformed, "ssh: bad ECDSA r/s");
   EcdsaSigPtr sig(ECDSA_SIG_new());
   BnPtr br(BN_bin2bn(r.data(), static_cast<int>(r.size()), nullptr));
   BnPtr bs(BN_bin2bn(s.data(), static_cast<int>(s.size()), nullptr));
@@ -240,7 +254,8 @@ Status verify_blob(const EVP_PKEY* key, ByteView data, ByteView signature) {
   Bytes der_copy(der, der + der_len);
   OPENSSL_free(der);
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, const_cast<EVP_PKEY*>(key)) != 1) {
+  if (!ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, const_cast<EVP_PKEY*>(key)) != 1) {
     return ossl_error(Errc::internal, "ssh: verify init");
   }
   const int rc = EVP_DigestVerify(ctx.get(), der_copy.data(), der_copy.size(), data.data(), data.size());
@@ -293,15 +308,18 @@ Result<Cert> decode(ByteView blob) {
   Cert c;
   ByteView type, nonce, curve, q, key_id, principals, reserved, sig_key, sig;
   if (!read_string(r, type)) return make_error(Errc::malformed, "ssh cert: truncated type");
-  if (text(type) != kCertType) return make_error(Errc::unsupported, "ssh cert: not " + std::string(kCertType));
+  if (text(type) != kCertType)
+    return make_error(Errc::unsupported, "ssh cert: not " + std::string(kCertType));
   if (!read_string(r, nonce) || !read_string(r, curve) || !read_string(r, q) || !r.u64be(c.serial) ||
       !r.u32be(c.type) || !read_string(r, key_id) || !read_string(r, principals) || !r.u64be(c.valid_after) ||
       !r.u64be(c.valid_before)) {
     return make_error(Errc::malformed, "ssh cert: truncated");
   }
   if (text(curve) != kCurve) return make_error(Errc::unsupported, "ssh cert: curve is not nistp256");
-  if (q.size() != kPointSize || q[0] != 0x04) return make_error(Errc::unsupported, "ssh cert: Q is not an uncompressed point");
-  if (c.type != kUserCert && c.type != kHostCert) return make_error(Errc::malformed, "ssh cert: unknown certificate type");
+  if (q.size() != kPointSize || q[0] != 0x04)
+    return make_error(Errc::unsupported, "ssh cert: Q is not an uncompressed point");
+  if (c.type != kUserCert && c.type != kHostCert)
+    return make_error(Errc::malformed, "ssh cert: unknown certificate type");
   c.nonce.assign(nonce.begin(), nonce.end());
   c.q.assign(q.begin(), q.end());
   c.key_id.assign(text(key_id));
@@ -309,7 +327,8 @@ Result<Cert> decode(ByteView blob) {
   while (!pr.done()) {
     ByteView p;
     if (!read_string(pr, p)) return make_error(Errc::malformed, "ssh cert: truncated principal");
-    if (c.principals.size() >= kMaxPrincipals) return make_error(Errc::too_large, "ssh cert: too many principals");
+    if (c.principals.size() >= kMaxPrincipals)
+      return make_error(Errc::too_large, "ssh cert: too many principals");
     c.principals.emplace_back(text(p));
   }
   PAW_CHECK(read_options(r, c.critical_options, "critical options"));
@@ -350,10 +369,12 @@ std::string cert_line(ByteView cert_blob, std::string_view comment) {
 Result<Bytes> parse_line(std::string_view line, std::string_view type) {
   if (line.size() > kMaxCertLineSize) return make_error(Errc::too_large, "ssh: key line too long");
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-  if (line.find('\n') != std::string_view::npos) return make_error(Errc::malformed, "ssh: more than one line");
+  if (line.find('\n') != std::string_view::npos)
+    return make_error(Errc::malformed, "ssh: more than one line");
   const auto sp = line.find(' ');
   if (sp == std::string_view::npos) return make_error(Errc::malformed, "ssh: key line has no blob");
-  if (line.substr(0, sp) != type) return make_error(Errc::unsupported, "ssh: key line is not " + std::string(type));
+  if (line.substr(0, sp) != type)
+    return make_error(Errc::unsupported, "ssh: key line is not " + std::string(type));
   std::string_view b64 = line.substr(sp + 1);
   b64 = b64.substr(0, b64.find(' '));
   auto blob = unbase64(b64);
@@ -375,7 +396,8 @@ Result<Bytes> signature_blob_from_tpm(ByteView tpmt_signature) {
   if (sig.scheme != SigScheme::ecdsa || sig.hash != HashAlg::sha256) {
     return make_error(Errc::unsupported, "ssh: the TPM signature is not ECDSA with SHA-256");
   }
-  if (sig.ecc_r.size() > kCoord || sig.ecc_s.size() > kCoord) return make_error(Errc::unsupported, "ssh: r/s too large");
+  if (sig.ecc_r.size() > kCoord || sig.ecc_s.size() > kCoord)
+    return make_error(Errc::unsupported, "ssh: r/s too large");
   return signature_blob(sig.ecc_r, sig.ecc_s);
 }
 

@@ -1,11 +1,12 @@
 // ssh_cert_test.cpp — OpenSSH certificate encoding: round trip, signature
 // over exactly the to-be-signed bytes, strict decoding (every truncation,
 // trailing bytes, unsorted options, another CA), the ssh-agent messages.
+#include "paw/attest/ssh_cert.h"
+
 #include <doctest/doctest.h>
 
 #include "paw/attest/result_token.h"
 #include "paw/attest/ssh_agent.h"
-#include "paw/attest/ssh_cert.h"
 #include "test_data.h"
 
 using namespace paw;
@@ -121,7 +122,8 @@ TEST_CASE("ssh cert: the one-line forms") {
   REQUIRE(back.ok());
   CHECK(*back == blob);
   CHECK(ssh::parse_line(line, ssh::kKeyType).code() == Errc::unsupported);
-  CHECK(ssh::parse_line("ecdsa-sha2-nistp256-cert-v01@openssh.com !!!", ssh::kCertType).code() == Errc::malformed);
+  CHECK(ssh::parse_line("ecdsa-sha2-nistp256-cert-v01@openssh.com !!!", ssh::kCertType).code() ==
+        Errc::malformed);
   CHECK(ssh::parse_line(line + "\n" + line, ssh::kCertType).code() == Errc::malformed);
   const Bytes key_blob = *ssh::public_key_blob(subject->key.get());
   // A key blob under a certificate's type name is refused.
@@ -167,13 +169,15 @@ TEST_CASE("ssh-agent messages: parse requests, refuse oversize and trailing byte
   CHECK(r->key_blob == Bytes{1, 2, 3});
   CHECK(r->data == to_bytes("to sign"));
   CHECK(r->flags == 2);
-  for (std::size_t n = 1; n < sign.size(); ++n) CHECK(ssh::parse_agent_request(ByteView(sign).first(n)).code() == Errc::malformed);
+  for (std::size_t n = 1; n < sign.size(); ++n)
+    CHECK(ssh::parse_agent_request(ByteView(sign).first(n)).code() == Errc::malformed);
   sign.push_back(0);
   CHECK(ssh::parse_agent_request(sign).code() == Errc::trailing_data);
   CHECK(ssh::parse_agent_request(Bytes{}).code() == Errc::malformed);
   CHECK(ssh::parse_agent_request(Bytes{ssh::kRequestIdentities}).ok());
   CHECK(ssh::parse_agent_request(Bytes{ssh::kRequestIdentities, 0}).code() == Errc::trailing_data);
-  CHECK(ssh::parse_agent_request(Bytes(ssh::kMaxAgentMessage + 1, ssh::kRequestIdentities)).code() == Errc::too_large);
+  CHECK(ssh::parse_agent_request(Bytes(ssh::kMaxAgentMessage + 1, ssh::kRequestIdentities)).code() ==
+        Errc::too_large);
   // Anything else parses as its type only (the server answers failure).
   CHECK(ssh::parse_agent_request(Bytes{17, 1, 2, 3})->type == 17);
   CHECK(ssh::failure_message() == Bytes{0, 0, 0, 1, ssh::kAgentFailure});
@@ -196,4 +200,42 @@ TEST_CASE("ssh cert: a certificate made by OpenSSH's ssh-keygen decodes, re-enco
   CHECK(device);
   CHECK(ssh::encode(*c) == blob);
   CHECK(ssh::verify(*c, {}).ok());
+}
+
+TEST_CASE("ssh-agent: only an SSH userauth request for the offered key is signed") {
+  const Bytes key{1, 2, 3, 4};
+  const std::vector<Bytes> own{Bytes{7, 7}, key};
+  auto request = [&](std::string_view method, const Bytes& k, bool hostbound_key) {
+    ssh::Writer w;
+    w.string(ByteView(Bytes(32, 0xaa)));
+    Bytes out = w.take();
+    out.push_back(50);
+    ssh::Writer rest;
+    rest.string(std::string_view("alice"));
+    rest.string(std::string_view("ssh-connection"));
+    rest.string(method);
+    out.insert(out.end(), rest.bytes().begin(), rest.bytes().end());
+    out.push_back(1);
+    ssh::Writer tail;
+    tail.string(ssh::kCertType);
+    tail.string(ByteView(k));
+    if (hostbound_key) tail.string(ByteView(Bytes{9, 9}));
+    out.insert(out.end(), tail.bytes().begin(), tail.bytes().end());
+    return out;
+  };
+  CHECK(ssh::check_userauth_request(request("publickey", key, false), own).ok());
+  CHECK(ssh::check_userauth_request(request("publickey", Bytes{7, 7}, false), own).ok());
+  CHECK(ssh::check_userauth_request(request("publickey-hostbound-v00@openssh.com", key, true), own).ok());
+  CHECK(ssh::check_userauth_request(request("publickey-hostbound-v00@openssh.com", key, false), own).code() ==
+        Errc::policy_violation);
+  CHECK(ssh::check_userauth_request(request("publickey", Bytes{1, 2, 3, 5}, false), own).code() ==
+        Errc::policy_violation);
+  CHECK(ssh::check_userauth_request(request("password", key, false), own).code() == Errc::policy_violation);
+  Bytes longer = request("publickey", key, false);
+  longer.push_back(0);
+  CHECK(ssh::check_userauth_request(longer, own).code() == Errc::policy_violation);
+  // What else the login key signs is refused: a JWS signing input, raw bytes.
+  CHECK(ssh::check_userauth_request(to_bytes("eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiIxIn0"), own).code() ==
+        Errc::policy_violation);
+  CHECK(ssh::check_userauth_request(Bytes{}, own).code() == Errc::policy_violation);
 }

@@ -26,7 +26,9 @@ void write_text(const std::filesystem::path& p, const std::string& s) {
   f << s << "\n";
 }
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
 
 }  // namespace
 

@@ -301,6 +301,9 @@ Result<Response> Service::post_attestation(Request& req) {
   o->set("reasons", reasons_json(a.reasons()));
   o->set("token", token);
   o->set("expires_at", claims.exp);
+  if (a.healthy()) {
+    if (std::string cert = ssh_certificate_for(dev, cached->record, claims); !cert.empty()) o->set("ssh_certificate", cert);
+  }
   return json_response(200, o);
 }
 

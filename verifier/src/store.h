@@ -311,6 +311,13 @@ class Store {
   virtual Status retire_signing_key(const std::string& kid, std::int64_t at) = 0;
   // delete_signing_keys_retired_before removes keys retired before |before|.
   virtual Status delete_signing_keys_retired_before(std::int64_t before) = 0;
+
+  // SSH user CA keys (ssh_ca.h), same life cycle; public_jwk holds the
+  // OpenSSH public key line instead of a JWK.
+  virtual Status add_ssh_ca_key(const SigningKeyRecord& k) = 0;
+  virtual Result<std::vector<SigningKeyRecord>> list_ssh_ca_keys() = 0;
+  virtual Status retire_ssh_ca_key(const std::string& kid, std::int64_t at) = 0;
+  virtual Status delete_ssh_ca_keys_retired_before(std::int64_t before) = 0;
 };
 
 // open_store opens (creating and migrating as needed) the database named by

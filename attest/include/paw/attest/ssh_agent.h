@@ -40,6 +40,19 @@ struct AgentRequest {
 // identities request).
 Result<AgentRequest> parse_agent_request(ByteView body);
 
+// check_userauth_request accepts |data| only if it is what an SSH client
+// signs to log in with one of |own| — the blobs this agent offers (RFC 4252
+// §7: string session id (at most 64 bytes), byte SSH_MSG_USERAUTH_REQUEST,
+// string user, string service, string "publickey" — or OpenSSH's
+// "publickey-hostbound-v00@openssh.com" followed by the server's host key —
+// boolean TRUE, string algorithm, string key blob ∈ |own|). ssh signs for a
+// certificate with the plain key when the agent offers both, so the blob in
+// |data| may be the certificate while the request names the key. The login
+// key also signs other things (the attestation proof, DPoP proofs); an agent
+// that signed any bytes would let whoever reaches its socket make those too.
+// Errc::policy_violation otherwise.
+Status check_userauth_request(ByteView data, const std::vector<Bytes>& own);
+
 // frame prefixes |body| with its u32 length.
 Bytes frame(ByteView body);
 // failure_message / identities_answer / sign_response build framed answers.

@@ -11,13 +11,13 @@
 // unique, no trailing bytes.
 #pragma once
 
+#include <openssl/evp.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <openssl/evp.h>
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
@@ -66,18 +66,18 @@ using OptionList = std::vector<std::pair<std::string, Bytes>>;
 
 // Cert is an ecdsa-sha2-nistp256-cert-v01@openssh.com certificate.
 struct Cert {
-  Bytes nonce;                 // 32 random bytes (defeats chosen-prefix attacks on the CA)
-  Bytes q;                     // the certified key: uncompressed P-256 point (65 bytes)
+  Bytes nonce;  // 32 random bytes (defeats chosen-prefix attacks on the CA)
+  Bytes q;      // the certified key: uncompressed P-256 point (65 bytes)
   std::uint64_t serial = 0;
   std::uint32_t type = kUserCert;
-  std::string key_id;          // logged by sshd: "paw:device:<id>"
+  std::string key_id;  // logged by sshd: "paw:device:<id>"
   std::vector<std::string> principals;
   std::uint64_t valid_after = 0;
   std::uint64_t valid_before = 0;
-  OptionList critical_options; // sorted by name, unique
-  OptionList extensions;       // sorted by name, unique
-  Bytes signature_key;         // the CA's public key blob (public_key_blob)
-  Bytes signature;             // the CA's signature blob over everything before it
+  OptionList critical_options;  // sorted by name, unique
+  OptionList extensions;        // sorted by name, unique
+  Bytes signature_key;          // the CA's public key blob (public_key_blob)
+  Bytes signature;              // the CA's signature blob over everything before it
   bool operator==(const Cert&) const = default;
 };
 
