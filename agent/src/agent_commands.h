@@ -17,5 +17,11 @@ int cmd_attest(const std::vector<std::string>& words);
 int cmd_run(const std::vector<std::string>& words);
 // status [--json] [settings…]: exit 0 enrolled, 1 not enrolled, 2 bad settings.
 int cmd_status(const std::vector<std::string>& words);
+// ssh-agent [--socket PATH] [settings…]: serve the login key and its SSH
+// certificate to ssh (ssh_agent_server.h) until SIGTERM/SIGINT.
+int cmd_ssh_agent(const std::vector<std::string>& words);
+// ssh-cert [--json] [settings…]: the certificate file and its validity; exit
+// 0 valid now, 1 none or not valid now, 2 unreadable.
+int cmd_ssh_cert(const std::vector<std::string>& words);
 
 }  // namespace paw::agent

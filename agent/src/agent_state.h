@@ -53,6 +53,10 @@ struct LastResult {
 // an existing folder to 0700. Errc::io_error.
 Status ensure_private_dir(const std::filesystem::path& dir);
 
+// kSshCertFile is the OpenSSH certificate for the login key, beside
+// login-key.pem in the state folder (written after each healthy round).
+inline constexpr const char* kSshCertFile = "login-key-cert.pub";
+
 // write_file_atomic writes |data| to a temporary file beside |path| with
 // |mode|, fsyncs it and renames it over |path|: readers see the old or the new
 // content, never a mix. Errc::io_error.

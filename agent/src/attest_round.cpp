@@ -214,6 +214,14 @@ Status record_outcome(const AgentSettings& s, const AttestOutcome& o) {
                        ? write_login_cert(s.state_dir, o.answer.login_certificate)
                    : o.failure == FailureKind::none ? remove_login_cert(s.state_dir)
                                                     : ok_status();
+  // The SSH certificate follows the token: written with a verdict that admits login,
+  // removed with an unhealthy one (or a healthy one that brought none).
+  if (o.failure == FailureKind::none) {
+    Status cert_st = o.admitted() && !o.answer.ssh_certificate.empty()
+                         ? write_file_atomic(s.state_dir / kSshCertFile, o.answer.ssh_certificate + "\n", 0644)
+                         : remove_token(s.state_dir / kSshCertFile);
+    if (!cert_st.ok() && token_st.ok()) token_st = cert_st;
+  }
   PAW_CHECK(save_last_result(s.state_dir, r));
   PAW_CHECK(token_st);
   return cert_st;

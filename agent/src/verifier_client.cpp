@@ -4,6 +4,7 @@
 #include <Poco/JSON/Object.h>
 
 #include "paw/attest/json.h"
+#include "paw/attest/ssh_cert.h"
 #include "paw/https/client.h"
 
 namespace paw::agent {
@@ -146,6 +147,11 @@ Result<AttestationAnswer> VerifierClient::attest(const std::string& envelope) {
       return make_error(Errc::malformed, "login certificate is not a PEM certificate");
     }
     a.login_certificate = std::move(*cert);
+  }
+  if (o->has("ssh_certificate")) {
+    PAW_TRY(a.ssh_certificate, json::get_string(o, "ssh_certificate"));
+    // Checked for shape here, used only through the file ssh reads.
+    PAW_CHECK(ssh::parse_line(a.ssh_certificate, ssh::kCertType));
   }
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
   for (std::size_t i = 0; i < reasons->size() && i < 64; ++i) {

@@ -81,6 +81,7 @@ struct AttestationAnswer {
   std::int64_t expires_at = 0;
   std::int64_t grace_until = 0;
   std::string login_certificate;  // PEM, for the login key (healthy devices with one; else "")
+  std::string ssh_certificate; // OpenSSH user certificate line for the login key ("" when none was issued)
 };
 
 // VerifierClient wraps the agent endpoints; answers are parsed strictly

@@ -74,7 +74,7 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 7);
+  CHECK(*again->schema_version() == 8);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -87,7 +87,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 7);
+  CHECK(*s->schema_version() == 8);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -275,6 +275,11 @@ TEST_CASE("postgres store: devices - compare-and-swap updates - events - policie
   CHECK(store.list_signing_keys()->at(0).retired_at == 5);
   REQUIRE(store.delete_signing_keys_retired_before(6).ok());
   CHECK(store.list_signing_keys()->empty());
+  REQUIRE(store.add_ssh_ca_key({"s1", "ecdsa-sha2-nistp256 AAAA", "pem", 1, 0}).ok());
+  REQUIRE(b->retire_ssh_ca_key("s1", 5).ok());
+  CHECK(store.list_ssh_ca_keys()->at(0).retired_at == 5);
+  REQUIRE(store.delete_ssh_ca_keys_retired_before(6).ok());
+  CHECK(store.list_ssh_ca_keys()->empty());
 
   check_credentials_and_tokens(store, *b);
 }

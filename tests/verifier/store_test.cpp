@@ -24,7 +24,7 @@ TEST_CASE("store: migrations are applied once and recorded") {
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 7);
+  CHECK(*(*again)->schema_version() == 8);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -158,6 +158,17 @@ TEST_CASE("store: devices, compare-and-swap updates, events, policies, keys") {
   CHECK(store.list_signing_keys()->at(0).retired_at == 5);
   REQUIRE(store.delete_signing_keys_retired_before(6).ok());
   CHECK(store.list_signing_keys()->empty());
+
+  // The SSH CA's keys live apart from the token keys.
+  REQUIRE(store.add_ssh_ca_key({"s1", "ecdsa-sha2-nistp256 AAAA", "pem", 1, 0}).ok());
+  REQUIRE(store.add_ssh_ca_key({"s2", "ecdsa-sha2-nistp256 BBBB", "pem", 2, 0}).ok());
+  CHECK(store.list_signing_keys()->empty());
+  REQUIRE(store.retire_ssh_ca_key("s1", 5).ok());
+  CHECK(store.list_ssh_ca_keys()->at(0).retired_at == 5);
+  CHECK(store.list_ssh_ca_keys()->at(1).public_jwk == "ecdsa-sha2-nistp256 BBBB");
+  REQUIRE(store.delete_ssh_ca_keys_retired_before(6).ok());
+  REQUIRE(store.list_ssh_ca_keys()->size() == 1);
+  CHECK(store.list_ssh_ca_keys()->at(0).kid == "s2");
 }
 
 // retention_and_cursors checks event retention and webhook cursors on two

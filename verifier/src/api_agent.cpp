@@ -303,10 +303,14 @@ Result<Response> Service::post_attestation(Request& req) {
   o->set("token", token);
   o->set("expires_at", claims.exp);
   if (claims.grace_until != 0) o->set("grace_until", claims.grace_until);
-  // The login certificate rides on the same answer (no second request): only
-  // for a healthy verdict of a device with a login key, expiring with the token.
+  // The login and SSH certificates ride on the same answer (no second
+  // request): only for a verdict that admits login (healthy, or warning) of a
+  // device with a login key, expiring with the token.
   if (const std::string cert = login_certificate(cached->record, a, policy, claims.exp, now_s); !cert.empty()) {
     o->set("login_certificate", cert);
+  }
+  if (a.admits_login()) {
+    if (std::string cert = ssh_certificate_for(dev, cached->record, claims); !cert.empty()) o->set("ssh_certificate", cert);
   }
   return json_response(200, o);
 }

@@ -40,6 +40,7 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "fido-ca-dir") c.fido_ca_dir = value;
   else if (key == "rp-id") c.rp_id = value;
   else if (key == "issuer") c.issuer = value;
+  else if (key == "ssh-principal") c.ssh_principal = value;
   else if (key == "webhook") c.webhooks.push_back(value);
   else if (key == "trusted-proxy") {
     if (!parse_proxy_range(value)) return make_error(Errc::config_error, "trusted-proxy must be ADDR or ADDR/BITS: " + value);

@@ -36,6 +36,7 @@ struct Config {
   std::int64_t rate_per_address = 50;    // --rate-per-address requests/second (burst 4x)
   std::int64_t rate_per_device = 10;     // --rate-per-device attestation-path requests/second (burst 4x)
   std::int64_t monitor_interval = 30;    // --monitor-interval seconds between stale checks
+  std::string ssh_principal;             // --ssh-principal NAME in every SSH certificate ("" = the device label)
   std::int64_t key_overlap = 86400;      // --key-overlap seconds a retired signing key stays in the JWKS
   std::int64_t event_retention_days = 90; // --event-retention-days (0 = keep every event)
 

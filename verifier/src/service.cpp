@@ -42,6 +42,9 @@ Status Service::open() {
   device_ca_ = std::make_unique<DeviceCa>(*store_);
   PAW_CHECK(device_ca_->ensure(unix_now()));  // a store initialized before the device CA gets one now
   PAW_CHECK(device_ca_->load());
+  ssh_ca_ = std::make_unique<SshCa>(*store_);
+  PAW_CHECK(ssh_ca_->ensure_key(unix_now()));
+  PAW_CHECK(ssh_ca_->load());
   {
     // The first replica to start stores its candidate; every other one reads it.
     PAW_TRY(Bytes candidate, random_bytes(kChallengeKeySize));
@@ -365,6 +368,7 @@ void Service::run_monitor_once() {
   // Pick up signing keys rotated by another replica sharing the database.
   if (auto st = keys_->load(); !st.ok()) log_line("error", "cannot reload signing keys", {{"error", st.error().what()}});
   if (auto st = device_ca_->load(); !st.ok()) log_line("error", "cannot reload the device CA", {{"error", st.error().what()}});
+  if (auto st = ssh_ca_->load(); !st.ok()) log_line("error", "cannot reload SSH CA keys", {{"error", st.error().what()}});
 }
 
 void Service::build_routes() {
@@ -381,6 +385,7 @@ void Service::build_routes() {
                bind(&Service::post_login_key)});
   router_.add({"GET", "/.well-known/jwks.json", Auth::none, k64k, bind(&Service::get_jwks)});
   router_.add({"GET", "/.well-known/paw-device-ca.pem", Auth::none, k64k, bind(&Service::get_device_ca)});
+  router_.add({"GET", "/.well-known/paw-ssh-ca.pub", Auth::none, k64k, bind(&Service::get_ssh_ca)});
   router_.add({"GET", "/v1/devices/{}/health", Auth::relying_party, k64k, bind(&Service::get_health)});
   router_.add({"GET", "/v1/authz", Auth::none, k64k, bind(&Service::get_authz)});
   router_.add({"GET", "/metrics", Auth::none, k64k, bind(&Service::get_metrics)});
@@ -404,6 +409,7 @@ void Service::build_routes() {
   router_.add({"GET", "/v1/admin/events", Auth::admin, k64k, bind(&Service::admin_list_events)});
   router_.add({"POST", "/v1/admin/keys/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_keys)});
   router_.add({"POST", "/v1/admin/ca/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_ca)});
+  router_.add({"POST", "/v1/admin/ssh-ca/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_ssh_ca)});
 }
 
 }  // namespace paw::verifier

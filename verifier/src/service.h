@@ -29,6 +29,7 @@
 #include "paw/attest/appraisal.h"
 #include "paw/attest/policy.h"
 #include "rate_limit.h"
+#include "ssh_ca.h"
 #include "store.h"
 #include "webhooks.h"
 
@@ -159,11 +160,17 @@ class Service {
   // device with a login key ("" otherwise, or when issuing fails: logged).
   std::string login_certificate(const DeviceRecord& rec, const Appraisal& a, const Policy& policy,
                                 std::int64_t not_after, std::int64_t now);
+  Result<Response> get_ssh_ca(Request& req);          // api_ssh.cpp
+  Result<Response> admin_rotate_ssh_ca(Request& req);
+  // ssh_certificate_for: the certificate line for a healthy verdict of
+  // |dev| (empty when the device has no login key or no principal).
+  std::string ssh_certificate_for(const StoredDevice& dev, const DeviceRecord& rec, const ResultClaims& claims);
 
   Config cfg_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Keyring> keys_;
   std::unique_ptr<DeviceCa> device_ca_;
+  std::unique_ptr<SshCa> ssh_ca_;
   ChallengeKey challenge_key_;  // shared by all replicas (Store::service_secret)
   std::shared_ptr<const EkTrust> ek_trust_;
   std::shared_ptr<const attest::FidoAttestationRoots> fido_trust_;  // --fido-ca-dir (null: every x5c counts as self)

@@ -328,6 +328,12 @@ class Store {
   virtual Result<std::vector<CaKeyRecord>> list_ca_keys(const std::string& kind) = 0;
   virtual Status retire_ca_key(const std::string& kind, const std::string& kid, std::int64_t at) = 0;
   virtual Status delete_ca_keys_retired_before(const std::string& kind, std::int64_t before) = 0;
+  // SSH user CA keys (ssh_ca.h), same life cycle; public_jwk holds the
+  // OpenSSH public key line instead of a JWK.
+  virtual Status add_ssh_ca_key(const SigningKeyRecord& k) = 0;
+  virtual Result<std::vector<SigningKeyRecord>> list_ssh_ca_keys() = 0;
+  virtual Status retire_ssh_ca_key(const std::string& kid, std::int64_t at) = 0;
+  virtual Status delete_ssh_ca_keys_retired_before(std::int64_t before) = 0;
 };
 
 // open_store opens (creating and migrating as needed) the database named by

@@ -98,6 +98,13 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "private_pem TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0, "
         "PRIMARY KEY (kind, kid))",
     },
+    {
+        // The SSH user CA (ssh_ca.h): its own keys, rotated with overlap like
+        // the token keys but in their own table, so a replica of the previous
+        // release never mistakes one for a token key.
+        "CREATE TABLE ssh_ca_keys (kid TEXT PRIMARY KEY, public_key TEXT NOT NULL, private_pem TEXT NOT NULL, "
+        "created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0)",
+    },
 };
 }  // namespace
 

@@ -64,6 +64,10 @@ class SqlStore : public Store {
   Status retire_ca_key(const std::string& kind, const std::string& kid, std::int64_t at) override;
   Status delete_ca_keys_retired_before(const std::string& kind, std::int64_t before) override;
   Result<std::string> service_secret(const std::string& name, const std::string& candidate) override;
+  Status add_ssh_ca_key(const SigningKeyRecord& k) override;
+  Result<std::vector<SigningKeyRecord>> list_ssh_ca_keys() override;
+  Status retire_ssh_ca_key(const std::string& kid, std::int64_t at) override;
+  Status delete_ssh_ca_keys_retired_before(std::int64_t before) override;
 
  protected:
   explicit SqlStore(SqlDialect d) : dialect_(d) {}

@@ -1,0 +1,71 @@
+// pawctl ssh-ca export | rotate — the verifier's SSH user CA (docs/login-integration.md).
+#include <fstream>
+#include <iostream>
+
+#include "admin_client.h"
+#include "command.h"
+
+namespace pawctl {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pawctl ssh-ca export [--out FILE] | rotate [--json]  --verifier URL --ca-file PEM";
+
+int ssh_ca(const std::vector<std::string>& words) {
+  auto args = parse_admin_args(words, {"out"});
+  if (!args.ok()) return report(args.error());
+  if (args->positional().size() != 1) return fail(kUsage, 2);
+  const std::string& what = args->positional()[0];
+  if (what == "export") {
+    // The CA's public keys are public (GET /.well-known/paw-ssh-ca.pub): an
+    // admin credential is used when given, never required.
+    Connection c;
+    auto full = connection_from(*args);
+    if (full.ok()) {
+      c = *full;
+    } else {
+      c.verifier = args->get_or("verifier", "");
+      while (!c.verifier.empty() && c.verifier.back() == '/') c.verifier.pop_back();
+      c.ca_file = args->get_or("ca-file", "");
+      if (c.verifier.empty()) return report(full.error());
+    }
+    auto a = call_ok(c, "GET", "/.well-known/paw-ssh-ca.pub");
+    if (!a.ok()) return report(a.error());
+    if (a->body.empty() || a->body.rfind("ecdsa-sha2-nistp256 ", 0) != 0) {
+      return fail("the verifier's answer is not an SSH public key list", 1);
+    }
+    if (auto out = args->get("out")) {
+      std::ofstream f(*out, std::ios::trunc);
+      f << a->body;
+      if (!f.flush()) return fail("cannot write " + *out, 1);
+    } else {
+      std::cout << a->body;
+    }
+    return 0;
+  }
+  if (what == "rotate") {
+    auto conn = connection_from(*args);
+    if (!conn.ok()) return report(conn.error());
+    auto a = call_ok(*conn, "POST", "/v1/admin/ssh-ca/rotate", "{}");
+    if (!a.ok()) return report(a.error());
+    if (conn->json) {
+      std::cout << a->body << "\n";
+      return 0;
+    }
+    auto o = parse_answer(*a);
+    if (!o.ok()) return report(o.error());
+    std::cout
+        << "new SSH CA key paw-ssh-ca-" << (*o)->optValue<std::string>("kid", "")
+        << " (export again: sshd must trust it before certificates by it arrive; the previous key stays "
+           "exported for the overlap period)\n";
+    return 0;
+  }
+  return fail(kUsage, 2);
+}
+
+}  // namespace
+
+PAWCTL_COMMAND("ssh-ca", "ssh-ca export [--out FILE] | rotate      the SSH user CA (sshd TrustedUserCAKeys)",
+               ssh_ca);
+
+}  // namespace pawctl
