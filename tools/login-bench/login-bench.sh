@@ -20,7 +20,12 @@
 # Environment: PAW_BUILD_DIR (default ./build), BENCH_SECONDS (5),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2), BENCH_TOKENS (40000),
 # BENCH_DEVICES (extra devices in the database for a second authz round, 10000;
-# 0 = skip), BENCH_VERIFIER_THREADS (--threads, 16).
+# 0 = skip), BENCH_VERIFIER_THREADS (--threads, 16), BENCH_UPSTREAM_KEEPALIVE
+# (the `keepalive` of nginx's upstream block for the verifier, 64: at least
+# the number of logins in flight, or nginx opens a new TLS connection for
+# each one over it).
+# Also: `pawctl token verify` over the minted tokens (one process, --jwks
+# FILE) — a relying party's offline check — in microseconds per token.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -39,6 +44,7 @@ WRK_THREADS=${BENCH_THREADS:-2}
 NTOKENS=${BENCH_TOKENS:-40000}
 NDEVICES=${BENCH_DEVICES:-10000}
 VTHREADS=${BENCH_VERIFIER_THREADS:-16}
+UPSTREAM_KEEPALIVE=${BENCH_UPSTREAM_KEEPALIVE:-64}
 if [ "$(nproc)" -ge 2 ]; then SRV_CPU=0; CLI_CPU=1; else SRV_CPU=0; CLI_CPU=0; fi
 # Started in the background with taskset directly (not through a shell
 # function), so $! is the server's own pid and lib.sh's cleanup stops it.
@@ -100,7 +106,7 @@ http {
   ssl_certificate_key $WORK/verifier/tls/key.pem;
   ssl_protocols TLSv1.3;
   keepalive_requests 1000000;
-  upstream paw_verifier { server 127.0.0.1:$VERIFIER_PORT; keepalive 16; }
+  upstream paw_verifier { server 127.0.0.1:$VERIFIER_PORT; keepalive $UPSTREAM_KEEPALIVE; }
   map "" \$paw_verifier_name { default localhost; }
   server {
     listen 127.0.0.1:$static ssl;
@@ -175,15 +181,36 @@ function request()
 end
 LUA
 
-declare -A RPS P50 P99 BAD
+# Server CPU per request (utime + stime of the serving processes from
+# /proc, over the run): unlike req/s it does not move when other processes
+# share the core, so its ratios are the ones to compare between runs.
+NGINX_WORKER=$(cat "/proc/$NGINX_PID/task/$NGINX_PID/children")
+TCK=$(getconf CLK_TCK)
+ticks() {
+  local t=0 p f
+  for p in "$@"; do
+    read -r -a f <"/proc/$p/stat"
+    t=$((t + f[13] + f[14]))
+  done
+  echo "$t"
+}
+declare -A RPS P50 P99 BAD CPU
 run() {  # run NAME URL LUA [AUTH]
-  local name=$1 url=$2 lua=$3 out
+  local name=$1 url=$2 lua=$3 out pids t0 t1
+  case $name in
+    static) pids=($NGINX_WORKER) ;;
+    auth_request) pids=($NGINX_WORKER "$VERIFIER_PID") ;;
+    *) pids=("$VERIFIER_PID") ;;
+  esac
+  t0=$(ticks "${pids[@]}")
   out=$(BENCH_AUTH=${4:-} cli wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$lua" "$url" 2>&1) ||
     die "wrk $name failed: $out"
+  t1=$(ticks "${pids[@]}")
   local line
   line=$(grep '^RESULT ' <<<"$out") || die "wrk $name printed no result: $out"
   read -r _ rps p50 p99 bad errs total <<<"$line"
   RPS[$name]=$rps; P50[$name]=$p50; P99[$name]=$p99; BAD[$name]=$((bad + errs))
+  CPU[$name]=$(awk -v d=$((t1 - t0)) -v k="$TCK" -v n="$total" 'BEGIN { printf "%.1f", (n > 0 ? d / k * 1e6 / n : 0) }')
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
@@ -197,18 +224,33 @@ rounds() {  # rounds LABEL: every figure once
   run authz-new "$VERIFIER_URL/v1/authz" "$WORK/newtoken.lua"
   run health "$VERIFIER_URL$hq" "$WORK/fixed.lua" "Bearer $rp"
   run auth_request "https://127.0.0.1:$front/" "$WORK/fixed.lua" "Bearer $token"
-  printf '\n%s (wrk -t%s -c%s -d%ss, servers on CPU %s, wrk on CPU %s, verifier --threads %s)\n' "$1" \
-    "$WRK_THREADS" "$CONNS" "$SECS" "$SRV_CPU" "$CLI_CPU" "$VTHREADS"
-  printf '%-14s %10s %9s %9s %8s %9s\n' target req/s p50-ms p99-ms non-2xx vs-static
+  printf '\n%s (wrk -t%s -c%s -d%ss, servers on CPU %s, wrk on CPU %s, verifier --threads %s, upstream keepalive %s)\n' \
+    "$1" "$WRK_THREADS" "$CONNS" "$SECS" "$SRV_CPU" "$CLI_CPU" "$VTHREADS" "$UPSTREAM_KEEPALIVE"
+  printf '%-14s %10s %9s %9s %8s %9s %11s %9s\n' target req/s p50-ms p99-ms non-2xx vs-static cpu-us/req cpu-ratio
   local n
   for n in static authz-same authz-new health auth_request; do
-    printf '%-14s %10.0f %9.2f %9.2f %8d %9s' "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${BAD[$n]}" \
-      "$(ratio "${RPS[$n]}" "${RPS[static]}")"
-    [ "$n" = authz-new ] && printf '   %s x ES256 verify (openssl speed: %.0f/s)' "$(ratio "${RPS[$n]}" "$ossl")" "$ossl"
+    printf '%-14s %10.0f %9.2f %9.2f %8d %9s %11s %9s' "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${BAD[$n]}" \
+      "$(ratio "${RPS[$n]}" "${RPS[static]}")" "${CPU[$n]}" "$(ratio "${CPU[static]}" "${CPU[$n]}")"
+    if [ "$n" = authz-new ]; then
+      printf '   req/s %s x ES256 verify/s, by CPU %s (openssl speed: %.0f/s)' "$(ratio "${RPS[$n]}" "$ossl")" \
+        "$(awk -v c="${CPU[$n]}" -v o="$ossl" 'BEGIN { printf "%.2f", (c > 0 ? 1e6 / c / o : 0) }')" "$ossl"
+    fi
     printf '\n'
   done
 }
 rounds "1 device"
+
+# Offline: one pawctl process checks every minted token against the JWKS.
+curl -sk "$VERIFIER_URL/.well-known/jwks.json" >"$WORK/jwks.json"
+# CPU time (user + sys) as well as wall time: on a shared machine the wall
+# time also counts other processes on the core.
+TIMEFORMAT='%R %U %S'
+{ time taskset -c "$SRV_CPU" "$PAWCTL_BIN" token verify "$WORK/tokens.txt" --jwks "$WORK/jwks.json" >/dev/null 2>&1 ||
+    die "pawctl token verify refused a minted token"; } 2>"$WORK/offline.time"
+read -r wall usr sys <"$WORK/offline.time"
+awk -v w="$wall" -v c="$(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')" -v n="$NTOKENS" -v o="$ossl" 'BEGIN {
+  printf "offline        pawctl token verify: %d tokens, %.1f us CPU/token (%.0f/s: %.2f x ES256 verify), %.1f us wall/token\n",
+    n, c * 1e6 / n, n / c, (n / c) / o, w * 1e6 / n }'
 
 if [ "$NDEVICES" -gt 0 ]; then
   "$MINT" devices --database "sqlite:$WORK/verifier/paw.db" --like "$DEVICE_ID" --count "$NDEVICES" ||
