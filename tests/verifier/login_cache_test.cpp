@@ -180,6 +180,9 @@ TEST_CASE("login cache: through the service, a cached token stops at once when t
   const auto hits = cache.hits();
   REQUIRE(c.get("/v1/authz", token).status == 204);
   CHECK(cache.hits() == hits + 1);
+  const std::string m = c.get("/metrics").body;
+  CHECK(m.find("paw_login_token_cache_total{result=\"hit\"} " + std::to_string(cache.hits())) != std::string::npos);
+  CHECK(m.find("paw_login_token_cache_entries 1\n") != std::string::npos);
   // Junk over HTTP never grows the cache.
   const auto size = cache.size();
   for (int i = 0; i < 20; ++i) CHECK(c.get("/v1/authz", "junk" + std::to_string(i)).status == 401);

@@ -146,6 +146,13 @@ Result<Response> Service::get_metrics(Request&) {
               "paw_webhook_alerts_total{result=\"delivered\"} " + std::to_string(webhooks_->delivered()) + "\n"
               "paw_webhook_alerts_total{result=\"refused\"} " + std::to_string(webhooks_->failed()) + "\n";
   }
+  r.body += "# HELP paw_login_token_cache_total Result tokens checked by /v1/authz: from the verified-token cache (hit) or verified (miss).\n"
+            "# TYPE paw_login_token_cache_total counter\n"
+            "paw_login_token_cache_total{result=\"hit\"} " + std::to_string(token_cache_.hits()) + "\n"
+            "paw_login_token_cache_total{result=\"miss\"} " + std::to_string(token_cache_.misses()) + "\n"
+            "# HELP paw_login_token_cache_entries Verified result tokens cached.\n"
+            "# TYPE paw_login_token_cache_entries gauge\n"
+            "paw_login_token_cache_entries " + std::to_string(token_cache_.size()) + "\n";
   r.content_type = "text/plain; version=0.0.4";
   return r;
 }
