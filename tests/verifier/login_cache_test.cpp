@@ -76,9 +76,12 @@ TEST_CASE("login cache: a verified token is answered from the cache until its ex
   REQUIRE_FALSE(early.ok());
   CHECK(early.error().code == Errc::token_expired);
   CHECK(cache.size() == 0);
-  // The issuer is checked on the way in.
-  auto other_iss = cache.verify(*r.keys, tok, r.now, "another-verifier");
-  CHECK_FALSE(other_iss.ok());
+  // The issuer is checked on the way in, and on a hit.
+  const std::string cached = r.token("dev-3", 60);
+  REQUIRE(cache.verify(*r.keys, cached, r.now, "paw-verifier").ok());
+  auto other_iss = cache.verify(*r.keys, cached, r.now, "another-verifier");
+  REQUIRE_FALSE(other_iss.ok());
+  CHECK(other_iss.error().code == Errc::token_invalid);
 }
 
 TEST_CASE("login cache: junk, forged and foreign tokens never enter") {

@@ -30,7 +30,9 @@ Result<std::shared_ptr<const ResultClaims>> TokenCache::verify(const Keyring& ke
     if (it != shard.index.end()) {
       const Entry& e = *it->second;
       // Exactly verify_result_token's window with no leeway: iat <= now < exp.
-      if (e.generation == set.generation && e.claims->iat <= now && now < e.claims->exp) {
+      // The issuer too, so a hit answers exactly what a verify would.
+      if (e.generation == set.generation && e.claims->iat <= now && now < e.claims->exp &&
+          (issuer.empty() || e.claims->iss == issuer)) {
         shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
         hits_.fetch_add(1, std::memory_order_relaxed);
         return e.claims;
