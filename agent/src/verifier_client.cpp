@@ -52,8 +52,8 @@ Error error_from_reply(const HttpReply& reply) {
   return make_error(code, "verifier: HTTP " + std::to_string(reply.status) + ": " + message);
 }
 
-Result<HttpReply> http_call(const VerifierEndpoint& ep, const std::string& method, const std::string& path,
-                            const std::string& body) {
+namespace {
+https::Options verifier_options(const VerifierEndpoint& ep) {
   https::Options opt;
   opt.ca_file = ep.ca_file;
   opt.timeout_seconds = ep.timeout_seconds;
@@ -61,8 +61,25 @@ Result<HttpReply> http_call(const VerifierEndpoint& ep, const std::string& metho
   opt.peer = "the verifier";
   opt.ca_hint = "name the PEM of the CA that signed the verifier's certificate (ca-file)";
   opt.tls_hint = " (is ca-file the verifier's CA, and the URL's host name in its certificate?)";
-  PAW_TRY(https::Client client, https::Client::open(ep.url, std::move(opt), "verifier URL"));
+  return opt;
+}
+}  // namespace
+
+Result<HttpReply> http_call(const VerifierEndpoint& ep, const std::string& method, const std::string& path,
+                            const std::string& body) {
+  PAW_TRY(https::Client client, https::Client::open(ep.url, verifier_options(ep), "verifier URL"));
   PAW_TRY(https::Reply r, client.request(method, path, body, {{"User-Agent", "paw-agent/0.1.0"}}));
+  return HttpReply{r.status, std::move(r.body)};
+}
+
+Result<HttpReply> VerifierClient::call(const std::string& method, const std::string& path, const std::string& body) {
+  if (!conn_) {
+    https::Options opt = verifier_options(ep_);
+    opt.keep_alive = true;
+    PAW_TRY(https::Client client, https::Client::open(ep_.url, std::move(opt), "verifier URL"));
+    conn_ = std::make_shared<https::Client>(std::move(client));
+  }
+  PAW_TRY(https::Reply r, conn_->request(method, path, body, {{"User-Agent", "paw-agent/0.1.0"}}));
   return HttpReply{r.status, std::move(r.body)};
 }
 
@@ -119,7 +136,7 @@ Result<ActivationAnswer> VerifierClient::activate(const std::string& enrollment_
 Result<Challenge> VerifierClient::challenge(const std::string& device_id) {
   Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
   req->set("device_id", device_id);
-  PAW_TRY(HttpReply r, http_call(ep_, "POST", "/v1/challenges", json::stringify(req)));
+  PAW_TRY(HttpReply r, call("POST", "/v1/challenges", json::stringify(req)));
   PAW_TRY(json::ObjectPtr o, ok_json(r, 201));
   Challenge c;
   PAW_TRY(c.nonce, json::get_hex(o, "nonce", 32));
@@ -129,7 +146,7 @@ Result<Challenge> VerifierClient::challenge(const std::string& device_id) {
 }
 
 Result<AttestationAnswer> VerifierClient::attest(const std::string& envelope) {
-  PAW_TRY(HttpReply r, http_call(ep_, "POST", "/v1/attestations", envelope));
+  PAW_TRY(HttpReply r, call("POST", "/v1/attestations", envelope));
   PAW_TRY(json::ObjectPtr o, ok_json(r, 200));
   AttestationAnswer a;
   PAW_TRY(a.verdict, json::get_string(o, "verdict"));

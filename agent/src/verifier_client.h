@@ -10,12 +10,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
+
+namespace paw::https {
+class Client;
+}
 
 namespace paw::agent {
 
@@ -100,6 +105,14 @@ class VerifierClient {
   Result<std::string> add_login_key(const std::string& device_id, const std::string& request);
 
   [[nodiscard]] const VerifierEndpoint& endpoint() const noexcept { return ep_; }
+
+ private:
+  // call: one request on this client's kept-alive connection (challenge and
+  // evidence of one round share a TLS handshake).
+  Result<HttpReply> call(const std::string& method, const std::string& path, const std::string& body);
+  std::shared_ptr<https::Client> conn_;
+
+ public:
 
  private:
   VerifierEndpoint ep_;

@@ -20,7 +20,9 @@
 
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "paw/attest/secure.h"
 #include "paw/https/client.h"
@@ -95,12 +97,33 @@ void write_key(const std::filesystem::path& p, EVP_PKEY* key) {
   REQUIRE(rc == 1);
 }
 
+// The source ports of the connections /peer and /v1/challenges came on.
+std::mutex peers_mu;
+std::vector<std::string> peers;
+
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
     if (req.getURI() == "/big") {
       resp.setContentType("application/octet-stream");
       resp.sendBuffer(std::string(kBigAnswer, 'x').data(), kBigAnswer);
+      return;
+    }
+    if (req.getURI() == "/peer" || req.getURI() == "/v1/challenges") {
+      // Which client connection (its source port) carried the request.
+      const std::string port = std::to_string(req.clientAddress().port());
+      {
+        std::lock_guard lock(peers_mu);
+        peers.push_back(port);
+      }
+      resp.setContentType("application/json");
+      // With a Content-Length (sendBuffer) the server keeps the connection open.
+      std::string body = R"({"port":")" + port + "\"}";
+      if (req.getURI() != "/peer") {
+        resp.setStatus(Poco::Net::HTTPResponse::HTTP_CREATED);
+        body = R"({"nonce":")" + std::string(64, 'a') + R"(","expires_at":1})";
+      }
+      resp.sendBuffer(body.data(), body.size());
       return;
     }
     const bool health = req.getURI() == "/healthz";
@@ -191,6 +214,43 @@ TEST_CASE("https client: the right CA and 127.0.0.1 → 200 - the answer bounded
   auto a = agent::http_call({s.url("127.0.0.1"), s.ca_file, 5}, "GET", "/healthz", "");
   REQUIRE(a.ok());
   CHECK(a->status == 200);
+}
+
+TEST_CASE("https client: keep_alive carries requests on one connection - the agent's round shares one handshake") {
+  TlsServer s;
+  auto port_of = [](const https::Client& c) {
+    auto r = c.request("GET", "/peer");
+    REQUIRE_MESSAGE(r.ok(), r.error().what());
+    REQUIRE(r->status == 200);
+    return r->body;
+  };
+  auto kept = options(s.ca_file);
+  kept.keep_alive = true;
+  auto k = https::Client::open(s.url("127.0.0.1"), kept);
+  REQUIRE(k.ok());
+  const std::string first = port_of(*k);
+  CHECK(port_of(*k) == first);
+  CHECK(port_of(*k) == first);
+  // Without keep_alive (pawctl, enrollment): a connection per request.
+  auto once = https::Client::open(s.url("127.0.0.1"), options(s.ca_file));
+  REQUIRE(once.ok());
+  CHECK(port_of(*once) != port_of(*once));
+
+  // The agent's VerifierClient: challenge requests of one client, one connection.
+  {
+    std::lock_guard lock(peers_mu);
+    peers.clear();
+  }
+  agent::VerifierClient vc({s.url("127.0.0.1"), s.ca_file, 5});
+  for (int i = 0; i < 3; ++i) {
+    auto ch = vc.challenge("dev");
+    REQUIRE_MESSAGE(ch.ok(), ch.error().what());
+    CHECK(ch->nonce.size() == 32);
+  }
+  std::lock_guard lock(peers_mu);
+  REQUIRE(peers.size() == 3);
+  CHECK(peers[0] == peers[1]);
+  CHECK(peers[1] == peers[2]);
 }
 
 TEST_CASE("https client: another CA, or a host name the certificate does not hold → TLS refused") {

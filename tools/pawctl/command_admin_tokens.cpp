@@ -14,7 +14,7 @@ using paw::json::ObjectPtr;
 
 constexpr const char* kTokenUsage =
     "usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--replace] | list | revoke ID  [--json] --verifier URL "
-    "--ca-file PEM";
+    "--ca-file PEM\n       pawctl token verify FILE|- (--verifier URL --ca-file PEM | --jwks FILE) [--issuer NAME] [--json]";
 constexpr const char* kCredentialsUsage =
     "usage: pawctl credentials list | revoke ID  [--json] --verifier URL --ca-file PEM";
 
@@ -96,7 +96,15 @@ int token_create(const paw::Args& args, const Connection& conn) {
   return 0;
 }
 
+}  // namespace
+
+// command_token_verify.cpp: offline checks, no admin credential needed.
+int token_verify(const std::vector<std::string>& words);
+
+namespace {
+
 int token(const std::vector<std::string>& words) {
+  if (!words.empty() && words[0] == "verify") return token_verify(words);
   auto args = parse_admin_args(words, {"ttl", "label", "policy"}, {"replace"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
@@ -162,7 +170,7 @@ int credentials(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("token", "token create [--ttl 1h] [--label NAME] | list | revoke ID   enrollment tokens", token);
+PAWCTL_COMMAND("token", "token create [--ttl 1h] [--label NAME] | list | revoke ID   enrollment tokens; token verify FILE|-   result tokens, offline", token);
 PAWCTL_COMMAND("rp-credential", "rp-credential create [--label NAME] [--expire 90d]  credential for health queries",
                rp_credential);
 PAWCTL_COMMAND("credentials", "credentials list | revoke ID        admin and relying-party credentials", credentials);

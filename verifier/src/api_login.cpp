@@ -35,6 +35,23 @@ std::int64_t reasons_grace_until(const Poco::JSON::Array& reasons) {
 }
 }  // namespace
 
+Result<std::shared_ptr<const Policy>> Service::admitted_policy(const DeviceAdmission& a) {
+  const std::string name = a.policy.empty() ? std::string(kDefaultPolicyName) : a.policy;
+  // The version the parsed policy must have to be the one the row names:
+  // version 0 is "no stored row", which is the built-in default (version 1;
+  // a stored default starts at 2) or, for another name, an error.
+  const std::int64_t want = a.policy_version != 0 ? a.policy_version : (name == kDefaultPolicyName ? 1 : 0);
+  if (want != 0) {
+    if (auto p = policy_versions_.get(name, a.policy_version)) return p;
+  }
+  PAW_TRY(Policy p, policy_for(name));
+  auto shared = std::make_shared<const Policy>(std::move(p));
+  // A newer row than the device's read (a PUT in between) is used now, and
+  // cached by the next login that reads its version.
+  if (want != 0 && shared->version == want) policy_versions_.put(name, a.policy_version, shared);
+  return shared;
+}
+
 Result<Response> Service::get_jwks(Request&) {
   Response r;
   r.body = keys_->jwks();
@@ -44,9 +61,10 @@ Result<Response> Service::get_jwks(Request&) {
 
 Result<Response> Service::get_health(Request& req) {
   const std::int64_t now_s = unix_now();
-  PAW_TRY(auto dev, store_->get_device(req.params[0]));
+  PAW_TRY(auto dev, store_->device_admission(req.params[0]));
   if (!dev) return make_error(Errc::not_found, "unknown device");
-  PAW_TRY(Policy policy, policy_for(dev->policy));
+  PAW_TRY(auto admitted, admitted_policy(*dev));
+  const Policy& policy = *admitted;
   std::int64_t max_age = policy.max_attestation_age_seconds;
   if (const auto it = req.query.find("max_age"); it != req.query.end()) {
     const std::string& v = it->second;
@@ -69,7 +87,12 @@ Result<Response> Service::get_health(Request& req) {
   const bool fresh = dev->last_attested_at != 0 && now_s - dev->last_attested_at <= max_age;
   // A verdict counts only under the policy that made it: after a policy
   // change (a new version, or another policy assigned) the device must attest again.
-  const std::string made_under = verdict_policy_of(*dev);
+  std::string made_under = dev->verdict_policy;
+  if (made_under.empty() && !dev->last_verdict.empty()) {
+    // A verdict written before migration 5: its policy is in the appraisal record.
+    PAW_TRY(auto row, store_->get_device(req.params[0]));
+    if (row) made_under = verdict_policy_of(*row);
+  }
   const bool current_policy = made_under == policy_id(policy);
   // A warning (graced reasons only, grace.h) admits until its grace ends.
   const std::int64_t grace_until = dev->last_verdict == "warning" ? reasons_grace_until(*reasons) : 0;
@@ -101,9 +124,12 @@ Result<Response> Service::get_authz(Request& req) {
   const std::int64_t now_s = unix_now();
   const std::string token = bearer(req.authorization);
   if (token.empty()) return make_error(Errc::unauthorized, "missing bearer result token");
-  auto claims = keys_->verify(token, now_s, cfg_.issuer);
-  if (!claims.ok()) return make_error(Errc::unauthorized, claims.error().detail);
-  PAW_TRY(auto dev, store_->get_device(claims->sub));
+  // The signature is checked once per token (login_cache.h); the device's
+  // state below is read from the database on every request.
+  auto verified = token_cache_.verify(*keys_, token, now_s, cfg_.issuer);
+  if (!verified.ok()) return make_error(Errc::unauthorized, verified.error().detail);
+  const ResultClaims* claims = verified->get();
+  PAW_TRY(auto dev, store_->device_admission(claims->sub));
   if (!dev || dev->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device revoked or deleted");
   if (dev->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device not approved");
   if (dev->status != DeviceStatus::enrolled) return make_error(Errc::forbidden, "device is stale");
@@ -120,11 +146,11 @@ Result<Response> Service::get_authz(Request& req) {
   // rejection's own second only the healthy verdict after it lets a token pass.
   if (claims->iat < dev->rejected_at) return make_error(Errc::forbidden, "device rejected since the token was issued");
   // The verdict must be fresh under the device's policy as it is now.
-  PAW_TRY(Policy policy, policy_for(dev->policy));
-  if (claims->policy != policy_id(policy)) {
+  PAW_TRY(auto policy, admitted_policy(*dev));
+  if (claims->policy != policy_id(*policy)) {
     return make_error(Errc::forbidden, "the device's policy changed since the token was issued");
   }
-  if (now_s - dev->last_attested_at > policy.max_attestation_age_seconds) {
+  if (now_s - dev->last_attested_at > policy->max_attestation_age_seconds) {
     return make_error(Errc::forbidden, "device is stale: no attestation within the policy's maximum age");
   }
   Response r = empty(204);
@@ -143,6 +169,13 @@ Result<Response> Service::get_metrics(Request&) {
               "paw_webhook_alerts_total{result=\"delivered\"} " + std::to_string(webhooks_->delivered()) + "\n"
               "paw_webhook_alerts_total{result=\"refused\"} " + std::to_string(webhooks_->failed()) + "\n";
   }
+  r.body += "# HELP paw_login_token_cache_total Result tokens checked by /v1/authz: from the verified-token cache (hit) or verified (miss).\n"
+            "# TYPE paw_login_token_cache_total counter\n"
+            "paw_login_token_cache_total{result=\"hit\"} " + std::to_string(token_cache_.hits()) + "\n"
+            "paw_login_token_cache_total{result=\"miss\"} " + std::to_string(token_cache_.misses()) + "\n"
+            "# HELP paw_login_token_cache_entries Verified result tokens cached.\n"
+            "# TYPE paw_login_token_cache_entries gauge\n"
+            "paw_login_token_cache_entries " + std::to_string(token_cache_.size()) + "\n";
   r.content_type = "text/plain; version=0.0.4";
   return r;
 }

@@ -31,6 +31,7 @@ Status Keyring::load() {
   }
   if (!current) return make_error(Errc::config_error, "no current signing key (run paw-verifier init)");
   std::unique_lock lock(mu_);
+  if (jwks != public_jwks_) ++generation_;
   current_ = std::move(current);
   public_jwks_ = std::move(jwks);
   verify_set_ = std::move(verify);
@@ -55,6 +56,11 @@ std::string Keyring::jwks() const {
 std::string Keyring::current_kid() const {
   std::shared_lock lock(mu_);
   return current_ ? current_->kid : std::string();
+}
+
+Keyring::VerifySet Keyring::verify_set() const {
+  std::shared_lock lock(mu_);
+  return {verify_set_, generation_};
 }
 
 Result<ResultClaims> Keyring::verify(std::string_view token, std::int64_t now, std::string_view issuer) const {

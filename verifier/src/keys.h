@@ -2,6 +2,7 @@
 // the JWKS until every token they signed has expired.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -30,6 +31,14 @@ class Keyring {
   // keys retired before now - overlap. Returns the new kid.
   Result<std::string> rotate(std::int64_t now, std::int64_t overlap);
   std::string current_kid() const;
+  // VerifySet is the verification keys with their generation, which load()
+  // bumps whenever the set of keys changes (rotation here, or a reload that
+  // sees another replica's rotation): what TokenCache stamps entries with.
+  struct VerifySet {
+    std::shared_ptr<const Jwks> jwks;
+    std::uint64_t generation = 0;
+  };
+  VerifySet verify_set() const;
 
  private:
   Store& store_;
@@ -37,6 +46,7 @@ class Keyring {
   std::shared_ptr<const SigningKey> current_;
   std::vector<std::string> public_jwks_;
   std::shared_ptr<const Jwks> verify_set_;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace paw::verifier

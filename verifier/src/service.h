@@ -25,6 +25,7 @@
 #include "evidence_tally.h"
 #include "http.h"
 #include "keys.h"
+#include "login_cache.h"
 #include "metrics.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/policy.h"
@@ -81,6 +82,8 @@ class Service {
   // (only devices whose evidence verified get one).
   [[nodiscard]] std::size_t device_budgets() { return device_limiter_.size(); }
   [[nodiscard]] const Config& config() const noexcept { return cfg_; }
+  // token_cache: verified result tokens (login_cache.h), for tests and metrics.
+  [[nodiscard]] const TokenCache& token_cache() const noexcept { return token_cache_; }
   // run_monitor_once runs one fleet-watcher pass (stale detection, purging).
   void run_monitor_once();
 
@@ -101,6 +104,9 @@ class Service {
   void published(std::int64_t id, const std::string& type, const std::string& device);
 
   Result<Policy> policy_for(const std::string& name);
+  // admitted_policy is the parsed policy a login is judged by: from the
+  // (name, version) cache when the version read with |a| is cached.
+  Result<std::shared_ptr<const Policy>> admitted_policy(const DeviceAdmission& a);
 
   // Failed attestations (verdicts.cpp). refuse_unauthenticated: evidence
   // that proved nothing about |device_id| is counted (metric, at most one
@@ -193,6 +199,10 @@ class Service {
   std::array<std::mutex, kDeviceLockStripes> device_locks_;
   static constexpr std::size_t kDeviceCacheSize = 16384;
   DeviceCache device_cache_{kDeviceCacheSize};
+  // The login path (login_cache.h): verified tokens and parsed policies by version.
+  static constexpr std::size_t kTokenCacheSize = 16384;
+  TokenCache token_cache_{kTokenCacheSize};
+  PolicyCache policy_versions_;
 
   // Event long-poll (GET /v1/admin/events?wait=…).
   std::mutex events_mu_;

@@ -3,8 +3,12 @@
 
 #include <climits>
 
+#include "store_sql.h"
+
 namespace paw::verifier::sqlite {
 namespace {
+
+using paw::verifier::kDeviceAdmissionSql;
 
 struct SqlText {
   Sql id;
@@ -38,6 +42,10 @@ constexpr SqlText kSql[] = {
      "ON CONFLICT (nonce_hash) DO NOTHING"},
     {Sql::insert_event, "add_event", "INSERT INTO events (time, type, device_id, detail) VALUES (?, ?, ?, ?)"},
     {Sql::get_policy, "get_policy", "SELECT version, json, updated_at FROM policies WHERE name = ?"},
+    // The login path (GET /v1/authz, the health query).
+    {Sql::device_admission, "device_admission", kDeviceAdmissionSql},
+    {Sql::find_credential, "find_credential",
+     "SELECT id, label, created_at, expires_at, revoked_at FROM credentials WHERE kind = ? AND hash = ?"},
 };
 static_assert(std::size(kSql) == static_cast<std::size_t>(Sql::count_));
 
@@ -111,6 +119,8 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path) {
                                                (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   (void)sqlite3_extended_result_codes(raw, 1);
+  // The busy timeout first: the pragmas after it may wait for a writer too.
+  if (sqlite3_busy_timeout(raw, 10000) != SQLITE_OK) return conn->error("busy_timeout");
   for (const char* pragma : {"PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"}) {
     if (sqlite3_exec(raw, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) return conn->error(pragma);
   }

@@ -39,6 +39,8 @@ enum class Sql : std::size_t {
   use_nonce,
   insert_event,
   get_policy,
+  device_admission,
+  find_credential,
   count_,  // number of statements, not one
 };
 

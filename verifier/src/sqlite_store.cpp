@@ -217,6 +217,38 @@ class SqliteStore final : public SqlStore {
     return out;
   }
 
+  // The login path: a few columns through a cached statement (sqlite_conn.h).
+  Result<std::optional<DeviceAdmission>> device_admission(const std::string& id) override {
+    std::optional<DeviceAdmission> out;
+    PAW_CHECK(with_reader([&](sqlite::Conn& c) -> Status {
+      PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::device_admission));
+      q.bind(id);
+      PAW_TRY(bool row, q.step());
+      if (row) {
+        out = DeviceAdmission{device_status_from_name(q.text(0)).value_or(DeviceStatus::revoked),  // fail closed
+                              q.text(1), q.int64(2), q.text(3), q.text(4), q.int64(5), q.int64(6), q.text(7),
+                              q.int64(8)};
+      }
+      return ok_status();
+    }));
+    return out;
+  }
+
+  // Every health query authenticates its relying party: a cached statement
+  // instead of Poco::Data compiling the SQL each time.
+  Result<std::optional<CredentialRecord>> find_credential(CredentialKind kind, const std::string& hash) override {
+    std::optional<CredentialRecord> out;
+    const std::string_view k = credential_kind_name(kind);
+    PAW_CHECK(with_reader([&](sqlite::Conn& c) -> Status {
+      PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::find_credential));
+      q.bind(k).bind(hash);
+      PAW_TRY(bool row, q.step());
+      if (row) out = CredentialRecord{q.text(0), kind, hash, q.text(1), q.int64(2), q.int64(3), q.int64(4)};
+      return ok_status();
+    }));
+    return out;
+  }
+
   Result<bool> set_device_status(const std::string& id, DeviceStatus status, std::int64_t now_s) override {
     bool changed = false;
     PAW_CHECK(guarded("set_device_status", [&](Poco::Data::Session& s) -> Status {

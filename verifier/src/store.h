@@ -43,6 +43,22 @@ struct DeviceHead {
   std::int64_t revision = 0;
 };
 
+// DeviceAdmission is what a login decides on (GET /v1/authz, the health
+// query): a few small columns of the device row and the version of the
+// policy it is assigned, read in one narrow query instead of the whole row
+// (record_json, state_json and the appraisal are kilobytes).
+struct DeviceAdmission {
+  DeviceStatus status = DeviceStatus::pending;
+  std::string policy;                 // assigned policy name ("" = "default")
+  std::int64_t policy_version = 0;    // that policy's stored version (0: no row, e.g. the built-in default)
+  std::string last_verdict;
+  std::string last_reasons;           // JSON array of {code, message}
+  std::int64_t last_attested_at = 0;
+  std::int64_t rejected_at = 0;
+  std::string verdict_policy;         // "" also for rows before migration 5 (see verdict_policy_of)
+  std::int64_t revision = 0;
+};
+
 // CredentialKind: who a bearer credential belongs to.
 enum class CredentialKind { admin, relying_party };
 
@@ -219,6 +235,11 @@ class Store {
     if (!d) return std::optional<DeviceHead>{};
     return std::optional<DeviceHead>{DeviceHead{d->status, d->revision}};
   }
+  // device_admission is the login-relevant part of the device |id|
+  // (std::nullopt: no such device), read from the database on every call —
+  // never from a cache — so a revocation or rejection made by any replica
+  // holds at the next login. Backends answer it with one prepared query.
+  virtual Result<std::optional<DeviceAdmission>> device_admission(const std::string& id);
   // list_stale_candidates returns the enrolled devices whose last attestation
   // (or, never attested, their enrollment) is older than |seen_before|: the
   // fleet watcher's scan, served by an index so a healthy fleet of any size

@@ -24,6 +24,15 @@ enum class SqlDialect { sqlite, postgres };
 // migrations is the schema, migration by migration, in |d|'s words.
 const std::vector<std::vector<std::string>>& migrations(SqlDialect d);
 
+// kDeviceAdmissionSql answers Store::device_admission (one `?`: the device
+// id); its columns in DeviceAdmission's order. The assigned policy's version
+// comes with the row (one round trip): the service keys its parsed policies
+// by (name, version).
+inline constexpr const char* kDeviceAdmissionSql =
+    "SELECT d.status, d.policy, COALESCE(p.version, 0), d.last_verdict, d.last_reasons, d.last_attested_at, "
+    "d.rejected_at, d.verdict_policy, d.revision FROM devices d LEFT JOIN policies p "
+    "ON p.name = CASE WHEN d.policy = '' THEN 'default' ELSE d.policy END WHERE d.id = ?";
+
 // placeholders rewrites `?` to `$1`, `$2`, … for PostgreSQL (the shared
 // statements have no `?` inside string literals).
 std::string placeholders(SqlDialect d, std::string_view sql);

@@ -112,14 +112,22 @@ Result<Reply> Client::request(const std::string& method, const std::string& path
                               const std::vector<Header>& headers) const {
   const std::string& url = endpoint_.url;
   try {
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (tls_) {
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(endpoint_.host, endpoint_.port, tls_->context);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(endpoint_.host, endpoint_.port);
+    std::shared_ptr<Poco::Net::HTTPClientSession> session;
+    if (options_.keep_alive) {
+      session = std::static_pointer_cast<Poco::Net::HTTPClientSession>(session_);
+      session_.reset();  // given back below only after a whole answer
     }
-    session->setTimeout(Poco::Timespan(options_.timeout_seconds, 0));
+    if (!session) {
+      if (tls_) {
+        session = std::make_shared<Poco::Net::HTTPSClientSession>(endpoint_.host, endpoint_.port, tls_->context);
+      } else {
+        session = std::make_shared<Poco::Net::HTTPClientSession>(endpoint_.host, endpoint_.port);
+      }
+      session->setTimeout(Poco::Timespan(options_.timeout_seconds, 0));
+      session->setKeepAlive(options_.keep_alive);
+    }
     Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setKeepAlive(options_.keep_alive);
     req.set("Accept", "application/json");
     for (const auto& h : headers) req.set(h.name, h.value);
     if (!body.empty() || method == "POST" || method == "PUT") {
@@ -140,6 +148,7 @@ Result<Reply> Client::request(const std::string& method, const std::string& path
         return make_error(Errc::too_large, options_.peer + "'s answer is larger than " + size_text(options_.max_body));
       }
     }
+    if (options_.keep_alive) session_ = session;
     return reply;
   } catch (const Poco::Net::SSLException& e) {
     return make_error(Errc::network_error, "TLS with " + url + " failed: " + e.displayText() + options_.tls_hint);

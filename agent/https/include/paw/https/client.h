@@ -67,6 +67,11 @@ struct Options {
   std::string ca_hint;                  // after "no CA file: " when ca_file is empty
   std::string tls_hint;                 // appended to a TLS failure (what to check)
   std::string reach_hint;               // appended to a connection failure
+  // keep_alive: the requests of one Client share one connection (HTTP/1.1
+  // keep-alive; reopened when the server closed it): the agent's challenge
+  // and evidence cost one TLS handshake, not two. Such a Client is used by
+  // one thread at a time. Off: each request is one connection.
+  bool keep_alive = false;
 };
 
 struct Header {
@@ -81,7 +86,8 @@ struct Reply {
   std::string content_type;
 };
 
-// Client talks to one endpoint; each request is one connection.
+// Client talks to one endpoint; each request is one connection unless
+// Options::keep_alive.
 class Client {
  public:
   // open parses |url| (parse_url, named |what|), requires a CA file for
@@ -102,6 +108,9 @@ class Client {
   Endpoint endpoint_;
   Options options_;
   std::shared_ptr<Tls> tls_;  // null for http://
+  // The open connection with keep_alive (Poco::Net::HTTPClientSession);
+  // dropped after any failure so the next request starts afresh.
+  mutable std::shared_ptr<void> session_;
 };
 
 }  // namespace paw::https
