@@ -217,10 +217,10 @@ Status record_outcome(const AgentSettings& s, const AttestOutcome& o) {
   // The SSH certificate follows the token: written with a verdict that admits login,
   // removed with an unhealthy one (or a healthy one that brought none).
   if (o.failure == FailureKind::none) {
-    Status cert_st = o.admitted() && !o.answer.ssh_certificate.empty()
-                         ? write_file_atomic(s.state_dir / kSshCertFile, o.answer.ssh_certificate + "\n", 0644)
-                         : remove_token(s.state_dir / kSshCertFile);
-    if (!cert_st.ok() && token_st.ok()) token_st = cert_st;
+    Status ssh_st = o.admitted() && !o.answer.ssh_certificate.empty()
+                        ? write_file_atomic(s.state_dir / kSshCertFile, o.answer.ssh_certificate + "\n", 0644)
+                        : remove_token(s.state_dir / kSshCertFile);
+    if (!ssh_st.ok() && token_st.ok()) token_st = ssh_st;
   }
   PAW_CHECK(save_last_result(s.state_dir, r));
   PAW_CHECK(token_st);

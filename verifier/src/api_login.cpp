@@ -96,8 +96,8 @@ Result<Response> Service::get_health(Request& req) {
   const bool current_policy = made_under == policy_id(policy);
   // A warning (graced reasons only, grace.h) admits until its grace ends.
   const std::int64_t grace_until = dev->last_verdict == "warning" ? reasons_grace_until(*reasons) : 0;
-  const bool admitted = dev->last_verdict == "healthy" || (dev->last_verdict == "warning" && now_s < grace_until);
-  const bool allow = admitted && fresh && current_policy && dev->status == DeviceStatus::enrolled;
+  const bool verdict_admits = dev->last_verdict == "healthy" || (dev->last_verdict == "warning" && now_s < grace_until);
+  const bool allow = verdict_admits && fresh && current_policy && dev->status == DeviceStatus::enrolled;
   if (dev->last_verdict == "warning" && now_s >= grace_until) {
     add_reason("grace_expired", "the grace of the reasons above ended at " + std::to_string(grace_until));
   }
