@@ -17,5 +17,11 @@ int cmd_attest(const std::vector<std::string>& words);
 int cmd_run(const std::vector<std::string>& words);
 // status [--json] [settings…]: exit 0 enrolled, 1 not enrolled, 2 bad settings.
 int cmd_status(const std::vector<std::string>& words);
+// proof --method M --url URL [settings…]: prints a DPoP proof (RFC 9449) for
+// that request, signed by the TPM login key over the current token; exit 2 on failure.
+int cmd_proof(const std::vector<std::string>& words);
+// curl [settings…] URL [curl arguments…]: runs curl with "Authorization: DPoP
+// <token>" and a fresh proof for URL (method from -X/--request, -I, else GET).
+int cmd_curl(const std::vector<std::string>& words);
 
 }  // namespace paw::agent

@@ -16,6 +16,8 @@ const std::vector<AgentCommand>& agent_commands() {
       {"run", "run                    the daemon: attest every --interval and on SIGUSR1, keep the token file",
        cmd_run},
       {"status", "status [--json]        enrollment, last verdict, token expiry, TPM and FIDO2 key", cmd_status},
+      {"proof", "proof --method GET --url URL   a DPoP proof for that request, signed by the TPM login key", cmd_proof},
+      {"curl", "curl URL [curl args…]  curl with the token (Authorization: DPoP) and a fresh DPoP proof", cmd_curl},
       {"tpm", "tpm info [--tcti T] [--config FILE]            what the TPM is (JSON)", cmd_tpm},
       {"ak-public", "ak-public [--format pem|tss] [--out FILE] [--ak-alg ecc-p256|rsa2048] [--ek rsa2048|ecc-p256|ecc-p384] [--tcti T] [--state-dir DIR] [--config FILE]",
        cmd_ak_public},

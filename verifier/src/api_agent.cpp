@@ -295,6 +295,9 @@ Result<Response> Service::post_attestation(Request& req) {
 
   PAW_TRY(std::string jti, random_hex(16));
   ResultClaims claims = a.claims(cfg_.issuer, jti);
+  claims.aud = audience();
+  // Bound to the login key (RFC 7800 cnf): under a "pop" policy only its holder logs in with it.
+  if (cached->record.login_key) claims.cnf_jkt = cached->record.login_key->jkt;
   PAW_TRY(std::string token, keys_->sign(claims));
   ObjPtr o = new Obj();
   o->set("verdict", verdict);

@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "login_checks.h"
 #include "service.h"
 #include "util.h"
 #include "verdicts.h"
@@ -78,14 +79,37 @@ Result<Response> Service::get_health(Request& req) {
 
 Result<Response> Service::get_authz(Request& req) {
   const std::int64_t now_s = unix_now();
-  const std::string token = bearer(req.authorization);
-  if (token.empty()) return make_error(Errc::unauthorized, "missing bearer result token");
+  const std::string token = authz_token(req.authorization);
+  if (token.empty()) return make_error(Errc::unauthorized, "missing result token (Authorization: DPoP or Bearer)");
   auto claims = keys_->verify(token, now_s, cfg_.issuer);
   if (!claims.ok()) return make_error(Errc::unauthorized, claims.error().detail);
+  if (!claims->aud.empty() && claims->aud != audience()) {
+    return make_error(Errc::unauthorized, "token audience " + claims->aud + " is not " + audience());
+  }
   PAW_TRY(auto dev, store_->get_device(claims->sub));
   if (!dev || dev->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device revoked or deleted");
   if (dev->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device not approved");
   if (dev->status != DeviceStatus::enrolled) return make_error(Errc::forbidden, "device is stale");
+  PAW_TRY(Policy policy, policy_for(dev->policy));
+  // Proof of possession before anything about the verdict is told: a stolen
+  // token alone learns nothing more than that it is not enough.
+  if (policy.login.token_binding == TokenBinding::pop) {
+    if (claims->cnf_jkt.empty()) {
+      return login_denial(req, {401, "token_unbound", "the policy wants proof of possession and the token has no cnf "
+                                                      "key (device without a login key: paw-agent enroll --add-login-key)"});
+    }
+    PopContext ctx{now_s, cfg_.dpop_window, 5, is_trusted_proxy(req.peer, trusted_proxies_), !cfg_.insecure_http};
+    ProofOutcome proved = proof_jkt(req, token, claims->cnf_jkt, ctx);
+    if (!proved.ok()) return login_denial(req, proved.denial);
+    if (!proved.key.jti.empty()) {
+      // Single use across replicas: the store's used-once table, keyed apart from challenge nonces.
+      auto used = store_->use_nonce({dpop_jti_key(proved.key.jkt, proved.key.jti), dev->id, now_s, proved.key.jti_expires_at});
+      if (!used.ok()) {
+        if (used.error().code != Errc::nonce_reused) return used.error();
+        return login_denial(req, {401, "dpop_replayed", "DPoP jti " + proved.key.jti + " was already used"});
+      }
+    }
+  }
   if (claims->verdict != "healthy") return make_error(Errc::forbidden, "token verdict is " + claims->verdict);
   // A later verdict overrides the token: unhealthy or rejected since it was issued → deny.
   if (dev->last_verdict != "healthy" && dev->last_attested_at >= claims->iat) {
@@ -97,7 +121,6 @@ Result<Response> Service::get_authz(Request& req) {
   // rejection's own second only the healthy verdict after it lets a token pass.
   if (claims->iat < dev->rejected_at) return make_error(Errc::forbidden, "device rejected since the token was issued");
   // The verdict must be fresh under the device's policy as it is now.
-  PAW_TRY(Policy policy, policy_for(dev->policy));
   if (claims->policy != policy_id(policy)) {
     return make_error(Errc::forbidden, "the device's policy changed since the token was issued");
   }
@@ -107,6 +130,25 @@ Result<Response> Service::get_authz(Request& req) {
   Response r = empty(204);
   r.headers.emplace_back("X-Paw-Device", claims->sub);
   r.headers.emplace_back("X-Paw-Verdict", claims->verdict);
+  return r;
+}
+
+Response Service::login_denial(const Request& req, const LoginDenial& d) {
+  log_line("info", "login refused", {{"reason", d.reason}, {"detail", d.detail}, {"remote", req.remote}});
+  ObjPtr o = new Obj();
+  o->set("error", std::string(d.status == 401 ? "unauthorized" : "forbidden"));
+  o->set("reason", d.reason);
+  o->set("message", std::string(d.status == 401 ? "proof of possession of the device's login key is required"
+                                                : "not allowed for this login now"));
+  Response r = json_response(d.status, o);
+  r.headers.emplace_back("X-Paw-Reason", d.reason);
+  if (d.status == 401) {
+    // RFC 9449 7.1: the scheme, the algorithms a proof may use and why this one failed.
+    const bool token_problem = d.reason == "token_unbound";
+    r.headers.emplace_back("WWW-Authenticate", std::string("DPoP algs=\"ES256\", error=\"") +
+                                                   (token_problem ? "invalid_token" : "invalid_dpop_proof") +
+                                                   "\", error_description=\"" + d.reason + "\"");
+  }
   return r;
 }
 

@@ -24,6 +24,7 @@
 #include "evidence_tally.h"
 #include "http.h"
 #include "keys.h"
+#include "login_checks.h"
 #include "metrics.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/policy.h"
@@ -99,6 +100,11 @@ class Service {
   void published(std::int64_t id, const std::string& type, const std::string& device);
 
   Result<Policy> policy_for(const std::string& name);
+  // audience is the result tokens' aud (--audience, default the issuer).
+  [[nodiscard]] std::string audience() const { return cfg_.audience.empty() ? cfg_.issuer : cfg_.audience; }
+  // login_denial answers a refused login (api_login.cpp): status, reason code
+  // in the body, X-Paw-Reason and (401) WWW-Authenticate; the detail is logged.
+  Response login_denial(const Request& req, const LoginDenial& d);
 
   // Failed attestations (verdicts.cpp). refuse_unauthenticated: evidence
   // that proved nothing about |device_id| is counted (metric, at most one
