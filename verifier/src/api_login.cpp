@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "login_checks.h"
@@ -58,7 +59,14 @@ Result<Response> Service::get_health(Request& req) {
   // change (a new version, or another policy assigned) the device must attest again.
   const std::string made_under = verdict_policy_of(*dev);
   const bool current_policy = made_under == policy_id(policy);
-  const bool allow = dev->last_verdict == "healthy" && fresh && current_policy && dev->status == DeviceStatus::enrolled;
+  // ?user=NAME: the login is for NAME; a device enrolled to someone else (or to nobody) is not theirs.
+  bool owner_ok = true;
+  if (const auto it = req.query.find("user"); it != req.query.end()) {
+    PAW_CHECK(check_owner(it->second));
+    owner_ok = dev->owner == it->second;
+  }
+  const bool allow = dev->last_verdict == "healthy" && fresh && current_policy && owner_ok &&
+                     dev->status == DeviceStatus::enrolled;
   if (dev->status != DeviceStatus::enrolled) {
     add_reason(dev->status == DeviceStatus::revoked ? "revoked" : "device_state",
                "device is " + std::string(device_status_name(dev->status)));
@@ -67,6 +75,10 @@ Result<Response> Service::get_health(Request& req) {
   if (!current_policy && !dev->last_verdict.empty()) {
     add_reason("policy_changed", "verdict made under " + (made_under.empty() ? std::string("an unknown policy") : made_under) +
                                      "; the device's policy is now " + policy_id(policy));
+  }
+  if (!owner_ok) {
+    add_reason("owner_mismatch", "the device is enrolled to " + (dev->owner.empty() ? std::string("nobody") : dev->owner) +
+                                     ", not to " + req.query.at("user"));
   }
   ObjPtr o = new Obj();
   o->set("allow", allow);
@@ -127,9 +139,20 @@ Result<Response> Service::get_authz(Request& req) {
   if (now_s - dev->last_attested_at > policy.max_attestation_age_seconds) {
     return make_error(Errc::forbidden, "device is stale: no attestation within the policy's maximum age");
   }
+  // X-Paw-User (set by nginx from an upstream authentication): the person
+  // logging in must be the one the device is enrolled to.
+  const bool user_repeated = std::find(req.repeated.begin(), req.repeated.end(), "x-paw-user") != req.repeated.end();
+  if (const std::string user = req.field("x-paw-user"); !user.empty() || user_repeated) {
+    if (user_repeated || user != dev->owner) {
+      return login_denial(req, {403, "owner_mismatch", "login for " + (user_repeated ? std::string("several users") : user) +
+                                                           " on a device enrolled to " +
+                                                           (dev->owner.empty() ? std::string("nobody") : dev->owner)});
+    }
+  }
   Response r = empty(204);
   r.headers.emplace_back("X-Paw-Device", claims->sub);
   r.headers.emplace_back("X-Paw-Verdict", claims->verdict);
+  if (!dev->owner.empty()) r.headers.emplace_back("X-Paw-Owner", dev->owner);
   return r;
 }
 

@@ -44,6 +44,16 @@ Result<OriginalRequest> original_request(const Request& req, bool trusted, bool 
   return OriginalRequest{req.method, std::string(tls ? "https" : "http") + "://" + host + req.path};
 }
 
+Status check_owner(const std::string& owner) {
+  if (owner.empty() || owner.size() > 128) return make_error(Errc::malformed, "owner must be 1 to 128 characters");
+  for (char c : owner) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '@' || c == '+' || c == '-';
+    if (!ok) return make_error(Errc::malformed, "owner may hold only letters, digits and . _ @ + -");
+  }
+  return ok_status();
+}
+
 std::string dpop_jti_key(std::string_view jkt, std::string_view jti) {
   std::string input = "paw/v1/dpop-jti";
   input.push_back('\0');

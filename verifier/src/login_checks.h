@@ -77,6 +77,10 @@ ProofOutcome proof_jkt(const Request& req, std::string_view token, std::string_v
 // forwarding come separately and plug in here.
 Result<std::string> client_certificate_jkt(const Request& req, bool trusted_proxy);
 
+// check_owner accepts an owner name: 1..128 of [A-Za-z0-9._@+-] (a user or
+// e-mail-like name, safe in a header and a log line). Errc::malformed.
+Status check_owner(const std::string& owner);
+
 // dpop_jti_key is the used_nonces key of a DPoP jti (hex SHA-256, domain
 // separated from challenge nonces and scoped to the proving key).
 std::string dpop_jti_key(std::string_view jkt, std::string_view jti);

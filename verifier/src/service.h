@@ -119,8 +119,10 @@ class Service {
   // EK that an existing device holds unless the token may replace it, and
   // returns the ids it would replace; backfill_ek_hashes fills ek_hash of
   // rows enrolled before migration 5.
+  // |owner| is the new enrollment's owner: a TPM held by a device of
+  // another owner is named so in the refusal (ek_enrolled_to_another_owner).
   Result<std::vector<std::string>> ek_identity_check(const std::string& ek_hash, bool may_replace,
-                                                     const std::string& remote);
+                                                     const std::string& remote, const std::string& owner = {});
   Status backfill_ek_hashes();
   std::mutex& device_lock(const std::string& id);
   // load_device: the parsed row of |id| from the cache when it is at

@@ -69,6 +69,7 @@ struct EnrollmentTokenRecord {
   // create --replace). Without it such an enrollment is refused.
   bool may_replace = false;
   std::int64_t revoked_at = 0;  // 0 = not revoked; a revoked token is refused like a used one
+  std::string owner{};          // migration 7: the person its device is enrolled to ("" = none)
 };
 // enrollment_token_id is a token's public identifier: the first 16 hex
 // digits of its hash (listing and revoking name tokens so; the token itself
@@ -111,6 +112,9 @@ struct StoredDevice {
   std::int64_t rejected_at = 0;      // last verdict `rejected` (0 = never); tokens issued before it are void
   std::string verdict_policy;        // "name@version" the last verdict was made under ("" = before migration 5)
   std::string ek_hash;               // hex SHA-256 of the EK's key (ek_identity): one enrolled id per TPM
+  // Migration 7:
+  std::string owner;                 // the person the device is enrolled to ("" = none); set at enrollment
+  std::int64_t last_presence_at = 0; // last attestation with FIDO2 user presence (step-up at login)
 };
 
 // UsedNonce is a challenge nonce that evidence was submitted for. Nonces are

@@ -71,11 +71,12 @@ class SqlStore : public Store {
   // A devices row as Poco::Data reads it (kSelectDevice's columns, in order).
   using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
                                 std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
-                                std::int64_t, std::int64_t, std::int64_t, std::string, std::string>;
+                                std::int64_t, std::int64_t, std::int64_t, std::string, std::string, std::string,
+                                std::int64_t>;
   static constexpr const char* kSelectDevice =
       "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
-      "last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, verdict_policy, ek_hash "
-      "FROM devices";
+      "last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, verdict_policy, ek_hash, "
+      "owner, last_presence_at FROM devices";
   // from_row: an unknown status text reads as revoked (fail closed).
   static StoredDevice from_row(const DeviceRow& r);
   // update_in is update_device's compare-and-swap on |s| (every column; the
