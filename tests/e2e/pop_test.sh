@@ -5,7 +5,9 @@
 # signed by the TPM login key) gets 200; the same token alone as a bearer
 # token, a proof for another URL or method, a replayed proof and a proof
 # signed by another key (openssl P-256) get 401 with their reason; a direct
-# call to the verifier's /v1/authz with a proof for that URL gets 204.
+# call to the verifier's /v1/authz with a proof for that URL gets 204; with
+# fido.login_presence_max_age_seconds a login needs a recent FIDO2 touch
+# (presence_stale otherwise); a bearer policy admits the token alone.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -155,6 +157,40 @@ code=$(curl -s -o "$WORK/body" -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Aut
 [ "$code" = 401 ] || die "direct bearer /v1/authz answered $code"
 grep -q '"reason":"dpop_missing"' "$WORK/body" || die "direct bearer answer has no reason: $(cat "$WORK/body")"
 echo "ok: direct /v1/authz with the token alone → 401 {\"reason\":\"dpop_missing\"}"
+
+# --- step-up presence: with fido.login_presence_max_age_seconds the login
+# needs an attestation with a FIDO2 touch that recent (the software key
+# touches at every attestation)
+python3 - "$WORK/policy-demo.json" 3 >"$WORK/policy-presence.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["fido"]["login_presence_max_age_seconds"] = int(sys.argv[2])
+print(json.dumps(p))
+PY
+pawctl_admin policy set default "$WORK/policy-presence.json" >/dev/null || die "policy set (presence) failed"
+expect_rc 0 agent attest
+token=$(cat "$WORK/run/token")
+direct_authz() {  # status of a direct /v1/authz with a fresh proof (body in $WORK/body)
+  local p
+  p=$(agent proof --method GET --url "$VERIFIER_URL/v1/authz")
+  curl -s -o "$WORK/body" -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: DPoP $token" -H "DPoP: $p" \
+    "$VERIFIER_URL/v1/authz"
+}
+code=$(direct_authz)
+[ "$code" = 204 ] || die "presence within 3 s: authz answered $code ($(cat "$WORK/body"))"
+echo "ok: step-up presence, touched just now → 204"
+sleep 4
+code=$(direct_authz)
+[ "$code" = 403 ] || die "presence 4 s old under a 3 s rule: authz answered $code"
+grep -q '"reason":"presence_stale"' "$WORK/body" || die "no presence_stale: $(cat "$WORK/body")"
+got=$("$PAW_AGENT_BIN" curl --config "$WORK/agent.conf" "$page" -s -o "$WORK/body" -w '%{http_code}')
+[ "$got" = 403 ] || die "paw-agent curl with stale presence answered $got through nginx"
+echo "ok: step-up presence 4 s old (rule 3 s) → 403 presence_stale (direct and through nginx)"
+expect_rc 0 agent attest
+token=$(cat "$WORK/run/token")
+code=$(direct_authz)
+[ "$code" = 204 ] || die "after a new touch: authz answered $code"
+echo "ok: a new attestation with a touch admits the login again"
 
 # --- the same policy in bearer mode (migration) admits the token alone again
 PAW_TOKEN_BINDING=bearer paw_demo_policy 600

@@ -83,3 +83,18 @@ TEST_CASE("login checks: the token comes as DPoP or Bearer, and jti keys are sco
 }
 
 }  // namespace paw::verifier
+
+namespace paw::verifier {
+
+TEST_CASE("login checks: step-up presence - off at 0, else the last touch must be recent enough") {
+  StoredDevice d;
+  Policy p = default_policy();
+  CHECK(login_presence_ok(d, p, 1000));  // off: nothing recorded is fine
+  p.fido.login_presence_max_age_seconds = 300;
+  CHECK_FALSE(login_presence_ok(d, p, 1000));  // never touched
+  d.last_presence_at = 700;
+  CHECK(login_presence_ok(d, p, 1000));   // 300 s ago: at the limit
+  CHECK_FALSE(login_presence_ok(d, p, 1001));
+}
+
+}  // namespace paw::verifier

@@ -8,6 +8,7 @@
 
 #include "paw/attest/result_token.h"
 #include "soft_fleet.h"
+#include "util.h"
 
 namespace paw::test {
 namespace {
@@ -50,9 +51,15 @@ TEST_CASE("owner: bound at enrollment, carried by the device, tokens and events,
   REQUIRE(shown.status == 200);
   CHECK(shown.json()->getValue<std::string>("owner") == "alice@example");
 
+  const std::int64_t before = verifier::unix_now();
   auto good = f.attest();
   REQUIRE_MESSAGE(good.status == 200, good.body);
   const std::string token = good.json()->getValue<std::string>("token");
+  // The software key touched for this attestation: its time is the device's last presence.
+  auto row = f.v->service().store().get_device(f.dev->device_id);
+  REQUIRE((row.ok() && row->has_value()));
+  CHECK((*row)->last_presence_at >= before);
+  CHECK((*row)->last_presence_at == (*row)->last_attested_at);
   auto claims = decode_result_token(token);
   REQUIRE(claims.ok());
   CHECK(claims->sub == f.dev->device_id);

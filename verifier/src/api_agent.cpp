@@ -267,6 +267,7 @@ Result<Response> Service::post_attestation(Request& req) {
   dev.last_attested_at = now_s;
   dev.verdict_policy = a.record().policy;
   if (a.healthy()) dev.last_healthy_at = now_s;
+  if (a.user_present()) dev.last_presence_at = now_s;  // step-up presence at login (login_presence_ok)
   dev.updated_at = now_s;
 
   std::vector<EventRecord> events;

@@ -139,6 +139,13 @@ Result<Response> Service::get_authz(Request& req) {
   if (now_s - dev->last_attested_at > policy.max_attestation_age_seconds) {
     return make_error(Errc::forbidden, "device is stale: no attestation within the policy's maximum age");
   }
+  // Step-up: under PoP a login also needs a recent touch of the FIDO2 key.
+  if (policy.login.token_binding == TokenBinding::pop && !login_presence_ok(*dev, policy, now_s)) {
+    return login_denial(req, {403, "presence_stale",
+                              "no attestation with FIDO2 user presence within " +
+                                  std::to_string(policy.fido.login_presence_max_age_seconds) + " seconds (last at " +
+                                  std::to_string(dev->last_presence_at) + ")"});
+  }
   // X-Paw-User (set by nginx from an upstream authentication): the person
   // logging in must be the one the device is enrolled to.
   const bool user_repeated = std::find(req.repeated.begin(), req.repeated.end(), "x-paw-user") != req.repeated.end();

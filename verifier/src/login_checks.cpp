@@ -54,6 +54,12 @@ Status check_owner(const std::string& owner) {
   return ok_status();
 }
 
+bool login_presence_ok(const StoredDevice& device, const Policy& policy, std::int64_t now) {
+  const std::int64_t max_age = policy.fido.login_presence_max_age_seconds;
+  if (max_age <= 0) return true;
+  return device.last_presence_at > 0 && now - device.last_presence_at <= max_age;
+}
+
 std::string dpop_jti_key(std::string_view jkt, std::string_view jti) {
   std::string input = "paw/v1/dpop-jti";
   input.push_back('\0');

@@ -81,6 +81,13 @@ Result<std::string> client_certificate_jkt(const Request& req, bool trusted_prox
 // e-mail-like name, safe in a header and a log line). Errc::malformed.
 Status check_owner(const std::string& owner);
 
+// login_presence_ok is the step-up rule (policy
+// fido.login_presence_max_age_seconds): true when the rule is off (0) or the
+// device's last attestation with a verified FIDO2 user-presence assertion is
+// at most that many seconds old at |now|. Credential issuance uses the same
+// function.
+bool login_presence_ok(const StoredDevice& device, const Policy& policy, std::int64_t now);
+
 // dpop_jti_key is the used_nonces key of a DPoP jti (hex SHA-256, domain
 // separated from challenge nonces and scoped to the proving key).
 std::string dpop_jti_key(std::string_view jkt, std::string_view jti);
