@@ -23,5 +23,11 @@ int cmd_ssh_agent(const std::vector<std::string>& words);
 // ssh-cert [--json] [settings…]: the certificate file and its validity; exit
 // 0 valid now, 1 none or not valid now, 2 unreadable.
 int cmd_ssh_cert(const std::vector<std::string>& words);
+// proof --method M --url URL [settings…]: prints a DPoP proof (RFC 9449) for
+// that request, signed by the TPM login key over the current token; exit 2 on failure.
+int cmd_proof(const std::vector<std::string>& words);
+// curl [settings…] URL [curl arguments…]: runs curl with "Authorization: DPoP
+// <token>" and a fresh proof for URL (method from -X/--request, -I, else GET).
+int cmd_curl(const std::vector<std::string>& words);
 
 }  // namespace paw::agent

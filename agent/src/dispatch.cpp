@@ -19,6 +19,8 @@ const std::vector<AgentCommand>& agent_commands() {
       {"ssh-agent", "ssh-agent [--socket PATH]   serve the TPM login key and its SSH certificate to ssh (ssh-agent protocol)",
        cmd_ssh_agent},
       {"ssh-cert", "ssh-cert [--json]      where the SSH certificate is and until when it is valid", cmd_ssh_cert},
+      {"proof", "proof --method GET --url URL   a DPoP proof for that request, signed by the TPM login key", cmd_proof},
+      {"curl", "curl URL [curl args…]  curl with the token (Authorization: DPoP) and a fresh DPoP proof", cmd_curl},
       {"tpm", "tpm info [--tcti T] [--config FILE]            what the TPM is (JSON)", cmd_tpm},
       {"ak-public", "ak-public [--format pem|tss] [--out FILE] [--ak-alg ecc-p256|rsa2048] [--ek rsa2048|ecc-p256|ecc-p384] [--tcti T] [--state-dir DIR] [--config FILE]",
        cmd_ak_public},

@@ -19,8 +19,9 @@ namespace paw {
 class AppraisalBuilder {
  public:
   static Appraisal make(AppraisalRecord record, EvidenceBody body, DeviceState next, bool rebooted,
-                        std::int64_t token_ttl) {
+                        std::int64_t token_ttl, bool user_present) {
     Appraisal a;
+    a.user_present_ = user_present;
     a.record_ = std::move(record);
     a.body_ = std::move(body);
     a.next_state_ = std::move(next);
@@ -198,7 +199,7 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
   rec.host = body.host;
   rec.clock = clock;
   return AppraisalBuilder::make(std::move(rec), std::move(body), std::move(pr.next_state), pr.rebooted,
-                                policy.token_ttl_seconds);
+                                policy.token_ttl_seconds, presence.present && presence.user_present);
 }
 
 namespace {

@@ -145,7 +145,8 @@ Result<PcrPolicy> pcrs_from(const json::ObjectPtr& o) {
 
 Result<FidoPolicy> fido_from(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"required", "user_presence", "user_verification", "aaguid_allowlist",
-                                "allow_zero_counter", "allow_self_attestation", "allow_none_attestation"},
+                                "allow_zero_counter", "allow_self_attestation", "allow_none_attestation",
+                                "login_presence_max_age_seconds"},
                             "policy \"fido\""));
   FidoPolicy f;
   PAW_TRY(f.required, opt_bool_or(o, "required", f.required));
@@ -154,6 +155,9 @@ Result<FidoPolicy> fido_from(const json::ObjectPtr& o) {
   PAW_TRY(f.allow_zero_counter, opt_bool_or(o, "allow_zero_counter", f.allow_zero_counter));
   PAW_TRY(f.allow_self_attestation, opt_bool_or(o, "allow_self_attestation", f.allow_self_attestation));
   PAW_TRY(f.allow_none_attestation, opt_bool_or(o, "allow_none_attestation", f.allow_none_attestation));
+  if (o->has("login_presence_max_age_seconds")) {
+    PAW_TRY(f.login_presence_max_age_seconds, json::get_int(o, "login_presence_max_age_seconds"));
+  }
   PAW_TRY(std::vector<std::string> aaguids, string_list(o, "aaguid_allowlist", kMaxAaguids));
   for (const auto& a : aaguids) {
     PAW_TRY(Bytes g, parse_aaguid(a));
@@ -231,6 +235,9 @@ Status validate_policy(const Policy& p) {
   if (p.token_ttl_seconds < kMinTokenTtl || p.token_ttl_seconds > kMaxTokenTtl) {
     return bad("token_ttl_seconds must be 60 to 86400");
   }
+  if (p.fido.login_presence_max_age_seconds < 0 || p.fido.login_presence_max_age_seconds > kMaxAttestationAge) {
+    return bad("fido.login_presence_max_age_seconds must be 0 (off) to 2592000");
+  }
   if (p.host.os_release_allowlist.size() > kMaxOsReleases) return make_error(Errc::too_large, "policy: too many OS releases");
   for (const auto& s : p.host.os_release_allowlist) {
     if (s.empty() || s.size() > 256) return bad("os_release_allowlist entries must be 1 to 256 characters");
@@ -259,7 +266,8 @@ Status check_policy_bindings(const Policy& p) {
 Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"name", "version", "pcrs", "secure_boot_required", "boot_applications",
                                 "event_log_required", "ima", "fido", "max_attestation_age_seconds",
-                                "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval", "enforcement"},
+                                "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval", "enforcement",
+                                "login"},
                             "policy"));
   Policy p = default_policy();
   PAW_TRY(p.name, json::get_string(o, "name"));
@@ -306,8 +314,29 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   if (sub) {
     PAW_TRY(p.enforcement, enforcement_from_json(sub));
   }
+  PAW_CHECK(object_or_default(o, "login", sub));
+  if (sub) {
+    PAW_CHECK(json::only_keys(sub, {"token_binding"}, "policy \"login\""));
+    PAW_TRY(auto binding, json::opt_string(sub, "token_binding"));
+    if (binding && *binding == "bearer") {
+      p.login.token_binding = TokenBinding::bearer;
+    } else if (binding && *binding != "pop") {
+      return bad("policy \"login\": token_binding must be \"pop\" or \"bearer\"");
+    }
+  }
   PAW_CHECK(validate_policy(p));
   return p;
+}
+
+Result<Policy> parse_stored_policy(std::string_view json_text) {
+  PAW_TRY(json::ObjectPtr o, json::parse_object(json_text, kMaxPolicySize, 6));
+  PAW_TRY(Policy p, policy_from_json(o));
+  if (!o->has("login")) p.login.token_binding = TokenBinding::bearer;  // stored before PoP existed
+  return p;
+}
+
+std::string_view token_binding_name(TokenBinding b) noexcept {
+  return b == TokenBinding::bearer ? "bearer" : "pop";
 }
 
 Result<Policy> parse_policy(std::string_view json_text) {
@@ -358,6 +387,7 @@ json::ObjectPtr policy_to_json(const Policy& p) {
   fido->set("allow_zero_counter", p.fido.allow_zero_counter);
   fido->set("allow_self_attestation", p.fido.allow_self_attestation);
   fido->set("allow_none_attestation", p.fido.allow_none_attestation);
+  fido->set("login_presence_max_age_seconds", p.fido.login_presence_max_age_seconds);
   o->set("fido", fido);
   o->set("max_attestation_age_seconds", p.max_attestation_age_seconds);
   o->set("token_ttl_seconds", p.token_ttl_seconds);
@@ -375,6 +405,9 @@ json::ObjectPtr policy_to_json(const Policy& p) {
   o->set("ek", ek);
   o->set("require_admin_approval", p.require_admin_approval);
   o->set("enforcement", enforcement_to_json(p.enforcement));
+  json::ObjectPtr login = new Poco::JSON::Object();
+  login->set("token_binding", std::string(token_binding_name(p.login.token_binding)));
+  o->set("login", login);
   return o;
 }
 

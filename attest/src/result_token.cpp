@@ -184,6 +184,13 @@ json::ObjectPtr claims_to_json(const ResultClaims& c) {
   o->set("trust", trust);
   if (!c.policy.empty()) o->set("policy", c.policy);
   if (c.grace_until != 0) o->set("grace_until", c.grace_until);
+  if (!c.cnf_jkt.empty()) {
+    json::ObjectPtr cnf = new Poco::JSON::Object();
+    cnf->set("jkt", c.cnf_jkt);
+    o->set("cnf", cnf);
+  }
+  if (!c.aud.empty()) o->set("aud", c.aud);
+  if (!c.owner.empty()) o->set("owner", c.owner);
   return o;
 }
 
@@ -200,6 +207,15 @@ Result<ResultClaims> claims_from_json(const json::ObjectPtr& o) {
   c.policy = policy.value_or("");
   if (o->has("grace_until")) {
     PAW_TRY(c.grace_until, json::get_int(o, "grace_until"));
+  }
+  PAW_TRY(auto aud, json::opt_string(o, "aud"));
+  c.aud = aud.value_or("");
+  PAW_TRY(auto owner, json::opt_string(o, "owner"));
+  c.owner = owner.value_or("");
+  if (o->has("cnf")) {
+    PAW_TRY(json::ObjectPtr cnf, json::get_object(o, "cnf"));
+    PAW_TRY(c.cnf_jkt, json::get_string(cnf, "jkt"));
+    if (c.cnf_jkt.empty()) return make_error(Errc::malformed, "cnf.jkt is empty");
   }
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
   for (std::size_t i = 0; i < reasons->size(); ++i) {
@@ -259,6 +275,24 @@ Result<ResultClaims> parse_payload(std::string_view part) {
 }
 
 }  // namespace
+
+Result<Bytes> es256_sign_raw(const EVP_PKEY* key, std::string_view message) {
+  if (!is_p256(key)) return make_error(Errc::unsupported, "ES256 needs an EC P-256 key");
+  return es256_sign(key, message);
+}
+
+Status es256_verify_raw(const EVP_PKEY* key, std::string_view message, ByteView raw) {
+  if (!is_p256(key)) return make_error(Errc::unsupported, "ES256 needs an EC P-256 key");
+  return es256_verify(key, message, raw);
+}
+
+Result<EvpPkeyPtr> ec_p256_public_key(ByteView x, ByteView y) { return key_from_point(x, y); }
+
+Result<std::string> ec_p256_public_jwk(const EVP_PKEY* key) {
+  if (key == nullptr || !is_p256(key)) return make_error(Errc::unsupported, "JWK: key is not EC P-256");
+  PAW_TRY(Point p, public_point(key));
+  return R"({"crv":"P-256","kty":"EC","x":")" + base64url(p.x) + R"(","y":")" + base64url(p.y) + R"("})";
+}
 
 Result<SigningKey> generate_signing_key() {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));

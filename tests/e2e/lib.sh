@@ -134,7 +134,9 @@ pawctl_admin() {
   "$PAWCTL_BIN" "$@" --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" --credential-file "$WORK/admin.cred"
 }
 
-# paw_demo_policy: swtpm has no firmware, so no measured-boot log, no Secure
+# paw_demo_policy [TTL]: (PAW_TOKEN_BINDING=pop for proof-of-possession
+# logins; the tests that present the token alone say "bearer", the default here)
+# swtpm has no firmware, so no measured-boot log, no Secure
 # Boot and (here) no dm-crypt root; this policy leaves those out and keeps
 # what swtpm can prove: PCRs 0, 2, 4, 7 (sha256) pinned at the first healthy
 # attestation, the FIDO2 key with user presence on every attestation. The
@@ -153,7 +155,8 @@ paw_demo_policy() {
   "host": {"disk_encryption_required": false},
   "fido": {"required": true, "user_presence": true, "allow_self_attestation": true},
   "token_ttl_seconds": $ttl,
-  "max_attestation_age_seconds": 3600
+  "max_attestation_age_seconds": 3600,
+  "login": {"token_binding": "${PAW_TOKEN_BINDING:-bearer}"}
 }
 JSON
   pawctl_admin policy set default "$WORK/policy-demo.json" >"$WORK/policy-set.out" 2>>"$WORK/pawctl.log" ||

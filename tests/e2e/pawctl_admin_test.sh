@@ -50,7 +50,10 @@ p = json.load(open(sys.argv[1])); p["require_admin_approval"] = True; print(json
 PY
 expect_rc 0 "$P" policy set default "$WORK/policy-approve.json" "${C[@]}"
 paw_agent_config 300
-token=$(pawctl_admin token create --ttl 1h --label admin-test --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+expect_err 1 "owner may hold only" "$P" token create --ttl 1h --owner "alice example" "${C[@]}"
+expect_rc 0 "$P" token create --ttl 1h --owner alice@example "${C[@]}"
+grep -q "owner: alice@example" "$WORK/last.out" || die "token create --owner: $(cat "$WORK/last.out")"
+token=$(pawctl_admin token create --ttl 1h --label admin-test --owner alice@example --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 expect_rc 0 agent enroll --token "$token"
 grep -q "status pending" "$WORK/last.out" || die "enrollment not pending: $(cat "$WORK/last.out")"
 grep -q "pawctl devices approve" "$WORK/last.out" || die "enroll does not say how to approve"
@@ -94,6 +97,7 @@ echo "ok: policy set/assign → pcr_mismatch; capture → reference = TPM's PCR 
 # --- devices show / --json
 expect_rc 0 "$P" devices show "$DEVICE_ID" "${C[@]}"
 grep -q "policy:        strict" "$WORK/last.out" || die "show: $(cat "$WORK/last.out")"
+grep -q "owner:         alice@example" "$WORK/last.out" || die "show has no owner: $(cat "$WORK/last.out")"
 expect_rc 0 "$P" devices list --json "${C[@]}"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["devices"]; assert d[0]["last_verdict"]=="healthy", d' "$WORK/last.out" ||
   die "devices list --json"

@@ -93,6 +93,8 @@ TEST_CASE("verifier process: an acknowledged enrollment, verdict and consumed no
   {
     ChildVerifier child(st->state(), flags);
     HttpsClient c("127.0.0.1", child.port(), st->cert());
+    // The software device has no login key: its token is presented alone (bearer logins).
+    REQUIRE(c.request("PUT", "/v1/admin/policies/default", R"({"login":{"token_binding":"bearer"}})", st->admin).status == 200);
     auto t = c.post("/v1/admin/tokens", R"({"ttl_seconds":600})", st->admin);
     REQUIRE(t.status == 201);
     auto en = c.post("/v1/enrollments",

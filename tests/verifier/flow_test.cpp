@@ -20,6 +20,7 @@ namespace paw::test {
 
 TEST_CASE("flow: enroll with credential activation, attest healthy, token checks out everywhere") {
   Fleet f;
+  f.v->use_bearer_logins();
   f.enroll();
   auto c = f.client();
   auto a = f.attest();
@@ -61,12 +62,13 @@ TEST_CASE("flow: enroll with credential activation, attest healthy, token checks
   // Capture: the device policy takes the last verified PCRs as references.
   auto cap = c.post("/v1/admin/devices/" + f.dev->device_id + "/capture", "", f.v->admin());
   REQUIRE_MESSAGE(cap.status == 200, cap.body);
-  CHECK(cap.json()->getValue<std::int64_t>("version") == 2);
+  CHECK(cap.json()->getValue<std::int64_t>("version") == 3);  // default@2 is the bearer-login policy stored above
   CHECK(f.attest().json()->getValue<std::string>("verdict") == "healthy");
 }
 
 TEST_CASE("flow: an unhealthy machine gets an unhealthy verdict, old tokens stop working") {
   Fleet f;
+  f.v->use_bearer_logins();
   f.enroll();
   auto c = f.client();
   auto good = f.attest();
@@ -402,7 +404,7 @@ TEST_CASE("flow: a graced reason is a warning that admits login until its grace 
                            f.v->admin());
   CHECK(refused.status == 400);
   CHECK(refused.body.find("can never be graced") != std::string::npos);
-  REQUIRE(c.request("PUT", "/v1/admin/policies/default", R"({"enforcement":{"grace":{"disk_not_encrypted":"1h"}}})",
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", R"({"enforcement":{"grace":{"disk_not_encrypted":"1h"}},"login":{"token_binding":"bearer"}})",
                     f.v->admin())
               .status == 200);
 

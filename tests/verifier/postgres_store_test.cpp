@@ -70,11 +70,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 7);
+    CHECK(*v == 9);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 8);
+  CHECK(*again->schema_version() == 9);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -87,7 +87,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 8);
+  CHECK(*s->schema_version() == 9);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -397,6 +397,11 @@ TEST_CASE("postgres store: an event committed after a later one is not passed ov
 TEST_CASE("postgres store: migration 5 - verdict columns, EK identity lookup, replace tokens") {
   auto store = open_pg(test::Postgres::shared().create_database());
   check_migration5_contract(*store);
+}
+
+TEST_CASE("postgres store: migration 7 - owner on tokens and devices, last presence") {
+  auto store = open_pg(test::Postgres::shared().create_database());
+  check_migration7_contract(*store);
 }
 
 }  // namespace paw::verifier

@@ -197,6 +197,7 @@ TEST_CASE("verifier: behind a trusted proxy the per-address limit keys on X-Forw
 
 TEST_CASE("verifier: JWKS, authz and health answers") {
   TestVerifier v;
+  v.use_bearer_logins();  // tokens without cnf, presented alone
   auto c = v.client();
   auto& store = v.service().store();
   auto jwks_answer = c.get("/.well-known/jwks.json");
@@ -212,7 +213,7 @@ TEST_CASE("verifier: JWKS, authz and health answers") {
   REQUIRE(forger.ok());
   forger->kid = jwks->keys.begin()->first;
   const std::int64_t now = verifier::unix_now();
-  ResultClaims claims{"paw-verifier", "dev-a", now, now + 600, "j1", "healthy", {}, {{"hardware", 2}}, "default@1"};
+  ResultClaims claims{"paw-verifier", "dev-a", now, now + 600, "j1", "healthy", {}, {{"hardware", 2}}, "default@2", "", "", ""};
   auto forged = sign_result_token(claims, *forger);
   REQUIRE(forged.ok());
   CHECK(c.get("/v1/authz", *forged).status == 401);
@@ -227,7 +228,7 @@ TEST_CASE("verifier: JWKS, authz and health answers") {
   dev.last_verdict = "healthy";
   dev.last_attested_at = now;
   dev.last_healthy_at = now;
-  dev.verdict_policy = "default@1";  // made under the policy the device has now
+  dev.verdict_policy = "default@2";  // made under the policy the device has now
   REQUIRE(store.add_device(dev).ok());
   auto good = sign_result_token(claims, *key);
   REQUIRE(good.ok());

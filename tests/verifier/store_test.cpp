@@ -20,11 +20,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 7);
+    CHECK(*v == 9);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 8);
+  CHECK(*(*again)->schema_version() == 9);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -229,6 +229,13 @@ TEST_CASE("store: migration 5 - verdict columns, EK identity lookup, replace tok
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   check_migration5_contract(**s);
+}
+
+TEST_CASE("store: migration 7 - owner on tokens and devices, last presence") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  check_migration7_contract(**s);
 }
 
 }  // namespace paw::verifier

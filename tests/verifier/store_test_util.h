@@ -124,6 +124,61 @@ inline void check_migration5_contract(Store& store) {
   CHECK_FALSE((*store.find_enrollment_token("tok-m5b"))->may_replace);
 }
 
+// check_migration7_contract: the owner round-trips from an enrollment token
+// (add, find, list) and on a device through add_device, update_device and
+// record_attestation (which never changes it), and last_presence_at through
+// the attestation transaction (SQLite's own statement) and update_device.
+// Run on both backends.
+inline void check_migration7_contract(Store& store) {
+  EnrollmentTokenRecord t{"tok-m7", "alice-laptop", 1, 99999, false, "", false, 0, "alice@example"};
+  REQUIRE(store.add_enrollment_token(t).ok());
+  auto found = store.find_enrollment_token("tok-m7");
+  REQUIRE((found.ok() && found->has_value()));
+  CHECK((*found)->owner == "alice@example");
+  REQUIRE(store.add_enrollment_token({"tok-m7b", "", 1, 99999, false, "", false}).ok());
+  CHECK((*store.find_enrollment_token("tok-m7b"))->owner.empty());
+  auto tokens = store.list_enrollment_tokens();
+  REQUIRE(tokens.ok());
+  bool listed_owner = false;
+  for (const auto& tok : *tokens) listed_owner = listed_owner || (tok.hash == "tok-m7" && tok.owner == "alice@example");
+  CHECK(listed_owner);
+
+  StoredDevice d;
+  d.id = "own-a";
+  d.status = DeviceStatus::enrolled;
+  d.label = "l";
+  d.policy = "default";
+  d.record_json = "{}";
+  d.state_json = "{}";
+  d.last_reasons = "[]";
+  d.owner = "alice@example";
+  REQUIRE(store.add_device(d).ok());
+  auto got = store.get_device("own-a");
+  REQUIRE((got.ok() && got->has_value()));
+  CHECK((*got)->owner == "alice@example");
+  CHECK((*got)->last_presence_at == 0);
+  d.last_verdict = "healthy";
+  d.last_attested_at = 500;
+  d.last_presence_at = 500;
+  REQUIRE(store.record_attestation({"nonce-m7", d.id, 500, 99999}, d, {}).ok());
+  got = store.get_device("own-a");
+  REQUIRE((got.ok() && got->has_value()));
+  CHECK((*got)->last_presence_at == 500);
+  CHECK((*got)->owner == "alice@example");
+  StoredDevice next = **got;
+  next.last_presence_at = 777;
+  REQUIRE(store.update_device(next).ok());
+  got = store.get_device("own-a");
+  CHECK((*got)->last_presence_at == 777);
+  auto rows = store.list_devices();
+  REQUIRE(rows.ok());
+  bool seen = false;
+  for (const auto& row : *rows) {
+    if (row.id == "own-a") seen = row.owner == "alice@example" && row.last_presence_at == 777;
+  }
+  CHECK(seen);
+}
+
 // check_credentials_and_tokens is the contract both backends keep for the
 // secrets the service hands out: |writer| revokes, |reader| (another
 // connection or replica on the same database) sees it at once.

@@ -51,6 +51,7 @@ bool health_allows(Fleet& f, const std::string& rp) {
 
 TEST_CASE("verdict: evidence the device signed that does not hold up is `rejected` until a healthy attestation") {
   Fleet f;
+  f.v->use_bearer_logins();
   f.enroll();
   auto c = f.client();
   const std::string rp = f.v->create_rp();
@@ -117,6 +118,7 @@ TEST_CASE("verdict: evidence the device signed that does not hold up is `rejecte
 
 TEST_CASE("verdict: evidence the enrolled AK did not sign for this challenge leaves the device alone, no alert") {
   Fleet f;
+  f.v->use_bearer_logins();
   f.enroll();
   auto c = f.client();
   const std::string rp = f.v->create_rp();
@@ -191,6 +193,7 @@ TEST_CASE("verdict: evidence the enrolled AK did not sign for this challenge lea
 
 TEST_CASE("verdict: /v1/authz refuses a stale device") {
   Fleet f;
+  f.v->use_bearer_logins();
   f.enroll();
   auto good = f.attest();
   REQUIRE(good.status == 200);
@@ -208,6 +211,7 @@ TEST_CASE("verdict: /v1/authz refuses a stale device") {
 
 TEST_CASE("verdict: a verdict made under an older policy version is not fresh once the policy changes") {
   Fleet f;
+  f.v->use_bearer_logins();
   f.enroll();
   auto c = f.client();
   const std::string rp = f.v->create_rp();
@@ -218,11 +222,11 @@ TEST_CASE("verdict: a verdict made under an older policy version is not fresh on
   REQUIRE(health_allows(f, rp));
 
   SUBCASE("a new version of the device's policy") {
-    auto put = c.request("PUT", "/v1/admin/policies/default", R"({"max_attestation_age_seconds":86400})", f.v->admin());
+    auto put = c.request("PUT", "/v1/admin/policies/default", R"({"max_attestation_age_seconds":86400,"login":{"token_binding":"bearer"}})", f.v->admin());
     REQUIRE_MESSAGE(put.status == 200, put.body);
   }
   SUBCASE("another policy assigned to the device") {
-    auto put = c.request("PUT", "/v1/admin/policies/other", R"({"max_attestation_age_seconds":86400})", f.v->admin());
+    auto put = c.request("PUT", "/v1/admin/policies/other", R"({"max_attestation_age_seconds":86400,"login":{"token_binding":"bearer"}})", f.v->admin());
     REQUIRE_MESSAGE(put.status == 200, put.body);
     auto as = c.post("/v1/admin/devices/" + f.dev->device_id + "/policy", R"({"name":"other"})", f.v->admin());
     REQUIRE_MESSAGE(as.status == 200, as.body);
@@ -240,6 +244,7 @@ TEST_CASE("verdict: a verdict made under an older policy version is not fresh on
 
 TEST_CASE("verdict: unauthenticated error answers carry the reason code — the detail goes to admins") {
   Fleet f;
+  f.v->use_bearer_logins();
   f.enroll();
   auto c = f.client();
   REQUIRE(f.attest().status == 200);

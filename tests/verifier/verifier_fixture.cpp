@@ -143,6 +143,11 @@ std::string TestVerifier::create_token(std::int64_t ttl, const std::string& labe
   return a.json()->getValue<std::string>("token");
 }
 
+void TestVerifier::use_bearer_logins() {
+  auto a = client().request("PUT", "/v1/admin/policies/default", R"({"login":{"token_binding":"bearer"}})", admin());
+  REQUIRE_MESSAGE(a.status == 200, a.body);
+}
+
 std::string TestVerifier::create_rp() {
   auto a = client().post("/v1/admin/rp-credentials", R"({"label":"rp"})", admin());
   REQUIRE(a.status == 201);

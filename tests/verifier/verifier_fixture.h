@@ -72,6 +72,9 @@ class TestVerifier {
   [[nodiscard]] VerifierState& state() { return *state_; }
   // create_token makes an enrollment token through the admin API.
   std::string create_token(std::int64_t ttl = 3600, const std::string& label = "test");
+  // use_bearer_logins stores the default policy with "login": {"token_binding":
+  // "bearer"} (as "default@2"): for tests that present a result token alone.
+  void use_bearer_logins();
   // create_rp makes a relying-party credential through the admin API.
   std::string create_rp();
   // restart stops the service (as SIGTERM does) and starts a new one on the

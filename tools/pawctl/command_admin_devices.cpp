@@ -48,6 +48,7 @@ void print_summary(const ObjectPtr& d) {
   std::cout << "device:        " << d->optValue<std::string>("device_id", "") << "\n"
             << "status:        " << d->optValue<std::string>("status", "") << "\n"
             << "label:         " << d->optValue<std::string>("label", "") << "\n"
+            << "owner:         " << d->optValue<std::string>("owner", "") << "\n"
             << "policy:        " << d->optValue<std::string>("policy", "") << "\n"
             << "last verdict:  " << d->optValue<std::string>("last_verdict", "") << "\n"
             << "reasons:       " << reasons_text(d->getArray("last_reasons")) << "\n"

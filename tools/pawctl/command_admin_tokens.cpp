@@ -13,7 +13,7 @@ using paw::make_error;
 using paw::json::ObjectPtr;
 
 constexpr const char* kTokenUsage =
-    "usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--replace] | list | revoke ID  [--json] --verifier URL "
+    "usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--owner NAME] [--replace] | list | revoke ID  [--json] --verifier URL "
     "--ca-file PEM\n       pawctl token verify FILE|- (--verifier URL --ca-file PEM | --jwks FILE) [--issuer NAME] [--json]";
 constexpr const char* kCredentialsUsage =
     "usage: pawctl credentials list | revoke ID  [--json] --verifier URL --ca-file PEM";
@@ -76,6 +76,8 @@ int token_create(const paw::Args& args, const Connection& conn) {
   // --replace: the workstation may re-enroll a TPM that is already enrolled
   // (reinstalled, or revoked by mistake); the old device is then revoked.
   if (args.has("replace")) req->set("replace", true);
+  // --owner: the person the workstation is enrolled to (tokens carry it; logins may name the expected user).
+  if (auto owner = args.get("owner")) req->set("owner", *owner);
   auto a = call_ok(conn, "POST", "/v1/admin/tokens", paw::json::stringify(req));
   if (!a.ok()) return report(a.error());
   if (conn.json) {
@@ -87,6 +89,7 @@ int token_create(const paw::Args& args, const Connection& conn) {
   std::cout << "token: " << (*o)->optValue<std::string>("token", "") << "\n"
             << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << " (single use)\n"
             << "label: " << (*o)->optValue<std::string>("label", "") << "\n"
+            << "owner: " << (*o)->optValue<std::string>("owner", "") << "\n"
             << "policy: " << (*o)->optValue<std::string>("policy", "default") << "\n"
             << ((*o)->optValue<bool>("replace", false)
                     ? "replace: yes (if this TPM is already enrolled, that device is revoked when this one enrolls)\n"
@@ -105,7 +108,7 @@ namespace {
 
 int token(const std::vector<std::string>& words) {
   if (!words.empty() && words[0] == "verify") return token_verify(words);
-  auto args = parse_admin_args(words, {"ttl", "label", "policy"}, {"replace"});
+  auto args = parse_admin_args(words, {"ttl", "label", "policy", "owner"}, {"replace"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   const std::string verb = pos.empty() ? "" : pos[0];

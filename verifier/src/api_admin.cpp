@@ -41,6 +41,8 @@ ObjPtr device_summary(const StoredDevice& d) {
   o->set("device_id", d.id);
   o->set("status", std::string(device_status_name(d.status)));
   o->set("label", d.label);
+  o->set("owner", d.owner);
+  o->set("last_presence_at", d.last_presence_at);
   o->set("policy", d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy);
   o->set("last_verdict", d.last_verdict.empty() ? std::string("none") : d.last_verdict);
   o->set("last_reasons", parse_or_null(d.last_reasons.empty() ? "[]" : d.last_reasons));
@@ -69,7 +71,7 @@ Status check_policy_name(const std::string& name) {
 
 Result<Response> Service::admin_create_token(Request& req) {
   PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
-  PAW_CHECK(json::only_keys(body, {"ttl_seconds", "label", "policy", "replace"}, "token request"));
+  PAW_CHECK(json::only_keys(body, {"ttl_seconds", "label", "policy", "replace", "owner"}, "token request"));
   PAW_TRY(std::int64_t ttl, json::get_int(body, "ttl_seconds"));
   if (ttl < 60 || ttl > 30 * 86400) return make_error(Errc::malformed, "ttl_seconds must be in [60, 2592000]");
   PAW_TRY(auto label, json::opt_string(body, "label"));
@@ -84,11 +86,15 @@ Result<Response> Service::admin_create_token(Request& req) {
   // replace: the device enrolled with this token may take over a TPM that
   // is already enrolled (the old device is then revoked; enroll_identity.cpp).
   PAW_TRY(auto replace, json::opt_bool(body, "replace"));
+  // owner: the person the device is enrolled to (login_checks.h check_owner).
+  PAW_TRY(auto owner, json::opt_string(body, "owner"));
+  if (owner) PAW_CHECK(check_owner(*owner));
   const std::int64_t now_s = unix_now();
   PAW_TRY(std::string secret, random_hex(32));
   const std::string token = "pawenr_" + secret;
   EnrollmentTokenRecord rec{sha256_hex(token), label.value_or(""), now_s,           now_s + ttl, false,
                             policy.value_or(""),  replace.value_or(false)};
+  rec.owner = owner.value_or("");
   PAW_CHECK(store_->add_enrollment_token(rec));
   ObjPtr o = new Obj();
   o->set("token", token);
@@ -96,6 +102,7 @@ Result<Response> Service::admin_create_token(Request& req) {
   o->set("label", label.value_or(""));
   o->set("policy", policy.value_or(std::string(kDefaultPolicyName)));
   o->set("replace", replace.value_or(false));
+  o->set("owner", owner.value_or(""));
   return json_response(201, o);
 }
 

@@ -72,12 +72,14 @@ Result<Response> Service::post_enrollment(Request& req) {
   // winner) only after the evidence verified, so a broken agent can retry.
   std::string policy_name(kDefaultPolicyName);  // the token's policy judges the enrollment
   bool may_replace = false;                      // the token may take over an enrolled TPM (enroll_identity.cpp)
+  std::string owner;                             // the person the token binds the device to ("" = none)
   if (auto known = store_->find_enrollment_token(token_hash); known.ok()) {
     if (!*known || (*known)->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
     if ((*known)->revoked_at != 0) return make_error(Errc::token_invalid, "enrollment token revoked");
     if ((*known)->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
     if (!(*known)->policy.empty()) policy_name = (*known)->policy;
     may_replace = (*known)->may_replace;
+    owner = (*known)->owner;
   } else if (known.code() != Errc::unsupported) {
     return known.error();
   }
@@ -95,7 +97,7 @@ Result<Response> Service::post_enrollment(Request& req) {
   DeviceRecord rec = verified->record();
   // One enrolled id per TPM: refused (the token survives) unless the token may replace.
   PAW_TRY(const std::string ek_hash, ek_hash_of(rec));
-  PAW_CHECK(ek_identity_check(ek_hash, may_replace, req.remote));
+  PAW_CHECK(ek_identity_check(ek_hash, may_replace, req.remote, owner));
   PAW_TRY(EnrollmentTokenRecord token, store_->consume_enrollment_token(token_hash, now_s));
   PAW_TRY(std::string device_id, random_hex(16));
   PAW_TRY(std::string enrollment_id, random_hex(16));
@@ -108,6 +110,7 @@ Result<Response> Service::post_enrollment(Request& req) {
   pending->set("notes", reasons_json(verified->notes()));
   pending->set("ek_hash", ek_hash);
   pending->set("may_replace", may_replace);
+  pending->set("owner", owner);
   PAW_CHECK(store_->add_enrollment({enrollment_id, hex(verified->secret_hash()), json::stringify(pending), now_s,
                                     now_s + cfg_.enrollment_ttl}));
   ObjPtr o = new Obj();
@@ -140,12 +143,13 @@ Result<Response> Service::post_activation(Request& req) {
   PAW_TRY(auto policy, json::opt_string(pending, "policy"));  // absent in enrollments made before 0.2
   PAW_TRY(auto ek_hash, json::opt_string(pending, "ek_hash"));  // absent in enrollments made before migration 5
   PAW_TRY(auto may_replace, json::opt_bool(pending, "may_replace"));
+  PAW_TRY(auto owner, json::opt_string(pending, "owner"));  // absent in enrollments made before migration 7
   if (!ek_hash) {
     PAW_TRY(ek_hash, ek_hash_of(rec));
   }
   // Checked again here: another enrollment of this TPM may have been activated meanwhile.
   PAW_TRY(const std::vector<std::string> replaces,
-          ek_identity_check(*ek_hash, may_replace.value_or(false), req.remote));
+          ek_identity_check(*ek_hash, may_replace.value_or(false), req.remote, owner.value_or("")));
   StoredDevice d;
   d.id = rec.device_id;
   d.status = approval ? DeviceStatus::pending : DeviceStatus::enrolled;
@@ -156,6 +160,7 @@ Result<Response> Service::post_activation(Request& req) {
   d.last_reasons = "[]";
   d.created_at = d.updated_at = now_s;
   d.ek_hash = *ek_hash;
+  d.owner = owner.value_or("");
   PAW_CHECK(store_->add_device(d));
   for (const auto& old : replaces) {
     // The replaced device is revoked (its tokens die with it) and the take-over audited.
@@ -173,6 +178,7 @@ Result<Response> Service::post_activation(Request& req) {
   ev->set("policy", d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy);
   ev->set("status", std::string(device_status_name(d.status)));
   ev->set("ek_tofu", rec.ek_tofu);
+  ev->set("owner", d.owner);
   if (rec.login_key) ev->set("login_key_jkt", rec.login_key->jkt);
   ev->set("notes", pending->getArray("notes"));
   record_event("enrollment", d.id, json::stringify(ev));
@@ -262,6 +268,7 @@ Result<Response> Service::post_attestation(Request& req) {
   dev.last_attested_at = now_s;
   dev.verdict_policy = a.record().policy;
   if (a.healthy()) dev.last_healthy_at = now_s;
+  if (a.user_present()) dev.last_presence_at = now_s;  // step-up presence at login (login_presence_ok)
   dev.updated_at = now_s;
 
   std::vector<EventRecord> events;
@@ -270,6 +277,7 @@ Result<Response> Service::post_attestation(Request& req) {
   ev->set("reasons", reasons_json(a.reasons()));
   ev->set("notes", reasons_json(a.notes()));
   ev->set("policy", a.record().policy);
+  if (!dev.owner.empty()) ev->set("owner", dev.owner);
   events.push_back({0, now_s, "attestation", dev.id, json::stringify(ev)});
   // A first verdict is recorded by the attestation event; only changes alert.
   const bool changed = !previous_verdict.empty() && previous_verdict != verdict;
@@ -296,6 +304,10 @@ Result<Response> Service::post_attestation(Request& req) {
 
   PAW_TRY(std::string jti, random_hex(16));
   ResultClaims claims = a.claims(cfg_.issuer, jti);
+  claims.aud = audience();
+  claims.owner = dev.owner;
+  // Bound to the login key (RFC 7800 cnf): under a "pop" policy only its holder logs in with it.
+  if (cached->record.login_key) claims.cnf_jkt = cached->record.login_key->jkt;
   PAW_TRY(std::string token, keys_->sign(claims));
   ObjPtr o = new Obj();
   o->set("verdict", verdict);

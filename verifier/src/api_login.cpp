@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "login_checks.h"
 #include "service.h"
 #include "util.h"
 #include "verdicts.h"
@@ -94,10 +95,16 @@ Result<Response> Service::get_health(Request& req) {
     if (row) made_under = verdict_policy_of(*row);
   }
   const bool current_policy = made_under == policy_id(policy);
+  // ?user=NAME: the login is for NAME; a device enrolled to someone else (or to nobody) is not theirs.
+  bool owner_ok = true;
+  if (const auto it = req.query.find("user"); it != req.query.end()) {
+    PAW_CHECK(check_owner(it->second));
+    owner_ok = dev->owner == it->second;
+  }
   // A warning (graced reasons only, grace.h) admits until its grace ends.
   const std::int64_t grace_until = dev->last_verdict == "warning" ? reasons_grace_until(*reasons) : 0;
   const bool verdict_admits = dev->last_verdict == "healthy" || (dev->last_verdict == "warning" && now_s < grace_until);
-  const bool allow = verdict_admits && fresh && current_policy && dev->status == DeviceStatus::enrolled;
+  const bool allow = verdict_admits && fresh && current_policy && owner_ok && dev->status == DeviceStatus::enrolled;
   if (dev->last_verdict == "warning" && now_s >= grace_until) {
     add_reason("grace_expired", "the grace of the reasons above ended at " + std::to_string(grace_until));
   }
@@ -109,6 +116,10 @@ Result<Response> Service::get_health(Request& req) {
   if (!current_policy && !dev->last_verdict.empty()) {
     add_reason("policy_changed", "verdict made under " + (made_under.empty() ? std::string("an unknown policy") : made_under) +
                                      "; the device's policy is now " + policy_id(policy));
+  }
+  if (!owner_ok) {
+    add_reason("owner_mismatch", "the device is enrolled to " + (dev->owner.empty() ? std::string("nobody") : dev->owner) +
+                                     ", not to " + req.query.at("user"));
   }
   ObjPtr o = new Obj();
   o->set("allow", allow);
@@ -122,17 +133,41 @@ Result<Response> Service::get_health(Request& req) {
 
 Result<Response> Service::get_authz(Request& req) {
   const std::int64_t now_s = unix_now();
-  const std::string token = bearer(req.authorization);
-  if (token.empty()) return make_error(Errc::unauthorized, "missing bearer result token");
+  const std::string token = authz_token(req.authorization);
+  if (token.empty()) return make_error(Errc::unauthorized, "missing result token (Authorization: DPoP or Bearer)");
   // The signature is checked once per token (login_cache.h); the device's
   // state below is read from the database on every request.
   auto verified = token_cache_.verify(*keys_, token, now_s, cfg_.issuer);
   if (!verified.ok()) return make_error(Errc::unauthorized, verified.error().detail);
   const ResultClaims* claims = verified->get();
+  if (!claims->aud.empty() && claims->aud != audience()) {
+    return make_error(Errc::unauthorized, "token audience " + claims->aud + " is not " + audience());
+  }
   PAW_TRY(auto dev, store_->device_admission(claims->sub));
   if (!dev || dev->status == DeviceStatus::revoked) return make_error(Errc::revoked, "device revoked or deleted");
   if (dev->status == DeviceStatus::pending) return make_error(Errc::forbidden, "device not approved");
   if (dev->status != DeviceStatus::enrolled) return make_error(Errc::forbidden, "device is stale");
+  PAW_TRY(auto admitted, admitted_policy(*dev));
+  const Policy& policy = *admitted;
+  // Proof of possession before anything about the verdict is told: a stolen
+  // token alone learns nothing more than that it is not enough.
+  if (policy.login.token_binding == TokenBinding::pop) {
+    if (claims->cnf_jkt.empty()) {
+      return login_denial(req, {401, "token_unbound", "the policy wants proof of possession and the token has no cnf "
+                                                      "key (device without a login key: paw-agent enroll --add-login-key)"});
+    }
+    PopContext ctx{now_s, cfg_.dpop_window, 5, is_trusted_proxy(req.peer, trusted_proxies_), !cfg_.insecure_http};
+    ProofOutcome proved = proof_jkt(req, token, claims->cnf_jkt, ctx);
+    if (!proved.ok()) return login_denial(req, proved.denial);
+    if (!proved.key.jti.empty()) {
+      // Single use across replicas: the store's used-once table, keyed apart from challenge nonces.
+      auto used = store_->use_nonce({dpop_jti_key(proved.key.jkt, proved.key.jti), claims->sub, now_s, proved.key.jti_expires_at});
+      if (!used.ok()) {
+        if (used.error().code != Errc::nonce_reused) return used.error();
+        return login_denial(req, {401, "dpop_replayed", "DPoP jti " + proved.key.jti + " was already used"});
+      }
+    }
+  }
   // healthy, or warning inside its grace (the token's exp is capped at grace_until).
   const bool admits = claims->verdict == "healthy" || (claims->verdict == "warning" && now_s < claims->grace_until);
   if (!admits) return make_error(Errc::forbidden, "token verdict is " + claims->verdict);
@@ -146,16 +181,52 @@ Result<Response> Service::get_authz(Request& req) {
   // rejection's own second only the healthy verdict after it lets a token pass.
   if (claims->iat < dev->rejected_at) return make_error(Errc::forbidden, "device rejected since the token was issued");
   // The verdict must be fresh under the device's policy as it is now.
-  PAW_TRY(auto policy, admitted_policy(*dev));
-  if (claims->policy != policy_id(*policy)) {
+  if (claims->policy != policy_id(policy)) {
     return make_error(Errc::forbidden, "the device's policy changed since the token was issued");
   }
-  if (now_s - dev->last_attested_at > policy->max_attestation_age_seconds) {
+  if (now_s - dev->last_attested_at > policy.max_attestation_age_seconds) {
     return make_error(Errc::forbidden, "device is stale: no attestation within the policy's maximum age");
+  }
+  // Step-up: under PoP a login also needs a recent touch of the FIDO2 key.
+  if (policy.login.token_binding == TokenBinding::pop && !login_presence_ok(*dev, policy, now_s)) {
+    return login_denial(req, {403, "presence_stale",
+                              "no attestation with FIDO2 user presence within " +
+                                  std::to_string(policy.fido.login_presence_max_age_seconds) + " seconds (last at " +
+                                  std::to_string(dev->last_presence_at) + ")"});
+  }
+  // X-Paw-User (set by nginx from an upstream authentication): the person
+  // logging in must be the one the device is enrolled to.
+  const bool user_repeated = std::find(req.repeated.begin(), req.repeated.end(), "x-paw-user") != req.repeated.end();
+  if (const std::string user = req.field("x-paw-user"); !user.empty() || user_repeated) {
+    if (user_repeated || user != dev->owner) {
+      return login_denial(req, {403, "owner_mismatch", "login for " + (user_repeated ? std::string("several users") : user) +
+                                                           " on a device enrolled to " +
+                                                           (dev->owner.empty() ? std::string("nobody") : dev->owner)});
+    }
   }
   Response r = empty(204);
   r.headers.emplace_back("X-Paw-Device", claims->sub);
   r.headers.emplace_back("X-Paw-Verdict", claims->verdict);
+  if (!dev->owner.empty()) r.headers.emplace_back("X-Paw-Owner", dev->owner);
+  return r;
+}
+
+Response Service::login_denial(const Request& req, const LoginDenial& d) {
+  log_line("info", "login refused", {{"reason", d.reason}, {"detail", d.detail}, {"remote", req.remote}});
+  ObjPtr o = new Obj();
+  o->set("error", std::string(d.status == 401 ? "unauthorized" : "forbidden"));
+  o->set("reason", d.reason);
+  o->set("message", std::string(d.status == 401 ? "proof of possession of the device's login key is required"
+                                                : "not allowed for this login now"));
+  Response r = json_response(d.status, o);
+  r.headers.emplace_back("X-Paw-Reason", d.reason);
+  if (d.status == 401) {
+    // RFC 9449 7.1: the scheme, the algorithms a proof may use and why this one failed.
+    const bool token_problem = d.reason == "token_unbound";
+    r.headers.emplace_back("WWW-Authenticate", std::string("DPoP algs=\"ES256\", error=\"") +
+                                                   (token_problem ? "invalid_token" : "invalid_dpop_proof") +
+                                                   "\", error_description=\"" + d.reason + "\"");
+  }
   return r;
 }
 

@@ -41,6 +41,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "rp-id") c.rp_id = value;
   else if (key == "issuer") c.issuer = value;
   else if (key == "ssh-principal") c.ssh_principal = value;
+  else if (key == "audience") c.audience = value;
+  else if (key == "dpop-window") return parse_int(key, value, c.dpop_window, 5, 600);
   else if (key == "webhook") c.webhooks.push_back(value);
   else if (key == "trusted-proxy") {
     if (!parse_proxy_range(value)) return make_error(Errc::config_error, "trusted-proxy must be ADDR or ADDR/BITS: " + value);
@@ -134,6 +136,7 @@ Result<Config> load_config(const std::vector<std::string>& args) {
   }
   if (cfg.state_dir.empty()) return make_error(Errc::config_error, "--state DIR is required");
   if (cfg.issuer.empty()) cfg.issuer = "paw-verifier";
+  if (cfg.audience.empty()) cfg.audience = cfg.issuer;
   return cfg;
 }
 

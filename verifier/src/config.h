@@ -24,6 +24,8 @@ struct Config {
   std::string fido_ca_dir;               // --fido-ca-dir (trusted FIDO2 attestation CAs; unset: chains not checked)
   std::string rp_id = "paw";             // --rp-id FIDO2 relying-party id
   std::string issuer;                    // --issuer result-token iss (default "paw-verifier")
+  std::string audience;                  // --audience result-token aud (default: the issuer)
+  std::int64_t dpop_window = 60;         // --dpop-window seconds a DPoP proof is accepted after its iat
   std::vector<std::string> webhooks;     // --webhook URL (repeatable)
   // --trusted-proxy ADDR[/BITS] (repeatable): reverse proxies whose
   // X-Forwarded-For names the client (rate limits, audit); others' is ignored.

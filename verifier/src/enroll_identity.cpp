@@ -37,12 +37,14 @@ Result<std::string> ek_hash_of(const DeviceRecord& rec) {
 }
 
 Result<std::vector<std::string>> Service::ek_identity_check(const std::string& ek_hash, bool may_replace,
-                                                            const std::string& remote) {
+                                                            const std::string& remote, const std::string& owner) {
   PAW_TRY(std::vector<StoredDevice> holders, store_->find_devices_by_ek(ek_hash));
   std::vector<std::string> ids;
+  bool other_owner = false;
   Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
   for (const auto& d : holders) {
     ids.push_back(d.id);
+    other_owner = other_owner || d.owner != owner;
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
     o->set("device_id", d.id);
     o->set("status", std::string(device_status_name(d.status)));
@@ -50,13 +52,18 @@ Result<std::vector<std::string>> Service::ek_identity_check(const std::string& e
   }
   if (ids.empty() || may_replace) return ids;
   Poco::JSON::Object::Ptr ev = new Poco::JSON::Object();
-  ev->set("reason", "ek_already_enrolled");
+  // A TPM enrolled to one person does not move to another without an admin's --replace.
+  ev->set("reason", other_owner ? "ek_enrolled_to_another_owner" : "ek_already_enrolled");
+  ev->set("owner", owner);
   ev->set("ek_hash", ek_hash);
   ev->set("devices", list);
   ev->set("remote", remote);
   record_event("enrollment_refused", ids.front(), json::stringify(ev));
   return make_error(Errc::conflict, "this TPM (EK) is already enrolled as device " + ids.front() + " (" +
                                         std::string(device_status_name(holders.front().status)) +
+                                        (other_owner ? ", owner " + (holders.front().owner.empty() ? std::string("none")
+                                                                                                   : holders.front().owner)
+                                                     : std::string()) +
                                         "): delete that device or enroll with a token made with --replace");
 }
 

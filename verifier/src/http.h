@@ -28,7 +28,22 @@ struct Request {
   std::string route;                                // route label for metrics ("POST /v1/attestations")
   std::string actor;                                // authenticated credential id (admin/rp), "" otherwise
   std::string actor_name;                           // that credential's label (its name in the audit log)
+  std::string peer;                                 // the TCP peer's address (whoever sent the bytes)
+  // The few other header fields a handler reads (login checks: DPoP, the
+  // original request a proxy admits, the expected user), by lowercase name.
+  // A field sent more than once is kept as "" with its name in |repeated|.
+  std::map<std::string, std::string> fields;
+  std::vector<std::string> repeated;
+  // field returns a kept header field ("" if absent).
+  [[nodiscard]] std::string field(const std::string& lower_name) const {
+    const auto it = fields.find(lower_name);
+    return it == fields.end() ? std::string() : it->second;
+  }
 };
+
+// kKeptFields are the header fields the edge copies into Request::fields.
+inline constexpr const char* kKeptFields[] = {"host", "dpop", "x-original-method", "x-original-uri",
+                                              "x-forwarded-proto", "x-forwarded-host", "x-paw-user"};
 
 // Response is what a handler returns.
 struct Response {

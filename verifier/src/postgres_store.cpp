@@ -266,15 +266,15 @@ class PostgresStore final : public SqlStore {
   Result<std::optional<DeviceAdmission>> device_admission(const std::string& id) override {
     std::optional<DeviceAdmission> out;
     PAW_CHECK(guarded("device_admission", [&](Poco::Data::Session& s) -> Status {
-      std::vector<std::string> status, policy, verdict, reasons, verdict_policy;
-      std::vector<std::int64_t> version, attested, rejected, revision;
+      std::vector<std::string> status, policy, verdict, reasons, verdict_policy, owner;
+      std::vector<std::int64_t> version, attested, rejected, revision, presence;
       s << placeholders(SqlDialect::postgres, kDeviceAdmissionSql), kw::bind(id), into(status), into(policy),
           into(version), into(verdict), into(reasons), into(attested), into(rejected), into(verdict_policy),
-          into(revision), now;
+          into(revision), into(owner), into(presence), now;
       if (!status.empty()) {
         out = DeviceAdmission{device_status_from_name(status[0]).value_or(DeviceStatus::revoked),  // fail closed
                               policy[0], version[0], verdict[0], reasons[0], attested[0], rejected[0],
-                              verdict_policy[0], revision[0]};
+                              verdict_policy[0], revision[0], owner[0], presence[0]};
       }
       return ok_status();
     }));

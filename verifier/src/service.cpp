@@ -296,7 +296,7 @@ Result<Policy> Service::policy_for(const std::string& name) {
     auto it = policy_cache_.find(n);
     if (it != policy_cache_.end() && it->second.first == rec->json) return it->second.second;
   }
-  auto p = parse_policy(rec->json);
+  auto p = parse_stored_policy(rec->json);
   if (!p.ok()) return make_error(Errc::storage_error, "stored policy " + n + " does not parse: " + p.error().detail);
   std::lock_guard lock(policy_cache_mu_);
   if (policy_cache_.size() >= kMaxCachedPolicies) policy_cache_.clear();

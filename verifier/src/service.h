@@ -26,6 +26,7 @@
 #include "http.h"
 #include "keys.h"
 #include "login_cache.h"
+#include "login_checks.h"
 #include "metrics.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/policy.h"
@@ -107,6 +108,11 @@ class Service {
   // admitted_policy is the parsed policy a login is judged by: from the
   // (name, version) cache when the version read with |a| is cached.
   Result<std::shared_ptr<const Policy>> admitted_policy(const DeviceAdmission& a);
+  // audience is the result tokens' aud (--audience, default the issuer).
+  [[nodiscard]] std::string audience() const { return cfg_.audience.empty() ? cfg_.issuer : cfg_.audience; }
+  // login_denial answers a refused login (api_login.cpp): status, reason code
+  // in the body, X-Paw-Reason and (401) WWW-Authenticate; the detail is logged.
+  Response login_denial(const Request& req, const LoginDenial& d);
 
   // Failed attestations (verdicts.cpp). refuse_unauthenticated: evidence
   // that proved nothing about |device_id| is counted (metric, at most one
@@ -121,8 +127,10 @@ class Service {
   // EK that an existing device holds unless the token may replace it, and
   // returns the ids it would replace; backfill_ek_hashes fills ek_hash of
   // rows enrolled before migration 5.
+  // |owner| is the new enrollment's owner: a TPM held by a device of
+  // another owner is named so in the refusal (ek_enrolled_to_another_owner).
   Result<std::vector<std::string>> ek_identity_check(const std::string& ek_hash, bool may_replace,
-                                                     const std::string& remote);
+                                                     const std::string& remote, const std::string& owner = {});
   Status backfill_ek_hashes();
   std::mutex& device_lock(const std::string& id);
   // load_device: the parsed row of |id| from the cache when it is at

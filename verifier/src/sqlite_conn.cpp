@@ -28,15 +28,15 @@ constexpr SqlText kSql[] = {
     {Sql::device_head, "device_head", "SELECT status, revision FROM devices WHERE id = ?"},
     {Sql::get_device, "get_device",
      "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
-     "last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, verdict_policy, ek_hash "
-     "FROM devices WHERE id = ?"},
+     "last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, verdict_policy, ek_hash, "
+     "owner, last_presence_at FROM devices WHERE id = ?"},
     {Sql::device_revision, "device revision", "SELECT revision FROM devices WHERE id = ?"},
     // An attestation changes these columns only; label, policy and
     // record_json cannot differ at the same revision (every write bumps it).
     {Sql::attest_update_device, "update device",
      "UPDATE devices SET status = ?, state_json = ?, last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, "
-     "last_attested_at = ?, last_healthy_at = ?, updated_at = ?, rejected_at = ?, verdict_policy = ?, revision = ? "
-     "WHERE id = ? AND revision = ?"},
+     "last_attested_at = ?, last_healthy_at = ?, updated_at = ?, rejected_at = ?, verdict_policy = ?, "
+     "last_presence_at = ?, revision = ? WHERE id = ? AND revision = ?"},
     {Sql::use_nonce, "use_nonce",
      "INSERT INTO used_nonces (nonce_hash, device_id, used_at, expires_at) VALUES (?, ?, ?, ?) "
      "ON CONFLICT (nonce_hash) DO NOTHING"},

@@ -227,7 +227,7 @@ class SqliteStore final : public SqlStore {
       if (row) {
         out = DeviceAdmission{device_status_from_name(q.text(0)).value_or(DeviceStatus::revoked),  // fail closed
                               q.text(1), q.int64(2), q.text(3), q.text(4), q.int64(5), q.int64(6), q.text(7),
-                              q.int64(8)};
+                              q.int64(8), q.text(9), q.int64(10)};
       }
       return ok_status();
     }));
@@ -297,7 +297,7 @@ class SqliteStore final : public SqlStore {
       PAW_TRY(sqlite::Stmt up, db.stmt(sqlite::Sql::attest_update_device));
       up.bind(status).bind(d.state_json).bind(d.last_verdict).bind(d.last_reasons).bind(d.last_appraisal_json);
       up.bind(d.last_attested_at).bind(d.last_healthy_at).bind(d.updated_at).bind(d.rejected_at);
-      up.bind(d.verdict_policy).bind(d.revision + 1);
+      up.bind(d.verdict_policy).bind(d.last_presence_at).bind(d.revision + 1);
       up.bind(d.id).bind(d.revision);
       PAW_TRY(std::int64_t changed, up.run());
       if (changed == 1) return ok_status();
@@ -379,6 +379,8 @@ class SqliteStore final : public SqlStore {
     d.rejected_at = q.int64(14);
     d.verdict_policy = q.text(15);
     d.ek_hash = q.text(16);
+    d.owner = q.text(17);
+    d.last_presence_at = q.int64(18);
     return d;
   }
 

@@ -57,6 +57,8 @@ struct DeviceAdmission {
   std::int64_t rejected_at = 0;
   std::string verdict_policy;         // "" also for rows before migration 5 (see verdict_policy_of)
   std::int64_t revision = 0;
+  std::string owner;                  // the person the device is enrolled to ("" = nobody named)
+  std::int64_t last_presence_at = 0;  // last attestation with FIDO2 user presence (step-up at login)
 };
 
 // CredentialKind: who a bearer credential belongs to.
@@ -85,6 +87,7 @@ struct EnrollmentTokenRecord {
   // create --replace). Without it such an enrollment is refused.
   bool may_replace = false;
   std::int64_t revoked_at = 0;  // 0 = not revoked; a revoked token is refused like a used one
+  std::string owner{};          // migration 7: the person its device is enrolled to ("" = none)
 };
 // enrollment_token_id is a token's public identifier: the first 16 hex
 // digits of its hash (listing and revoking name tokens so; the token itself
@@ -127,6 +130,9 @@ struct StoredDevice {
   std::int64_t rejected_at = 0;      // last verdict `rejected` (0 = never); tokens issued before it are void
   std::string verdict_policy;        // "name@version" the last verdict was made under ("" = before migration 5)
   std::string ek_hash;               // hex SHA-256 of the EK's key (ek_identity): one enrolled id per TPM
+  // Migration 7:
+  std::string owner;                 // the person the device is enrolled to ("" = none); set at enrollment
+  std::int64_t last_presence_at = 0; // last attestation with FIDO2 user presence (step-up at login)
 };
 
 // UsedNonce is a challenge nonce that evidence was submitted for. Nonces are

@@ -11,7 +11,8 @@ Result<std::optional<DeviceAdmission>> Store::device_admission(const std::string
   PAW_TRY(auto p, get_policy(d->policy.empty() ? std::string(kDefaultPolicyName) : d->policy));
   return std::optional<DeviceAdmission>{DeviceAdmission{d->status, d->policy, p ? p->version : 0, d->last_verdict,
                                                         d->last_reasons, d->last_attested_at, d->rejected_at,
-                                                        d->verdict_policy, d->revision}};
+                                                        d->verdict_policy, d->revision, d->owner,
+                                                        d->last_presence_at}};
 }
 
 }  // namespace paw::verifier

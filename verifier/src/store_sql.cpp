@@ -105,6 +105,15 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "CREATE TABLE ssh_ca_keys (kid TEXT PRIMARY KEY, public_key TEXT NOT NULL, private_pem TEXT NOT NULL, "
         "created_at BIGINT NOT NULL, retired_at BIGINT NOT NULL DEFAULT 0)",
     },
+    {
+        // The owner: the person an enrollment token (pawctl token create
+        // --owner) binds its device to ('' = nobody named, as before).
+        "ALTER TABLE enrollment_tokens ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE devices ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        // Step-up presence at login: the last attestation whose FIDO2
+        // assertion had user presence (0 = none recorded yet).
+        "ALTER TABLE devices ADD COLUMN last_presence_at BIGINT NOT NULL DEFAULT 0",
+    },
 };
 }  // namespace
 
@@ -156,6 +165,8 @@ StoredDevice SqlStore::from_row(const DeviceRow& r) {
   d.rejected_at = r.get<14>();
   d.verdict_policy = r.get<15>();
   d.ek_hash = r.get<16>();
+  d.owner = r.get<17>();
+  d.last_presence_at = r.get<18>();
   return d;
 }
 
@@ -164,11 +175,13 @@ Status SqlStore::add_device(const StoredDevice& d) {
     std::string status(device_status_name(d.status));
     s << q("INSERT INTO devices (id, status, label, policy, record_json, state_json, last_verdict, last_reasons, "
            "last_appraisal_json, last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, "
-           "verdict_policy, ek_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+           "verdict_policy, ek_hash, owner, last_presence_at) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         kw::bind(d.id), kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json),
         kw::bind(d.state_json), kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
         kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.created_at), kw::bind(d.updated_at),
-        kw::bind(d.revision), kw::bind(d.rejected_at), kw::bind(d.verdict_policy), kw::bind(d.ek_hash), now;
+        kw::bind(d.revision), kw::bind(d.rejected_at), kw::bind(d.verdict_policy), kw::bind(d.ek_hash),
+        kw::bind(d.owner), kw::bind(d.last_presence_at), now;
     return ok_status();
   });
 }
@@ -183,12 +196,13 @@ Status SqlStore::update_in(Session& s, const StoredDevice& d) const {
   std::vector<std::int64_t> won;
   s << q("UPDATE devices SET status = ?, label = ?, policy = ?, record_json = ?, state_json = ?, "
          "last_verdict = ?, last_reasons = ?, last_appraisal_json = ?, last_attested_at = ?, "
-         "last_healthy_at = ?, updated_at = ?, rejected_at = ?, verdict_policy = ?, ek_hash = ?, revision = ? "
+         "last_healthy_at = ?, updated_at = ?, rejected_at = ?, verdict_policy = ?, ek_hash = ?, owner = ?, "
+         "last_presence_at = ?, revision = ? "
          "WHERE id = ? AND revision = ? RETURNING revision"),
       kw::bind(status), kw::bind(d.label), kw::bind(d.policy), kw::bind(d.record_json), kw::bind(d.state_json),
       kw::bind(d.last_verdict), kw::bind(d.last_reasons), kw::bind(d.last_appraisal_json),
       kw::bind(d.last_attested_at), kw::bind(d.last_healthy_at), kw::bind(d.updated_at), kw::bind(d.rejected_at),
-      kw::bind(d.verdict_policy), kw::bind(d.ek_hash), kw::bind(next),
+      kw::bind(d.verdict_policy), kw::bind(d.ek_hash), kw::bind(d.owner), kw::bind(d.last_presence_at), kw::bind(next),
       kw::bind(d.id), kw::bind(d.revision), into(won), now;
   if (won.size() == 1) return ok_status();
   std::vector<std::int64_t> rev;

@@ -30,7 +30,7 @@ const std::vector<std::vector<std::string>>& migrations(SqlDialect d);
 // by (name, version).
 inline constexpr const char* kDeviceAdmissionSql =
     "SELECT d.status, d.policy, COALESCE(p.version, 0), d.last_verdict, d.last_reasons, d.last_attested_at, "
-    "d.rejected_at, d.verdict_policy, d.revision FROM devices d LEFT JOIN policies p "
+    "d.rejected_at, d.verdict_policy, d.revision, d.owner, d.last_presence_at FROM devices d LEFT JOIN policies p "
     "ON p.name = CASE WHEN d.policy = '' THEN 'default' ELSE d.policy END WHERE d.id = ?";
 
 // placeholders rewrites `?` to `$1`, `$2`, … for PostgreSQL (the shared
@@ -88,11 +88,12 @@ class SqlStore : public Store {
   // A devices row as Poco::Data reads it (kSelectDevice's columns, in order).
   using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
                                 std::string, std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
-                                std::int64_t, std::int64_t, std::int64_t, std::string, std::string>;
+                                std::int64_t, std::int64_t, std::int64_t, std::string, std::string, std::string,
+                                std::int64_t>;
   static constexpr const char* kSelectDevice =
       "SELECT id, status, label, policy, record_json, state_json, last_verdict, last_reasons, last_appraisal_json, "
-      "last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, verdict_policy, ek_hash "
-      "FROM devices";
+      "last_attested_at, last_healthy_at, created_at, updated_at, revision, rejected_at, verdict_policy, ek_hash, "
+      "owner, last_presence_at FROM devices";
   // from_row: an unknown status text reads as revoked (fail closed).
   static StoredDevice from_row(const DeviceRow& r);
   // update_in is update_device's compare-and-swap on |s| (every column; the

@@ -73,10 +73,10 @@ Result<bool> SqlStore::revoke_credential(const std::string& id, std::int64_t at)
 Status SqlStore::add_enrollment_token(const EnrollmentTokenRecord& t) {
   return guarded("add_enrollment_token", [&](Session& s) -> Status {
     const std::int64_t replace = t.may_replace ? 1 : 0;
-    s << q("INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy, may_replace, revoked_at) "
-           "VALUES (?, ?, ?, ?, 0, ?, ?, 0)"),
+    s << q("INSERT INTO enrollment_tokens (hash, label, created_at, expires_at, used, policy, may_replace, revoked_at, "
+           "owner) VALUES (?, ?, ?, ?, 0, ?, ?, 0, ?)"),
         kw::bind(t.hash), kw::bind(t.label), kw::bind(t.created_at), kw::bind(t.expires_at), kw::bind(t.policy),
-        kw::bind(replace), now;
+        kw::bind(replace), kw::bind(t.owner), now;
     return ok_status();
   });
 }
@@ -84,15 +84,15 @@ Status SqlStore::add_enrollment_token(const EnrollmentTokenRecord& t) {
 Result<std::optional<EnrollmentTokenRecord>> SqlStore::find_enrollment_token(const std::string& hash) {
   std::optional<EnrollmentTokenRecord> out;
   PAW_CHECK(guarded("find_enrollment_token", [&](Session& s) -> Status {
-    std::vector<std::string> labels, policies;
+    std::vector<std::string> labels, policies, owners;
     std::vector<std::int64_t> created, expires, used, replace, revoked;
-    s << q("SELECT label, created_at, expires_at, used, policy, may_replace, revoked_at FROM enrollment_tokens "
+    s << q("SELECT label, created_at, expires_at, used, policy, may_replace, revoked_at, owner FROM enrollment_tokens "
            "WHERE hash = ?"),
         kw::bind(hash), into(labels), into(created), into(expires), into(used), into(policies), into(replace),
-        into(revoked), now;
+        into(revoked), into(owners), now;
     if (!labels.empty()) {
       out = EnrollmentTokenRecord{hash,        labels[0],       created[0], expires[0], used[0] != 0,
-                                  policies[0], replace[0] != 0, revoked[0]};
+                                  policies[0], replace[0] != 0, revoked[0], owners[0]};
     }
     return ok_status();
   }));
@@ -102,13 +102,15 @@ Result<std::optional<EnrollmentTokenRecord>> SqlStore::find_enrollment_token(con
 Result<std::vector<EnrollmentTokenRecord>> SqlStore::list_enrollment_tokens() {
   std::vector<EnrollmentTokenRecord> out;
   PAW_CHECK(guarded("list_enrollment_tokens", [&](Session& s) -> Status {
-    std::vector<std::string> hashes, labels, policies;
+    std::vector<std::string> hashes, labels, policies, owners;
     std::vector<std::int64_t> created, expires, used, revoked;
-    s << "SELECT hash, label, created_at, expires_at, used, policy, revoked_at FROM enrollment_tokens "
+    s << "SELECT hash, label, created_at, expires_at, used, policy, revoked_at, owner FROM enrollment_tokens "
          "ORDER BY created_at, hash",
-        into(hashes), into(labels), into(created), into(expires), into(used), into(policies), into(revoked), now;
+        into(hashes), into(labels), into(created), into(expires), into(used), into(policies), into(revoked),
+        into(owners), now;
     for (std::size_t i = 0; i < hashes.size(); ++i) {
-      out.push_back({hashes[i], labels[i], created[i], expires[i], used[i] != 0, policies[i], false, revoked[i]});
+      out.push_back({hashes[i], labels[i], created[i], expires[i], used[i] != 0, policies[i], false, revoked[i],
+                     owners[i]});
     }
     return ok_status();
   }));

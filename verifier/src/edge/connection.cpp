@@ -106,6 +106,18 @@ void start_request(Conn& c, Shared& sh, std::size_t end) {
     forwarded += (forwarded.empty() ? "" : ",") + it->second;
   }
   req.remote = sh.hooks.client_address(c.peer, forwarded);
+  req.peer = c.peer;
+  for (const char* name : kKeptFields) {
+    auto it = head.find(name);
+    if (it == head.end()) continue;
+    auto next = it;
+    if (++next != head.end() && Poco::icompare(next->first, name) == 0) {
+      req.repeated.emplace_back(name);  // two DPoP proofs (or two original URIs) prove nothing
+      req.fields[name] = "";
+    } else {
+      req.fields[name] = it->second;
+    }
+  }
   if (head.getChunkedTransferEncoding()) {
     return refuse(c, sh, Errc::malformed, "chunked request bodies are not accepted: send Content-Length", 411);
   }

@@ -423,6 +423,10 @@ class Appraisal {
   [[nodiscard]] bool rebooted() const noexcept { return rebooted_; }
   // token_ttl_seconds is the policy's result-token lifetime.
   [[nodiscard]] std::int64_t token_ttl_seconds() const noexcept { return token_ttl_; }
+  // user_present: the body carried a FIDO2 assertion that verified and had
+  // the user-presence flag (a person touched the key for this attestation);
+  // the service records its time for the step-up rule at login.
+  [[nodiscard]] bool user_present() const noexcept { return user_present_; }
   // claims builds the result-token claims: sub = device id, iat = attested_at,
   // exp = iat + token_ttl_seconds, verdict, reasons, trust, policy.
   [[nodiscard]] ResultClaims claims(std::string issuer, std::string jti) const;
@@ -435,6 +439,7 @@ class Appraisal {
   DeviceState next_state_;
   bool rebooted_ = false;
   std::int64_t token_ttl_ = 600;
+  bool user_present_ = false;
 };
 
 // AuthenticEvidence is evidence the device itself produced just now: its

@@ -34,8 +34,17 @@
 //       "aaguid_allowlist": ["<uuid or 32 hex>"],  // empty = any model
 //       "allow_zero_counter": false,           // accept authenticators whose signCount stays 0
 //       "allow_self_attestation": false,       // packed attestation without x5c
-//       "allow_none_attestation": false        // fmt "none"
+//       "allow_none_attestation": false,       // fmt "none"
+//       "login_presence_max_age_seconds": 0    // step-up: PoP /v1/authz passes only
+//                                              //   within this many seconds of an
+//                                              //   attestation whose FIDO2 assertion had
+//                                              //   user presence; 0 = off
 //     },
+//     "login": {"token_binding": "pop"},       // "pop": /v1/authz needs proof of the
+//                                              //   token's cnf key (DPoP); "bearer": the
+//                                              //   token alone (migration). Absent in a
+//                                              //   document stored before this field
+//                                              //   existed: "bearer" (parse_stored_policy)
 //     "max_attestation_age_seconds": 3600,     // device becomes stale after this
 //     "token_ttl_seconds": 600,                // result-token lifetime (60..86400)
 //     "host": {"disk_encryption_required": true, "os_release_allowlist": []},
@@ -121,6 +130,9 @@ struct FidoPolicy {
   bool allow_zero_counter = false;      // some keys never count; off = frozen counter fails
   bool allow_self_attestation = false;
   bool allow_none_attestation = false;
+  // Step-up presence at login: 0 = off; else a login (PoP /v1/authz,
+  // credentials) needs an attestation with user presence this recent.
+  std::int64_t login_presence_max_age_seconds = 0;
   bool operator==(const FidoPolicy&) const = default;
 };
 
@@ -136,6 +148,20 @@ struct HostPolicy {
 struct Enforcement {
   std::map<std::string, std::int64_t> grace;   // reason code → seconds (1 .. kMaxGraceSeconds)
   bool operator==(const Enforcement&) const = default;
+};
+
+// TokenBinding is how /v1/authz accepts a result token.
+enum class TokenBinding {
+  pop,     // with proof of the token's cnf key (DPoP, RFC 9449; later the client certificate, RFC 8705)
+  bearer,  // the token alone (migration from before login keys)
+};
+// token_binding_name: "pop" | "bearer".
+std::string_view token_binding_name(TokenBinding b) noexcept;
+
+// LoginPolicy: how logins present the result token.
+struct LoginPolicy {
+  TokenBinding token_binding = TokenBinding::pop;
+  bool operator==(const LoginPolicy&) const = default;
 };
 
 // Policy is one parsed, validated policy document.
@@ -155,10 +181,11 @@ struct Policy {
   bool ek_allow_tofu = false;          // JSON "ek": {"allow_tofu": ...}
   bool require_admin_approval = false;
   Enforcement enforcement;             // no grace by default: every reason denies at once
+  LoginPolicy login;                   // JSON "login": {"token_binding": ...}
   bool operator==(const Policy&) const = default;
 };
 
-// default_policy returns the built-in "default" policy, version 1: sha256 PCRs
+// default_policy returns the built-in "default" policy, version 1: PoP tokens, sha256 PCRs
 // 0, 2, 4, 7 required and pinned on enroll, Secure Boot and event log
 // required, FIDO2 with user presence, disk encryption required, 1 h stale
 // threshold, 10 min tokens, reboots allowed, no TOFU, no admin approval.
@@ -187,6 +214,12 @@ Status check_policy_bindings(const Policy& policy);
 // anything validate_policy refuses.
 Result<Policy> parse_policy(std::string_view json_text);
 Result<Policy> policy_from_json(const json::ObjectPtr& obj);
+// parse_stored_policy parses a document the verifier stored earlier. Every
+// document stored since "login" existed has it (serialize_policy writes every
+// field), so one without it predates proof-of-possession and keeps working as
+// it did: token_binding "bearer". Documents arriving over the admin API go
+// through parse_policy, where an absent "login" means "pop".
+Result<Policy> parse_stored_policy(std::string_view json_text);
 
 // serialize_policy writes the full document (all fields, compact JSON);
 // parse_policy(serialize_policy(p)) == p.

@@ -82,12 +82,30 @@ struct ResultClaims {
   TrustVector trust;                  // AR4SI vector
   std::string policy;                 // policy name@version the verdict used (may be empty)
   std::int64_t grace_until = 0;       // verdict "warning": login allowed until then (exp <= it); else 0
+  // Proof of possession (RFC 7800 "cnf": {"jkt": …}): the RFC 7638 thumbprint
+  // of the device's TPM login key; empty when the device has none (the token
+  // is then a bearer token). A PoP check (dpop.h) must prove this key.
+  std::string cnf_jkt;
+  std::string aud;                    // audience (RFC 7519 "aud"); empty = not set
+  std::string owner;                  // the person the device is enrolled to ("" = none); sub stays the device
   bool operator==(const ResultClaims&) const = default;
 };
 
 // sign_result_token returns the compact JWS "header.payload.signature" with
 // header {"alg":"ES256","typ":"JWT","kid":key.kid}. Errc::internal if signing fails.
 Result<std::string> sign_result_token(const ResultClaims& claims, const SigningKey& key);
+
+// es256_sign_raw signs |message| (SHA-256, ECDSA P-256) and returns the JOSE
+// form r||s (64 bytes); es256_verify_raw checks one (Errc::bad_signature).
+// Shared by result tokens and DPoP proofs (dpop.h).
+Result<Bytes> es256_sign_raw(const EVP_PKEY* key, std::string_view message);
+Status es256_verify_raw(const EVP_PKEY* key, std::string_view message, ByteView raw);
+// ec_p256_public_key builds a public P-256 key from its JWK coordinates (32
+// bytes each; the point must be on the curve). Errc::malformed.
+Result<EvpPkeyPtr> ec_p256_public_key(ByteView x, ByteView y);
+// ec_p256_public_jwk writes {"crv":"P-256","kty":"EC","x":…,"y":…} of |key|
+// (the members RFC 7638 hashes, in its order). Errc::unsupported.
+Result<std::string> ec_p256_public_jwk(const EVP_PKEY* key);
 
 // Jwks is a set of public verification keys by kid.
 struct Jwks {
