@@ -81,13 +81,13 @@ struct ResultClaims {
   std::vector<ResultReason> reasons;
   TrustVector trust;                  // AR4SI vector
   std::string policy;                 // policy name@version the verdict used (may be empty)
-  std::int64_t grace_until = 0;       // verdict "warning": login allowed until then (exp <= it); else 0
   // Proof of possession (RFC 7800 "cnf": {"jkt": …}): the RFC 7638 thumbprint
   // of the device's TPM login key; empty when the device has none (the token
   // is then a bearer token). A PoP check (dpop.h) must prove this key.
   std::string cnf_jkt;
   std::string aud;                    // audience (RFC 7519 "aud"); empty = not set
   std::string owner;                  // the person the device is enrolled to ("" = none); sub stays the device
+  std::int64_t grace_until = 0;       // verdict "warning": login allowed until then (exp <= it); else 0
   bool operator==(const ResultClaims&) const = default;
 };
 
