@@ -27,6 +27,7 @@ PAWCTL_BIN=$PAW_BUILD_DIR/tools/pawctl/pawctl
 source "$PAW_SOURCE_DIR/tests/support/swtpm.sh"
 
 PAW_PIDS=()
+PAW_EXTRA_DIRS=()  # removed by paw_cleanup (e.g. a root-owned folder under /run)
 PAW_QUIET=${PAW_QUIET:-0}
 
 say() { printf '%s\n' "$*"; }
@@ -68,6 +69,7 @@ paw_cleanup() {
   set +e
   for ((i = ${#PAW_PIDS[@]} - 1; i >= 0; i--)); do paw_kill "${PAW_PIDS[$i]}"; done
   PAW_PIDS=()
+  for i in "${PAW_EXTRA_DIRS[@]}"; do rm -rf "$i"; done  # folders a test made outside $WORK
   if [ -n "${WORK:-}" ] && [ -d "$WORK" ] && [ "${PAW_KEEP_WORK:-0}" != 1 ]; then rm -rf "$WORK"; fi
   exit $rc
 }

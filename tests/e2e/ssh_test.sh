@@ -59,7 +59,15 @@ ca-file = $VERIFIER_CA
 credential-file = $WORK/sshd/rp.cred
 max-age = 600
 CONF
-principals_cmd=$PAW_SOURCE_DIR/tools/ssh/paw-ssh-principals
+# sshd runs an AuthorizedPrincipalsCommand only from a path whose every folder
+# is root-owned and writable by no one else: not from a clone under /tmp (nor
+# from $WORK there). The script is installed, as docs/login-integration.md
+# says, into such a folder and removed with the work folder.
+principals_dir=$(mktemp -d /run/paw-ssh-test.XXXXXX)
+PAW_EXTRA_DIRS+=("$principals_dir")
+chmod 0755 "$principals_dir"
+install -m 0755 "$PAW_SOURCE_DIR/tools/ssh/paw-ssh-principals" "$principals_dir/paw-ssh-principals"
+principals_cmd=$principals_dir/paw-ssh-principals
 [ "$($principals_cmd "$WORK/sshd/ssh-principals.conf" "$user" "paw:device:$DEVICE_ID")" = "$user" ] ||
   die "paw-ssh-principals does not allow the healthy device"
 [ -z "$($principals_cmd "$WORK/sshd/ssh-principals.conf" "$user" "paw:device:nosuchdevice" 2>/dev/null)" ] ||
