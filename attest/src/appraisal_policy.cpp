@@ -89,6 +89,7 @@ std::string describe_change(const std::vector<PinnedMeasurement>& pinned, const 
 struct ChosenSet {
   const PcrValues* values = nullptr;   // nullptr: no admin reference at all (pins only)
   std::string label;                   // "" for the policy's "reference", else "reference set NAME"
+  bool matched = false;                // every value of |values| equals the quoted one
   std::string expired_match;           // only an expired set matched: its name and end
 };
 
@@ -121,16 +122,16 @@ ChosenSet choose_set(const PcrPolicy& p, const PcrValues& quoted, std::int64_t n
   std::size_t best_n = 0;
   for (const auto& [values, label] : live) {
     const std::size_t n = mismatches(*values, quoted);
-    if (n == 0) return ChosenSet{values, label, ""};
+    if (n == 0) return ChosenSet{values, label, true, ""};
     if (best.values == nullptr || n < best_n) {
-      best = ChosenSet{values, label, ""};
+      best = ChosenSet{values, label, false, ""};
       best_n = n;
     }
   }
   for (const auto& s : p.sets) {
     if (s.not_after != 0 && now >= s.not_after && mismatches(s.values, quoted) == 0) {
       best.expired_match = s.name + " (ended " + std::to_string(s.not_after) + ")";
-      if (best.values == nullptr) best = ChosenSet{&s.values, "reference set " + s.name, best.expired_match};
+      if (best.values == nullptr) best = ChosenSet{&s.values, "reference set " + s.name, true, best.expired_match};
       break;
     }
   }
@@ -146,7 +147,7 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
     fail(r, reason::kPcrMismatch,
          "the PCRs match only reference set " + chosen.expired_match + ", which has expired: capture the current "
          "firmware's values (pawctl policy capture ID --add) or update the machine");
-  } else if (chosen.values != nullptr && !chosen.label.empty() && mismatches(*chosen.values, in.body.pcrs) == 0) {
+  } else if (chosen.matched && !chosen.label.empty()) {
     note(r, reason::kPcrReferenceSet, "PCRs match " + chosen.label);
   }
   for (const auto& [bank, indices] : in.policy.pcrs.required) {
