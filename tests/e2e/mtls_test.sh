@@ -3,8 +3,10 @@
 # paw-agent, nginx (Debian) with EXACTLY docs/nginx-mtls.conf and the
 # docs/nginx-auth-request*.conf snippets, curl with the tpm2 OpenSSL provider
 # through EXACTLY docs/openssl-tpm2.cnf. A healthy attestation leaves
-# login-cert.pem (0644) beside login-key.pem; `curl --cert login-cert.pem --key
-# login-key.pem` plus the token gets 200. Refused: no certificate, a
+# login-cert.pem (0644) beside login-key.pem; under the proof-of-possession
+# policy (the default) `curl --cert login-cert.pem --key login-key.pem` plus
+# "Authorization: DPoP <token>" gets 200 with no DPoP proof: the certificate
+# nginx verified and forwards is the proof (RFC 8705). Refused: no certificate, a
 # certificate the device CA did not issue (self-signed with the real TPM key),
 # the key file copied to another TPM (second swtpm), another key with the
 # certificate, and — with an unexpired certificate — a revoked device (403,
@@ -21,7 +23,7 @@ paw_setup
 paw_start_swtpm
 paw_verifier_init
 paw_verifier_start 0 --trusted-proxy 127.0.0.1
-paw_demo_policy 600
+PAW_TOKEN_BINDING=pop paw_demo_policy 600
 paw_agent_config 300
 paw_enroll mtls-test
 key=$WORK/agent/login-key.pem
@@ -102,7 +104,7 @@ export TPM2OPENSSL_TCTI=$SWTPM_TCTI
 # (000 when curl or the TLS handshake failed; curl's exit code in $WORK/curl.rc).
 req() {
   local rc=0
-  OPENSSL_CONF=$PAW_SOURCE_DIR/docs/openssl-tpm2.cnf curl -sS -o "$WORK/body" -w '%{http_code}' --cacert "$ngx/server.pem" -H "Authorization: Bearer $token" \
+  OPENSSL_CONF=$PAW_SOURCE_DIR/docs/openssl-tpm2.cnf curl -sS -o "$WORK/body" -w '%{http_code}' --cacert "$ngx/server.pem" -H "Authorization: DPoP $token" \
     "$@" "https://localhost:$front/private/page" 2>"$WORK/curl.err" || rc=$?
   echo "$rc" >"$WORK/curl.rc"
 }
@@ -110,7 +112,10 @@ reached() { grep -q "upstream reached for device $DEVICE_ID" "$WORK/body" 2>/dev
 
 got=$(req --cert "$cert" --key "$key")
 [ "$got" = 200 ] && reached || die "certificate + TPM key: $got rc=$(cat "$WORK/curl.rc") $(cat "$WORK/curl.err") $(cat "$WORK/body")"
-ok "curl --cert login-cert.pem --key login-key.pem (tpm2 provider) + token → 200, upstream reached"
+ok "curl --cert login-cert.pem --key login-key.pem (tpm2 provider) + PoP token, no DPoP proof → 200 (the certificate is the proof)"
+got=$(curl -s -o "$WORK/body" -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: DPoP $token" "$VERIFIER_URL/v1/authz")
+[ "$got" = 401 ] && grep -q dpop_missing "$WORK/body" || die "the token alone at /v1/authz: $got $(cat "$WORK/body")"
+ok "the same token alone (no certificate, no DPoP proof) → 401 dpop_missing"
 
 rm -f "$WORK/body"
 got=$(req)

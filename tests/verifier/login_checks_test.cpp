@@ -52,7 +52,7 @@ TEST_CASE("login checks: a proof for the app is refused on a direct call, and tw
   auto key = generate_signing_key().value();
   const std::string jkt = jwk_thumbprint(key.key.get()).value();
   const std::string token = "t.o.k";
-  const PopContext trusted{1'800'000'000, 60, 5, true, true};
+  const PopContext trusted{1'800'000'000, 60, 5, true, true, "dev-1", {}};
   PopContext untrusted = trusted;
   untrusted.trusted_proxy = false;
   Request r = proxied();
@@ -71,6 +71,38 @@ TEST_CASE("login checks: a proof for the app is refused on a direct call, and tw
   Request bare = proxied();
   CHECK(proof_jkt(bare, token, jkt, trusted).denial.reason == "dpop_missing");
   CHECK(proof_jkt(bare, token, jkt, trusted).denial.status == 401);
+}
+
+TEST_CASE("login checks: a forwarded client certificate proves the key only for the token's device and key") {
+  const std::string token = "t.o.k";
+  PopContext ctx{1'800'000'000, 60, 5, true, true, "dev-1", {}};
+  // What the device CA check (DeviceCa::client_cert_jkt, tested against real
+  // certificates in login_key_flow_test) found in the certificate.
+  ClientCertIdentity found{"dev-1", "key-1", "x5t", ctx.now + 60};
+  ctx.verify_client_cert = [&](std::string_view) -> Result<ClientCertIdentity> { return found; };
+  Request r = proxied();
+  r.fields["x-client-cert"] = "PEM";
+  auto ok = proof_jkt(r, token, "key-1", ctx);
+  REQUIRE_MESSAGE(ok.ok(), ok.denial.reason);
+  CHECK(ok.key.via == "mtls");
+  CHECK(ok.key.jti.empty());
+  CHECK(proof_jkt(r, token, "key-2", ctx).denial.reason == "mtls_key_mismatch");
+  found.device_id = "dev-2";
+  CHECK(proof_jkt(r, token, "key-1", ctx).denial.reason == "mtls_device_mismatch");
+  found.device_id = "dev-1";
+  PopContext untrusted = ctx;
+  untrusted.trusted_proxy = false;
+  CHECK(proof_jkt(r, token, "key-1", untrusted).denial.reason == "mtls_untrusted_proxy");
+  Request twice = r;
+  twice.repeated = {"x-client-cert"};
+  CHECK(proof_jkt(twice, token, "key-1", ctx).denial.reason == "mtls_cert_invalid");
+  PopContext no_ca = ctx;
+  no_ca.verify_client_cert = nullptr;
+  CHECK(proof_jkt(r, token, "key-1", no_ca).denial.reason == "mtls_cert_invalid");
+  ctx.verify_client_cert = [](std::string_view) -> Result<ClientCertIdentity> {
+    return make_error(Errc::untrusted_chain, "not issued by the device CA");
+  };
+  CHECK(proof_jkt(r, token, "key-1", ctx).denial.reason == "mtls_cert_invalid");
 }
 
 TEST_CASE("login checks: the token comes as DPoP or Bearer, and jti keys are scoped") {

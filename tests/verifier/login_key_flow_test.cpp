@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
+#include <cctype>
 #include <fstream>
 
 #include "../attest/tpm_test_util.h"
@@ -81,10 +82,11 @@ struct Setup {
   std::optional<soft::SoftDevice> dev;
   SoftLoginKey key;
 
-  Setup() {
+  explicit Setup(bool loopback_is_proxy = false) {
     std::ofstream(ca_dir / "ek-ca.pem") << ek_ca.cert_pem();
     std::ofstream(fido_ca_dir / "fido-ca.pem") << fido_ca.cert_pem();
     v = std::make_unique<TestVerifier>([&](verifier::Config& c) {
+      if (loopback_is_proxy) c.trusted_proxies = {"127.0.0.1"};
       c.rp_id = kRp;
       c.ek_ca_dir = ca_dir.path().string();
       c.fido_ca_dir = fido_ca_dir.path().string();
@@ -153,6 +155,20 @@ struct Setup {
 };
 
 std::string error_of(const HttpAnswer& a) { return a.json()->getValue<std::string>("error"); }
+
+// escaped is what nginx's $ssl_client_escaped_cert makes of a PEM.
+std::string escaped(const std::string& pem) {
+  std::string out;
+  for (unsigned char c : pem) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static const char* digits = "0123456789ABCDEF";
+      out += {'%', digits[c >> 4], digits[c & 15]};
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -291,6 +307,51 @@ TEST_CASE("login key flow: a healthy device without a login key gets no login ce
   CHECK(a.json()->getValue<std::string>("verdict") == "healthy");
   CHECK(a.json()->has("token"));
   CHECK_FALSE(a.json()->has("login_certificate"));
+}
+
+TEST_CASE("login key flow: /v1/authz takes the login certificate a trusted proxy forwards as the proof (RFC 8705)") {
+  for (bool proxy : {true, false}) {
+    CAPTURE(proxy);
+    Setup s(proxy);
+    REQUIRE(s.enroll(std::nullopt, true).status == 200);
+    const std::string id = s.dev->device_id;
+    auto a = s.attest([&](ByteView n) { return s.key.proof(n, id); });
+    REQUIRE_MESSAGE(a.status == 200, a.body);
+    REQUIRE(a.json()->getValue<std::string>("verdict") == "healthy");
+    const std::string token = a.json()->getValue<std::string>("token");
+    const std::string pem = a.json()->getValue<std::string>("login_certificate");
+    auto authz = [&](const std::vector<std::pair<std::string, std::string>>& h) {
+      std::vector<std::pair<std::string, std::string>> headers = h;
+      headers.emplace_back("Authorization", "DPoP " + token);
+      return s.v->client().request("GET", "/v1/authz", {}, {}, headers);
+    };
+    auto reason = [](const HttpAnswer& r) { return r.json()->getValue<std::string>("reason"); };
+    // The token alone proves nothing.
+    auto bare = authz({});
+    CHECK(bare.status == 401);
+    CHECK(reason(bare) == "dpop_missing");
+    auto with_cert = authz({{"X-Client-Cert", escaped(pem)}});
+    if (!proxy) {
+      // Certificates are not secret: from anyone but the proxy that checked the TLS handshake, one proves nothing.
+      CHECK(with_cert.status == 401);
+      CHECK(reason(with_cert) == "mtls_untrusted_proxy");
+      continue;
+    }
+    CHECK_MESSAGE(with_cert.status == 204, with_cert.body);
+    // A certificate the device CA did not issue: the same key, signed by the attacker's own CA.
+    std::string forged = pem;
+    const auto mid = forged.find('\n', forged.size() / 2);
+    forged[mid - 2] = forged[mid - 2] == 'A' ? 'B' : 'A';  // one byte of the signature
+    auto bad = authz({{"X-Client-Cert", escaped(forged)}});
+    CHECK(bad.status == 401);
+    CHECK(reason(bad) == "mtls_cert_invalid");
+    auto junk = authz({{"X-Client-Cert", "%ZZ"}});
+    CHECK(junk.status == 401);
+    CHECK(reason(junk) == "mtls_cert_invalid");
+    // Revoked: the certificate still verifies, the device is refused.
+    REQUIRE(s.v->client().post("/v1/admin/devices/" + id + "/revoke", "", s.v->admin()).status == 200);
+    CHECK(authz({{"X-Client-Cert", escaped(pem)}}).status == 403);
+  }
 }
 
 }  // namespace paw::test

@@ -156,7 +156,8 @@ Result<Response> Service::get_authz(Request& req) {
       return login_denial(req, {401, "token_unbound", "the policy wants proof of possession and the token has no cnf "
                                                       "key (device without a login key: paw-agent enroll --add-login-key)"});
     }
-    PopContext ctx{now_s, cfg_.dpop_window, 5, is_trusted_proxy(req.peer, trusted_proxies_), !cfg_.insecure_http};
+    PopContext ctx{now_s, cfg_.dpop_window, 5, is_trusted_proxy(req.peer, trusted_proxies_), !cfg_.insecure_http,
+                   claims->sub, [&](std::string_view cert) { return device_ca_->client_cert_jkt(cert, now_s); }};
     ProofOutcome proved = proof_jkt(req, token, claims->cnf_jkt, ctx);
     if (!proved.ok()) return login_denial(req, proved.denial);
     if (!proved.key.jti.empty()) {
@@ -222,7 +223,7 @@ Response Service::login_denial(const Request& req, const LoginDenial& d) {
   r.headers.emplace_back("X-Paw-Reason", d.reason);
   if (d.status == 401) {
     // RFC 9449 7.1: the scheme, the algorithms a proof may use and why this one failed.
-    const bool token_problem = d.reason == "token_unbound";
+    const bool token_problem = d.reason == "token_unbound" || d.reason.rfind("mtls_", 0) == 0;
     r.headers.emplace_back("WWW-Authenticate", std::string("DPoP algs=\"ES256\", error=\"") +
                                                    (token_problem ? "invalid_token" : "invalid_dpop_proof") +
                                                    "\", error_description=\"" + d.reason + "\"");

@@ -69,13 +69,22 @@ std::string dpop_jti_key(std::string_view jkt, std::string_view jti) {
   return hex(sha256(as_bytes(input)));
 }
 
-Result<std::string> client_certificate_jkt(const Request& req, bool trusted_proxy) {
-  (void)req;
-  (void)trusted_proxy;
-  // RFC 8705 (x5t#S256 / the certificate's key): the device CA's client
-  // certificates are verified by nginx and forwarded; until that exists no
-  // request carries one.
-  return make_error(Errc::not_found, "no forwarded client certificate");
+std::optional<CertProof> client_certificate_jkt(const Request& req, const PopContext& ctx) {
+  const bool repeated = std::find(req.repeated.begin(), req.repeated.end(), "x-client-cert") != req.repeated.end();
+  const std::string forwarded = req.field("x-client-cert");
+  if (forwarded.empty() && !repeated) return std::nullopt;
+  if (!ctx.trusted_proxy) {
+    return CertProof{"mtls_untrusted_proxy", "X-Client-Cert from a peer that is not a --trusted-proxy", ""};
+  }
+  if (repeated) return CertProof{"mtls_cert_invalid", "more than one X-Client-Cert header", ""};
+  if (!ctx.verify_client_cert) return CertProof{"mtls_cert_invalid", "no device CA to check client certificates", ""};
+  auto identity = ctx.verify_client_cert(forwarded);
+  if (!identity.ok()) return CertProof{"mtls_cert_invalid", identity.error().detail, ""};
+  if (identity->device_id != ctx.device_id) {
+    return CertProof{"mtls_device_mismatch",
+                     "client certificate names device " + identity->device_id + ", the token " + ctx.device_id, ""};
+  }
+  return CertProof{"", "", identity->jkt};
 }
 
 ProofOutcome proof_jkt(const Request& req, std::string_view token, std::string_view cnf_jkt, const PopContext& ctx) {
@@ -89,13 +98,12 @@ ProofOutcome proof_jkt(const Request& req, std::string_view token, std::string_v
   if (dpop_repeated) return deny(kDpopMalformed, "more than one DPoP header");
   if (proof.empty()) {
     // The second kind of proof: the TLS client certificate of the same key.
-    auto cert = client_certificate_jkt(req, ctx.trusted_proxy);
-    if (cert.ok()) {
-      if (*cert != cnf_jkt) return deny("mtls_key_mismatch", "client certificate key " + *cert + " is not the token's");
-      out.key = {*cert, "mtls", "", 0};
-      return out;
-    }
-    return deny(kDpopMissing, "a proof-of-possession token came without a DPoP proof or client certificate");
+    auto cert = client_certificate_jkt(req, ctx);
+    if (!cert) return deny(kDpopMissing, "a proof-of-possession token came without a DPoP proof or client certificate");
+    if (!cert->reason.empty()) return deny(cert->reason, cert->detail);
+    if (cert->jkt != cnf_jkt) return deny("mtls_key_mismatch", "client certificate key " + cert->jkt + " is not the token's");
+    out.key = {cert->jkt, "mtls", "", 0};
+    return out;
   }
   auto original = original_request(req, ctx.trusted_proxy, ctx.tls);
   if (!original.ok()) return deny(kDpopHtuMismatch, original.error().detail);

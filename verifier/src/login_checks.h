@@ -6,10 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "http.h"
+#include "paw/attest/client_cert.h"
 #include "paw/attest/policy.h"
 #include "store.h"
 
@@ -55,6 +58,10 @@ struct PopContext {
   std::int64_t dpop_skew = 5;
   bool trusted_proxy = false;  // the TCP peer is a --trusted-proxy
   bool tls = true;
+  std::string device_id;       // the token's sub: a client certificate must name it
+  // verify_client_cert checks a forwarded client certificate against the
+  // live device CAs (DeviceCa::client_cert_jkt); unset = no mTLS proof.
+  std::function<Result<ClientCertIdentity>(std::string_view forwarded)> verify_client_cert;
 };
 
 // proof_jkt returns the key |req| proves it holds, which must be |cnf_jkt|
@@ -70,12 +77,21 @@ struct ProofOutcome {
 };
 ProofOutcome proof_jkt(const Request& req, std::string_view token, std::string_view cnf_jkt, const PopContext& ctx);
 
-// client_certificate_jkt is the RFC 8705 seam: the RFC 7638 thumbprint of
-// the public key in the TLS client certificate a trusted proxy forwarded for
-// this request (the device CA's certificate for the login key), Errc::not_found
-// when there is none. Today there is none: the device CA and its nginx
-// forwarding come separately and plug in here.
-Result<std::string> client_certificate_jkt(const Request& req, bool trusted_proxy);
+// client_certificate_jkt is the RFC 8705 proof: the RFC 7638 thumbprint of
+// the login key in the TLS client certificate that nginx verified and
+// forwarded (X-Client-Cert, docs/nginx-auth-request.conf). Believed only from
+// a --trusted-proxy (anyone else could paste a device's certificate, which is
+// not secret) and only after ctx.verify_client_cert checked it again against
+// the device CA; it must name ctx.device_id. Errc::not_found when the request
+// carries no certificate; otherwise a LoginDenial reason in the error detail's
+// stead is returned by proof_jkt (mtls_untrusted_proxy, mtls_cert_invalid,
+// mtls_device_mismatch).
+struct CertProof {
+  std::string reason;  // "" = the certificate proved jkt
+  std::string detail;
+  std::string jkt;
+};
+std::optional<CertProof> client_certificate_jkt(const Request& req, const PopContext& ctx);
 
 // check_owner accepts an owner name: 1..128 of [A-Za-z0-9._@+-] (a user or
 // e-mail-like name, safe in a header and a log line). Errc::malformed.
