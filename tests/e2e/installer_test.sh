@@ -106,6 +106,7 @@ declare -A expect_files=(
 644 /lib/udev/rules.d/70-paw-agent.rules
 755 /usr/bin/paw-agent
 755 /usr/libexec/paw-agent/grant-measurement-logs
+644 /usr/share/paw-agent/openssl-tpm2.cnf
 644 /usr/share/doc/paw-agent/README.Debian
 644 /usr/share/doc/paw-agent/agent.md
 644 /usr/share/doc/paw-agent/fido2.md
@@ -122,6 +123,7 @@ declare -A expect_files=(
 644 /usr/share/doc/paw-verifier/login-integration.md
 644 /usr/share/doc/paw-verifier/nginx-auth-request-location.conf
 644 /usr/share/doc/paw-verifier/nginx-auth-request.conf
+644 /usr/share/doc/paw-verifier/nginx-mtls.conf
 644 /usr/share/doc/paw-verifier/nginx-replicas.conf
 644 /usr/share/doc/paw-verifier/operations.md
 644 /usr/share/doc/paw-verifier/protocol.md
@@ -132,7 +134,9 @@ declare -A expect_files=(
 644 /usr/share/doc/paw-verifier/copyright
 644 /usr/share/man/man8/paw-verifier.8.gz"
   [pawctl]="755 /usr/bin/pawctl
+755 /usr/libexec/paw/paw-ssh-principals
 644 /usr/share/doc/pawctl/appraisal.md
+644 /usr/share/doc/pawctl/login-integration.md
 644 /usr/share/doc/pawctl/pawctl.md
 644 /usr/share/doc/pawctl/changelog.Debian.gz
 644 /usr/share/doc/pawctl/copyright

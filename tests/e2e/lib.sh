@@ -187,10 +187,11 @@ agent() {
   "$PAW_AGENT_BIN" "$@" --config "$WORK/agent.conf"
 }
 
-# paw_enroll [LABEL]: token from pawctl, then paw-agent enroll; sets DEVICE_ID.
+# paw_enroll [LABEL]: token from pawctl (for owner $PAW_OWNER when set), then
+# paw-agent enroll; sets DEVICE_ID.
 paw_enroll() {
   local token
-  token=$(pawctl_admin token create --ttl 10m --label "${1:-e2e}" --json |
+  token=$(pawctl_admin token create --ttl 10m --label "${1:-e2e}" ${PAW_OWNER:+--owner "$PAW_OWNER"} --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') || die "pawctl token create failed"
   agent enroll --token "$token" >"$WORK/enroll.out" 2>>"$WORK/agent.log" ||
     die "paw-agent enroll failed: $(cat "$WORK/enroll.out")"

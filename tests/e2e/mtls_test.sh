@@ -25,7 +25,7 @@ paw_verifier_init
 paw_verifier_start 0 --trusted-proxy 127.0.0.1
 PAW_TOKEN_BINDING=pop paw_demo_policy 600
 paw_agent_config 300
-paw_enroll mtls-test
+PAW_OWNER=alice@example.test paw_enroll mtls-test
 key=$WORK/agent/login-key.pem
 cert=$WORK/agent/login-cert.pem
 [ ! -e "$cert" ] || die "login-cert.pem before any attestation"
@@ -36,8 +36,9 @@ token=$(cat "$WORK/run/token")
 openssl x509 -in "$cert" -noout -ext subjectAltName,extendedKeyUsage >"$WORK/cert.txt" 2>&1 ||
   die "openssl x509: $(cat "$WORK/cert.txt")"
 grep -q "URI:urn:paw:device:$DEVICE_ID" "$WORK/cert.txt" || die "SAN: $(cat "$WORK/cert.txt")"
+grep -q "email:alice@example.test" "$WORK/cert.txt" || die "SAN without the owner: $(cat "$WORK/cert.txt")"
 grep -q "TLS Web Client Authentication" "$WORK/cert.txt" || die "EKU: $(cat "$WORK/cert.txt")"
-ok "healthy attestation: login-cert.pem (0644) for urn:paw:device:$DEVICE_ID, clientAuth"
+ok "healthy attestation: login-cert.pem (0644) for urn:paw:device:$DEVICE_ID and its owner alice@example.test, clientAuth"
 
 # --- the device CA bundle, as nginx gets it
 ngx=$WORK/nginx

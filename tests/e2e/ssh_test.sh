@@ -24,9 +24,10 @@ paw_verifier_init
 paw_verifier_start 0
 paw_demo_policy 600
 paw_agent_config 300
-# The certificate's principal is the device label (the enrollment token's
-# label) unless the verifier sets ssh-principal: here, the login account.
-paw_enroll "$user"
+# The certificate's principals are the device's owner (`token create
+# --owner`): an e-mail-like owner gives its local part — the login account
+# here — and the whole name.
+PAW_OWNER="$user@example.test" paw_enroll ssh-test
 expect_rc 0 agent attest
 cert=$WORK/agent/login-key-cert.pub
 [ -s "$cert" ] || die "no $cert after a healthy attestation"

@@ -124,9 +124,9 @@ struct Setup {
   }
 
   // attest: |proof| chooses the login key signature (nullopt: none sent).
-  HttpAnswer attest(const std::function<std::optional<Bytes>(ByteView nonce)>& proof) {
+  HttpAnswer attest(const std::function<std::optional<Bytes>(ByteView nonce)>& proof, std::uint8_t fido_flags = 0x01) {
     const Bytes nonce = challenge();
-    auto body = dev->evidence_body(nonce);
+    auto body = dev->evidence_body(nonce, fido_flags);
     REQUIRE(body.ok());
     body->login_key_signature = proof(nonce);
     auto env = dev->seal(*body);
@@ -297,6 +297,31 @@ TEST_CASE("login key flow: a healthy attestation carries the login certificate, 
   REQUIRE(bad.status == 200);
   CHECK(bad.json()->getValue<std::string>("verdict") == "unhealthy");
   CHECK_FALSE(bad.json()->has("login_certificate"));
+}
+
+TEST_CASE("login key flow: under step-up presence no credential comes without a recent touch of the FIDO2 key") {
+  Setup s;
+  auto put = s.v->client().request("PUT", "/v1/admin/policies/default",
+                                   R"({"fido":{"user_presence":false,"login_presence_max_age_seconds":300}})", s.v->admin());
+  REQUIRE_MESSAGE(put.status == 200, put.body);
+  REQUIRE(s.enroll(std::nullopt, true).status == 200);
+  const std::string id = s.dev->device_id;
+  auto proof = [&](ByteView n) { return s.key.proof(n, id); };
+  // Healthy without user presence (the policy does not ask for it at every
+  // attestation), but no touch ever: a token, no login or SSH certificate.
+  auto untouched = s.attest(proof, 0x00);
+  REQUIRE_MESSAGE(untouched.status == 200, untouched.body);
+  CHECK(untouched.json()->getValue<std::string>("verdict") == "healthy");
+  CHECK(untouched.json()->has("token"));
+  CHECK_FALSE(untouched.json()->has("login_certificate"));
+  CHECK_FALSE(untouched.json()->has("ssh_certificate"));
+  // Touched: both.
+  auto touched = s.attest(proof, 0x01);
+  REQUIRE_MESSAGE(touched.status == 200, touched.body);
+  CHECK(touched.json()->has("login_certificate"));
+  CHECK(touched.json()->has("ssh_certificate"));
+  // Within the window a later round without a touch still gets them.
+  CHECK(s.attest(proof, 0x00).json()->has("login_certificate"));
 }
 
 TEST_CASE("login key flow: a healthy device without a login key gets no login certificate") {

@@ -52,6 +52,15 @@ TEST_CASE("ssh ca: issues a certificate for the login key, shared by replicas, r
   dev.label = "alice";
   CHECK(ssh_principals_for(dev, "") == std::vector<std::string>{"alice"});
   CHECK(ssh_principals_for(dev, "ops") == std::vector<std::string>{"ops"});
+  {
+    // The owner comes before the label: an e-mail-like one as its local part (the account) and whole.
+    StoredDevice owned = dev;
+    owned.owner = "bob@example.test";
+    CHECK(ssh_principals_for(owned, "") == std::vector<std::string>{"bob", "bob@example.test"});
+    owned.owner = "carol";
+    CHECK(ssh_principals_for(owned, "") == std::vector<std::string>{"carol"});
+    CHECK(ssh_principals_for(owned, "ops") == std::vector<std::string>{"ops"});
+  }
   SshCertRequest req{"dev-1", login_pub, ssh_principals_for(dev, ""), 1000, 1600};
   auto line = ca.issue(req);
   REQUIRE_MESSAGE(line.ok(), line.error().what());

@@ -4,6 +4,7 @@
 #include <Poco/JSON/Object.h>
 
 #include "paw/attest/evidence.h"
+#include "login_checks.h"
 #include "service.h"
 #include "util.h"
 #include "verdicts.h"
@@ -318,10 +319,12 @@ Result<Response> Service::post_attestation(Request& req) {
   // The login and SSH certificates ride on the same answer (no second
   // request): only for a verdict that admits login (healthy, or warning) of a
   // device with a login key, expiring with the token.
-  if (const std::string cert = login_certificate(cached->record, a, policy, claims.exp, now_s); !cert.empty()) {
-    o->set("login_certificate", cert);
-  }
-  if (a.admits_login()) {
+  // Step-up presence (policy fido.login_presence_max_age_seconds): no
+  // credential without a recent touch of the FIDO2 key, as at /v1/authz.
+  if (a.admits_login() && login_presence_ok(dev, policy, now_s)) {
+    if (const std::string cert = login_certificate(cached->record, dev.owner, a, policy, claims.exp, now_s); !cert.empty()) {
+      o->set("login_certificate", cert);
+    }
     if (std::string cert = ssh_certificate_for(dev, cached->record, claims); !cert.empty()) o->set("ssh_certificate", cert);
   }
   return json_response(200, o);

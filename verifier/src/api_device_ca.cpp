@@ -2,6 +2,7 @@
 // (device_ca.h, docs/protocol.md "Login certificate").
 #include <Poco/JSON/Object.h>
 
+#include "paw/attest/client_cert.h"
 #include "paw/attest/tpm.h"
 #include "service.h"
 #include "util.h"
@@ -25,8 +26,8 @@ Result<Response> Service::admin_rotate_ca(Request&) {
   return json_response(200, o);
 }
 
-std::string Service::login_certificate(const DeviceRecord& rec, const Appraisal& a, const Policy& policy,
-                                       std::int64_t not_after, std::int64_t now) {
+std::string Service::login_certificate(const DeviceRecord& rec, const std::string& owner, const Appraisal& a,
+                                       const Policy& policy, std::int64_t not_after, std::int64_t now) {
   if (!a.admits_login() || !rec.login_key) return {};
   // The verdict is stored already: a certificate that cannot be made is
   // logged and left out (the agent then drops its old one), never a failed round.
@@ -46,7 +47,16 @@ std::string Service::login_certificate(const DeviceRecord& rec, const Appraisal&
   p.verdict = std::string(verdict_name(a.verdict()));  // healthy, or warning (not_after <= grace_until)
   p.policy = policy.name;
   p.policy_version = policy.version;
-  // Owner hook: the device owner's name goes into p.extra_san_emails / extra_san_uris.
+  // The person the device is enrolled to (check_owner: [A-Za-z0-9._@+-]):
+  // an e-mail-like name as an rfc822Name, which web servers map to users,
+  // any other as a URI.
+  if (!owner.empty()) {
+    if (owner.find('@') != std::string::npos) {
+      p.extra_san_emails.push_back(owner);
+    } else {
+      p.extra_san_uris.push_back(std::string(kOwnerUriPrefix) + owner);
+    }
+  }
   auto cert = device_ca_->issue(p);
   if (!cert.ok()) return fail(cert.error());
   return *cert;

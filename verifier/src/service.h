@@ -172,8 +172,8 @@ class Service {
   Result<Response> admin_rotate_ca(Request& req);
   // login_certificate is the login certificate for a healthy verdict of a
   // device with a login key ("" otherwise, or when issuing fails: logged).
-  std::string login_certificate(const DeviceRecord& rec, const Appraisal& a, const Policy& policy,
-                                std::int64_t not_after, std::int64_t now);
+  std::string login_certificate(const DeviceRecord& rec, const std::string& owner, const Appraisal& a,
+                                const Policy& policy, std::int64_t not_after, std::int64_t now);
   Result<Response> get_ssh_ca(Request& req);          // api_ssh.cpp
   Result<Response> admin_rotate_ssh_ca(Request& req);
   // ssh_certificate_for: the certificate line for a healthy verdict of

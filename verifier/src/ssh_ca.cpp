@@ -105,8 +105,10 @@ Result<std::string> SshCa::rotate(std::int64_t now, std::int64_t overlap) {
 }
 
 std::vector<std::string> ssh_principals_for(const StoredDevice& device, const std::string& configured) {
-  // Owner hook: once the device record names its owner, return it here first.
   if (!configured.empty()) return {configured};
+  // The person the device is enrolled to: an e-mail-like owner logs in as its local part.
+  if (const auto at = device.owner.find('@'); at != std::string::npos) return {device.owner.substr(0, at), device.owner};
+  if (!device.owner.empty()) return {device.owner};
   if (!device.label.empty()) return {device.label};
   return {};
 }

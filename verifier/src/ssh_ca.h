@@ -56,9 +56,10 @@ class SshCa {
 };
 
 // ssh_principals_for is the hook that decides whom a device's certificate
-// names. Today: |configured| when set (verifier option ssh-principal),
-// otherwise the device label (the enrollment token's label). When devices
-// carry an owner (issue 17 "The owner"), the owner goes first here.
+// names: |configured| when set (verifier option ssh-principal), else the
+// device's owner (pawctl token create --owner; "alice@example" → "alice",
+// the account name sshd compares by default, and the whole name), else the device label (the enrollment
+// token's label).
 std::vector<std::string> ssh_principals_for(const StoredDevice& device, const std::string& configured);
 
 }  // namespace paw::verifier

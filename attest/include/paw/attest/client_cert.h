@@ -21,6 +21,9 @@ namespace paw {
 inline constexpr std::size_t kMaxForwardedClientCertSize = 8192;
 // kDeviceUriPrefix starts the SAN URI that names the device (urn:paw:device:<id>).
 inline constexpr std::string_view kDeviceUriPrefix = "urn:paw:device:";
+// kOwnerUriPrefix starts the SAN URI naming the device's owner when the owner
+// is not e-mail-like (an e-mail-like owner is an rfc822Name instead).
+inline constexpr std::string_view kOwnerUriPrefix = "urn:paw:owner:";
 
 // ClientCertIdentity is what a verified device certificate says.
 struct ClientCertIdentity {
