@@ -3,8 +3,9 @@
 # first command). Real parts only: swtpm with an EK certificate from its local
 # CA, the software FIDO2 key behind libfido2, paw-verifier (TLS, SQLite),
 # pawctl and paw-agent. It shows a healthy attestation that lets a login
-# through, then two denials with their reasons — the FIDO2 key unplugged, and
-# a PCR changed — and stops everything it started. Exit 0 only if every step
+# through — bound to the workstation's TPM login key, so a stolen token alone
+# is refused — then two denials with their reasons — the FIDO2 key unplugged,
+# and a PCR changed — and stops everything it started. Exit 0 only if every step
 # behaved as described.
 #
 #   bash tests/e2e/demo.sh [BUILD_DIR]       (default: build)
@@ -58,8 +59,8 @@ say "   paw-verifier pid $VERIFIER_PID listening on $VERIFIER_URL (certificate: 
 curl -sf --cacert "$VERIFIER_CA" "$VERIFIER_URL/healthz" >/dev/null || die "verifier /healthz failed"
 ok "verifier answers over TLS"
 
-step "4. Policy: pin PCRs 0, 2, 4, 7 at the first healthy attestation; FIDO2 presence required"
-paw_demo_policy 600
+step "4. Policy: pin PCRs 0, 2, 4, 7 at the first healthy attestation; FIDO2 presence required; logins prove the TPM login key"
+PAW_TOKEN_BINDING=pop paw_demo_policy 600
 say "   (swtpm has no firmware: no measured-boot log, no Secure Boot — the demo policy leaves those out)"
 pawctl_admin policy show default >"$WORK/policy.out" || die "pawctl policy show failed"
 grep -q '"pin_on_enroll": *true' "$WORK/policy.out" || die "policy does not pin PCRs"
@@ -68,12 +69,12 @@ say "   $ pawctl policy set default policy-demo.json   (version $(json_get "$WOR
 ok "policy 'default' stored"
 
 step "5. An admin creates a single-use enrollment token"
-demo_pawctl token create --ttl 15m --label demo-workstation || die "pawctl token create failed"
+demo_pawctl token create --ttl 15m --label demo-workstation --owner alice@example.test || die "pawctl token create failed"
 token=$(sed -n 's/^token: //p' "$WORK/show.out")
 [ -n "$token" ] || die "no token printed"
 ok "token issued"
 
-step "6. The workstation enrolls (EK certificate, new AK, FIDO2 credential, credential activation)"
+step "6. The workstation enrolls (EK certificate, new AK, TPM login key certified by the AK, FIDO2 credential, credential activation)"
 paw_agent_config 300
 demo_agent enroll --token "$token" || die "paw-agent enroll failed"
 must_contain "$WORK/show.out" "status enrolled"
@@ -81,7 +82,9 @@ DEVICE_ID=$(sed -n 's/^enrolled: device \([^ ]*\) .*/\1/p' "$WORK/show.out")
 [ -n "$DEVICE_ID" ] || die "no device id"
 demo_pawctl devices list || die "pawctl devices list failed"
 must_contain "$WORK/show.out" "$DEVICE_ID"
-ok "device $DEVICE_ID enrolled"
+say "   login key (made in the TPM, usable only there): agent/login-key.pem: $(head -1 "$WORK/agent/login-key.pem")"
+grep -q "BEGIN TSS2 PRIVATE KEY" "$WORK/agent/login-key.pem" || die "no TPM login key file"
+ok "device $DEVICE_ID enrolled to alice@example.test"
 
 step "7. Attest: quote over the PCRs + FIDO2 assertion → healthy, result token issued"
 rc=0; demo_agent attest || rc=$?
@@ -89,7 +92,13 @@ rc=0; demo_agent attest || rc=$?
 must_contain "$WORK/show.out" "verdict: healthy"
 [ -s "$WORK/run/token" ] || die "no token file"
 say "   token file run/token: $(cut -c1-40 "$WORK/run/token")…"
-ok "healthy, token issued"
+show openssl x509 -in "$WORK/agent/login-cert.pem" -noout -subject -enddate -ext subjectAltName ||
+  die "no login certificate"
+must_contain "$WORK/show.out" "URI:urn:paw:device:$DEVICE_ID"
+must_contain "$WORK/show.out" "email:alice@example.test"
+show ssh-keygen -L -f "$WORK/agent/login-key-cert.pub" || die "no SSH certificate"
+must_contain "$WORK/show.out" "paw:device:$DEVICE_ID"
+ok "healthy: token, X.509 login certificate and SSH certificate, all for the TPM login key, all expiring with the token"
 
 step "8. The login flow asks the verifier"
 demo_pawctl rp-credential create --label demo-idp || die "rp-credential create failed"
@@ -98,11 +107,21 @@ rc=0; show "$PAWCTL_BIN" health "$DEVICE_ID" --max-age 300 --verifier "$VERIFIER
   --rp-credential-file "$WORK/rp.cred" || rc=$?
 [ "$rc" = 0 ] || die "health query denied a healthy device (exit $rc)"
 must_contain "$WORK/show.out" "^allow"
-code=$(curl_authz "$(cat "$WORK/run/token")")
-say "   GET /v1/authz with the token (what nginx auth_request asks) → HTTP $code"
-[ "$code" = 204 ] || die "authz answered $code, expected 204"
+# pop_authz TOKEN: GET /v1/authz with the token alone (no proof of the key), as a thief would.
+pop_authz() {
+  curl -s -o "$WORK/authz.out" -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: DPoP $1" "$VERIFIER_URL/v1/authz"
+}
+rc=0; show "$PAW_AGENT_BIN" curl --config "$WORK/agent.conf" "$VERIFIER_URL/v1/authz" --cacert "$VERIFIER_CA" -s -o /dev/null -w '%{http_code}\n' || rc=$?
+say "   (paw-agent curl sends the token with a DPoP proof signed by the TPM login key, as nginx auth_request would pass it)"
+must_contain "$WORK/show.out" "^204"
 ok "login allowed"
 healthy_token=$(cat "$WORK/run/token")
+code=$(pop_authz "$healthy_token")
+say "   the same token copied to another machine, without the TPM key: GET /v1/authz → HTTP $code $(cat "$WORK/authz.out")"
+[ "$code" = 401 ] || die "a stolen token alone got $code, expected 401"
+must_contain "$WORK/authz.out" dpop_missing
+ok "stolen token refused: dpop_missing"
+cp "$WORK/run/token" "$WORK/healthy.token"
 
 step "9. Denial 1: the FIDO2 key is unplugged"
 mv "$WORK/fido.state" "$WORK/fido.state.unplugged"
@@ -115,9 +134,9 @@ rc=0; show "$PAWCTL_BIN" health "$DEVICE_ID" --max-age 300 --verifier "$VERIFIER
   --rp-credential-file "$WORK/rp.cred" || rc=$?
 [ "$rc" = 1 ] || die "health query allowed a device without its key (exit $rc)"
 must_contain "$WORK/show.out" "fido_missing"
-code=$(curl_authz "$healthy_token")
-say "   GET /v1/authz with the earlier healthy token → HTTP $code"
-[ "$code" = 403 ] || die "authz answered $code for a device now unhealthy, expected 403"
+rc=0; show "$PAW_AGENT_BIN" curl --config "$WORK/agent.conf" --token-file "$WORK/healthy.token" "$VERIFIER_URL/v1/authz" --cacert "$VERIFIER_CA" -s -o /dev/null -w '%{http_code}\n' || rc=$?
+say "   (the earlier healthy token, with a valid proof of the TPM key)"
+must_contain "$WORK/show.out" "^403"
 [ ! -e "$WORK/run/token" ] || die "the token file should be gone while unhealthy"
 ok "login denied: fido_missing"
 mv "$WORK/fido.state.unplugged" "$WORK/fido.state"
@@ -154,4 +173,4 @@ say "   stopped pids ${pids[*]}"
 ok "nothing left running"
 
 say ""
-say "demo: ok — enrolled, healthy (login allowed), FIDO2 key unplugged (denied: fido_missing), PCR 7 changed (denied: pcr_mismatch)"
+say "demo: ok — enrolled with a TPM login key, healthy (login with proof of that key allowed, the token alone refused), FIDO2 key unplugged (denied: fido_missing), PCR 7 changed (denied: pcr_mismatch)"

@@ -10,7 +10,7 @@ bash "$here/demo.sh" "${PAW_BUILD_DIR:-build}" >"$out" 2>&1 || rc=$?
 cat "$out"
 [ "$rc" = 0 ] || { echo "demo exited $rc" >&2; exit 1; }
 grep -q '^demo: ok' "$out" || { echo "demo did not report success" >&2; exit 1; }
-for want in 'verdict: healthy' 'reason: fido_missing' 'reason: pcr_mismatch' 'HTTP 204' 'HTTP 403' 'nothing left running'; do
+for want in 'verdict: healthy' 'BEGIN TSS2 PRIVATE KEY' 'email:alice@example.test' 'Key ID: "paw:device:' 'reason: fido_missing' 'reason: pcr_mismatch' 'stolen token refused: dpop_missing' 'nothing left running'; do
   grep -q "$want" "$out" || { echo "demo output lacks '$want'" >&2; exit 1; }
 done
 echo "demo_test: ok"
