@@ -35,10 +35,10 @@ void report_ak(const platform::EnsuredAk& ak) {
 
 int cmd_ak_public(const std::vector<std::string>& words) {
   auto args = Args::parse(words, options());
-  if (!args.ok()) return fail(args.error().what(), 64);
-  if (!args->positional().empty()) return fail("ak-public takes no positional arguments", 64);
+  if (!args.ok()) return fail(args.error().what(), 2);
+  if (!args->positional().empty()) return fail("ak-public takes no positional arguments", 2);
   const std::string format = args->get_or("format", "pem");
-  if (format != "pem" && format != "tss") return fail("--format must be pem or tss", 64);
+  if (format != "pem" && format != "tss") return fail("--format must be pem or tss", 2);
   auto cfg = resolve_tpm_config(*args);
   if (!cfg.ok()) return fail(cfg.error().what());
   auto tpm = open_agent_tpm(*cfg);

@@ -32,18 +32,18 @@ Result<std::optional<Bytes>> read_optional_log(const std::optional<std::string>&
 
 int cmd_evidence(const std::vector<std::string>& words) {
   auto args = Args::parse(words, options());
-  if (!args.ok()) return fail(args.error().what(), 64);
+  if (!args.ok()) return fail(args.error().what(), 2);
   const auto nonce_hex = args->get("nonce");
-  if (!nonce_hex) return fail("--nonce HEX is required", 64);
+  if (!nonce_hex) return fail("--nonce HEX is required", 2);
   auto nonce = unhex(*nonce_hex);
   if (!nonce.ok() || nonce->size() != kNonceSize)
-    return fail("--nonce must be " + std::to_string(kNonceSize) + " bytes of hex", 64);
+    return fail("--nonce must be " + std::to_string(kNonceSize) + " bytes of hex", 2);
   auto cfg = resolve_tpm_config(*args);
   if (!cfg.ok()) return fail(cfg.error().what());
 
   EvidenceBody body;
   body.device_id = args->get_or("device-id", "debug");
-  if (body.device_id.empty() || body.device_id.size() > kMaxDeviceIdSize) return fail("bad --device-id", 64);
+  if (body.device_id.empty() || body.device_id.size() > kMaxDeviceIdSize) return fail("bad --device-id", 2);
   body.nonce = std::move(*nonce);
   auto event_log = read_optional_log(args->get("event-log"), platform::kDefaultEventLogPath, kMaxEventLogSize);
   if (!event_log.ok()) return fail(event_log.error().what());

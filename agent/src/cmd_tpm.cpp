@@ -13,8 +13,8 @@ namespace paw::agent {
 
 int cmd_tpm(const std::vector<std::string>& words) {
   auto args = Args::parse(words, {"tcti", "config"});
-  if (!args.ok()) return fail(args.error().what(), 64);
-  if (args->positional() != std::vector<std::string>{"info"}) return fail("usage: paw-agent tpm info [--tcti T]", 64);
+  if (!args.ok()) return fail(args.error().what(), 2);
+  if (args->positional() != std::vector<std::string>{"info"}) return fail("usage: paw-agent tpm info [--tcti T]", 2);
   auto cfg = resolve_tpm_config(*args);
   if (!cfg.ok()) return fail(cfg.error().what());
   auto tpm = platform::Tpm::open(cfg->tcti);

@@ -6,6 +6,8 @@
 #include <exception>
 #include <string_view>
 
+#include "paw/version.h"
+
 namespace paw::agent {
 
 const std::vector<AgentCommand>& agent_commands() {
@@ -53,9 +55,20 @@ int run_agent(int argc, char** argv) {
       usage(stdout);
       return 0;
     }
+    if (name == "--version" || name == "version") {
+      std::printf("paw-agent %s\n", kVersion);
+      return 0;
+    }
     std::vector<std::string> words(argv + 2, argv + argc);
-    for (const auto& c : agent_commands())
-      if (name == c.name) return c.run(words);
+    for (const auto& c : agent_commands()) {
+      if (name != c.name) continue;
+      // COMMAND --help: that command's usage on stdout, exit 0.
+      if (!words.empty() && (words[0] == "--help" || words[0] == "-h")) {
+        std::printf("usage: paw-agent %s\n", c.usage);
+        return 0;
+      }
+      return c.run(words);
+    }
     usage(stderr);
     return fail("unknown command '" + std::string(name) + "'", 2);
   } catch (const std::exception& e) {

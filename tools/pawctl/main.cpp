@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "command.h"
+#include "paw/version.h"
 
 namespace pawctl {
 namespace {
@@ -44,9 +45,18 @@ int main(int argc, char** argv) {
     usage(std::cout);
     return 0;
   }
+  if (name == "--version" || name == "version") {
+    std::cout << "pawctl " << paw::kVersion << "\n";
+    return 0;
+  }
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const auto& c : pawctl::commands()) {
     if (name == c.name) {
+      // COMMAND --help: that command's usage on stdout, exit 0.
+      if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+        std::cout << "usage: pawctl " << c.usage << "\n";
+        return 0;
+      }
       try {
         return c.run(args);
       } catch (const std::exception& e) {

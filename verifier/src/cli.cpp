@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "paw/attest/cli.h"
+#include "paw/version.h"
 #include "service.h"
 #include "state.h"
 #include "util.h"
@@ -123,8 +124,17 @@ int verifier_main(int argc, char** argv) {
     std::cout << kUsage;
     return words.empty() ? 2 : 0;
   }
+  if (words[0] == "--version" || words[0] == "version") {
+    std::cout << "paw-verifier " << kVersion << "\n";
+    return 0;
+  }
   const std::string cmd = words[0];
   words.erase(words.begin());
+  const bool known = cmd == "init" || cmd == "run" || cmd == "admin-credential";
+  if (known && !words.empty() && (words[0] == "--help" || words[0] == "-h")) {
+    std::cout << kUsage;  // one page: the three commands share most options
+    return 0;
+  }
   try {
     if (cmd == "init") return cmd_init(words);
     if (cmd == "run") return cmd_run(words);
