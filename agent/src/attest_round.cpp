@@ -73,6 +73,7 @@ std::string_view failure_kind_name(FailureKind k) noexcept {
     case FailureKind::network: return "network";
     case FailureKind::verifier: return "verifier";
     case FailureKind::state: return "state folder";
+    case FailureKind::gone: return "device revoked or deleted";
   }
   return "unknown";
 }
@@ -93,9 +94,20 @@ FailureKind classify(Errc code) noexcept {
     case Errc::network_error: return FailureKind::network;
     case Errc::config_error: return FailureKind::config;
     case Errc::io_error: return FailureKind::state;
+    case Errc::revoked:
+    case Errc::not_found:  // only from the verifier's own JSON error (error_from_reply)
+      return FailureKind::gone;
     default: return FailureKind::verifier;
   }
 }
+
+namespace {
+// verifier_failure: what a failed call to the verifier means for the round.
+FailureKind verifier_failure(Errc code) noexcept {
+  const FailureKind k = classify(code);
+  return k == FailureKind::network || k == FailureKind::gone ? k : FailureKind::verifier;
+}
+}  // namespace
 
 AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
   VerifierClient client({s.verifier.empty() ? e.verifier : s.verifier, s.ca_file.empty() ? e.ca_file : s.ca_file});
@@ -135,9 +147,7 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
   if (!sel.ok()) return failed(FailureKind::tpm, sel.error());
 
   auto challenge = client.challenge(e.device_id);
-  if (!challenge.ok()) return failed(classify(challenge.code()) == FailureKind::network ? FailureKind::network
-                                                                                        : FailureKind::verifier,
-                                     challenge.error());
+  if (!challenge.ok()) return failed(verifier_failure(challenge.code()), challenge.error());
 
   EvidenceBody body;
   body.device_id = e.device_id;
@@ -182,8 +192,7 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
   if (!env.ok()) return failed(FailureKind::tpm, env.error());
   auto answer = client.attest(serialize_envelope(*env));
   if (!answer.ok()) {
-    return failed(classify(answer.code()) == FailureKind::network ? FailureKind::network : FailureKind::verifier,
-                  answer.error());
+    return failed(verifier_failure(answer.code()), answer.error());
   }
   out.answer = std::move(*answer);
   return out;
@@ -204,19 +213,23 @@ Status record_outcome(const AgentSettings& s, const AttestOutcome& o) {
     if (o.admitted()) r.token_expires_at = o.answer.expires_at;
     if (o.answer.verdict == "healthy") r.last_healthy_at = r.at;
   }
+  // A round with an answer, or one that learned the device is revoked or
+  // deleted, settles the credentials; any other failed round keeps a
+  // still-valid token (it expires on its own).
+  const bool settled = o.failure == FailureKind::none || o.failure == FailureKind::gone;
   Status token_st = o.admitted() ? write_token(s.token_file, o.answer.token)
-                    : o.failure == FailureKind::none ? remove_token(s.token_file)
-                                                     : ok_status();  // a failed round keeps a still-valid token
+                    : settled    ? remove_token(s.token_file)
+                                 : ok_status();
   // The login certificate follows the token: renewed by a round that admits
   // login (healthy or warning), gone after an unhealthy one, kept through a
   // failed round (it expires with the token it came with).
   Status cert_st = o.admitted() && !o.answer.login_certificate.empty()
                        ? write_login_cert(s.state_dir, o.answer.login_certificate)
-                   : o.failure == FailureKind::none ? remove_login_cert(s.state_dir)
-                                                    : ok_status();
+                   : settled ? remove_login_cert(s.state_dir)
+                             : ok_status();
   // The SSH certificate follows the token: written with a verdict that admits login,
   // removed with an unhealthy one (or a healthy one that brought none).
-  if (o.failure == FailureKind::none) {
+  if (settled) {
     Status ssh_st = o.admitted() && !o.answer.ssh_certificate.empty()
                         ? write_file_atomic(s.state_dir / kSshCertFile, o.answer.ssh_certificate + "\n", 0644)
                         : remove_token(s.state_dir / kSshCertFile);

@@ -32,8 +32,12 @@ struct AgentSettings {
 };
 
 // FailureKind says why an attestation could not be made (exit status 2).
-enum class FailureKind { none, config, not_enrolled, tpm, fido, network, verifier, state };
-// failure_kind_name: "configuration", "not enrolled", "TPM", "FIDO2 key", "network", "verifier", "state folder".
+// gone: the verifier says the device is revoked or no longer exists (its
+// JSON error "revoked" / "not_found"): retrying cannot help, the daemon stops
+// attesting until it is enrolled again or told to try (SIGHUP, SIGUSR1).
+enum class FailureKind { none, config, not_enrolled, tpm, fido, network, verifier, state, gone };
+// failure_kind_name: "configuration", "not enrolled", "TPM", "FIDO2 key", "network", "verifier", "state folder",
+// "device revoked or deleted".
 std::string_view failure_kind_name(FailureKind k) noexcept;
 
 // AttestOutcome is one attestation attempt.

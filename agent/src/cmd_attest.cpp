@@ -80,13 +80,22 @@ int cmd_attest(const std::vector<std::string>& words) {
     return 2;
   }
   AttestOutcome o = attest_once(s, **e);
-  if (auto st = record_outcome(s, o); !st.ok()) {
-    std::cerr << "paw-agent: warning: " << st.error().what() << "\n";
-  }
+  const Status kept = record_outcome(s, o);
   if (as_json) print_json(**e, o);
   else print_human(o);
   if (o.failure != FailureKind::none) std::cerr << "paw-agent: could not attest (" << failure_kind_name(o.failure)
                                                << "): " << o.error.what() << "\n";
+  if (o.failure == FailureKind::gone) {
+    std::cerr << "paw-agent: token and certificates removed; enroll again (paw-agent enroll --token TOKEN) "
+                 "with a new token from an admin\n";
+  }
+  if (!kept.ok()) {
+    // A verdict whose token (or certificate) could not be written, or a
+    // stale one that could not be removed: the login side would not see it.
+    std::cerr << "paw-agent: the verdict could not be kept: " << kept.error().what()
+              << " (check token-file and state-dir)\n";
+    return 2;
+  }
   return o.exit_code();
 }
 

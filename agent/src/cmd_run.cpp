@@ -42,6 +42,12 @@ AttestOutcome one_round(const AgentSettings& s) {
 
 void log_outcome(const AttestOutcome& o, double next_seconds, int failures) {
   const std::string next = std::to_string(static_cast<long>(std::lround(next_seconds)));
+  if (o.failure == FailureKind::gone) {
+    log("the verifier says this device is revoked or deleted (" + o.error.what() +
+        "); token and certificates removed; attesting stopped: enroll again (paw-agent enroll --token TOKEN, "
+        "then systemctl restart paw-agent), or SIGUSR1 to try once more");
+    return;
+  }
   if (o.failure != FailureKind::none) {
     log("attest failed (" + std::string(failure_kind_name(o.failure)) + "): " + o.error.what() + "; retry " +
         std::to_string(failures) + " in " + next + " s");
@@ -86,10 +92,17 @@ int cmd_run(const std::vector<std::string>& words) {
     if (auto st = record_outcome(s, o); !st.ok()) log("warning: " + st.error().what());
     double wait = schedule.after_round(s, o, now_unix());
     log_outcome(o, wait, schedule.failures());
-    sd_notifyf(0, "WATCHDOG=1\nSTATUS=last round: %s; next in %.0f s", o.failure == FailureKind::none ? o.answer.verdict.c_str() : "failed", wait);
-    // Sleep until the next round, woken early by a signal.
+    const bool idle = wait == kIdle;
+    if (idle) {
+      sd_notify(0, "WATCHDOG=1\nSTATUS=device revoked or deleted: enroll again");
+    } else {
+      sd_notifyf(0, "WATCHDOG=1\nSTATUS=last round: %s; next in %.0f s",
+                 o.failure == FailureKind::none ? o.answer.verdict.c_str() : "failed", wait);
+    }
+    // Sleep until the next round, woken early by a signal; idle: only a signal wakes it.
     bool again = false;
     while (!again) {
+      if (idle) wait = ping_every > 0 ? ping_every : 3600.0;
       const double secs = ping_every > 0 ? std::clamp(wait, 0.0, ping_every) : std::max(0.0, wait);
       timespec ts{static_cast<time_t>(secs), static_cast<long>((secs - std::floor(secs)) * 1e9)};
       const auto t0 = std::chrono::steady_clock::now();
@@ -98,7 +111,7 @@ int cmd_run(const std::vector<std::string>& words) {
       if (sig < 0) {
         if (errno == EAGAIN) {
           if (ping_every > 0) sd_notify(0, "WATCHDOG=1");
-          again = wait <= 1e-3;              // time for the next round
+          again = !idle && wait <= 1e-3;     // time for the next round
         }
         continue;                            // EINTR: keep waiting
       }

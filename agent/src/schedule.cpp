@@ -17,6 +17,8 @@ double Schedule::jitter(double seconds) {
 }
 
 double Schedule::after_round(const AgentSettings& s, const AttestOutcome& o, std::int64_t now) {
+  // Revoked or deleted: no more rounds until a signal (kIdle = "wait for one").
+  if (o.failure == FailureKind::gone) return kIdle;
   if (o.failure != FailureKind::none) {
     if (failures_ < 1000) ++failures_;
     return jitter(backoff_seconds(s.retry_min_seconds, s.retry_max_seconds, failures_));

@@ -14,13 +14,18 @@ namespace paw::agent {
 // failures (1, 2, …): retry_min · 2^(failures-1), at most retry_max.
 double backoff_seconds(std::int64_t retry_min, std::int64_t retry_max, int failures) noexcept;
 
+// kIdle is after_round's answer when no round should come until a signal
+// (the device was revoked or deleted).
+inline constexpr double kIdle = -1.0;
+
 // Schedule remembers consecutive failures and draws the jitter.
 class Schedule {
  public:
   Schedule() : rng_(std::random_device{}()) {}
   explicit Schedule(std::uint64_t seed) : rng_(seed) {}
 
-  // after_round returns the seconds to wait after outcome |o| at unix time |now|.
+  // after_round returns the seconds to wait after outcome |o| at unix time
+  // |now|, or kIdle after FailureKind::gone.
   double after_round(const AgentSettings& s, const AttestOutcome& o, std::int64_t now);
   [[nodiscard]] int failures() const noexcept { return failures_; }
 

@@ -42,10 +42,11 @@ Error error_from_reply(const HttpReply& reply) {
   }
   if (message.empty()) message = "no error detail";
   if (code == Errc::internal) {
-    // Keep the class of the failure when the verifier named none.
+    // Keep the class of the failure when the verifier named none. A 404
+    // without the verifier's JSON (a proxy's page, a wrong URL) is not the
+    // verifier saying the device is gone: it stays a verifier failure.
     code = reply.status == 401 ? Errc::unauthorized
            : reply.status == 403 ? Errc::forbidden
-           : reply.status == 404 ? Errc::not_found
            : reply.status == 429 ? Errc::rate_limited
                                  : Errc::internal;
   }

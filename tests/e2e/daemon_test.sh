@@ -88,7 +88,26 @@ echo "ok: recovered $(( $(date +%s) - down_at )) s after the outage began"
 expect_rc 0 agent status --json
 grep -q '"last_verdict":"healthy"' "$WORK/last.out" || die "status after recovery: $(cat "$WORK/last.out")"
 
-# 8. SIGTERM: clean exit 0
+# 8. a token file that cannot be written: `paw-agent attest` does not say success
+expect_rc 2 "$PAW_AGENT_BIN" attest --config "$WORK/agent.conf" --token-file /proc/paw-no-such-dir/token
+grep -q "the verdict could not be kept" "$WORK/last.err" || die "attest with an unwritable token file: $(cat "$WORK/last.err")"
+echo "ok: attest with an unwritable token file → exit 2, says why"
+
+# 9. revoked: the daemon removes the token, says so and stops attesting (no retries)
+pawctl_admin devices revoke "$DEVICE_ID" >/dev/null 2>>"$WORK/pawctl.log" || die "pawctl devices revoke failed"
+kill -USR1 "$DAEMON"
+wait_for 15 grep -q 'revoked or deleted' "$log" || die "the daemon did not notice the revocation: $(tail -3 "$log")"
+[ ! -e "$WORK/run/token" ] || die "the token file is still there after the revocation"
+rounds=$(grep -c '^paw-agent: attest' "$log" || true)
+sleep 5  # interval 3 s, retry-min 1 s: several rounds would have come
+[ "$(grep -c '^paw-agent: attest' "$log" || true)" = "$rounds" ] || die "the daemon kept attesting after the revocation: $(tail -3 "$log")"
+kill -0 "$DAEMON" || die "the daemon exited on the revocation (systemd would restart it into a loop)"
+expect_rc 2 agent attest
+grep -q "could not attest (device revoked or deleted)" "$WORK/last.err" || die "attest after revocation: $(cat "$WORK/last.err")"
+grep -q "enroll again" "$WORK/last.err" || die "attest after revocation gives no next step: $(cat "$WORK/last.err")"
+echo "ok: revoked → token removed, the daemon stops attesting and stays up; attest says enroll again"
+
+# 10. SIGTERM: clean exit 0
 kill -TERM "$DAEMON"
 rc=0
 wait "$DAEMON" || rc=$?

@@ -201,6 +201,11 @@ TEST_CASE("verifier client: refusals before any byte is sent, a closed port, ver
   CHECK(classify(Errc::tpm_error) == FailureKind::tpm);
   CHECK(classify(Errc::fido_no_device) == FailureKind::fido);
   CHECK(classify(Errc::network_error) == FailureKind::network);
-  CHECK(classify(Errc::revoked) == FailureKind::verifier);
+  CHECK(classify(Errc::revoked) == FailureKind::gone);
+  CHECK(classify(Errc::not_found) == FailureKind::gone);
+  CHECK(classify(Errc::nonce_expired) == FailureKind::verifier);
+  // The verifier's own "not_found" means the device is gone; a bare 404 (a proxy page) does not.
+  CHECK(error_from_reply({404, R"({"error":"not_found","message":"unknown device"})"}).code == Errc::not_found);
+  CHECK(error_from_reply({404, "<html>Not Found</html>"}).code == Errc::internal);
   CHECK(failure_kind_name(FailureKind::fido) == "FIDO2 key");
 }
