@@ -116,8 +116,14 @@ sleep 0.5
 expect_rc 0 "$P" keys rotate "${C[@]}"
 grep -q "new signing key" "$WORK/last.out" || die "keys rotate: $(cat "$WORK/last.out")"
 wait_for 10 grep -q key_rotation "$WORK/follow.out" || die "events --follow did not show the rotation"
+# Following must not feed itself: in 3 quiet seconds its long polls add no audit events.
+sleep 3
+lines=$(wc -l <"$WORK/follow.out")
+[ "$lines" -le 4 ] || die "events --follow wrote $lines events in a quiet moment (does it audit its own polls?): $(tail -3 "$WORK/follow.out")"
+grep -q rate_limited "$WORK/follow.err" && die "events --follow was rate limited"
+kill -0 "$follow" || die "events --follow stopped: $(cat "$WORK/follow.err")"
 paw_kill "$follow"
-echo "ok: events history and --follow; keys rotate"
+echo "ok: events history and --follow ($lines events: the rotation and the admin calls, no poll storm); keys rotate"
 
 # --- revoke and delete
 token=$(cat "$WORK/run/token")

@@ -117,3 +117,38 @@ TEST_CASE("tokens: listed by id, an unused one revoked, a used or unknown one no
 }
 
 }  // namespace paw::test
+
+namespace paw::test {
+
+TEST_CASE("audit: a follower's long polls of the event stream are not audited each, its first read and refusals are") {
+  TestVerifier v;
+  auto c = v.client();
+  auto next_of = [](const HttpAnswer& a) { return a.json()->getValue<std::int64_t>("next"); };
+  // The first plain read is audited: the next read finds its "admin" event.
+  auto first = c.get("/v1/admin/events?after=0&limit=1000", v.admin());
+  REQUIRE(first.status == 200);
+  const std::int64_t after_first = next_of(first);
+  auto audited = c.get("/v1/admin/events?after=" + std::to_string(after_first), v.admin());
+  REQUIRE(audited.status == 200);
+  CHECK(audited.json()->getArray("events")->size() == 1);
+  CHECK(audited.body.find("GET /v1/admin/events") != std::string::npos);
+  const std::int64_t mark = next_of(audited);  // this read's own audit event comes after |mark|
+  // Long polls (wait=1) answered 200: no new event each (else a follower reads its own audit forever).
+  auto own = c.get("/v1/admin/events?after=" + std::to_string(mark) + "&wait=1", v.admin());
+  REQUIRE(own.status == 200);
+  REQUIRE(own.json()->getArray("events")->size() == 1);  // the plain read's audit
+  const std::int64_t quiet_from = next_of(own);
+  for (int i = 0; i < 2; ++i) {
+    auto poll = c.get("/v1/admin/events?after=" + std::to_string(quiet_from) + "&wait=1", v.admin());
+    REQUIRE(poll.status == 200);
+    CHECK(poll.json()->getArray("events")->size() == 0);
+  }
+  // A refused long poll is audited.
+  CHECK(c.get("/v1/admin/events?after=0&wait=1", "pawadm_wrong").status == 401);
+  auto after_refusal = c.get("/v1/admin/events?after=" + std::to_string(quiet_from) + "&wait=1", v.admin());
+  REQUIRE(after_refusal.status == 200);
+  CHECK(after_refusal.json()->getArray("events")->size() == 1);
+  CHECK_MESSAGE(after_refusal.body.find("admin_auth_failed") != std::string::npos, after_refusal.body);
+}
+
+}  // namespace paw::test

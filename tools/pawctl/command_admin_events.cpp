@@ -37,10 +37,13 @@ int events(const std::vector<std::string>& words) {
       return fail("--after and --limit take a number", 2);
     }
   }
-  for (;;) {
+  // --follow: one plain read (audited), then long polls (not audited each,
+  // so following never feeds itself events or trips the rate limit).
+  for (bool first = true;; first = false) {
     std::string path = "/v1/admin/events?after=" + after + "&limit=" + limit;
-    if (follow) path += "&wait=25";
-    auto a = call_ok(*conn, "GET", path, "", follow ? 40 : 15);
+    const bool poll = follow && !first;
+    if (poll) path += "&wait=25";
+    auto a = call_ok(*conn, "GET", path, "", poll ? 40 : 15);
     if (!a.ok()) return report(a.error());
     auto o = parse_answer(*a);
     if (!o.ok()) return report(o.error());

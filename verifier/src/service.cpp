@@ -206,8 +206,14 @@ Response Service::dispatch(Request& req) {
   } else {
     resp = error_response(r.error());
   }
-  if (route->auth == Auth::admin) {
-    // Every admin call is audited, successful or not.
+  // A follower's long poll of the event stream (GET /v1/admin/events with
+  // wait or follow) that succeeded is not audited: each audit event would be
+  // the next event it reads, a loop of one event per poll. Its first plain
+  // read (pawctl events --follow starts with one) and every refused call are.
+  const bool follower_poll = req.route == "GET /v1/admin/events" && resp.status == 200 &&
+                             (req.query.count("wait") != 0 || req.query.count("follow") != 0);
+  if (route->auth == Auth::admin && !follower_poll) {
+    // Every other admin call is audited, successful or not.
     Poco::JSON::Object::Ptr d = new Poco::JSON::Object();
     d->set("route", req.route);
     d->set("path", req.path);
