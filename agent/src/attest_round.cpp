@@ -127,6 +127,8 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
   // The EK kept from the last round (paw/platform/ek_cache.h), else CreatePrimary.
   auto ek = platform::open_ek(*tpm, (*blob)->parent, s.state_dir);
   if (!ek.ok()) return failed(FailureKind::tpm, ek.error());
+  if (ek->foreign) std::cerr << "paw-agent: warning: " << (s.state_dir / platform::kEkContextFile).string()
+                             << " was replaced: " << ek->note << "; the EK was re-created\n";
   auto ak = platform::load_ak(*tpm, ek->ek, **blob);
   if (!ak.ok() && ek->origin == platform::EkOrigin::cached) {
     // Never fail a round on a kept EK that a fresh CreatePrimary would pass:

@@ -138,6 +138,7 @@ Result<OpenedEk> open_ek(Tpm& tpm, EkType t, const fs::path& state_dir) {
       return out;
     }
     out.note = "saved EK context not used (" + saved.error().detail + ")";
+    out.foreign = saved.code() == Errc::conflict && saved.error().detail.find("not the EK") != std::string::npos;
   }
   PAW_TRY(out.ek, create_ek(tpm, t));
   out.origin = EkOrigin::created;

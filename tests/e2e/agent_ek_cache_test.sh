@@ -72,6 +72,7 @@ PY
 traced_attest foreign
 [ "$RC" = 0 ] || die "attest with a foreign ek.ctx exited $RC: $(cat "$WORK/foreign.err")"
 [ "$EK_CREATES" = 1 ] || die "a foreign ek.ctx: $EK_CREATES CreatePrimary, want 1"
+grep -q "ek.ctx was replaced: .*not the EK" "$WORK/foreign.err" || die "no warning about a foreign ek.ctx: $(cat "$WORK/foreign.err")"
 traced_attest after-foreign
 [ "$EK_CREATES" = 0 ] || die "the EK context was not saved again after a foreign one"
 echo "ok: a junk or foreign ek.ctx → EK re-created, healthy, context saved again"

@@ -112,6 +112,7 @@ TEST_CASE("ek cache: the second open loads the saved EK without CreatePrimary - 
     OpenedEk after = open_ok(*tpm, EkType::rsa2048, dir);
     CHECK(after.origin == EkOrigin::created);
     CHECK(after.note.find("TPM2_ContextLoad") != std::string::npos);
+    CHECK_FALSE(after.foreign);  // a reboot is no attack
     CHECK(after.ek.name == name);
     after.ek.handle.reset();
     CHECK(open_ok(*tpm, EkType::rsa2048, dir).origin == EkOrigin::cached);
@@ -138,6 +139,7 @@ TEST_CASE("ek cache: after tpm2_clear the saved EK is not used and the enrolled 
   OpenedEk ek = open_ok(*tpm, EkType::rsa2048, dir);
   CHECK(ek.origin == EkOrigin::created);  // no stale object from before the clear
   CHECK(ek.note.find("TPM2_ContextLoad") != std::string::npos);
+  CHECK_FALSE(ek.foreign);
   // What an attestation does next: the AK made before the clear does not load,
   // exactly as with a fresh CreatePrimary before the cache existed.
   CHECK(load_ak(*tpm, ek.ek, blob).code() == Errc::tpm_error);
@@ -158,11 +160,12 @@ TEST_CASE("ek cache: another object's context, a wrong Name, another EK type, ju
   auto good_file = parse_ek_context_file(good);
   REQUIRE(good_file.ok());
 
-  auto expect_recreated = [&](const char* why) {
+  auto expect_recreated = [&](const char* why, bool foreign = false) {
     INFO(why);
     OpenedEk ek = open_ok(*tpm, EkType::rsa2048, dir);
     CHECK(ek.origin == EkOrigin::created);
     CHECK_FALSE(ek.note.empty());
+    CHECK(ek.foreign == foreign);
     CHECK(ek.ek.name == ek_name);
     // ... and the file is the genuine EK's again.
     ek.ek.handle.reset();
@@ -192,13 +195,14 @@ TEST_CASE("ek cache: another object's context, a wrong Name, another EK type, ju
     OpenedEk ek = open_ok(*tpm, EkType::rsa2048, dir);
     CHECK(ek.origin == EkOrigin::created);
     CHECK(ek.note.find("not a primary object of the endorsement hierarchy") != std::string::npos);
+    CHECK(ek.foreign);
     CHECK(ek.ek.name == ek_name);
   }
   SUBCASE("the genuine EK context under another Name") {
     EkContextFile f = *good_file;
     f.name.back() ^= 0x01;
     write_bytes(dir / kEkContextFile, encode_ek_context_file(f));
-    expect_recreated("wrong Name");
+    expect_recreated("wrong Name", true);
   }
   SUBCASE("the AK's context in the EK's place") {
     OpenedEk ek = open_ok(*tpm, EkType::rsa2048, dir);
@@ -212,7 +216,7 @@ TEST_CASE("ek cache: another object's context, a wrong Name, another EK type, ju
     ak->handle.reset();
     ek.ek.handle.reset();
     write_bytes(dir / kEkContextFile, encode_ek_context_file(f));
-    expect_recreated("AK context");
+    expect_recreated("AK context", true);
   }
   SUBCASE("a context saved for another EK type") {
     OpenedEk p384 = open_ok(*tpm, EkType::ecc_p384, dir);  // the file said rsa2048

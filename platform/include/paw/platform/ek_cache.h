@@ -38,6 +38,10 @@ struct OpenedEk {
   Ek ek;
   EkOrigin origin = EkOrigin::created;
   std::string note;  // why a saved context was not used, or could not be saved ("" otherwise)
+  // foreign: ek.ctx loaded in the TPM but held another object than the EK —
+  // someone or something replaced it (a reboot or clear only makes the TPM
+  // refuse it, which is not foreign). Worth a warning in the log.
+  bool foreign = false;
 };
 
 // open_ek returns the EK of type |t|: from |state_dir|/ek.ctx when that
