@@ -108,7 +108,11 @@ daemon_rss() {
   [ "$done_rounds" = "$ROUNDS" ] || die "only $done_rounds of $ROUNDS rounds were healthy: $(grep 'attest' "$log" | tail -3)"
   printf 'agent-bench: %s run, %d rounds (SIGUSR1), all healthy\n' "$label" "$ROUNDS"
   printf '  after round 10:  VmRSS %6s kB  RssAnon %6s kB\n' "$r10" "$a10"
-  printf '  after round %-3d: VmRSS %6s kB  RssAnon %6s kB\n' "$ROUNDS" "$(rss_of "$pid" VmRSS)" "$(rss_of "$pid" RssAnon)"
+  local r100 a100
+  r100=$(rss_of "$pid" VmRSS); a100=$(rss_of "$pid" RssAnon)
+  printf '  after round %-3d: VmRSS %6s kB  RssAnon %6s kB\n' "$ROUNDS" "$r100" "$a100"
+  printf '  growth from round 10: VmRSS %+d kB, RssAnon %+d kB (target: VmRSS <= 10240 kB, no growth)\n' \
+    $((r100 - r10)) $((a100 - a10))
   paw_kill "$pid"
 }
 
