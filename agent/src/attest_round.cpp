@@ -10,6 +10,7 @@
 #include "paw/attest/fido.h"
 #include "paw/platform/ak.h"
 #include "paw/platform/ek.h"
+#include "paw/platform/ek_cache.h"
 #include "paw/platform/evidence.h"
 #include "paw/platform/fido.h"
 #include "paw/platform/host_facts.h"
@@ -135,9 +136,22 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
     }
     login_key = std::move(*loaded);
   }
-  auto ek = platform::create_ek(*tpm, (*blob)->parent);
+  // The EK kept from the last round (paw/platform/ek_cache.h), else CreatePrimary.
+  auto ek = platform::open_ek(*tpm, (*blob)->parent, s.state_dir);
   if (!ek.ok()) return failed(FailureKind::tpm, ek.error());
-  auto ak = platform::load_ak(*tpm, *ek, **blob);
+  if (ek->foreign) std::cerr << "paw-agent: warning: " << (s.state_dir / platform::kEkContextFile).string()
+                             << " was replaced: " << ek->note << "; the EK was re-created\n";
+  auto ak = platform::load_ak(*tpm, ek->ek, **blob);
+  if (!ak.ok() && ek->origin == platform::EkOrigin::cached) {
+    // Never fail a round on a kept EK that a fresh CreatePrimary would pass:
+    // drop it and ask the TPM again (after a TPM clear the AK fails under the
+    // fresh EK too, and the round fails as it always did).
+    ek->ek.handle.reset();
+    platform::forget_ek_context(s.state_dir);
+    ek = platform::open_ek(*tpm, (*blob)->parent, s.state_dir);
+    if (!ek.ok()) return failed(FailureKind::tpm, ek.error());
+    ak = platform::load_ak(*tpm, ek->ek, **blob);
+  }
   if (!ak.ok()) {
     return failed(FailureKind::tpm, make_error(Errc::tpm_error, "the enrolled attestation key does not load (TPM "
                                                                 "cleared or replaced? enroll again): " +
@@ -262,6 +276,8 @@ Result<EnrollResult> enroll_device(const AgentSettings& s, const std::string& to
   PAW_TRY(const platform::LoginKeyBlob login_blob, platform::create_login_key(tpm));
   PAW_TRY(platform::LoadedLoginKey login_key, platform::load_login_key(tpm, login_blob));
   PAW_TRY(platform::Ek ek, platform::create_ek(tpm, ek_type));
+  // Kept for the attestations that follow (a folder that refuses it only costs them time).
+  (void)platform::save_ek_context(tpm, ek, s.state_dir);
   PAW_TRY(platform::EnsuredAk ensured, platform::ensure_ak(tpm, ek, s.state_dir, ak_alg));
   PAW_TRY(LoginKeyCertify login_certify,
           platform::certify_login_key(tpm, ensured.ak, login_key,
@@ -317,8 +333,8 @@ Result<std::string> add_login_key(const AgentSettings& s, const Enrollment& e) {
   PAW_TRY(platform::Tpm tpm, open_tpm(s.tcti));
   PAW_TRY(const platform::LoginKeyBlob login_blob, platform::create_login_key(tpm));
   PAW_TRY(platform::LoadedLoginKey login_key, platform::load_login_key(tpm, login_blob));
-  PAW_TRY(platform::Ek ek, platform::create_ek(tpm, ak_blob->parent));
-  PAW_TRY(platform::Ak ak, platform::load_ak(tpm, ek, *ak_blob));
+  PAW_TRY(platform::OpenedEk ek, platform::open_ek(tpm, ak_blob->parent, s.state_dir));
+  PAW_TRY(platform::Ak ak, platform::load_ak(tpm, ek.ek, *ak_blob));
   // A fresh challenge of this device: the certify cannot be replayed, and only
   // the enrolled AK (in the enrolled TPM) can sign a TPM2_Certify over it.
   PAW_TRY(Challenge challenge, client.challenge(e.device_id));

@@ -2,8 +2,8 @@
 // jitter) and on SIGUSR1; after a failure it retries with capped exponential
 // back-off; keeps the token file current; SIGHUP reloads the settings;
 // SIGTERM/SIGINT stop it. One thread: signals are taken with sigtimedwait.
+#include <malloc.h>
 #include <signal.h>
-#include <systemd/sd-daemon.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +15,7 @@
 
 #include "agent_commands.h"
 #include "attest_round.h"
+#include "notify.h"
 #include "schedule.h"
 #include "settings.h"
 
@@ -82,22 +83,23 @@ int cmd_run(const std::vector<std::string>& words) {
   // systemd (Type=notify): ready once the settings are loaded; the status
   // line follows each round. With WatchdogSec= the wait between rounds pings
   // at half the interval (a round itself must finish within WatchdogSec).
-  sd_notify(0, "READY=1\nSTATUS=attesting");
-  std::uint64_t watchdog_usec = 0;
-  const double ping_every =
-      sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0 ? static_cast<double>(watchdog_usec) / 2e6 : 0.0;
+  notify("READY=1\nSTATUS=attesting");
+  const double ping_every = static_cast<double>(watchdog_usec()) / 2e6;
   Schedule schedule;
   for (;;) {
     const AttestOutcome o = one_round(s);
     if (auto st = record_outcome(s, o); !st.ok()) log("warning: " + st.error().what());
+    // A round's buffers (TLS, JSON, evidence) are freed; hand the heap's free
+    // pages back so the daemon idles at its floor between rounds.
+    ::malloc_trim(0);
     double wait = schedule.after_round(s, o, now_unix());
     log_outcome(o, wait, schedule.failures());
     const bool idle = wait == kIdle;
     if (idle) {
-      sd_notify(0, "WATCHDOG=1\nSTATUS=device revoked or deleted: enroll again");
+      notify("WATCHDOG=1\nSTATUS=device revoked or deleted: enroll again");
     } else {
-      sd_notifyf(0, "WATCHDOG=1\nSTATUS=last round: %s; next in %.0f s",
-                 o.failure == FailureKind::none ? o.answer.verdict.c_str() : "failed", wait);
+      notify("WATCHDOG=1\nSTATUS=last round: " + (o.failure == FailureKind::none ? o.answer.verdict : "failed") +
+             "; next in " + std::to_string(std::lround(wait)) + " s");
     }
     // Sleep until the next round, woken early by a signal; idle: only a signal wakes it.
     bool again = false;
@@ -110,14 +112,14 @@ int cmd_run(const std::vector<std::string>& words) {
       wait -= std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (sig < 0) {
         if (errno == EAGAIN) {
-          if (ping_every > 0) sd_notify(0, "WATCHDOG=1");
+          if (ping_every > 0) notify("WATCHDOG=1");
           again = !idle && wait <= 1e-3;     // time for the next round
         }
         continue;                            // EINTR: keep waiting
       }
       if (sig == SIGTERM || sig == SIGINT) {
         log(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-        sd_notify(0, "STOPPING=1");
+        notify("STOPPING=1");
         return 0;
       }
       if (sig == SIGUSR1) {
@@ -128,11 +130,11 @@ int cmd_run(const std::vector<std::string>& words) {
         if (!reloaded.ok()) {
           log("SIGHUP: keeping the old settings: " + reloaded.error().detail);
         } else {
-          sd_notify(0, "RELOADING=1");
+          notify("RELOADING=1");
           s = reloaded->settings;
           log("SIGHUP: settings reloaded (interval " + std::to_string(s.interval_seconds) + " s); attesting now");
           again = true;
-          sd_notify(0, "READY=1");
+          notify("READY=1");
         }
       }
     }

@@ -1,6 +1,7 @@
 // host_facts.cpp — OS release, kernel, disk encryption, Secure Boot.
 #include "paw/platform/host_facts.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "paw/platform/parse.h"
@@ -12,9 +13,14 @@ namespace fs = std::filesystem;
 std::optional<std::string> read_small(const fs::path& p, std::size_t max = 64 * 1024) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return std::nullopt;
-  std::string s(max, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(max));
-  s.resize(static_cast<std::size_t>(in.gcount()));
+  // In chunks: files under /proc have no size, and a buffer of |max| (1 MiB
+  // for /proc/mounts) zeroed up front costs more than reading a few KiB.
+  std::string s;
+  char buf[4096];
+  while (s.size() < max && in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, max - s.size())))) {
+    s.append(buf, static_cast<std::size_t>(in.gcount()));
+  }
+  if (s.size() < max) s.append(buf, static_cast<std::size_t>(in.gcount()));
   return s;
 }
 

@@ -1,6 +1,7 @@
 // parse.cpp — see paw/platform/parse.h. No TPM, no files: fuzzed as is.
 #include "paw/platform/parse.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "paw/attest/ekcert.h"
@@ -80,6 +81,56 @@ std::optional<std::string> mounts_root_source(std::string_view text) {
 std::optional<bool> secure_boot_from_efivar(std::string_view contents) {
   if (contents.size() != 5) return std::nullopt;  // 4 attribute bytes + 1 data byte
   return static_cast<unsigned char>(contents[4]) == 1;
+}
+
+namespace {
+constexpr char kEkContextMagic[8] = {'P', 'A', 'W', 'E', 'K', 'C', 'T', 'X'};
+constexpr std::uint8_t kEkContextVersion = 1;
+}  // namespace
+
+Bytes encode_ek_context_file(const EkContextFile& f) {
+  Bytes out(kEkContextMagic, kEkContextMagic + sizeof kEkContextMagic);
+  out.push_back(kEkContextVersion);
+  out.push_back(f.type);
+  out.push_back(static_cast<std::uint8_t>(f.name.size() >> 8));
+  out.push_back(static_cast<std::uint8_t>(f.name.size()));
+  out.insert(out.end(), f.name.begin(), f.name.end());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(f.context.size() >> shift));
+  out.insert(out.end(), f.context.begin(), f.context.end());
+  return out;
+}
+
+Result<EkContextFile> parse_ek_context_file(ByteView data) {
+  const auto bad = [](const char* why) { return make_error(Errc::malformed, std::string("EK context file: ") + why); };
+  std::size_t at = 0;
+  const auto take = [&](std::size_t n) -> const std::uint8_t* {
+    if (n > data.size() - at) return nullptr;
+    const std::uint8_t* p = data.data() + at;
+    at += n;
+    return p;
+  };
+  const std::uint8_t* head = take(sizeof kEkContextMagic + 4);
+  if (head == nullptr || !std::equal(kEkContextMagic, kEkContextMagic + sizeof kEkContextMagic, head,
+                                     [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; }))
+    return bad("not a paw EK context");
+  if (head[8] != kEkContextVersion) return bad("unknown version");
+  EkContextFile f;
+  f.type = head[9];
+  const std::size_t name_size = static_cast<std::size_t>(head[10]) << 8 | head[11];
+  if (name_size < 3 || name_size > kMaxEkNameSize) return bad("bad name size");
+  const std::uint8_t* name = take(name_size);
+  if (name == nullptr) return bad("name past the end");
+  f.name.assign(name, name + name_size);
+  const std::uint8_t* len = take(4);
+  if (len == nullptr) return bad("context length past the end");
+  const std::size_t ctx_size = static_cast<std::size_t>(len[0]) << 24 | static_cast<std::size_t>(len[1]) << 16 |
+                               static_cast<std::size_t>(len[2]) << 8 | len[3];
+  if (ctx_size == 0 || ctx_size > kMaxEkContextSize) return bad("bad context size");
+  const std::uint8_t* ctx = take(ctx_size);
+  if (ctx == nullptr) return bad("context past the end");
+  f.context.assign(ctx, ctx + ctx_size);
+  if (at != data.size()) return make_error(Errc::trailing_data, "EK context file: bytes after the context");
+  return f;
 }
 
 }  // namespace paw::platform
