@@ -126,7 +126,11 @@ Result<PcrPolicy> pcrs_from(const json::ObjectPtr& o) {
       for (std::size_t i = 0; i < arr->size(); ++i) {
         const auto v = arr->get(static_cast<unsigned>(i));
         if (!v.isInteger()) return bad("PCR indices must be integers");
-        const auto idx = v.convert<std::int64_t>();
+        std::int64_t idx = -1;  // above 2^63 the conversion throws: out of range like any other
+        try {
+          idx = v.convert<std::int64_t>();
+        } catch (const Poco::Exception&) {
+        }
         if (idx < 0 || idx >= static_cast<std::int64_t>(kPcrCount)) return bad("PCR index out of range");
         dst.insert(static_cast<std::uint32_t>(idx));
       }

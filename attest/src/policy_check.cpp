@@ -55,6 +55,16 @@ bool valid_name(const std::string& s) {
 }
 
 bool is_int(const Poco::Dynamic::Var& v) { return v.isInteger() && !v.isBoolean(); }
+// as_int: the value as int64, nullopt when not an integer or out of range
+// (a JSON number above 2^63 converts with an exception, not a wrap).
+std::optional<std::int64_t> as_int(const Poco::Dynamic::Var& v) {
+  if (!is_int(v)) return std::nullopt;
+  try {
+    return v.convert<std::int64_t>();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
 
 // edit_distance (Levenshtein, small strings only) finds the field meant by a misspelt one.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -117,8 +127,7 @@ std::optional<detail::RequiredPcrs> required_pcrs(json::ObjectPtr pcrs) {
     auto& dst = out[*hash_from_name(bank)];
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const auto x = arr->get(static_cast<unsigned>(i));
-      if (!is_int(x)) return std::nullopt;
-      const auto idx = x.convert<std::int64_t>();
+      const auto idx = as_int(x).value_or(-1);
       if (idx < 0 || idx >= static_cast<std::int64_t>(kPcrCount)) return std::nullopt;
       dst.insert(static_cast<std::uint32_t>(idx));
     }
@@ -215,10 +224,10 @@ void check_reference_sets(CheckContext& c, json::ObjectPtr pcrs,
       drop.push_back(i);
       continue;
     }
-    const auto end = s->get("not_after");
-    if (is_int(end) && end.convert<std::int64_t>() > 0 && end.convert<std::int64_t>() <= c.now) {
+    const auto end = as_int(s->get("not_after")).value_or(0);
+    if (end > 0 && end <= c.now) {
       c.warning("reference_set_expired", path + ".not_after",
-                "reference set \"" + text + "\" ended at " + std::to_string(end.convert<std::int64_t>()) +
+                "reference set \"" + text + "\" ended at " + std::to_string(end) +
                     " (unix seconds), before now: it no longer matches any device; remove it, or set a later "
                     "not_after (0 = never) if its firmware is still allowed");
     }
@@ -280,7 +289,7 @@ void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
       }
       seconds = *d;
     } else if (is_int(v)) {
-      seconds = v.convert<std::int64_t>();
+      seconds = as_int(v).value_or(0);  // out of int64 range: refused below as out of range
     } else {
       c.error("grace_duration_invalid", at, "a grace is a duration (\"72h\") or whole seconds");
       drop.push_back(code);
@@ -315,7 +324,7 @@ std::vector<Finding> check_in_place(json::ObjectPtr doc, std::int64_t now, std::
   // of a schema this code does not read.
   if (doc->has("schema")) {
     const auto v = doc->get("schema");
-    if (!is_int(v) || v.convert<std::int64_t>() != kPolicySchema) {
+    if (as_int(v) != kPolicySchema) {
       c.error("schema_unknown", "$.schema",
               "policy schema " + (is_int(v) ? v.toString() : std::string("(not an integer)")) +
                   " is unknown: this paw reads schema " + std::to_string(kPolicySchema) +

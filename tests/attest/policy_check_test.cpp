@@ -324,3 +324,17 @@ TEST_CASE("policy check: findings survive their JSON form, hostile text made pri
   REQUIRE(back.size() == 1);
   CHECK(back[0].code.find('\x1b') == std::string::npos);
 }
+
+TEST_CASE("policy check: integers beyond int64 are findings, not exceptions") {
+  const std::string big = "18446744073709551615";
+  for (const std::string& doc :
+       {R"({"schema":)" + big + "}", R"({"pcrs":{"required":{"sha256":[)" + big + "]}}}",
+        R"({"enforcement":{"grace":{"pcr_mismatch":)" + big + "}}}", R"({"token_ttl_seconds":)" + big + "}",
+        R"({"pcrs":{"reference_sets":[{"name":"a","not_after":)" + big + R"(,"values":{"sha256":{"0":")" + kHex32 +
+            R"("}}}]}})"}) {
+    std::vector<Finding> fs;
+    CHECK_NOTHROW(fs = check(doc));
+    CHECK_MESSAGE(has_errors(fs), doc);
+    CHECK(has_errors(fs) == !set_accepts(doc));
+  }
+}
