@@ -21,6 +21,7 @@ namespace {
 
 using detail::CheckContext;
 
+// clang-format off
 const std::vector<std::string_view> kTopKeys = {
     "name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications", "event_log_required", "ima",
     "fido", "max_attestation_age_seconds", "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval",
@@ -36,16 +37,18 @@ const std::vector<std::string_view> kRebootKeys = {"allow"};
 const std::vector<std::string_view> kEkKeys = {"allow_tofu"};
 const std::vector<std::string_view> kLoginKeys = {"token_binding"};
 const std::vector<std::string_view> kEnforcementKeys = {"grace"};
+// clang-format on
 
 // Reasons a policy can make the appraisal fail with (appraisal.h, namespace
 // reason; the notes pcr_pinned, pcr_reference_set, fido_model_unproven and
 // eventlog_event_unverified never fail, so never need grace).
 const std::vector<std::string_view> kFailureReasons = {
-    reason::kPcrNotQuoted,     reason::kPcrMismatch,       reason::kEventLogMissing,   reason::kSecureBootOff,
-    reason::kBootAppNotAllowed, reason::kImaLogMissing,    reason::kImaNotAllowed,     reason::kFidoMissing,
-    reason::kFidoUpMissing,    reason::kFidoUvMissing,     reason::kFidoCounterFrozen, reason::kDiskNotEncrypted,
-    reason::kOsNotAllowed,     reason::kHostSecureBootOff, reason::kReboot,            reason::kClockAnomaly,
-    reason::kLoginKeyMissing,  reason::kLoginKeyBadSignature};
+    reason::kPcrNotQuoted,  reason::kPcrMismatch,       reason::kEventLogMissing,
+    reason::kSecureBootOff, reason::kBootAppNotAllowed, reason::kImaLogMissing,
+    reason::kImaNotAllowed, reason::kFidoMissing,       reason::kFidoUpMissing,
+    reason::kFidoUvMissing, reason::kFidoCounterFrozen, reason::kDiskNotEncrypted,
+    reason::kOsNotAllowed,  reason::kHostSecureBootOff, reason::kReboot,
+    reason::kClockAnomaly,  reason::kLoginKeyMissing,   reason::kLoginKeyBadSignature};
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
@@ -102,8 +105,10 @@ void only_known(CheckContext& c, json::ObjectPtr o, const std::vector<std::strin
       if (edit_distance(key, a) <= 2) hint = "did you mean \"" + std::string(a) + "\"? If not, ";
     }
     c.error("unknown_field", detail::member(path, key),
-            "unknown field \"" + detail::shown(key) + "\" in " + (path == "$" ? std::string("the policy") : path) +
-                ": " + hint + "remove it (fields here: " + list_of(allowed) + "); an unknown field is refused, "
+            "unknown field \"" + detail::shown(key) + "\" in " +
+                (path == "$" ? std::string("the policy") : path) + ": " + hint +
+                "remove it (fields here: " + list_of(allowed) +
+                "); an unknown field is refused, "
                 "never ignored, so a misspelt rule cannot silently not apply");
     o->remove(key);
   }
@@ -163,24 +168,31 @@ void check_values(CheckContext& c, json::ObjectPtr values, const std::string& pa
       const std::string at = detail::member(bank_path, key);
       const auto index = detail::pcr_index(key);
       if (!index) {
-        c.error("pcr_index_invalid", at, "\"" + detail::shown(key) + "\" is not a PCR index: write 0 to 23 in decimal");
+        c.error("pcr_index_invalid", at,
+                "\"" + detail::shown(key) + "\" is not a PCR index: write 0 to 23 in decimal");
         drop.push_back(key);
         continue;
       }
       const std::size_t want = hash_size(bank) * 2;
-      const bool hex_ok = v.isString() && v.extract<std::string>().size() == want && unhex(v.extract<std::string>()).ok();
+      const bool hex_ok =
+          v.isString() && v.extract<std::string>().size() == want && unhex(v.extract<std::string>()).ok();
       if (!hex_ok) {
-        c.error("reference_value_invalid", at,
-                "a " + bank_name + " PCR value is " + std::to_string(want) + " hex digits (the bank's digest)");
+        c.error(
+            "reference_value_invalid", at,
+            "a " + bank_name + " PCR value is " + std::to_string(want) + " hex digits (the bank's digest)");
         drop.push_back(key);
         continue;
       }
       const auto r = required ? required->find(bank) : detail::RequiredPcrs::const_iterator{};
       if (required && (r == required->end() || !r->second.contains(*index))) {
         c.error("reference_not_required", at,
-                bank_name + " PCR " + key + " has a reference value but is not in \"pcrs.required\", so the quote "
-                "need not carry it and the value would never be compared: add " + key + " to \"pcrs\": "
-                "{\"required\": {\"" + bank_name + "\": [...]}} or remove the value");
+                bank_name + " PCR " + key +
+                    " has a reference value but is not in \"pcrs.required\", so the quote "
+                    "need not carry it and the value would never be compared: add " +
+                    key +
+                    " to \"pcrs\": "
+                    "{\"required\": {\"" +
+                    bank_name + "\": [...]}} or remove the value");
         drop.push_back(key);
       }
     }
@@ -212,15 +224,18 @@ void check_reference_sets(CheckContext& c, json::ObjectPtr pcrs,
     const std::string text = name.isString() ? name.extract<std::string>() : std::string();
     if (!valid_name(text)) {
       c.error("reference_set_name", path + ".name",
-              text.empty() ? "a reference set needs a \"name\": 1 to 64 characters of [a-z0-9._-], e.g. \"bios-1.22\""
-                           : "reference set name \"" + detail::shown(text) + "\" is not 1 to 64 characters of [a-z0-9._-]");
+              text.empty()
+                  ? "a reference set needs a \"name\": 1 to 64 characters of [a-z0-9._-], e.g. \"bios-1.22\""
+                  : "reference set name \"" + detail::shown(text) +
+                        "\" is not 1 to 64 characters of [a-z0-9._-]");
       drop.push_back(i);
       continue;
     }
     if (!names.insert(text).second) {
       c.error("reference_set_duplicate", path + ".name",
-              "reference set \"" + text + "\" appears twice: give each set its own name (the device's match is "
-              "reported by name) or merge them");
+              "reference set \"" + text +
+                  "\" appears twice: give each set its own name (the device's match is "
+                  "reported by name) or merge them");
       drop.push_back(i);
       continue;
     }
@@ -237,8 +252,10 @@ void check_reference_sets(CheckContext& c, json::ObjectPtr pcrs,
     check_values(c, values, path + ".values", required);
     if (before == 0) {
       c.error("reference_set_empty", path + ".values",
-              "reference set \"" + text + "\" has no values: a set names at least one PCR value "
-              "(pawctl policy capture ID --add --name " + text + " fills one in from a device)");
+              "reference set \"" + text +
+                  "\" has no values: a set names at least one PCR value "
+                  "(pawctl policy capture ID --add --name " +
+                  text + " fills one in from a device)");
     }
     if (value_count(values) == 0) drop.push_back(i);
   }
@@ -262,8 +279,10 @@ void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
     const std::string at = detail::member("$.enforcement.grace", code);
     if (std::find(kFailureReasons.begin(), kFailureReasons.end(), code) == kFailureReasons.end()) {
       c.error("grace_unknown_reason", at,
-              "\"" + detail::shown(code) + "\" is not a reason code the appraisal produces; reasons that may be "
-              "graced: " + list_of(graceable_reasons()) + " (docs/policy.md, Reasons)");
+              "\"" + detail::shown(code) +
+                  "\" is not a reason code the appraisal produces; reasons that may be "
+                  "graced: " +
+                  list_of(graceable_reasons()) + " (docs/policy.md, Reasons)");
       drop.push_back(code);
       continue;
     }
@@ -272,7 +291,8 @@ void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
       const std::string why = st.ok() ? std::string() : st.error().detail;
       const auto cut = why.find("can never be graced: ");
       c.error("grace_never_graceable", at,
-              "\"" + code + "\" can never be graced" + (cut == std::string::npos ? "" : ": " + why.substr(cut + 21)) +
+              "\"" + code + "\" can never be graced" +
+                  (cut == std::string::npos ? "" : ": " + why.substr(cut + 21)) +
                   "; remove it from \"enforcement.grace\"");
       drop.push_back(code);
       continue;
@@ -282,8 +302,9 @@ void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
       auto d = parse_duration(v.extract<std::string>().substr(0, 32));
       if (!d.ok()) {
         c.error("grace_duration_invalid", at,
-                "\"" + detail::shown(v.extract<std::string>()) + "\" is not a duration: write \"90s\", \"30m\", "
-                "\"72h\", \"7d\" or whole seconds");
+                "\"" + detail::shown(v.extract<std::string>()) +
+                    "\" is not a duration: write \"90s\", \"30m\", "
+                    "\"72h\", \"7d\" or whole seconds");
         drop.push_back(code);
         continue;
       }
@@ -296,8 +317,9 @@ void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
       continue;
     }
     if (seconds < 1 || seconds > kMaxGraceSeconds) {
-      c.error("grace_duration_range", at, "a grace is 1 second to 30 days (\"30d\"); longer is no grace but a "
-                                          "policy change: remove the rule the fleet no longer meets instead");
+      c.error("grace_duration_range", at,
+              "a grace is 1 second to 30 days (\"30d\"); longer is no grace but a "
+              "policy change: remove the rule the fleet no longer meets instead");
       drop.push_back(code);
     }
   }
@@ -308,8 +330,8 @@ void check_raw(CheckContext& c, json::ObjectPtr doc) {
   only_known(c, doc, kTopKeys, "$");
   if (json::ObjectPtr o = object_at(doc, "pcrs")) check_pcrs(c, o);
   const std::pair<const char*, const std::vector<std::string_view>*> sections[] = {
-      {"ima", &kImaKeys}, {"fido", &kFidoKeys}, {"host", &kHostKeys},
-      {"reboot", &kRebootKeys}, {"ek", &kEkKeys}, {"login", &kLoginKeys}};
+      {"ima", &kImaKeys},       {"fido", &kFidoKeys}, {"host", &kHostKeys},
+      {"reboot", &kRebootKeys}, {"ek", &kEkKeys},     {"login", &kLoginKeys}};
   for (const auto& [key, allowed] : sections) {
     if (json::ObjectPtr o = object_at(doc, key)) only_known(c, o, *allowed, std::string("$.") + key);
   }
@@ -325,10 +347,11 @@ std::vector<Finding> check_in_place(json::ObjectPtr doc, std::int64_t now, std::
   if (doc->has("schema")) {
     const auto v = doc->get("schema");
     if (as_int(v) != kPolicySchema) {
-      c.error("schema_unknown", "$.schema",
-              "policy schema " + (is_int(v) ? v.toString() : std::string("(not an integer)")) +
-                  " is unknown: this paw reads schema " + std::to_string(kPolicySchema) +
-                  "; write \"schema\": 1 (or leave it out) with the fields of docs/policy.md, or upgrade paw");
+      c.error(
+          "schema_unknown", "$.schema",
+          "policy schema " + (is_int(v) ? v.toString() : std::string("(not an integer)")) +
+              " is unknown: this paw reads schema " + std::to_string(kPolicySchema) +
+              "; write \"schema\": 1 (or leave it out) with the fields of docs/policy.md, or upgrade paw");
       return c.finish();
     }
   }
@@ -336,12 +359,14 @@ std::vector<Finding> check_in_place(json::ObjectPtr doc, std::int64_t now, std::
   if (doc->has("name") && !default_name.empty()) {
     const auto n = doc->get("name");
     if (!n.isString() || n.extract<std::string>() != default_name) {
-      c.error("name_mismatch", "$.name", "the document's \"name\" differs from the policy being set (" +
-                                             detail::shown(default_name) + "): fix it or leave \"name\" out");
+      c.error("name_mismatch", "$.name",
+              "the document's \"name\" differs from the policy being set (" + detail::shown(default_name) +
+                  "): fix it or leave \"name\" out");
       doc->remove("name");
     }
   }
-  if (!doc->has("name")) doc->set("name", default_name.empty() ? std::string("unnamed") : std::string(default_name));
+  if (!doc->has("name"))
+    doc->set("name", default_name.empty() ? std::string("unnamed") : std::string(default_name));
   auto policy = policy_from_json(doc);
   if (!policy.ok()) {
     std::string msg = policy.error().detail;
@@ -355,7 +380,9 @@ std::vector<Finding> check_in_place(json::ObjectPtr doc, std::int64_t now, std::
 
 }  // namespace
 
-std::string_view severity_name(Severity s) noexcept { return s == Severity::error ? "error" : "warning"; }
+std::string_view severity_name(Severity s) noexcept {
+  return s == Severity::error ? "error" : "warning";
+}
 
 std::vector<Finding> check_policy_document(std::string_view json_text, std::int64_t now,
                                            std::string_view default_name) {
@@ -370,7 +397,8 @@ std::vector<Finding> check_policy_document(std::string_view json_text, std::int6
   return check_in_place(*doc, now, default_name);
 }
 
-std::vector<Finding> check_policy_object(const json::ObjectPtr& doc, std::int64_t now, std::string_view default_name) {
+std::vector<Finding> check_policy_object(const json::ObjectPtr& doc, std::int64_t now,
+                                         std::string_view default_name) {
   // A deep copy: the checker takes refused members out of what it parses.
   auto copy = json::parse_object(json::stringify(doc), 2 * kMaxPolicySize);
   if (!copy.ok()) {
@@ -382,7 +410,8 @@ std::vector<Finding> check_policy_object(const json::ObjectPtr& doc, std::int64_
 }
 
 bool has_errors(const std::vector<Finding>& findings) noexcept {
-  return std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == Severity::error; });
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Severity::error; });
 }
 
 }  // namespace paw

@@ -30,7 +30,8 @@ bool named_by_reference(const Policy& p, HashAlg bank, std::uint32_t pcr) {
     return b != v.end() && b->second.contains(pcr);
   };
   if (names(p.pcrs.reference)) return true;
-  return std::any_of(p.pcrs.sets.begin(), p.pcrs.sets.end(), [&](const ReferenceSet& s) { return names(s.values); });
+  return std::any_of(p.pcrs.sets.begin(), p.pcrs.sets.end(),
+                     [&](const ReferenceSet& s) { return names(s.values); });
 }
 
 // Rules that read the event log need the PCR whose events carry their facts
@@ -38,38 +39,43 @@ bool named_by_reference(const Policy& p, HashAlg bank, std::uint32_t pcr) {
 void check_bindings(CheckContext& c, const Policy& p) {
   if (p.secure_boot_required && !required_strong(p, 7)) {
     c.error("rule_needs_pcr", "$.secure_boot_required",
-            "\"secure_boot_required\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the Secure "
+            "\"secure_boot_required\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the "
+            "Secure "
             "Boot state is read from PCR 7's events, which only a quoted PCR 7 binds");
   }
   if (!p.boot_applications.empty() && !required_strong(p, 4)) {
-    c.error("rule_needs_pcr", "$.boot_applications",
-            "a \"boot_applications\" allowlist needs PCR 4 in \"pcrs\": {\"required\": {\"sha256\": [..., 4]}}: "
-            "boot applications are read from PCR 4's events, which only a quoted PCR 4 binds");
+    c.error(
+        "rule_needs_pcr", "$.boot_applications",
+        "a \"boot_applications\" allowlist needs PCR 4 in \"pcrs\": {\"required\": {\"sha256\": [..., 4]}}: "
+        "boot applications are read from PCR 4's events, which only a quoted PCR 4 binds");
   }
   if (p.event_log_required) {
     bool any = false;
     for (std::uint32_t i = 0; i <= 7; ++i) any = any || required_strong(p, i);
     if (!any) {
-      c.warning("eventlog_unbound", "$.event_log_required",
-                "the event log is required but none of the PCRs it measures (0 to 7) is required in a sha256 (or "
-                "stronger) bank, so the agent may quote none of them and no event of the log is bound: require "
-                "the boot PCRs (\"sha256\": [0, 2, 4, 7]) or set \"event_log_required\": false");
+      c.warning(
+          "eventlog_unbound", "$.event_log_required",
+          "the event log is required but none of the PCRs it measures (0 to 7) is required in a sha256 (or "
+          "stronger) bank, so the agent may quote none of them and no event of the log is bound: require "
+          "the boot PCRs (\"sha256\": [0, 2, 4, 7]) or set \"event_log_required\": false");
     }
   }
   if (!p.ima.allowlist.empty() && !p.ima.required) {
-    c.warning("ima_allowlist_unenforced", "$.ima.required",
-              "an IMA allowlist without \"ima\": {\"required\": true} is applied only when the agent chooses to "
-              "send an IMA log: a workstation running something else sends none; set \"required\": true");
+    c.warning(
+        "ima_allowlist_unenforced", "$.ima.required",
+        "an IMA allowlist without \"ima\": {\"required\": true} is applied only when the agent chooses to "
+        "send an IMA log: a workstation running something else sends none; set \"required\": true");
   }
 }
 
 void check_pcr_rules(CheckContext& c, const Policy& p) {
   for (const auto& [bank, indices] : p.pcrs.required) {
     if (indices.contains(kImaPcr)) {
-      c.warning("pcr_volatile", "$.pcrs.required." + std::string(hash_name(bank)),
-                "PCR 10 is extended by IMA with every file measured, so its value differs at every attestation and "
-                "a reference (or pin) of it turns every device pcr_mismatch: remove 10 from \"required\" and use "
-                "\"ima\" rules, which judge the IMA log bound to PCR 10");
+      c.warning(
+          "pcr_volatile", "$.pcrs.required." + std::string(hash_name(bank)),
+          "PCR 10 is extended by IMA with every file measured, so its value differs at every attestation and "
+          "a reference (or pin) of it turns every device pcr_mismatch: remove 10 from \"required\" and use "
+          "\"ima\" rules, which judge the IMA log bound to PCR 10");
     }
   }
   if (!p.pcrs.pin_on_enroll) {
@@ -83,9 +89,11 @@ void check_pcr_rules(CheckContext& c, const Policy& p) {
     }
     if (!never.empty()) {
       c.warning("pcr_never_compared", "$.pcrs.pin_on_enroll",
-                "required PCRs " + never + " have no reference value and \"pin_on_enroll\" is false, so they must "
-                "be quoted but are never compared with anything: add reference values (pawctl policy capture ID) "
-                "or set \"pin_on_enroll\": true");
+                "required PCRs " + never +
+                    " have no reference value and \"pin_on_enroll\" is false, so they must "
+                    "be quoted but are never compared with anything: add reference values (pawctl policy "
+                    "capture ID) "
+                    "or set \"pin_on_enroll\": true");
     }
   }
 }
@@ -97,17 +105,21 @@ void check_grace_rules(CheckContext& c, const Policy& p) {
   for (const auto& [code, seconds] : p.enforcement.grace) {
     std::string why;
     if (code == reason::kImaNotAllowed && p.ima.allowlist.empty()) why = "\"ima.allowlist\" is empty";
-    if (code == reason::kOsNotAllowed && p.host.os_release_allowlist.empty()) why = "\"host.os_release_allowlist\" is empty";
+    if (code == reason::kOsNotAllowed && p.host.os_release_allowlist.empty())
+      why = "\"host.os_release_allowlist\" is empty";
     if (code == reason::kDiskNotEncrypted && !p.host.disk_encryption_required) {
       why = "\"host.disk_encryption_required\" is false";
     }
-    if (code == reason::kReboot && p.reboot_allowed) why = "\"reboot.allow\" is true (a reboot is only a note)";
-    if (code == reason::kBootAppNotAllowed && p.boot_applications.empty()) why = "\"boot_applications\" is empty";
+    if (code == reason::kReboot && p.reboot_allowed)
+      why = "\"reboot.allow\" is true (a reboot is only a note)";
+    if (code == reason::kBootAppNotAllowed && p.boot_applications.empty())
+      why = "\"boot_applications\" is empty";
     if (code == reason::kPcrMismatch && !any_required) why = "no PCR is required";
     if (!why.empty()) {
       c.warning("grace_no_effect", member("$.enforcement.grace", code),
-                "\"" + code + "\" can never occur under this policy (" + why + "), so its grace does nothing: "
-                "remove it, or add the rule it was meant to soften");
+                "\"" + code + "\" can never occur under this policy (" + why +
+                    "), so its grace does nothing: "
+                    "remove it, or add the rule it was meant to soften");
     }
   }
 }
@@ -151,7 +163,8 @@ std::string shown(std::string_view text, std::size_t max, bool escape_quotes) {
 
 std::string member(const std::string& path, std::string_view key) {
   const bool plain = !key.empty() && key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+           ch == '-';
   });
   return plain ? path + "." + std::string(key) : path + "[\"" + shown(key) + "\"]";
 }
@@ -160,7 +173,8 @@ std::optional<std::uint32_t> pcr_index(std::string_view key) {
   std::uint32_t index = 0;
   const char* end = key.data() + key.size();
   auto [ptr, ec] = std::from_chars(key.data(), end, index);
-  if (ec != std::errc{} || ptr != end || key.empty() || (key.size() > 1 && key[0] == '0') || index >= kPcrCount) {
+  if (ec != std::errc{} || ptr != end || key.empty() || (key.size() > 1 && key[0] == '0') ||
+      index >= kPcrCount) {
     return std::nullopt;
   }
   return index;

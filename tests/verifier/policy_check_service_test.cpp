@@ -89,7 +89,8 @@ TEST_CASE("verifier: PUT of a policy with errors is 400 with every finding, and 
   CHECK(other.status == 400);
   CHECK(has_finding(other.json()->getArray("findings"), "error", "name_mismatch", "$.name"));
   // Not JSON at all: still 400 with a finding, never 5xx.
-  for (const std::string junk : {"[]", "{", "\"x\""}) {
+  for (const std::string junk : {"[]", "{", "\"x\"", R"({"pcrs":{"required":{"sha256":[18446744073709551615]}}})",
+                                  R"({"schema":18446744073709551615})"}) {
     auto j = c.request("PUT", "/v1/admin/policies/lint", junk, v.admin());
     CHECK_MESSAGE(j.status == 400, junk, j.body);
   }

@@ -36,7 +36,8 @@ int policy_check(const std::string& file, bool json) {
   auto text = read_policy_text(file);
   if (!text.ok()) return fail("cannot read policy " + file + ": " + text.error().detail, 2);
   const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   const auto findings = paw::check_policy_document(*text, now);
   const bool errors = paw::has_errors(findings);
   if (json) {
@@ -50,8 +51,10 @@ int policy_check(const std::string& file, bool json) {
   if (findings.empty()) {
     std::cout << shown_name << ": policy ok\n";
   } else {
-    std::cout << shown_name << ": " << n_errors << " error(s), " << findings.size() - n_errors << " warning(s)"
-              << (errors ? "; `pawctl policy set` would refuse it (docs/policy.md, Check findings)" : "") << "\n";
+    std::cout << shown_name << ": " << n_errors << " error(s), " << findings.size() - n_errors
+              << " warning(s)"
+              << (errors ? "; `pawctl policy set` would refuse it (docs/policy.md, Check findings)" : "")
+              << "\n";
   }
   return errors ? 1 : 0;
 }
