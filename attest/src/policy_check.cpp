@@ -371,7 +371,8 @@ std::vector<Finding> check_in_place(json::ObjectPtr doc, std::int64_t now, std::
   if (!policy.ok()) {
     std::string msg = policy.error().detail;
     if (msg.starts_with("policy: ")) msg = msg.substr(8);
-    c.error("invalid_value", "$", msg + " (docs/policy.md lists every field and its values)");
+    // The parser quotes input (an AAGUID, a digest) in its message: made printable.
+    c.error("invalid_value", "$", detail::shown(msg, 512, false) + " (docs/policy.md lists every field and its values)");
     return c.finish();
   }
   detail::check_rules(c, *policy);

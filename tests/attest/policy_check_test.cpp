@@ -118,6 +118,13 @@ TEST_CASE("policy check: field names are escaped in paths and messages (no termi
   CHECK(fs[0].path == "$[\"\\x1b[31mred\"]");
   CHECK(fs[0].message.find('\x1b') == std::string::npos);
   CHECK(all(fs).find('\x1b') == std::string::npos);
+  // Also where the parser quotes the input in its message.
+  const auto aaguid = check("{\"fido\":{\"aaguid_allowlist\":[\"\\u001b]0;pwned\\u0007\"]}}");
+  REQUIRE(aaguid.size() == 1);
+  CHECK(aaguid[0].code == "invalid_value");
+  CHECK(aaguid[0].message.find('\x1b') == std::string::npos);
+  CHECK(aaguid[0].message.find('\x07') == std::string::npos);
+  CHECK(aaguid[0].message.find("\\x1b]0;pwned") != std::string::npos);
 }
 
 TEST_CASE("policy check: schema 1 or none is read, any other schema is refused as such") {
