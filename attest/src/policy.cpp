@@ -126,7 +126,11 @@ Result<PcrPolicy> pcrs_from(const json::ObjectPtr& o) {
       for (std::size_t i = 0; i < arr->size(); ++i) {
         const auto v = arr->get(static_cast<unsigned>(i));
         if (!v.isInteger()) return bad("PCR indices must be integers");
-        const auto idx = v.convert<std::int64_t>();
+        std::int64_t idx = -1;  // above 2^63 the conversion throws: out of range like any other
+        try {
+          idx = v.convert<std::int64_t>();
+        } catch (const Poco::Exception&) {
+        }
         if (idx < 0 || idx >= static_cast<std::int64_t>(kPcrCount)) return bad("PCR index out of range");
         dst.insert(static_cast<std::uint32_t>(idx));
       }
@@ -264,11 +268,21 @@ Status check_policy_bindings(const Policy& p) {
 }
 
 Result<Policy> policy_from_json(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"name", "version", "pcrs", "secure_boot_required", "boot_applications",
+  PAW_CHECK(json::only_keys(o, {"name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications",
                                 "event_log_required", "ima", "fido", "max_attestation_age_seconds",
                                 "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval", "enforcement",
                                 "login"},
                             "policy"));
+  // The schema is checked first: a document of a newer schema is refused as
+  // such, not as "unknown field" of whatever that schema added.
+  if (o->has("schema")) {
+    PAW_TRY(std::int64_t schema, json::get_int(o, "schema"));
+    if (schema != kPolicySchema) {
+      return bad("schema " + std::to_string(schema) + " is unknown: this verifier reads policy schema " +
+                 std::to_string(kPolicySchema) + " (docs/policy.md); upgrade paw or write a schema " +
+                 std::to_string(kPolicySchema) + " document");
+    }
+  }
   Policy p = default_policy();
   PAW_TRY(p.name, json::get_string(o, "name"));
   if (p.name.size() > kMaxPolicyNameSize) return bad("name too long");
@@ -347,6 +361,7 @@ Result<Policy> parse_policy(std::string_view json_text) {
 json::ObjectPtr policy_to_json(const Policy& p) {
   json::ObjectPtr o = new Poco::JSON::Object();
   o->set("name", p.name);
+  o->set("schema", kPolicySchema);
   o->set("version", p.version);
   json::ObjectPtr pcrs = new Poco::JSON::Object();
   json::ObjectPtr req = new Poco::JSON::Object();

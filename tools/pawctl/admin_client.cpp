@@ -129,6 +129,10 @@ paw::Result<HttpAnswer> call(const Connection& c, const std::string& method, con
 paw::Result<HttpAnswer> call_ok(const Connection& c, const std::string& method, const std::string& path,
                                 const std::string& body, int timeout_seconds) {
   PAW_TRY(HttpAnswer a, call(c, method, path, body, timeout_seconds));
+  return answer_ok(method, path, std::move(a));
+}
+
+paw::Result<HttpAnswer> answer_ok(const std::string& method, const std::string& path, HttpAnswer a) {
   if (a.status >= 200 && a.status < 300) return a;
   std::string message = "HTTP " + std::to_string(a.status);
   if (auto o = paw::json::parse_object(a.body, 1u << 20); o.ok()) {

@@ -70,6 +70,10 @@ paw::Result<HttpAnswer> call(const Connection& c, const std::string& method, con
 paw::Result<HttpAnswer> call_ok(const Connection& c, const std::string& method, const std::string& path,
                                 const std::string& body = "", int timeout_seconds = 15);
 
+// answer_ok is call_ok's second half, for a caller that first looks at a
+// refusal's body itself (policy set prints the findings of a 400).
+paw::Result<HttpAnswer> answer_ok(const std::string& method, const std::string& path, HttpAnswer a);
+
 // parse_answer parses a JSON object answer (Errc::malformed if it is not one).
 paw::Result<paw::json::ObjectPtr> parse_answer(const HttpAnswer& a);
 

@@ -1,18 +1,21 @@
-// pawctl policy show [NAME] | set NAME FILE | assign ID NAME | capture ID.
+// pawctl policy show [NAME] | set NAME FILE | check FILE | assign ID NAME | capture ID.
 #include <Poco/JSON/Object.h>
 
+#include <chrono>
 #include <iostream>
 
 #include "admin_client.h"
 #include "command.h"
 #include "paw/attest/json.h"
 #include "paw/attest/policy.h"
+#include "paw/attest/policy_check.h"
+#include "policy_check_cli.h"
 
 namespace pawctl {
 namespace {
 
 constexpr const char* kPolicyUsage =
-    "usage: pawctl policy show [NAME] | set NAME FILE | assign DEVICE_ID NAME |"
+    "usage: pawctl policy show [NAME] | set NAME FILE | check FILE|- [--json] | assign DEVICE_ID NAME |"
     " capture DEVICE_ID [--replace | --add --name NAME [--expire 14d]]"
     "  [--json] --verifier URL --ca-file PEM";
 
@@ -59,20 +62,30 @@ int show(const Connection& c, const std::vector<std::string>& pos) {
 
 int set(const Connection& c, const std::string& name, const std::string& file) {
   if (auto st = check_segment(name, "policy name"); !st.ok()) return report(st.error());
-  auto data = paw::read_file(file, paw::kMaxPolicySize);
-  if (!data.ok()) return fail("cannot read policy file " + file + ": " + data.error().detail, 2);
-  const std::string text(data->begin(), data->end());
-  // Check locally first: the same parser the verifier uses names the problem
-  // without a round trip. The name may be omitted in the file (the URL gives it).
-  auto obj = paw::json::parse_object(text, paw::kMaxPolicySize);
+  auto text = read_policy_text(file);
+  if (!text.ok()) return fail("cannot read policy file " + file + ": " + text.error().detail, 2);
+  // Lint locally first (the same check the verifier runs): every problem,
+  // with its path and fix, without a round trip. The name may be omitted in
+  // the file (the URL gives it).
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto findings = paw::check_policy_document(*text, now, name);
+  print_findings(std::cerr, findings);
+  if (paw::has_errors(findings)) {
+    return fail(file + " is not a valid policy (pawctl policy check " + file + "; docs/policy.md)", 2);
+  }
+  auto obj = paw::json::parse_object(*text, paw::kMaxPolicySize);
   if (!obj.ok()) return fail(file + " is not a JSON object: " + obj.error().detail, 2);
   if (!(*obj)->has("name")) (*obj)->set("name", name);
-  auto p = paw::policy_from_json(*obj);
-  paw::Status bound = p.ok() ? paw::check_policy_bindings(*p) : paw::Status(p.error());
-  if (!bound.ok()) {
-    return fail(file + " is not a valid policy: " + bound.error().detail + " (see docs/operations.md, Policies)", 2);
+  const std::string path = "/v1/admin/policies/" + name;
+  auto sent = call(c, "PUT", path, paw::json::stringify(*obj));
+  if (!sent.ok()) return report(sent.error());
+  if (sent->status == 400) {  // a verifier with other rules than this pawctl says which
+    if (auto o = parse_answer(*sent); o.ok() && (*o)->isArray("findings")) {
+      print_findings(std::cerr, paw::findings_from_json((*o)->getArray("findings")));
+    }
   }
-  auto a = call_ok(c, "PUT", "/v1/admin/policies/" + name, paw::json::stringify(*obj));
+  auto a = answer_ok("PUT", path, std::move(*sent));
   if (!a.ok()) return report(a.error());
   if (!c.json) std::cout << "policy " << name << " stored\n";
   return print_policy(c, *a);
@@ -125,6 +138,10 @@ int policy(const std::vector<std::string>& words) {
   const auto& pos = args->positional();
   if (pos.empty()) return fail(kPolicyUsage, 2);
   const std::string& verb = pos[0];
+  if (verb == "check") {  // offline: no verifier, no credential
+    if (pos.size() != 2) return fail(kPolicyUsage, 2);
+    return policy_check(pos[1], args->has("json"));
+  }
   const bool shape_ok = (verb == "show" && pos.size() <= 2) || (verb == "set" && pos.size() == 3) ||
                         (verb == "assign" && pos.size() == 3) || (verb == "capture" && pos.size() == 2);
   if (!shape_ok) return fail(kPolicyUsage, 2);
@@ -138,6 +155,6 @@ int policy(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]", policy);
+PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE|check FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]", policy);
 
 }  // namespace pawctl

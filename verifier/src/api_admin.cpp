@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "paw/attest/evidence.h"
+#include "paw/attest/policy_check.h"
 #include "service.h"
 #include "util.h"
 
@@ -187,6 +188,22 @@ Result<Response> Service::admin_put_policy(Request& req) {
   const std::string& name = req.params[0];
   PAW_CHECK(check_policy_name(name));
   PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, kMaxPolicySize));
+  // The lint of `pawctl policy check` (policy_check.h): every error at once,
+  // each with its path and fix, instead of the parser's first one.
+  const auto findings = check_policy_object(body, unix_now(), name);
+  if (has_errors(findings)) {
+    std::size_t errors = 0;
+    for (const auto& f : findings) errors += f.severity == Severity::error ? 1 : 0;
+    const auto first = std::find_if(findings.begin(), findings.end(), [](const Finding& f) {
+      return f.severity == Severity::error;
+    });
+    ObjPtr o = new Obj();
+    o->set("error", std::string(errc_name(Errc::malformed)));
+    o->set("message", "policy refused, " + std::to_string(errors) + " error(s); first at " + first->path + ": " +
+                          first->message);
+    o->set("findings", findings_to_json(findings));
+    return json_response(400, o);
+  }
   if (!body->has("name")) body->set("name", name);
   PAW_TRY(Policy p, policy_from_json(body));
   if (p.name != name) return make_error(Errc::malformed, "policy name in the body differs from the URL");

@@ -11,6 +11,8 @@
 //
 //   {
 //     "name": "default",                       // [a-z0-9._-]{1,64}
+//     "schema": 1,                             // document schema (kPolicySchema); absent = 1,
+//                                              //   any other value is refused (docs/policy.md)
 //     "version": 1,                            // 1..2^31-1, raised by the service on update
 //     "pcrs": {
 //       "required": {"sha256": [0, 2, 4, 7]},  // PCRs the quote must cover and that must
@@ -85,6 +87,9 @@ inline constexpr std::int64_t kMinTokenTtl = 60;
 inline constexpr std::int64_t kMaxTokenTtl = 86400;
 inline constexpr std::int64_t kMaxAttestationAge = 30 * 86400;
 inline constexpr std::string_view kDefaultPolicyName = "default";
+// kPolicySchema is the schema of the policy document this code reads and
+// writes. Documents stored before "schema" existed have none and are schema 1.
+inline constexpr std::int64_t kPolicySchema = 1;
 
 // ReferenceSet is one named set of admin reference values with an optional
 // end: a fleet keeps the old firmware's set while the new one rolls out

@@ -1,0 +1,226 @@
+// policy_check_rules.cpp — the policy lint's rules over a parsed Policy
+// (fields that only mean something together: a rule and the PCR that binds
+// its facts, a grace and the rule that could ever need it), and the findings'
+// text and JSON forms.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "paw/attest/appraisal.h"
+#include "paw/attest/ima.h"
+#include "policy_check_internal.h"
+
+namespace paw::detail {
+namespace {
+
+// required_strong: |pcr| is required in a bank of SHA-256 or stronger, the
+// banks whose events the appraisal binds (eventlog_bind.cpp).
+bool required_strong(const Policy& p, std::uint32_t pcr) {
+  for (const auto& [bank, indices] : p.pcrs.required) {
+    if (hash_size(bank) >= 32 && indices.contains(pcr)) return true;
+  }
+  return false;
+}
+
+bool named_by_reference(const Policy& p, HashAlg bank, std::uint32_t pcr) {
+  auto names = [&](const PcrValues& v) {
+    const auto b = v.find(bank);
+    return b != v.end() && b->second.contains(pcr);
+  };
+  if (names(p.pcrs.reference)) return true;
+  return std::any_of(p.pcrs.sets.begin(), p.pcrs.sets.end(),
+                     [&](const ReferenceSet& s) { return names(s.values); });
+}
+
+// Rules that read the event log need the PCR whose events carry their facts
+// quoted; the same rule check_policy_bindings applies when a policy is set.
+void check_bindings(CheckContext& c, const Policy& p) {
+  if (p.secure_boot_required && !required_strong(p, 7)) {
+    c.error("rule_needs_pcr", "$.secure_boot_required",
+            "\"secure_boot_required\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the "
+            "Secure "
+            "Boot state is read from PCR 7's events, which only a quoted PCR 7 binds");
+  }
+  if (!p.boot_applications.empty() && !required_strong(p, 4)) {
+    c.error(
+        "rule_needs_pcr", "$.boot_applications",
+        "a \"boot_applications\" allowlist needs PCR 4 in \"pcrs\": {\"required\": {\"sha256\": [..., 4]}}: "
+        "boot applications are read from PCR 4's events, which only a quoted PCR 4 binds");
+  }
+  if (p.event_log_required) {
+    bool any = false;
+    for (std::uint32_t i = 0; i <= 7; ++i) any = any || required_strong(p, i);
+    if (!any) {
+      c.warning(
+          "eventlog_unbound", "$.event_log_required",
+          "the event log is required but none of the PCRs it measures (0 to 7) is required in a sha256 (or "
+          "stronger) bank, so the agent may quote none of them and no event of the log is bound: require "
+          "the boot PCRs (\"sha256\": [0, 2, 4, 7]) or set \"event_log_required\": false");
+    }
+  }
+  if (!p.ima.allowlist.empty() && !p.ima.required) {
+    c.warning(
+        "ima_allowlist_unenforced", "$.ima.required",
+        "an IMA allowlist without \"ima\": {\"required\": true} is applied only when the agent chooses to "
+        "send an IMA log: a workstation running something else sends none; set \"required\": true");
+  }
+}
+
+void check_pcr_rules(CheckContext& c, const Policy& p) {
+  for (const auto& [bank, indices] : p.pcrs.required) {
+    if (indices.contains(kImaPcr)) {
+      c.warning(
+          "pcr_volatile", "$.pcrs.required." + std::string(hash_name(bank)),
+          "PCR 10 is extended by IMA with every file measured, so its value differs at every attestation and "
+          "a reference (or pin) of it turns every device pcr_mismatch: remove 10 from \"required\" and use "
+          "\"ima\" rules, which judge the IMA log bound to PCR 10");
+    }
+  }
+  if (!p.pcrs.pin_on_enroll) {
+    std::string never;
+    for (const auto& [bank, indices] : p.pcrs.required) {
+      for (const auto i : indices) {
+        if (!named_by_reference(p, bank, i)) {
+          never += (never.empty() ? "" : ", ") + std::string(hash_name(bank)) + ":" + std::to_string(i);
+        }
+      }
+    }
+    if (!never.empty()) {
+      c.warning("pcr_never_compared", "$.pcrs.pin_on_enroll",
+                "required PCRs " + never +
+                    " have no reference value and \"pin_on_enroll\" is false, so they must "
+                    "be quoted but are never compared with anything: add reference values (pawctl policy "
+                    "capture ID) "
+                    "or set \"pin_on_enroll\": true");
+    }
+  }
+}
+
+// A grace only matters for a reason the policy can produce at all.
+void check_grace_rules(CheckContext& c, const Policy& p) {
+  bool any_required = false;
+  for (const auto& [bank, indices] : p.pcrs.required) any_required = any_required || !indices.empty();
+  for (const auto& [code, seconds] : p.enforcement.grace) {
+    std::string why;
+    if (code == reason::kImaNotAllowed && p.ima.allowlist.empty()) why = "\"ima.allowlist\" is empty";
+    if (code == reason::kOsNotAllowed && p.host.os_release_allowlist.empty())
+      why = "\"host.os_release_allowlist\" is empty";
+    if (code == reason::kDiskNotEncrypted && !p.host.disk_encryption_required) {
+      why = "\"host.disk_encryption_required\" is false";
+    }
+    if (code == reason::kReboot && p.reboot_allowed)
+      why = "\"reboot.allow\" is true (a reboot is only a note)";
+    if (code == reason::kBootAppNotAllowed && p.boot_applications.empty())
+      why = "\"boot_applications\" is empty";
+    if (code == reason::kPcrMismatch && !any_required) why = "no PCR is required";
+    if (!why.empty()) {
+      c.warning("grace_no_effect", member("$.enforcement.grace", code),
+                "\"" + code + "\" can never occur under this policy (" + why +
+                    "), so its grace does nothing: "
+                    "remove it, or add the rule it was meant to soften");
+    }
+  }
+}
+
+}  // namespace
+
+void CheckContext::add(Severity s, std::string code, std::string path, std::string message) {
+  if (findings.size() >= kMaxFindings) {
+    ++dropped;
+    dropped_error = dropped_error || s == Severity::error;
+    return;
+  }
+  findings.push_back({s, std::move(code), std::move(path), std::move(message)});
+}
+
+std::vector<Finding> CheckContext::finish() {
+  if (dropped > 0) {
+    findings.push_back({dropped_error ? Severity::error : Severity::warning, "findings_truncated", "$",
+                        std::to_string(dropped) + " more findings not shown: fix these first"});
+    dropped = 0;
+  }
+  return std::move(findings);
+}
+
+std::string shown(std::string_view text, std::size_t max, bool escape_quotes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < max; ++i) {
+    const auto ch = static_cast<unsigned char>(text[i]);
+    if (ch < 0x20 || ch >= 0x7f || (escape_quotes && (ch == '"' || ch == '\\'))) {
+      out += "\\x";
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+std::string member(const std::string& path, std::string_view key) {
+  const bool plain = !key.empty() && key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+           ch == '-';
+  });
+  return plain ? path + "." + std::string(key) : path + "[\"" + shown(key) + "\"]";
+}
+
+std::optional<std::uint32_t> pcr_index(std::string_view key) {
+  std::uint32_t index = 0;
+  const char* end = key.data() + key.size();
+  auto [ptr, ec] = std::from_chars(key.data(), end, index);
+  if (ec != std::errc{} || ptr != end || key.empty() || (key.size() > 1 && key[0] == '0') ||
+      index >= kPcrCount) {
+    return std::nullopt;
+  }
+  return index;
+}
+
+void check_rules(CheckContext& c, const Policy& p) {
+  check_bindings(c, p);
+  check_pcr_rules(c, p);
+  check_grace_rules(c, p);
+}
+
+}  // namespace paw::detail
+
+namespace paw {
+
+json::ArrayPtr findings_to_json(const std::vector<Finding>& findings) {
+  json::ArrayPtr arr = new Poco::JSON::Array();
+  for (const auto& f : findings) {
+    json::ObjectPtr o = new Poco::JSON::Object();
+    o->set("severity", std::string(severity_name(f.severity)));
+    o->set("code", f.code);
+    o->set("path", f.path);
+    o->set("message", f.message);
+    arr->add(o);
+  }
+  return arr;
+}
+
+std::vector<Finding> findings_from_json(const json::ArrayPtr& arr) {
+  std::vector<Finding> out;
+  for (std::size_t i = 0; arr && i < arr->size() && out.size() <= kMaxFindings; ++i) {
+    json::ObjectPtr o = arr->getObject(static_cast<unsigned>(i));
+    if (!o) continue;
+    const std::string sev = o->optValue<std::string>("severity", "");
+    if (sev != "error" && sev != "warning") continue;
+    // The verifier's text: shown() keeps a hostile answer from writing terminal escapes.
+    out.push_back({sev == "error" ? Severity::error : Severity::warning,
+                   detail::shown(o->optValue<std::string>("code", ""), 64, false),
+                   detail::shown(o->optValue<std::string>("path", ""), 512, false),
+                   detail::shown(o->optValue<std::string>("message", ""), 2048, false)});
+  }
+  return out;
+}
+
+std::string format_finding(const Finding& f) {
+  return std::string(severity_name(f.severity)) + " " + f.code + " " + f.path + ": " + f.message;
+}
+
+}  // namespace paw
