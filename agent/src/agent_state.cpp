@@ -11,6 +11,7 @@
 #include <ctime>
 #include <random>
 
+#include "paw/attest/reasons.h"
 #include "paw/attest/json.h"
 
 namespace paw::agent {
@@ -120,15 +121,7 @@ Result<std::optional<Enrollment>> load_enrollment(const fs::path& dir) {
 Status save_last_result(const fs::path& dir, const LastResult& r) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
   o->set("verdict", r.verdict);
-  Poco::JSON::Array::Ptr reasons = new Poco::JSON::Array();
-  for (const auto& x : r.reasons) {
-    Poco::JSON::Object::Ptr ro = new Poco::JSON::Object();
-    ro->set("code", x.code);
-    ro->set("message", x.message);
-    if (x.grace_until != 0) ro->set("grace_until", x.grace_until);
-    reasons->add(ro);
-  }
-  o->set("reasons", reasons);
+  o->set("reasons", reasons_to_json(r.reasons));
   o->set("failure", r.failure);
   o->set("detail", r.detail);
   o->set("at", r.at);
@@ -149,12 +142,7 @@ Result<std::optional<LastResult>> load_last_result(const fs::path& dir) {
   PAW_TRY(r.token_expires_at, json::get_int(o, "token_expires_at"));
   PAW_TRY(r.last_healthy_at, json::get_int(o, "last_healthy_at"));
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
-  for (std::size_t i = 0; i < reasons->size() && i < 64; ++i) {
-    auto ro = reasons->getObject(static_cast<unsigned>(i));
-    if (ro.isNull()) return make_error(Errc::malformed, std::string(kLastResultFile) + ": bad reason");
-    r.reasons.push_back({ro->optValue<std::string>("code", ""), ro->optValue<std::string>("message", ""),
-                         ro->optValue<std::int64_t>("grace_until", 0)});
-  }
+  PAW_TRY(r.reasons, reasons_from_json(reasons, std::string(kLastResultFile) + " reasons"));
   return std::optional<LastResult>(std::move(r));
 }
 

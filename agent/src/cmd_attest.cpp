@@ -6,6 +6,7 @@
 
 #include "agent_commands.h"
 #include "attest_round.h"
+#include "paw/attest/reasons.h"
 #include "paw/attest/json.h"
 #include "settings.h"
 
@@ -25,15 +26,7 @@ void print_json(const Enrollment& e, const AttestOutcome& o) {
     j->set("token_expires_at", o.answer.expires_at);
     if (o.answer.grace_until != 0) j->set("grace_until", o.answer.grace_until);
   }
-  Poco::JSON::Array::Ptr reasons = new Poco::JSON::Array();
-  for (const auto& r : o.answer.reasons) {
-    Poco::JSON::Object::Ptr ro = new Poco::JSON::Object();
-    ro->set("code", r.code);
-    ro->set("message", r.message);
-    if (r.grace_until != 0) ro->set("grace_until", r.grace_until);
-    reasons->add(ro);
-  }
-  j->set("reasons", reasons);
+  j->set("reasons", reasons_to_json(o.answer.reasons));
   if (!o.fido_note.empty()) j->set("fido_note", o.fido_note);
   std::cout << json::stringify(j) << "\n";
 }

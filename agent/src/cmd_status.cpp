@@ -8,6 +8,7 @@
 #include "agent_commands.h"
 #include "attest_round.h"
 #include "paw/attest/json.h"
+#include "paw/attest/reasons.h"
 #include "paw/platform/fido.h"
 #include "paw/platform/tpm.h"
 #include "settings.h"
@@ -80,15 +81,7 @@ int cmd_status(const std::vector<std::string>& words) {
     j->set("token_expires_at", lr ? lr->token_expires_at : 0);
     j->set("failure", lr ? lr->failure : std::string());
     j->set("detail", lr ? lr->detail : std::string());
-    Poco::JSON::Array::Ptr reasons = new Poco::JSON::Array();
-    for (const auto& r : lr ? lr->reasons : std::vector<Reason>{}) {
-      Poco::JSON::Object::Ptr ro = new Poco::JSON::Object();
-      ro->set("code", r.code);
-      ro->set("message", r.message);
-      if (r.grace_until != 0) ro->set("grace_until", r.grace_until);
-      reasons->add(ro);
-    }
-    j->set("reasons", reasons);
+    j->set("reasons", reasons_to_json(lr ? lr->reasons : std::vector<Reason>{}));
     j->set("tpm_found", tpm.found);
     j->set("tpm", tpm.detail);
     j->set("fido_key_found", fido.found);

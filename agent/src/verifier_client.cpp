@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include "paw/attest/reasons.h"
 #include "paw/attest/json.h"
 #include "paw/attest/ssh_cert.h"
 #include "paw/https/client.h"
@@ -172,12 +173,7 @@ Result<AttestationAnswer> VerifierClient::attest(const std::string& envelope) {
     PAW_CHECK(ssh::parse_line(a.ssh_certificate, ssh::kCertType));
   }
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
-  for (std::size_t i = 0; i < reasons->size() && i < 64; ++i) {
-    auto ro = reasons->getObject(static_cast<unsigned>(i));
-    if (ro.isNull()) return make_error(Errc::malformed, "verifier reason is not an object");
-    a.reasons.push_back({ro->optValue<std::string>("code", ""), ro->optValue<std::string>("message", ""),
-                         ro->optValue<std::int64_t>("grace_until", 0)});
-  }
+  PAW_TRY(a.reasons, reasons_from_json(reasons, "verifier reasons"));
   return a;
 }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "paw/attest/result_token.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 
@@ -73,11 +74,8 @@ struct Challenge {
   std::int64_t expires_at = 0;
 };
 
-struct Reason {
-  std::string code;
-  std::string message;
-  std::int64_t grace_until = 0;  // a reason the policy graces: tolerated until then
-};
+// A reason (code, message, grace_until for one the policy graces): the wire form is reasons.h.
+using Reason = ResultReason;
 
 struct AttestationAnswer {
   std::string verdict;        // "healthy" | "warning" (graced reasons: login allowed until grace_until) | "unhealthy"

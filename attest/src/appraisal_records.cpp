@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "paw/attest/reasons.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/grace.h"
 
@@ -65,34 +66,10 @@ Result<FidoCredential> fido_from_json(const json::ObjectPtr& o) {
   return f;
 }
 
-json::ArrayPtr reasons_to_json(const std::vector<ResultReason>& reasons) {
-  json::ArrayPtr a = new Poco::JSON::Array();
-  for (const auto& r : reasons) {
-    json::ObjectPtr o = new Poco::JSON::Object();
-    o->set("code", r.code);
-    o->set("message", r.message);
-    if (r.grace_until != 0) o->set("grace_until", r.grace_until);
-    a->add(o);
-  }
-  return a;
-}
-
-Result<std::vector<ResultReason>> reasons_from_json(const json::ObjectPtr& parent, const std::string& key) {
+// reasons_at decodes the reason list at |key| of |parent| (reasons.h).
+Result<std::vector<ResultReason>> reasons_at(const json::ObjectPtr& parent, const std::string& key) {
   PAW_TRY(json::ArrayPtr a, json::get_array(parent, key));
-  std::vector<ResultReason> out;
-  for (std::size_t i = 0; i < a->size(); ++i) {
-    json::ObjectPtr o = a->getObject(static_cast<unsigned>(i));
-    if (o.isNull()) return make_error(Errc::malformed, key + " entries must be objects");
-    PAW_CHECK(json::only_keys(o, {"code", "message", "grace_until"}, key));
-    ResultReason r;
-    PAW_TRY(r.code, json::get_string(o, "code"));
-    PAW_TRY(r.message, json::get_string(o, "message"));
-    if (o->has("grace_until")) {
-      PAW_TRY(r.grace_until, json::get_int(o, "grace_until"));
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
+  return paw::reasons_from_json(a, key);
 }
 
 json::ObjectPtr trust_to_json(const TrustVector& t) {
@@ -300,8 +277,8 @@ Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
   } else {
     return make_error(Errc::malformed, "verdict must be healthy, warning or unhealthy");
   }
-  PAW_TRY(r.reasons, reasons_from_json(o, "reasons"));
-  PAW_TRY(r.notes, reasons_from_json(o, "notes"));
+  PAW_TRY(r.reasons, reasons_at(o, "reasons"));
+  PAW_TRY(r.notes, reasons_at(o, "notes"));
   PAW_TRY(json::ObjectPtr trust, json::get_object(o, "trust"));
   PAW_TRY(r.trust, trust_from_json(trust));
   PAW_TRY(r.policy, json::get_string(o, "policy"));

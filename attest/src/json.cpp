@@ -17,7 +17,9 @@ bool present(const ObjectPtr& obj, const std::string& key) { return obj->has(key
 
 }  // namespace
 
-Result<ObjectPtr> parse_object(std::string_view text, std::size_t max_size, std::size_t max_depth) {
+namespace {
+// parse_value parses |text| (at most |max_size| bytes, |max_depth| deep) as one JSON value.
+Result<Poco::Dynamic::Var> parse_value(std::string_view text, std::size_t max_size, std::size_t max_depth) {
   if (text.size() > max_size) {
     return make_error(Errc::too_large, "JSON document of " + std::to_string(text.size()) +
                                            " bytes exceeds the limit of " + std::to_string(max_size));
@@ -25,14 +27,25 @@ Result<ObjectPtr> parse_object(std::string_view text, std::size_t max_size, std:
   try {
     Poco::JSON::Parser parser;
     parser.setDepth(max_depth);
-    Poco::Dynamic::Var v = parser.parse(std::string(text));
-    if (v.type() != typeid(ObjectPtr)) return make_error(Errc::malformed, "JSON document is not an object");
-    return v.extract<ObjectPtr>();
+    return parser.parse(std::string(text));
   } catch (const Poco::Exception& e) {
     return make_error(Errc::malformed, "invalid JSON: " + e.displayText());
   } catch (const std::exception& e) {
     return make_error(Errc::malformed, std::string("invalid JSON: ") + e.what());
   }
+}
+}  // namespace
+
+Result<ObjectPtr> parse_object(std::string_view text, std::size_t max_size, std::size_t max_depth) {
+  PAW_TRY(Poco::Dynamic::Var v, parse_value(text, max_size, max_depth));
+  if (v.type() != typeid(ObjectPtr)) return make_error(Errc::malformed, "JSON document is not an object");
+  return v.extract<ObjectPtr>();
+}
+
+Result<ArrayPtr> parse_array(std::string_view text, std::size_t max_size, std::size_t max_depth) {
+  PAW_TRY(Poco::Dynamic::Var v, parse_value(text, max_size, max_depth));
+  if (v.type() != typeid(ArrayPtr)) return make_error(Errc::malformed, "JSON document is not an array");
+  return v.extract<ArrayPtr>();
 }
 
 Status only_keys(const ObjectPtr& obj, std::initializer_list<std::string_view> allowed, std::string_view where) {

@@ -2,6 +2,7 @@
 // RFC 7518 3.4), JWK/JWKS for P-256 keys (RFC 7517, RFC 7518 6.2), key ids
 // as RFC 7638 thumbprints. OpenSSL is used directly because JOSE needs the
 // fixed-size r||s encoding, not DER.
+#include "paw/attest/reasons.h"
 #include "paw/attest/result_token.h"
 
 #include <openssl/bio.h>
@@ -170,15 +171,7 @@ json::ObjectPtr claims_to_json(const ResultClaims& c) {
   o->set("exp", c.exp);
   if (!c.jti.empty()) o->set("jti", c.jti);
   o->set("verdict", c.verdict);
-  json::ArrayPtr reasons = new Poco::JSON::Array();
-  for (const auto& r : c.reasons) {
-    json::ObjectPtr ro = new Poco::JSON::Object();
-    ro->set("code", r.code);
-    ro->set("message", r.message);
-    if (r.grace_until != 0) ro->set("grace_until", r.grace_until);
-    reasons->add(ro);
-  }
-  o->set("reasons", reasons);
+  o->set("reasons", reasons_to_json(c.reasons));
   json::ObjectPtr trust = new Poco::JSON::Object();
   for (const auto& [k, v] : c.trust) trust->set(k, v);
   o->set("trust", trust);
@@ -218,17 +211,7 @@ Result<ResultClaims> claims_from_json(const json::ObjectPtr& o) {
     if (c.cnf_jkt.empty()) return make_error(Errc::malformed, "cnf.jkt is empty");
   }
   PAW_TRY(json::ArrayPtr reasons, json::get_array(o, "reasons"));
-  for (std::size_t i = 0; i < reasons->size(); ++i) {
-    json::ObjectPtr ro = reasons->getObject(static_cast<unsigned>(i));
-    if (ro.isNull()) return make_error(Errc::malformed, "reason is not an object");
-    ResultReason r;
-    PAW_TRY(r.code, json::get_string(ro, "code"));
-    PAW_TRY(r.message, json::get_string(ro, "message"));
-    if (ro->has("grace_until")) {
-      PAW_TRY(r.grace_until, json::get_int(ro, "grace_until"));
-    }
-    c.reasons.push_back(std::move(r));
-  }
+  PAW_TRY(c.reasons, reasons_from_json(reasons, "reasons"));
   PAW_TRY(json::ObjectPtr trust, json::get_object(o, "trust"));
   for (const auto& [k, v] : *trust) {
     PAW_TRY(std::int64_t tier, json::get_int(trust, k));

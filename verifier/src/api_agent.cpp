@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include "paw/attest/reasons.h"
 #include "paw/attest/evidence.h"
 #include "login_checks.h"
 #include "service.h"
@@ -16,18 +17,6 @@ using Obj = Poco::JSON::Object;
 using ObjPtr = Poco::JSON::Object::Ptr;
 
 constexpr std::string_view kVersion = "0.1.0";
-
-Poco::JSON::Array::Ptr reasons_json(const std::vector<ResultReason>& reasons) {
-  Poco::JSON::Array::Ptr a = new Poco::JSON::Array();
-  for (const auto& r : reasons) {
-    ObjPtr o = new Obj();
-    o->set("code", r.code);
-    o->set("message", r.message);
-    if (r.grace_until != 0) o->set("grace_until", r.grace_until);
-    a->add(o);
-  }
-  return a;
-}
 
 // device_id_ok: ids are ours (hex) but arrive untrusted.
 Status check_device_id(const std::string& id) {
@@ -108,7 +97,7 @@ Result<Response> Service::post_enrollment(Request& req) {
   pending->set("label", token.label);
   pending->set("policy", token.policy);
   pending->set("approval", verified->requires_approval());
-  pending->set("notes", reasons_json(verified->notes()));
+  pending->set("notes", reasons_to_json(verified->notes()));
   pending->set("ek_hash", ek_hash);
   pending->set("may_replace", may_replace);
   pending->set("owner", owner);
@@ -264,7 +253,7 @@ Result<Response> Service::post_attestation(Request& req) {
   dev.status = DeviceStatus::enrolled;  // a stale device that attests again is back
   dev.state_json = serialize_device_state(a.next_state());
   dev.last_verdict = verdict;
-  dev.last_reasons = json::stringify(reasons_json(a.reasons()));
+  dev.last_reasons = json::stringify(reasons_to_json(a.reasons()));
   dev.last_appraisal_json = serialize_appraisal_record(a.record());
   dev.last_attested_at = now_s;
   dev.verdict_policy = a.record().policy;
@@ -275,8 +264,8 @@ Result<Response> Service::post_attestation(Request& req) {
   std::vector<EventRecord> events;
   ObjPtr ev = new Obj();
   ev->set("verdict", verdict);
-  ev->set("reasons", reasons_json(a.reasons()));
-  ev->set("notes", reasons_json(a.notes()));
+  ev->set("reasons", reasons_to_json(a.reasons()));
+  ev->set("notes", reasons_to_json(a.notes()));
   ev->set("policy", a.record().policy);
   if (!dev.owner.empty()) ev->set("owner", dev.owner);
   events.push_back({0, now_s, "attestation", dev.id, json::stringify(ev)});
@@ -286,7 +275,7 @@ Result<Response> Service::post_attestation(Request& req) {
     ObjPtr ch = new Obj();
     ch->set("from", previous_verdict);
     ch->set("to", verdict);
-    ch->set("reasons", reasons_json(a.reasons()));
+    ch->set("reasons", reasons_to_json(a.reasons()));
     events.push_back({0, now_s, "verdict_change", dev.id, json::stringify(ch)});
   }
   // Nonce used, device compare-and-swapped and events appended in one
@@ -312,7 +301,7 @@ Result<Response> Service::post_attestation(Request& req) {
   PAW_TRY(std::string token, keys_->sign(claims));
   ObjPtr o = new Obj();
   o->set("verdict", verdict);
-  o->set("reasons", reasons_json(a.reasons()));
+  o->set("reasons", reasons_to_json(a.reasons()));
   o->set("token", token);
   o->set("expires_at", claims.exp);
   if (claims.grace_until != 0) o->set("grace_until", claims.grace_until);

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "login_checks.h"
+#include "paw/attest/reasons.h"
 #include "service.h"
 #include "util.h"
 #include "verdicts.h"
@@ -23,14 +24,11 @@ Response empty(int status) {
 }
 
 // reasons_grace_until: the earliest grace end among stored reasons (0 if none is graced).
-std::int64_t reasons_grace_until(const Poco::JSON::Array& reasons) {
+std::int64_t reasons_grace_until(const std::vector<ResultReason>& reasons) {
   std::int64_t until = 0;
-  for (std::size_t i = 0; i < reasons.size(); ++i) {
-    ObjPtr r = reasons.getObject(static_cast<unsigned>(i));
-    if (r.isNull() || !r->has("grace_until")) return 0;  // an ungraced reason: no grace at all
-    const std::int64_t t = r->optValue<std::int64_t>("grace_until", 0);
-    if (t <= 0) return 0;
-    until = until == 0 ? t : std::min(until, t);
+  for (const auto& r : reasons) {
+    if (r.grace_until <= 0) return 0;  // an ungraced reason: no grace at all
+    until = until == 0 ? r.grace_until : std::min(until, r.grace_until);
   }
   return until;
 }
@@ -74,17 +72,17 @@ Result<Response> Service::get_health(Request& req) {
       return make_error(Errc::malformed, "max_age must be a non-negative integer");
     }
   }
-  Poco::JSON::Array::Ptr reasons = new Poco::JSON::Array();
+  std::vector<ResultReason> reasons;
   if (!dev->last_reasons.empty()) {
-    auto parsed = json::parse_object(R"({"r":)" + dev->last_reasons + "}", 1 << 20);
-    if (parsed.ok()) reasons = (*parsed)->getArray("r");
+    // Written by this verifier; a row it cannot read answers with no stored reasons (logged).
+    auto parsed = reasons_from_text(dev->last_reasons, "stored reasons");
+    if (parsed.ok()) {
+      reasons = std::move(*parsed);
+    } else {
+      log_line("error", "unreadable stored reasons", {{"device", req.params[0]}, {"error", parsed.error().what()}});
+    }
   }
-  auto add_reason = [&](const char* code, const std::string& msg) {
-    ObjPtr o = new Obj();
-    o->set("code", std::string(code));
-    o->set("message", msg);
-    reasons->add(o);
-  };
+  auto add_reason = [&](const char* code, const std::string& msg) { reasons.push_back({code, msg, 0}); };
   const bool fresh = dev->last_attested_at != 0 && now_s - dev->last_attested_at <= max_age;
   // A verdict counts only under the policy that made it: after a policy
   // change (a new version, or another policy assigned) the device must attest again.
@@ -102,7 +100,7 @@ Result<Response> Service::get_health(Request& req) {
     owner_ok = dev->owner == it->second;
   }
   // A warning (graced reasons only, grace.h) admits until its grace ends.
-  const std::int64_t grace_until = dev->last_verdict == "warning" ? reasons_grace_until(*reasons) : 0;
+  const std::int64_t grace_until = dev->last_verdict == "warning" ? reasons_grace_until(reasons) : 0;
   const bool verdict_admits = dev->last_verdict == "healthy" || (dev->last_verdict == "warning" && now_s < grace_until);
   const bool allow = verdict_admits && fresh && current_policy && owner_ok && dev->status == DeviceStatus::enrolled;
   if (dev->last_verdict == "warning" && now_s >= grace_until) {
@@ -125,7 +123,7 @@ Result<Response> Service::get_health(Request& req) {
   o->set("allow", allow);
   o->set("verdict", dev->last_verdict.empty() ? std::string("none") : dev->last_verdict);
   o->set("status", std::string(device_status_name(dev->status)));
-  o->set("reasons", reasons);
+  o->set("reasons", reasons_to_json(reasons));
   o->set("attested_at", dev->last_attested_at);
   if (grace_until != 0) o->set("grace_until", grace_until);
   return json_response(200, o);

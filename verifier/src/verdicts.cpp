@@ -7,6 +7,7 @@
 
 #include "service.h"
 #include "util.h"
+#include "paw/attest/reasons.h"
 
 namespace paw::verifier {
 
@@ -35,13 +36,7 @@ Error Service::record_rejection(const Request& req, const UsedNonce& nonce, cons
   const std::int64_t now_s = unix_now();
   StoredDevice dev = cached.stored;
   const std::string previous_verdict = dev.last_verdict;
-  Poco::JSON::Array::Ptr reasons = new Poco::JSON::Array();
-  {
-    Poco::JSON::Object::Ptr r = new Poco::JSON::Object();
-    r->set("code", std::string(errc_name(e.code)));
-    r->set("message", e.detail);
-    reasons->add(r);
-  }
+  const json::ArrayPtr reasons = reasons_to_json({{std::string(errc_name(e.code)), e.detail, 0}});
   // The device state (FIDO2 counter, clock, pins) stays at the last evidence
   // that held up; the verdict and its time change.
   dev.status = DeviceStatus::enrolled;  // a stale device that attests again is back (and rejected)

@@ -27,6 +27,9 @@ inline constexpr std::size_t kDefaultMaxDepth = 16;
 Result<ObjectPtr> parse_object(std::string_view text, std::size_t max_size,
                                std::size_t max_depth = kDefaultMaxDepth);
 
+// parse_array: the same for one JSON array.
+Result<ArrayPtr> parse_array(std::string_view text, std::size_t max_size, std::size_t max_depth = kDefaultMaxDepth);
+
 // only_keys fails (Errc::malformed) if |obj| has a key outside |allowed|: unknown
 // fields are refused so nothing unsigned or misspelt is silently ignored.
 Status only_keys(const ObjectPtr& obj, std::initializer_list<std::string_view> allowed,
