@@ -6,7 +6,8 @@
 #   - PROGRAM --help: exit 0, usage on stdout; no arguments: exit 2, usage on stderr;
 #   - PROGRAM no-such-command: exit 2, a message on stderr, nothing on stdout;
 #   - PROGRAM COMMAND --help: exit 0, that command's usage on stdout;
-#   - PROGRAM COMMAND --no-such-option: exit 2 (usage error), a message on stderr.
+#   - PROGRAM COMMAND --no-such-option: exit 2 (usage error), a message on stderr;
+#     pawctl with --json: that message as one JSON object {"error", "exit", "message"}.
 # No TPM, verifier or network is needed: every case fails or answers before.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +54,13 @@ for prog in paw-agent paw-verifier pawctl; do
     run 2 "$prog" "$c" --no-such-option
     [ -s "$WORK/err" ] || die "$prog $c --no-such-option: nothing on stderr"
     cases=$((cases + 1))
+    if [ "$prog" = pawctl ]; then
+      # --json: the error is one JSON object on stderr (error, exit, message).
+      run 2 "$prog" "$c" --no-such-option --json
+      python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["error"] and o["message"] and o["exit"] == 2' \
+        "$WORK/err" || die "pawctl $c --json: the error is not one JSON object: $(cat "$WORK/err")"
+      cases=$((cases + 1))
+    fi
   done
   ok "$prog: --version, --help, no arguments, unknown command, and for each of $(echo "$commands" | wc -w) commands --help and an unknown option"
 done

@@ -155,7 +155,10 @@ paw::Result<paw::json::ObjectPtr> parse_answer(const HttpAnswer& a) {
   return o;
 }
 
-int report(const paw::Error& e) { return fail(e.detail, e.code == Errc::config_error ? 2 : 1); }
+int report(const paw::Error& e) {
+  const int code = e.code == Errc::config_error ? 2 : 1;
+  return fail_named(std::string(paw::errc_name(e.code)), e.detail, code);
+}
 
 paw::Status check_segment(const std::string& id, const std::string& what) {
   const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char ch) {

@@ -19,8 +19,14 @@ bool register_command(const Command& cmd);
 // commands lists every registered command, sorted by name.
 const std::vector<Command>& commands();
 
-// fail prints "pawctl: <message>" to stderr and returns |code|.
+// fail prints "pawctl: <message>" to stderr and returns |code|. With --json
+// anywhere on the command line it prints one JSON object instead,
+// {"error": <name>, "exit": <code>, "message": <message>}: <name> is the
+// error code (report) or "usage" (exit 2) / "failed".
 int fail(const std::string& message, int code = 1);
+int fail_named(const std::string& name, const std::string& message, int code);
+// set_json_errors: main() turns JSON errors on when --json was given.
+void set_json_errors(bool on);
 
 }  // namespace pawctl
 

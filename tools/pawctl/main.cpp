@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <Poco/JSON/Object.h>
+
 #include "command.h"
+#include "paw/attest/json.h"
 #include "paw/version.h"
 
 namespace pawctl {
@@ -25,10 +28,26 @@ bool register_command(const Command& cmd) {
 
 const std::vector<Command>& commands() { return registry(); }
 
-int fail(const std::string& message, int code) {
-  std::cerr << "pawctl: " << message << "\n";
+namespace {
+bool json_errors = false;
+}  // namespace
+
+void set_json_errors(bool on) { json_errors = on; }
+
+int fail_named(const std::string& name, const std::string& message, int code) {
+  if (json_errors) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
+    o->set("error", name);
+    o->set("exit", code);
+    o->set("message", message);
+    std::cerr << paw::json::stringify(o) << std::endl;
+  } else {
+    std::cerr << "pawctl: " << message << "\n";
+  }
   return code;
 }
+
+int fail(const std::string& message, int code) { return fail_named(code == 2 ? "usage" : "failed", message, code); }
 
 }  // namespace pawctl
 
@@ -50,6 +69,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);
+  pawctl::set_json_errors(std::find(args.begin(), args.end(), "--json") != args.end());
   for (const auto& c : pawctl::commands()) {
     if (name == c.name) {
       // COMMAND --help: that command's usage on stdout, exit 0.
