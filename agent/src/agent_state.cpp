@@ -63,28 +63,6 @@ Status ensure_private_dir(const fs::path& dir) {
   return ok_status();
 }
 
-Status write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
-  std::random_device rd;
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd() & 0xffff);
-  const int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
-  if (fd < 0) return make_error(Errc::io_error, "cannot create " + tmp.string() + ": " + std::strerror(errno));
-  std::size_t off = 0;
-  bool ok = true;
-  while (ok && off < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n <= 0) ok = false;
-    else off += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fchmod(fd, static_cast<mode_t>(mode)) == 0 && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return make_error(Errc::io_error, "cannot write " + path.string() + ": " + why);
-  }
-  return ok_status();
-}
-
 Status save_enrollment(const fs::path& dir, const Enrollment& e) {
   PAW_CHECK(ensure_private_dir(dir));
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object();

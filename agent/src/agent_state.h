@@ -57,10 +57,6 @@ Status ensure_private_dir(const std::filesystem::path& dir);
 // login-key.pem in the state folder (written after each healthy round).
 inline constexpr const char* kSshCertFile = "login-key-cert.pub";
 
-// write_file_atomic writes |data| to a temporary file beside |path| with
-// |mode|, fsyncs it and renames it over |path|: readers see the old or the new
-// content, never a mix. Errc::io_error.
-Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode);
 
 Status save_enrollment(const std::filesystem::path& dir, const Enrollment& e);
 // load_enrollment: nullopt when the device is not enrolled (no file);

@@ -3,9 +3,16 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <string>
+#include <random>
 
 namespace paw {
 namespace {
@@ -177,6 +184,28 @@ Result<Bytes> read_file(const std::string& path, std::size_t max_size) {
     return make_error(Errc::io_error, "cannot read " + path);
   }
   return out;
+}
+
+Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+  std::random_device rd;
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd() & 0xffff);
+  const int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
+  if (fd < 0) return make_error(Errc::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
+  std::size_t off = 0;
+  bool ok = true;
+  while (ok && off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n <= 0) ok = false;
+    else off += static_cast<std::size_t>(n);
+  }
+  ok = ok && ::fchmod(fd, static_cast<mode_t>(mode)) == 0 && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return make_error(Errc::io_error, "cannot write " + path + ": " + why);
+  }
+  return ok_status();
 }
 
 }  // namespace paw

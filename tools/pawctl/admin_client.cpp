@@ -160,6 +160,21 @@ int report(const paw::Error& e) {
   return fail_named(std::string(paw::errc_name(e.code)), e.detail, code);
 }
 
+int post_rotation(const paw::Args& args, const std::string& path, const std::string& before, const std::string& after) {
+  auto conn = connection_from(args);
+  if (!conn.ok()) return report(conn.error());
+  auto a = call_ok(*conn, "POST", path, "{}");
+  if (!a.ok()) return report(a.error());
+  if (conn->json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  std::cout << before << (*o)->optValue<std::string>("kid", "") << after << "\n";
+  return 0;
+}
+
 paw::Status check_segment(const std::string& id, const std::string& what) {
   const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||

@@ -81,6 +81,10 @@ paw::Result<paw::json::ObjectPtr> parse_answer(const HttpAnswer& a);
 // 2 for usage/config errors, 1 otherwise.
 int report(const paw::Error& e);
 
+// post_rotation is every `… rotate` command: POST |path| with the admin
+// credential, then the answer as it is (--json) or "<before><kid><after>".
+int post_rotation(const paw::Args& args, const std::string& path, const std::string& before, const std::string& after);
+
 // url_segment checks that |id| is a plain path segment ([A-Za-z0-9._-]{1,128}).
 paw::Status check_segment(const std::string& id, const std::string& what);
 

@@ -66,19 +66,8 @@ int keys(const std::vector<std::string>& words) {
   if (args->positional().size() != 1 || args->positional()[0] != "rotate") {
     return fail("usage: pawctl keys rotate [--json] --verifier URL --ca-file PEM", 2);
   }
-  auto conn = connection_from(*args);
-  if (!conn.ok()) return report(conn.error());
-  auto a = call_ok(*conn, "POST", "/v1/admin/keys/rotate", "{}");
-  if (!a.ok()) return report(a.error());
-  if (conn->json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << "new signing key " << (*o)->optValue<std::string>("kid", "")
-            << " (the previous key stays in the JWKS for the overlap period)\n";
-  return 0;
+  return post_rotation(*args, "/v1/admin/keys/rotate", "new signing key ",
+                       " (the previous key stays in the JWKS for the overlap period)");
 }
 
 }  // namespace

@@ -1,12 +1,10 @@
 // pawctl ca export / ca rotate: the device CA that issues login certificates.
 #include <openssl/pem.h>
-#include <sys/stat.h>
 
 #include <Poco/JSON/Object.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "admin_client.h"
@@ -38,20 +36,6 @@ int count_certs(const std::string& pem) {
   return n;
 }
 
-paw::Status write_public_file(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) return make_error(Errc::io_error, "cannot write " + tmp.string());
-  }
-  ::chmod(tmp.c_str(), 0644);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(Errc::io_error, "cannot rename " + tmp.string() + ": " + ec.message());
-  return paw::ok_status();
-}
-
 // export_bundle needs no credential: the bundle is public
 // (GET /.well-known/paw-device-ca.pem); the verifier's TLS certificate is still checked.
 int export_bundle(const paw::Args& args) {
@@ -65,7 +49,7 @@ int export_bundle(const paw::Args& args) {
   const int n = count_certs(a->body);
   if (n <= 0) return fail("the verifier's device CA bundle holds no PEM certificate");
   if (auto out = args.get("out")) {
-    if (auto st = write_public_file(*out, a->body); !st.ok()) return report(st.error());
+    if (auto st = paw::write_file_atomic(*out, a->body, 0644); !st.ok()) return report(st.error());
     std::cerr << "wrote " << n << " device CA certificate" << (n == 1 ? "" : "s") << " to " << *out << "\n";
     return 0;
   }
@@ -74,19 +58,8 @@ int export_bundle(const paw::Args& args) {
 }
 
 int rotate(const paw::Args& args) {
-  auto conn = connection_from(args);
-  if (!conn.ok()) return report(conn.error());
-  auto a = call_ok(*conn, "POST", "/v1/admin/ca/rotate", "{}");
-  if (!a.ok()) return report(a.error());
-  if (conn->json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << "new device CA " << (*o)->optValue<std::string>("kid", "")
-            << " (the previous CA stays in the bundle for the overlap period: export it again for nginx)\n";
-  return 0;
+  return post_rotation(args, "/v1/admin/ca/rotate", "new device CA ",
+                       " (the previous CA stays in the bundle for the overlap period: export it again for nginx)");
 }
 
 int ca(const std::vector<std::string>& words) {

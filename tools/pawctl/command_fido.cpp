@@ -2,7 +2,6 @@
 // roots of real key models, from the FIDO Metadata Service BLOB the admin
 // downloaded, into the folder paw-verifier reads with --fido-ca-dir
 // (layout: paw/attest/fido_roots.h). Offline: nothing is downloaded here.
-#include <sys/stat.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -43,22 +42,6 @@ std::string pem_of(const Bytes& der) {
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(n));
-}
-
-// write_atomically writes |path| through a temporary file and rename, so the
-// verifier never reads half a root file.
-paw::Status write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) return make_error(Errc::io_error, "cannot write " + tmp.string());
-  }
-  ::chmod(tmp.c_str(), 0644);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(Errc::io_error, "cannot rename " + tmp.string() + ": " + ec.message());
-  return paw::ok_status();
 }
 
 // stored_serial is the BLOB number imported last into |dir| (-1: none).
@@ -126,7 +109,7 @@ int import(const std::string& blob_path, const std::string& out_dir, const std::
     std::string pem;
     for (const auto& der : ders) pem += pem_of(der);
     const std::string name = paw::attest::aaguid_file_name(aaguid);
-    if (auto st = write_atomically(dir / name, pem); !st.ok()) return report(st.error());
+    if (auto st = paw::write_file_atomic(dir / name, pem, 0644); !st.ok()) return report(st.error());
     written.insert(name);
   }
   // Models no longer in the BLOB (or compromised since) lose their roots.
@@ -135,7 +118,7 @@ int import(const std::string& blob_path, const std::string& out_dir, const std::
     const fs::path name = f.path().filename();
     if (is_model_file(name) && written.count(name.string()) == 0 && fs::remove(f.path(), ec)) ++removed;
   }
-  if (auto st = write_atomically(dir / kSerialFile, std::to_string(blob->no) + "\n" + blob->next_update + "\n");
+  if (auto st = paw::write_file_atomic(dir / kSerialFile, std::to_string(blob->no) + "\n" + blob->next_update + "\n", 0644);
       !st.ok()) {
     return report(st.error());
   }

@@ -1,5 +1,4 @@
 // pawctl ssh-ca export | rotate — the verifier's SSH user CA (docs/login-integration.md).
-#include <fstream>
 #include <iostream>
 
 #include "admin_client.h"
@@ -35,30 +34,16 @@ int ssh_ca(const std::vector<std::string>& words) {
       return fail("the verifier's answer is not an SSH public key list", 1);
     }
     if (auto out = args->get("out")) {
-      std::ofstream f(*out, std::ios::trunc);
-      f << a->body;
-      if (!f.flush()) return fail("cannot write " + *out, 1);
+      if (auto st = paw::write_file_atomic(*out, a->body, 0644); !st.ok()) return report(st.error());
     } else {
       std::cout << a->body;
     }
     return 0;
   }
   if (what == "rotate") {
-    auto conn = connection_from(*args);
-    if (!conn.ok()) return report(conn.error());
-    auto a = call_ok(*conn, "POST", "/v1/admin/ssh-ca/rotate", "{}");
-    if (!a.ok()) return report(a.error());
-    if (conn->json) {
-      std::cout << a->body << "\n";
-      return 0;
-    }
-    auto o = parse_answer(*a);
-    if (!o.ok()) return report(o.error());
-    std::cout
-        << "new SSH CA key paw-ssh-ca-" << (*o)->optValue<std::string>("kid", "")
-        << " (export again: sshd must trust it before certificates by it arrive; the previous key stays "
-           "exported for the overlap period)\n";
-    return 0;
+    return post_rotation(*args, "/v1/admin/ssh-ca/rotate", "new SSH CA key paw-ssh-ca-",
+                         " (export again: sshd must trust it before certificates by it arrive; the previous key "
+                         "stays exported for the overlap period)");
   }
   return fail(kUsage, 2);
 }

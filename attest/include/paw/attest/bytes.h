@@ -85,4 +85,9 @@ bool ct_equal(ByteView a, ByteView b) noexcept;
 // read_file reads a whole file, refusing files larger than |max_size| (Errc::too_large).
 Result<Bytes> read_file(const std::string& path, std::size_t max_size = 64u << 20);
 
+// write_file_atomic writes |data| to a temporary file beside |path| with
+// |mode|, fsyncs it and renames it over |path|: readers see the old or the new
+// content, never a mix. Errc::io_error.
+Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
+
 }  // namespace paw
