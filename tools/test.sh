@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${PAW_JOBS:-2}
-fuzz_seconds=${PAW_FUZZ_SECONDS:-15}
+fuzz_seconds=${PAW_FUZZ_SECONDS:-8}
 if [ "${CI:-}" = true ]; then werror=${PAW_WERROR:-ON}; else werror=${PAW_WERROR:-OFF}; fi
 
 stage_name=""; stage_start=$SECONDS

@@ -211,6 +211,49 @@ TEST_CASE("edge: a thousand idle keep-alive TLS connections cost no worker - new
   CHECK(served == 20);
 }
 
+TEST_CASE("edge: pipelined requests - in one TLS record or in records sent back to back - are all answered") {
+  // The server reads TLS records ahead, so a request may already be in its
+  // TLS buffer when it would wait for the socket: it must answer it, not
+  // wait for bytes that never come (each read here fails after 5 s).
+  TestVerifier v;
+  const std::uint16_t port = v.service().port();
+  auto count_answers = [](TlsConn& c, int want) {
+    timeval tv{5, 0};
+    ::setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string in;
+    char b[4096];
+    auto answers = [&] {
+      int n = 0;
+      for (std::size_t at = in.find("HTTP/1.1 200 OK"); at != std::string::npos; at = in.find("HTTP/1.1 200 OK", at + 1)) ++n;
+      return n;
+    };
+    while (answers() < want) {
+      const int n = SSL_read(c.ssl, b, sizeof b);
+      if (n <= 0) break;
+      in.append(b, static_cast<std::size_t>(n));
+    }
+    return answers();
+  };
+  const std::string one = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  {
+    TlsConn c;
+    REQUIRE(c.open(client_ctx(), "127.0.0.1", port));
+    const std::string three = one + one + one;
+    REQUIRE(SSL_write(c.ssl, three.data(), static_cast<int>(three.size())) == static_cast<int>(three.size()));
+    CHECK(count_answers(c, 3) == 3);
+  }
+  {
+    TlsConn c;
+    REQUIRE(c.open(client_ctx(), "127.0.0.1", port));
+    const int on = 1;
+    ::setsockopt(c.fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);  // the records leave in one segment
+    for (int i = 0; i < 4; ++i) REQUIRE(SSL_write(c.ssl, one.data(), static_cast<int>(one.size())) == static_cast<int>(one.size()));
+    const int off = 0;
+    ::setsockopt(c.fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    CHECK(count_answers(c, 4) == 4);
+  }
+}
+
 TEST_CASE("edge: an oversized header is 431, a malformed request line 400, a chunked body 411 - each answer arrives") {
   TestVerifier v;
   // raw sends |request| on a new TLS connection and returns the status line.

@@ -114,7 +114,7 @@ TEST_CASE("login cache: junk, forged and foreign tokens never enter") {
   CHECK(cache.size() == 1);
 }
 
-TEST_CASE("login cache: bounded - many tokens keep at most the capacity, the recently used stay") {
+TEST_CASE("login cache: bounded - many tokens keep at most the capacity, the ones in use stay") {
   Ring r;
   verifier::TokenCache cache(64);  // 16 shards of 4
   const std::string hot = r.token("hot");
@@ -127,7 +127,7 @@ TEST_CASE("login cache: bounded - many tokens keep at most the capacity, the rec
   CHECK(cache.size() >= 16);
   const auto hits = cache.hits();
   REQUIRE(cache.verify(*r.keys, hot, r.now, "paw-verifier").ok());
-  CHECK(cache.hits() == hits + 1);  // LRU: the token in use was never evicted
+  CHECK(cache.hits() == hits + 1);  // the token in use was never evicted (hit since each look: spared)
   verifier::TokenCache none(0);     // capacity 0: verifies every time, stores nothing
   REQUIRE(none.verify(*r.keys, hot, r.now, "paw-verifier").ok());
   REQUIRE(none.verify(*r.keys, hot, r.now, "paw-verifier").ok());

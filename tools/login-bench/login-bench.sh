@@ -24,6 +24,9 @@
 # (the `keepalive` of nginx's upstream block for the verifier, 64: at least
 # the number of logins in flight, or nginx opens a new TLS connection for
 # each one over it).
+# BENCH_ONLY ("authz-same health": only these targets; the static yardstick
+# always runs), BENCH_PERF (a directory: `perf record -g` of the serving
+# processes during each target, one perf-NAME.data file each).
 # Also: `pawctl token verify` over the minted tokens (one process, --jwks
 # FILE) — a relying party's offline check — in microseconds per token.
 set -euo pipefail
@@ -202,10 +205,18 @@ run() {  # run NAME URL LUA [AUTH]
     auth_request) pids=($NGINX_WORKER "$VERIFIER_PID") ;;
     *) pids=("$VERIFIER_PID") ;;
   esac
+  local perf_pid=
+  if [ -n "${BENCH_PERF:-}" ]; then
+    mkdir -p "$BENCH_PERF"
+    perf record -q -g -o "$BENCH_PERF/perf-$name.data" -p "$(IFS=,; echo "${pids[*]}")" -- sleep "$SECS" \
+      >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   t0=$(ticks "${pids[@]}")
   out=$(BENCH_AUTH=${4:-} cli wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$lua" "$url" 2>&1) ||
     die "wrk $name failed: $out"
   t1=$(ticks "${pids[@]}")
+  [ -z "$perf_pid" ] || wait "$perf_pid" || true
   local line
   line=$(grep '^RESULT ' <<<"$out") || die "wrk $name printed no result: $out"
   read -r _ rps p50 p99 bad errs total <<<"$line"
@@ -218,17 +229,19 @@ ossl=$(taskset -c "$SRV_CPU" openssl speed -seconds 3 ecdsap256 2>/dev/null | aw
 [ -n "$ossl" ] || die "openssl speed printed no ecdsap256 verify rate"
 
 hq="/v1/devices/$DEVICE_ID/health"
+wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 rounds() {  # rounds LABEL: every figure once
   run static "https://127.0.0.1:$static/" "$WORK/fixed.lua"
-  run authz-same "$VERIFIER_URL/v1/authz" "$WORK/fixed.lua" "Bearer $token"
-  run authz-new "$VERIFIER_URL/v1/authz" "$WORK/newtoken.lua"
-  run health "$VERIFIER_URL$hq" "$WORK/fixed.lua" "Bearer $rp"
-  run auth_request "https://127.0.0.1:$front/" "$WORK/fixed.lua" "Bearer $token"
+  ! wanted authz-same || run authz-same "$VERIFIER_URL/v1/authz" "$WORK/fixed.lua" "Bearer $token"
+  ! wanted authz-new || run authz-new "$VERIFIER_URL/v1/authz" "$WORK/newtoken.lua"
+  ! wanted health || run health "$VERIFIER_URL$hq" "$WORK/fixed.lua" "Bearer $rp"
+  ! wanted auth_request || run auth_request "https://127.0.0.1:$front/" "$WORK/fixed.lua" "Bearer $token"
   printf '\n%s (wrk -t%s -c%s -d%ss, servers on CPU %s, wrk on CPU %s, verifier --threads %s, upstream keepalive %s)\n' \
     "$1" "$WRK_THREADS" "$CONNS" "$SECS" "$SRV_CPU" "$CLI_CPU" "$VTHREADS" "$UPSTREAM_KEEPALIVE"
   printf '%-14s %10s %9s %9s %8s %9s %11s %9s\n' target req/s p50-ms p99-ms non-2xx vs-static cpu-us/req cpu-ratio
   local n
   for n in static authz-same authz-new health auth_request; do
+    [ -n "${RPS[$n]:-}" ] || continue
     printf '%-14s %10.0f %9.2f %9.2f %8d %9s %11s %9s' "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${BAD[$n]}" \
       "$(ratio "${RPS[$n]}" "${RPS[static]}")" "${CPU[$n]}" "$(ratio "${CPU[static]}" "${CPU[$n]}")"
     if [ "$n" = authz-new ]; then

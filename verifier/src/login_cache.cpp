@@ -4,6 +4,9 @@
 #include <openssl/sha.h>
 
 #include <cstring>
+#include <iterator>
+#include <mutex>
+#include <shared_mutex>
 
 namespace paw::verifier {
 
@@ -25,21 +28,32 @@ Result<std::shared_ptr<const ResultClaims>> TokenCache::verify(const Keyring& ke
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), key.data());
   Shard& shard = shards_[key[0] % kShards];
   if (per_shard_ != 0) {
-    std::lock_guard lock(shard.mu);
-    auto it = shard.index.find(key);
-    if (it != shard.index.end()) {
-      const Entry& e = *it->second;
-      // Exactly verify_result_token's window with no leeway: iat <= now < exp.
-      // The issuer too, so a hit answers exactly what a verify would.
-      if (e.generation == set.generation && e.claims->iat <= now && now < e.claims->exp &&
-          (issuer.empty() || e.claims->iss == issuer)) {
-        shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-        hits_.fetch_add(1, std::memory_order_relaxed);
-        return e.claims;
+    std::shared_ptr<const ResultClaims> stale;
+    {
+      std::shared_lock lock(shard.mu);
+      auto it = shard.index.find(key);
+      if (it != shard.index.end()) {
+        const Entry& e = *it->second;
+        // Exactly verify_result_token's window with no leeway: iat <= now < exp.
+        // The issuer too, so a hit answers exactly what a verify would.
+        if (e.generation == set.generation && e.claims->iat <= now && now < e.claims->exp &&
+            (issuer.empty() || e.claims->iss == issuer)) {
+          e.used.store(true, std::memory_order_relaxed);
+          hits_.fetch_add(1, std::memory_order_relaxed);
+          return e.claims;
+        }
+        stale = e.claims;
       }
-      // Expired, or verified under keys that changed since: verify again.
-      shard.lru.erase(it->second);
-      shard.index.erase(it);
+    }
+    if (stale) {
+      // Expired, or verified under keys that changed since: drop it (unless
+      // another thread replaced it meanwhile) and verify again.
+      std::unique_lock lock(shard.mu);
+      auto it = shard.index.find(key);
+      if (it != shard.index.end() && it->second->claims == stale) {
+        shard.lru.erase(it->second);
+        shard.index.erase(it);
+      }
     }
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
@@ -47,14 +61,25 @@ Result<std::shared_ptr<const ResultClaims>> TokenCache::verify(const Keyring& ke
   PAW_TRY(ResultClaims claims, verify_result_token(token, *set.jwks, now, issuer, 0));
   auto shared = std::make_shared<const ResultClaims>(std::move(claims));
   if (per_shard_ != 0) {
-    std::lock_guard lock(shard.mu);
-    if (shard.index.find(key) == shard.index.end()) {
-      shard.lru.push_front(Entry{key, shared, set.generation});
-      shard.index.emplace(key, shard.lru.begin());
-      while (shard.lru.size() > per_shard_) {
-        shard.index.erase(shard.lru.back().key);
-        shard.lru.pop_back();
+    std::unique_lock lock(shard.mu);
+    auto it = shard.index.find(key);
+    if (it != shard.index.end()) {  // a stale entry (or another thread's): this one is fresh
+      shard.lru.erase(it->second);
+      shard.index.erase(it);
+    }
+    shard.lru.emplace_front(key, shared, set.generation);
+    shard.index.emplace(key, shard.lru.begin());
+    // Over the bound: drop the oldest entry not hit since it was last
+    // looked at; a hit one moves to the front once (second chance). Every
+    // entry looked at loses its mark, so this ends within two rounds.
+    while (shard.lru.size() > per_shard_) {
+      auto last = std::prev(shard.lru.end());
+      if (last->used.exchange(false, std::memory_order_relaxed)) {
+        shard.lru.splice(shard.lru.begin(), shard.lru, last);
+        continue;
       }
+      shard.index.erase(last->key);
+      shard.lru.pop_back();
     }
   }
   return shared;
@@ -63,20 +88,20 @@ Result<std::shared_ptr<const ResultClaims>> TokenCache::verify(const Keyring& ke
 std::size_t TokenCache::size() const {
   std::size_t n = 0;
   for (const auto& s : shards_) {
-    std::lock_guard lock(s.mu);
+    std::shared_lock lock(s.mu);
     n += s.lru.size();
   }
   return n;
 }
 
 std::shared_ptr<const Policy> PolicyCache::get(const std::string& name, std::int64_t version) const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   auto it = map_.find({name, version});
   return it == map_.end() ? nullptr : it->second;
 }
 
 void PolicyCache::put(const std::string& name, std::int64_t version, std::shared_ptr<const Policy> p) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (map_.size() >= kMaxEntries) map_.clear();  // policies are few; a flood of versions only costs re-parsing
   map_[{name, version}] = std::move(p);
 }

@@ -11,7 +11,7 @@
 //    verified it (Keyring::generation: a rotation, here or — at the next
 //    reload — at another replica, invalidates every entry). Only tokens
 //    whose signature verified enter, so junk tokens cost a failed verify
-//    and no memory. Bounded: 16 shards, each an LRU list.
+//    and no memory. Bounded: 16 shards, each a list evicted oldest first, sparing once an entry hit since (CLOCK).
 //  - PolicyCache: parsed policies by (name, version); a stored policy's
 //    version is bumped by every change, and the version is read from the
 //    database with the device's admission state on every request.
@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,13 +63,19 @@ class TokenCache {
     std::size_t operator()(const Digest& d) const noexcept;
   };
   struct Entry {
+    Entry(const Digest& k, std::shared_ptr<const ResultClaims> c, std::uint64_t g)
+        : key(k), claims(std::move(c)), generation(g) {}
     Digest key;
     std::shared_ptr<const ResultClaims> claims;
     std::uint64_t generation;
+    // used: hit since it was last looked at for eviction (second chance).
+    // A hit only sets it, under the shard's shared lock, so concurrent
+    // logins with cached tokens never wait for each other.
+    mutable std::atomic<bool> used{false};
   };
   struct Shard {
-    mutable std::mutex mu;
-    std::list<Entry> lru;  // most recently used first
+    mutable std::shared_mutex mu;
+    std::list<Entry> lru;  // newest first; eviction from the back, sparing used entries once
     std::unordered_map<Digest, std::list<Entry>::iterator, DigestHash> index;
   };
 
@@ -80,13 +87,14 @@ class TokenCache {
 
 class PolicyCache {
  public:
+  // Readers share the lock: every login reads, a policy change writes.
   static constexpr std::size_t kMaxEntries = 256;
   // get is the parsed policy |name| at |version|, or nullptr.
   std::shared_ptr<const Policy> get(const std::string& name, std::int64_t version) const;
   void put(const std::string& name, std::int64_t version, std::shared_ptr<const Policy> p);
 
  private:
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;
   std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const Policy>> map_;
 };
 

@@ -1,6 +1,8 @@
 #include "metrics.h"
 
+#include <functional>
 #include <sstream>
+#include <thread>
 
 namespace paw::verifier {
 namespace {
@@ -19,13 +21,13 @@ std::string label(const std::string& v) {
 }  // namespace
 
 void Metrics::observe_request(const std::string& route, int status, double seconds) {
-  std::lock_guard lock(mu_);
-  ++requests_[{route, status}];
-  auto& b = buckets_[route];
+  RequestShard& sh = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % shards_.size()];
   std::size_t i = 0;
   while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
-  ++b[i];
-  sums_[route] += seconds;
+  std::lock_guard lock(sh.mu);
+  ++sh.requests[{route, status}];
+  ++sh.buckets[route][i];
+  sh.sums[route] += seconds;
 }
 
 void Metrics::observe_verdict(const std::string& verdict) {
@@ -40,6 +42,18 @@ void Metrics::observe_unauthenticated(const std::string& error) {
 
 std::string Metrics::render(const std::map<std::string, std::int64_t>& devices_by_status) const {
   std::ostringstream o;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+  std::map<std::string, Buckets> buckets_;
+  std::map<std::string, double> sums_;
+  for (const RequestShard& sh : shards_) {
+    std::lock_guard lock(sh.mu);
+    for (const auto& [k, n] : sh.requests) requests_[k] += n;
+    for (const auto& [route, b] : sh.buckets) {
+      auto& sum = buckets_[route];
+      for (std::size_t i = 0; i < b.size(); ++i) sum[i] += b[i];
+    }
+    for (const auto& [route, v] : sh.sums) sums_[route] += v;
+  }
   std::lock_guard lock(mu_);
   o << "# HELP paw_http_requests_total HTTP requests answered, by route and status.\n"
     << "# TYPE paw_http_requests_total counter\n";

@@ -25,12 +25,19 @@ class Metrics {
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                       0.1,   0.25,   0.5,   1.0,  2.5,   5.0};
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+  using Buckets = std::array<std::uint64_t, kBuckets.size() + 1>;  // last = +Inf
+  // Request counts are kept in shards by thread (every request counts, so
+  // one lock would make concurrent requests queue); render adds them up.
+  struct RequestShard {
+    mutable std::mutex mu;
+    std::map<std::pair<std::string, int>, std::uint64_t> requests;
+    std::map<std::string, Buckets> buckets;  // per route
+    std::map<std::string, double> sums;
+  };
+  std::array<RequestShard, 8> shards_;
+  mutable std::mutex mu_;  // the rest
   std::map<std::string, std::uint64_t> verdicts_;
   std::map<std::string, std::uint64_t> unauthenticated_;
-  std::map<std::string, std::array<std::uint64_t, kBuckets.size() + 1>> buckets_;  // per route, last = +Inf
-  std::map<std::string, double> sums_;
 };
 
 }  // namespace paw::verifier

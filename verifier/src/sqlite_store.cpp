@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -384,15 +385,18 @@ class SqliteStore final : public SqlStore {
     return d;
   }
 
-  // with_reader runs |fn| on a pooled raw connection (hot-path reads).
+  // with_reader runs |fn| on a pooled raw connection (hot-path reads). The
+  // pool is split in shards by thread, so concurrent logins do not queue on
+  // one lock (a worker preempted while holding it stalls every other).
   template <class F>
   Status with_reader(F&& fn) {
+    ReaderShard& shard = readers_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % readers_.size()];
     std::unique_ptr<sqlite::Conn> c;
     {
-      std::lock_guard lock(mu_);
-      if (!raw_free_.empty()) {
-        c = std::move(raw_free_.back());
-        raw_free_.pop_back();
+      std::lock_guard lock(shard.mu);
+      if (!shard.idle.empty()) {
+        c = std::move(shard.idle.back());
+        shard.idle.pop_back();
       }
     }
     if (!c) {
@@ -404,8 +408,8 @@ class SqliteStore final : public SqlStore {
     } catch (const std::exception& e) {
       st = make_error(Errc::storage_error, std::string("read: ") + e.what());
     }
-    std::lock_guard lock(mu_);
-    if (raw_free_.size() < kMaxIdle) raw_free_.push_back(std::move(c));
+    std::lock_guard lock(shard.mu);
+    if (shard.idle.size() < kMaxIdlePerShard) shard.idle.push_back(std::move(c));
     return st;
   }
 
@@ -453,7 +457,12 @@ class SqliteStore final : public SqlStore {
   std::string path_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Poco::Data::Session>> free_;
-  std::vector<std::unique_ptr<sqlite::Conn>> raw_free_;
+  struct ReaderShard {
+    std::mutex mu;
+    std::vector<std::unique_ptr<sqlite::Conn>> idle;
+  };
+  static constexpr std::size_t kMaxIdlePerShard = 4;
+  std::array<ReaderShard, 8> readers_;
   // Last member: destroyed first, draining its queue while the rest still exists.
   std::unique_ptr<sqlite::GroupWriter> writer_;
 };

@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kEnd = "\r\n\r\n";
 
-// park ends a step: the reactor waits for |w| until |deadline|.
+// park ends a step: the server waits for |w| until |deadline|.
 void park(Conn& c, Io w, Clock::time_point deadline) {
   c.wait = w;
   c.deadline = deadline;
@@ -181,7 +181,7 @@ void step(Conn& c, Shared& sh) {
           }
           if (sh.draining.load() && c.in.empty()) return drop(c);
           const std::size_t before = c.in.size();
-          const Io r = c.io.read_some(c.in, lim.max_header_bytes + kEnd.size() + 1);
+          const Io r = c.io.read_some(c.in, lim.max_header_bytes + kEnd.size() + 1, kEnd);
           if (r == Io::closed) return drop(c);
           if (!c.header_started && c.in.size() > before) {
             // The first byte of a request starts its header clock (a keep-alive
@@ -235,6 +235,10 @@ void step(Conn& c, Shared& sh) {
         c.phase = Phase::request;
         c.header_started = !c.in.empty();
         c.deadline = now + (c.header_started ? lim.header : lim.idle);
+        // Nothing of a next request yet: wait for the socket rather than
+        // try a read that would only say so (bytes TLS holds are not
+        // announced by the socket, so those are read now).
+        if (c.in.empty() && !c.io.pending()) return park(c, Io::want_read, c.deadline);
         continue;
       }
       case Phase::linger: {

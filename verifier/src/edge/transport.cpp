@@ -41,12 +41,16 @@ Io Transport::handshake() {
   return rc == 1 ? Io::done : tls_wait(ssl_, rc);
 }
 
-Io Transport::read_some(std::string& buf, std::size_t cap) {
+bool Transport::pending() const noexcept { return ssl_ != nullptr && SSL_has_pending(ssl_) == 1; }
+
+Io Transport::read_some(std::string& buf, std::size_t cap, std::string_view enough) {
   char tmp[16384];
   const std::size_t start = buf.size();
   // Bytes that came before the end of the stream are served first (a
   // client may half-close after its request); the next call says closed.
   auto ended = [&](Io r) { return r == Io::closed && buf.size() > start ? Io::want_read : r; };
+  const std::size_t from = start >= enough.size() ? start - enough.size() + 1 : 0;
+  auto satisfied = [&] { return !enough.empty() && buf.find(enough, from) != std::string::npos; };
   while (buf.size() < cap) {
     const std::size_t want = std::min(sizeof tmp, cap - buf.size());
     if (ssl_ != nullptr) {
@@ -55,10 +59,12 @@ Io Transport::read_some(std::string& buf, std::size_t cap) {
       const int rc = SSL_read_ex(ssl_, tmp, want, &got);
       if (rc != 1) return ended(tls_wait(ssl_, rc));
       buf.append(tmp, got);
+      if (satisfied()) return Io::done;
     } else {
       const ssize_t n = ::recv(fd_, tmp, want, 0);
       if (n > 0) {
         buf.append(tmp, static_cast<std::size_t>(n));
+        if (satisfied()) return Io::done;
       } else if (n == 0) {
         return ended(Io::closed);
       } else if (errno == EINTR) {

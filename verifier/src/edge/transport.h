@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 typedef struct ssl_st SSL;
 
@@ -28,9 +29,16 @@ class Transport {
   [[nodiscard]] int fd() const noexcept { return fd_; }
   // handshake advances the TLS handshake (done at once for plain HTTP).
   Io handshake();
-  // read_some appends to |buf| until it holds |cap| bytes (done), the socket
-  // has nothing more (want_read, or want_write for TLS) or the stream ends (closed).
-  Io read_some(std::string& buf, std::size_t cap);
+  // read_some appends to |buf| until it holds |cap| bytes or, when |enough|
+  // is given, the bytes read so far contain it (done); or the socket has
+  // nothing more (want_read, or want_write for TLS); or the stream ends
+  // (closed). Stopping at |enough| saves the read that would only say
+  // "nothing more" — a syscall per request.
+  Io read_some(std::string& buf, std::size_t cap, std::string_view enough = {});
+  // pending: TLS bytes already read from the socket and not yet returned
+  // (read-ahead). The socket's readiness does not announce them, so a
+  // connection with pending bytes must be stepped, not parked.
+  [[nodiscard]] bool pending() const noexcept;
   // write_some writes |buf| from |off| on, advancing |off|: done when all is out.
   Io write_some(const std::string& buf, std::size_t& off);
   // finish_writing ends our direction (TLS close_notify, then FIN) while the
