@@ -88,7 +88,7 @@ paw::Result<paw::Args> parse_admin_args(const std::vector<std::string>& words, s
   return args;
 }
 
-paw::Result<Connection> connection_from(const paw::Args& args, const CredentialSource& source) {
+paw::Result<Connection> public_connection(const paw::Args& args) {
   Connection c;
   c.json = args.has("json");
   c.verifier = args.get_or("verifier", env_or("PAW_VERIFIER"));
@@ -98,6 +98,11 @@ paw::Result<Connection> connection_from(const paw::Args& args, const CredentialS
     return make_error(Errc::config_error,
                       "no verifier: give --verifier https://HOST:PORT (or set PAW_VERIFIER)");
   }
+  return c;
+}
+
+paw::Result<Connection> connection_from(const paw::Args& args, const CredentialSource& source) {
+  PAW_TRY(Connection c, public_connection(args));
   if (auto cf = args.get(source.file_option)) {
     PAW_TRY(c.credential, read_credential_file(*cf, source.what));
   } else {

@@ -49,6 +49,10 @@ inline constexpr CredentialSource kRpCredential{"rp-credential-file", "PAW_RP_CR
 // (or PAW_CA_FILE), the credential from |source|. Errc::config_error saying
 // which setting is missing and how to give it.
 paw::Result<Connection> connection_from(const paw::Args& args, const CredentialSource& source = kAdminCredential);
+// public_connection is the Connection for public endpoints (the CA bundles):
+// --verifier and --ca-file as above, no credential (the TLS certificate of
+// the verifier is still checked).
+paw::Result<Connection> public_connection(const paw::Args& args);
 
 // HttpAnswer is the verifier's answer: status and body.
 struct HttpAnswer {

@@ -18,11 +18,6 @@ namespace fs = std::filesystem;
 using paw::Errc;
 using paw::make_error;
 
-std::string env_value(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
-
 // count_certs counts the PEM certificates in |pem| (-1 if a block does not parse).
 int count_certs(const std::string& pem) {
   paw::UniquePtr<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -39,12 +34,9 @@ int count_certs(const std::string& pem) {
 // export_bundle needs no credential: the bundle is public
 // (GET /.well-known/paw-device-ca.pem); the verifier's TLS certificate is still checked.
 int export_bundle(const paw::Args& args) {
-  Connection c;
-  c.verifier = args.get_or("verifier", env_value("PAW_VERIFIER"));
-  c.ca_file = args.get_or("ca-file", env_value("PAW_CA_FILE"));
-  while (!c.verifier.empty() && c.verifier.back() == '/') c.verifier.pop_back();
-  if (c.verifier.empty()) return fail("no verifier: give --verifier https://HOST:PORT (or set PAW_VERIFIER)", 2);
-  auto a = call_ok(c, "GET", "/.well-known/paw-device-ca.pem");
+  auto c = public_connection(args);
+  if (!c.ok()) return report(c.error());
+  auto a = call_ok(*c, "GET", "/.well-known/paw-device-ca.pem");
   if (!a.ok()) return report(a.error());
   const int n = count_certs(a->body);
   if (n <= 0) return fail("the verifier's device CA bundle holds no PEM certificate");

@@ -16,19 +16,10 @@ int ssh_ca(const std::vector<std::string>& words) {
   if (args->positional().size() != 1) return fail(kUsage, 2);
   const std::string& what = args->positional()[0];
   if (what == "export") {
-    // The CA's public keys are public (GET /.well-known/paw-ssh-ca.pub): an
-    // admin credential is used when given, never required.
-    Connection c;
-    auto full = connection_from(*args);
-    if (full.ok()) {
-      c = *full;
-    } else {
-      c.verifier = args->get_or("verifier", "");
-      while (!c.verifier.empty() && c.verifier.back() == '/') c.verifier.pop_back();
-      c.ca_file = args->get_or("ca-file", "");
-      if (c.verifier.empty()) return report(full.error());
-    }
-    auto a = call_ok(c, "GET", "/.well-known/paw-ssh-ca.pub");
+    // The CA's public keys are public (GET /.well-known/paw-ssh-ca.pub): no credential.
+    auto c = public_connection(*args);
+    if (!c.ok()) return report(c.error());
+    auto a = call_ok(*c, "GET", "/.well-known/paw-ssh-ca.pub");
     if (!a.ok()) return report(a.error());
     if (a->body.empty() || a->body.rfind("ecdsa-sha2-nistp256 ", 0) != 0) {
       return fail("the verifier's answer is not an SSH public key list", 1);
