@@ -36,6 +36,9 @@ export PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}
 # shellcheck source=../../tests/e2e/lib.sh
 source "$PAW_SOURCE_DIR/tests/e2e/lib.sh"
+# BENCH_VERIFIER: another paw-verifier binary (same database schema) to
+# measure instead of this build's, e.g. the one before a change.
+[ -z "${BENCH_VERIFIER:-}" ] || PAW_VERIFIER_BIN=$BENCH_VERIFIER
 for t in wrk nginx openssl taskset; do
   command -v $t >/dev/null || { echo "login-bench needs $t (apt-get install wrk nginx-light openssl util-linux)" >&2; exit 1; }
 done
