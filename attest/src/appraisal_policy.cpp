@@ -222,7 +222,7 @@ void check_boot(const PolicyInputs& in, PolicyResult& r) {
       fail(r, reason::kBootAppNotAllowed, "boot applications unknown: no event log proves them");
     } else if (!in.boot.boot_applications) {
       fail(r, reason::kBootAppNotAllowed, "boot applications unknown: " + in.boot.boot_applications_unknown);
-    } else {
+    } else if (!authorities_vouch(in)) {  // with an authority rule that holds, any verified application is allowed
       for (const auto& d : *in.boot.boot_applications) {
         if (!p.boot_applications.contains(d)) {
           fail(r, reason::kBootAppNotAllowed, "boot application " + hex(d) + " is not in the policy's allowlist");
@@ -336,12 +336,14 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
     t["hardware"] = in.record.ek_tofu ? ar4si::kNoClaim : ar4si::kGenuineHardware;
   }
   if (has_reason(r, {reason::kSecureBootOff, reason::kHostSecureBootOff, reason::kDiskNotEncrypted,
-                     reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot})) {
+                     reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot, reason::kCmdlineMissing,
+                     reason::kCmdlineForbidden, reason::kDbxOutdated})) {
     t["configuration"] = ar4si::kUnsupportableConfig;
   } else {
     t["configuration"] = ar4si::kApprovedConfig;
   }
-  if (has_reason(r, {reason::kPcrMismatch, reason::kBootAppNotAllowed, reason::kEventLogMissing})) {
+  if (has_reason(r, {reason::kPcrMismatch, reason::kBootAppNotAllowed, reason::kBootAuthorityNotAllowed,
+                     reason::kEventLogMissing})) {
     t["executables"] = ar4si::kContraindicatedRuntime;
   } else {
     t["executables"] = in.boot.log_present ? ar4si::kApprovedBoot : ar4si::kNoClaim;
@@ -374,6 +376,7 @@ PolicyResult evaluate_policy(const PolicyInputs& in) {
   PcrValues to_pin;
   check_pcrs(in, r, to_pin);
   check_boot(in, r);
+  check_boot_rules(in, r);
   check_ima(in, r);
   check_fido(in, r);
   check_host(in, r);
