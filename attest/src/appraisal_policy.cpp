@@ -191,7 +191,8 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
 }
 
 // check_boot: the event log (bound to the quote) must be there where required,
-// show Secure Boot on, and launch only allowed boot applications. A fact the
+// show Secure Boot on, and launch only allowed boot applications (by digest,
+// or all verified by allowed signing authorities: authorities_vouch). A fact the
 // log cannot prove (its PCR not bound, its event's data not matching its
 // digest) is unknown, and a policy that needs it fails saying why.
 void check_boot(const PolicyInputs& in, PolicyResult& r) {
