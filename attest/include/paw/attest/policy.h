@@ -170,8 +170,9 @@ struct Enforcement {
 // quote binds (check_policy_bindings makes the policy require that PCR) and
 // names the event that decided it in its reason.
 struct BootRules {
-  // authorities: SHA-256 of the signature data (EFI_SIGNATURE_DATA: owner GUID
-  // and certificate or hash) of every PCR 7 EV_EFI_VARIABLE_AUTHORITY event —
+  // authorities: SHA-256 of the variable data of every PCR 7
+  // EV_EFI_VARIABLE_AUTHORITY event (a db entry's EFI_SIGNATURE_DATA: owner
+  // GUID and certificate; shim's own: the certificate) —
   // the db entry (or shim's vendor / MOK certificate) that verified a boot
   // application — as `pawctl eventlog facts` prints them. Non-empty: every
   // such event must be in the set (boot_authority_not_allowed), and a boot
