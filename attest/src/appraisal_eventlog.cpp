@@ -26,12 +26,50 @@ void boot_applications(const paw::BootFacts& f, const EventLogBinding& b, BootFa
   out.boot_applications = std::move(apps);
 }
 
+// unverified_in: the first event of PCR |pcr| and type |type| whose data does
+// not match its digest ("" if none): a rule over every such event cannot pass.
+std::string unverified_in(const paw::BootFacts& f, std::uint32_t pcr, std::uint32_t type) {
+  for (const auto& u : f.unverified) {
+    if (u.pcr == pcr && u.type == type) return u.detail;
+  }
+  return "";
+}
+
+// rule_facts: the facts of the "boot" rules, each only when its PCR is bound.
+void rule_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& out) {
+  const std::string unbound = " is not bound by the quote (not quoted in a complete SHA-256 or stronger bank)";
+  if (!b.pcr_bound(7)) {
+    out.authorities_unknown = "PCR 7" + unbound;
+  } else if (auto u = unverified_in(f, 7, ev::kEfiVariableAuthority); !u.empty()) {
+    out.authorities_unknown = "an authority event does not match its digest (" + u + ")";
+  } else {
+    std::vector<EventFact> v;
+    for (const auto& a : f.authorities) v.push_back({a.event, a.pcr, a.type, a.sha256, a.name});
+    out.authorities = std::move(v);
+  }
+  if (!b.pcr_bound(8)) {
+    out.kernel_cmdlines_unknown = "PCR 8" + unbound;
+  } else if (auto u = unverified_in(f, 8, ev::kIpl); !u.empty()) {
+    out.kernel_cmdlines_unknown = "a boot loader string does not match its digest (" + u + ")";
+  } else {
+    std::vector<EventFact> v;
+    for (const auto& c : f.kernel_cmdline_events) v.push_back({c.event, c.pcr, ev::kIpl, {}, c.text});
+    out.kernel_cmdlines = std::move(v);
+  }
+  if (f.dbx) {
+    out.dbx = DbxEntries{f.dbx->event, f.dbx->pcr, f.dbx->type, f.dbx->sha256};
+  } else {
+    out.dbx_unknown = f.dbx_unknown;
+  }
+}
+
 BootFacts to_facts(const paw::BootFacts& f, const EventLogBinding& b) {
   BootFacts out;
   out.log_present = true;
   out.secure_boot = f.secure_boot;
   out.secure_boot_unknown = f.secure_boot_unknown;
   boot_applications(f, b, out);
+  rule_facts(f, b, out);
   auto sha256_of = [](const std::map<HashAlg, Bytes>& d) {
     const auto it = d.find(HashAlg::sha256);
     return it == d.end() ? Bytes{} : it->second;

@@ -28,6 +28,25 @@ struct Measurement {
   Bytes digest;
 };
 
+// EventFact is one fact a boot rule judges, with the event it came from (so
+// the reason can name it): an authority (|digest|: SHA-256 of the variable
+// value) or a kernel command line (|text|).
+struct EventFact {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  Bytes digest;
+  std::string text;
+};
+
+// DbxEntries: the firmware's measured dbx (bootfacts.h DbxFact), decoded.
+struct DbxEntries {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  ByteSet sha256;
+};
+
 // BootFacts are what the appraisal learns from a UEFI event log bound to the
 // quote: only events in PCRs the quote binds, only data that matches its digest.
 struct BootFacts {
@@ -43,6 +62,17 @@ struct BootFacts {
   // SHA-256 event digest), for pinning and for reason messages.
   std::map<std::uint32_t, std::vector<Measurement>> measurements;
   std::vector<std::string> unverified;    // events whose data does not match their digest
+  // For the "boot" rules (policy.h BootRules), each nullopt when it cannot
+  // be judged, and then the *_unknown string says why: PCR 7 (authorities,
+  // dbx) or PCR 8 (command lines) not bound, or an event of that kind whose
+  // data does not match its digest (what it said is unknown, so a rule over
+  // "every authority" or "every command line" cannot pass).
+  std::optional<std::vector<EventFact>> authorities;   // PCR 7 EV_EFI_VARIABLE_AUTHORITY, log order
+  std::string authorities_unknown;
+  std::optional<std::vector<EventFact>> kernel_cmdlines;  // PCR 8 kernel command lines, log order
+  std::string kernel_cmdlines_unknown;
+  std::optional<DbxEntries> dbx;
+  std::string dbx_unknown;
 };
 
 // check_event_log parses |log|, binds it to the quote (bind_event_log: a

@@ -191,7 +191,8 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
 }
 
 // check_boot: the event log (bound to the quote) must be there where required,
-// show Secure Boot on, and launch only allowed boot applications. A fact the
+// show Secure Boot on, and launch only allowed boot applications (by digest,
+// or all verified by allowed signing authorities: authorities_vouch). A fact the
 // log cannot prove (its PCR not bound, its event's data not matching its
 // digest) is unknown, and a policy that needs it fails saying why.
 void check_boot(const PolicyInputs& in, PolicyResult& r) {
@@ -222,7 +223,7 @@ void check_boot(const PolicyInputs& in, PolicyResult& r) {
       fail(r, reason::kBootAppNotAllowed, "boot applications unknown: no event log proves them");
     } else if (!in.boot.boot_applications) {
       fail(r, reason::kBootAppNotAllowed, "boot applications unknown: " + in.boot.boot_applications_unknown);
-    } else {
+    } else if (!authorities_vouch(in)) {  // with an authority rule that holds, any verified application is allowed
       for (const auto& d : *in.boot.boot_applications) {
         if (!p.boot_applications.contains(d)) {
           fail(r, reason::kBootAppNotAllowed, "boot application " + hex(d) + " is not in the policy's allowlist");
@@ -336,12 +337,14 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
     t["hardware"] = in.record.ek_tofu ? ar4si::kNoClaim : ar4si::kGenuineHardware;
   }
   if (has_reason(r, {reason::kSecureBootOff, reason::kHostSecureBootOff, reason::kDiskNotEncrypted,
-                     reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot})) {
+                     reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot, reason::kCmdlineMissing,
+                     reason::kCmdlineForbidden, reason::kDbxOutdated})) {
     t["configuration"] = ar4si::kUnsupportableConfig;
   } else {
     t["configuration"] = ar4si::kApprovedConfig;
   }
-  if (has_reason(r, {reason::kPcrMismatch, reason::kBootAppNotAllowed, reason::kEventLogMissing})) {
+  if (has_reason(r, {reason::kPcrMismatch, reason::kBootAppNotAllowed, reason::kBootAuthorityNotAllowed,
+                     reason::kEventLogMissing})) {
     t["executables"] = ar4si::kContraindicatedRuntime;
   } else {
     t["executables"] = in.boot.log_present ? ar4si::kApprovedBoot : ar4si::kNoClaim;
@@ -374,6 +377,7 @@ PolicyResult evaluate_policy(const PolicyInputs& in) {
   PcrValues to_pin;
   check_pcrs(in, r, to_pin);
   check_boot(in, r);
+  check_boot_rules(in, r);
   check_ima(in, r);
   check_fido(in, r);
   check_host(in, r);

@@ -36,6 +36,16 @@ struct PolicyResult {
   bool rebooted = false;
 };
 
+// check_boot_rules applies the policy's "boot" rules (policy.h BootRules):
+// signing authorities, kernel command-line items and the minimum dbx, each
+// failure naming the event that decided it (appraisal_boot_rules.cpp).
+void check_boot_rules(const PolicyInputs& in, PolicyResult& r);
+// authorities_vouch: the policy has an authority rule, Secure Boot is on and
+// every signing authority of the boot is allowed (at least one): a boot
+// application outside "boot_applications" was then verified by an allowed
+// authority and is allowed too.
+bool authorities_vouch(const PolicyInputs& in);
+
 // evaluate_policy applies |in.policy| (PCR references and pins, event log,
 // Secure Boot, boot applications, IMA, FIDO2 flags and counter, host facts,
 // reboot and clock) and computes the AR4SI vector and the next device state.

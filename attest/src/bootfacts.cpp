@@ -77,7 +77,12 @@ struct SecureBootReading {
   std::vector<bool> before;    // values measured before the separator
   std::size_t after = 0;       // measurements after it (ignored)
   std::string unverified;      // detail of a SecureBoot event whose data does not match
+  // dbx, read by the same rule: the firmware's measurements before the separator.
+  std::vector<UefiVariableFact> dbx_before;
+  std::string dbx_unverified;
 };
+
+bool is_dbx(const UefiVariableFact& f) { return f.guid == uefi::kImageSecurityDatabase && f.name == "dbx"; }
 
 Status add_driver_config(BootFacts& facts, SecureBootReading& sb, const Event& e, bool after_separator) {
   PAW_TRY(UefiVariableFact f, variable_fact(e, true));
@@ -90,6 +95,7 @@ Status add_driver_config(BootFacts& facts, SecureBootReading& sb, const Event& e
       sb.before.push_back(!f.value.empty() && f.value[0] == 1);
     }
   }
+  if (is_dbx(f) && !after_separator) sb.dbx_before.push_back(f);
   facts.secure_boot_variables.push_back(std::move(f));
   return ok_status();
 }
@@ -99,6 +105,33 @@ Status add_driver_config(BootFacts& facts, SecureBootReading& sb, const Event& e
 bool is_secure_boot_variable(const Event& e) {
   auto v = uefi::parse_variable_data(e.data, false);
   return v.ok() && uefi::guid_text(v->guid) == uefi::kGlobalVariable && v->name == "SecureBoot";
+}
+bool is_dbx_variable(const Event& e) {
+  auto v = uefi::parse_variable_data(e.data, false);
+  return v.ok() && uefi::guid_text(v->guid) == uefi::kImageSecurityDatabase && v->name == "dbx";
+}
+
+// settle_dbx: the dbx a policy may judge is the one the firmware measured
+// before PCR 7's separator, once (or always the same); its signature lists
+// must decode. Without a PCR 7 separator in the log a later measurement could
+// not be told from the firmware's, so dbx is unknown.
+void settle_dbx(BootFacts& facts, const SecureBootReading& sb, bool pcr7_bound, bool pcr7_separator) {
+  auto unknown = [&](std::string why) { facts.dbx_unknown = std::move(why); };
+  if (!pcr7_bound) return unknown("PCR 7 is not bound by the quote (not quoted in a complete SHA-256 or stronger bank)");
+  if (!sb.dbx_unverified.empty()) return unknown("the dbx measurement does not match its digest (" + sb.dbx_unverified + ")");
+  if (!pcr7_separator) return unknown("PCR 7 has no separator, so the firmware's dbx cannot be told from a later one");
+  if (sb.dbx_before.empty()) return unknown("the log does not measure dbx before PCR 7's separator");
+  const UefiVariableFact& first = sb.dbx_before.front();
+  for (const auto& d : sb.dbx_before) {
+    if (d.value != first.value) return unknown("the log measures dbx more than once, with different values");
+  }
+  auto entries = parse_efi_signature_lists(first.value);
+  if (!entries.ok()) {
+    return unknown("dbx of event " + std::to_string(first.event) + " does not decode: " + entries.error().detail);
+  }
+  DbxFact f{first.event, first.pcr, first.type, {}, entries->other};
+  for (auto& d : entries->sha256) f.sha256.insert(std::move(d));
+  facts.dbx = std::move(f);
 }
 
 void settle_secure_boot(BootFacts& facts, const SecureBootReading& sb, bool pcr7_bound) {
@@ -151,6 +184,9 @@ Result<BootFacts> extract_boot_facts(const EventLog& log, const FactScope& scope
       if (e.pcr == 7 && e.type == ev::kEfiVariableDriverConfig && is_secure_boot_variable(e)) {
         sb.unverified = eventlog_where(e.index, e.offset);
       }
+      if (e.pcr == 7 && e.type == ev::kEfiVariableDriverConfig && !after_separator7 && is_dbx_variable(e)) {
+        sb.dbx_unverified = eventlog_where(e.index, e.offset);
+      }
       continue;  // its data is not what was measured: no fact from it
     }
     switch (e.type) {
@@ -187,7 +223,10 @@ Result<BootFacts> extract_boot_facts(const EventLog& log, const FactScope& scope
         if (e.pcr == 8) {
           const bool utf16 = uefi::looks_utf16(e.data);
           std::string text = event_text(e.data);
-          if (auto cmd = kernel_cmdline(text, utf16)) facts.kernel_cmdlines.push_back(*cmd);
+          if (auto cmd = kernel_cmdline(text, utf16)) {
+            facts.kernel_cmdlines.push_back(*cmd);
+            facts.kernel_cmdline_events.push_back({e.index, e.pcr, *cmd});
+          }
           facts.boot_loader.push_back({e.index, e.pcr, std::move(text)});
         } else if (e.pcr == 9) {
           facts.loaded_files.push_back({e.index, event_text(e.data), digest_map(log, e, scope.banks)});
@@ -197,6 +236,7 @@ Result<BootFacts> extract_boot_facts(const EventLog& log, const FactScope& scope
     }
   }
   settle_secure_boot(facts, sb, in_scope(7));
+  settle_dbx(facts, sb, in_scope(7), pcr7_separator);
   return facts;
 }
 

@@ -15,14 +15,20 @@ std::string why_never(std::string_view code) {
     return "the agent chooses what to send: graced, it could withhold what would fail";
   }
   if (code == "secure_boot_off" || code == "host_secure_boot_off") return "no update turns Secure Boot off";
+  if (code == "cmdline_missing" || code == "cmdline_forbidden") {
+    return "the kernel command line is set by whoever controls the boot loader configuration, not by an update";
+  }
   return "it is not a reason code an update of a healthy machine causes";
 }
 }  // namespace
 
 const std::vector<std::string_view>& graceable_reasons() {
+  // A new signing authority (a shim signed by a new CA) and a dbx that lags a
+  // revocation are what a fleet sees during a routine update rollout.
   static const std::vector<std::string_view> codes = {reason::kPcrMismatch,   reason::kBootAppNotAllowed,
                                                       reason::kImaNotAllowed, reason::kOsNotAllowed,
-                                                      reason::kDiskNotEncrypted, reason::kReboot};
+                                                      reason::kDiskNotEncrypted, reason::kReboot,
+                                                      reason::kBootAuthorityNotAllowed, reason::kDbxOutdated};
   return codes;
 }
 

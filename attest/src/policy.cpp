@@ -225,6 +225,7 @@ Status validate_policy(const Policy& p) {
   for (const auto& d : p.boot_applications) {
     if (d.size() != 32) return bad("boot application digests must be SHA-256 (32 bytes)");
   }
+  PAW_CHECK(validate_boot_rules(p.boot));
   if (p.ima.allowlist.size() > kMaxImaAllowlist) return make_error(Errc::too_large, "policy: IMA allowlist too long");
   for (const auto& d : p.ima.allowlist) {
     if (d.size() < 20 || d.size() > 64) return bad("IMA allowlist digests must be 20 to 64 bytes");
@@ -264,12 +265,24 @@ Status check_policy_bindings(const Policy& p) {
     return bad("a \"boot_applications\" allowlist needs PCR 4 in \"pcrs\": {\"required\": {\"sha256\": [..., 4]}}: "
                "boot applications are read from PCR 4's events, which only a quoted PCR 4 binds");
   }
+  if (!p.boot.authorities.empty() && !required(7)) {
+    return bad("\"boot.authorities\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the "
+               "signing authorities are read from PCR 7's events, which only a quoted PCR 7 binds");
+  }
+  if (!p.boot.dbx_required.empty() && !required(7)) {
+    return bad("\"boot.dbx\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the dbx is "
+               "read from PCR 7's events, which only a quoted PCR 7 binds");
+  }
+  if ((!p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty()) && !required(8)) {
+    return bad("\"boot.kernel_cmdline\" needs PCR 8 in \"pcrs\": {\"required\": {\"sha256\": [..., 8]}}: the "
+               "kernel command line is read from PCR 8's events, which only a quoted PCR 8 binds");
+  }
   return ok_status();
 }
 
 Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications",
-                                "event_log_required", "ima", "fido", "max_attestation_age_seconds",
+                                "boot", "event_log_required", "ima", "fido", "max_attestation_age_seconds",
                                 "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval", "enforcement",
                                 "login"},
                             "policy"));
@@ -294,6 +307,10 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   }
   PAW_TRY(p.secure_boot_required, opt_bool_or(o, "secure_boot_required", p.secure_boot_required));
   PAW_TRY(p.boot_applications, hex_set(o, "boot_applications", kMaxBootApplications));
+  PAW_CHECK(object_or_default(o, "boot", sub));
+  if (sub) {
+    PAW_TRY(p.boot, boot_rules_from_json(sub));
+  }
   PAW_TRY(p.event_log_required, opt_bool_or(o, "event_log_required", p.event_log_required));
   PAW_CHECK(object_or_default(o, "ima", sub));
   if (sub) {
@@ -387,6 +404,7 @@ json::ObjectPtr policy_to_json(const Policy& p) {
   o->set("pcrs", pcrs);
   o->set("secure_boot_required", p.secure_boot_required);
   o->set("boot_applications", hex_array(p.boot_applications));
+  if (!p.boot.empty()) o->set("boot", boot_rules_to_json(p.boot));  // absent = no rule, as before it existed
   o->set("event_log_required", p.event_log_required);
   json::ObjectPtr ima = new Poco::JSON::Object();
   ima->set("required", p.ima.required);

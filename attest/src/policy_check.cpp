@@ -23,7 +23,7 @@ using detail::CheckContext;
 
 // clang-format off
 const std::vector<std::string_view> kTopKeys = {
-    "name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications", "event_log_required", "ima",
+    "name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications", "boot", "event_log_required", "ima",
     "fido", "max_attestation_age_seconds", "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval",
     "enforcement", "login"};
 const std::vector<std::string_view> kPcrsKeys = {"required", "reference", "reference_sets", "pin_on_enroll"};
@@ -37,6 +37,9 @@ const std::vector<std::string_view> kRebootKeys = {"allow"};
 const std::vector<std::string_view> kEkKeys = {"allow_tofu"};
 const std::vector<std::string_view> kLoginKeys = {"token_binding"};
 const std::vector<std::string_view> kEnforcementKeys = {"grace"};
+const std::vector<std::string_view> kBootKeys = {"authorities", "kernel_cmdline", "dbx"};
+const std::vector<std::string_view> kCmdlineKeys = {"required", "forbidden"};
+const std::vector<std::string_view> kDbxKeys = {"required"};
 // clang-format on
 
 // Reasons a policy can make the appraisal fail with (appraisal.h, namespace
@@ -48,7 +51,9 @@ const std::vector<std::string_view> kFailureReasons = {
     reason::kImaNotAllowed, reason::kFidoMissing,       reason::kFidoUpMissing,
     reason::kFidoUvMissing, reason::kFidoCounterFrozen, reason::kDiskNotEncrypted,
     reason::kOsNotAllowed,  reason::kHostSecureBootOff, reason::kReboot,
-    reason::kClockAnomaly,  reason::kLoginKeyMissing,   reason::kLoginKeyBadSignature};
+    reason::kClockAnomaly,  reason::kLoginKeyMissing,   reason::kLoginKeyBadSignature,
+    reason::kBootAuthorityNotAllowed, reason::kCmdlineMissing, reason::kCmdlineForbidden,
+    reason::kDbxOutdated};
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
@@ -336,6 +341,11 @@ void check_raw(CheckContext& c, json::ObjectPtr doc) {
     if (json::ObjectPtr o = object_at(doc, key)) only_known(c, o, *allowed, std::string("$.") + key);
   }
   if (json::ObjectPtr o = object_at(doc, "enforcement")) check_grace(c, o);
+  if (json::ObjectPtr o = object_at(doc, "boot")) {
+    only_known(c, o, kBootKeys, "$.boot");
+    if (json::ObjectPtr k = object_at(o, "kernel_cmdline")) only_known(c, k, kCmdlineKeys, "$.boot.kernel_cmdline");
+    if (json::ObjectPtr d = object_at(o, "dbx")) only_known(c, d, kDbxKeys, "$.boot.dbx");
+  }
 }
 
 // check_in_place lints |doc|, which it may change (the working copy).

@@ -49,6 +49,18 @@ void check_bindings(CheckContext& c, const Policy& p) {
         "a \"boot_applications\" allowlist needs PCR 4 in \"pcrs\": {\"required\": {\"sha256\": [..., 4]}}: "
         "boot applications are read from PCR 4's events, which only a quoted PCR 4 binds");
   }
+  const std::pair<bool, const char*> boot_rules[] = {
+      {!p.boot.authorities.empty(), "authorities"},
+      {!p.boot.dbx_required.empty(), "dbx"},
+      {!p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty(), "kernel_cmdline"}};
+  for (const auto& [used, rule] : boot_rules) {
+    const std::uint32_t pcr = std::string_view(rule) == "kernel_cmdline" ? 8 : 7;
+    if (!used || required_strong(p, pcr)) continue;
+    const std::string n = std::to_string(pcr);
+    c.error("rule_needs_pcr", std::string("$.boot.") + rule,
+            "\"boot." + std::string(rule) + "\" needs PCR " + n + " in \"pcrs\": {\"required\": {\"sha256\": [..., " +
+                n + "]}}: its facts are read from PCR " + n + "'s events, which only a quoted PCR " + n + " binds");
+  }
   if (p.event_log_required) {
     bool any = false;
     for (std::uint32_t i = 0; i <= 7; ++i) any = any || required_strong(p, i);
@@ -68,6 +80,15 @@ void check_bindings(CheckContext& c, const Policy& p) {
   }
 }
 
+// judged_by_events: a rule over |pcr|'s events judges it, so a required PCR
+// without a reference value is compared after all (through its events).
+bool judged_by_events(const Policy& p, std::uint32_t pcr) {
+  if (pcr == 4) return !p.boot_applications.empty();
+  if (pcr == 7) return !p.boot.authorities.empty() || !p.boot.dbx_required.empty();
+  if (pcr == 8) return !p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty();
+  return false;
+}
+
 void check_pcr_rules(CheckContext& c, const Policy& p) {
   for (const auto& [bank, indices] : p.pcrs.required) {
     if (indices.contains(kImaPcr)) {
@@ -82,7 +103,7 @@ void check_pcr_rules(CheckContext& c, const Policy& p) {
     std::string never;
     for (const auto& [bank, indices] : p.pcrs.required) {
       for (const auto i : indices) {
-        if (!named_by_reference(p, bank, i)) {
+        if (!named_by_reference(p, bank, i) && !(hash_size(bank) >= 32 && judged_by_events(p, i))) {
           never += (never.empty() ? "" : ", ") + std::string(hash_name(bank)) + ":" + std::to_string(i);
         }
       }
@@ -115,6 +136,8 @@ void check_grace_rules(CheckContext& c, const Policy& p) {
     if (code == reason::kBootAppNotAllowed && p.boot_applications.empty())
       why = "\"boot_applications\" is empty";
     if (code == reason::kPcrMismatch && !any_required) why = "no PCR is required";
+    if (code == reason::kBootAuthorityNotAllowed && p.boot.authorities.empty()) why = "\"boot.authorities\" is empty";
+    if (code == reason::kDbxOutdated && p.boot.dbx_required.empty()) why = "\"boot.dbx.required\" is empty";
     if (!why.empty()) {
       c.warning("grace_no_effect", member("$.enforcement.grace", code),
                 "\"" + code + "\" can never occur under this policy (" + why +

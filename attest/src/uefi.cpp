@@ -1,6 +1,9 @@
 // uefi.cpp — GUIDs, UCS-2/UTF-16 strings, UEFI_VARIABLE_DATA and device paths.
 #include "uefi.h"
 
+#include "paw/attest/bootfacts.h"
+
+#include <algorithm>
 #include <cstdio>
 
 namespace paw::uefi {
@@ -158,3 +161,48 @@ Result<std::string> device_path_text(ByteView path) {
 }
 
 }  // namespace paw::uefi
+
+namespace paw {
+
+Result<EfiSignatureEntries> parse_efi_signature_lists(ByteView data) {
+  // EFI_CERT_SHA256_GUID c1c41626-504c-4092-aca9-41f936934328 as stored (mixed endian).
+  static constexpr std::uint8_t kCertSha256[16] = {0x26, 0x16, 0xc4, 0xc1, 0x4c, 0x50, 0x92, 0x40,
+                                                   0xac, 0xa9, 0x41, 0xf9, 0x36, 0x93, 0x43, 0x28};
+  constexpr std::size_t kListHeader = 16 + 4 + 4 + 4;  // SignatureType, ListSize, HeaderSize, SignatureSize
+  constexpr std::size_t kOwner = 16;                   // EFI_SIGNATURE_DATA.SignatureOwner
+  EfiSignatureEntries out;
+  Reader r(data);
+  for (std::size_t list = 0; !r.done(); ++list) {
+    const std::size_t at = r.offset();
+    auto bad = [&](const std::string& what) {
+      return make_error(Errc::eventlog_malformed,
+                        "EFI_SIGNATURE_LIST " + std::to_string(list) + " at byte " + std::to_string(at) + ": " + what);
+    };
+    ByteView type;
+    std::uint32_t list_size = 0, header_size = 0, sig_size = 0;
+    if (!r.bytes(16, type) || !r.u32le(list_size) || !r.u32le(header_size) || !r.u32le(sig_size)) {
+      return bad("header runs past the data");
+    }
+    // Every size is checked before it is used, in 64 bits (no wrap-around).
+    const std::uint64_t fixed = std::uint64_t{kListHeader} + header_size;
+    if (list_size < fixed || list_size - kListHeader > r.remaining()) return bad("SignatureListSize out of range");
+    if (sig_size <= kOwner) return bad("SignatureSize " + std::to_string(sig_size) + " is too small");
+    const std::uint64_t body = list_size - fixed;
+    if (body % sig_size != 0) return bad("SignatureSize does not divide the list");
+    if (!r.skip(header_size)) return bad("SignatureHeader runs past the data");
+    const bool sha256 = std::equal(type.begin(), type.end(), std::begin(kCertSha256));
+    if (sha256 && sig_size != kOwner + 32) return bad("a SHA-256 entry of " + std::to_string(sig_size) + " bytes");
+    for (std::uint64_t k = 0; k < body / sig_size; ++k) {
+      ByteView entry;
+      if (!r.bytes(sig_size, entry)) return bad("entry runs past the data");
+      if (sha256) {
+        out.sha256.emplace_back(entry.begin() + kOwner, entry.end());
+      } else {
+        ++out.other;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace paw

@@ -181,3 +181,93 @@ TEST_CASE("malformed but digest-consistent variable data is refused") {
     CHECK(f->separator_error());
   }
 }
+
+namespace {
+
+// esl writes one EFI_SIGNATURE_LIST: |type| GUID bytes, a header of
+// |header| bytes and |count| entries of |size| bytes (owner 0x11.., data 0x22..).
+Bytes esl(const Bytes& type, std::uint32_t header, std::uint32_t size, std::uint32_t count) {
+  Bytes b = type;
+  test::put32(b, 28 + header + size * count);
+  test::put32(b, header);
+  test::put32(b, size);
+  b.insert(b.end(), header, 0x33);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    b.insert(b.end(), 16, 0x11);
+    b.insert(b.end(), size - 16, static_cast<std::uint8_t>(0x22 + i));
+  }
+  return b;
+}
+
+const Bytes kSha256Type = unhex("2616c4c14c509240aca941f936934328").value();  // EFI_CERT_SHA256_GUID
+const Bytes kX509Type = unhex("a159c0a5e494a74a87b5ab155c2bf072").value();    // EFI_CERT_X509_GUID
+
+}  // namespace
+
+TEST_CASE("EFI signature lists: real dbx contents and every malformed length refused") {
+  // The RHEL 8 log's dbx: certificates, then 183 revoked SHA-256 digests.
+  const BootFacts f = facts_of(load(test_data(kGtt + "rhel8-uefi.bin")));
+  REQUIRE(f.dbx.has_value());
+  CHECK(f.dbx->event == 7);
+  CHECK(f.dbx->pcr == 7);
+  CHECK(f.dbx->sha256.size() == 183);
+  CHECK(f.dbx->sha256.contains(unhex("80b4d96931bf0d02fd91a61e19d14f1da452e66db2408ca8604d411f92659f0a").value()));
+  CHECK(f.dbx->other >= 1);
+  auto direct = parse_efi_signature_lists(f.variable("dbx")->value);
+  REQUIRE(direct.ok());
+  CHECK(direct->sha256.size() == 183);
+  // A log that measures dbx empty has one with no entries; a log that never measures it, none.
+  const BootFacts nodbx = facts_of(load(test_data(kGtt + "ubuntu-2104-no-dbx.bin")));
+  REQUIRE(nodbx.dbx.has_value());
+  CHECK(nodbx.dbx->sha256.empty());
+  const BootFacts none = facts_of(load(test_data("tpm2-tools/test/integration/fixtures/event-uefiservices.bin")));
+  CHECK_FALSE(none.dbx.has_value());
+  CHECK(none.dbx_unknown.find("dbx") != std::string::npos);
+  // Given a scope without PCR 7, dbx is unknown.
+  const Bytes rhel = load(test_data(kGtt + "rhel8-uefi.bin"));
+  auto log = parse_event_log(rhel);
+  REQUIRE(log.ok());
+  auto scoped = extract_boot_facts(*log, FactScope{{}, std::set<std::uint32_t>{0, 4, 8}});
+  REQUIRE(scoped.ok());
+  CHECK_FALSE(scoped->dbx.has_value());
+  CHECK(scoped->dbx_unknown.find("PCR 7 is not bound") != std::string::npos);
+  CHECK(scoped->kernel_cmdline_events.size() == 1);
+  CHECK(scoped->authorities.empty());
+
+  // Well-formed: two lists, a header, another type.
+  Bytes two = esl(kSha256Type, 0, 48, 2);
+  const Bytes x = esl(kX509Type, 4, 40, 3);
+  two.insert(two.end(), x.begin(), x.end());
+  auto ok = parse_efi_signature_lists(two);
+  REQUIRE_MESSAGE(ok.ok(), ok.error().what());
+  CHECK(ok->sha256 == std::vector<Bytes>{Bytes(32, 0x22), Bytes(32, 0x23)});
+  CHECK(ok->other == 3);
+  CHECK(parse_efi_signature_lists({}).ok());
+
+  auto refused = [](Bytes b, const char* why) {
+    CAPTURE(why);
+    auto r = parse_efi_signature_lists(b);
+    CHECK(r.code() == Errc::eventlog_malformed);
+  };
+  Bytes b = esl(kSha256Type, 0, 48, 1);
+  refused(Bytes(b.begin(), b.begin() + 20), "header cut");
+  refused(Bytes(b.begin(), b.end() - 1), "entry cut");
+  b = esl(kSha256Type, 0, 48, 1);
+  b[16] = 27;  // ListSize below the header
+  refused(b, "list size below its header");
+  b = esl(kSha256Type, 0, 48, 1);
+  b[16] = 0xff; b[17] = 0xff; b[18] = 0xff; b[19] = 0xff;  // ListSize 4 GiB
+  refused(b, "list size past the data");
+  refused(esl(kSha256Type, 0, 40, 1), "SHA-256 entry of 40 bytes");
+  b = esl(kX509Type, 0, 16, 0);
+  refused(b, "SignatureSize 16 (no data)");
+  b = esl(kX509Type, 0, 40, 2);
+  b[24] = 30;  // SignatureSize 30 does not divide 80
+  refused(b, "size not dividing the list");
+  b = esl(kX509Type, 0, 40, 1);
+  b[20] = 0xff; b[21] = 0xff; b[22] = 0xff; b[23] = 0xff;  // HeaderSize 4 GiB
+  refused(b, "header size past the list");
+  b = esl(kX509Type, 0, 40, 1);
+  b.push_back(0);
+  refused(b, "a trailing byte");
+}

@@ -78,6 +78,11 @@ TEST_CASE("policy check: every field of a full document is known (the lint's fie
   p.pcrs.reference[HashAlg::sha256][7] = Bytes(32, 1);
   p.pcrs.sets.push_back({"bios-1.22", kNow + 86400, {{HashAlg::sha256, {{0, Bytes(32, 2)}}}}});
   p.boot_applications.insert(Bytes(32, 3));
+  p.pcrs.required[HashAlg::sha256].insert(8);
+  p.boot.authorities.insert(Bytes(32, 6));
+  p.boot.cmdline_required = {"lockdown=integrity"};
+  p.boot.cmdline_forbidden = {"init="};
+  p.boot.dbx_required.insert(Bytes(32, 7));
   p.ima.required = true;
   p.ima.allowlist.insert(Bytes(32, 4));
   p.fido.aaguid_allowlist.insert(Bytes(16, 5));
@@ -344,4 +349,58 @@ TEST_CASE("policy check: integers beyond int64 are findings, not exceptions") {
     CHECK_MESSAGE(has_errors(fs), doc);
     CHECK(has_errors(fs) == !set_accepts(doc));
   }
+}
+
+TEST_CASE("policy check: boot rules — their PCRs, their fields, their graces") {
+  const std::string authorities = R"("authorities":[")" + kHex32 + R"("])";
+  const std::string dbx = R"("dbx":{"required":[")" + kHex32 + R"("]})";
+  const std::string cmdline = R"("kernel_cmdline":{"required":["lockdown=integrity"],"forbidden":["init="]})";
+  const std::string all_rules = "{" + authorities + "," + dbx + "," + cmdline + "}";
+  // Each rule without its PCR (the default requires 0, 2, 4, 7: no 8).
+  auto fs = check(R"({"pcrs":{"required":{"sha256":[0,2,4]}},"secure_boot_required":false,"boot":)" + all_rules + "}");
+  CHECK(has(fs, "rule_needs_pcr", "$.boot.authorities"));
+  CHECK(has(fs, "rule_needs_pcr", "$.boot.dbx"));
+  CHECK(has(fs, "rule_needs_pcr", "$.boot.kernel_cmdline"));
+  CHECK_FALSE(set_accepts(R"({"pcrs":{"required":{"sha256":[0,2,4]}},"secure_boot_required":false,"boot":)" +
+                          all_rules + "}"));
+  // A SHA-1 PCR binds nothing the appraisal reads.
+  fs = check(R"({"pcrs":{"required":{"sha256":[7],"sha1":[8]}},"boot":{)" + cmdline + "}}");
+  CHECK(has(fs, "rule_needs_pcr", "$.boot.kernel_cmdline"));
+  CHECK_FALSE(has(fs, "rule_needs_pcr", "$.boot.authorities"));
+  // With their PCRs: clean, and accepted. PCRs 7 and 8 judged through their
+  // events need no reference (no pcr_never_compared); PCR 0 does.
+  const std::string good = R"({"pcrs":{"required":{"sha256":[0,7,8]},"pin_on_enroll":false,
+      "reference":{"sha256":{"0":")" + kHex32 + R"("}}},"boot":)" + all_rules + "}";
+  fs = check(good);
+  CHECK_MESSAGE(fs.empty(), all(fs));
+  CHECK(set_accepts(good));
+  fs = check(R"({"pcrs":{"required":{"sha256":[0,7,8]},"pin_on_enroll":false},"boot":)" + all_rules + "}");
+  const Finding* never = has(fs, "pcr_never_compared");
+  REQUIRE(never != nullptr);
+  CHECK(never->message.find("sha256:0 ") != std::string::npos);
+  CHECK(never->message.find("sha256:7") == std::string::npos);
+  // Unknown fields inside "boot", each with its path.
+  fs = check(R"({"pcrs":{"required":{"sha256":[7,8]}},"boot":{"authoritys":[],"kernel_cmdline":{"forbiden":[]},
+      "dbx":{"required":[],"svn":1}}})");
+  const Finding* typo = has(fs, "unknown_field", "$.boot.authoritys");
+  REQUIRE(typo != nullptr);
+  CHECK(typo->message.find("did you mean \"authorities\"") != std::string::npos);
+  CHECK(has(fs, "unknown_field", "$.boot.kernel_cmdline.forbiden"));
+  CHECK(has(fs, "unknown_field", "$.boot.dbx.svn"));
+  CHECK_MESSAGE(fs.size() == 3, all(fs));
+  // A value the parser refuses is one finding.
+  fs = check(R"({"pcrs":{"required":{"sha256":[7,8]}},"boot":{"kernel_cmdline":{"required":["a b"]}}})");
+  CHECK(has(fs, "invalid_value", "$"));
+  // Graces: a new authority and a lagging dbx may be graced; a command line never.
+  fs = check(R"({"pcrs":{"required":{"sha256":[7,8]}},"boot":)" + all_rules +
+             R"(,"enforcement":{"grace":{"boot_authority_not_allowed":"7d","dbx_outdated":"14d"}}})");
+  CHECK_MESSAGE(fs.empty(), all(fs));
+  fs = check(R"({"pcrs":{"required":{"sha256":[7,8]}},"boot":)" + all_rules +
+             R"(,"enforcement":{"grace":{"cmdline_missing":"1d","cmdline_forbidden":"1d"}}})");
+  CHECK(has(fs, "grace_never_graceable", "$.enforcement.grace.cmdline_missing"));
+  CHECK(has(fs, "grace_never_graceable", "$.enforcement.grace.cmdline_forbidden"));
+  fs = check(R"({"enforcement":{"grace":{"boot_authority_not_allowed":"7d","dbx_outdated":"14d"}}})");
+  CHECK(has(fs, "grace_no_effect", "$.enforcement.grace.boot_authority_not_allowed"));
+  CHECK(has(fs, "grace_no_effect", "$.enforcement.grace.dbx_outdated"));
+  CHECK_FALSE(has_errors(fs));
 }

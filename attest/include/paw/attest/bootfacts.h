@@ -76,6 +76,17 @@ struct UnverifiedEvent {
   std::string detail;
 };
 
+// DbxFact is the revocation list the firmware measured: PCR 7's
+// EV_EFI_VARIABLE_DRIVER_CONFIG "dbx" (EFI_IMAGE_SECURITY_DATABASE) before
+// PCR 7's first separator, its EFI_SIGNATURE_LISTs decoded.
+struct DbxFact {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  ByteSet sha256;          // revoked SHA-256 image digests (EFI_CERT_SHA256_GUID entries)
+  std::size_t other = 0;   // entries of other types (certificates, other hashes)
+};
+
 struct BootFacts {
   // secure_boot: the SecureBoot variable measured in PCR7 before PCR7's first
   // separator (data 0x01 = on); nullopt when not known, and then
@@ -95,6 +106,13 @@ struct BootFacts {
   std::vector<BootStringFact> actions;        // EV_EFI_ACTION / EV_ACTION strings
   std::vector<BootStringFact> boot_loader;    // PCR8 EV_IPL strings
   std::vector<std::string> kernel_cmdlines;   // from boot_loader: grub "kernel_cmdline: …", systemd-boot options
+  std::vector<BootStringFact> kernel_cmdline_events;  // the same, with the event each came from
+  // dbx: nullopt when not known, and then |dbx_unknown| says why (PCR 7 not
+  // in scope, the log does not measure dbx before PCR 7's separator, its data
+  // does not match its digest or does not decode). A dbx measured after the
+  // separator was extended from the OS (root can extend PCR 7) and is ignored.
+  std::optional<DbxFact> dbx;
+  std::string dbx_unknown;
   std::vector<LoadedFileFact> loaded_files;   // PCR9 EV_IPL
   std::vector<UnverifiedEvent> unverified;    // data does not match a digest: no facts from these
   std::vector<std::size_t> unbound;           // events skipped because the quote does not bind their PCR
@@ -112,6 +130,18 @@ struct FactScope {
   std::vector<HashAlg> banks;
   std::optional<std::set<std::uint32_t>> pcrs;
 };
+
+// EfiSignatureEntries are the entries of a sequence of EFI_SIGNATURE_LISTs
+// (UEFI 2.9, 32.4.1: the value of db, dbx, KEK, PK).
+struct EfiSignatureEntries {
+  std::vector<Bytes> sha256;   // EFI_CERT_SHA256_GUID entries: SHA-256 image digests
+  std::size_t other = 0;       // entries of other types (X.509 certificates, other hashes)
+};
+// parse_efi_signature_lists decodes |data| to its last byte, every length
+// checked against what is left (a list shorter than its header, a
+// SignatureSize of 16 bytes or less or not dividing the list, a SHA-256 entry
+// that is not 16 + 32 bytes). Errc::eventlog_malformed naming the list and byte.
+Result<EfiSignatureEntries> parse_efi_signature_lists(ByteView data);
 
 // extract_boot_facts decodes the facts of the events in |scope|. An event
 // whose data does not match its digest (event_data_mismatches over

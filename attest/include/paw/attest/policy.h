@@ -29,6 +29,11 @@
 //     "secure_boot_required": true,            // event log must show SecureBoot enabled
 //     "boot_applications": ["<hex sha256>"],   // allowed EV_EFI_BOOT_SERVICES_APPLICATION
 //                                              //   digests; empty = any
+//     "boot": {                                // rules over PCR 7 / PCR 8 events (BootRules);
+//       "authorities": ["<hex sha256>"],       //   absent or empty = no rule
+//       "kernel_cmdline": {"required": ["lockdown=integrity"], "forbidden": ["init="]},
+//       "dbx": {"required": ["<hex sha256>"]}
+//     },
 //     "event_log_required": true,
 //     "ima": {"required": false, "allowlist": ["<hex file digest>"]},
 //     "fido": {
@@ -83,6 +88,10 @@ inline constexpr std::size_t kMaxImaAllowlist = 200000;
 inline constexpr std::size_t kMaxAaguids = 1024;
 inline constexpr std::size_t kMaxOsReleases = 256;
 inline constexpr std::size_t kMaxReferenceSets = 64;
+inline constexpr std::size_t kMaxBootAuthorities = 256;
+inline constexpr std::size_t kMaxCmdlineItems = 64;       // each of required / forbidden
+inline constexpr std::size_t kMaxCmdlineItemSize = 256;
+inline constexpr std::size_t kMaxDbxRequired = 4096;
 inline constexpr std::int64_t kMinTokenTtl = 60;
 inline constexpr std::int64_t kMaxTokenTtl = 86400;
 inline constexpr std::int64_t kMaxAttestationAge = 30 * 86400;
@@ -155,6 +164,36 @@ struct Enforcement {
   bool operator==(const Enforcement&) const = default;
 };
 
+// BootRules judge the boot by what was measured rather than by the resulting
+// PCR values, so a kernel or shim update signed by the same authority needs no
+// policy change. Each rule reads its facts only from events of a PCR the
+// quote binds (check_policy_bindings makes the policy require that PCR) and
+// names the event that decided it in its reason.
+struct BootRules {
+  // authorities: SHA-256 of the variable data of every PCR 7
+  // EV_EFI_VARIABLE_AUTHORITY event (a db entry's EFI_SIGNATURE_DATA: owner
+  // GUID and certificate; shim's own: the certificate) —
+  // the db entry (or shim's vendor / MOK certificate) that verified a boot
+  // application — as `pawctl eventlog facts` prints them. Non-empty: every
+  // such event must be in the set (boot_authority_not_allowed), and a boot
+  // application outside "boot_applications" is then allowed when all
+  // authorities are (with Secure Boot on). Needs PCR 7.
+  ByteSet authorities;
+  // cmdline_required / cmdline_forbidden: whole whitespace-separated tokens
+  // of every kernel command line measured in PCR 8 (grub's "kernel_cmdline:",
+  // systemd-boot's load options). An item ending in '=' matches every token
+  // that starts with it ("init=" forbids any init=...). Needs PCR 8.
+  std::vector<std::string> cmdline_required;
+  std::vector<std::string> cmdline_forbidden;
+  // dbx_required: SHA-256 image digests the measured dbx must revoke
+  // (dbx_outdated otherwise). Needs PCR 7.
+  ByteSet dbx_required;
+  [[nodiscard]] bool empty() const noexcept {
+    return authorities.empty() && cmdline_required.empty() && cmdline_forbidden.empty() && dbx_required.empty();
+  }
+  bool operator==(const BootRules&) const = default;
+};
+
 // TokenBinding is how /v1/authz accepts a result token.
 enum class TokenBinding {
   pop,     // with proof of the token's cnf key (DPoP, RFC 9449; later the client certificate, RFC 8705)
@@ -176,6 +215,7 @@ struct Policy {
   PcrPolicy pcrs;
   bool secure_boot_required = true;
   ByteSet boot_applications;    // SHA-256 Authenticode digests; empty = any
+  BootRules boot;               // JSON "boot": rules over PCR 7 / PCR 8 events
   bool event_log_required = true;
   ImaPolicy ima;
   FidoPolicy fido;
@@ -206,8 +246,9 @@ Status validate_policy(const Policy& policy);
 // check_policy_bindings refuses, when a policy is SET (admin API PUT, pawctl
 // policy set), a policy asking for an event-log fact without requiring the
 // PCR that binds it: "secure_boot_required" needs PCR 7 and a
-// "boot_applications" allowlist needs PCR 4 in "pcrs.required" of a bank of
-// SHA-256 or stronger (so the quote must carry it; the appraisal then reads
+// "boot_applications" allowlist needs PCR 4, "boot.authorities" and
+// "boot.dbx" need PCR 7 and "boot.kernel_cmdline" needs PCR 8 in
+// "pcrs.required" of a bank of SHA-256 or stronger (so the quote must carry it; the appraisal then reads
 // those facts only from events of a PCR the quote binds). Errc::malformed
 // with the fix. Not part of validate_policy: a policy stored before this
 // rule still loads (its verdicts say "Secure Boot state unknown" when PCR 7
@@ -230,6 +271,19 @@ Result<Policy> parse_stored_policy(std::string_view json_text);
 // parse_policy(serialize_policy(p)) == p.
 std::string serialize_policy(const Policy& policy);
 json::ObjectPtr policy_to_json(const Policy& policy);
+
+// boot_rules_from_json reads the "boot" object strictly (unknown fields,
+// wrong types, non-hex or non-SHA-256 digests, bad command-line items
+// refused); boot_rules_to_json writes every field. validate_boot_rules:
+// sizes and limits, command-line items of 1 to 256 printable ASCII characters
+// without whitespace, no item twice, no required item that a forbidden one
+// matches. Errc::malformed / too_large. (policy_boot.cpp)
+Result<BootRules> boot_rules_from_json(const json::ObjectPtr& obj);
+json::ObjectPtr boot_rules_to_json(const BootRules& rules);
+Status validate_boot_rules(const BootRules& rules);
+// cmdline_item_matches: |token| (one whitespace-separated word of a kernel
+// command line) is |item|, or starts with it when |item| ends in '='.
+bool cmdline_item_matches(std::string_view item, std::string_view token) noexcept;
 
 // parse_aaguid reads "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" or 32 hex digits.
 Result<Bytes> parse_aaguid(std::string_view text);

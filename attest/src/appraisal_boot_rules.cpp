@@ -1,0 +1,140 @@
+// appraisal_boot_rules.cpp — the policy's "boot" rules over events bound to
+// the quote: signing authorities (PCR 7), kernel command-line items (PCR 8)
+// and a minimum dbx (PCR 7). A rule whose facts are unknown fails saying why;
+// every failure names the event (PCR, index, type) that decided it.
+#include <algorithm>
+
+#include "paw/attest/eventlog.h"
+
+#include "appraisal_policy.h"
+
+namespace paw::detail {
+namespace {
+
+void fail(PolicyResult& r, std::string_view code, std::string message) {
+  r.reasons.push_back({std::string(code), std::move(message)});
+}
+
+std::string where(std::uint32_t pcr, std::size_t event, std::uint32_t type) {
+  return "PCR " + std::to_string(pcr) + " event " + std::to_string(event) + " (" + event_type_name(type) + ")";
+}
+
+// shown: text from the log (root can extend PCR 8 with any bytes) made safe
+// to print — control characters become '?' — and at most |max| bytes long.
+std::string shown(std::string_view text, std::size_t max = 160) {
+  std::string out(text.substr(0, max));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return text.size() > max ? out + "..." : out;
+}
+
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r') ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// check_authorities: every signing authority measured in the bound PCR 7 is
+// one the policy allows. Root may append authority events to PCR 7 after boot,
+// but an added event can only fail this rule, never make it pass; an event
+// whose data does not match its digest makes the rule unknown (its real data
+// could be any certificate).
+void check_authorities(const PolicyInputs& in, PolicyResult& r) {
+  const ByteSet& allowed = in.policy.boot.authorities;
+  if (!in.boot.log_present) return fail(r, reason::kBootAuthorityNotAllowed, "signing authorities unknown: no event log proves them");
+  if (!in.boot.authorities) {
+    return fail(r, reason::kBootAuthorityNotAllowed, "signing authorities unknown: " + in.boot.authorities_unknown);
+  }
+  if (in.boot.authorities->empty()) {
+    return fail(r, reason::kBootAuthorityNotAllowed,
+                "the event log records no signing authority in PCR 7: nothing shows the boot applications were "
+                "verified (Secure Boot off, or firmware that does not measure EV_EFI_VARIABLE_AUTHORITY)");
+  }
+  for (const auto& a : *in.boot.authorities) {
+    if (allowed.contains(a.digest)) continue;
+    fail(r, reason::kBootAuthorityNotAllowed,
+         "signing authority " + hex(a.digest) + " (" + shown(a.text, 64) + ") at " + where(a.pcr, a.event, a.type) +
+             " is not in the policy's boot.authorities");
+  }
+}
+
+// check_cmdlines: every kernel command line measured in the bound PCR 8
+// carries each required word and none of the forbidden ones. "Every", not
+// "any": a command line root appends to PCR 8 after boot can only fail.
+void check_cmdlines(const PolicyInputs& in, PolicyResult& r) {
+  const BootRules& b = in.policy.boot;
+  // Unknown is "missing": the command line the rule needs is not in the evidence.
+  const std::string_view code = reason::kCmdlineMissing;
+  if (!in.boot.log_present) return fail(r, code, "kernel command line unknown: no event log proves it");
+  if (!in.boot.kernel_cmdlines) {
+    return fail(r, code, "kernel command line unknown: " + in.boot.kernel_cmdlines_unknown);
+  }
+  if (in.boot.kernel_cmdlines->empty()) {
+    return fail(r, code,
+                "the event log measures no kernel command line in PCR 8 (a boot loader that does not measure it, "
+                "or grub without its tpm module), so the policy's kernel_cmdline rule cannot be judged");
+  }
+  for (const auto& c : *in.boot.kernel_cmdlines) {
+    const auto toks = words(c.text);
+    const std::string at = where(c.pcr, c.event, c.type);
+    for (const auto& item : b.cmdline_required) {
+      const bool found =
+          std::any_of(toks.begin(), toks.end(), [&](std::string_view t) { return cmdline_item_matches(item, t); });
+      if (!found) {
+        fail(r, reason::kCmdlineMissing,
+             "kernel command line at " + at + " lacks \"" + item + "\": \"" + shown(c.text) + "\"");
+      }
+    }
+    for (const auto& item : b.cmdline_forbidden) {
+      for (const auto t : toks) {
+        if (!cmdline_item_matches(item, t)) continue;
+        fail(r, reason::kCmdlineForbidden, "kernel command line at " + at + " has \"" + shown(t) +
+                                               "\", which the policy forbids (\"" + item + "\")");
+      }
+    }
+  }
+}
+
+// check_dbx: the dbx the firmware measured (before PCR 7's separator: one
+// measured later came from the OS) revokes every digest the policy lists.
+void check_dbx(const PolicyInputs& in, PolicyResult& r) {
+  if (!in.boot.log_present) return fail(r, reason::kDbxOutdated, "dbx unknown: no event log proves it");
+  if (!in.boot.dbx) return fail(r, reason::kDbxOutdated, "dbx unknown: " + in.boot.dbx_unknown);
+  std::size_t missing = 0;
+  std::string first;
+  for (const auto& d : in.policy.boot.dbx_required) {
+    if (in.boot.dbx->sha256.contains(d)) continue;
+    if (++missing == 1) first = hex(d);
+  }
+  if (missing == 0) return;
+  fail(r, reason::kDbxOutdated,
+       "the dbx at " + where(in.boot.dbx->pcr, in.boot.dbx->event, in.boot.dbx->type) + " lacks " +
+           std::to_string(missing) + " of the " + std::to_string(in.policy.boot.dbx_required.size()) +
+           " revocations the policy requires (first: " + first + ")");
+}
+
+}  // namespace
+
+void check_boot_rules(const PolicyInputs& in, PolicyResult& r) {
+  const BootRules& b = in.policy.boot;
+  if (!b.authorities.empty()) check_authorities(in, r);
+  if (!b.cmdline_required.empty() || !b.cmdline_forbidden.empty()) check_cmdlines(in, r);
+  if (!b.dbx_required.empty()) check_dbx(in, r);
+}
+
+bool authorities_vouch(const PolicyInputs& in) {
+  const auto& a = in.boot.authorities;
+  if (in.policy.boot.authorities.empty() || in.boot.secure_boot != true || !a || a->empty()) return false;
+  return std::all_of(a->begin(), a->end(),
+                     [&](const EventFact& f) { return in.policy.boot.authorities.contains(f.digest); });
+}
+
+}  // namespace paw::detail

@@ -1,0 +1,131 @@
+// policy_boot.cpp — the "boot" section of a policy document (BootRules):
+// signing authorities, kernel command-line items and a minimum dbx, read and
+// written strictly like the rest of the document (policy.cpp).
+#include <algorithm>
+
+#include "paw/attest/policy.h"
+
+namespace paw {
+namespace {
+
+Error bad(std::string detail) { return make_error(Errc::malformed, "policy: \"boot\": " + std::move(detail)); }
+
+// strings reads the optional array |key| of |o|: strings only, at most |max|.
+Result<std::vector<std::string>> strings(const json::ObjectPtr& o, const std::string& key, const std::string& where,
+                                         std::size_t max) {
+  std::vector<std::string> out;
+  if (!o->has(key) || o->isNull(key)) return out;
+  PAW_TRY(json::ArrayPtr arr, json::get_array(o, key));
+  if (arr->size() > max) return make_error(Errc::too_large, "policy: \"" + where + "\" has too many entries");
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto v = arr->get(static_cast<unsigned>(i));
+    if (!v.isString()) return bad("\"" + where + "\" entries must be strings");
+    out.push_back(v.extract<std::string>());
+  }
+  return out;
+}
+
+// sha256_set reads hex SHA-256 digests (64 hex digits each).
+Result<ByteSet> sha256_set(const json::ObjectPtr& o, const std::string& key, const std::string& where,
+                           std::size_t max) {
+  PAW_TRY(std::vector<std::string> items, strings(o, key, where, max));
+  ByteSet out;
+  for (const auto& s : items) {
+    auto b = unhex(s);
+    if (s.size() != 64 || !b.ok()) return bad("\"" + where + "\" entries are SHA-256 digests (64 hex digits)");
+    out.insert(std::move(b).value());
+  }
+  return out;
+}
+
+json::ArrayPtr hex_list(const ByteSet& items) {
+  json::ArrayPtr a = new Poco::JSON::Array();
+  for (const auto& b : items) a->add(hex(b));
+  return a;
+}
+
+json::ArrayPtr string_list(const std::vector<std::string>& items) {
+  json::ArrayPtr a = new Poco::JSON::Array();
+  for (const auto& s : items) a->add(s);
+  return a;
+}
+
+Status check_items(const std::vector<std::string>& items, const std::string& where) {
+  if (items.size() > kMaxCmdlineItems) return make_error(Errc::too_large, "policy: \"" + where + "\" has too many entries");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string& s = items[i];
+    const bool printable = std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (s.empty() || s.size() > kMaxCmdlineItemSize || !printable || s == "=") {
+      return bad("\"" + where + "\" entries are one command-line word each: 1 to 256 printable ASCII characters "
+                 "without spaces (\"lockdown=integrity\", \"init=\")");
+    }
+    if (std::find(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(i), s) != items.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return bad("\"" + where + "\" names \"" + s + "\" twice");
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+bool cmdline_item_matches(std::string_view item, std::string_view token) noexcept {
+  if (!item.empty() && item.back() == '=') return token.starts_with(item);
+  return token == item;
+}
+
+Status validate_boot_rules(const BootRules& r) {
+  if (r.authorities.size() > kMaxBootAuthorities) return make_error(Errc::too_large, "policy: too many boot authorities");
+  for (const auto& d : r.authorities) {
+    if (d.size() != 32) return bad("authorities are SHA-256 digests (32 bytes)");
+  }
+  if (r.dbx_required.size() > kMaxDbxRequired) return make_error(Errc::too_large, "policy: too many dbx entries");
+  for (const auto& d : r.dbx_required) {
+    if (d.size() != 32) return bad("dbx entries are SHA-256 digests (32 bytes)");
+  }
+  PAW_CHECK(check_items(r.cmdline_required, "boot.kernel_cmdline.required"));
+  PAW_CHECK(check_items(r.cmdline_forbidden, "boot.kernel_cmdline.forbidden"));
+  // A required word that a forbidden item matches could never pass: every device would fail.
+  for (const auto& req : r.cmdline_required) {
+    for (const auto& f : r.cmdline_forbidden) {
+      if (cmdline_item_matches(f, req) || cmdline_item_matches(req, f)) {
+        return bad("kernel_cmdline: required \"" + req + "\" and forbidden \"" + f +
+                   "\" contradict each other: no command line could pass");
+      }
+    }
+  }
+  return ok_status();
+}
+
+Result<BootRules> boot_rules_from_json(const json::ObjectPtr& o) {
+  PAW_CHECK(json::only_keys(o, {"authorities", "kernel_cmdline", "dbx"}, "policy \"boot\""));
+  BootRules r;
+  PAW_TRY(r.authorities, sha256_set(o, "authorities", "boot.authorities", kMaxBootAuthorities));
+  if (o->has("kernel_cmdline") && !o->isNull("kernel_cmdline")) {
+    PAW_TRY(json::ObjectPtr c, json::get_object(o, "kernel_cmdline"));
+    PAW_CHECK(json::only_keys(c, {"required", "forbidden"}, "policy \"boot.kernel_cmdline\""));
+    PAW_TRY(r.cmdline_required, strings(c, "required", "boot.kernel_cmdline.required", kMaxCmdlineItems));
+    PAW_TRY(r.cmdline_forbidden, strings(c, "forbidden", "boot.kernel_cmdline.forbidden", kMaxCmdlineItems));
+  }
+  if (o->has("dbx") && !o->isNull("dbx")) {
+    PAW_TRY(json::ObjectPtr d, json::get_object(o, "dbx"));
+    PAW_CHECK(json::only_keys(d, {"required"}, "policy \"boot.dbx\""));
+    PAW_TRY(r.dbx_required, sha256_set(d, "required", "boot.dbx.required", kMaxDbxRequired));
+  }
+  PAW_CHECK(validate_boot_rules(r));
+  return r;
+}
+
+json::ObjectPtr boot_rules_to_json(const BootRules& r) {
+  json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("authorities", hex_list(r.authorities));
+  json::ObjectPtr c = new Poco::JSON::Object();
+  c->set("required", string_list(r.cmdline_required));
+  c->set("forbidden", string_list(r.cmdline_forbidden));
+  o->set("kernel_cmdline", c);
+  json::ObjectPtr d = new Poco::JSON::Object();
+  d->set("required", hex_list(r.dbx_required));
+  o->set("dbx", d);
+  return o;
+}
+
+}  // namespace paw

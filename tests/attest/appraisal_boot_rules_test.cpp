@@ -1,0 +1,301 @@
+// appraisal_boot_rules_test.cpp — the policy's "boot" rules (signing
+// authorities, kernel command line, minimum dbx) through the real appraisal:
+// a real firmware event log (RHEL 8 on GCE, Secure Boot on, shim + grub)
+// replayed into the software TPM, quoted, and judged. Each rule passes and
+// fails on the real log, reads nothing from a PCR the quote does not bind, and
+// holds against root appending events or rewriting event data.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <ctime>
+#include <string>
+
+#include "eventlog_builder.h"
+#include "paw/attest/appraisal.h"
+#include "paw/attest/eventlog.h"
+#include "soft_device.h"
+#include "test_data.h"
+
+using namespace paw;
+using namespace paw::soft;
+
+namespace {
+
+constexpr const char* kRp = "paw.example";
+const char* const kRhel8 = "go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin";
+
+// What `pawctl eventlog facts` prints for the RHEL 8 log: the db certificate
+// that verified shim (event 21) and shim's vendor certificate that verified
+// grub and the kernel (event 27), and the first and last SHA-256 of its dbx.
+const char* const kDbAuthority = "6f5b3b38ca767ad43467a01439d3b5962ab59ee780789cfa5e821f617d81f5a6";
+const char* const kShimAuthority = "40175d4c7c5ab4bd753a493f47952f1d8dcf1c219b836968a693e48bd4766135";
+const char* const kDbxFirst = "80b4d96931bf0d02fd91a61e19d14f1da452e66db2408ca8604d411f92659f0a";
+const char* const kDbxLast = "540801dd345dc1c33ef431b35bf4c0e68bd319b577b9abe1a9cff1cbc39f548f";
+
+Bytes h(const char* hex_text) { return unhex(hex_text).value(); }
+
+// World: one enrolled software workstation whose TPM booted |log|.
+struct World {
+  SoftCa ek_ca = SoftCa::generate("paw test EK CA").value();
+  SoftCa fido_ca = SoftCa::generate("paw test FIDO CA").value();
+  std::shared_ptr<const EkTrust> trust = EkTrust::from_der({ek_ca.cert_der}).value();
+  std::shared_ptr<const attest::FidoAttestationRoots> fido_roots =
+      attest::FidoAttestationRoots::from_certificates({fido_ca.cert_der}, {}).value();
+  Policy policy = default_policy();
+  SoftDevice dev = SoftDevice::create(kRp, &ek_ca, &fido_ca).value();
+  DeviceRecord record;
+  DeviceState state;
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  Bytes nonce = Bytes(32, 0x11);
+
+  // The rules' PCRs are quoted and bound but not pinned: the events judge them.
+  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {}) {
+    policy.name = "boot-rules";
+    policy.pcrs.required = {{HashAlg::sha256, {4, 7, 8}}};
+    policy.pcrs.pin_on_enroll = false;
+    REQUIRE(dev.use_event_log(log).ok());
+    for (std::uint32_t i = 0; i < kFirmwareLogPcrs; ++i) dev.selection[HashAlg::sha256][i] = {};
+    for (auto i : unquoted) dev.selection[HashAlg::sha256].erase(i);
+    auto req = dev.enrollment_request("enroll-token-0123456789");
+    REQUIRE(req.ok());
+    auto v = verify_enrollment(*req, EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}, policy);
+    REQUIRE_MESSAGE(v.ok(), v.error().what());
+    record = v->record();
+    record.device_id = "dev-0001";
+    dev.device_id = record.device_id;
+  }
+
+  Appraisal attest() {
+    nonce[0] = static_cast<std::uint8_t>(nonce[0] + 1);
+    auto env = dev.attest(nonce, 0x01);
+    REQUIRE(env.ok());
+    auto a = appraise(record, state, *env, AppraisalContext{nonce, kRp, now}, policy);
+    REQUIRE_MESSAGE(a.ok(), a.error().what());
+    now += 60;
+    return std::move(a).value();
+  }
+};
+
+std::vector<std::string> codes(const Appraisal& a) {
+  std::vector<std::string> out;
+  for (const auto& r : a.reasons()) out.push_back(r.code);
+  return out;
+}
+
+std::string messages(const Appraisal& a, std::string_view code) {
+  std::string out;
+  for (const auto& r : a.reasons()) {
+    if (r.code == code) out += r.message + "\n";
+  }
+  return out;
+}
+
+std::size_t count_of(const Appraisal& a, std::string_view code) {
+  return static_cast<std::size_t>(std::count_if(a.reasons().begin(), a.reasons().end(),
+                                                [&](const ResultReason& r) { return r.code == code; }));
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+Bytes rhel8() { return paw::test::load(paw::test::test_data(kRhel8)); }
+
+// with_appended is |log| (SHA-256 bank only) with one more event, as root
+// extending a PCR after boot and adding it to the log would write it.
+Bytes with_appended(const Bytes& log, std::uint32_t pcr, std::uint32_t type, const Bytes& data) {
+  auto parsed = parse_event_log(log);
+  REQUIRE(parsed.ok());
+  auto events = paw::test::owned_events(*parsed);
+  for (auto& e : events) {
+    std::erase_if(e.digests, [](const auto& d) { return d.first != HashAlg::sha256; });
+  }
+  events.push_back({pcr, type, {{HashAlg::sha256, sha256(data)}}, data});
+  return paw::test::write_log({HashAlg::sha256}, events);
+}
+
+}  // namespace
+
+TEST_CASE("boot rules: signing authority allowlist on a real Secure Boot log") {
+  SUBCASE("both authorities that verified shim, grub and the kernel are allowed: healthy") {
+    World w(rhel8());
+    w.policy.boot.authorities = {h(kDbAuthority), h(kShimAuthority)};
+    const Appraisal a = w.attest();
+    CHECK_MESSAGE(a.healthy(), messages(a, reason::kBootAuthorityNotAllowed));
+  }
+  SUBCASE("shim's vendor certificate is not allowed: the reason names its event") {
+    World w(rhel8());
+    w.policy.boot.authorities = {h(kDbAuthority)};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"boot_authority_not_allowed"});
+    const std::string m = messages(a, reason::kBootAuthorityNotAllowed);
+    CHECK(contains(m, kShimAuthority));
+    CHECK(contains(m, "PCR 7 event 27 (EV_EFI_VARIABLE_AUTHORITY)"));
+    CHECK_FALSE(contains(m, kDbAuthority));
+    CHECK(a.trust().at("executables") == ar4si::kContraindicatedRuntime);
+  }
+  SUBCASE("a kernel update signed by the same authority: allowed by authority, refused by digest only") {
+    // The policy's digest allowlist knows none of this boot's applications
+    // (they are the "new" shim, grub and kernel).
+    World w(rhel8());
+    w.policy.boot_applications = {sha256(as_bytes("last month's kernel"))};
+    const Appraisal digest_only = w.attest();
+    CHECK(codes(digest_only) == std::vector<std::string>(3, "boot_app_not_allowed"));
+    w.policy.boot.authorities = {h(kDbAuthority), h(kShimAuthority)};
+    const Appraisal by_authority = w.attest();
+    CHECK(by_authority.healthy());
+    // An authority outside the list: the applications are no longer vouched for either.
+    w.policy.boot.authorities = {h(kShimAuthority)};
+    const Appraisal wrong = w.attest();
+    CHECK(count_of(wrong, "boot_app_not_allowed") == 3);
+    CHECK(contains(messages(wrong, reason::kBootAuthorityNotAllowed), "PCR 7 event 21 (EV_EFI_VARIABLE_AUTHORITY)"));
+  }
+  SUBCASE("PCR 7 not quoted: the authorities are not read from its events, the rule fails saying why") {
+    World w(rhel8(), {7});
+    w.policy.secure_boot_required = false;
+    w.policy.pcrs.required = {{HashAlg::sha256, {4, 8}}};  // what check_policy_bindings refuses at set time
+    w.policy.boot.authorities = {h(kDbAuthority), h(kShimAuthority)};
+    w.policy.boot_applications = {sha256(as_bytes("last month's kernel"))};
+    const Appraisal a = w.attest();
+    CHECK(contains(messages(a, reason::kBootAuthorityNotAllowed), "signing authorities unknown: PCR 7 is not bound"));
+    CHECK(count_of(a, "boot_app_not_allowed") == 3);  // not vouched for
+  }
+  SUBCASE("Secure Boot off (a real log without it): no authority vouches for anything") {
+    World w(paw::test::load(paw::test::test_data("go-tpm-tools/internal/test/eventlogs/ubuntu-2104-no-secure-boot.bin")));
+    w.policy.secure_boot_required = false;
+    w.policy.boot_applications = {sha256(as_bytes("last month's kernel"))};
+    w.policy.boot.authorities = {h(kDbAuthority)};
+    const Appraisal a = w.attest();
+    CHECK(count_of(a, "boot_app_not_allowed") >= 1);
+    CHECK(contains(messages(a, reason::kBootAuthorityNotAllowed), "is not in the policy's boot.authorities"));
+  }
+  SUBCASE("root rewrites an authority event's data to an allowed certificate: the rule cannot pass") {
+    Bytes log = rhel8();
+    // Event 27's certificate is shim's vendor CA; rewrite one byte of it.
+    auto parsed = parse_event_log(log);
+    REQUIRE(parsed.ok());
+    const Event& e27 = parsed->events()[27];
+    REQUIRE(e27.type == ev::kEfiVariableAuthority);
+    const std::size_t at = static_cast<std::size_t>(e27.data.data() - log.data()) + e27.data.size() - 40;
+    log[at] ^= 0x01;
+    World w(log);
+    w.policy.boot.authorities = {h(kDbAuthority)};
+    const Appraisal a = w.attest();
+    CHECK(contains(messages(a, reason::kBootAuthorityNotAllowed), "an authority event does not match its digest"));
+  }
+}
+
+TEST_CASE("boot rules: kernel command line items on a real grub log") {
+  SUBCASE("required and forbidden items as the log has them: healthy") {
+    World w(rhel8());
+    w.policy.boot.cmdline_required = {"ro", "console="};
+    w.policy.boot.cmdline_forbidden = {"init=", "single"};
+    const Appraisal a = w.attest();
+    CHECK_MESSAGE(a.healthy(), (messages(a, reason::kCmdlineMissing) + messages(a, reason::kCmdlineForbidden)));
+  }
+  SUBCASE("a required word is missing: cmdline_missing names the event") {
+    World w(rhel8());
+    w.policy.boot.cmdline_required = {"ro", "lockdown=integrity"};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"cmdline_missing"});
+    const std::string m = messages(a, reason::kCmdlineMissing);
+    CHECK(contains(m, "lacks \"lockdown=integrity\""));
+    CHECK(contains(m, "PCR 8 event 78 (EV_IPL)"));  // grub's "grub_kernel_cmdline" string
+    CHECK(a.trust().at("configuration") == ar4si::kUnsupportableConfig);
+  }
+  SUBCASE("a forbidden word is there: cmdline_forbidden names the word and the event") {
+    World w(rhel8());
+    w.policy.boot.cmdline_forbidden = {"crashkernel="};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"cmdline_forbidden"});
+    CHECK(contains(messages(a, reason::kCmdlineForbidden), "has \"crashkernel=auto\""));
+    CHECK(contains(messages(a, reason::kCmdlineForbidden), "PCR 8 event 78 (EV_IPL)"));
+  }
+  SUBCASE("a word only matches whole: \"console\" is not \"console=ttyS0,38400n8\"") {
+    World w(rhel8());
+    w.policy.boot.cmdline_forbidden = {"console", "ttyS0"};
+    CHECK(w.attest().healthy());
+    w.policy.boot.cmdline_required = {"console"};
+    w.policy.boot.cmdline_forbidden = {};
+    CHECK(codes(w.attest()) == std::vector<std::string>{"cmdline_missing"});
+  }
+  SUBCASE("PCR 8 not quoted: the command line is not read from its events") {
+    World w(rhel8(), {8});
+    w.policy.pcrs.required = {{HashAlg::sha256, {4, 7}}};  // what check_policy_bindings refuses at set time
+    w.policy.boot.cmdline_forbidden = {"crashkernel="};  // the unbound event has it
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"cmdline_missing"});  // unknown, not "forbidden"
+    CHECK(contains(messages(a, reason::kCmdlineMissing), "kernel command line unknown: PCR 8 is not bound"));
+    w.policy.boot.cmdline_forbidden = {};
+    w.policy.boot.cmdline_required = {"ro"};  // the unbound event has it too: still no pass
+    CHECK(codes(w.attest()) == std::vector<std::string>{"cmdline_missing"});
+  }
+  SUBCASE("root appends a command line with the required word after boot: the boot's own still fails") {
+    const Bytes data = to_bytes(std::string("kernel_cmdline: /vmlinuz ro lockdown=integrity"));
+    World w(with_appended(rhel8(), 8, ev::kIpl, data));
+    w.policy.boot.cmdline_required = {"lockdown=integrity"};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"cmdline_missing"});
+    CHECK(contains(messages(a, reason::kCmdlineMissing), "vmlinuz-4.18.0-240"));  // the real one is named
+  }
+  SUBCASE("root rewrites the measured command line's text: unknown, never a pass") {
+    Bytes log = rhel8();
+    const Bytes needle = to_bytes(std::string("crashkernel=auto"));
+    auto it = std::search(log.begin(), log.end(), needle.begin(), needle.end());
+    REQUIRE(it != log.end());
+    std::copy_n("crashkernel_auto", 16, it);
+    World w(log);
+    w.policy.boot.cmdline_forbidden = {"crashkernel="};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"cmdline_missing"});
+    CHECK(contains(messages(a, reason::kCmdlineMissing), "does not match its digest"));
+  }
+}
+
+TEST_CASE("boot rules: minimum dbx on real logs") {
+  SUBCASE("the measured dbx revokes every required digest: healthy") {
+    World w(rhel8());
+    w.policy.boot.dbx_required = {h(kDbxFirst), h(kDbxLast)};
+    const Appraisal a = w.attest();
+    CHECK_MESSAGE(a.healthy(), messages(a, reason::kDbxOutdated));
+  }
+  SUBCASE("a required revocation is missing: dbx_outdated names the dbx event") {
+    World w(rhel8());
+    const Bytes newer = sha256(as_bytes("a boot loader revoked after this dbx"));
+    w.policy.boot.dbx_required = {h(kDbxFirst), newer};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"dbx_outdated"});
+    const std::string m = messages(a, reason::kDbxOutdated);
+    CHECK(contains(m, "PCR 7 event 7 (EV_EFI_VARIABLE_DRIVER_CONFIG)"));
+    CHECK(contains(m, "lacks 1 of the 2"));
+    CHECK(contains(m, hex(newer)));
+  }
+  SUBCASE("a dbx of certificates only (COS 85) revokes no digest") {
+    World w(paw::test::load(paw::test::test_data("go-tpm-tools/internal/test/eventlogs/cos-85-amd-sev.bin")));
+    w.policy.boot.dbx_required = {h(kDbxFirst)};
+    CHECK(codes(w.attest()) == std::vector<std::string>{"dbx_outdated"});
+  }
+  SUBCASE("root measures a newer dbx into PCR 7 after boot: the firmware's is judged") {
+    Bytes esl = unhex("2616c4c14c509240aca941f936934328").value();  // EFI_CERT_SHA256_GUID
+    const Bytes newer = sha256(as_bytes("a boot loader revoked after this dbx"));
+    paw::test::put32(esl, 28 + 48);
+    paw::test::put32(esl, 0);
+    paw::test::put32(esl, 48);
+    esl.insert(esl.end(), 16, 0x77);  // owner
+    esl.insert(esl.end(), newer.begin(), newer.end());
+    const std::array<std::uint8_t, 16> kDbGuid = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
+                                                  0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
+    World w(with_appended(rhel8(), 7, ev::kEfiVariableDriverConfig, paw::test::variable_data(kDbGuid, "dbx", esl)));
+    w.policy.boot.dbx_required = {newer};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"dbx_outdated"});
+    CHECK(contains(messages(a, reason::kDbxOutdated), "PCR 7 event 7 "));
+  }
+  SUBCASE("PCR 7 not quoted: dbx unknown") {
+    World w(rhel8(), {7});
+    w.policy.secure_boot_required = false;
+    w.policy.pcrs.required = {{HashAlg::sha256, {4, 8}}};
+    w.policy.boot.dbx_required = {h(kDbxFirst)};
+    const Appraisal a = w.attest();
+    CHECK(codes(a) == std::vector<std::string>{"dbx_outdated"});
+    CHECK(contains(messages(a, reason::kDbxOutdated), "dbx unknown: PCR 7 is not bound"));
+  }
+}
