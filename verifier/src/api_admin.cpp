@@ -60,6 +60,8 @@ Result<StoredDevice> existing(Store& store, const std::string& id) {
   return *d;
 }
 
+}  // namespace
+
 Status check_policy_name(const std::string& name) {
   if (name.empty() || name.size() > kMaxPolicyNameSize) return make_error(Errc::malformed, "bad policy name");
   for (char c : name) {
@@ -68,6 +70,8 @@ Status check_policy_name(const std::string& name) {
   }
   return ok_status();
 }
+
+namespace {
 }  // namespace
 
 Result<Response> Service::admin_create_token(Request& req) {
