@@ -205,4 +205,42 @@ TEST_CASE("policy report: bad requests are refused with precise 4xx errors") {
   CHECK(attach(f, "c3", R"({"target":"strict"})").status == 200);  // re-targeting one is no new one
 }
 
+TEST_CASE("policy report: a candidate's grace runs on its own stored clock - would warn inside it, would deny after it") {
+  Fleet f;
+  f.v->use_bearer_logins();
+  f.enroll();
+  const std::string graced = R"({"name":"graced","pcrs":{"required":{"sha256":[0,7]},"reference":{"sha256":{"0":")" +
+                             std::string(64, 'a') + R"("}}},"enforcement":{"grace":{"pcr_mismatch":"72h"}}})";
+  put_policy(f, "graced", graced);
+  REQUIRE(attach(f, "graced", R"({"target":"default"})").status == 200);
+  REQUIRE(f.attest().status == 200);
+  auto first = f.v->service().store().get_report_result("graced", f.dev->device_id);
+  REQUIRE((first.ok() && first->has_value()));
+  CHECK((*first)->verdict == "warning");
+  CHECK((*first)->first_seen.find("pcr_mismatch") != std::string::npos);
+  auto a = f.attest();
+  REQUIRE(a.status == 200);
+  CHECK(a.json()->getValue<std::string>("verdict") == "healthy");
+  CHECK(a.json()->has("grace_until") == false);  // the candidate's grace is not the device's
+  auto r = report_of(f, "graced");
+  CHECK(r->getValue<std::int64_t>("would_warn") == 1);
+  CHECK(r->getValue<std::int64_t>("would_deny") == 0);
+  CHECK(f.client().get("/metrics").body.find("paw_policy_would_deny_total{") == std::string::npos);
+  // The clock is the stored one: first seen 4 days ago, the 72 h are over.
+  verifier::ReportResult old = **f.v->service().store().get_report_result("graced", f.dev->device_id);
+  old.first_seen = R"({"pcr_mismatch":)" + std::to_string(verifier::unix_now() - 4 * 86400) + "}";
+  REQUIRE(f.v->service().store().put_report_result(old).ok());
+  a = f.attest();
+  REQUIRE(a.status == 200);
+  CHECK(a.json()->getValue<std::string>("verdict") == "healthy");
+  r = report_of(f, "graced");
+  CHECK(r->getValue<std::int64_t>("would_warn") == 0);
+  CHECK(r->getValue<std::int64_t>("would_deny") == 1);
+  CHECK(f.client().get("/metrics").body.find("paw_policy_would_deny_total{policy=\"graced\",reason=\"pcr_mismatch\"} 1") !=
+        std::string::npos);
+  auto row = f.v->service().store().get_device(f.dev->device_id);
+  REQUIRE((row.ok() && row->has_value()));
+  CHECK((*row)->state_json.find("pcr_mismatch") == std::string::npos);  // not in the device's own grace clock
+}
+
 }  // namespace paw::test
