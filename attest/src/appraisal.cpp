@@ -184,14 +184,18 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
   std::optional<ResultReason> login_key_failure = check_login_key_proof(record, body);
   // 13-14. policy, then reboot and clock anomalies.
   const ClockInfo clock = AppraisalBuilder::clock_info(q);
-  detail::PolicyInputs in{record, previous, body, clock, boot, ima, presence, policy, ctx.now};
+  // One construction of the rules' inputs for the enforced and every report-only policy.
+  auto inputs_for = [&](const Policy& p) {
+    return detail::PolicyInputs{record, previous, body, clock, boot, ima, presence, p, ctx.now};
+  };
+  const detail::PolicyInputs in = inputs_for(policy);
   // Report-only policies first (their rules see the same inputs), each on its
   // own: one that throws is reported as an error and judged no further.
   for (const ReportInput& r : report) {
     ReportJudgement j;
     try {
       j.policy = r.policy->name + "@" + std::to_string(r.policy->version);
-      detail::PolicyResult rr = detail::evaluate_policy({record, previous, body, clock, boot, ima, presence, *r.policy, ctx.now});
+      detail::PolicyResult rr = detail::evaluate_policy(inputs_for(*r.policy));
       if (login_key_failure) rr.reasons.push_back(*login_key_failure);
       Grading g = grade_reasons(std::move(rr.reasons), r.first_seen, r.policy->enforcement, ctx.now);
       j.verdict = g.verdict;

@@ -36,7 +36,9 @@ PY
 expect_rc 0 "$P" policy set strict "$WORK/strict.json" --report-on default "${C[@]}"
 grep -q "policy strict is judged in report mode for the devices of policy default" "$WORK/last.out" ||
   die "set --report-on said: $(cat "$WORK/last.out")"
-ok "pawctl policy set --report-on attaches the candidate"
+expect_rc 0 "$P" policy show "${C[@]}"
+grep -qE "^strict +1 .* on default" "$WORK/last.out" || die "policy show: $(cat "$WORK/last.out")"
+ok "pawctl policy set --report-on attaches the candidate; policy show says so"
 [ -z "$(metric)" ] || die "a counter before any judgement"
 
 expect_rc 0 agent attest

@@ -55,6 +55,9 @@ TEST_CASE("policy report: a stricter report-only policy changes no answer but sh
   auto at = attach(f, "strict", R"({"target":"default"})");
   REQUIRE_MESSAGE(at.status == 200, at.body);
   CHECK(at.json()->getValue<std::string>("target") == "default");
+  auto listed = c.get("/v1/admin/policies", f.v->admin());
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body.find(R"("name":"strict","report_on":"default")") != std::string::npos);
 
   const auto before = f.v->service().store().get_device(f.dev->device_id);
   REQUIRE((before.ok() && before->has_value()));

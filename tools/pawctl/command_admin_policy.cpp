@@ -49,14 +49,15 @@ int show(const Connection& c, const std::vector<std::string>& pos) {
   }
   auto o = parse_answer(*a);
   if (!o.ok()) return report(o.error());
-  Table t({"POLICY", "VERSION", "UPDATED"});
+  Table t({"POLICY", "VERSION", "UPDATED", "REPORT MODE"});
   auto arr = (*o)->getArray("policies");
   for (std::size_t i = 0; !arr.isNull() && i < arr->size(); ++i) {
     auto p = arr->getObject(static_cast<unsigned>(i));
     if (p.isNull()) continue;
     const auto updated = p->optValue<std::int64_t>("updated_at", 0);
     t.add({p->optValue<std::string>("name", ""), std::to_string(p->optValue<std::int64_t>("version", 0)),
-           updated == 0 ? std::string("built-in") : format_time(updated)});
+           updated == 0 ? std::string("built-in") : format_time(updated),
+           p->optValue<std::string>("report_on", "").empty() ? "-" : "on " + p->optValue<std::string>("report_on", "")});
   }
   t.print();
   std::cout << "(pawctl policy show NAME prints one document)\n";
