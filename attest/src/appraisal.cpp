@@ -4,6 +4,7 @@
 #include "paw/attest/appraisal.h"
 
 #include <algorithm>
+#include <exception>
 #include <optional>
 #include <set>
 
@@ -149,6 +150,13 @@ Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, cons
 
 Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
                                      AuthenticEvidence evidence, const AppraisalContext& ctx, const Policy& policy) {
+  std::vector<ReportJudgement> none;
+  return appraise_authentic(record, previous, std::move(evidence), ctx, policy, {}, none);
+}
+
+Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
+                                     AuthenticEvidence evidence, const AppraisalContext& ctx, const Policy& policy,
+                                     const std::vector<ReportInput>& report, std::vector<ReportJudgement>& judged) {
   EvidenceBody body = AppraisalBuilder::take_body(evidence);
   const AuthenticEvidence& q = evidence;
   // 8. PCR selection (both ways) and digest with the signing scheme's hash (Part 3, 18.4).
@@ -176,7 +184,28 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
   std::optional<ResultReason> login_key_failure = check_login_key_proof(record, body);
   // 13-14. policy, then reboot and clock anomalies.
   const ClockInfo clock = AppraisalBuilder::clock_info(q);
-  detail::PolicyInputs in{record, previous, body, clock, boot, ima, presence, policy, ctx.now};
+  // One construction of the rules' inputs for the enforced and every report-only policy.
+  auto inputs_for = [&](const Policy& p) {
+    return detail::PolicyInputs{record, previous, body, clock, boot, ima, presence, p, ctx.now};
+  };
+  const detail::PolicyInputs in = inputs_for(policy);
+  // Report-only policies first (their rules see the same inputs), each on its
+  // own: one that throws is reported as an error and judged no further.
+  for (const ReportInput& r : report) {
+    ReportJudgement j;
+    try {
+      j.policy = r.policy->name + "@" + std::to_string(r.policy->version);
+      detail::PolicyResult rr = detail::evaluate_policy(inputs_for(*r.policy));
+      if (login_key_failure) rr.reasons.push_back(*login_key_failure);
+      Grading g = grade_reasons(std::move(rr.reasons), r.first_seen, r.policy->enforcement, ctx.now);
+      j.verdict = g.verdict;
+      j.reasons = std::move(g.reasons);
+      j.first_seen = std::move(g.first_seen);
+    } catch (const std::exception& e) {
+      j.error = e.what();
+    }
+    judged.push_back(std::move(j));
+  }
   detail::PolicyResult pr = detail::evaluate_policy(in);
   if (login_key_failure) {
     pr.reasons.push_back(std::move(*login_key_failure));

@@ -365,4 +365,30 @@ TEST_CASE("replicas on postgres: a credential or token revoked at one replica is
   CHECK(events.find(R"("reason":"revoked credential")") != std::string::npos);
 }
 
+TEST_CASE("replicas on postgres: a report-only policy attached at one replica judges attestations at the other") {
+  Replicas r;
+  auto dev = r.device();
+  r.enroll(dev);
+  auto ca = r.client(*r.a), cb = r.client(*r.b);
+  const std::string strict = R"({"name":"strict","pcrs":{"required":{"sha256":[0,7]},"reference":{"sha256":{"0":")" +
+                             std::string(64, 'b') + R"("}}}})";
+  REQUIRE(ca.request("PUT", "/v1/admin/policies/strict", strict, r.admin).status == 200);
+  REQUIRE(ca.request("PUT", "/v1/admin/policies/strict/report", R"({"target":"default"})", r.admin).status == 200);
+  REQUIRE(r.attest_at(*r.b, dev) == 200);
+  auto row = r.b->store().get_device(dev.device_id);
+  REQUIRE((row.ok() && row->has_value()));
+  CHECK((*row)->last_verdict == "healthy");
+  auto rep = ca.get("/v1/admin/policies/strict/report", r.admin);
+  REQUIRE_MESSAGE(rep.status == 200, rep.body);
+  CHECK(rep.json()->getValue<std::int64_t>("devices_judged") == 1);
+  CHECK(rep.json()->getValue<std::int64_t>("would_deny") == 1);
+  CHECK(rep.json()->getArray("reasons")->getObject(0)->getValue<std::string>("code") == "pcr_mismatch");
+  CHECK(cb.get("/metrics").body.find("paw_policy_would_deny_total{policy=\"strict\",reason=\"pcr_mismatch\"} 1") !=
+        std::string::npos);
+  // Detached at b: a's next judgement sees it at once.
+  REQUIRE(cb.request("DELETE", "/v1/admin/policies/strict/report", "", r.admin).status == 200);
+  REQUIRE(r.attest_at(*r.a, dev) == 200);
+  CHECK(ca.get("/metrics").body.find("paw_policy_would_deny_total{") == std::string::npos);
+}
+
 }  // namespace paw::test

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "store.h"
+#include "store_report_contract.h"
 #include "store_test_util.h"
 #include "test_data.h"
 #include "util.h"
@@ -20,11 +21,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 9);
+    CHECK(*v == 10);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 9);
+  CHECK(*(*again)->schema_version() == 10);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -248,6 +249,13 @@ TEST_CASE("store: credentials and enrollment tokens are listed and revoked - see
   auto a = open_store(url), b = open_store(url);
   REQUIRE((a.ok() && b.ok()));
   check_credentials_and_tokens(**a, **b);
+}
+
+TEST_CASE("store: migration 10 - report-only policies and their results") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  check_report_contract(**s);
 }
 
 }  // namespace paw::verifier

@@ -1,4 +1,5 @@
-// pawctl policy show [NAME] | set NAME FILE | check FILE | assign ID NAME | capture ID.
+// pawctl policy show [NAME] | set NAME FILE | check FILE | assign ID NAME | capture ID | report NAME |
+// report-mode NAME TARGET|off.
 #include <Poco/JSON/Object.h>
 
 #include <chrono>
@@ -10,13 +11,15 @@
 #include "paw/attest/policy.h"
 #include "paw/attest/policy_check.h"
 #include "policy_check_cli.h"
+#include "policy_report_cli.h"
 
 namespace pawctl {
 namespace {
 
 constexpr const char* kPolicyUsage =
-    "usage: pawctl policy show [NAME] | set NAME FILE | check FILE|- [--json] | assign DEVICE_ID NAME |"
-    " capture DEVICE_ID [--replace | --add --name NAME [--expire 14d]]"
+    "usage: pawctl policy show [NAME] | set NAME FILE [--report-on TARGET] | check FILE|- [--json] |"
+    " assign DEVICE_ID NAME | capture DEVICE_ID [--replace | --add --name NAME [--expire 14d]] |"
+    " report NAME | report-mode NAME TARGET|off"
     "  [--json] --verifier URL --ca-file PEM";
 
 int print_policy(const Connection& c, const HttpAnswer& a) {
@@ -46,21 +49,22 @@ int show(const Connection& c, const std::vector<std::string>& pos) {
   }
   auto o = parse_answer(*a);
   if (!o.ok()) return report(o.error());
-  Table t({"POLICY", "VERSION", "UPDATED"});
+  Table t({"POLICY", "VERSION", "UPDATED", "REPORT MODE"});
   auto arr = (*o)->getArray("policies");
   for (std::size_t i = 0; !arr.isNull() && i < arr->size(); ++i) {
     auto p = arr->getObject(static_cast<unsigned>(i));
     if (p.isNull()) continue;
     const auto updated = p->optValue<std::int64_t>("updated_at", 0);
     t.add({p->optValue<std::string>("name", ""), std::to_string(p->optValue<std::int64_t>("version", 0)),
-           updated == 0 ? std::string("built-in") : format_time(updated)});
+           updated == 0 ? std::string("built-in") : format_time(updated),
+           p->optValue<std::string>("report_on", "").empty() ? "-" : "on " + p->optValue<std::string>("report_on", "")});
   }
   t.print();
   std::cout << "(pawctl policy show NAME prints one document)\n";
   return 0;
 }
 
-int set(const Connection& c, const std::string& name, const std::string& file) {
+int set(const Connection& c, const std::string& name, const std::string& file, const paw::Args& args) {
   if (auto st = check_segment(name, "policy name"); !st.ok()) return report(st.error());
   auto text = read_policy_text(file);
   if (!text.ok()) return fail("cannot read policy file " + file + ": " + text.error().detail, 2);
@@ -87,8 +91,13 @@ int set(const Connection& c, const std::string& name, const std::string& file) {
   }
   auto a = answer_ok("PUT", path, std::move(*sent));
   if (!a.ok()) return report(a.error());
+  // --report-on TARGET: the new policy is a candidate, judged beside TARGET
+  // without deciding anything (printed after the document, as one step).
+  const auto target = args.get("report-on");
   if (!c.json) std::cout << "policy " << name << " stored\n";
-  return print_policy(c, *a);
+  if (c.json && target) return policy_report_mode(c, name, *target);  // one JSON answer: the attachment
+  if (int rc = print_policy(c, *a); rc != 0 || !target) return rc;
+  return policy_report_mode(c, name, *target);
 }
 
 int assign(const Connection& c, const std::string& id, const std::string& name) {
@@ -133,7 +142,7 @@ int capture(const Connection& c, const std::string& id, const paw::Args& args) {
 }
 
 int policy(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"name", "expire"}, {"add", "replace"});
+  auto args = parse_admin_args(words, {"name", "expire", "report-on"}, {"add", "replace"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.empty()) return fail(kPolicyUsage, 2);
@@ -143,18 +152,22 @@ int policy(const std::vector<std::string>& words) {
     return policy_check(pos[1], args->has("json"));
   }
   const bool shape_ok = (verb == "show" && pos.size() <= 2) || (verb == "set" && pos.size() == 3) ||
-                        (verb == "assign" && pos.size() == 3) || (verb == "capture" && pos.size() == 2);
+                        (verb == "assign" && pos.size() == 3) || (verb == "capture" && pos.size() == 2) ||
+                        (verb == "report" && pos.size() == 2) || (verb == "report-mode" && pos.size() == 3);
   if (!shape_ok) return fail(kPolicyUsage, 2);
+  if (verb != "set" && args->get("report-on")) return fail("policy: --report-on goes with set", 2);
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
   if (verb == "show") return show(*conn, pos);
-  if (verb == "set") return set(*conn, pos[1], pos[2]);
+  if (verb == "set") return set(*conn, pos[1], pos[2], *args);
+  if (verb == "report") return policy_report(*conn, pos[1]);
+  if (verb == "report-mode") return policy_report_mode(*conn, pos[1], pos[2]);
   if (verb == "assign") return assign(*conn, pos[1], pos[2]);
   return capture(*conn, pos[1], *args);
 }
 
 }  // namespace
 
-PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE|check FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]", policy);
+PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE [--report-on T]|check FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]|report NAME|report-mode NAME T|off", policy);
 
 }  // namespace pawctl

@@ -60,6 +60,8 @@ Result<StoredDevice> existing(Store& store, const std::string& id) {
   return *d;
 }
 
+}  // namespace
+
 Status check_policy_name(const std::string& name) {
   if (name.empty() || name.size() > kMaxPolicyNameSize) return make_error(Errc::malformed, "bad policy name");
   for (char c : name) {
@@ -68,6 +70,8 @@ Status check_policy_name(const std::string& name) {
   }
   return ok_status();
 }
+
+namespace {
 }  // namespace
 
 Result<Response> Service::admin_create_token(Request& req) {
@@ -157,6 +161,7 @@ Result<Response> Service::admin_delete_device(Request& req) {
 
 Result<Response> Service::admin_list_policies(Request&) {
   PAW_TRY(auto list, store_->list_policies());
+  PAW_TRY(auto reporting, store_->list_report_policies());
   Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
   bool has_default = false;
   for (const auto& p : list) {
@@ -164,6 +169,9 @@ Result<Response> Service::admin_list_policies(Request&) {
     o->set("name", p.name);
     o->set("version", p.version);
     o->set("updated_at", p.updated_at);
+    // report_on: the enforced policy whose devices it judges in report mode ("" = none).
+    const auto r = std::find_if(reporting.begin(), reporting.end(), [&](const auto& a) { return a.name == p.name; });
+    o->set("report_on", r == reporting.end() ? std::string() : r->target);
     arr->add(o);
     has_default = has_default || p.name == kDefaultPolicyName;
   }
@@ -172,6 +180,7 @@ Result<Response> Service::admin_list_policies(Request&) {
     o->set("name", std::string(kDefaultPolicyName));
     o->set("version", 1);
     o->set("updated_at", 0);
+    o->set("report_on", "");
     arr->add(o);
   }
   ObjPtr o = new Obj();

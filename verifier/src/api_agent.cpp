@@ -245,7 +245,12 @@ Result<Response> Service::post_attestation(Request& req) {
   if (!authentic.ok()) return refuse_unauthenticated(req, dev.id, std::move(authentic).error());
   device_limiter_.spend(dev.id);  // the quote verified against this device's AK
   // From here on the device itself said it: a failure is verdict `rejected`.
-  auto appraisal = appraise_authentic(cached->record, cached->state, std::move(*authentic), ctx, policy);
+  // Report-only policies judge the same evidence in the same pass; their
+  // verdicts go to the store, metrics and events, never into this answer.
+  const ReportRun report = report_inputs(dev);
+  std::vector<ReportJudgement> judged;
+  auto appraisal = appraise_authentic(cached->record, cached->state, std::move(*authentic), ctx, policy,
+                                      report.inputs, judged);
   if (!appraisal.ok()) return record_rejection(req, nonce, *cached, policy, std::move(appraisal).error());
   const Appraisal& a = *appraisal;
   const std::string verdict(verdict_name(a.verdict()));
@@ -291,6 +296,7 @@ Result<Response> Service::post_attestation(Request& req) {
   device_cache_.put(std::move(next));
   metrics_.observe_verdict(verdict);
   for (std::size_t i = 0; i < ids.size() && i < events.size(); ++i) published(ids[i], events[i].type, dev.id);
+  record_reports(dev, report, judged, verdict, now_s);
 
   PAW_TRY(std::string jti, random_hex(16));
   ResultClaims claims = a.claims(cfg_.issuer, jti);

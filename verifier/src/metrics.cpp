@@ -40,6 +40,11 @@ void Metrics::observe_unauthenticated(const std::string& error) {
   ++unauthenticated_[error];
 }
 
+void Metrics::observe_would_deny(const std::string& policy, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ++would_deny_[{policy, reason}];
+}
+
 std::string Metrics::render(const std::map<std::string, std::int64_t>& devices_by_status) const {
   std::ostringstream o;
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;
@@ -68,6 +73,13 @@ std::string Metrics::render(const std::map<std::string, std::int64_t>& devices_b
     << "# TYPE paw_attestation_unauthenticated_total counter\n";
   for (const auto& [e, n] : unauthenticated_) {
     o << "paw_attestation_unauthenticated_total{error=\"" << label(e) << "\"} " << n << "\n";
+  }
+  o << "# HELP paw_policy_would_deny_total Reasons a report-only policy would have denied an attestation for "
+       "(the answer used the enforced policy).\n"
+    << "# TYPE paw_policy_would_deny_total counter\n";
+  for (const auto& [k, n] : would_deny_) {
+    o << "paw_policy_would_deny_total{policy=\"" << label(k.first) << "\",reason=\"" << label(k.second) << "\"} " << n
+      << "\n";
   }
   o << "# HELP paw_http_request_duration_seconds Request latency by route.\n"
     << "# TYPE paw_http_request_duration_seconds histogram\n";

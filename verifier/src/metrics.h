@@ -19,6 +19,9 @@ class Metrics {
   // observe_unauthenticated counts one evidence refused before it proved
   // anything about its device (evidence_tally.h), by error code.
   void observe_unauthenticated(const std::string& error);
+  // observe_would_deny counts one reason of a report-only policy's unhealthy
+  // verdict (paw_policy_would_deny_total; docs/policy.md).
+  void observe_would_deny(const std::string& policy, const std::string& reason);
   // render writes every metric; |devices_by_status| comes from the store at scrape time.
   std::string render(const std::map<std::string, std::int64_t>& devices_by_status) const;
 
@@ -38,6 +41,7 @@ class Metrics {
   mutable std::mutex mu_;  // the rest
   std::map<std::string, std::uint64_t> verdicts_;
   std::map<std::string, std::uint64_t> unauthenticated_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> would_deny_;  // (policy, reason)
 };
 
 }  // namespace paw::verifier

@@ -407,6 +407,9 @@ void Service::build_routes() {
   router_.add({"GET", "/v1/admin/policies", Auth::admin, k64k, bind(&Service::admin_list_policies)});
   router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k, bind(&Service::admin_get_policy)});
   router_.add({"PUT", "/v1/admin/policies/{}", Auth::admin, kMaxPolicySize, bind(&Service::admin_put_policy)});
+  router_.add({"GET", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_policy_report)});
+  router_.add({"PUT", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_attach_report)});
+  router_.add({"DELETE", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_detach_report)});
   router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k, bind(&Service::admin_create_rp_credential)});
   router_.add({"GET", "/v1/admin/credentials", Auth::admin, k64k, bind(&Service::admin_list_credentials)});
   router_.add({"POST", "/v1/admin/credentials/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_credential)});

@@ -46,6 +46,8 @@ namespace paw::verifier {
 // ek_hash_of is the hex SHA-256 of |rec|'s EK key (type and public key
 // material): the identity that one enrolled device id per TPM is keyed on.
 Result<std::string> ek_hash_of(const DeviceRecord& rec);
+// check_policy_name: [a-z0-9._-]{1,64} (Errc::malformed otherwise).
+Status check_policy_name(const std::string& name);
 
 class Service {
  public:
@@ -105,6 +107,19 @@ class Service {
   void published(std::int64_t id, const std::string& type, const std::string& device);
 
   Result<Policy> policy_for(const std::string& name);
+  // Report-only policies (policy_report.cpp). report_inputs: the policies
+  // attached in report mode to |dev|'s enforced policy, with their grace
+  // clocks — a policy or row that cannot be read is logged and left out
+  // (a report never fails an attestation). record_reports stores each
+  // judgement, counts would-deny reasons and writes an event where the
+  // report verdict differs from |enforced_verdict|; it never fails either.
+  struct ReportRun {
+    std::vector<Policy> policies;
+    std::vector<ReportInput> inputs;  // points into policies
+  };
+  ReportRun report_inputs(const StoredDevice& dev) noexcept;
+  void record_reports(const StoredDevice& dev, const ReportRun& run, const std::vector<ReportJudgement>& judged,
+                      const std::string& enforced_verdict, std::int64_t now) noexcept;
   // admitted_policy is the parsed policy a login is judged by: from the
   // (name, version) cache when the version read with |a| is cached.
   Result<std::shared_ptr<const Policy>> admitted_policy(const DeviceAdmission& a);
@@ -160,6 +175,9 @@ class Service {
   Result<Response> admin_put_policy(Request& req);
   Result<Response> admin_assign_policy(Request& req);
   Result<Response> admin_capture_policy(Request& req);
+  Result<Response> admin_attach_report(Request& req);   // policy_report.cpp
+  Result<Response> admin_detach_report(Request& req);
+  Result<Response> admin_policy_report(Request& req);
   Result<Response> admin_create_rp_credential(Request& req);
   Result<Response> admin_list_credentials(Request& req);   // api_credentials.cpp
   Result<Response> admin_revoke_credential(Request& req);

@@ -152,6 +152,28 @@ struct PolicyRecord {
   std::int64_t updated_at = 0;
 };
 
+// ReportAttachment (migration 10): policy |name| is judged in report mode
+// for every device whose enforced policy is |target| (docs/policy.md,
+// "Trying a policy before enforcing it"). Devices have no groups: the devices
+// of one enforced policy are the group a candidate replacing it would judge.
+struct ReportAttachment {
+  std::string name;
+  std::string target;
+  std::int64_t created_at = 0;
+};
+
+// ReportResult is the latest report-only verdict of policy |policy| on one device.
+struct ReportResult {
+  std::string policy;
+  std::string device_id;
+  std::int64_t policy_version = 0;   // the version that judged
+  std::string verdict;               // "healthy" | "warning" | "unhealthy" | "error"
+  std::string reasons;               // JSON array of {code, message}
+  std::string first_seen;            // JSON object reason → unix second (the candidate's own grace clock)
+  std::string enforced_verdict;      // what the enforced policy said at the same attestation
+  std::int64_t judged_at = 0;
+};
+
 struct EventRecord {
   std::int64_t id = 0;          // assigned by the store, increasing
   std::int64_t time = 0;
@@ -294,6 +316,16 @@ class Store {
   virtual Status put_policy(const PolicyRecord& p) = 0;
   virtual Result<std::optional<PolicyRecord>> get_policy(const std::string& name) = 0;
   virtual Result<std::vector<PolicyRecord>> list_policies() = 0;
+
+  // Report-only policies (migration 10). attach_report_policy inserts or
+  // replaces |a| by name; detach_report_policy says whether one was attached.
+  // list_report_results returns |policy|'s results on devices that still exist.
+  virtual Status attach_report_policy(const ReportAttachment& a) = 0;
+  virtual Result<bool> detach_report_policy(const std::string& name) = 0;
+  virtual Result<std::vector<ReportAttachment>> list_report_policies() = 0;
+  virtual Status put_report_result(const ReportResult& r) = 0;
+  virtual Result<std::optional<ReportResult>> get_report_result(const std::string& policy, const std::string& device) = 0;
+  virtual Result<std::vector<ReportResult>> list_report_results(const std::string& policy) = 0;
 
   // Events: add_event assigns and returns the id; list_events returns events
   // with id > |after| in id order, at most |limit|.

@@ -114,6 +114,14 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         // assertion had user presence (0 = none recorded yet).
         "ALTER TABLE devices ADD COLUMN last_presence_at BIGINT NOT NULL DEFAULT 0",
     },
+    {
+        // Report-only policies: which candidate is judged beside which
+        // enforced policy, and each candidate's latest verdict per device.
+        "CREATE TABLE report_policies (name TEXT PRIMARY KEY, target TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE report_results (policy TEXT NOT NULL, device_id TEXT NOT NULL, "
+        "policy_version BIGINT NOT NULL, verdict TEXT NOT NULL, reasons TEXT NOT NULL, first_seen TEXT NOT NULL, "
+        "enforced_verdict TEXT NOT NULL, judged_at BIGINT NOT NULL, PRIMARY KEY (policy, device_id))",
+    },
 };
 }  // namespace
 

@@ -77,6 +77,13 @@ class SqlStore : public Store {
   Result<std::vector<SigningKeyRecord>> list_ssh_ca_keys() override;
   Status retire_ssh_ca_key(const std::string& kid, std::int64_t at) override;
   Status delete_ssh_ca_keys_retired_before(std::int64_t before) override;
+  // store_sql_report.cpp
+  Status attach_report_policy(const ReportAttachment& a) override;
+  Result<bool> detach_report_policy(const std::string& name) override;
+  Result<std::vector<ReportAttachment>> list_report_policies() override;
+  Status put_report_result(const ReportResult& r) override;
+  Result<std::optional<ReportResult>> get_report_result(const std::string& policy, const std::string& device) override;
+  Result<std::vector<ReportResult>> list_report_results(const std::string& policy) override;
 
  protected:
   explicit SqlStore(SqlDialect d) : dialect_(d) {}

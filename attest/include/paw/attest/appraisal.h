@@ -482,6 +482,29 @@ Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, cons
 Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
                                      AuthenticEvidence evidence, const AppraisalContext& ctx, const Policy& policy);
 
+// Report-only policies (docs/policy.md, "Trying a policy before enforcing
+// it"): the same authentic evidence is judged by more policies, whose
+// verdicts are only reported. They reuse every proven fact (quote, event log,
+// IMA, FIDO2) of the one appraisal; only the policy rules and the grading run
+// again per policy. Nothing they find reaches the Appraisal.
+struct ReportInput {
+  const Policy* policy = nullptr;                    // must outlive the call
+  std::map<std::string, std::int64_t> first_seen;    // this policy's own grace clock for this device
+};
+struct ReportJudgement {
+  std::string policy;                                // "name@version"
+  Verdict verdict = Verdict::healthy;
+  std::vector<ResultReason> reasons;
+  std::map<std::string, std::int64_t> first_seen;    // the next first-seen map to keep for this policy
+  std::string error;                                 // non-empty: the report policy could not be judged
+};
+// This overload appends one ReportJudgement per |report| entry to |judged|
+// (in order) when the evidence holds up; the Appraisal is the one the
+// overload above returns — whatever the report policies say or do.
+Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
+                                     AuthenticEvidence evidence, const AppraisalContext& ctx, const Policy& policy,
+                                     const std::vector<ReportInput>& report, std::vector<ReportJudgement>& judged);
+
 // appraise verifies one evidence envelope of an enrolled device, in this fixed order:
 //   sizes (attest, signature, body) → quote signing hash (SHA-256 or
 //   stronger) and signature with the enrolled AK →
