@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kEnd = "\r\n\r\n";
 
-// park ends a step: the server waits for |w| until |deadline|.
+// park ends a step: the reactor waits for |w| until |deadline|.
 void park(Conn& c, Io w, Clock::time_point deadline) {
   c.wait = w;
   c.deadline = deadline;

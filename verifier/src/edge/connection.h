@@ -1,7 +1,7 @@
 // connection.h — one client connection and the HTTP/1.1 exchange on it.
 //
-// The server (server.h) owns every Conn and waits for its socket; when the
-// socket is ready one worker takes the Conn and runs step(): it does
+// The reactor (server.h) owns every Conn and waits for its socket; when the
+// socket is ready it hands the Conn to one worker, which runs step(): it does
 // all the work the buffered bytes allow without blocking — TLS handshake,
 // reading a request header and body, running the handler, writing the
 // answer, then the next pipelined request — and returns the Conn, saying what
@@ -65,6 +65,7 @@ struct Conn {
   bool unread = false;            // request bytes left unread: close gently (linger)
   Clock::time_point deadline;     // when a parked connection is dropped
   Io wait = Io::want_read;        // what it waits for when parked (closed = drop it)
+  bool busy = false;              // with a worker (reactor thread only)
 };
 
 // step advances |c| as far as its bytes allow (see above) and sets c.wait
