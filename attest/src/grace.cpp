@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "paw/attest/cli.h"
+#include "policy_fields.h"
 
 namespace paw {
 namespace {
@@ -38,7 +39,7 @@ bool reason_graceable(std::string_view code) noexcept {
 }
 
 Result<Enforcement> enforcement_from_json(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"grace"}, "policy \"enforcement\""));
+  PAW_CHECK(detail::policy_fields::only(o, detail::policy_fields::kEnforcement, "policy \"enforcement\""));
   Enforcement e;
   if (!o->has("grace") || o->isNull("grace")) return e;
   PAW_TRY(json::ObjectPtr g, json::get_object(o, "grace"));

@@ -1,6 +1,7 @@
 #include "paw/attest/policy.h"
 
 #include "paw/attest/grace.h"
+#include "policy_fields.h"
 
 #include <algorithm>
 #include <charconv>
@@ -100,7 +101,7 @@ Result<std::vector<ReferenceSet>> reference_sets_from(const json::ObjectPtr& o) 
   for (std::size_t i = 0; i < arr->size(); ++i) {
     json::ObjectPtr s = arr->getObject(static_cast<unsigned>(i));
     if (s.isNull()) return bad("\"reference_sets\" entries must be objects");
-    PAW_CHECK(json::only_keys(s, {"name", "not_after", "values"}, "policy reference set"));
+    PAW_CHECK(detail::policy_fields::only(s, detail::policy_fields::kReferenceSet, "policy reference set"));
     ReferenceSet set;
     PAW_TRY(set.name, json::get_string(s, "name"));
     PAW_TRY(set.not_after, opt_int_or(s, "not_after", 0));
@@ -112,7 +113,7 @@ Result<std::vector<ReferenceSet>> reference_sets_from(const json::ObjectPtr& o) 
 }
 
 Result<PcrPolicy> pcrs_from(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"required", "reference", "reference_sets", "pin_on_enroll"}, "policy \"pcrs\""));
+  PAW_CHECK(detail::policy_fields::only(o, detail::policy_fields::kPcrs, "policy \"pcrs\""));
   PcrPolicy p = default_policy().pcrs;
   if (o->has("required") && !o->isNull("required")) {
     p.required.clear();
@@ -148,10 +149,7 @@ Result<PcrPolicy> pcrs_from(const json::ObjectPtr& o) {
 }
 
 Result<FidoPolicy> fido_from(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"required", "user_presence", "user_verification", "aaguid_allowlist",
-                                "allow_zero_counter", "allow_self_attestation", "allow_none_attestation",
-                                "login_presence_max_age_seconds"},
-                            "policy \"fido\""));
+  PAW_CHECK(detail::policy_fields::only(o, detail::policy_fields::kFido, "policy \"fido\""));
   FidoPolicy f;
   PAW_TRY(f.required, opt_bool_or(o, "required", f.required));
   PAW_TRY(f.user_presence, opt_bool_or(o, "user_presence", f.user_presence));
@@ -281,11 +279,7 @@ Status check_policy_bindings(const Policy& p) {
 }
 
 Result<Policy> policy_from_json(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications",
-                                "boot", "event_log_required", "ima", "fido", "max_attestation_age_seconds",
-                                "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval", "enforcement",
-                                "login"},
-                            "policy"));
+  PAW_CHECK(detail::policy_fields::only(o, detail::policy_fields::kTop, "policy"));
   // The schema is checked first: a document of a newer schema is refused as
   // such, not as "unknown field" of whatever that schema added.
   if (o->has("schema")) {
@@ -314,7 +308,7 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   PAW_TRY(p.event_log_required, opt_bool_or(o, "event_log_required", p.event_log_required));
   PAW_CHECK(object_or_default(o, "ima", sub));
   if (sub) {
-    PAW_CHECK(json::only_keys(sub, {"required", "allowlist"}, "policy \"ima\""));
+    PAW_CHECK(detail::policy_fields::only(sub, detail::policy_fields::kIma, "policy \"ima\""));
     PAW_TRY(p.ima.required, opt_bool_or(sub, "required", false));
     PAW_TRY(p.ima.allowlist, hex_set(sub, "allowlist", kMaxImaAllowlist));
   }
@@ -326,18 +320,18 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   PAW_TRY(p.token_ttl_seconds, opt_int_or(o, "token_ttl_seconds", p.token_ttl_seconds));
   PAW_CHECK(object_or_default(o, "host", sub));
   if (sub) {
-    PAW_CHECK(json::only_keys(sub, {"disk_encryption_required", "os_release_allowlist"}, "policy \"host\""));
+    PAW_CHECK(detail::policy_fields::only(sub, detail::policy_fields::kHost, "policy \"host\""));
     PAW_TRY(p.host.disk_encryption_required, opt_bool_or(sub, "disk_encryption_required", true));
     PAW_TRY(p.host.os_release_allowlist, string_list(sub, "os_release_allowlist", kMaxOsReleases));
   }
   PAW_CHECK(object_or_default(o, "reboot", sub));
   if (sub) {
-    PAW_CHECK(json::only_keys(sub, {"allow"}, "policy \"reboot\""));
+    PAW_CHECK(detail::policy_fields::only(sub, detail::policy_fields::kReboot, "policy \"reboot\""));
     PAW_TRY(p.reboot_allowed, opt_bool_or(sub, "allow", true));
   }
   PAW_CHECK(object_or_default(o, "ek", sub));
   if (sub) {
-    PAW_CHECK(json::only_keys(sub, {"allow_tofu"}, "policy \"ek\""));
+    PAW_CHECK(detail::policy_fields::only(sub, detail::policy_fields::kEk, "policy \"ek\""));
     PAW_TRY(p.ek_allow_tofu, opt_bool_or(sub, "allow_tofu", false));
   }
   PAW_TRY(p.require_admin_approval, opt_bool_or(o, "require_admin_approval", false));
@@ -347,7 +341,7 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   }
   PAW_CHECK(object_or_default(o, "login", sub));
   if (sub) {
-    PAW_CHECK(json::only_keys(sub, {"token_binding"}, "policy \"login\""));
+    PAW_CHECK(detail::policy_fields::only(sub, detail::policy_fields::kLogin, "policy \"login\""));
     PAW_TRY(auto binding, json::opt_string(sub, "token_binding"));
     if (binding && *binding == "bearer") {
       p.login.token_binding = TokenBinding::bearer;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "paw/attest/policy.h"
+#include "policy_fields.h"
 
 namespace paw {
 namespace {
@@ -97,18 +98,18 @@ Status validate_boot_rules(const BootRules& r) {
 }
 
 Result<BootRules> boot_rules_from_json(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"authorities", "kernel_cmdline", "dbx"}, "policy \"boot\""));
+  PAW_CHECK(detail::policy_fields::only(o, detail::policy_fields::kBoot, "policy \"boot\""));
   BootRules r;
   PAW_TRY(r.authorities, sha256_set(o, "authorities", "boot.authorities", kMaxBootAuthorities));
   if (o->has("kernel_cmdline") && !o->isNull("kernel_cmdline")) {
     PAW_TRY(json::ObjectPtr c, json::get_object(o, "kernel_cmdline"));
-    PAW_CHECK(json::only_keys(c, {"required", "forbidden"}, "policy \"boot.kernel_cmdline\""));
+    PAW_CHECK(detail::policy_fields::only(c, detail::policy_fields::kKernelCmdline, "policy \"boot.kernel_cmdline\""));
     PAW_TRY(r.cmdline_required, strings(c, "required", "boot.kernel_cmdline.required", kMaxCmdlineItems));
     PAW_TRY(r.cmdline_forbidden, strings(c, "forbidden", "boot.kernel_cmdline.forbidden", kMaxCmdlineItems));
   }
   if (o->has("dbx") && !o->isNull("dbx")) {
     PAW_TRY(json::ObjectPtr d, json::get_object(o, "dbx"));
-    PAW_CHECK(json::only_keys(d, {"required"}, "policy \"boot.dbx\""));
+    PAW_CHECK(detail::policy_fields::only(d, detail::policy_fields::kDbx, "policy \"boot.dbx\""));
     PAW_TRY(r.dbx_required, sha256_set(d, "required", "boot.dbx.required", kMaxDbxRequired));
   }
   PAW_CHECK(validate_boot_rules(r));

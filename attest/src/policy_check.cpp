@@ -15,32 +15,14 @@
 #include "paw/attest/grace.h"
 #include "paw/attest/policy.h"
 #include "policy_check_internal.h"
+#include "policy_fields.h"
 
 namespace paw {
 namespace {
 
 using detail::CheckContext;
 
-// clang-format off
-const std::vector<std::string_view> kTopKeys = {
-    "name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications", "boot", "event_log_required", "ima",
-    "fido", "max_attestation_age_seconds", "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval",
-    "enforcement", "login"};
-const std::vector<std::string_view> kPcrsKeys = {"required", "reference", "reference_sets", "pin_on_enroll"};
-const std::vector<std::string_view> kSetKeys = {"name", "not_after", "values"};
-const std::vector<std::string_view> kImaKeys = {"required", "allowlist"};
-const std::vector<std::string_view> kFidoKeys = {
-    "required", "user_presence", "user_verification", "aaguid_allowlist", "allow_zero_counter",
-    "allow_self_attestation", "allow_none_attestation", "login_presence_max_age_seconds"};
-const std::vector<std::string_view> kHostKeys = {"disk_encryption_required", "os_release_allowlist"};
-const std::vector<std::string_view> kRebootKeys = {"allow"};
-const std::vector<std::string_view> kEkKeys = {"allow_tofu"};
-const std::vector<std::string_view> kLoginKeys = {"token_binding"};
-const std::vector<std::string_view> kEnforcementKeys = {"grace"};
-const std::vector<std::string_view> kBootKeys = {"authorities", "kernel_cmdline", "dbx"};
-const std::vector<std::string_view> kCmdlineKeys = {"required", "forbidden"};
-const std::vector<std::string_view> kDbxKeys = {"required"};
-// clang-format on
+namespace fields = detail::policy_fields;
 
 // Reasons a policy can make the appraisal fail with (appraisal.h, namespace
 // reason; the notes pcr_pinned, pcr_reference_set, fido_model_unproven and
@@ -91,14 +73,14 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string list_of(const std::vector<std::string_view>& items) {
+std::string list_of(std::span<const std::string_view> items) {
   std::string s;
   for (auto i : items) s += (s.empty() ? "" : ", ") + std::string(i);
   return s;
 }
 
 // only_known reports and removes every member of |o| outside |allowed|.
-void only_known(CheckContext& c, json::ObjectPtr o, const std::vector<std::string_view>& allowed,
+void only_known(CheckContext& c, json::ObjectPtr o, fields::List allowed,
                 const std::string& path) {
   std::vector<std::string> unknown;
   for (const auto& [key, ignored] : *o) {
@@ -224,7 +206,7 @@ void check_reference_sets(CheckContext& c, json::ObjectPtr pcrs,
     json::ObjectPtr s = sets->getObject(i);
     if (!s) continue;
     const std::string path = "$.pcrs.reference_sets[" + std::to_string(i) + "]";
-    only_known(c, s, kSetKeys, path);
+    only_known(c, s, fields::kReferenceSet, path);
     const auto name = s->get("name");
     const std::string text = name.isString() ? name.extract<std::string>() : std::string();
     if (!valid_name(text)) {
@@ -268,7 +250,7 @@ void check_reference_sets(CheckContext& c, json::ObjectPtr pcrs,
 }
 
 void check_pcrs(CheckContext& c, json::ObjectPtr pcrs) {
-  only_known(c, pcrs, kPcrsKeys, "$.pcrs");
+  only_known(c, pcrs, fields::kPcrs, "$.pcrs");
   if (json::ObjectPtr req = object_at(pcrs, "required")) remove_unknown_banks(c, req, "$.pcrs.required");
   const auto required = required_pcrs(pcrs);
   if (json::ObjectPtr ref = object_at(pcrs, "reference")) check_values(c, ref, "$.pcrs.reference", required);
@@ -276,7 +258,7 @@ void check_pcrs(CheckContext& c, json::ObjectPtr pcrs) {
 }
 
 void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
-  only_known(c, enforcement, kEnforcementKeys, "$.enforcement");
+  only_known(c, enforcement, fields::kEnforcement, "$.enforcement");
   json::ObjectPtr grace = object_at(enforcement, "grace");
   if (!grace || grace->size() > kMaxGracedReasons) return;  // the parser says why
   std::vector<std::string> drop;
@@ -332,19 +314,19 @@ void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
 }
 
 void check_raw(CheckContext& c, json::ObjectPtr doc) {
-  only_known(c, doc, kTopKeys, "$");
+  only_known(c, doc, fields::kTop, "$");
   if (json::ObjectPtr o = object_at(doc, "pcrs")) check_pcrs(c, o);
-  const std::pair<const char*, const std::vector<std::string_view>*> sections[] = {
-      {"ima", &kImaKeys},       {"fido", &kFidoKeys}, {"host", &kHostKeys},
-      {"reboot", &kRebootKeys}, {"ek", &kEkKeys},     {"login", &kLoginKeys}};
+  const std::pair<const char*, fields::List> sections[] = {
+      {"ima", fields::kIma},       {"fido", fields::kFido}, {"host", fields::kHost},
+      {"reboot", fields::kReboot}, {"ek", fields::kEk},     {"login", fields::kLogin}};
   for (const auto& [key, allowed] : sections) {
-    if (json::ObjectPtr o = object_at(doc, key)) only_known(c, o, *allowed, std::string("$.") + key);
+    if (json::ObjectPtr o = object_at(doc, key)) only_known(c, o, allowed, std::string("$.") + key);
   }
   if (json::ObjectPtr o = object_at(doc, "enforcement")) check_grace(c, o);
   if (json::ObjectPtr o = object_at(doc, "boot")) {
-    only_known(c, o, kBootKeys, "$.boot");
-    if (json::ObjectPtr k = object_at(o, "kernel_cmdline")) only_known(c, k, kCmdlineKeys, "$.boot.kernel_cmdline");
-    if (json::ObjectPtr d = object_at(o, "dbx")) only_known(c, d, kDbxKeys, "$.boot.dbx");
+    only_known(c, o, fields::kBoot, "$.boot");
+    if (json::ObjectPtr k = object_at(o, "kernel_cmdline")) only_known(c, k, fields::kKernelCmdline, "$.boot.kernel_cmdline");
+    if (json::ObjectPtr d = object_at(o, "dbx")) only_known(c, d, fields::kDbx, "$.boot.dbx");
   }
 }
 
