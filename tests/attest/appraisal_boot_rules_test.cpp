@@ -14,6 +14,7 @@
 #include "paw/attest/appraisal.h"
 #include "paw/attest/eventlog.h"
 #include "soft_device.h"
+#include "soft_trust.h"
 #include "test_data.h"
 
 using namespace paw;
@@ -35,21 +36,9 @@ const char* const kDbxLast = "540801dd345dc1c33ef431b35bf4c0e68bd319b577b9abe1a9
 Bytes h(const char* hex_text) { return unhex(hex_text).value(); }
 
 // World: one enrolled software workstation whose TPM booted |log|.
-struct World {
-  SoftCa ek_ca = SoftCa::generate("paw test EK CA").value();
-  SoftCa fido_ca = SoftCa::generate("paw test FIDO CA").value();
-  std::shared_ptr<const EkTrust> trust = EkTrust::from_der({ek_ca.cert_der}).value();
-  std::shared_ptr<const attest::FidoAttestationRoots> fido_roots =
-      attest::FidoAttestationRoots::from_certificates({fido_ca.cert_der}, {}).value();
-  Policy policy = default_policy();
-  SoftDevice dev = SoftDevice::create(kRp, &ek_ca, &fido_ca).value();
-  DeviceRecord record;
-  DeviceState state;
-  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
-  Bytes nonce = Bytes(32, 0x11);
-
+struct World : SoftTrust {
   // The rules' PCRs are quoted and bound but not pinned: the events judge them.
-  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {}) {
+  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {}) : SoftTrust(kRp) {
     policy.name = "boot-rules";
     policy.pcrs.required = {{HashAlg::sha256, {4, 7, 8}}};
     policy.pcrs.pin_on_enroll = false;

@@ -16,6 +16,7 @@
 #include "paw/attest/eventlog.h"
 #include "real_eventlogs.h"
 #include "soft_device.h"
+#include "soft_trust.h"
 #include "test_data.h"
 
 using namespace paw;
@@ -27,21 +28,8 @@ constexpr const char* kRp = "paw.example";
 constexpr const char* kToken = "enroll-token-0123456789";
 
 // World: a verifier's trust (EK CA, policy) and one enrolled software workstation.
-struct World {
-  SoftCa ek_ca = SoftCa::generate("paw test EK CA").value();
-  SoftCa fido_ca = SoftCa::generate("paw test FIDO CA").value();
-  std::shared_ptr<const EkTrust> trust = EkTrust::from_der({ek_ca.cert_der}).value();
-  // The software keys' attestation CA, trusted for every model (--fido-ca-dir).
-  std::shared_ptr<const attest::FidoAttestationRoots> fido_roots =
-      attest::FidoAttestationRoots::from_certificates({fido_ca.cert_der}, {}).value();
-  Policy policy = default_policy();
-  SoftDevice dev = SoftDevice::create(kRp, &ek_ca, &fido_ca).value();
-  DeviceRecord record;
-  DeviceState state;
-  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
-  Bytes nonce = Bytes(32, 0x11);
-
-  World() { REQUIRE(dev.use_event_log(make_event_log(BootConfig{})).ok()); }
+struct World : SoftTrust {
+  World() : SoftTrust(kRp) { REQUIRE(dev.use_event_log(make_event_log(BootConfig{})).ok()); }
 
   EnrollmentContext ctx() const { return EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}; }
 
