@@ -9,6 +9,7 @@
 
 #include "agent_state.h"
 #include "paw/attest/error.h"
+#include "paw/attest/log.h"
 #include "verifier_client.h"
 
 namespace paw::agent {
@@ -29,6 +30,8 @@ struct AgentSettings {
   int fido_timeout_ms = 30000;          // how long to wait for a touch
   std::string ek_type;                  // "" = the EK that has a certificate (RSA first); else rsa2048|ecc-p256|ecc-p384
   std::string ak_alg = "ecc-p256";      // the AK's algorithm at enrollment
+  // log-level, log-format, log-target: how `run` (and its ssh-agent) log (paw/attest/log.h).
+  log::Settings log{.program = "paw-agent"};
 };
 
 // FailureKind says why an attestation could not be made (exit status 2).

@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "agent_commands.h"
+#include "paw/attest/log.h"
 #include "attest_round.h"
 #include "notify.h"
 #include "schedule.h"
@@ -22,7 +23,10 @@
 namespace paw::agent {
 namespace {
 
-void log(const std::string& line) { std::cerr << "paw-agent: " << line << std::endl; }
+// The daemon's lines go through paw's one log format (paw/attest/log.h:
+// --log-level, --log-format text|json, --log-target stderr|syslog).
+void log(const std::string& line) { paw::log::info(line); }
+void warn(const std::string& line) { paw::log::warning(line); }
 
 std::string reasons_line(const AttestationAnswer& a) {
   std::string out;
@@ -44,13 +48,13 @@ AttestOutcome one_round(const AgentSettings& s) {
 void log_outcome(const AttestOutcome& o, double next_seconds, int failures) {
   const std::string next = std::to_string(static_cast<long>(std::lround(next_seconds)));
   if (o.failure == FailureKind::gone) {
-    log("the verifier says this device is revoked or deleted (" + o.error.what() +
+    paw::log::error("the verifier says this device is revoked or deleted (" + o.error.what() +
         "); token and certificates removed; attesting stopped: enroll again (paw-agent enroll --token TOKEN, "
         "then systemctl restart paw-agent), or SIGUSR1 to try once more");
     return;
   }
   if (o.failure != FailureKind::none) {
-    log("attest failed (" + std::string(failure_kind_name(o.failure)) + "): " + o.error.what() + "; retry " +
+    warn("attest failed (" + std::string(failure_kind_name(o.failure)) + "): " + o.error.what() + "; retry " +
         std::to_string(failures) + " in " + next + " s");
     return;
   }
@@ -58,7 +62,8 @@ void log_outcome(const AttestOutcome& o, double next_seconds, int failures) {
   if (o.admitted()) line += ", token expires " + format_utc(o.answer.expires_at);
   else line += ": " + reasons_line(o.answer);
   if (!o.fido_note.empty()) line += " (FIDO2 key: " + o.fido_note + ")";
-  log(line + "; next in " + next + " s");
+  if (o.admitted()) log(line + "; next in " + next + " s");
+  else warn(line + "; next in " + next + " s");
 }
 
 }  // namespace
@@ -68,16 +73,17 @@ int cmd_run(const std::vector<std::string>& words) {
   sigemptyset(&set);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, sig);
   if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
-    log("cannot block signals");
+    paw::log::error("cannot block signals");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
   auto ls = load_settings(words, {});
   if (!ls.ok()) {
-    log(ls.error().detail);
+    paw::log::error(ls.error().detail);
     return 2;
   }
   AgentSettings s = ls->settings;
+  paw::log::configure(s.log);
   log("started: state " + s.state_dir.string() + ", token file " + s.token_file.string() + ", interval " +
       std::to_string(s.interval_seconds) + " s" + (ls->config_file.empty() ? "" : ", config " + ls->config_file));
   // systemd (Type=notify): ready once the settings are loaded; the status
@@ -88,7 +94,7 @@ int cmd_run(const std::vector<std::string>& words) {
   Schedule schedule;
   for (;;) {
     const AttestOutcome o = one_round(s);
-    if (auto st = record_outcome(s, o); !st.ok()) log("warning: " + st.error().what());
+    if (auto st = record_outcome(s, o); !st.ok()) warn(st.error().what());
     // A round's buffers (TLS, JSON, evidence) are freed; hand the heap's free
     // pages back so the daemon idles at its floor between rounds.
     ::malloc_trim(0);
@@ -128,10 +134,11 @@ int cmd_run(const std::vector<std::string>& words) {
       } else if (sig == SIGHUP) {
         auto reloaded = load_settings(words, {});
         if (!reloaded.ok()) {
-          log("SIGHUP: keeping the old settings: " + reloaded.error().detail);
+          warn("SIGHUP: keeping the old settings: " + reloaded.error().detail);
         } else {
           notify("RELOADING=1");
           s = reloaded->settings;
+          paw::log::configure(s.log);
           log("SIGHUP: settings reloaded (interval " + std::to_string(s.interval_seconds) + " s); attesting now");
           again = true;
           notify("READY=1");

@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "paw/attest/json.h"
 #include "paw/attest/ssh_cert.h"
+#include "paw/attest/log.h"
 #include "settings.h"
 #include "ssh_agent_server.h"
 
@@ -38,6 +39,9 @@ int cmd_ssh_agent(const std::vector<std::string>& words) {
   auto ls = load_settings(words, {"socket"});
   if (!ls.ok()) return fail(ls.error().detail, 2);
   const AgentSettings& s = ls->settings;
+  log::Settings ls_log = s.log;
+  ls_log.program = "paw-agent-ssh";
+  log::configure(ls_log);
   SshAgentOptions o{ls->args.get_or("socket", default_socket(s).string()), s.state_dir, s.tcti};
   struct sigaction sa {};
   sa.sa_handler = on_signal;

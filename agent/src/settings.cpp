@@ -15,7 +15,8 @@ namespace {
 const std::set<std::string> kSettingKeys = {"verifier",   "ca-file",   "tcti",      "fido-device",
                                             "state-dir",  "interval",  "token-file", "event-log",
                                             "ima-log",    "retry-min", "retry-max", "fido-timeout",
-                                            "ek",         "ak-alg"};
+                                            "ek",         "ak-alg",    "log-level", "log-format",
+                                            "log-target"};
 
 Status parse_seconds(const std::string& key, const std::string& value, std::int64_t& out, std::int64_t min,
                      std::int64_t max) {
@@ -97,6 +98,12 @@ Status apply_setting(AgentSettings& s, const std::string& key, const std::string
     s.event_log = value;
   } else if (key == "ima-log") {
     s.ima_log = value;
+  } else if (key == "log-level") {
+    PAW_TRY(s.log.level, log::parse_level(value));
+  } else if (key == "log-format") {
+    PAW_TRY(s.log.format, log::parse_format(value));
+  } else if (key == "log-target") {
+    PAW_TRY(s.log.target, log::parse_target(value));
   } else {
     return make_error(Errc::config_error, "unknown setting '" + key + "'");
   }

@@ -4,7 +4,7 @@
 //
 // Keys: verifier, ca-file, tcti, fido-device, state-dir, interval,
 // token-file, event-log, ima-log, retry-min, retry-max, fido-timeout, ek, ak-alg
-// (the last two as agent/src/config.h reads them).
+// (the last two as agent/src/config.h reads them), log-level, log-format, log-target.
 // Unknown keys and bad values are Errc::config_error naming file and line.
 #pragma once
 

@@ -22,6 +22,7 @@
 #include "paw/attest/ssh_cert.h"
 #include "paw/attest/tpm.h"
 #include "paw/platform/login_key.h"
+#include "paw/attest/log.h"
 #include "paw/platform/tpm.h"
 
 namespace paw::agent {
@@ -30,9 +31,7 @@ namespace {
 constexpr std::size_t kMaxClients = 64;
 constexpr int kIoTimeoutSeconds = 10;
 
-void log(const std::string& line) {
-  std::cerr << "paw-agent ssh-agent: " << line << std::endl;
-}
+void log(const std::string& line) { paw::log::info(line); }  // paw/attest/log.h (program paw-agent-ssh)
 
 struct Fd {
   int fd = -1;

@@ -31,6 +31,8 @@ constexpr const char* kUsage =
     "                        [--challenge-ttl S] [--enrollment-ttl S] [--rate-per-address N]\n"
     "                        [--rate-per-device N] [--monitor-interval S] [--key-overlap S]\n"
     "                        [--trusted-proxy ADDR[/BITS]]... [--event-retention-days N]\n"
+    "                        [--log-level debug|info|warning|error] [--log-format text|json]\n"
+    "                        [--log-target stderr|syslog]\n"
     "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
     "see docs/verifier.md\n";
 
@@ -81,6 +83,7 @@ int cmd_run(const std::vector<std::string>& words) {
   signal(SIGPIPE, SIG_IGN);
   auto cfg = load_config(words);
   if (!cfg.ok()) return fail(cfg.error());
+  log::configure(cfg->log);
   auto svc = Service::create(*cfg);
   if (!svc.ok()) return fail(svc.error());
   if (auto st = (*svc)->start(); !st.ok()) return fail(st.error());

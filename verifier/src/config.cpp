@@ -58,6 +58,13 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "monitor-interval") return parse_int(key, value, c.monitor_interval, 1, 86400);
   else if (key == "key-overlap") return parse_int(key, value, c.key_overlap, 0, 30 * 86400);
   else if (key == "event-retention-days") return parse_int(key, value, c.event_retention_days, 0, 36500);
+  else if (key == "log-level") {
+    PAW_TRY(c.log.level, log::parse_level(value));
+  } else if (key == "log-format") {
+    PAW_TRY(c.log.format, log::parse_format(value));
+  } else if (key == "log-target") {
+    PAW_TRY(c.log.target, log::parse_target(value));
+  }
   else return make_error(Errc::config_error, "unknown setting " + key);
   return ok_status();
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "paw/attest/error.h"
+#include "paw/attest/log.h"
 
 namespace paw::verifier {
 
@@ -41,6 +42,9 @@ struct Config {
   std::string ssh_principal;             // --ssh-principal NAME in every SSH certificate ("" = the device label)
   std::int64_t key_overlap = 86400;      // --key-overlap seconds a retired signing key stays in the JWKS
   std::int64_t event_retention_days = 90; // --event-retention-days (0 = keep every event)
+  // --log-level debug|info|warning|error, --log-format text|json,
+  // --log-target stderr|syslog (paw/attest/log.h).
+  log::Settings log{.program = "paw-verifier"};
 
   // database_url / cert_path / key_path resolve the defaults inside state_dir.
   [[nodiscard]] std::string database_url() const;

@@ -22,10 +22,11 @@ std::string sha256_hex(ByteView data);
 
 // LogField is one key=value of a structured log line.
 using LogField = std::pair<std::string_view, std::string>;
-// log_line writes one JSON line {"ts":…,"level":…,"msg":…,<fields>} to stderr
-// (thread-safe). Never pass secrets.
+// log_line writes one line of paw's log (paw/attest/log.h: text, JSON lines or
+// syslog, as --log-format / --log-target say) at |level| ("error", "warn",
+// "info", "debug"). Thread-safe. Never pass secrets.
 void log_line(std::string_view level, std::string_view msg, std::initializer_list<LogField> fields = {});
-// set_log_quiet suppresses info lines (tests).
+// set_log_quiet suppresses info lines (tests, paw-scale): the level becomes warning.
 void set_log_quiet(bool quiet);
 
 }  // namespace paw::verifier
