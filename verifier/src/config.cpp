@@ -58,6 +58,7 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "monitor-interval") return parse_int(key, value, c.monitor_interval, 1, 86400);
   else if (key == "key-overlap") return parse_int(key, value, c.key_overlap, 0, 30 * 86400);
   else if (key == "event-retention-days") return parse_int(key, value, c.event_retention_days, 0, 36500);
+  else if (key == "admin-session-ttl") return parse_int(key, value, c.admin_session_ttl, 60, 43200);
   else return make_error(Errc::config_error, "unknown setting " + key);
   return ok_status();
 }

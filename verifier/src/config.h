@@ -41,6 +41,7 @@ struct Config {
   std::string ssh_principal;             // --ssh-principal NAME in every SSH certificate ("" = the device label)
   std::int64_t key_overlap = 86400;      // --key-overlap seconds a retired signing key stays in the JWKS
   std::int64_t event_retention_days = 90; // --event-retention-days (0 = keep every event)
+  std::int64_t admin_session_ttl = 900;  // --admin-session-ttl seconds a FIDO2 admin session (pawctl login) lasts
 
   // database_url / cert_path / key_path resolve the defaults inside state_dir.
   [[nodiscard]] std::string database_url() const;

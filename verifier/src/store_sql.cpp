@@ -122,6 +122,18 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "policy_version BIGINT NOT NULL, verdict TEXT NOT NULL, reasons TEXT NOT NULL, first_seen TEXT NOT NULL, "
         "enforced_verdict TEXT NOT NULL, judged_at BIGINT NOT NULL, PRIMARY KEY (policy, device_id))",
     },
+    {
+        // 11. Admin credential scopes (admin_scope.h): every credential made
+        // before them keeps doing everything. An admin session (pawctl
+        // login) is a credential row naming its person in `admin`.
+        "ALTER TABLE credentials ADD COLUMN scope TEXT NOT NULL DEFAULT 'full'",
+        "ALTER TABLE credentials ADD COLUMN admin TEXT NOT NULL DEFAULT ''",
+        // People who sign in with a FIDO2 key: the stored credential, its
+        // counter (advanced by compare-and-swap at each login) and scope.
+        "CREATE TABLE admins (name TEXT PRIMARY KEY, credential_id TEXT NOT NULL UNIQUE, "
+        "credential_json TEXT NOT NULL, scope TEXT NOT NULL, sign_count BIGINT NOT NULL, "
+        "created_at BIGINT NOT NULL, created_by TEXT NOT NULL)",
+    },
 };
 }  // namespace
 
