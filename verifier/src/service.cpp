@@ -439,6 +439,14 @@ void Service::build_routes() {
   router_.add({"DELETE", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_detach_report), AdminScope::policy});
   router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k, bind(&Service::admin_create_rp_credential), AdminScope::full});
   router_.add({"POST", "/v1/admin/credentials", Auth::admin, k64k, bind(&Service::admin_create_credential), AdminScope::full});
+  // FIDO2 admins (api_admins.cpp): registration needs full; sign-in is its own proof.
+  router_.add({"POST", "/v1/admin/admins/challenge", Auth::admin, k64k, bind(&Service::admin_registration_challenge), AdminScope::full});
+  router_.add({"POST", "/v1/admin/admins", Auth::admin, k64k, bind(&Service::admin_add), AdminScope::full});
+  router_.add({"GET", "/v1/admin/admins", Auth::admin, k64k, bind(&Service::admin_list_admins), AdminScope::read});
+  router_.add({"DELETE", "/v1/admin/admins/{}", Auth::admin, k64k, bind(&Service::admin_remove), AdminScope::full});
+  router_.add({"POST", "/v1/admin/login/challenge", Auth::none, k64k, bind(&Service::post_admin_login_challenge)});
+  router_.add({"POST", "/v1/admin/login", Auth::none, k64k, bind(&Service::post_admin_login)});
+  router_.add({"POST", "/v1/admin/logout", Auth::admin, k64k, bind(&Service::admin_logout), AdminScope::read});
   router_.add({"GET", "/v1/admin/credentials", Auth::admin, k64k, bind(&Service::admin_list_credentials), AdminScope::read});
   router_.add({"POST", "/v1/admin/credentials/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_credential), AdminScope::full});
   router_.add({"GET", "/v1/admin/tokens", Auth::admin, k64k, bind(&Service::admin_list_tokens), AdminScope::read});

@@ -187,6 +187,17 @@ class Service {
   Result<Response> admin_create_rp_credential(Request& req);
   Result<Response> admin_list_credentials(Request& req);   // api_credentials.cpp
   Result<Response> admin_create_credential(Request& req);
+  // FIDO2 admins and their sessions (api_admins.cpp).
+  Result<Response> admin_registration_challenge(Request& req);
+  Result<Response> admin_add(Request& req);
+  Result<Response> admin_list_admins(Request& req);
+  Result<Response> admin_remove(Request& req);
+  Result<Response> post_admin_login_challenge(Request& req);
+  Result<Response> post_admin_login(Request& req);
+  Result<Response> admin_logout(Request& req);
+  // admin_login_attempt is post_admin_login's checks; |who| is filled as
+  // soon as the credential names an admin (for the audit event).
+  Result<Response> admin_login_attempt(Request& req, std::string& who);
   Result<Response> admin_revoke_credential(Request& req);
   Result<Response> admin_list_tokens(Request& req);
   Result<Response> admin_revoke_token(Request& req);
