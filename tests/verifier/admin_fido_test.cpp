@@ -269,6 +269,9 @@ TEST_CASE("fido admins: forged, replayed and stale sign-ins are refused with no 
     CHECK(r.status == 422);
     CHECK(error_of(r) == "fido_counter_rollback");
     CHECK(state(v) == before);
+    // The key itself signed this: a possible clone, audited.
+    auto events = c.get("/v1/admin/events?limit=1000", v.admin()).body;
+    CHECK(events.find(R"("reason":"fido_counter_rollback")") != std::string::npos);
   }
   SUBCASE("no user presence") {
     REQUIRE(vfido::set_fault(key.state, vfido::Fault::clear_up, true).ok());
@@ -279,12 +282,16 @@ TEST_CASE("fido admins: forged, replayed and stale sign-ins are refused with no 
     CHECK(state(v) == before);
   }
   SUBCASE("garbage") {
+    auto last = v.service().store().last_event_id();
+    REQUIRE(last.ok());
     const std::string before = state(v);
     CHECK(c.post("/v1/admin/login", "{").status == 400);
     CHECK(c.post("/v1/admin/login", R"({"credential_id":"AAAA","challenge":"AAAA","auth_data":"AAAA","signature":"AAAA","x":1})").status == 400);
     CHECK(c.post("/v1/admin/login", R"({"credential_id":"AAAA","challenge":"AAAA","auth_data":"AAAA","signature":"AAAA"})").status == 422);
     CHECK(c.post("/v1/admin/login/challenge", R"({"name":"nobody"})").status == 404);
     CHECK(state(v) == before);
+    // Unauthenticated junk writes nothing, not even an event.
+    CHECK(*v.service().store().last_event_id() == *last);
   }
   SUBCASE("scope escalation: a read session calls write endpoints") {
     const std::string session = session_of(c, key, "alice");

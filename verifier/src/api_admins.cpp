@@ -176,12 +176,23 @@ Result<Response> Service::post_admin_login(Request& req) {
   std::string who;
   auto r = admin_login_attempt(req, who);
   if (!r.ok()) {
-    // A refused sign-in is audited (rate limited like every request from its address).
-    ObjPtr e = new Obj();
-    e->set("admin", who);
-    e->set("reason", std::string(errc_name(r.error().code)));
-    e->set("remote", req.remote);
-    record_event("admin_login_failed", "", json::stringify(e));
+    // Every refusal is logged; only one the admin's key itself signed (its
+    // signature verified: a counter that went back — a cloned key — or a
+    // challenge used twice) becomes an audit event. Anything else proved
+    // nothing, and unauthenticated input writes nothing.
+    const Errc code = r.error().code;
+    log_line("warn", "admin sign-in refused",
+             {{"admin", who}, {"reason", std::string(errc_name(code))}, {"remote", req.remote},
+              {"detail", r.error().detail}});
+    const bool signed_by_key = code == Errc::fido_counter_rollback || code == Errc::fido_counter_frozen ||
+                               code == Errc::nonce_reused || code == Errc::conflict;
+    if (signed_by_key) {
+      ObjPtr e = new Obj();
+      e->set("admin", who);
+      e->set("reason", std::string(errc_name(code)));
+      e->set("remote", req.remote);
+      record_event("admin_login_failed", "", json::stringify(e));
+    }
   }
   return r;
 }
