@@ -23,7 +23,8 @@ using paw::json::ObjectPtr;
 constexpr const char* kAdminUsage =
     "usage: pawctl admin add NAME [--scope read|devices|policy|full] [--fido-device DEV] | list | remove NAME  "
     "[--json] --verifier URL --ca-file PEM";
-constexpr const char* kLoginUsage = "usage: pawctl login NAME [--fido-device DEV] [--json] --verifier URL --ca-file PEM";
+constexpr const char* kLoginUsage =
+    "usage: pawctl login NAME [--fido-device DEV] [--json] --verifier URL --ca-file PEM";
 constexpr const char* kLogoutUsage = "usage: pawctl logout [--json] --verifier URL --ca-file PEM";
 
 bool is_virtual(const std::string& device) { return device.rfind("virtual:", 0) == 0; }

@@ -263,7 +263,8 @@ Result<Response> Service::admin_login_attempt(Request& req, std::string& who) {
 // admin_logout revokes the session the call is made with.
 Result<Response> Service::admin_logout(Request& req) {
   if (req.actor_admin.empty()) {
-    return make_error(Errc::conflict, "this is an API credential, not a session: revoke it with pawctl credentials revoke");
+    return make_error(Errc::conflict,
+                      "this is an API credential, not a session: revoke it with pawctl credentials revoke");
   }
   PAW_TRY(bool changed, store_->revoke_credential(req.actor, unix_now()));
   if (!changed) return make_error(Errc::conflict, "session already ended");

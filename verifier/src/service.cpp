@@ -410,7 +410,8 @@ void Service::build_routes() {
   };
   constexpr std::size_t k64k = 64u << 10;
   router_.add({"GET", "/v1/info", Auth::none, k64k, bind(&Service::get_info)});
-  router_.add({"POST", "/v1/enrollments", Auth::none, kMaxEnrollmentRequestSize, bind(&Service::post_enrollment)});
+  router_.add({"POST", "/v1/enrollments", Auth::none, kMaxEnrollmentRequestSize,
+               bind(&Service::post_enrollment)});
   router_.add({"POST", "/v1/enrollments/{}/activation", Auth::none, k64k, bind(&Service::post_activation)});
   router_.add({"POST", "/v1/challenges", Auth::none, k64k, bind(&Service::post_challenge)});
   router_.add({"POST", "/v1/attestations", Auth::none, kMaxEnvelopeSize, bind(&Service::post_attestation)});
@@ -423,38 +424,67 @@ void Service::build_routes() {
   router_.add({"GET", "/v1/authz", Auth::none, k64k, bind(&Service::get_authz)});
   router_.add({"GET", "/metrics", Auth::none, k64k, bind(&Service::get_metrics)});
   router_.add({"GET", "/healthz", Auth::none, k64k, bind(&Service::get_healthz)});
-  router_.add({"POST", "/v1/admin/tokens", Auth::admin, k64k, bind(&Service::admin_create_token), AdminScope::devices});
-  router_.add({"GET", "/v1/admin/devices", Auth::admin, k64k, bind(&Service::admin_list_devices), AdminScope::read});
-  router_.add({"GET", "/v1/admin/devices/{}", Auth::admin, k64k, bind(&Service::admin_get_device), AdminScope::read});
-  router_.add({"DELETE", "/v1/admin/devices/{}", Auth::admin, k64k, bind(&Service::admin_delete_device), AdminScope::devices});
-  router_.add({"POST", "/v1/admin/devices/{}/approve", Auth::admin, k64k, bind(&Service::admin_approve_device), AdminScope::devices});
-  router_.add({"POST", "/v1/admin/devices/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_device), AdminScope::devices});
-  router_.add({"POST", "/v1/admin/devices/{}/policy", Auth::admin, k64k, bind(&Service::admin_assign_policy), AdminScope::devices});
-  router_.add({"POST", "/v1/admin/devices/{}/capture", Auth::admin, k64k, bind(&Service::admin_capture_policy), AdminScope::policy});
-  router_.add({"GET", "/v1/admin/policies", Auth::admin, k64k, bind(&Service::admin_list_policies), AdminScope::read});
-  router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k, bind(&Service::admin_get_policy), AdminScope::read});
-  router_.add({"PUT", "/v1/admin/policies/{}", Auth::admin, kMaxPolicySize, bind(&Service::admin_put_policy), AdminScope::policy});
-  router_.add({"GET", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_policy_report), AdminScope::read});
-  router_.add({"PUT", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_attach_report), AdminScope::policy});
-  router_.add({"DELETE", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_detach_report), AdminScope::policy});
-  router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k, bind(&Service::admin_create_rp_credential), AdminScope::full});
-  router_.add({"POST", "/v1/admin/credentials", Auth::admin, k64k, bind(&Service::admin_create_credential), AdminScope::full});
+  router_.add({"POST", "/v1/admin/tokens", Auth::admin, k64k,
+               bind(&Service::admin_create_token), AdminScope::devices});
+  router_.add({"GET", "/v1/admin/devices", Auth::admin, k64k,
+               bind(&Service::admin_list_devices), AdminScope::read});
+  router_.add({"GET", "/v1/admin/devices/{}", Auth::admin, k64k,
+               bind(&Service::admin_get_device), AdminScope::read});
+  router_.add({"DELETE", "/v1/admin/devices/{}", Auth::admin, k64k,
+               bind(&Service::admin_delete_device), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/approve", Auth::admin, k64k,
+               bind(&Service::admin_approve_device), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/revoke", Auth::admin, k64k,
+               bind(&Service::admin_revoke_device), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/policy", Auth::admin, k64k,
+               bind(&Service::admin_assign_policy), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/capture", Auth::admin, k64k,
+               bind(&Service::admin_capture_policy), AdminScope::policy});
+  router_.add({"GET", "/v1/admin/policies", Auth::admin, k64k,
+               bind(&Service::admin_list_policies), AdminScope::read});
+  router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k,
+               bind(&Service::admin_get_policy), AdminScope::read});
+  router_.add({"PUT", "/v1/admin/policies/{}", Auth::admin, kMaxPolicySize,
+               bind(&Service::admin_put_policy), AdminScope::policy});
+  router_.add({"GET", "/v1/admin/policies/{}/report", Auth::admin, k64k,
+               bind(&Service::admin_policy_report), AdminScope::read});
+  router_.add({"PUT", "/v1/admin/policies/{}/report", Auth::admin, k64k,
+               bind(&Service::admin_attach_report), AdminScope::policy});
+  router_.add({"DELETE", "/v1/admin/policies/{}/report", Auth::admin, k64k,
+               bind(&Service::admin_detach_report), AdminScope::policy});
+  router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k,
+               bind(&Service::admin_create_rp_credential), AdminScope::full});
+  router_.add({"POST", "/v1/admin/credentials", Auth::admin, k64k,
+               bind(&Service::admin_create_credential), AdminScope::full});
   // FIDO2 admins (api_admins.cpp): registration needs full; sign-in is its own proof.
-  router_.add({"POST", "/v1/admin/admins/challenge", Auth::admin, k64k, bind(&Service::admin_registration_challenge), AdminScope::full});
+  router_.add({"POST", "/v1/admin/admins/challenge", Auth::admin, k64k,
+               bind(&Service::admin_registration_challenge), AdminScope::full});
   router_.add({"POST", "/v1/admin/admins", Auth::admin, k64k, bind(&Service::admin_add), AdminScope::full});
-  router_.add({"GET", "/v1/admin/admins", Auth::admin, k64k, bind(&Service::admin_list_admins), AdminScope::read});
-  router_.add({"DELETE", "/v1/admin/admins/{}", Auth::admin, k64k, bind(&Service::admin_remove), AdminScope::full});
-  router_.add({"POST", "/v1/admin/login/challenge", Auth::none, k64k, bind(&Service::post_admin_login_challenge)});
+  router_.add({"GET", "/v1/admin/admins", Auth::admin, k64k,
+               bind(&Service::admin_list_admins), AdminScope::read});
+  router_.add({"DELETE", "/v1/admin/admins/{}", Auth::admin, k64k,
+               bind(&Service::admin_remove), AdminScope::full});
+  router_.add({"POST", "/v1/admin/login/challenge", Auth::none, k64k,
+               bind(&Service::post_admin_login_challenge)});
   router_.add({"POST", "/v1/admin/login", Auth::none, k64k, bind(&Service::post_admin_login)});
-  router_.add({"POST", "/v1/admin/logout", Auth::admin, k64k, bind(&Service::admin_logout), AdminScope::read});
-  router_.add({"GET", "/v1/admin/credentials", Auth::admin, k64k, bind(&Service::admin_list_credentials), AdminScope::read});
-  router_.add({"POST", "/v1/admin/credentials/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_credential), AdminScope::full});
-  router_.add({"GET", "/v1/admin/tokens", Auth::admin, k64k, bind(&Service::admin_list_tokens), AdminScope::read});
-  router_.add({"POST", "/v1/admin/tokens/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_token), AdminScope::devices});
-  router_.add({"GET", "/v1/admin/events", Auth::admin, k64k, bind(&Service::admin_list_events), AdminScope::read});
-  router_.add({"POST", "/v1/admin/keys/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_keys), AdminScope::full});
-  router_.add({"POST", "/v1/admin/ca/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_ca), AdminScope::full});
-  router_.add({"POST", "/v1/admin/ssh-ca/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_ssh_ca), AdminScope::full});
+  router_.add({"POST", "/v1/admin/logout", Auth::admin, k64k,
+               bind(&Service::admin_logout), AdminScope::read});
+  router_.add({"GET", "/v1/admin/credentials", Auth::admin, k64k,
+               bind(&Service::admin_list_credentials), AdminScope::read});
+  router_.add({"POST", "/v1/admin/credentials/{}/revoke", Auth::admin, k64k,
+               bind(&Service::admin_revoke_credential), AdminScope::full});
+  router_.add({"GET", "/v1/admin/tokens", Auth::admin, k64k,
+               bind(&Service::admin_list_tokens), AdminScope::read});
+  router_.add({"POST", "/v1/admin/tokens/{}/revoke", Auth::admin, k64k,
+               bind(&Service::admin_revoke_token), AdminScope::devices});
+  router_.add({"GET", "/v1/admin/events", Auth::admin, k64k,
+               bind(&Service::admin_list_events), AdminScope::read});
+  router_.add({"POST", "/v1/admin/keys/rotate", Auth::admin, k64k,
+               bind(&Service::admin_rotate_keys), AdminScope::full});
+  router_.add({"POST", "/v1/admin/ca/rotate", Auth::admin, k64k,
+               bind(&Service::admin_rotate_ca), AdminScope::full});
+  router_.add({"POST", "/v1/admin/ssh-ca/rotate", Auth::admin, k64k,
+               bind(&Service::admin_rotate_ssh_ca), AdminScope::full});
 }
 
 }  // namespace paw::verifier
