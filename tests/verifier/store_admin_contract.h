@@ -54,6 +54,15 @@ inline void check_admin_contract(Store& store) {
   CHECK_FALSE(*store.remove_admin("alice"));
   CHECK_FALSE(*store.advance_admin_counter("alice", 5, 6));
   CHECK(store.list_admins()->size() == 1);
+
+  // Ended sessions are purged; credentials (even expired ones) are not.
+  REQUIRE(store.add_credential({"admin-old", CredentialKind::admin, "ho", "old", 1, 100, 0, AdminScope::full}).ok());
+  REQUIRE(store.purge_expired(1000).ok());
+  auto left = store.list_credentials();
+  REQUIRE(left.ok());
+  std::string ids;
+  for (const auto& cr : *left) ids += cr.id + " ";
+  CHECK(ids == "admin-old admin-r ");
 }
 
 }  // namespace paw::verifier

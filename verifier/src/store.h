@@ -339,7 +339,8 @@ class Store {
   // stored first (e.g. the challenge key). Secrets sit next to the signing
   // keys, in the store file (0600) or database only the service can read.
   virtual Result<std::string> service_secret(const std::string& name, const std::string& candidate) = 0;
-  // purge_expired deletes used nonces, enrollments and tokens expired before |before|.
+  // purge_expired deletes used nonces, enrollments, tokens and admin
+  // sessions expired before |before|.
   virtual Status purge_expired(std::int64_t before) = 0;
   // purge_events deletes at most |limit| events older than |before| (oldest
   // first) and says how many it deleted: event retention, in bounded steps.

@@ -298,6 +298,8 @@ Status SqlStore::purge_expired(std::int64_t before) {
     s << q("DELETE FROM used_nonces WHERE expires_at < ?"), kw::bind(before), now;
     s << q("DELETE FROM enrollments WHERE expires_at < ?"), kw::bind(before), now;
     s << q("DELETE FROM enrollment_tokens WHERE expires_at < ?"), kw::bind(before), now;
+    // Ended admin sessions (pawctl login); plain credentials stay listed, expired or not.
+    s << q("DELETE FROM credentials WHERE admin <> '' AND expires_at <> 0 AND expires_at < ?"), kw::bind(before), now;
     return ok_status();
   });
 }
