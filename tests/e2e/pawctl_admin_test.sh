@@ -145,7 +145,7 @@ grep -q "^expires: 20" "$WORK/last.out" || die "rp-credential --expire: $(cat "$
 rp_secret=$(sed -n 's/^relying-party credential: //p' "$WORK/last.out")
 rp_id=$(sed -n 's/^id: //p' "$WORK/last.out")
 expect_rc 0 "$P" credentials list "${C2[@]}"
-grep -qE "^admin-[0-9a-f]+ +admin +active .* initial" "$WORK/last.out" || die "credentials list: $(cat "$WORK/last.out")"
+grep -qE "^admin-[0-9a-f]+ +admin +full +active .* initial" "$WORK/last.out" || die "credentials list: $(cat "$WORK/last.out")"
 grep -qE "^$rp_id +relying_party +active" "$WORK/last.out" || die "credentials list lacks the rp: $(cat "$WORK/last.out")"
 initial_id=$(awk '$NF == "initial" {print $1}' "$WORK/last.out")
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: Bearer $rp_secret" \

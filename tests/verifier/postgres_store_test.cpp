@@ -16,6 +16,7 @@
 #include "postgres.h"
 #include "postgres_store.h"
 #include "store.h"
+#include "store_admin_contract.h"
 #include "store_report_contract.h"
 #include "store_test_util.h"
 #include "swtpm.h"
@@ -71,11 +72,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 10);
+    CHECK(*v == 11);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 10);
+  CHECK(*again->schema_version() == 11);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -88,7 +89,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 10);
+  CHECK(*s->schema_version() == 11);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -408,6 +409,11 @@ TEST_CASE("postgres store: migration 7 - owner on tokens and devices, last prese
 TEST_CASE("postgres store: migration 10 - report-only policies and their results") {
   auto store = open_pg(test::Postgres::shared().create_database());
   check_report_contract(*store);
+}
+
+TEST_CASE("postgres store: migration 11 - admin scopes, FIDO2 admins and their sessions") {
+  auto store = open_pg(test::Postgres::shared().create_database());
+  check_admin_contract(*store);
 }
 
 }  // namespace paw::verifier

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "admin_session.h"
 #include "command.h"
 #include "paw/attest/bytes.h"
 #include "paw/https/client.h"
@@ -59,9 +60,10 @@ paw::Result<std::string> read_credential_file(const std::string& path, const cha
 std::string hint_for(int status) {
   switch (status) {
     case 401:
-      return " — the credential was refused: check --credential-file / PAW_ADMIN_CREDENTIAL "
+      return " — the credential was refused: check --credential-file / PAW_ADMIN_CREDENTIAL, or sign in again "
+             "(pawctl login NAME) if you use a session "
              "(on the verifier host, `paw-verifier admin-credential --state DIR` makes a new one)";
-    case 403: return " — the verifier forbids this";
+    case 403: return " — the verifier forbids this (insufficient_scope: the credential's scope does not cover this call)";
     case 404: return " — check the id (`pawctl devices list`)";
     case 409: return " — the object is not in a state that allows this";
     case 429: return " — rate limited: wait a little and retry";
@@ -108,9 +110,24 @@ paw::Result<Connection> connection_from(const paw::Args& args, const CredentialS
   } else {
     c.credential = trim(env_or(source.env_var));
   }
+  const bool admin = std::string_view(source.file_option) == kAdminCredential.file_option;
+  if (c.credential.empty() && admin) {
+    // Neither given: the session of `pawctl login`, if there is one.
+    PAW_TRY(std::string path, session_path(c.verifier));
+    PAW_TRY(auto session, load_session(path, c.verifier));
+    if (session) {
+      if (session->expires_at <= static_cast<std::int64_t>(std::time(nullptr))) {
+        return make_error(Errc::config_error, "the admin session of " + session->admin + " ended at " +
+                                                  format_time(session->expires_at) + ": pawctl login " +
+                                                  session->admin + " again");
+      }
+      c.credential = session->secret;
+    }
+  }
   if (c.credential.empty()) {
     return make_error(Errc::config_error, std::string("no ") + source.what + ": give --" + source.file_option +
-                                              " FILE or set " + source.env_var);
+                                              " FILE or set " + source.env_var +
+                                              (admin ? " (or sign in with a FIDO2 key: pawctl login NAME)" : ""));
   }
   return c;
 }

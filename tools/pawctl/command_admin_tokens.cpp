@@ -16,7 +16,8 @@ constexpr const char* kTokenUsage =
     "usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--owner NAME] [--replace] | list | revoke ID  [--json] --verifier URL "
     "--ca-file PEM\n       pawctl token verify FILE|- (--verifier URL --ca-file PEM | --jwks FILE) [--issuer NAME] [--json]";
 constexpr const char* kCredentialsUsage =
-    "usage: pawctl credentials list | revoke ID  [--json] --verifier URL --ca-file PEM";
+    "usage: pawctl credentials create --scope read|devices|policy|full [--expire 90d] [--label NAME] | list | "
+    "revoke ID  [--json] --verifier URL --ca-file PEM";
 
 // list_table prints the array |key| of a GET answer as a table of |columns|
 // (JSON field names; *_at fields as times).
@@ -156,17 +157,50 @@ int rp_credential(const std::vector<std::string>& words) {
   return 0;
 }
 
+// credentials_create: a scoped admin API credential for automation.
+int credentials_create(const paw::Args& args, const Connection& conn) {
+  const auto scope = args.get("scope");
+  if (!scope) return fail("credentials create needs --scope read|devices|policy|full", 2);
+  Poco::JSON::Object::Ptr req = new Poco::JSON::Object();
+  req->set("scope", *scope);
+  req->set("label", args.get_or("label", ""));
+  if (auto e = args.get("expire")) {
+    auto d = parse_duration(*e);
+    if (!d.ok()) return report(d.error());
+    req->set("expires_in_seconds", *d);
+  }
+  auto a = call_ok(conn, "POST", "/v1/admin/credentials", paw::json::stringify(req));
+  if (!a.ok()) return report(a.error());
+  if (conn.json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  std::cout << "admin credential: " << (*o)->optValue<std::string>("credential", "") << "\n"
+            << "id: " << (*o)->optValue<std::string>("id", "") << "\n"
+            << "scope: " << (*o)->optValue<std::string>("scope", "") << "\n"
+            << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << "\n"
+            << "store it in a file (mode 0600) for the automation (--credential-file); it is shown only once\n";
+  return 0;
+}
+
 int credentials(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {});
+  auto args = parse_admin_args(words, {"scope", "expire", "label"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   const std::string verb = pos.empty() ? "" : pos[0];
-  if (!((verb == "list" && pos.size() == 1) || (verb == "revoke" && pos.size() == 2))) return fail(kCredentialsUsage, 2);
+  if (!((verb == "list" && pos.size() == 1) || (verb == "create" && pos.size() == 1) ||
+        (verb == "revoke" && pos.size() == 2))) {
+    return fail(kCredentialsUsage, 2);
+  }
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
+  if (verb == "create") return credentials_create(*args, *conn);
   if (verb == "list") {
-    return list_table(*conn, "/v1/admin/credentials", "credentials", {"ID", "KIND", "STATE", "EXPIRES", "LABEL"},
-                      {"id", "kind", "state", "expires_at", "label"}, "no credentials");
+    return list_table(*conn, "/v1/admin/credentials", "credentials",
+                      {"ID", "KIND", "SCOPE", "STATE", "EXPIRES", "ADMIN", "LABEL"},
+                      {"id", "kind", "scope", "state", "expires_at", "admin", "label"}, "no credentials");
   }
   return revoke(*conn, "/v1/admin/credentials", pos[1], "credential");
 }
@@ -176,6 +210,8 @@ int credentials(const std::vector<std::string>& words) {
 PAWCTL_COMMAND("token", "token create [--ttl 1h] [--label NAME] | list | revoke ID   enrollment tokens; token verify FILE|-   result tokens, offline", token);
 PAWCTL_COMMAND("rp-credential", "rp-credential create [--label NAME] [--expire 90d]  credential for health queries",
                rp_credential);
-PAWCTL_COMMAND("credentials", "credentials list | revoke ID        admin and relying-party credentials", credentials);
+PAWCTL_COMMAND("credentials",
+               "credentials create --scope S [--expire 90d] [--label L] | list | revoke ID   admin and relying-party credentials",
+               credentials);
 
 }  // namespace pawctl

@@ -10,6 +10,10 @@
 #include "command.h"
 #include "paw/attest/json.h"
 #include "paw/version.h"
+#ifdef PAW_VIRTUAL_FIDO
+#include "paw/platform/fido.h"
+#include "paw/virtual_fido.h"
+#endif
 
 namespace pawctl {
 namespace {
@@ -58,6 +62,9 @@ static int usage(std::ostream& out) {
 }
 
 int main(int argc, char** argv) {
+#ifdef PAW_VIRTUAL_FIDO
+  paw::platform::register_virtual_fido(&paw::vfido::install);
+#endif
   if (argc < 2) return usage(std::cerr);
   const std::string name = argv[1];
   if (name == "help" || name == "--help" || name == "-h") {

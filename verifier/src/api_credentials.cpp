@@ -38,6 +38,10 @@ ObjPtr credential_json(const CredentialRecord& c, std::int64_t now_s) {
   o->set("expires_at", c.expires_at);
   o->set("revoked_at", c.revoked_at);
   o->set("state", credential_state(c, now_s));
+  if (c.kind == CredentialKind::admin) {
+    o->set("scope", std::string(admin_scope_name(c.scope)));
+    o->set("admin", c.admin);  // the person of a session ("" = a credential)
+  }
   return o;
 }
 
@@ -57,6 +61,7 @@ ObjPtr actor_json(const Request& req) {
   ObjPtr ev = new Obj();
   ev->set("by", req.actor);
   ev->set("by_name", req.actor_name);
+  if (!req.actor_admin.empty()) ev->set("by_admin", req.actor_admin);
   return ev;
 }
 }  // namespace
@@ -78,11 +83,15 @@ Result<Response> Service::admin_revoke_credential(Request& req) {
   const auto it = std::find_if(list.begin(), list.end(), [&](const CredentialRecord& c) { return c.id == id; });
   if (it == list.end()) return make_error(Errc::not_found, "unknown credential");
   if (it->revoked_at != 0) return make_error(Errc::conflict, "credential already revoked");
-  // Nobody locks the fleet out by mistake: one usable admin credential stays.
-  // (`paw-verifier admin-credential` on the database host makes another.)
-  if (it->kind == CredentialKind::admin) {
+  // Nobody locks the fleet out by mistake: one usable full admin credential
+  // stays (sessions and scoped credentials do not count: they end or cannot
+  // make another). `paw-verifier admin-credential` on the database host makes one.
+  const auto lasting_full = [&](const CredentialRecord& c) {
+    return c.kind == CredentialKind::admin && c.admin.empty() && c.scope == AdminScope::full;
+  };
+  if (lasting_full(*it)) {
     const auto usable = std::count_if(list.begin(), list.end(), [&](const CredentialRecord& c) {
-      return c.kind == CredentialKind::admin && c.id != id && credential_state(c, now_s) == "active";
+      return lasting_full(c) && c.id != id && credential_state(c, now_s) == "active";
     });
     if (usable == 0) return make_error(Errc::conflict, "the last usable admin credential cannot be revoked");
   }
@@ -96,6 +105,43 @@ Result<Response> Service::admin_revoke_credential(Request& req) {
   ev->set("kind", std::string(credential_kind_name(it->kind)));
   record_event("credential_revocation", "", json::stringify(ev));
   return json_response(200, credential_json(done, now_s));
+}
+
+// admin_create_credential: a scoped (and usually expiring) admin API
+// credential for automation (pawctl credentials create). Body: {"scope":
+// "read"|"devices"|"policy"|"full", "label": "...", "expires_in_seconds": N}.
+Result<Response> Service::admin_create_credential(Request& req) {
+  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+  PAW_CHECK(json::only_keys(body, {"scope", "label", "expires_in_seconds"}, "credential request"));
+  PAW_TRY(std::string scope_name, json::get_string(body, "scope"));
+  const auto scope = admin_scope_from_name(scope_name);
+  if (!scope) return make_error(Errc::malformed, "scope must be read, devices, policy or full");
+  PAW_TRY(auto l, json::opt_string(body, "label"));
+  const std::string label = l.value_or("");
+  if (label.size() > 256) return make_error(Errc::malformed, "label longer than 256");
+  std::int64_t expires_in = 0;
+  if (body->has("expires_in_seconds")) {
+    PAW_TRY(expires_in, json::get_int(body, "expires_in_seconds"));
+    if (expires_in < 60 || expires_in > 10 * 365 * 86400LL) {
+      return make_error(Errc::malformed, "expires_in_seconds must be in [60, 315360000]");
+    }
+  }
+  PAW_TRY(std::string id, random_hex(8));
+  PAW_TRY(std::string secret, random_hex(32));
+  const std::string credential = "pawadm_" + secret;
+  const std::int64_t now_s = unix_now();
+  CredentialRecord rec{"admin-" + id, CredentialKind::admin, sha256_hex(credential), label, now_s,
+                       expires_in == 0 ? 0 : now_s + expires_in, 0, *scope};
+  PAW_CHECK(store_->add_credential(rec));
+  ObjPtr ev = actor_json(req);
+  ev->set("credential", rec.id);
+  ev->set("credential_name", label);
+  ev->set("scope", scope_name);
+  ev->set("expires_at", rec.expires_at);
+  record_event("credential_creation", "", json::stringify(ev));
+  ObjPtr o = credential_json(rec, now_s);
+  o->set("credential", credential);
+  return json_response(201, o);
 }
 
 Result<Response> Service::admin_list_tokens(Request&) {

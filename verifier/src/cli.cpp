@@ -33,7 +33,9 @@ constexpr const char* kUsage =
     "                        [--trusted-proxy ADDR[/BITS]]... [--event-retention-days N]\n"
     "                        [--log-level debug|info|warning|error] [--log-format text|json]\n"
     "                        [--log-target stderr|syslog]\n"
+    "                        [--admin-session-ttl S]\n"
     "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
+    "                        [--scope read|devices|policy|full]\n"
     "see docs/verifier.md\n";
 
 int fail(const Error& e) {
@@ -55,8 +57,10 @@ int cmd_init(const std::vector<std::string>& words) {
 }
 
 int cmd_admin_credential(const std::vector<std::string>& words) {
-  auto args = Args::parse(words, {"state", "database", "label", "expire"});
+  auto args = Args::parse(words, {"state", "database", "label", "expire", "scope"});
   if (!args.ok()) return fail(args.error());
+  const auto scope = admin_scope_from_name(args->get_or("scope", "full"));
+  if (!scope) return fail(make_error(Errc::config_error, "--scope must be read, devices, policy or full"));
   const std::string state = args->get_or("state", "");
   if (state.empty()) return fail(make_error(Errc::config_error, "--state DIR is required"));
   std::int64_t expire = 0;
@@ -66,7 +70,7 @@ int cmd_admin_credential(const std::vector<std::string>& words) {
     expire = *d;
   }
   auto cred = create_admin_credential(args->get_or("database", "sqlite:" + state + "/paw.db"), args->get_or("label", ""),
-                                      expire);
+                                      expire, *scope);
   if (!cred.ok()) return fail(cred.error());
   std::cout << "admin credential: " << *cred << std::endl;
   return 0;

@@ -65,6 +65,7 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   } else if (key == "log-target") {
     PAW_TRY(c.log.target, log::parse_target(value));
   }
+  else if (key == "admin-session-ttl") return parse_int(key, value, c.admin_session_ttl, 60, 43200);
   else return make_error(Errc::config_error, "unknown setting " + key);
   return ok_status();
 }

@@ -45,6 +45,7 @@ struct Config {
   // --log-level debug|info|warning|error, --log-format text|json,
   // --log-target stderr|syslog (paw/attest/log.h).
   log::Settings log{.program = "paw-verifier"};
+  std::int64_t admin_session_ttl = 900;  // --admin-session-ttl seconds a FIDO2 admin session (pawctl login) lasts
 
   // database_url / cert_path / key_path resolve the defaults inside state_dir.
   [[nodiscard]] std::string database_url() const;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin_scope.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/json.h"
@@ -28,6 +29,8 @@ struct Request {
   std::string route;                                // route label for metrics ("POST /v1/attestations")
   std::string actor;                                // authenticated credential id (admin/rp), "" otherwise
   std::string actor_name;                           // that credential's label (its name in the audit log)
+  AdminScope actor_scope = AdminScope::read;        // an admin credential's scope (admin_scope.h)
+  std::string actor_admin;                          // the person of an admin session ("" = a plain credential)
   std::string peer;                                 // the TCP peer's address (whoever sent the bytes)
   // The few other header fields a handler reads (login checks: DPoP, the
   // original request a proxy admits, the expected user), by lowercase name.
@@ -76,6 +79,7 @@ struct Route {
   Auth auth = Auth::none;
   std::size_t max_body = 64u << 10;
   std::function<Result<Response>(Request&)> handler;
+  AdminScope scope = AdminScope::full;  // Auth::admin: the scope a credential needs (admin_scope.h)
 };
 
 class Router {

@@ -186,6 +186,14 @@ Response Service::dispatch(Request& req) {
     if (!who.ok()) return finish(error_response(who.error()));
     req.actor = who->id;
     req.actor_name = who->label;
+    req.actor_scope = who->scope;
+    req.actor_admin = who->admin;
+    // Scope before the body as well: a read-only credential never gets a write read.
+    if (route->auth == Auth::admin && !scope_allows(who->scope, route->scope)) {
+      Response refused = scope_refusal(who->scope, route->scope);
+      audit_admin_call(req, refused.status, route->scope);
+      return finish(std::move(refused));
+    }
   }
   // Body: the edge read it only when its Content-Length fits the route (body_limit).
   if (req.content_length > static_cast<std::int64_t>(route->max_body)) {
@@ -212,18 +220,37 @@ Response Service::dispatch(Request& req) {
   // read (pawctl events --follow starts with one) and every refused call are.
   const bool follower_poll = req.route == "GET /v1/admin/events" && resp.status == 200 &&
                              (req.query.count("wait") != 0 || req.query.count("follow") != 0);
-  if (route->auth == Auth::admin && !follower_poll) {
-    // Every other admin call is audited, successful or not.
-    Poco::JSON::Object::Ptr d = new Poco::JSON::Object();
-    d->set("route", req.route);
-    d->set("path", req.path);
-    d->set("status", resp.status);
-    d->set("credential", req.actor);
-    d->set("credential_name", req.actor_name);
-    d->set("remote", req.remote);
-    record_event("admin", "", json::stringify(d));
-  }
+  // Every other admin call is audited, successful or not.
+  if (route->auth == Auth::admin && !follower_poll) audit_admin_call(req, resp.status, std::nullopt);
   return finish(std::move(resp));
+}
+
+Response Service::scope_refusal(AdminScope held, AdminScope needed) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
+  o->set("error", "insufficient_scope");
+  o->set("message", "this credential's scope is " + std::string(admin_scope_name(held)) + "; this call needs " +
+                        std::string(admin_scope_name(needed)) + " (or full)");
+  o->set("scope", std::string(admin_scope_name(held)));
+  o->set("needed", std::string(admin_scope_name(needed)));
+  return json_response(403, o);
+}
+
+void Service::audit_admin_call(const Request& req, int status, std::optional<AdminScope> refused_for) {
+  Poco::JSON::Object::Ptr d = new Poco::JSON::Object();
+  d->set("route", req.route);
+  d->set("path", req.path);
+  d->set("status", status);
+  d->set("credential", req.actor);
+  d->set("credential_name", req.actor_name);
+  d->set("scope", std::string(admin_scope_name(req.actor_scope)));
+  // A session names the person who signed in with their FIDO2 key.
+  if (!req.actor_admin.empty()) d->set("admin", req.actor_admin);
+  if (refused_for) {
+    d->set("error", "insufficient_scope");
+    d->set("needed", std::string(admin_scope_name(*refused_for)));
+  }
+  d->set("remote", req.remote);
+  record_event("admin", "", json::stringify(d));
 }
 
 std::size_t Service::body_limit(const std::string& method, const std::string& path) const {
@@ -383,7 +410,8 @@ void Service::build_routes() {
   };
   constexpr std::size_t k64k = 64u << 10;
   router_.add({"GET", "/v1/info", Auth::none, k64k, bind(&Service::get_info)});
-  router_.add({"POST", "/v1/enrollments", Auth::none, kMaxEnrollmentRequestSize, bind(&Service::post_enrollment)});
+  router_.add({"POST", "/v1/enrollments", Auth::none, kMaxEnrollmentRequestSize,
+               bind(&Service::post_enrollment)});
   router_.add({"POST", "/v1/enrollments/{}/activation", Auth::none, k64k, bind(&Service::post_activation)});
   router_.add({"POST", "/v1/challenges", Auth::none, k64k, bind(&Service::post_challenge)});
   router_.add({"POST", "/v1/attestations", Auth::none, kMaxEnvelopeSize, bind(&Service::post_attestation)});
@@ -396,29 +424,67 @@ void Service::build_routes() {
   router_.add({"GET", "/v1/authz", Auth::none, k64k, bind(&Service::get_authz)});
   router_.add({"GET", "/metrics", Auth::none, k64k, bind(&Service::get_metrics)});
   router_.add({"GET", "/healthz", Auth::none, k64k, bind(&Service::get_healthz)});
-  router_.add({"POST", "/v1/admin/tokens", Auth::admin, k64k, bind(&Service::admin_create_token)});
-  router_.add({"GET", "/v1/admin/devices", Auth::admin, k64k, bind(&Service::admin_list_devices)});
-  router_.add({"GET", "/v1/admin/devices/{}", Auth::admin, k64k, bind(&Service::admin_get_device)});
-  router_.add({"DELETE", "/v1/admin/devices/{}", Auth::admin, k64k, bind(&Service::admin_delete_device)});
-  router_.add({"POST", "/v1/admin/devices/{}/approve", Auth::admin, k64k, bind(&Service::admin_approve_device)});
-  router_.add({"POST", "/v1/admin/devices/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_device)});
-  router_.add({"POST", "/v1/admin/devices/{}/policy", Auth::admin, k64k, bind(&Service::admin_assign_policy)});
-  router_.add({"POST", "/v1/admin/devices/{}/capture", Auth::admin, k64k, bind(&Service::admin_capture_policy)});
-  router_.add({"GET", "/v1/admin/policies", Auth::admin, k64k, bind(&Service::admin_list_policies)});
-  router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k, bind(&Service::admin_get_policy)});
-  router_.add({"PUT", "/v1/admin/policies/{}", Auth::admin, kMaxPolicySize, bind(&Service::admin_put_policy)});
-  router_.add({"GET", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_policy_report)});
-  router_.add({"PUT", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_attach_report)});
-  router_.add({"DELETE", "/v1/admin/policies/{}/report", Auth::admin, k64k, bind(&Service::admin_detach_report)});
-  router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k, bind(&Service::admin_create_rp_credential)});
-  router_.add({"GET", "/v1/admin/credentials", Auth::admin, k64k, bind(&Service::admin_list_credentials)});
-  router_.add({"POST", "/v1/admin/credentials/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_credential)});
-  router_.add({"GET", "/v1/admin/tokens", Auth::admin, k64k, bind(&Service::admin_list_tokens)});
-  router_.add({"POST", "/v1/admin/tokens/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_token)});
-  router_.add({"GET", "/v1/admin/events", Auth::admin, k64k, bind(&Service::admin_list_events)});
-  router_.add({"POST", "/v1/admin/keys/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_keys)});
-  router_.add({"POST", "/v1/admin/ca/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_ca)});
-  router_.add({"POST", "/v1/admin/ssh-ca/rotate", Auth::admin, k64k, bind(&Service::admin_rotate_ssh_ca)});
+  router_.add({"POST", "/v1/admin/tokens", Auth::admin, k64k,
+               bind(&Service::admin_create_token), AdminScope::devices});
+  router_.add({"GET", "/v1/admin/devices", Auth::admin, k64k,
+               bind(&Service::admin_list_devices), AdminScope::read});
+  router_.add({"GET", "/v1/admin/devices/{}", Auth::admin, k64k,
+               bind(&Service::admin_get_device), AdminScope::read});
+  router_.add({"DELETE", "/v1/admin/devices/{}", Auth::admin, k64k,
+               bind(&Service::admin_delete_device), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/approve", Auth::admin, k64k,
+               bind(&Service::admin_approve_device), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/revoke", Auth::admin, k64k,
+               bind(&Service::admin_revoke_device), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/policy", Auth::admin, k64k,
+               bind(&Service::admin_assign_policy), AdminScope::devices});
+  router_.add({"POST", "/v1/admin/devices/{}/capture", Auth::admin, k64k,
+               bind(&Service::admin_capture_policy), AdminScope::policy});
+  router_.add({"GET", "/v1/admin/policies", Auth::admin, k64k,
+               bind(&Service::admin_list_policies), AdminScope::read});
+  router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k,
+               bind(&Service::admin_get_policy), AdminScope::read});
+  router_.add({"PUT", "/v1/admin/policies/{}", Auth::admin, kMaxPolicySize,
+               bind(&Service::admin_put_policy), AdminScope::policy});
+  router_.add({"GET", "/v1/admin/policies/{}/report", Auth::admin, k64k,
+               bind(&Service::admin_policy_report), AdminScope::read});
+  router_.add({"PUT", "/v1/admin/policies/{}/report", Auth::admin, k64k,
+               bind(&Service::admin_attach_report), AdminScope::policy});
+  router_.add({"DELETE", "/v1/admin/policies/{}/report", Auth::admin, k64k,
+               bind(&Service::admin_detach_report), AdminScope::policy});
+  router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k,
+               bind(&Service::admin_create_rp_credential), AdminScope::full});
+  router_.add({"POST", "/v1/admin/credentials", Auth::admin, k64k,
+               bind(&Service::admin_create_credential), AdminScope::full});
+  // FIDO2 admins (api_admins.cpp): registration needs full; sign-in is its own proof.
+  router_.add({"POST", "/v1/admin/admins/challenge", Auth::admin, k64k,
+               bind(&Service::admin_registration_challenge), AdminScope::full});
+  router_.add({"POST", "/v1/admin/admins", Auth::admin, k64k, bind(&Service::admin_add), AdminScope::full});
+  router_.add({"GET", "/v1/admin/admins", Auth::admin, k64k,
+               bind(&Service::admin_list_admins), AdminScope::read});
+  router_.add({"DELETE", "/v1/admin/admins/{}", Auth::admin, k64k,
+               bind(&Service::admin_remove), AdminScope::full});
+  router_.add({"POST", "/v1/admin/login/challenge", Auth::none, k64k,
+               bind(&Service::post_admin_login_challenge)});
+  router_.add({"POST", "/v1/admin/login", Auth::none, k64k, bind(&Service::post_admin_login)});
+  router_.add({"POST", "/v1/admin/logout", Auth::admin, k64k,
+               bind(&Service::admin_logout), AdminScope::read});
+  router_.add({"GET", "/v1/admin/credentials", Auth::admin, k64k,
+               bind(&Service::admin_list_credentials), AdminScope::read});
+  router_.add({"POST", "/v1/admin/credentials/{}/revoke", Auth::admin, k64k,
+               bind(&Service::admin_revoke_credential), AdminScope::full});
+  router_.add({"GET", "/v1/admin/tokens", Auth::admin, k64k,
+               bind(&Service::admin_list_tokens), AdminScope::read});
+  router_.add({"POST", "/v1/admin/tokens/{}/revoke", Auth::admin, k64k,
+               bind(&Service::admin_revoke_token), AdminScope::devices});
+  router_.add({"GET", "/v1/admin/events", Auth::admin, k64k,
+               bind(&Service::admin_list_events), AdminScope::read});
+  router_.add({"POST", "/v1/admin/keys/rotate", Auth::admin, k64k,
+               bind(&Service::admin_rotate_keys), AdminScope::full});
+  router_.add({"POST", "/v1/admin/ca/rotate", Auth::admin, k64k,
+               bind(&Service::admin_rotate_ca), AdminScope::full});
+  router_.add({"POST", "/v1/admin/ssh-ca/rotate", Auth::admin, k64k,
+               bind(&Service::admin_rotate_ssh_ca), AdminScope::full});
 }
 
 }  // namespace paw::verifier

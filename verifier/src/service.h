@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +98,11 @@ class Service {
 
   // Auth helpers: Errc::unauthorized (audited for admin).
   Result<CredentialRecord> authenticate(const Request& req, CredentialKind kind);
+  // scope_refusal is the 403 insufficient_scope answer; audit_admin_call
+  // writes the audit event of an admin call (|refused_for|: the scope it
+  // lacked).
+  static Response scope_refusal(AdminScope held, AdminScope needed);
+  void audit_admin_call(const Request& req, int status, std::optional<AdminScope> refused_for);
 
   // Events and alerts. record_event never fails the request (logs instead).
   // An event of an alert type (is_alert_type, webhooks.h) is an alert:
@@ -180,6 +186,18 @@ class Service {
   Result<Response> admin_policy_report(Request& req);
   Result<Response> admin_create_rp_credential(Request& req);
   Result<Response> admin_list_credentials(Request& req);   // api_credentials.cpp
+  Result<Response> admin_create_credential(Request& req);
+  // FIDO2 admins and their sessions (api_admins.cpp).
+  Result<Response> admin_registration_challenge(Request& req);
+  Result<Response> admin_add(Request& req);
+  Result<Response> admin_list_admins(Request& req);
+  Result<Response> admin_remove(Request& req);
+  Result<Response> post_admin_login_challenge(Request& req);
+  Result<Response> post_admin_login(Request& req);
+  Result<Response> admin_logout(Request& req);
+  // admin_login_attempt is post_admin_login's checks; |who| is filled as
+  // soon as the credential names an admin (for the audit event).
+  Result<Response> admin_login_attempt(Request& req, std::string& who);
   Result<Response> admin_revoke_credential(Request& req);
   Result<Response> admin_list_tokens(Request& req);
   Result<Response> admin_revoke_token(Request& req);

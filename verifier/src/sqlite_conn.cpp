@@ -45,7 +45,7 @@ constexpr SqlText kSql[] = {
     // The login path (GET /v1/authz, the health query).
     {Sql::device_admission, "device_admission", kDeviceAdmissionSql},
     {Sql::find_credential, "find_credential",
-     "SELECT id, label, created_at, expires_at, revoked_at FROM credentials WHERE kind = ? AND hash = ?"},
+     "SELECT id, label, created_at, expires_at, revoked_at, scope, admin FROM credentials WHERE kind = ? AND hash = ?"},
 };
 static_assert(std::size(kSql) == static_cast<std::size_t>(Sql::count_));
 

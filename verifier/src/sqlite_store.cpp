@@ -244,7 +244,10 @@ class SqliteStore final : public SqlStore {
       PAW_TRY(sqlite::Stmt q, c.stmt(sqlite::Sql::find_credential));
       q.bind(k).bind(hash);
       PAW_TRY(bool row, q.step());
-      if (row) out = CredentialRecord{q.text(0), kind, hash, q.text(1), q.int64(2), q.int64(3), q.int64(4)};
+      if (row) {
+        out = CredentialRecord{q.text(0), kind,      hash,      q.text(1), q.int64(2), q.int64(3), q.int64(4),
+                               stored_scope(q.text(5)), q.text(6)};
+      }
       return ok_status();
     }));
     return out;

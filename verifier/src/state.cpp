@@ -30,14 +30,14 @@ Status copy_pem(const std::string& from, const std::string& to, unsigned mode) {
 }  // namespace
 
 Result<std::string> create_admin_credential(const std::string& database_url, const std::string& label,
-                                            std::int64_t expires_in) {
+                                            std::int64_t expires_in, AdminScope scope) {
   PAW_TRY(auto store, open_store(database_url));
   PAW_TRY(std::string id, random_hex(8));
   PAW_TRY(std::string secret, random_hex(32));
   const std::string credential = "pawadm_" + secret;
   const std::int64_t now_s = unix_now();
   PAW_CHECK(store->add_credential({"admin-" + id, CredentialKind::admin, sha256_hex(credential), label, now_s,
-                                   expires_in > 0 ? now_s + expires_in : 0, 0}));
+                                   expires_in > 0 ? now_s + expires_in : 0, 0, scope}));
   return credential;
 }
 

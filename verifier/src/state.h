@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "admin_scope.h"
 #include "paw/attest/error.h"
 
 namespace paw::verifier {
@@ -24,8 +25,8 @@ Result<std::string> init_state(const InitOptions& opts);
 
 // create_admin_credential adds another admin credential to an initialized
 // database and returns it (for `paw-verifier admin-credential`); it expires
-// |expires_in| seconds from now (0: never).
+// |expires_in| seconds from now (0: never) and may do what |scope| allows.
 Result<std::string> create_admin_credential(const std::string& database_url, const std::string& label,
-                                            std::int64_t expires_in = 0);
+                                            std::int64_t expires_in = 0, AdminScope scope = AdminScope::full);
 
 }  // namespace paw::verifier

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin_scope.h"
 #include "paw/attest/error.h"
 
 namespace paw::verifier {
@@ -72,8 +73,27 @@ struct CredentialRecord {
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;  // 0 = does not expire
   std::int64_t revoked_at = 0;  // 0 = not revoked
+  // Migration 11: what an admin credential may do (rows before it: full),
+  // and for an admin session (pawctl login) the person it belongs to — the
+  // name of a FIDO2 admin ("" = a plain credential, not a session).
+  AdminScope scope = AdminScope::full;
+  std::string admin{};
 };
 std::string_view credential_kind_name(CredentialKind k) noexcept;  // "admin" | "relying_party"
+
+// AdminRecord (migration 11) is a person who signs in with a FIDO2 key
+// (pawctl admin add / login): the credential as verify_fido_enrollment
+// returned it (paw/attest/fido.h, serialize_fido_credential; its
+// sign_count is the column here, the JSON's is the one at registration).
+struct AdminRecord {
+  std::string name;             // [a-z0-9._@-]{1,64}
+  std::string credential_id;    // base64url of the FIDO2 credential id (unique)
+  std::string credential_json;  // serialize_fido_credential
+  AdminScope scope = AdminScope::read;
+  std::int64_t sign_count = 0;  // the highest signature counter accepted so far
+  std::int64_t created_at = 0;
+  std::string created_by;       // the credential id that registered it
+};
 
 struct EnrollmentTokenRecord {
   std::string hash;        // hex SHA-256 of the token
@@ -219,6 +239,19 @@ class Store {
   // it is revoked already; false when nothing changed (unknown or revoked).
   virtual Result<bool> revoke_credential(const std::string& id, std::int64_t now) = 0;
 
+  // FIDO2 admins (migration 11). add_admin: Errc::conflict when the name or
+  // the credential id is taken. remove_admin says whether one was removed.
+  // advance_admin_counter is a compare-and-swap: it sets sign_count to
+  // |next| iff it is still |seen| (false otherwise: another login won, or
+  // the admin is gone), so two logins can never accept the same counter.
+  virtual Status add_admin(const AdminRecord& a) = 0;
+  virtual Result<std::vector<AdminRecord>> list_admins() = 0;
+  virtual Result<bool> remove_admin(const std::string& name) = 0;
+  virtual Result<bool> advance_admin_counter(const std::string& name, std::int64_t seen, std::int64_t next) = 0;
+  // revoke_admin_sessions revokes every unrevoked session credential of
+  // |admin| (at |now|) and says how many.
+  virtual Result<std::int64_t> revoke_admin_sessions(const std::string& admin, std::int64_t now) = 0;
+
   // Enrollment tokens. consume_enrollment_token marks the token used exactly
   // once: Errc::token_invalid (unknown or already used), Errc::token_expired.
   // A revoked token is refused by consume_enrollment_token (token_invalid).
@@ -306,7 +339,8 @@ class Store {
   // stored first (e.g. the challenge key). Secrets sit next to the signing
   // keys, in the store file (0600) or database only the service can read.
   virtual Result<std::string> service_secret(const std::string& name, const std::string& candidate) = 0;
-  // purge_expired deletes used nonces, enrollments and tokens expired before |before|.
+  // purge_expired deletes used nonces, enrollments, tokens and admin
+  // sessions expired before |before|.
   virtual Status purge_expired(std::int64_t before) = 0;
   // purge_events deletes at most |limit| events older than |before| (oldest
   // first) and says how many it deleted: event retention, in bounded steps.

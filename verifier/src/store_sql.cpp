@@ -122,6 +122,18 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "policy_version BIGINT NOT NULL, verdict TEXT NOT NULL, reasons TEXT NOT NULL, first_seen TEXT NOT NULL, "
         "enforced_verdict TEXT NOT NULL, judged_at BIGINT NOT NULL, PRIMARY KEY (policy, device_id))",
     },
+    {
+        // 11. Admin credential scopes (admin_scope.h): every credential made
+        // before them keeps doing everything. An admin session (pawctl
+        // login) is a credential row naming its person in `admin`.
+        "ALTER TABLE credentials ADD COLUMN scope TEXT NOT NULL DEFAULT 'full'",
+        "ALTER TABLE credentials ADD COLUMN admin TEXT NOT NULL DEFAULT ''",
+        // People who sign in with a FIDO2 key: the stored credential, its
+        // counter (advanced by compare-and-swap at each login) and scope.
+        "CREATE TABLE admins (name TEXT PRIMARY KEY, credential_id TEXT NOT NULL UNIQUE, "
+        "credential_json TEXT NOT NULL, scope TEXT NOT NULL, sign_count BIGINT NOT NULL, "
+        "created_at BIGINT NOT NULL, created_by TEXT NOT NULL)",
+    },
 };
 }  // namespace
 
@@ -286,6 +298,8 @@ Status SqlStore::purge_expired(std::int64_t before) {
     s << q("DELETE FROM used_nonces WHERE expires_at < ?"), kw::bind(before), now;
     s << q("DELETE FROM enrollments WHERE expires_at < ?"), kw::bind(before), now;
     s << q("DELETE FROM enrollment_tokens WHERE expires_at < ?"), kw::bind(before), now;
+    // Ended admin sessions (pawctl login); plain credentials stay listed, expired or not.
+    s << q("DELETE FROM credentials WHERE admin <> '' AND expires_at <> 0 AND expires_at < ?"), kw::bind(before), now;
     return ok_status();
   });
 }

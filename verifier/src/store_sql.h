@@ -33,6 +33,9 @@ inline constexpr const char* kDeviceAdmissionSql =
     "d.rejected_at, d.verdict_policy, d.revision, d.owner, d.last_presence_at FROM devices d LEFT JOIN policies p "
     "ON p.name = CASE WHEN d.policy = '' THEN 'default' ELSE d.policy END WHERE d.id = ?";
 
+// stored_scope reads a scope column (an unknown text reads as read: fail closed).
+AdminScope stored_scope(const std::string& text);
+
 // placeholders rewrites `?` to `$1`, `$2`, … for PostgreSQL (the shared
 // statements have no `?` inside string literals).
 std::string placeholders(SqlDialect d, std::string_view sql);
@@ -52,6 +55,12 @@ class SqlStore : public Store {
   Result<std::vector<CredentialRecord>> list_credentials() override;
   Result<bool> revoke_credential(const std::string& id, std::int64_t at) override;
   Result<std::vector<EnrollmentTokenRecord>> list_enrollment_tokens() override;
+  // store_sql_admins.cpp
+  Status add_admin(const AdminRecord& a) override;
+  Result<std::vector<AdminRecord>> list_admins() override;
+  Result<bool> remove_admin(const std::string& name) override;
+  Result<bool> advance_admin_counter(const std::string& name, std::int64_t seen, std::int64_t next) override;
+  Result<std::int64_t> revoke_admin_sessions(const std::string& admin, std::int64_t now) override;
   Result<bool> revoke_enrollment_token(const std::string& id, std::int64_t at) override;
   Result<std::map<std::string, std::int64_t>> count_devices_by_status() override;
   Status purge_expired(std::int64_t before) override;

@@ -20,23 +20,32 @@ std::string enrollment_token_id(const std::string& hash) { return hash.substr(0,
 Status SqlStore::add_credential(const CredentialRecord& c) {
   return guarded("add_credential", [&](Session& s) -> Status {
     std::string kind(credential_kind_name(c.kind));
-    s << q("INSERT INTO credentials (id, kind, hash, label, created_at, expires_at, revoked_at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    std::string scope(admin_scope_name(c.scope));
+    s << q("INSERT INTO credentials (id, kind, hash, label, created_at, expires_at, revoked_at, scope, admin) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         kw::bind(c.id), kw::bind(kind), kw::bind(c.hash), kw::bind(c.label), kw::bind(c.created_at),
-        kw::bind(c.expires_at), kw::bind(c.revoked_at), now;
+        kw::bind(c.expires_at), kw::bind(c.revoked_at), kw::bind(scope), kw::bind(c.admin), now;
     return ok_status();
   });
 }
+
+// An unknown scope text reads as read (fail closed: the least it could be).
+AdminScope stored_scope(const std::string& text) { return admin_scope_from_name(text).value_or(AdminScope::read); }
 
 Result<std::optional<CredentialRecord>> SqlStore::find_credential(CredentialKind kind, const std::string& hash) {
   std::optional<CredentialRecord> out;
   PAW_CHECK(guarded("find_credential", [&](Session& s) -> Status {
     std::string k(credential_kind_name(kind));
-    std::vector<std::string> ids, labels;
+    std::vector<std::string> ids, labels, scopes, admins;
     std::vector<std::int64_t> created, expires, revoked;
-    s << q("SELECT id, label, created_at, expires_at, revoked_at FROM credentials WHERE kind = ? AND hash = ?"),
-        kw::bind(k), kw::bind(hash), into(ids), into(labels), into(created), into(expires), into(revoked), now;
-    if (!ids.empty()) out = CredentialRecord{ids[0], kind, hash, labels[0], created[0], expires[0], revoked[0]};
+    s << q("SELECT id, label, created_at, expires_at, revoked_at, scope, admin FROM credentials "
+           "WHERE kind = ? AND hash = ?"),
+        kw::bind(k), kw::bind(hash), into(ids), into(labels), into(created), into(expires), into(revoked),
+        into(scopes), into(admins), now;
+    if (!ids.empty()) {
+      out = CredentialRecord{ids[0],     kind,       hash, labels[0], created[0], expires[0], revoked[0],
+                             stored_scope(scopes[0]), admins[0]};
+    }
     return ok_status();
   }));
   return out;
@@ -45,13 +54,16 @@ Result<std::optional<CredentialRecord>> SqlStore::find_credential(CredentialKind
 Result<std::vector<CredentialRecord>> SqlStore::list_credentials() {
   std::vector<CredentialRecord> out;
   PAW_CHECK(guarded("list_credentials", [&](Session& s) -> Status {
-    std::vector<std::string> ids, kinds, hashes, labels;
+    std::vector<std::string> ids, kinds, hashes, labels, scopes, admins;
     std::vector<std::int64_t> created, expires, revoked;
-    s << "SELECT id, kind, hash, label, created_at, expires_at, revoked_at FROM credentials ORDER BY created_at, id",
-        into(ids), into(kinds), into(hashes), into(labels), into(created), into(expires), into(revoked), now;
+    s << "SELECT id, kind, hash, label, created_at, expires_at, revoked_at, scope, admin FROM credentials "
+         "ORDER BY created_at, id",
+        into(ids), into(kinds), into(hashes), into(labels), into(created), into(expires), into(revoked),
+        into(scopes), into(admins), now;
     for (std::size_t i = 0; i < ids.size(); ++i) {
       const CredentialKind k = kinds[i] == "admin" ? CredentialKind::admin : CredentialKind::relying_party;
-      out.push_back({ids[i], k, hashes[i], labels[i], created[i], expires[i], revoked[i]});
+      out.push_back({ids[i], k, hashes[i], labels[i], created[i], expires[i], revoked[i], stored_scope(scopes[i]),
+                     admins[i]});
     }
     return ok_status();
   }));
