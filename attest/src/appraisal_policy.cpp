@@ -235,9 +235,11 @@ void check_boot(const PolicyInputs& in, PolicyResult& r) {
 
 // check_ima: runtime file measurements, where policy asks for them.
 void check_ima(const PolicyInputs& in, PolicyResult& r) {
-  if (in.policy.ima.required && !in.ima.present) {
+  const bool log_required = in.policy.ima.required || !in.policy.ima.required_files.empty();
+  if (log_required && !in.ima.present) {
     fail(r, reason::kImaLogMissing, "the evidence carries no IMA log, which policy requires");
   }
+  check_ima_required(in, r);
   if (in.policy.ima.allowlist.empty()) return;
   std::size_t bad = 0;
   for (std::size_t k = 0; k < in.ima.file_digests.size(); ++k) {
@@ -349,7 +351,8 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
   } else {
     t["executables"] = in.boot.log_present ? ar4si::kApprovedBoot : ar4si::kNoClaim;
   }
-  if (has_reason(r, {reason::kImaNotAllowed, reason::kImaLogMissing})) {
+  if (has_reason(r, {reason::kImaNotAllowed, reason::kImaLogMissing, reason::kImaRequiredMissing,
+                     reason::kImaRequiredDigestMismatch})) {
     t["file-system"] = ar4si::kContraindicatedFiles;
   } else {
     t["file-system"] = in.ima.present && !in.policy.ima.allowlist.empty() ? ar4si::kApprovedFiles : ar4si::kNoClaim;
