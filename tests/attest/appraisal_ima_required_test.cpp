@@ -143,7 +143,8 @@ TEST_CASE("ima.required: an executable and a kernel module of the real list pass
   auto back = parse_appraisal_record(serialize_appraisal_record(a.record()));
   REQUIRE(back.ok());
   CHECK(*back == a.record());
-  CHECK(back->rules.size() == 2);
+  CHECK(std::count_if(back->rules.begin(), back->rules.end(),
+                      [](const RuleResult& r) { return r.rule == "ima.required" && r.subject != "IMA log"; }) == 2);
 }
 
 TEST_CASE("ima.required: a file never measured is ima_required_missing, and may be graced") {

@@ -404,6 +404,7 @@ void Service::build_routes() {
   router_.add({"POST", "/v1/admin/devices/{}/revoke", Auth::admin, k64k, bind(&Service::admin_revoke_device)});
   router_.add({"POST", "/v1/admin/devices/{}/policy", Auth::admin, k64k, bind(&Service::admin_assign_policy)});
   router_.add({"POST", "/v1/admin/devices/{}/capture", Auth::admin, k64k, bind(&Service::admin_capture_policy)});
+  router_.add({"GET", "/v1/admin/devices/{}/explain", Auth::admin, k64k, bind(&Service::admin_explain_device)});
   router_.add({"GET", "/v1/admin/policies", Auth::admin, k64k, bind(&Service::admin_list_policies)});
   router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k, bind(&Service::admin_get_policy)});
   router_.add({"PUT", "/v1/admin/policies/{}", Auth::admin, kMaxPolicySize, bind(&Service::admin_put_policy)});

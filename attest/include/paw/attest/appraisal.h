@@ -374,6 +374,15 @@ json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& rec);
 Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& obj);
 std::string serialize_appraisal_record(const AppraisalRecord& rec);
 Result<AppraisalRecord> parse_appraisal_record(std::string_view json_text);
+// explain_appraisal is a stored appraisal rule by rule, as GET
+// /v1/admin/devices/{id}/explain answers it (appraisal_explain.cpp):
+//   {"device_id", "policy": "name@version", "attested_at", "verdict",
+//    "grace_until" (warning only),
+//    "rules": [{"rule", "subject", "evidence", "value", "result", "reason",
+//               "grace_until": the grace end of its reason, 0 = none}],
+//    "other_reasons": [reasons no rule result names], "reasons", "notes"}
+// A record stored before rule results existed has "rules": [].
+json::ObjectPtr explain_appraisal(const AppraisalRecord& rec);
 // trust_vector_json writes the AR4SI vector as a JSON object text.
 std::string trust_vector_json(const TrustVector& trust);
 
