@@ -221,6 +221,7 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
   rec.grace_until = graded.grace_until;
   rec.reasons = std::move(graded.reasons);
   rec.notes = std::move(pr.notes);
+  rec.rules = std::move(pr.rules);
   rec.trust = std::move(pr.trust);
   rec.policy = policy.name + "@" + std::to_string(policy.version);
   rec.attested_at = ctx.now;

@@ -15,6 +15,12 @@ void fail(PolicyResult& r, std::string_view code, std::string message) {
   r.reasons.push_back({std::string(code), std::move(message)});
 }
 
+// unknown: the rule could not be judged; its reason says why.
+void unknown(PolicyResult& r, std::string_view rule, std::string_view code, std::string message) {
+  add_rule(r, {std::string(rule), "", "", "", "unknown", std::string(code)});
+  fail(r, code, std::move(message));
+}
+
 std::string where(std::uint32_t pcr, std::size_t event, std::uint32_t type) {
   return "PCR " + std::to_string(pcr) + " event " + std::to_string(event) + " (" + event_type_name(type) + ")";
 }
@@ -49,17 +55,21 @@ std::vector<std::string_view> words(std::string_view s) {
 // could be any certificate).
 void check_authorities(const PolicyInputs& in, PolicyResult& r) {
   const ByteSet& allowed = in.policy.boot.authorities;
-  if (!in.boot.log_present) return fail(r, reason::kBootAuthorityNotAllowed, "signing authorities unknown: no event log proves them");
+  const std::string_view rule = "boot.authorities", code = reason::kBootAuthorityNotAllowed;
+  if (!in.boot.log_present) return unknown(r, rule, code, "signing authorities unknown: no event log proves them");
   if (!in.boot.authorities) {
-    return fail(r, reason::kBootAuthorityNotAllowed, "signing authorities unknown: " + in.boot.authorities_unknown);
+    return unknown(r, rule, code, "signing authorities unknown: " + in.boot.authorities_unknown);
   }
   if (in.boot.authorities->empty()) {
-    return fail(r, reason::kBootAuthorityNotAllowed,
-                "the event log records no signing authority in PCR 7: nothing shows the boot applications were "
-                "verified (Secure Boot off, or firmware that does not measure EV_EFI_VARIABLE_AUTHORITY)");
+    return unknown(r, rule, code,
+                   "the event log records no signing authority in PCR 7: nothing shows the boot applications were "
+                   "verified (Secure Boot off, or firmware that does not measure EV_EFI_VARIABLE_AUTHORITY)");
   }
   for (const auto& a : *in.boot.authorities) {
-    if (allowed.contains(a.digest)) continue;
+    const bool ok = allowed.contains(a.digest);
+    add_rule(r, {std::string(rule), shown(a.text, 64), where(a.pcr, a.event, a.type), hex(a.digest), ok ? "pass" : "fail",
+                 ok ? "" : std::string(code)});
+    if (ok) continue;
     fail(r, reason::kBootAuthorityNotAllowed,
          "signing authority " + hex(a.digest) + " (" + shown(a.text, 64) + ") at " + where(a.pcr, a.event, a.type) +
              " is not in the policy's boot.authorities");
@@ -72,13 +82,13 @@ void check_authorities(const PolicyInputs& in, PolicyResult& r) {
 void check_cmdlines(const PolicyInputs& in, PolicyResult& r) {
   const BootRules& b = in.policy.boot;
   // Unknown is "missing": the command line the rule needs is not in the evidence.
-  const std::string_view code = reason::kCmdlineMissing;
-  if (!in.boot.log_present) return fail(r, code, "kernel command line unknown: no event log proves it");
+  const std::string_view code = reason::kCmdlineMissing, rule = "boot.kernel_cmdline";
+  if (!in.boot.log_present) return unknown(r, rule, code, "kernel command line unknown: no event log proves it");
   if (!in.boot.kernel_cmdlines) {
-    return fail(r, code, "kernel command line unknown: " + in.boot.kernel_cmdlines_unknown);
+    return unknown(r, rule, code, "kernel command line unknown: " + in.boot.kernel_cmdlines_unknown);
   }
   if (in.boot.kernel_cmdlines->empty()) {
-    return fail(r, code,
+    return unknown(r, rule, code,
                 "the event log measures no kernel command line in PCR 8 (a boot loader that does not measure it, "
                 "or grub without its tpm module), so the policy's kernel_cmdline rule cannot be judged");
   }
@@ -88,12 +98,18 @@ void check_cmdlines(const PolicyInputs& in, PolicyResult& r) {
     for (const auto& item : b.cmdline_required) {
       const bool found =
           std::any_of(toks.begin(), toks.end(), [&](std::string_view t) { return cmdline_item_matches(item, t); });
+      add_rule(r, {"boot.kernel_cmdline.required", item, at, shown(c.text), found ? "pass" : "fail",
+                   found ? "" : std::string(reason::kCmdlineMissing)});
       if (!found) {
         fail(r, reason::kCmdlineMissing,
              "kernel command line at " + at + " lacks \"" + item + "\": \"" + shown(c.text) + "\"");
       }
     }
     for (const auto& item : b.cmdline_forbidden) {
+      const bool present =
+          std::any_of(toks.begin(), toks.end(), [&](std::string_view t) { return cmdline_item_matches(item, t); });
+      add_rule(r, {"boot.kernel_cmdline.forbidden", item, at, shown(c.text), present ? "fail" : "pass",
+                   present ? std::string(reason::kCmdlineForbidden) : ""});
       for (const auto t : toks) {
         if (!cmdline_item_matches(item, t)) continue;
         fail(r, reason::kCmdlineForbidden, "kernel command line at " + at + " has \"" + shown(t) +
@@ -106,14 +122,18 @@ void check_cmdlines(const PolicyInputs& in, PolicyResult& r) {
 // check_dbx: the dbx the firmware measured (before PCR 7's separator: one
 // measured later came from the OS) revokes every digest the policy lists.
 void check_dbx(const PolicyInputs& in, PolicyResult& r) {
-  if (!in.boot.log_present) return fail(r, reason::kDbxOutdated, "dbx unknown: no event log proves it");
-  if (!in.boot.dbx) return fail(r, reason::kDbxOutdated, "dbx unknown: " + in.boot.dbx_unknown);
+  if (!in.boot.log_present) return unknown(r, "boot.dbx", reason::kDbxOutdated, "dbx unknown: no event log proves it");
+  if (!in.boot.dbx) return unknown(r, "boot.dbx", reason::kDbxOutdated, "dbx unknown: " + in.boot.dbx_unknown);
   std::size_t missing = 0;
   std::string first;
   for (const auto& d : in.policy.boot.dbx_required) {
     if (in.boot.dbx->sha256.contains(d)) continue;
     if (++missing == 1) first = hex(d);
   }
+  add_rule(r, {"boot.dbx", std::to_string(in.policy.boot.dbx_required.size()) + " required revocations",
+               where(in.boot.dbx->pcr, in.boot.dbx->event, in.boot.dbx->type),
+               std::to_string(in.boot.dbx->sha256.size()) + " SHA-256 entries, " + std::to_string(missing) + " missing",
+               missing == 0 ? "pass" : "fail", missing == 0 ? "" : std::string(reason::kDbxOutdated)});
   if (missing == 0) return;
   fail(r, reason::kDbxOutdated,
        "the dbx at " + where(in.boot.dbx->pcr, in.boot.dbx->event, in.boot.dbx->type) + " lacks " +

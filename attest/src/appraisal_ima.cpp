@@ -44,6 +44,8 @@ Result<ImaFacts> check_ima_log(ByteView log, const PcrValues& quoted) {
     if (e.path == "boot_aggregate" || e.file_digest.empty()) continue;
     facts.file_digests.emplace_back(e.file_digest.begin(), e.file_digest.end());
     facts.file_paths.push_back(e.path);
+    // Only PCR 10 is compared with the quote: an entry for another PCR proves nothing was measured.
+    if (e.pcr == kImaPcr) facts.pcr10.push_back({e.index, e.path, e.file_hash_alg + ":" + hex(e.file_digest)});
   }
   return facts;
 }

@@ -82,12 +82,24 @@ struct BootFacts {
 // / too_large, eventlog_no_complete_bank, eventlog_replay_mismatch.
 Result<BootFacts> check_event_log(ByteView log, const PcrValues& quoted);
 
+// ImaMeasurement is one IMA entry extended into PCR 10: its place in the
+// list, the file name (or ima-buf label) and its digest "<alg>:<hex>".
+struct ImaMeasurement {
+  std::size_t index = 0;   // 0-based entry number in the IMA log
+  std::string path;
+  std::string digest;
+};
+
 // ImaFacts are what the appraisal learns from a verified IMA log.
 struct ImaFacts {
   bool present = false;
   std::vector<Bytes> file_digests;   // every measured file's data digest
   std::vector<std::string> file_paths;
   std::size_t violations = 0;        // ToMToU / open-writers entries
+  // pcr10: the entries (not violations, not boot_aggregate) whose extends
+  // make up the quoted PCR 10. Only these can show that a file WAS measured:
+  // an entry for another PCR replays into a value nobody compared.
+  std::vector<ImaMeasurement> pcr10;
 };
 
 // check_ima_log parses and replays an IMA log and requires it to reach the

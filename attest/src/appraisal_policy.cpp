@@ -15,6 +15,12 @@ void fail(PolicyResult& r, std::string_view code, std::string message) {
 void note(PolicyResult& r, std::string_view code, std::string message) {
   r.notes.push_back({std::string(code), std::move(message)});
 }
+// rule: one RuleResult (appraisal.h); |reason| empty on pass.
+void rule(PolicyResult& r, std::string name, std::string subject, std::string evidence, std::string value,
+          std::string_view result, std::string_view reason = {}) {
+  add_rule(r, {std::move(name), std::move(subject), std::move(evidence), std::move(value), std::string(result),
+               std::string(reason)});
+}
 bool has_reason(const PolicyResult& r, std::initializer_list<std::string_view> codes) {
   return std::any_of(r.reasons.begin(), r.reasons.end(), [&](const ResultReason& x) {
     return std::find(codes.begin(), codes.end(), x.code) != codes.end();
@@ -150,12 +156,14 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
   } else if (chosen.matched && !chosen.label.empty()) {
     note(r, reason::kPcrReferenceSet, "PCRs match " + chosen.label);
   }
+  const std::string quoted_vs = "quote vs ";
   for (const auto& [bank, indices] : in.policy.pcrs.required) {
     for (const std::uint32_t i : indices) {
       const std::string label = "PCR " + std::to_string(i) + " (" + std::string(hash_name(bank)) + ")";
       const auto qb = in.body.pcrs.find(bank);
       if (qb == in.body.pcrs.end() || qb->second.count(i) == 0) {
         fail(r, reason::kPcrNotQuoted, label + " is required by policy but not quoted");
+        rule(r, "pcrs.required", label, "quote", "", "fail", reason::kPcrNotQuoted);
         continue;
       }
       const Bytes& value = qb->second.at(i);
@@ -170,11 +178,19 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
           pinned = true;
         }
       }
+      const std::string against = pinned ? "the pinned value" : chosen.label.empty() ? "reference" : chosen.label;
       if (ref == nullptr) {
         if (in.policy.pcrs.pin_on_enroll) to_pin[bank][i] = value;
+        rule(r, "pcrs.required", label,
+             in.policy.pcrs.pin_on_enroll ? "quote (no reference yet: pinned if healthy)" : "quote (no reference)",
+             hex(value), "pass");
         continue;
       }
-      if (*ref == value) continue;
+      if (*ref == value) {
+        rule(r, "pcrs.required", label, quoted_vs + against, hex(value), "pass");
+        continue;
+      }
+      rule(r, "pcrs.required", label, quoted_vs + against, hex(value), "fail", reason::kPcrMismatch);
       if (!chosen.expired_match.empty() && !pinned) continue;  // said once above
       std::string msg = "PCR " + std::to_string(i) + " differs from " +
                         (pinned || chosen.label.empty() ? std::string("reference") : chosen.label);
@@ -197,13 +213,16 @@ void check_pcrs(const PolicyInputs& in, PolicyResult& r, PcrValues& to_pin) {
 // digest) is unknown, and a policy that needs it fails saying why.
 void check_boot(const PolicyInputs& in, PolicyResult& r) {
   const Policy& p = in.policy;
-  if (!in.boot.log_present && p.event_log_required) {
-    fail(r, reason::kEventLogMissing, "the evidence carries no UEFI event log, which policy requires");
+  if (p.event_log_required) {
+    if (!in.boot.log_present) fail(r, reason::kEventLogMissing, "the evidence carries no UEFI event log, which policy requires");
+    rule(r, "event_log_required", "UEFI event log", "evidence", in.boot.log_present ? "present, bound to the quote" : "absent",
+         in.boot.log_present ? "pass" : "fail", in.boot.log_present ? "" : reason::kEventLogMissing);
   }
   for (const auto& u : in.boot.unverified) {
     note(r, reason::kEventUnverified, u + ": facts from this event are unknown");
   }
   if (p.secure_boot_required) {
+    const std::size_t before = r.reasons.size();
     if (!in.boot.log_present) {
       fail(r, reason::kSecureBootOff, "Secure Boot state unknown: no event log proves it");
     } else if (in.boot.secure_boot == false) {
@@ -213,21 +232,38 @@ void check_boot(const PolicyInputs& in, PolicyResult& r) {
            in.boot.secure_boot_unknown.empty() ? "Secure Boot state is not in the event log"
                                                : "Secure Boot state unknown: " + in.boot.secure_boot_unknown);
     }
+    const bool known = in.boot.secure_boot.has_value();
+    rule(r, "secure_boot_required", "SecureBoot", "PCR 7 SecureBoot event (event log)",
+         known ? (*in.boot.secure_boot ? "enabled" : "disabled") : "unknown",
+         r.reasons.size() == before ? "pass" : known ? "fail" : "unknown",
+         r.reasons.size() == before ? "" : reason::kSecureBootOff);
     // The agent's own reading of the SecureBoot variable must not contradict.
     if (in.body.host.secure_boot == false) {
       fail(r, reason::kHostSecureBootOff, "the agent reports Secure Boot disabled");
+      rule(r, "secure_boot_required", "SecureBoot variable (agent)", "host facts (quote-covered)", "disabled", "fail",
+           reason::kHostSecureBootOff);
     }
   }
   if (!p.boot_applications.empty()) {
     if (!in.boot.log_present) {
       fail(r, reason::kBootAppNotAllowed, "boot applications unknown: no event log proves them");
+      rule(r, "boot_applications", "boot applications", "", "", "unknown", reason::kBootAppNotAllowed);
     } else if (!in.boot.boot_applications) {
       fail(r, reason::kBootAppNotAllowed, "boot applications unknown: " + in.boot.boot_applications_unknown);
-    } else if (!authorities_vouch(in)) {  // with an authority rule that holds, any verified application is allowed
+      rule(r, "boot_applications", "boot applications", in.boot.boot_applications_unknown, "", "unknown",
+           reason::kBootAppNotAllowed);
+    } else {
+      // With an authority rule that holds, any verified application is allowed.
+      const bool vouched = authorities_vouch(in);
       for (const auto& d : *in.boot.boot_applications) {
-        if (!p.boot_applications.contains(d)) {
+        const bool listed = p.boot_applications.contains(d);
+        if (!listed && !vouched) {
           fail(r, reason::kBootAppNotAllowed, "boot application " + hex(d) + " is not in the policy's allowlist");
         }
+        rule(r, "boot_applications", "boot application",
+             listed ? "PCR 4 (event log), in the allowlist"
+                    : vouched ? "PCR 4 (event log), verified by allowed boot.authorities" : "PCR 4 (event log)",
+             hex(d), listed || vouched ? "pass" : "fail", listed || vouched ? "" : reason::kBootAppNotAllowed);
       }
     }
   }
@@ -235,9 +271,14 @@ void check_boot(const PolicyInputs& in, PolicyResult& r) {
 
 // check_ima: runtime file measurements, where policy asks for them.
 void check_ima(const PolicyInputs& in, PolicyResult& r) {
-  if (in.policy.ima.required && !in.ima.present) {
-    fail(r, reason::kImaLogMissing, "the evidence carries no IMA log, which policy requires");
+  const bool log_required = in.policy.ima.required || !in.policy.ima.required_files.empty();
+  if (log_required) {
+    if (!in.ima.present) fail(r, reason::kImaLogMissing, "the evidence carries no IMA log, which policy requires");
+    rule(r, "ima.required", "IMA log", "evidence",
+         in.ima.present ? "present, replay = quoted PCR 10 (" + std::to_string(in.ima.pcr10.size()) + " files)" : "absent",
+         in.ima.present ? "pass" : "fail", in.ima.present ? "" : reason::kImaLogMissing);
   }
+  check_ima_required(in, r);
   if (in.policy.ima.allowlist.empty()) return;
   std::size_t bad = 0;
   for (std::size_t k = 0; k < in.ima.file_digests.size(); ++k) {
@@ -252,26 +293,42 @@ void check_ima(const PolicyInputs& in, PolicyResult& r) {
     fail(r, reason::kImaNotAllowed, "IMA logged " + std::to_string(in.ima.violations) +
                                         " measurement violations (file changed while measured)");
   }
+  // Without a log nothing was judged (an unenforced allowlist: see ima_allowlist_unenforced).
+  const bool pass = bad == 0 && in.ima.violations == 0;
+  rule(r, "ima.allowlist", std::to_string(in.ima.file_digests.size()) + " measured files",
+       in.ima.present ? "IMA log (replay = quoted PCR 10)" : "no IMA log",
+       std::to_string(bad) + " not allowed, " + std::to_string(in.ima.violations) + " violations",
+       !in.ima.present ? "unknown" : pass ? "pass" : "fail", pass ? "" : reason::kImaNotAllowed);
 }
 
 // check_fido: the owner's key was plugged in and touched (and verified, if required).
 void check_fido(const PolicyInputs& in, PolicyResult& r) {
   const FidoPolicy& f = in.policy.fido;
+  const std::string assertion = "FIDO2 assertion (verified)";
   if (!in.presence.present) {
     if (f.required) {
       fail(r, reason::kFidoMissing,
            in.record.fido ? "no FIDO2 presence proof in the evidence" : "the device enrolled no FIDO2 key, policy requires one");
+      rule(r, "fido.required", "owner's FIDO2 key", "evidence", "no assertion", "fail", reason::kFidoMissing);
     }
     return;
   }
-  if (f.user_presence && !in.presence.user_present) fail(r, reason::kFidoUpMissing, "FIDO2 key was not touched (UP flag clear)");
-  if (f.user_verification && !in.presence.user_verified) {
-    fail(r, reason::kFidoUvMissing, "FIDO2 user verification missing (UV flag clear)");
+  if (f.required) rule(r, "fido.required", "owner's FIDO2 key", assertion, "present", "pass");
+  if (f.user_presence) {
+    if (!in.presence.user_present) fail(r, reason::kFidoUpMissing, "FIDO2 key was not touched (UP flag clear)");
+    rule(r, "fido.user_presence", "UP flag", assertion, in.presence.user_present ? "set" : "clear",
+         in.presence.user_present ? "pass" : "fail", in.presence.user_present ? "" : reason::kFidoUpMissing);
+  }
+  if (f.user_verification) {
+    if (!in.presence.user_verified) fail(r, reason::kFidoUvMissing, "FIDO2 user verification missing (UV flag clear)");
+    rule(r, "fido.user_verification", "UV flag", assertion, in.presence.user_verified ? "set" : "clear",
+         in.presence.user_verified ? "pass" : "fail", in.presence.user_verified ? "" : reason::kFidoUvMissing);
   }
   // A counter that stays 0 gives no clone detection; only some keys are built so.
-  if (in.presence.counter_stuck_at_zero && !f.allow_zero_counter) {
-    fail(r, reason::kFidoCounterFrozen, "FIDO2 signature counter stays 0 (no clone detection); policy refuses");
-  }
+  const bool frozen = in.presence.counter_stuck_at_zero && !f.allow_zero_counter;
+  if (frozen) fail(r, reason::kFidoCounterFrozen, "FIDO2 signature counter stays 0 (no clone detection); policy refuses");
+  rule(r, "fido.allow_zero_counter", "signature counter", assertion, std::to_string(in.presence.sign_count),
+       frozen ? "fail" : "pass", frozen ? reason::kFidoCounterFrozen : "");
   // Presence proven with a key whose model no attestation chain proved: say so every time.
   if (in.record.fido && in.record.fido->attestation_type != "basic") {
     note(r, reason::kFidoModelUnproven, "FIDO2 key enrolled with " + in.record.fido->attestation_type +
@@ -282,14 +339,22 @@ void check_fido(const PolicyInputs& in, PolicyResult& r) {
 // check_host: facts the agent measured; the quote covers them, so they are the agent's word, unaltered.
 void check_host(const PolicyInputs& in, PolicyResult& r) {
   const HostPolicy& h = in.policy.host;
-  if (h.disk_encryption_required && in.body.host.disk_encrypted != true) {
-    fail(r, reason::kDiskNotEncrypted,
-         in.body.host.disk_encrypted ? "the root file system is not encrypted" : "disk encryption state unknown");
+  const std::string facts = "host facts (agent, quote-covered)";
+  if (h.disk_encryption_required) {
+    const auto& enc = in.body.host.disk_encrypted;
+    if (enc != true) {
+      fail(r, reason::kDiskNotEncrypted, enc ? "the root file system is not encrypted" : "disk encryption state unknown");
+    }
+    rule(r, "host.disk_encryption_required", "root file system", facts,
+         !enc ? "unknown" : *enc ? "encrypted" : "not encrypted", enc == true ? "pass" : !enc ? "unknown" : "fail",
+         enc == true ? "" : reason::kDiskNotEncrypted);
   }
-  if (!h.os_release_allowlist.empty() &&
-      std::find(h.os_release_allowlist.begin(), h.os_release_allowlist.end(), in.body.host.os_release) ==
-          h.os_release_allowlist.end()) {
-    fail(r, reason::kOsNotAllowed, "operating system \"" + in.body.host.os_release + "\" is not allowed");
+  if (!h.os_release_allowlist.empty()) {
+    const bool allowed = std::find(h.os_release_allowlist.begin(), h.os_release_allowlist.end(),
+                                   in.body.host.os_release) != h.os_release_allowlist.end();
+    if (!allowed) fail(r, reason::kOsNotAllowed, "operating system \"" + in.body.host.os_release + "\" is not allowed");
+    rule(r, "host.os_release_allowlist", "PRETTY_NAME", facts, in.body.host.os_release.substr(0, 256),
+         allowed ? "pass" : "fail", allowed ? "" : reason::kOsNotAllowed);
   }
 }
 
@@ -300,12 +365,19 @@ void check_clock(const PolicyInputs& in, PolicyResult& r) {
   if (!in.previous.clock) return;
   const ClockInfo& was = *in.previous.clock;
   const ClockInfo& now = in.clock;
+  const std::string counters = "resetCount " + std::to_string(was.reset_count) + " -> " +
+                               std::to_string(now.reset_count) + ", restartCount " +
+                               std::to_string(was.restart_count) + " -> " + std::to_string(now.restart_count);
+  const std::string evidence = "TPM clock info (quote) vs the last attestation";
   if (now.reset_count < was.reset_count || (now.reset_count == was.reset_count && now.restart_count < was.restart_count)) {
+    rule(r, "tpm clock", "reset counters", evidence, counters, "fail", reason::kClockAnomaly);
     fail(r, reason::kClockAnomaly, "TPM reset counters went back (resetCount " + std::to_string(was.reset_count) +
                                         " → " + std::to_string(now.reset_count) + "): TPM cleared or quote replayed");
     return;
   }
   if (now.reset_count == was.reset_count && now.restart_count == was.restart_count && now.clock < was.clock) {
+    rule(r, "tpm clock", "clock", evidence, std::to_string(was.clock) + " -> " + std::to_string(now.clock) + " ms",
+         "fail", reason::kClockAnomaly);
     fail(r, reason::kClockAnomaly, "TPM clock went back within one boot (" + std::to_string(was.clock) + " → " +
                                         std::to_string(now.clock) + " ms)");
     return;
@@ -321,7 +393,10 @@ void check_clock(const PolicyInputs& in, PolicyResult& r) {
       note(r, reason::kReboot, msg);
     } else {
       fail(r, reason::kReboot, msg + "; policy does not allow reboots");
+      rule(r, "reboot.allow", "reboot since the last attestation", evidence, counters, "fail", reason::kReboot);
     }
+  } else if (!in.policy.reboot_allowed) {
+    rule(r, "reboot.allow", "reboot since the last attestation", evidence, counters, "pass");
   }
 }
 
@@ -349,7 +424,8 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
   } else {
     t["executables"] = in.boot.log_present ? ar4si::kApprovedBoot : ar4si::kNoClaim;
   }
-  if (has_reason(r, {reason::kImaNotAllowed, reason::kImaLogMissing})) {
+  if (has_reason(r, {reason::kImaNotAllowed, reason::kImaLogMissing, reason::kImaRequiredMissing,
+                     reason::kImaRequiredDigestMismatch})) {
     t["file-system"] = ar4si::kContraindicatedFiles;
   } else {
     t["file-system"] = in.ima.present && !in.policy.ima.allowlist.empty() ? ar4si::kApprovedFiles : ar4si::kNoClaim;

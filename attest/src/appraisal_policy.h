@@ -31,6 +31,7 @@ struct PolicyInputs {
 struct PolicyResult {
   std::vector<ResultReason> reasons;   // failures: verdict unhealthy iff non-empty
   std::vector<ResultReason> notes;
+  std::vector<RuleResult> rules;       // rule by rule (RuleResult), at most kMaxRuleResults
   TrustVector trust;
   DeviceState next_state;
   bool rebooted = false;
@@ -45,6 +46,15 @@ void check_boot_rules(const PolicyInputs& in, PolicyResult& r);
 // application outside "boot_applications" was then verified by an allowed
 // authority and is allowed too.
 bool authorities_vouch(const PolicyInputs& in);
+
+// check_ima_required: every file of the policy's "ima.required" list was
+// measured into the quoted PCR 10 with a listed digest (ima_required_missing,
+// ima_required_digest_mismatch), each result naming the IMA entry that
+// decided it (appraisal_ima_rules.cpp).
+void check_ima_required(const PolicyInputs& in, PolicyResult& r);
+
+// add_rule records one RuleResult (dropped beyond kMaxRuleResults).
+void add_rule(PolicyResult& r, RuleResult rule);
 
 // evaluate_policy applies |in.policy| (PCR references and pins, event log,
 // Secure Boot, boot applications, IMA, FIDO2 flags and counter, host facts,

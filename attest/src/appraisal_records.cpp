@@ -245,6 +245,50 @@ bool is_stale(const DeviceState& st, const Policy& policy, std::int64_t now) noe
   return now - st.last_attested_at > policy.max_attestation_age_seconds;
 }
 
+namespace {
+// Rule results: {"rule", "result", and "subject", "evidence", "value",
+// "reason" when not empty}; the list only when the appraisal judged a rule
+// that records them, so records from before it read the same.
+constexpr std::string_view kRuleKeys[] = {"rule", "subject", "evidence", "value", "result", "reason"};
+constexpr std::size_t kMaxRuleField = 8192;
+
+json::ArrayPtr rules_to_json(const std::vector<RuleResult>& rules) {
+  json::ArrayPtr a = new Poco::JSON::Array();
+  for (const auto& x : rules) {
+    json::ObjectPtr o = new Poco::JSON::Object();
+    const std::string* values[] = {&x.rule, &x.subject, &x.evidence, &x.value, &x.result, &x.reason};
+    for (std::size_t k = 0; k < std::size(kRuleKeys); ++k) {
+      if (!values[k]->empty()) o->set(std::string(kRuleKeys[k]), *values[k]);
+    }
+    a->add(o);
+  }
+  return a;
+}
+
+Result<std::vector<RuleResult>> rules_from_json(const json::ArrayPtr& a) {
+  if (a->size() > kMaxRuleResults) return make_error(Errc::malformed, "appraisal record: too many rule results");
+  std::vector<RuleResult> out;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    json::ObjectPtr o = a->getObject(static_cast<unsigned>(i));
+    if (o.isNull()) return make_error(Errc::malformed, "appraisal record: rule results are objects");
+    PAW_CHECK(json::only_keys(o, {"rule", "subject", "evidence", "value", "result", "reason"}, "rule result"));
+    RuleResult x;
+    std::string* values[] = {&x.rule, &x.subject, &x.evidence, &x.value, &x.result, &x.reason};
+    for (std::size_t k = 0; k < std::size(kRuleKeys); ++k) {
+      const std::string key(kRuleKeys[k]);
+      if (!o->has(key)) continue;
+      PAW_TRY(*values[k], json::get_string(o, key));
+      if (values[k]->size() > kMaxRuleField) return make_error(Errc::malformed, "rule result \"" + key + "\" too long");
+    }
+    if (x.rule.empty() || (x.result != "pass" && x.result != "fail" && x.result != "unknown")) {
+      return make_error(Errc::malformed, "rule result needs a rule and a result of pass, fail or unknown");
+    }
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+}  // namespace
+
 json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& r) {
   json::ObjectPtr o = new Poco::JSON::Object();
   o->set("device_id", r.device_id);
@@ -258,12 +302,13 @@ json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& r) {
   o->set("host", host_to_json(r.host));
   o->set("clock", clock_to_json(r.clock));
   if (r.grace_until != 0) o->set("grace_until", r.grace_until);
+  if (!r.rules.empty()) o->set("rules", rules_to_json(r.rules));
   return o;
 }
 
 Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"device_id", "verdict", "reasons", "notes", "trust", "policy", "attested_at", "pcrs",
-                                "host", "clock", "grace_until"},
+                                "host", "clock", "grace_until", "rules"},
                             "appraisal record"));
   AppraisalRecord r;
   PAW_TRY(r.device_id, json::get_string(o, "device_id"));
@@ -291,6 +336,10 @@ Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
   PAW_TRY(r.clock, clock_from_json(clock));
   if (o->has("grace_until")) {
     PAW_TRY(r.grace_until, json::get_int(o, "grace_until"));
+  }
+  if (o->has("rules")) {
+    PAW_TRY(json::ArrayPtr rules, json::get_array(o, "rules"));
+    PAW_TRY(r.rules, rules_from_json(rules));
   }
   return r;
 }
@@ -322,7 +371,7 @@ bool DeviceState::operator==(const DeviceState& o) const {
 bool AppraisalRecord::operator==(const AppraisalRecord& o) const {
   return device_id == o.device_id && verdict == o.verdict && reasons == o.reasons && notes == o.notes &&
          trust == o.trust && policy == o.policy && attested_at == o.attested_at && pcrs == o.pcrs && host == o.host &&
-         same_clock(clock, o.clock) && grace_until == o.grace_until;
+         same_clock(clock, o.clock) && grace_until == o.grace_until && rules == o.rules;
 }
 
 std::string_view verdict_name(Verdict v) noexcept {

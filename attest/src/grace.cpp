@@ -16,6 +16,10 @@ std::string why_never(std::string_view code) {
     return "the agent chooses what to send: graced, it could withhold what would fail";
   }
   if (code == "secure_boot_off" || code == "host_secure_boot_off") return "no update turns Secure Boot off";
+  if (code == "ima_required_digest_mismatch") {
+    return "a required file measured with a digest the policy does not list is a replaced binary: list the new "
+           "build's digest in \"ima.required\" before it rolls out";
+  }
   if (code == "cmdline_missing" || code == "cmdline_forbidden") {
     return "the kernel command line is set by whoever controls the boot loader configuration, not by an update";
   }
@@ -25,11 +29,15 @@ std::string why_never(std::string_view code) {
 
 const std::vector<std::string_view>& graceable_reasons() {
   // A new signing authority (a shim signed by a new CA) and a dbx that lags a
-  // revocation are what a fleet sees during a routine update rollout.
+  // revocation are what a fleet sees during a routine update rollout; a
+  // required file not measured yet is a sensor being installed on a new
+  // machine, or started after the attestation (the measured list cannot be
+  // shortened by the agent: it must replay to the quoted PCR 10).
   static const std::vector<std::string_view> codes = {reason::kPcrMismatch,   reason::kBootAppNotAllowed,
                                                       reason::kImaNotAllowed, reason::kOsNotAllowed,
                                                       reason::kDiskNotEncrypted, reason::kReboot,
-                                                      reason::kBootAuthorityNotAllowed, reason::kDbxOutdated};
+                                                      reason::kBootAuthorityNotAllowed, reason::kDbxOutdated,
+                                                      reason::kImaRequiredMissing};
   return codes;
 }
 

@@ -224,10 +224,7 @@ Status validate_policy(const Policy& p) {
     if (d.size() != 32) return bad("boot application digests must be SHA-256 (32 bytes)");
   }
   PAW_CHECK(validate_boot_rules(p.boot));
-  if (p.ima.allowlist.size() > kMaxImaAllowlist) return make_error(Errc::too_large, "policy: IMA allowlist too long");
-  for (const auto& d : p.ima.allowlist) {
-    if (d.size() < 20 || d.size() > 64) return bad("IMA allowlist digests must be 20 to 64 bytes");
-  }
+  PAW_CHECK(validate_ima_policy(p.ima));
   if (p.fido.aaguid_allowlist.size() > kMaxAaguids) return make_error(Errc::too_large, "policy: too many AAGUIDs");
   for (const auto& g : p.fido.aaguid_allowlist) {
     if (g.size() != 16) return bad("AAGUIDs must be 16 bytes");
@@ -309,7 +306,13 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(object_or_default(o, "ima", sub));
   if (sub) {
     PAW_CHECK(detail::policy_fields::only(sub, detail::policy_fields::kIma, "policy \"ima\""));
-    PAW_TRY(p.ima.required, opt_bool_or(sub, "required", false));
+    // "required": true/false (the log), or the list of files it must show (ImaRequirement).
+    if (json::ArrayPtr files = sub->has("required") ? sub->getArray("required") : nullptr) {
+      PAW_TRY(p.ima.required_files, ima_required_from_json(files));
+      p.ima.required = true;
+    } else {
+      PAW_TRY(p.ima.required, opt_bool_or(sub, "required", false));
+    }
     PAW_TRY(p.ima.allowlist, hex_set(sub, "allowlist", kMaxImaAllowlist));
   }
   PAW_CHECK(object_or_default(o, "fido", sub));
@@ -401,7 +404,11 @@ json::ObjectPtr policy_to_json(const Policy& p) {
   if (!p.boot.empty()) o->set("boot", boot_rules_to_json(p.boot));  // absent = no rule, as before it existed
   o->set("event_log_required", p.event_log_required);
   json::ObjectPtr ima = new Poco::JSON::Object();
-  ima->set("required", p.ima.required);
+  if (p.ima.required_files.empty()) {
+    ima->set("required", p.ima.required);
+  } else {
+    ima->set("required", ima_required_to_json(p.ima.required_files));
+  }
   ima->set("allowlist", hex_array(p.ima.allowlist));
   o->set("ima", ima);
   json::ObjectPtr fido = new Poco::JSON::Object();

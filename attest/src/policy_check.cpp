@@ -35,7 +35,7 @@ const std::vector<std::string_view> kFailureReasons = {
     reason::kOsNotAllowed,  reason::kHostSecureBootOff, reason::kReboot,
     reason::kClockAnomaly,  reason::kLoginKeyMissing,   reason::kLoginKeyBadSignature,
     reason::kBootAuthorityNotAllowed, reason::kCmdlineMissing, reason::kCmdlineForbidden,
-    reason::kDbxOutdated};
+    reason::kDbxOutdated, reason::kImaRequiredMissing, reason::kImaRequiredDigestMismatch};
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
@@ -313,6 +313,69 @@ void check_grace(CheckContext& c, json::ObjectPtr enforcement) {
   for (const auto& k : drop) grace->remove(k);
 }
 
+// check_ima_required walks the list form of "ima.required", reporting and
+// removing what ima_required_from_json would refuse: members other than path
+// and digests, a path that is not 1 to 4096 bytes of text, a path listed
+// twice, digests that are not "<alg>:<hex>" of the algorithm's size, an entry
+// left without digests.
+void check_ima_required(CheckContext& c, json::ObjectPtr ima) {
+  json::ArrayPtr list = ima->has("required") ? ima->getArray("required") : nullptr;
+  if (!list || list->size() > kMaxImaRequired) return;  // a bool, or the parser says why
+  std::set<std::string> paths;
+  std::vector<unsigned> drop;
+  for (unsigned i = 0; i < list->size(); ++i) {
+    const std::string at = "$.ima.required[" + std::to_string(i) + "]";
+    json::ObjectPtr e = list->getObject(i);
+    if (!e) {
+      c.error("ima_required_entry", at,
+              "an \"ima.required\" entry is an object {\"path\": \"/usr/bin/falcon-sensor\", \"digests\": "
+              "[\"sha256:<hex>\"]}");
+      drop.push_back(i);
+      continue;
+    }
+    only_known(c, e, fields::kImaRequired, at);
+    const auto p = e->get("path");
+    const std::string path = p.isString() ? p.extract<std::string>() : std::string();
+    const bool text = std::all_of(path.begin(), path.end(),
+                                  [](char ch) { return static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f; });
+    if (path.empty() || path.size() > kMaxImaPathSize || !text) {
+      c.error("ima_required_path", at + ".path",
+              "\"path\" is the file name exactly as IMA logs it (the n-ng field: \"/usr/bin/falcon-sensor\", "
+              "a kernel module's path): 1 to 4096 bytes without control characters");
+      drop.push_back(i);
+      continue;
+    }
+    if (!paths.insert(path).second) {
+      c.error("ima_required_duplicate", at + ".path",
+              "\"" + detail::shown(path, 200) + "\" is listed twice: merge the digests into one entry");
+      drop.push_back(i);
+      continue;
+    }
+    json::ArrayPtr digests = e->has("digests") ? e->getArray("digests") : nullptr;
+    if (!digests || digests->size() > kMaxImaRequiredDigests) continue;  // the parser says why
+    std::vector<unsigned> bad;
+    for (unsigned k = 0; k < digests->size(); ++k) {
+      const auto v = digests->get(k);
+      auto d = v.isString() ? ima_digest_canonical(v.extract<std::string>())
+                            : Result<std::string>(make_error(Errc::malformed, "a digest is a string \"<alg>:<hex>\""));
+      if (d.ok()) continue;
+      c.error("ima_required_digest", at + ".digests[" + std::to_string(k) + "]",
+              detail::shown(d.error().detail, 200, false) +
+                  " (as `sha256sum FILE` prints it, after \"sha256:\"; IMA logs the file's digest with the "
+                  "algorithm of its ima_hash= setting)");
+      bad.push_back(k);
+    }
+    for (auto it = bad.rbegin(); it != bad.rend(); ++it) digests->remove(*it);
+    if (digests->size() == 0) {
+      c.error("ima_required_no_digest", at + ".digests",
+              "\"" + detail::shown(path, 200) + "\" lists no valid digest, so no measurement could pass: name "
+              "the builds allowed (\"sha256:<hex>\")");
+      drop.push_back(i);
+    }
+  }
+  for (auto it = drop.rbegin(); it != drop.rend(); ++it) list->remove(*it);
+}
+
 void check_raw(CheckContext& c, json::ObjectPtr doc) {
   only_known(c, doc, fields::kTop, "$");
   if (json::ObjectPtr o = object_at(doc, "pcrs")) check_pcrs(c, o);
@@ -322,6 +385,7 @@ void check_raw(CheckContext& c, json::ObjectPtr doc) {
   for (const auto& [key, allowed] : sections) {
     if (json::ObjectPtr o = object_at(doc, key)) only_known(c, o, allowed, std::string("$.") + key);
   }
+  if (json::ObjectPtr o = object_at(doc, "ima")) check_ima_required(c, o);
   if (json::ObjectPtr o = object_at(doc, "enforcement")) check_grace(c, o);
   if (json::ObjectPtr o = object_at(doc, "boot")) {
     only_known(c, o, fields::kBoot, "$.boot");

@@ -138,6 +138,9 @@ void check_grace_rules(CheckContext& c, const Policy& p) {
     if (code == reason::kPcrMismatch && !any_required) why = "no PCR is required";
     if (code == reason::kBootAuthorityNotAllowed && p.boot.authorities.empty()) why = "\"boot.authorities\" is empty";
     if (code == reason::kDbxOutdated && p.boot.dbx_required.empty()) why = "\"boot.dbx.required\" is empty";
+    if (code == reason::kImaRequiredMissing && p.ima.required_files.empty()) {
+      why = "\"ima.required\" lists no file";
+    }
     if (!why.empty()) {
       c.warning("grace_no_effect", member("$.enforcement.grace", code),
                 "\"" + code + "\" can never occur under this policy (" + why +

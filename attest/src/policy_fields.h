@@ -23,6 +23,7 @@ inline constexpr std::string_view kTop[] = {
 inline constexpr std::string_view kPcrs[] = {"required", "reference", "reference_sets", "pin_on_enroll"};
 inline constexpr std::string_view kReferenceSet[] = {"name", "not_after", "values"};
 inline constexpr std::string_view kIma[] = {"required", "allowlist"};
+inline constexpr std::string_view kImaRequired[] = {"path", "digests"};
 inline constexpr std::string_view kFido[] = {
     "required", "user_presence", "user_verification", "aaguid_allowlist", "allow_zero_counter",
     "allow_self_attestation", "allow_none_attestation", "login_presence_max_age_seconds"};

@@ -288,3 +288,63 @@ TEST_CASE("boot rules: minimum dbx on real logs") {
     CHECK(contains(messages(a, reason::kDbxOutdated), "dbx unknown: PCR 7 is not bound"));
   }
 }
+
+// What `pawctl policy explain` shows: each rule's result names the event that decided it.
+TEST_CASE("boot rules: every rule result names the event that decided it, pass or fail") {
+  World w(rhel8());
+  w.policy.boot.authorities = {h(kDbAuthority)};
+  w.policy.boot.cmdline_required = {"ro"};
+  w.policy.boot.cmdline_forbidden = {"crashkernel="};
+  w.policy.boot.dbx_required = {h(kDbxFirst)};
+  const Appraisal a = w.attest();
+  auto find = [&](std::string_view rule, std::string_view evidence) -> const RuleResult* {
+    for (const auto& r : a.record().rules) {
+      if (r.rule == rule && contains(r.evidence, std::string(evidence))) return &r;
+    }
+    return nullptr;
+  };
+  const RuleResult* db = find("boot.authorities", "PCR 7 event 21 (EV_EFI_VARIABLE_AUTHORITY)");
+  REQUIRE(db != nullptr);
+  CHECK(db->result == "pass");
+  CHECK(db->value == kDbAuthority);
+  const RuleResult* shim = find("boot.authorities", "PCR 7 event 27 (EV_EFI_VARIABLE_AUTHORITY)");
+  REQUIRE(shim != nullptr);
+  CHECK(shim->result == "fail");
+  CHECK(shim->reason == "boot_authority_not_allowed");
+  const RuleResult* ro = find("boot.kernel_cmdline.required", "PCR 8 event 78 (EV_IPL)");
+  REQUIRE(ro != nullptr);
+  CHECK(ro->subject == "ro");
+  CHECK(ro->result == "pass");
+  const RuleResult* crash = find("boot.kernel_cmdline.forbidden", "PCR 8 event 78 (EV_IPL)");
+  REQUIRE(crash != nullptr);
+  CHECK(crash->result == "fail");
+  CHECK(crash->reason == "cmdline_forbidden");
+  const RuleResult* dbx = find("boot.dbx", "PCR 7 event");
+  REQUIRE(dbx != nullptr);
+  CHECK(dbx->result == "pass");
+  // The PCRs the policy requires: quoted, and (not pinned here) judged by their events.
+  const RuleResult* pcr7 = find("pcrs.required", "quote");
+  REQUIRE(pcr7 != nullptr);
+  CHECK(pcr7->result == "pass");
+  // explain_appraisal joins each rule with its reason's grace, and leaves no reason out.
+  w.policy.enforcement.grace[std::string(reason::kBootAuthorityNotAllowed)] = 3600;
+  w.policy.boot.cmdline_forbidden.clear();
+  const Appraisal graced = w.attest();
+  REQUIRE(graced.verdict() == Verdict::warning);
+  const json::ObjectPtr e = explain_appraisal(graced.record());
+  CHECK(e->getValue<std::string>("verdict") == "warning");
+  const json::ArrayPtr rules = e->getArray("rules");
+  REQUIRE(!rules.isNull());
+  CHECK(rules->size() == graced.record().rules.size());
+  std::size_t with_grace = 0;
+  for (std::size_t i = 0; i < rules->size(); ++i) {
+    const auto r = rules->getObject(static_cast<unsigned>(i));
+    if (r->getValue<std::int64_t>("grace_until") != 0) {
+      ++with_grace;
+      CHECK(r->getValue<std::string>("reason") == "boot_authority_not_allowed");
+      CHECK(r->getValue<std::int64_t>("grace_until") == graced.record().grace_until);
+    }
+  }
+  CHECK(with_grace == 1);
+  CHECK(e->getArray("other_reasons")->size() == 0);
+}

@@ -1,5 +1,5 @@
 // pawctl policy show [NAME] | set NAME FILE | check FILE | assign ID NAME | capture ID | report NAME |
-// report-mode NAME TARGET|off.
+// report-mode NAME TARGET|off | explain DEVICE_ID.
 #include <Poco/JSON/Object.h>
 
 #include <chrono>
@@ -11,6 +11,7 @@
 #include "paw/attest/policy.h"
 #include "paw/attest/policy_check.h"
 #include "policy_check_cli.h"
+#include "policy_explain_cli.h"
 #include "policy_report_cli.h"
 
 namespace pawctl {
@@ -19,7 +20,7 @@ namespace {
 constexpr const char* kPolicyUsage =
     "usage: pawctl policy show [NAME] | set NAME FILE [--report-on TARGET] | check FILE|- [--json] |"
     " assign DEVICE_ID NAME | capture DEVICE_ID [--replace | --add --name NAME [--expire 14d]] |"
-    " report NAME | report-mode NAME TARGET|off"
+    " report NAME | report-mode NAME TARGET|off | explain DEVICE_ID"
     "  [--json] --verifier URL --ca-file PEM";
 
 int print_policy(const Connection& c, const HttpAnswer& a) {
@@ -153,7 +154,8 @@ int policy(const std::vector<std::string>& words) {
   }
   const bool shape_ok = (verb == "show" && pos.size() <= 2) || (verb == "set" && pos.size() == 3) ||
                         (verb == "assign" && pos.size() == 3) || (verb == "capture" && pos.size() == 2) ||
-                        (verb == "report" && pos.size() == 2) || (verb == "report-mode" && pos.size() == 3);
+                        (verb == "report" && pos.size() == 2) || (verb == "report-mode" && pos.size() == 3) ||
+                        (verb == "explain" && pos.size() == 2);
   if (!shape_ok) return fail(kPolicyUsage, 2);
   if (verb != "set" && args->get("report-on")) return fail("policy: --report-on goes with set", 2);
   auto conn = connection_from(*args);
@@ -161,6 +163,7 @@ int policy(const std::vector<std::string>& words) {
   if (verb == "show") return show(*conn, pos);
   if (verb == "set") return set(*conn, pos[1], pos[2], *args);
   if (verb == "report") return policy_report(*conn, pos[1]);
+  if (verb == "explain") return policy_explain(*conn, pos[1]);
   if (verb == "report-mode") return policy_report_mode(*conn, pos[1], pos[2]);
   if (verb == "assign") return assign(*conn, pos[1], pos[2]);
   return capture(*conn, pos[1], *args);
@@ -168,6 +171,6 @@ int policy(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE [--report-on T]|check FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]|report NAME|report-mode NAME T|off", policy);
+PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE [--report-on T]|check FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]|report NAME|report-mode NAME T|off|explain ID", policy);
 
 }  // namespace pawctl

@@ -129,6 +129,21 @@ Result<Response> Service::admin_get_device(Request& req) {
   return json_response(200, o);
 }
 
+// admin_explain_device: the device's last appraisal, rule by rule
+// (explain_appraisal), from what was stored with it: no evidence is re-read
+// or re-judged, so it explains exactly the verdict the device got.
+Result<Response> Service::admin_explain_device(Request& req) {
+  PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
+  if (d.last_appraisal_json.empty()) return make_error(Errc::conflict, "device has no verified attestation yet");
+  PAW_TRY(AppraisalRecord last, parse_appraisal_record(d.last_appraisal_json));
+  ObjPtr o = explain_appraisal(last);
+  o->set("device_id", d.id);
+  o->set("status", std::string(device_status_name(d.status)));
+  // The policy assigned now, which may be newer than the one that judged.
+  o->set("assigned_policy", d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy);
+  return json_response(200, o);
+}
+
 Result<Response> Service::admin_approve_device(Request& req) {
   PAW_TRY(StoredDevice d, existing(*store_, req.params[0]));
   if (d.status != DeviceStatus::pending) return make_error(Errc::conflict, "device is not pending");

@@ -181,6 +181,7 @@ class Service {
   Result<Response> admin_put_policy(Request& req);
   Result<Response> admin_assign_policy(Request& req);
   Result<Response> admin_capture_policy(Request& req);
+  Result<Response> admin_explain_device(Request& req);
   Result<Response> admin_attach_report(Request& req);   // policy_report.cpp
   Result<Response> admin_detach_report(Request& req);
   Result<Response> admin_policy_report(Request& req);

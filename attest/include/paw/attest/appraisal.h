@@ -314,6 +314,8 @@ inline constexpr std::string_view kCmdlineForbidden = "cmdline_forbidden";  // a
 inline constexpr std::string_view kDbxOutdated = "dbx_outdated";            // dbx lacks required revocations
 inline constexpr std::string_view kImaLogMissing = "ima_missing";
 inline constexpr std::string_view kImaNotAllowed = "ima_not_allowed";
+inline constexpr std::string_view kImaRequiredMissing = "ima_required_missing";  // "ima.required" file not measured
+inline constexpr std::string_view kImaRequiredDigestMismatch = "ima_required_digest_mismatch";  // measured, digest not listed
 inline constexpr std::string_view kFidoMissing = "fido_missing";
 inline constexpr std::string_view kFidoUpMissing = "fido_up_missing";
 inline constexpr std::string_view kFidoUvMissing = "fido_uv_missing";
@@ -336,6 +338,22 @@ struct AppraisalContext {
   std::int64_t now = 0;          // unix seconds
 };
 
+// RuleResult is how one rule of the policy judged one attestation, and which
+// piece of verified evidence decided it: what `pawctl policy explain` prints.
+// A grace is not here: it belongs to the reason (AppraisalRecord::reasons,
+// matched by |reason|).
+struct RuleResult {
+  std::string rule;      // the policy member: "ima.required", "boot.authorities", "pcrs.required", …
+  std::string subject;   // what it judged: a path, "PCR 7 (sha256)", a command-line item
+  std::string evidence;  // what decided it: "IMA entry 57 (PCR 10)", "PCR 7 event 21 (EV_EFI_…)"; "" = nothing
+  std::string value;     // the value found ("sha256:<hex>", a PCR value); "" when none
+  std::string result;    // "pass" | "fail" | "unknown"
+  std::string reason;    // a fail's or unknown's reason code; "" on pass
+  bool operator==(const RuleResult&) const = default;
+};
+// kMaxRuleResults bounds the rule results kept with one appraisal.
+inline constexpr std::size_t kMaxRuleResults = 512;
+
 // AppraisalRecord is the storable summary of one appraisal (the verdict history).
 struct AppraisalRecord {
   std::string device_id;
@@ -349,12 +367,22 @@ struct AppraisalRecord {
   HostFacts host;
   ClockInfo clock;
   std::int64_t grace_until = 0;        // verdict warning: the earliest end of its reasons' grace; else 0
+  std::vector<RuleResult> rules;       // rule by rule, what judged what (at most kMaxRuleResults)
   bool operator==(const AppraisalRecord& other) const;  // field by field
 };
 json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& rec);
 Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& obj);
 std::string serialize_appraisal_record(const AppraisalRecord& rec);
 Result<AppraisalRecord> parse_appraisal_record(std::string_view json_text);
+// explain_appraisal is a stored appraisal rule by rule, as GET
+// /v1/admin/devices/{id}/explain answers it (appraisal_explain.cpp):
+//   {"device_id", "policy": "name@version", "attested_at", "verdict",
+//    "grace_until" (warning only),
+//    "rules": [{"rule", "subject", "evidence", "value", "result", "reason",
+//               "grace_until": the grace end of its reason, 0 = none}],
+//    "other_reasons": [reasons no rule result names], "reasons", "notes"}
+// A record stored before rule results existed has "rules": [].
+json::ObjectPtr explain_appraisal(const AppraisalRecord& rec);
 // trust_vector_json writes the AR4SI vector as a JSON object text.
 std::string trust_vector_json(const TrustVector& trust);
 

@@ -40,7 +40,8 @@ inline constexpr std::size_t kMaxGracedReasons = 64;
 
 // graceable_reasons lists the reason codes a policy may grace:
 // pcr_mismatch, boot_app_not_allowed, ima_not_allowed, os_not_allowed,
-// disk_not_encrypted, reboot, boot_authority_not_allowed, dbx_outdated.
+// disk_not_encrypted, reboot, boot_authority_not_allowed, dbx_outdated,
+// ima_required_missing (not ima_required_digest_mismatch: a replaced binary).
 const std::vector<std::string_view>& graceable_reasons();
 bool reason_graceable(std::string_view code) noexcept;
 

@@ -35,7 +35,12 @@
 //       "dbx": {"required": ["<hex sha256>"]}
 //     },
 //     "event_log_required": true,
-//     "ima": {"required": false, "allowlist": ["<hex file digest>"]},
+//     "ima": {"required": false,               // true: the evidence must carry an IMA log;
+//                                              //   or a list (ImaRequirement): the log is
+//                                              //   required AND must show each of these
+//                                              //   measured since boot with a listed digest:
+//             // "required": [{"path": "/usr/bin/falcon-sensor", "digests": ["sha256:<hex>"]}],
+//             "allowlist": ["<hex file digest>"]},
 //     "fido": {
 //       "required": true, "user_presence": true, "user_verification": false,
 //       "aaguid_allowlist": ["<uuid or 32 hex>"],  // empty = any model
@@ -92,6 +97,9 @@ inline constexpr std::size_t kMaxBootAuthorities = 256;
 inline constexpr std::size_t kMaxCmdlineItems = 64;       // each of required / forbidden
 inline constexpr std::size_t kMaxCmdlineItemSize = 256;
 inline constexpr std::size_t kMaxDbxRequired = 4096;
+inline constexpr std::size_t kMaxImaRequired = 256;          // "ima.required" entries
+inline constexpr std::size_t kMaxImaRequiredDigests = 64;    // digests of one entry
+inline constexpr std::size_t kMaxImaPathSize = 4096;         // PATH_MAX
 inline constexpr std::int64_t kMinTokenTtl = 60;
 inline constexpr std::int64_t kMaxTokenTtl = 86400;
 inline constexpr std::int64_t kMaxAttestationAge = 30 * 86400;
@@ -127,11 +135,24 @@ struct PcrPolicy {
   bool operator==(const PcrPolicy&) const = default;
 };
 
+// ImaRequirement is one entry of "ima.required": a file (an executable, a
+// kernel module, an ima-buf label) that must have been measured since boot,
+// with one of |digests|. Judged only over IMA entries extended into PCR 10
+// whose replay equals the quoted PCR 10 (appraisal_ima_rules.cpp).
+struct ImaRequirement {
+  std::string path;                // exactly as IMA logs it: 1..4096 bytes, no control characters
+  std::set<std::string> digests;   // "<alg>:<lowercase hex>" (ima_digest_canonical), 1..64 of them
+  bool operator==(const ImaRequirement&) const = default;
+};
+
 // ImaPolicy: if |required|, evidence must carry an IMA log; if |allowlist| is
-// non-empty, every measured file digest must be in it.
+// non-empty, every measured file digest must be in it; every entry of
+// |required_files| must be measured (JSON: "required" is then that list, and
+// |required| is true).
 struct ImaPolicy {
   bool required = false;
   ByteSet allowlist;   // file data digests (any IMA hash algorithm)
+  std::vector<ImaRequirement> required_files;   // non-empty needs |required|
   bool operator==(const ImaPolicy&) const = default;
 };
 
@@ -284,6 +305,20 @@ Status validate_boot_rules(const BootRules& rules);
 // cmdline_item_matches: |token| (one whitespace-separated word of a kernel
 // command line) is |item|, or starts with it when |item| ends in '='.
 bool cmdline_item_matches(std::string_view item, std::string_view token) noexcept;
+
+// ima_required_from_json reads the array form of "ima.required" strictly
+// (entries {"path", "digests"}, nothing else; digests "<alg>:<hex>" with alg
+// sha1, sha224, sha256, sha384, sha512 or sm3 and the hex that algorithm's
+// size; no path twice); ima_required_to_json writes it back.
+// validate_ima_policy: the limits above, canonical digests, and
+// |required_files| only with |required|. Errc::malformed / too_large.
+// (policy_ima.cpp)
+Result<std::vector<ImaRequirement>> ima_required_from_json(const json::ArrayPtr& arr);
+json::ArrayPtr ima_required_to_json(const std::vector<ImaRequirement>& required);
+Status validate_ima_policy(const ImaPolicy& ima);
+// ima_digest_canonical reads "<alg>:<hex>" (any case) into the canonical
+// "<alg>:<lowercase hex>", or says what is wrong with it (Errc::malformed).
+Result<std::string> ima_digest_canonical(std::string_view text);
 
 // parse_aaguid reads "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" or 32 hex digits.
 Result<Bytes> parse_aaguid(std::string_view text);
