@@ -94,7 +94,7 @@ grep -q "the verdict could not be kept" "$WORK/last.err" || die "attest with an 
 echo "ok: attest with an unwritable token file → exit 2, says why"
 
 # 9. revoked: the daemon removes the token, says so and stops attesting (no retries)
-pawctl_admin devices revoke "$DEVICE_ID" >/dev/null 2>>"$WORK/pawctl.log" || die "pawctl devices revoke failed"
+pawctl_admin devices revoke "$DEVICE_ID" --yes >/dev/null 2>>"$WORK/pawctl.log" || die "pawctl devices revoke failed"
 kill -USR1 "$DAEMON"
 wait_for 15 grep -q 'revoked or deleted' "$log" || die "the daemon did not notice the revocation: $(tail -3 "$log")"
 [ ! -e "$WORK/run/token" ] || die "the token file is still there after the revocation"

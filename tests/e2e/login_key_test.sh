@@ -24,7 +24,7 @@ jkt=$(sed -n 's/^login key: .*(jkt \(.*\))$/\1/p' "$WORK/enroll.out")
 [ "$(stat -c %a "$key")" = 600 ] || die "login-key.pem is not mode 0600"
 head -1 "$key" | grep -q -- "-----BEGIN TSS2 PRIVATE KEY-----" || die "not a TSS2 PRIVATE KEY PEM"
 pawctl_admin devices show "$DEVICE_ID" >"$WORK/show.out"
-grep -q "^login key: *jkt $jkt, certified by the AK" "$WORK/show.out" || die "devices show: $(cat "$WORK/show.out")"
+grep -qE "^  login key +jkt $jkt, certified by the AK" "$WORK/show.out" || die "devices show: $(cat "$WORK/show.out")"
 ok "enrolled with login key $jkt, shown by pawctl devices show"
 
 expect_rc 0 agent attest

@@ -168,7 +168,7 @@ ok "unhealthy attestation: login-cert.pem removed; healthy again: a new one"
 # CA rotation: the previous CA stays in the bundle for the overlap, so a
 # certificate it issued keeps working while new ones come from the new CA.
 cp "$cert" "$WORK/old-cert.pem"
-pawctl_admin ca rotate >"$WORK/rotate.out" || die "pawctl ca rotate: $(cat "$WORK/rotate.out")"
+pawctl_admin ca rotate --yes >"$WORK/rotate.out" || die "pawctl ca rotate: $(cat "$WORK/rotate.out")"
 "$PAWCTL_BIN" ca export --out "$ngx/paw/device-ca.pem" --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" \
   2>"$WORK/export.log" || die "pawctl ca export: $(cat "$WORK/export.log")"
 [ "$(grep -c 'BEGIN CERTIFICATE' "$ngx/paw/device-ca.pem")" = 2 ] || die "the bundle after a rotation is not 2 CAs"
@@ -186,7 +186,7 @@ got=$(req --cert "$cert" --key "$key")
 ok "pawctl ca rotate + export + nginx reload: the previous CA's certificate and the new CA's both → 200"
 
 # Revoked: the certificate is still unexpired, /v1/authz refuses per request.
-pawctl_admin devices revoke "$DEVICE_ID" >/dev/null
+pawctl_admin devices revoke "$DEVICE_ID" --yes >/dev/null
 openssl verify -CAfile "$ngx/paw/device-ca.pem" "$cert" >/dev/null 2>&1 || die "the certificate should still be valid"
 rm -f "$WORK/body"
 got=$(req --cert "$cert" --key "$key")

@@ -237,16 +237,16 @@ echo "ok: nginx keeps $alive connection(s) to the verifier alive"
 # key rotation with no overlap: the old key's token is refused, a new one passes
 # (the verifier drops keys retired strictly before now - overlap: rotate again
 # a second later so the first key is gone)
-pawctl_admin keys rotate --json >"$WORK/rotate.json"
+pawctl_admin keys rotate --yes --json >"$WORK/rotate.json"
 sleep 1.1
-pawctl_admin keys rotate --json >"$WORK/rotate.json"
+pawctl_admin keys rotate --yes --json >"$WORK/rotate.json"
 check "token of a rotated-out key" 401 "$token"
 expect_rc 0 agent attest
 token=$(cat "$WORK/run/token")
 check "new token after rotation" 200 "$token"
 
 # revoked device: its still-unexpired token is refused
-pawctl_admin devices revoke "$DEVICE_ID" >/dev/null
+pawctl_admin devices revoke "$DEVICE_ID" --yes >/dev/null
 check "revoked device" 403 "$token"
 health "$rp" 300 >"$WORK/health.json"
 [ "$(json_get "$WORK/health.json" allow)" = False ] || die "health query allowed a revoked device"

@@ -96,8 +96,8 @@ echo "ok: policy set/assign → pcr_mismatch; capture → reference = TPM's PCR 
 
 # --- devices show / --json
 expect_rc 0 "$P" devices show "$DEVICE_ID" "${C[@]}"
-grep -q "policy:        strict" "$WORK/last.out" || die "show: $(cat "$WORK/last.out")"
-grep -q "owner:         alice@example" "$WORK/last.out" || die "show has no owner: $(cat "$WORK/last.out")"
+grep -qE "^  assigned +strict$" "$WORK/last.out" || die "show: $(cat "$WORK/last.out")"
+grep -qE "^  owner +alice@example$" "$WORK/last.out" || die "show has no owner: $(cat "$WORK/last.out")"
 expect_rc 0 "$P" devices list --json "${C[@]}"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["devices"]; assert d[0]["last_verdict"]=="healthy", d' "$WORK/last.out" ||
   die "devices list --json"
@@ -113,7 +113,7 @@ last=$("$P" events --limit 1000 --json "${C[@]}" | tail -1 | python3 -c 'import 
 follow=$!
 paw_track "$follow"
 sleep 0.5
-expect_rc 0 "$P" keys rotate "${C[@]}"
+expect_rc 0 "$P" keys rotate --yes "${C[@]}"
 grep -q "new signing key" "$WORK/last.out" || die "keys rotate: $(cat "$WORK/last.out")"
 wait_for 10 grep -q key_rotation "$WORK/follow.out" || die "events --follow did not show the rotation"
 # Following must not feed itself: in 3 quiet seconds its long polls add no audit events.
@@ -127,10 +127,10 @@ echo "ok: events history and --follow ($lines events: the rotation and the admin
 
 # --- revoke and delete
 token=$(cat "$WORK/run/token")
-expect_rc 0 "$P" devices revoke "$DEVICE_ID" "${C[@]}"
+expect_rc 0 "$P" devices revoke "$DEVICE_ID" --yes "${C[@]}"
 [ "$(curl_authz "$token")" = 403 ] || die "revoked device's token passes authz"
 expect_rc 2 agent attest
-expect_rc 0 "$P" devices delete "$DEVICE_ID" "${C[@]}"
+expect_rc 0 "$P" devices delete "$DEVICE_ID" --yes "${C[@]}"
 expect_err 1 "404" "$P" devices show "$DEVICE_ID" "${C[@]}"
 code=$(curl_authz "$token")
 [ "$code" = 403 ] || [ "$code" = 401 ] || die "deleted device's token: authz $code"
@@ -151,26 +151,26 @@ initial_id=$(awk '$NF == "initial" {print $1}' "$WORK/last.out")
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: Bearer $rp_secret" \
   "$VERIFIER_URL/v1/devices/00000000000000000000000000000000/health")
 [ "$code" = 404 ] || die "rp credential before revocation: $code"
-expect_rc 0 "$P" credentials revoke "$rp_id" "${C2[@]}"
+expect_rc 0 "$P" credentials revoke "$rp_id" --yes "${C2[@]}"
 grep -q "revoked at" "$WORK/last.out" || die "credentials revoke: $(cat "$WORK/last.out")"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VERIFIER_CA" -H "Authorization: Bearer $rp_secret" \
   "$VERIFIER_URL/v1/devices/00000000000000000000000000000000/health")
 [ "$code" = 401 ] || die "revoked rp credential: $code"
-expect_err 1 "409" "$P" credentials revoke "$rp_id" "${C2[@]}"
-expect_err 1 "404" "$P" credentials revoke rp-00000000 "${C2[@]}"
+expect_err 1 "409" "$P" credentials revoke "$rp_id" --yes "${C2[@]}"
+expect_err 1 "404" "$P" credentials revoke rp-00000000 --yes "${C2[@]}"
 # The second admin revokes the first; the first is refused on its next call.
-expect_rc 0 "$P" credentials revoke "$initial_id" "${C2[@]}"
+expect_rc 0 "$P" credentials revoke "$initial_id" --yes "${C2[@]}"
 expect_err 1 "401" "$P" devices list "${C[@]}"
 second_id=$("$P" credentials list --json "${C2[@]}" |
   python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin)["credentials"] if c["label"]=="second-admin"][0])')
-expect_err 1 "409.*last usable admin" "$P" credentials revoke "$second_id" "${C2[@]}"
+expect_err 1 "409.*last usable admin" "$P" credentials revoke "$second_id" --yes "${C2[@]}"
 # Tokens: an unused one listed and revoked; enrolling with it is refused.
 expect_rc 0 "$P" token create --ttl 1h --label spare "${C2[@]}"
 spare=$(sed -n 's/^token: //p' "$WORK/last.out")
 expect_rc 0 "$P" token list "${C2[@]}"
 grep -qE "^[0-9a-f]{16} +unused .* spare" "$WORK/last.out" || die "token list: $(cat "$WORK/last.out")"
 spare_id=$(awk '$NF == "spare" {print $1}' "$WORK/last.out")
-expect_rc 0 "$P" token revoke "$spare_id" "${C2[@]}"
+expect_rc 0 "$P" token revoke "$spare_id" --yes "${C2[@]}"
 expect_rc 0 "$P" token list "${C2[@]}"
 grep -qE "^$spare_id +revoked" "$WORK/last.out" || die "token list after revoke: $(cat "$WORK/last.out")"
 mv "$WORK/agent" "$WORK/agent.old"; mkdir -m 700 "$WORK/agent"

@@ -52,7 +52,7 @@ expect_rc 0 "$P" devices list "${A[@]}"
 expect_rc 0 "$P" token create --ttl 1h --label by-alice "${A[@]}"
 grep -q "^token: pawenr_" "$WORK/last.out" || die "token create with the session: $(cat "$WORK/last.out")"
 expect_err 1 "403 insufficient_scope" "$P" credentials create --scope full "${A[@]}"
-expect_err 1 "403 insufficient_scope" "$P" keys rotate "${A[@]}"
+expect_err 1 "403 insufficient_scope" "$P" keys rotate --yes "${A[@]}"
 echo "ok: the session works in scope devices and is refused outside it"
 
 # --- the audit trail names the person
@@ -81,6 +81,6 @@ grep -qE "admin +read +active .* robot" "$WORK/last.out" || die "credentials lis
 echo "ok: credentials create --scope read --expire 1h"
 
 # --- removal: alice cannot sign in any more
-expect_rc 0 "$P" admin remove alice "${A[@]}" --credential-file "$WORK/admin.cred"
+expect_rc 0 "$P" admin remove alice --yes "${A[@]}" --credential-file "$WORK/admin.cred"
 expect_err 1 "no admin alice.*pawctl admin add alice" "$P" login alice "${KEY[@]}" "${A[@]}"
 echo "pawctl_fido_admin_test: ok"

@@ -249,7 +249,7 @@ ok "after valid-before (token TTL 60 s): refused by sshd (certificate expired); 
 paw_demo_policy 600
 expect_rc 0 agent attest
 [ "$(ssh_login "$sock")" = 0 ] || die "ssh after re-attesting was refused"
-pawctl_admin devices revoke "$DEVICE_ID" >/dev/null 2>>"$WORK/pawctl.log" || die "pawctl devices revoke failed"
+pawctl_admin devices revoke "$DEVICE_ID" --yes >/dev/null 2>>"$WORK/pawctl.log" || die "pawctl devices revoke failed"
 expect_rc 0 agent ssh-cert
 m=$(mark)
 [ "$(ssh_login "$sock")" = 255 ] || die "ssh from a revoked device logged in with an unexpired certificate"

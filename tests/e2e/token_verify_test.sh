@@ -58,9 +58,9 @@ ok "forged, swapped and junk tokens are named invalid per line (text and --json)
 # --- a key rotated out of the JWKS (no overlap): its token is refused
 # (keys retired before now - overlap are dropped: the second rotation, a
 # second later, drops the key that signed the token)
-expect_rc 0 pawctl_admin keys rotate
+expect_rc 0 pawctl_admin keys rotate --yes
 sleep 1.1
-expect_rc 0 pawctl_admin keys rotate
+expect_rc 0 pawctl_admin keys rotate --yes
 expect_rc 1 pctl "$WORK/good.txt" --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA"
 grep -q '^1 invalid token_invalid' "$WORK/last.out" || die "rotated-out key accepted: $(cat "$WORK/last.out")"
 ok "a token of a key rotated out of the JWKS is refused"

@@ -102,7 +102,7 @@ grep -q "conflict" "$WORK/last.err" && grep -q -- "--replace" "$WORK/last.err" |
 events_json
 [ "$(count_events enrollment_refused "$FIRST_ID")" -ge 1 ] || die "no enrollment_refused event"
 echo "ok: a second id for an enrolled TPM is refused"
-expect_rc 0 pawctl_admin devices revoke "$FIRST_ID"
+expect_rc 0 pawctl_admin devices revoke "$FIRST_ID" --yes
 rc=0
 agent enroll --token "$token" >"$WORK/last.out" 2>"$WORK/last.err" || rc=$?
 [ "$rc" != 0 ] || die "a revoked device's TPM enrolled again with a fresh token"

@@ -1,8 +1,10 @@
 #include "admin_client.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
@@ -20,7 +22,7 @@ using paw::Errc;
 using paw::make_error;
 
 const std::set<std::string> kCommonOptions = {"verifier", "ca-file", "credential-file"};
-const std::set<std::string> kCommonSwitches = {"json"};
+const std::set<std::string> kCommonSwitches = {"json", "yes"};
 
 namespace {
 
@@ -182,9 +184,26 @@ int report(const paw::Error& e) {
   return fail_named(std::string(paw::errc_name(e.code)), e.detail, code);
 }
 
-int post_rotation(const paw::Args& args, const std::string& path, const std::string& before, const std::string& after) {
+int confirm(const paw::Args& args, const std::string& question) {
+  if (args.has("yes")) return 0;
+  if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDERR_FILENO) != 1) {
+    return fail_named("confirmation_required",
+                      "refusing to " + question + " without asking: no terminal to ask on; pass --yes to confirm", 2);
+  }
+  std::cerr << "pawctl: " << question << "? [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) answer.clear();
+  answer = trim(answer);
+  std::transform(answer.begin(), answer.end(), answer.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (answer == "y" || answer == "yes") return 0;
+  return fail_named("cancelled", "cancelled: nothing was changed", 1);
+}
+
+int post_rotation(const paw::Args& args, const std::string& what, const std::string& path, const std::string& before,
+                  const std::string& after) {
   auto conn = connection_from(args);
   if (!conn.ok()) return report(conn.error());
+  if (int rc = confirm(args, what); rc != 0) return rc;
   auto a = call_ok(*conn, "POST", path, "{}");
   if (!a.ok()) return report(a.error());
   if (conn->json) {
@@ -240,6 +259,15 @@ std::string format_age(std::int64_t unix_seconds) {
   if (d < 7200) return std::to_string(d / 60) + "m ago";
   if (d < 172800) return std::to_string(d / 3600) + "h ago";
   return std::to_string(d / 86400) + "d ago";
+}
+
+std::string printable(const std::string& s, std::size_t max) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && out.size() < max; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
+  }
+  return s.size() > max ? out + "..." : out;
 }
 
 std::string reasons_text(const paw::json::ArrayPtr& reasons) {

@@ -26,7 +26,8 @@ struct Connection {
   bool json = false;        // --json: print the verifier's JSON instead of tables
 };
 
-// kCommonOptions / kCommonSwitches are accepted by every admin command.
+// kCommonOptions / kCommonSwitches are accepted by every admin command
+// (--yes among them, so a script may pass it to any admin command).
 extern const std::set<std::string> kCommonOptions;
 extern const std::set<std::string> kCommonSwitches;
 
@@ -53,6 +54,14 @@ paw::Result<Connection> connection_from(const paw::Args& args, const CredentialS
 // --verifier and --ca-file as above, no credential (the TLS certificate of
 // the verifier is still checked).
 paw::Result<Connection> public_connection(const paw::Args& args);
+
+// confirm asks before a destructive command (delete, revoke, remove,
+// rotate): with --yes it returns 0 at once; on a terminal (stdin and stderr
+// TTYs) it asks "pawctl: <question> [y/N] " and returns 0 on "y"/"yes", else
+// prints "cancelled" and returns 1; without a terminal (a script) it refuses
+// with exit 2 and says to pass --yes. Anything non-zero is the exit code:
+// nothing was sent to the verifier.
+int confirm(const paw::Args& args, const std::string& question);
 
 // HttpAnswer is the verifier's answer: status and body.
 struct HttpAnswer {
@@ -85,9 +94,10 @@ paw::Result<paw::json::ObjectPtr> parse_answer(const HttpAnswer& a);
 // 2 for usage/config errors, 1 otherwise.
 int report(const paw::Error& e);
 
-// post_rotation is every `… rotate` command: POST |path| with the admin
-// credential, then the answer as it is (--json) or "<before><kid><after>".
-int post_rotation(const paw::Args& args, const std::string& path, const std::string& before, const std::string& after);
+// post_rotation is every `… rotate` command: confirm (|what|, e.g. "rotate
+// the result-token signing key"), POST |path| with the admin credential, then the answer as it is (--json) or "<before><kid><after>".
+int post_rotation(const paw::Args& args, const std::string& what, const std::string& path, const std::string& before,
+                  const std::string& after);
 
 // url_segment checks that |id| is a plain path segment ([A-Za-z0-9._-]{1,128}).
 paw::Status check_segment(const std::string& id, const std::string& what);
@@ -108,6 +118,11 @@ std::string format_time(std::int64_t unix_seconds);
 // format_age renders how long ago |unix_seconds| was ("12s ago", "3m ago"), 0 as "never".
 std::string format_age(std::int64_t unix_seconds);
 using paw::parse_duration;  // paw/attest/cli.h
+// printable is the verifier's text (paths and labels come from a
+// workstation's logs) without control characters (each becomes '?'), at most
+// |max| bytes ("..." after a cut), so no terminal escape gets through.
+std::string printable(const std::string& s, std::size_t max);
+
 // reasons_text joins a reasons array ([{code, message}]) as "code: message; …" ("-" if empty).
 std::string reasons_text(const paw::json::ArrayPtr& reasons);
 

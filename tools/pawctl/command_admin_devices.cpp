@@ -2,10 +2,12 @@
 // identity provider's question: may this device log in now?).
 #include <Poco/JSON/Object.h>
 
+#include <ctime>
 #include <iostream>
 
 #include "admin_client.h"
 #include "command.h"
+#include "device_page.h"
 
 namespace pawctl {
 namespace {
@@ -13,7 +15,8 @@ namespace {
 using paw::json::ObjectPtr;
 
 constexpr const char* kDevicesUsage =
-    "usage: pawctl devices list | show ID | approve ID | revoke ID | delete ID  [--json] --verifier URL --ca-file PEM";
+    "usage: pawctl devices list | show ID | approve ID | revoke ID [--yes] | delete ID [--yes]  [--json] --verifier URL "
+    "--ca-file PEM";
 
 void print_device_line(Table& t, const ObjectPtr& d) {
   t.add({d->optValue<std::string>("device_id", ""), d->optValue<std::string>("status", ""),
@@ -57,8 +60,13 @@ void print_summary(const ObjectPtr& d) {
             << "enrolled:      " << format_time(d->optValue<std::int64_t>("created_at", 0)) << "\n";
 }
 
-int one(const Connection& c, const std::string& verb, const std::string& id) {
+int one(const paw::Args& args, const Connection& c, const std::string& verb, const std::string& id) {
   if (auto st = check_segment(id, "device id"); !st.ok()) return report(st.error());
+  if (verb == "revoke" || verb == "delete") {
+    const std::string q = verb == "revoke" ? "revoke device " + id + " (its tokens are refused at once)"
+                                           : "delete device " + id + " (it must enroll again to come back)";
+    if (int rc = confirm(args, q); rc != 0) return rc;
+  }
   const std::string path = "/v1/admin/devices/" + id;
   paw::Result<HttpAnswer> a = paw::make_error(paw::Errc::internal, "unreachable");
   if (verb == "show") a = call_ok(c, "GET", path);
@@ -80,22 +88,11 @@ int one(const Connection& c, const std::string& verb, const std::string& id) {
   if (!o.ok()) return report(o.error());
   if (verb == "approve") std::cout << "approved device " << id << "\n";
   if (verb == "revoke") std::cout << "revoked device " << id << ": it can no longer attest, its tokens are refused\n";
-  print_summary(*o);
   if (verb == "show") {
-    auto rec = (*o)->getObject("record");
-    auto key = rec.isNull() ? ObjectPtr() : rec->getObject("login_key");
-    if (key.isNull()) {
-      std::cout << "login key:     none (the device adds one with: paw-agent enroll --add-login-key)\n";
-    } else {
-      std::cout << "login key:     jkt " << key->optValue<std::string>("jkt", "") << ", certified by the AK "
-                << format_time(key->optValue<std::int64_t>("added_at", 0)) << "\n";
-    }
-    if (!rec.isNull()) {
-      std::cout << "record:        ";
-      rec->stringify(std::cout, 0);
-      std::cout << "\n";
-    }
+    print_device_page(std::cout, *o, static_cast<std::int64_t>(std::time(nullptr)));
+    return 0;
   }
+  print_summary(*o);
   return 0;
 }
 
@@ -108,7 +105,7 @@ int devices(const std::vector<std::string>& words) {
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
   if (pos[0] == "list") return list(*conn);
-  return one(*conn, pos[0], pos[1]);
+  return one(*args, *conn, pos[0], pos[1]);
 }
 
 // health asks GET /v1/devices/ID/health with a relying-party credential.
@@ -155,7 +152,7 @@ int health(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("devices", "devices list|show ID|approve ID|revoke ID|delete ID", devices);
+PAWCTL_COMMAND("devices", "devices list|show ID|approve ID|revoke ID [--yes]|delete ID [--yes]", devices);
 PAWCTL_COMMAND("health", "health DEVICE_ID [--max-age 300] [--rp-credential-file FILE]  may it log in? (exit 0/1)",
                health);
 

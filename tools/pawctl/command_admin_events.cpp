@@ -64,9 +64,9 @@ int keys(const std::vector<std::string>& words) {
   auto args = parse_admin_args(words, {});
   if (!args.ok()) return report(args.error());
   if (args->positional().size() != 1 || args->positional()[0] != "rotate") {
-    return fail("usage: pawctl keys rotate [--json] --verifier URL --ca-file PEM", 2);
+    return fail("usage: pawctl keys rotate [--yes] [--json] --verifier URL --ca-file PEM", 2);
   }
-  return post_rotation(*args, "/v1/admin/keys/rotate", "new signing key ",
+  return post_rotation(*args, "rotate the result-token signing key", "/v1/admin/keys/rotate", "new signing key ",
                        " (the previous key stays in the JWKS for the overlap period)");
 }
 

@@ -21,7 +21,7 @@ using paw::make_error;
 using paw::json::ObjectPtr;
 
 constexpr const char* kAdminUsage =
-    "usage: pawctl admin add NAME [--scope read|devices|policy|full] [--fido-device DEV] | list | remove NAME  "
+    "usage: pawctl admin add NAME [--scope read|devices|policy|full] [--fido-device DEV] | list | remove NAME [--yes]  "
     "[--json] --verifier URL --ca-file PEM";
 constexpr const char* kLoginUsage =
     "usage: pawctl login NAME [--fido-device DEV] [--json] --verifier URL --ca-file PEM";
@@ -117,6 +117,7 @@ int admin(const std::vector<std::string>& words) {
   if (!conn.ok()) return report(conn.error());
   if (verb == "add") return admin_add(*args, *conn, pos[1]);
   if (verb == "list") return admin_list(*conn);
+  if (int rc = confirm(*args, "remove admin " + pos[1] + " and revoke every session of theirs"); rc != 0) return rc;
   auto a = call_ok(*conn, "DELETE", "/v1/admin/admins/" + pos[1]);
   if (!a.ok()) return report(a.error());
   if (conn->json) {

@@ -13,11 +13,11 @@ using paw::make_error;
 using paw::json::ObjectPtr;
 
 constexpr const char* kTokenUsage =
-    "usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--owner NAME] [--replace] | list | revoke ID  [--json] --verifier URL "
+    "usage: pawctl token create [--ttl 1h] [--label NAME] [--policy NAME] [--owner NAME] [--replace] | list | revoke ID [--yes]  [--json] --verifier URL "
     "--ca-file PEM\n       pawctl token verify FILE|- (--verifier URL --ca-file PEM | --jwks FILE) [--issuer NAME] [--json]";
 constexpr const char* kCredentialsUsage =
     "usage: pawctl credentials create --scope read|devices|policy|full [--expire 90d] [--label NAME] | list | "
-    "revoke ID  [--json] --verifier URL --ca-file PEM";
+    "revoke ID [--yes]  [--json] --verifier URL --ca-file PEM";
 
 // list_table prints the array |key| of a GET answer as a table of |columns|
 // (JSON field names; *_at fields as times).
@@ -52,8 +52,10 @@ int list_table(const Connection& c, const std::string& path, const std::string& 
 }
 
 // revoke posts .../{id}/revoke and prints what the verifier answered.
-int revoke(const Connection& c, const std::string& base, const std::string& id, const std::string& what) {
+int revoke(const paw::Args& args, const Connection& c, const std::string& base, const std::string& id,
+           const std::string& what) {
   if (auto st = check_segment(id, what + " id"); !st.ok()) return report(st.error());
+  if (int rc = confirm(args, "revoke " + what + " " + id); rc != 0) return rc;
   auto a = call_ok(c, "POST", base + "/" + id + "/revoke");
   if (!a.ok()) return report(a.error());
   if (c.json) {
@@ -123,7 +125,7 @@ int token(const std::vector<std::string>& words) {
     return list_table(*conn, "/v1/admin/tokens", "tokens", {"ID", "STATE", "EXPIRES", "POLICY", "LABEL"},
                       {"id", "state", "expires_at", "policy", "label"}, "no enrollment tokens (pawctl token create)");
   }
-  return revoke(*conn, "/v1/admin/tokens", pos[1], "token");
+  return revoke(*args, *conn, "/v1/admin/tokens", pos[1], "token");
 }
 
 int rp_credential(const std::vector<std::string>& words) {
@@ -202,7 +204,7 @@ int credentials(const std::vector<std::string>& words) {
                       {"ID", "KIND", "SCOPE", "STATE", "EXPIRES", "ADMIN", "LABEL"},
                       {"id", "kind", "scope", "state", "expires_at", "admin", "label"}, "no credentials");
   }
-  return revoke(*conn, "/v1/admin/credentials", pos[1], "credential");
+  return revoke(*args, *conn, "/v1/admin/credentials", pos[1], "credential");
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ int export_bundle(const paw::Args& args) {
 }
 
 int rotate(const paw::Args& args) {
-  return post_rotation(args, "/v1/admin/ca/rotate", "new device CA ",
+  return post_rotation(args, "rotate the device CA (nginx must trust the new bundle)", "/v1/admin/ca/rotate", "new device CA ",
                        " (the previous CA stays in the bundle for the overlap period: export it again for nginx)");
 }
 
@@ -61,7 +61,7 @@ int ca(const std::vector<std::string>& words) {
   if (pos.size() == 1 && pos[0] == "export") return export_bundle(*args);
   if (pos.size() == 1 && pos[0] == "rotate") return rotate(*args);
   return fail("usage: pawctl ca export [--out FILE] --verifier URL --ca-file PEM\n"
-              "       pawctl ca rotate [--json] --verifier URL --ca-file PEM",
+              "       pawctl ca rotate [--yes] [--json] --verifier URL --ca-file PEM",
               2);
 }
 

@@ -8,7 +8,7 @@ namespace pawctl {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: pawctl ssh-ca export [--out FILE] | rotate [--json]  --verifier URL --ca-file PEM";
+    "usage: pawctl ssh-ca export [--out FILE] | rotate [--yes] [--json]  --verifier URL --ca-file PEM";
 
 int ssh_ca(const std::vector<std::string>& words) {
   auto args = parse_admin_args(words, {"out"});
@@ -32,7 +32,7 @@ int ssh_ca(const std::vector<std::string>& words) {
     return 0;
   }
   if (what == "rotate") {
-    return post_rotation(*args, "/v1/admin/ssh-ca/rotate", "new SSH CA key paw-ssh-ca-",
+    return post_rotation(*args, "rotate the SSH user CA (sshd must trust the new key)", "/v1/admin/ssh-ca/rotate", "new SSH CA key paw-ssh-ca-",
                          " (export again: sshd must trust it before certificates by it arrive; the previous key "
                          "stays exported for the overlap period)");
   }

@@ -12,18 +12,6 @@
 namespace pawctl {
 namespace {
 
-// printable: the verifier's text (paths and labels come from a workstation's
-// logs) without control characters, at most |max| bytes, so no terminal
-// escape gets through.
-std::string printable(const std::string& s, std::size_t max) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size() && out.size() < max; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
-  }
-  return s.size() > max ? out + "..." : out;
-}
-
 std::string field(const paw::json::ObjectPtr& o, const std::string& key, std::size_t max = 96) {
   const std::string v = printable(o->optValue<std::string>(key, ""), max);
   return v.empty() ? "-" : v;
