@@ -8,7 +8,15 @@
 #   - PROGRAM COMMAND --help: exit 0, that command's usage on stdout;
 #   - PROGRAM COMMAND --no-such-option: exit 2 (usage error), a message on stderr;
 #     pawctl with --json: that message as one JSON object {"error", "exit", "message"}.
+#   - pawctl: global options (--verifier, --ca-file, --credential-file, --json, …)
+#     before the command give the same answer as after it; a command's own option
+#     before the command is a usage error that says where it goes;
+#   - pawctl: every destructive command (delete, revoke, remove, rotate) without
+#     --yes and without a terminal refuses with exit 2 before it contacts the
+#     verifier (here one that does not exist: contacting it would exit 1).
 # No TPM, verifier or network is needed: every case fails or answers before.
+# pawctl_show_test.sh checks the same against a real verifier (and the
+# question asked on a terminal).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -64,5 +72,63 @@ for prog in paw-agent paw-verifier pawctl; do
   done
   ok "$prog: --version, --help, no arguments, unknown command, and for each of $(echo "$commands" | wc -w) commands --help and an unknown option"
 done
+
+# --- pawctl: global options before or after the command
+printf 'pawadm_x\n' >"$WORK/cred"; chmod 600 "$WORK/cred"
+nowhere=https://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+G=(--verifier "$nowhere" --ca-file /etc/ssl/certs/ca-certificates.crt --credential-file "$WORK/cred")
+for c in "devices list" "devices show 0123456789abcdef" "events --limit 5" "policy show" "credentials list" \
+  "admin list" "token list" "ca export" "ssh-ca export"; do
+  # shellcheck disable=SC2086
+  run 1 pawctl $c "${G[@]}" --json
+  cp "$WORK/err" "$WORK/err.after"
+  # shellcheck disable=SC2086
+  run 1 pawctl --json "${G[@]}" $c
+  cmp -s "$WORK/err" "$WORK/err.after" || die "pawctl --json … $c: $(cat "$WORK/err") differs from $(cat "$WORK/err.after")"
+  grep -q '"error":"network_error"' "$WORK/err" || die "pawctl $c: $(cat "$WORK/err")"
+  cases=$((cases + 1))
+done
+run 2 pawctl --follow events "${G[@]}"
+grep -q -- "--follow is not a global option: put it after the command" "$WORK/err" || die "--follow first: $(cat "$WORK/err")"
+run 2 pawctl --json --scope read credentials create "${G[@]}"
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["exit"] == 2 and "--scope is not a global option" in o["message"]' \
+  "$WORK/err" || die "--scope first with --json: $(cat "$WORK/err")"
+run 2 pawctl --credential secret devices list
+grep -q "never taken on the command line" "$WORK/err" || die "--credential first: $(cat "$WORK/err")"
+run 2 pawctl --verifier
+grep -q -- "--verifier needs a value" "$WORK/err" || die "--verifier alone: $(cat "$WORK/err")"
+run 0 pawctl --json devices --help
+grep -q "usage: pawctl devices" "$WORK/out" || die "pawctl --json devices --help"
+ok "pawctl: global options before the command = after it; a command's option before it is refused"
+
+# --- pawctl: destructive commands refuse without --yes when nobody can be asked
+destructive=("devices delete 0123456789abcdef" "devices revoke 0123456789abcdef" "credentials revoke rp-0123456789abcdef"
+  "token revoke 0123456789abcdef" "admin remove alice" "keys rotate" "ca rotate" "ssh-ca rotate")
+for c in "${destructive[@]}"; do
+  # shellcheck disable=SC2086
+  run 2 pawctl $c "${G[@]}"
+  grep -q "pass --yes to confirm" "$WORK/err" || die "pawctl $c without --yes: $(cat "$WORK/err")"
+  [ ! -s "$WORK/out" ] || die "pawctl $c without --yes printed on stdout"
+  # shellcheck disable=SC2086
+  run 2 pawctl --json $c "${G[@]}"
+  python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["error"] == "confirmation_required" and o["exit"] == 2' \
+    "$WORK/err" || die "pawctl --json $c: $(cat "$WORK/err")"
+  # With --yes (before or after) it goes ahead: here it cannot reach the verifier (exit 1).
+  # shellcheck disable=SC2086
+  run 1 pawctl $c --yes "${G[@]}"
+  grep -q "cannot reach the verifier" "$WORK/err" || die "pawctl $c --yes: $(cat "$WORK/err")"
+  # shellcheck disable=SC2086
+  run 1 pawctl --yes $c "${G[@]}"
+  cases=$((cases + 4))
+done
+ok "pawctl: ${#destructive[@]} destructive commands refuse (exit 2, nothing sent) without --yes or a terminal"
+# --- pawctl devices show prints a fix for every reason code docs/policy.md lists
+codes=$(sed -n '/^## Reasons/,/^Notes never change/p' "$PAW_SOURCE_DIR/docs/policy.md" | sed -n 's/^| `\([a-z_]*\)` |.*/\1/p')
+[ "$(echo "$codes" | wc -w)" -ge 20 ] || die "too few reason codes in docs/policy.md: $codes"
+for code in $codes; do
+  grep -q "{\"$code\"," "$PAW_SOURCE_DIR/tools/pawctl/reason_fixes.cpp" ||
+    die "docs/policy.md lists reason $code, tools/pawctl/reason_fixes.cpp has no fix for it"
+done
+ok "pawctl: a fix for each of the $(echo "$codes" | wc -w) reason codes of docs/policy.md"
 [ "$cases" -ge 40 ] || die "only $cases subcommand cases ran"
 ok "$cases subcommand cases"
