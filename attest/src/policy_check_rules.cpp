@@ -206,10 +206,20 @@ std::optional<std::uint32_t> pcr_index(std::string_view key) {
   return index;
 }
 
+// Learn mode queues digests an allowlist lacks; with no allowlist every
+// digest is allowed already and nothing is ever queued.
+void check_learn_rules(CheckContext& c, const Policy& p) {
+  if (!p.learn.on() || !p.boot_applications.empty() || !p.ima.allowlist.empty()) return;
+  c.warning("learn_no_effect", "$.learn",
+            "learn mode queues boot applications missing from \"boot_applications\" and files missing from "
+            "\"ima.allowlist\", but both are empty (every digest is allowed): list the digests you know first");
+}
+
 void check_rules(CheckContext& c, const Policy& p) {
   check_bindings(c, p);
   check_pcr_rules(c, p);
   check_grace_rules(c, p);
+  check_learn_rules(c, p);
 }
 
 }  // namespace paw::detail

@@ -90,6 +90,7 @@ TEST_CASE("policy check: every field of a full document is known (the lint's fie
   p.host.os_release_allowlist = {"Debian GNU/Linux 12 (bookworm)"};
   p.reboot_allowed = false;
   p.enforcement.grace = {{"pcr_mismatch", 3600}, {"os_not_allowed", 86400}, {"reboot", 60}};
+  p.learn.min_devices = 3;
   const auto fs = check(serialize_policy(p));
   CHECK_MESSAGE(fs.empty(), all(fs));
   CHECK(check("{}").empty());
@@ -403,4 +404,31 @@ TEST_CASE("policy check: boot rules — their PCRs, their fields, their graces")
   CHECK(has(fs, "grace_no_effect", "$.enforcement.grace.boot_authority_not_allowed"));
   CHECK(has(fs, "grace_no_effect", "$.enforcement.grace.dbx_outdated"));
   CHECK_FALSE(has_errors(fs));
+}
+
+TEST_CASE("policy check: learn mode is read, written back, range-checked and linted") {
+  const std::string apps = R"("pcrs":{"required":{"sha256":[4,7]}},"boot_applications":[")" + std::string(64, 'a') + "\"]";
+  auto p = parse_policy(R"({"name":"l",)" + apps + R"(,"learn":{"min_devices":3}})");
+  REQUIRE(p.ok());
+  CHECK(p->learn.min_devices == 3);
+  auto again = parse_policy(serialize_policy(*p));
+  REQUIRE(again.ok());
+  CHECK(again->learn == p->learn);
+  // Absent = off, and an off policy writes no "learn" (documents stay as they were).
+  auto off = parse_policy(R"({"name":"l"})");
+  REQUIRE(off.ok());
+  CHECK(!off->learn.on());
+  CHECK(serialize_policy(*off).find("learn") == std::string::npos);
+  for (const char* bad : {R"({"learn":{"min_devices":0}})", R"({"learn":{"min_devices":-1}})",
+                          R"({"learn":{"min_devices":1000001}})", R"({"learn":{}})", R"({"learn":{"min_devices":"2"}})",
+                          R"({"learn":3})"}) {
+    CHECK_MESSAGE(has_errors(check(bad)), bad);
+    CHECK_MESSAGE(!parse_policy(std::string(bad).insert(1, R"("name":"l",)")).ok(), bad);
+  }
+  CHECK(has(check(R"({"learn":{"min_devices":2,"max":4}})"), "unknown_field", "$.learn.max"));
+  // Learn mode without any allowlist has nothing to learn: a warning.
+  const auto fs = check(R"({"learn":{"min_devices":2}})");
+  CHECK(!has_errors(fs));
+  CHECK(has(fs, "learn_no_effect", "$.learn"));
+  CHECK(!has(check("{" + apps + R"(,"learn":{"min_devices":2}})"), "learn_no_effect"));
 }

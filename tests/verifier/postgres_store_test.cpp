@@ -76,7 +76,7 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 11);
+  CHECK(*again->schema_version() == 12);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -89,7 +89,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 11);
+  CHECK(*s->schema_version() == 12);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());

@@ -26,7 +26,7 @@ TEST_CASE("store: migrations are applied once and recorded") {
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 11);
+  CHECK(*(*again)->schema_version() == 12);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
