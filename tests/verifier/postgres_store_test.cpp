@@ -17,6 +17,7 @@
 #include "postgres_store.h"
 #include "store.h"
 #include "store_admin_contract.h"
+#include "store_learn_contract.h"
 #include "store_report_contract.h"
 #include "store_test_util.h"
 #include "swtpm.h"
@@ -72,7 +73,7 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 11);
+    CHECK(*v == 12);
   }
   stores.clear();
   auto again = open_pg(url);
@@ -409,6 +410,11 @@ TEST_CASE("postgres store: migration 7 - owner on tokens and devices, last prese
 TEST_CASE("postgres store: migration 10 - report-only policies and their results") {
   auto store = open_pg(test::Postgres::shared().create_database());
   check_report_contract(*store);
+}
+
+TEST_CASE("postgres store: migration 12 - learn mode's queue") {
+  auto store = open_pg(test::Postgres::shared().create_database());
+  check_learn_contract(*store);
 }
 
 TEST_CASE("postgres store: migration 11 - admin scopes, FIDO2 admins and their sessions") {
