@@ -90,7 +90,11 @@ TEST_CASE("policy check: every field of a full document is known (the lint's fie
   p.host.os_release_allowlist = {"Debian GNU/Linux 12 (bookworm)"};
   p.reboot_allowed = false;
   p.enforcement.grace = {{"pcr_mismatch", 3600}, {"os_not_allowed", 86400}, {"reboot", 60}};
+  // Learn mode judges PCR 4 through its events only: the other PCRs have references, nothing is pinned.
   p.learn.min_devices = 3;
+  p.pcrs.reference[HashAlg::sha256][0] = Bytes(32, 8);
+  p.pcrs.reference[HashAlg::sha256][2] = Bytes(32, 9);
+  p.pcrs.pin_on_enroll = false;
   const auto fs = check(serialize_policy(p));
   CHECK_MESSAGE(fs.empty(), all(fs));
   CHECK(check("{}").empty());
@@ -430,5 +434,12 @@ TEST_CASE("policy check: learn mode is read, written back, range-checked and lin
   const auto fs = check(R"({"learn":{"min_devices":2}})");
   CHECK(!has_errors(fs));
   CHECK(has(fs, "learn_no_effect", "$.learn"));
+  // apps pins PCR 4 (pin_on_enroll defaults to true): a new boot application would fail pcr_mismatch.
   CHECK(!has(check("{" + apps + R"(,"learn":{"min_devices":2}})"), "learn_no_effect"));
+  CHECK(has(check("{" + apps + R"(,"learn":{"min_devices":2}})"), "learn_pcr_compared", "$.pcrs"));
+  const std::string events_only = R"("pcrs":{"required":{"sha256":[4,7]},"reference":{"sha256":{"7":")" +
+                                  std::string(64, 'c') + R"("}},"pin_on_enroll":false},"boot_applications":[")" +
+                                  std::string(64, 'a') + "\"]";
+  const auto clean = check("{" + events_only + R"(,"learn":{"min_devices":2}})");
+  CHECK_MESSAGE(clean.empty(), all(clean));
 }

@@ -191,6 +191,7 @@ Result<Response> Service::admin_approve_ref(Request& req) {
 // POST /v1/admin/refs/{id}/reject: never queued again for that policy.
 Result<Response> Service::admin_reject_ref(Request& req) {
   PAW_TRY(const std::int64_t id, candidate_id(req.params[0]));
+  std::lock_guard lock(policy_mu_);  // not between an approve's check and its policy write
   PAW_TRY(auto found, store_->get_learn_candidate(id));
   if (!found) return make_error(Errc::not_found, "no such candidate");
   PAW_TRY(bool decided, store_->decide_learn_candidate(id, "rejected", decided_by(req), unix_now()));
