@@ -20,8 +20,9 @@ namespace paw {
 class AppraisalBuilder {
  public:
   static Appraisal make(AppraisalRecord record, EvidenceBody body, DeviceState next, bool rebooted,
-                        std::int64_t token_ttl, bool user_present) {
+                        std::int64_t token_ttl, bool user_present, std::vector<LearnSighting> learned) {
     Appraisal a;
+    a.learned_ = std::move(learned);
     a.user_present_ = user_present;
     a.record_ = std::move(record);
     a.body_ = std::move(body);
@@ -207,6 +208,9 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
     judged.push_back(std::move(j));
   }
   detail::PolicyResult pr = detail::evaluate_policy(in);
+  // Learn mode: only from a device whose login key proof (if any) held.
+  std::vector<LearnSighting> learned;
+  if (!login_key_failure) learned = detail::learn_sightings(in, pr);
   if (login_key_failure) {
     pr.reasons.push_back(std::move(*login_key_failure));
     pr.trust["instance-identity"] = ar4si::kUntrustworthyInstance;
@@ -229,7 +233,8 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
   rec.host = body.host;
   rec.clock = clock;
   return AppraisalBuilder::make(std::move(rec), std::move(body), std::move(pr.next_state), pr.rebooted,
-                                policy.token_ttl_seconds, presence.present && presence.user_present);
+                                policy.token_ttl_seconds, presence.present && presence.user_present,
+                                std::move(learned));
 }
 
 namespace {

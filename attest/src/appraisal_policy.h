@@ -53,6 +53,13 @@ bool authorities_vouch(const PolicyInputs& in);
 // decided it (appraisal_ima_rules.cpp).
 void check_ima_required(const PolicyInputs& in, PolicyResult& r);
 
+// learn_sightings: learn mode (policy.h LearnPolicy). When |in.policy| has
+// it on and |judged| (evaluate_policy over |in|) failed only because of
+// boot application or IMA digests its non-empty allowlists lack, and would
+// pass with those digests allowed, returns them (each once, at most
+// kMaxLearnSightings); otherwise nothing (appraisal_learn.cpp).
+std::vector<LearnSighting> learn_sightings(const PolicyInputs& in, const PolicyResult& judged);
+
 // add_rule records one RuleResult (dropped beyond kMaxRuleResults).
 void add_rule(PolicyResult& r, RuleResult rule);
 

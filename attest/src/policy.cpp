@@ -242,6 +242,9 @@ Status validate_policy(const Policy& p) {
   for (const auto& s : p.host.os_release_allowlist) {
     if (s.empty() || s.size() > 256) return bad("os_release_allowlist entries must be 1 to 256 characters");
   }
+  if (p.learn.min_devices < 0 || p.learn.min_devices > kMaxLearnMinDevices) {
+    return bad("learn.min_devices must be 1 to 1000000 (leave \"learn\" out to turn learn mode off)");
+  }
   return validate_enforcement(p.enforcement);
 }
 
@@ -352,6 +355,12 @@ Result<Policy> policy_from_json(const json::ObjectPtr& o) {
       return bad("policy \"login\": token_binding must be \"pop\" or \"bearer\"");
     }
   }
+  PAW_CHECK(object_or_default(o, "learn", sub));
+  if (sub) {
+    PAW_CHECK(detail::policy_fields::only(sub, detail::policy_fields::kLearn, "policy \"learn\""));
+    PAW_TRY(p.learn.min_devices, json::get_int(sub, "min_devices"));
+    if (p.learn.min_devices < 1) return bad("learn.min_devices must be 1 to 1000000");
+  }
   PAW_CHECK(validate_policy(p));
   return p;
 }
@@ -442,6 +451,11 @@ json::ObjectPtr policy_to_json(const Policy& p) {
   json::ObjectPtr login = new Poco::JSON::Object();
   login->set("token_binding", std::string(token_binding_name(p.login.token_binding)));
   o->set("login", login);
+  if (p.learn.on()) {  // absent = off, as before it existed
+    json::ObjectPtr learn = new Poco::JSON::Object();
+    learn->set("min_devices", p.learn.min_devices);
+    o->set("learn", learn);
+  }
   return o;
 }
 

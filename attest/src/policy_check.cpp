@@ -381,7 +381,8 @@ void check_raw(CheckContext& c, json::ObjectPtr doc) {
   if (json::ObjectPtr o = object_at(doc, "pcrs")) check_pcrs(c, o);
   const std::pair<const char*, fields::List> sections[] = {
       {"ima", fields::kIma},       {"fido", fields::kFido}, {"host", fields::kHost},
-      {"reboot", fields::kReboot}, {"ek", fields::kEk},     {"login", fields::kLogin}};
+      {"reboot", fields::kReboot}, {"ek", fields::kEk},     {"login", fields::kLogin},
+      {"learn", fields::kLearn}};
   for (const auto& [key, allowed] : sections) {
     if (json::ObjectPtr o = object_at(doc, key)) only_known(c, o, allowed, std::string("$.") + key);
   }

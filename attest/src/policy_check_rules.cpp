@@ -206,10 +206,36 @@ std::optional<std::uint32_t> pcr_index(std::string_view key) {
   return index;
 }
 
+// Learn mode queues digests an allowlist lacks; with no allowlist every
+// digest is allowed already and nothing is ever queued. It learns only from
+// otherwise healthy devices: a PCR 4 compared with a pin or reference
+// changes with every new boot application (pcr_mismatch), so none is learnt.
+void check_learn_rules(CheckContext& c, const Policy& p) {
+  if (!p.learn.on()) return;
+  if (p.boot_applications.empty() && p.ima.allowlist.empty()) {
+    c.warning("learn_no_effect", "$.learn",
+              "learn mode queues boot applications missing from \"boot_applications\" and files missing from "
+              "\"ima.allowlist\", but both are empty (every digest is allowed): list the digests you know first");
+    return;
+  }
+  if (p.boot_applications.empty()) return;
+  for (const auto& [bank, indices] : p.pcrs.required) {
+    if (!indices.contains(4) || (!p.pcrs.pin_on_enroll && !named_by_reference(p, bank, 4))) continue;
+    c.warning("learn_pcr_compared", "$.pcrs",
+              "PCR 4 (" + std::string(hash_name(bank)) + ") is compared with a " +
+                  (named_by_reference(p, bank, 4) ? "reference" : "pin (pin_on_enroll)") +
+                  ": a new boot application changes it, the device fails pcr_mismatch and learn mode learns "
+                  "nothing from it; judge PCR 4 through its events only (no reference for PCR 4, "
+                  "\"pin_on_enroll\": false, references for the other PCRs)");
+    return;
+  }
+}
+
 void check_rules(CheckContext& c, const Policy& p) {
   check_bindings(c, p);
   check_pcr_rules(c, p);
   check_grace_rules(c, p);
+  check_learn_rules(c, p);
 }
 
 }  // namespace paw::detail

@@ -19,7 +19,7 @@ using List = std::span<const std::string_view>;
 inline constexpr std::string_view kTop[] = {
     "name", "version", "schema", "pcrs", "secure_boot_required", "boot_applications", "boot", "event_log_required", "ima",
     "fido", "max_attestation_age_seconds", "token_ttl_seconds", "host", "reboot", "ek", "require_admin_approval",
-    "enforcement", "login"};
+    "enforcement", "login", "learn"};
 inline constexpr std::string_view kPcrs[] = {"required", "reference", "reference_sets", "pin_on_enroll"};
 inline constexpr std::string_view kReferenceSet[] = {"name", "not_after", "values"};
 inline constexpr std::string_view kIma[] = {"required", "allowlist"};
@@ -35,6 +35,7 @@ inline constexpr std::string_view kEnforcement[] = {"grace"};
 inline constexpr std::string_view kBoot[] = {"authorities", "kernel_cmdline", "dbx"};
 inline constexpr std::string_view kKernelCmdline[] = {"required", "forbidden"};
 inline constexpr std::string_view kDbx[] = {"required"};
+inline constexpr std::string_view kLearn[] = {"min_devices"};
 // clang-format on
 
 // only: json::only_keys over one of the lists above (Errc::malformed naming

@@ -90,6 +90,11 @@ TEST_CASE("policy check: every field of a full document is known (the lint's fie
   p.host.os_release_allowlist = {"Debian GNU/Linux 12 (bookworm)"};
   p.reboot_allowed = false;
   p.enforcement.grace = {{"pcr_mismatch", 3600}, {"os_not_allowed", 86400}, {"reboot", 60}};
+  // Learn mode judges PCR 4 through its events only: the other PCRs have references, nothing is pinned.
+  p.learn.min_devices = 3;
+  p.pcrs.reference[HashAlg::sha256][0] = Bytes(32, 8);
+  p.pcrs.reference[HashAlg::sha256][2] = Bytes(32, 9);
+  p.pcrs.pin_on_enroll = false;
   const auto fs = check(serialize_policy(p));
   CHECK_MESSAGE(fs.empty(), all(fs));
   CHECK(check("{}").empty());
@@ -403,4 +408,38 @@ TEST_CASE("policy check: boot rules — their PCRs, their fields, their graces")
   CHECK(has(fs, "grace_no_effect", "$.enforcement.grace.boot_authority_not_allowed"));
   CHECK(has(fs, "grace_no_effect", "$.enforcement.grace.dbx_outdated"));
   CHECK_FALSE(has_errors(fs));
+}
+
+TEST_CASE("policy check: learn mode is read, written back, range-checked and linted") {
+  const std::string apps = R"("pcrs":{"required":{"sha256":[4,7]}},"boot_applications":[")" + std::string(64, 'a') + "\"]";
+  auto p = parse_policy(R"({"name":"l",)" + apps + R"(,"learn":{"min_devices":3}})");
+  REQUIRE(p.ok());
+  CHECK(p->learn.min_devices == 3);
+  auto again = parse_policy(serialize_policy(*p));
+  REQUIRE(again.ok());
+  CHECK(again->learn == p->learn);
+  // Absent = off, and an off policy writes no "learn" (documents stay as they were).
+  auto off = parse_policy(R"({"name":"l"})");
+  REQUIRE(off.ok());
+  CHECK(!off->learn.on());
+  CHECK(serialize_policy(*off).find("learn") == std::string::npos);
+  for (const char* bad : {R"({"learn":{"min_devices":0}})", R"({"learn":{"min_devices":-1}})",
+                          R"({"learn":{"min_devices":1000001}})", R"({"learn":{}})", R"({"learn":{"min_devices":"2"}})",
+                          R"({"learn":3})"}) {
+    CHECK_MESSAGE(has_errors(check(bad)), bad);
+    CHECK_MESSAGE(!parse_policy(std::string(bad).insert(1, R"("name":"l",)")).ok(), bad);
+  }
+  CHECK(has(check(R"({"learn":{"min_devices":2,"max":4}})"), "unknown_field", "$.learn.max"));
+  // Learn mode without any allowlist has nothing to learn: a warning.
+  const auto fs = check(R"({"learn":{"min_devices":2}})");
+  CHECK(!has_errors(fs));
+  CHECK(has(fs, "learn_no_effect", "$.learn"));
+  // apps pins PCR 4 (pin_on_enroll defaults to true): a new boot application would fail pcr_mismatch.
+  CHECK(!has(check("{" + apps + R"(,"learn":{"min_devices":2}})"), "learn_no_effect"));
+  CHECK(has(check("{" + apps + R"(,"learn":{"min_devices":2}})"), "learn_pcr_compared", "$.pcrs"));
+  const std::string events_only = R"("pcrs":{"required":{"sha256":[4,7]},"reference":{"sha256":{"7":")" +
+                                  std::string(64, 'c') + R"("}},"pin_on_enroll":false},"boot_applications":[")" +
+                                  std::string(64, 'a') + "\"]";
+  const auto clean = check("{" + events_only + R"(,"learn":{"min_devices":2}})");
+  CHECK_MESSAGE(clean.empty(), all(clean));
 }

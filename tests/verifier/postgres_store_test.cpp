@@ -17,6 +17,7 @@
 #include "postgres_store.h"
 #include "store.h"
 #include "store_admin_contract.h"
+#include "store_learn_contract.h"
 #include "store_report_contract.h"
 #include "store_test_util.h"
 #include "swtpm.h"
@@ -72,11 +73,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 11);
+    CHECK(*v == 12);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 11);
+  CHECK(*again->schema_version() == 12);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -89,7 +90,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 11);
+  CHECK(*s->schema_version() == 12);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -409,6 +410,11 @@ TEST_CASE("postgres store: migration 7 - owner on tokens and devices, last prese
 TEST_CASE("postgres store: migration 10 - report-only policies and their results") {
   auto store = open_pg(test::Postgres::shared().create_database());
   check_report_contract(*store);
+}
+
+TEST_CASE("postgres store: migration 12 - learn mode's queue") {
+  auto store = open_pg(test::Postgres::shared().create_database());
+  check_learn_contract(*store);
 }
 
 TEST_CASE("postgres store: migration 11 - admin scopes, FIDO2 admins and their sessions") {

@@ -7,6 +7,7 @@
 
 #include "store.h"
 #include "store_admin_contract.h"
+#include "store_learn_contract.h"
 #include "store_report_contract.h"
 #include "store_test_util.h"
 #include "test_data.h"
@@ -22,11 +23,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 11);
+    CHECK(*v == 12);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 11);
+  CHECK(*(*again)->schema_version() == 12);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -257,6 +258,13 @@ TEST_CASE("store: migration 10 - report-only policies and their results") {
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   check_report_contract(**s);
+}
+
+TEST_CASE("store: migration 12 - learn mode's queue") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  check_learn_contract(**s);
 }
 
 TEST_CASE("store: migration 11 - admin scopes, FIDO2 admins and their sessions") {

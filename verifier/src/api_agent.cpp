@@ -297,6 +297,7 @@ Result<Response> Service::post_attestation(Request& req) {
   metrics_.observe_verdict(verdict);
   for (std::size_t i = 0; i < ids.size() && i < events.size(); ++i) published(ids[i], events[i].type, dev.id);
   record_reports(dev, report, judged, verdict, now_s);
+  record_learning(dev, policy, a, now_s);
 
   PAW_TRY(std::string jti, random_hex(16));
   ResultClaims claims = a.claims(cfg_.issuer, jti);

@@ -454,6 +454,13 @@ void Service::build_routes() {
                bind(&Service::admin_attach_report), AdminScope::policy});
   router_.add({"DELETE", "/v1/admin/policies/{}/report", Auth::admin, k64k,
                bind(&Service::admin_detach_report), AdminScope::policy});
+  // Learn mode's queue (learn.cpp): reading needs read, deciding changes a policy.
+  router_.add({"GET", "/v1/admin/refs/pending", Auth::admin, k64k,
+               bind(&Service::admin_list_refs), AdminScope::read});
+  router_.add({"POST", "/v1/admin/refs/{}/approve", Auth::admin, k64k,
+               bind(&Service::admin_approve_ref), AdminScope::policy});
+  router_.add({"POST", "/v1/admin/refs/{}/reject", Auth::admin, k64k,
+               bind(&Service::admin_reject_ref), AdminScope::policy});
   router_.add({"POST", "/v1/admin/rp-credentials", Auth::admin, k64k,
                bind(&Service::admin_create_rp_credential), AdminScope::full});
   router_.add({"POST", "/v1/admin/credentials", Auth::admin, k64k,

@@ -126,6 +126,9 @@ class Service {
   ReportRun report_inputs(const StoredDevice& dev) noexcept;
   void record_reports(const StoredDevice& dev, const ReportRun& run, const std::vector<ReportJudgement>& judged,
                       const std::string& enforced_verdict, std::int64_t now) noexcept;
+  // record_learning (learn.cpp): learn mode's sightings of one appraisal
+  // under |policy| go to the queue; logs and goes on, never fails.
+  void record_learning(const StoredDevice& dev, const Policy& policy, const Appraisal& a, std::int64_t now) noexcept;
   // admitted_policy is the parsed policy a login is judged by: from the
   // (name, version) cache when the version read with |a| is cached.
   Result<std::shared_ptr<const Policy>> admitted_policy(const DeviceAdmission& a);
@@ -185,6 +188,9 @@ class Service {
   Result<Response> admin_attach_report(Request& req);   // policy_report.cpp
   Result<Response> admin_detach_report(Request& req);
   Result<Response> admin_policy_report(Request& req);
+  Result<Response> admin_list_refs(Request& req);       // learn.cpp
+  Result<Response> admin_approve_ref(Request& req);
+  Result<Response> admin_reject_ref(Request& req);
   Result<Response> admin_create_rp_credential(Request& req);
   Result<Response> admin_list_credentials(Request& req);   // api_credentials.cpp
   Result<Response> admin_create_credential(Request& req);

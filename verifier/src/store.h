@@ -194,6 +194,47 @@ struct ReportResult {
   std::int64_t judged_at = 0;
 };
 
+// LearnCandidate (migration 12): a digest learn mode queued for policy
+// |policy| (docs/policy.md, "Learn mode"). |devices| counts distinct devices.
+struct LearnCandidate {
+  std::int64_t id = 0;
+  std::string policy;
+  std::string kind;            // "boot_app" | "ima"
+  std::string digest;          // lowercase hex
+  std::string description;     // "boot application (PCR 4)" or the IMA path (device-supplied, made printable)
+  std::string status;          // "pending" | "approved" | "rejected"
+  std::int64_t first_seen_at = 0;
+  std::string first_device;
+  std::int64_t devices = 0;
+  std::int64_t last_seen_at = 0;
+  std::int64_t decided_at = 0;  // 0 while pending
+  std::string decided_by;       // the admin credential (and person) that decided
+};
+
+// LearnSeen is one digest one attestation showed (kind, hex digest, description).
+struct LearnSeen {
+  std::string kind;
+  std::string digest;
+  std::string description;
+};
+
+// LearnLimits bound the queue: at most |per_policy| pending candidates per
+// policy, of which one device may have opened at most |per_device|. A digest
+// beyond either is not queued (counted in LearnOutcome::dropped); digests
+// already queued keep counting devices.
+struct LearnLimits {
+  std::int64_t per_policy = 1000;
+  std::int64_t per_device = 100;
+};
+
+// LearnOutcome: what record_learn_sightings did — the pending candidates this
+// device was counted on for the first time (with their new count), and how
+// many digests the limits kept out.
+struct LearnOutcome {
+  std::vector<LearnCandidate> counted;
+  std::int64_t dropped = 0;
+};
+
 struct EventRecord {
   std::int64_t id = 0;          // assigned by the store, increasing
   std::int64_t time = 0;
@@ -360,6 +401,20 @@ class Store {
   virtual Status put_report_result(const ReportResult& r) = 0;
   virtual Result<std::optional<ReportResult>> get_report_result(const std::string& policy, const std::string& device) = 0;
   virtual Result<std::vector<ReportResult>> list_report_results(const std::string& policy) = 0;
+
+  // Learn mode (migration 12). record_learn_sightings counts |device| once
+  // on each pending candidate of |policy| for |seen| (creating candidates
+  // within |limits|; decided ones are left alone). list_learn_candidates:
+  // every candidate of |policy| ("" = all policies), most devices first.
+  // decide_learn_candidate moves a pending candidate to |status| and says
+  // whether it was pending.
+  virtual Result<LearnOutcome> record_learn_sightings(const std::string& policy, const std::string& device,
+                                                      const std::vector<LearnSeen>& seen, std::int64_t now,
+                                                      const LearnLimits& limits) = 0;
+  virtual Result<std::vector<LearnCandidate>> list_learn_candidates(const std::string& policy) = 0;
+  virtual Result<std::optional<LearnCandidate>> get_learn_candidate(std::int64_t id) = 0;
+  virtual Result<bool> decide_learn_candidate(std::int64_t id, const std::string& status, const std::string& by,
+                                              std::int64_t at) = 0;
 
   // Events: add_event assigns and returns the id; list_events returns events
   // with id > |after| in id order, at most |limit|.

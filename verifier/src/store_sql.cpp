@@ -134,6 +134,20 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "credential_json TEXT NOT NULL, scope TEXT NOT NULL, sign_count BIGINT NOT NULL, "
         "created_at BIGINT NOT NULL, created_by TEXT NOT NULL)",
     },
+    {
+        // 12. Learn mode (policy "learn", docs/policy.md): digests a policy's
+        // allowlists lack, seen in verified evidence of otherwise healthy
+        // devices, queued for an admin. One row per (policy, kind, digest);
+        // a decided row (approved, rejected) stays so it is never queued again.
+        "CREATE TABLE learn_candidates (id {EVENT_ID}, policy TEXT NOT NULL, kind TEXT NOT NULL, "
+        "digest TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, first_seen_at BIGINT NOT NULL, "
+        "first_device TEXT NOT NULL, devices BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, "
+        "decided_at BIGINT NOT NULL DEFAULT 0, decided_by TEXT NOT NULL DEFAULT '', UNIQUE (policy, kind, digest))",
+        "CREATE INDEX learn_candidates_queue ON learn_candidates (policy, status)",
+        // Each device counts once per candidate, however often it attests.
+        "CREATE TABLE learn_sightings (candidate_id BIGINT NOT NULL, device_id TEXT NOT NULL, "
+        "seen_at BIGINT NOT NULL, PRIMARY KEY (candidate_id, device_id))",
+    },
 };
 }  // namespace
 

@@ -93,6 +93,14 @@ class SqlStore : public Store {
   Status put_report_result(const ReportResult& r) override;
   Result<std::optional<ReportResult>> get_report_result(const std::string& policy, const std::string& device) override;
   Result<std::vector<ReportResult>> list_report_results(const std::string& policy) override;
+  // store_sql_learn.cpp
+  Result<LearnOutcome> record_learn_sightings(const std::string& policy, const std::string& device,
+                                              const std::vector<LearnSeen>& seen, std::int64_t now,
+                                              const LearnLimits& limits) override;
+  Result<std::vector<LearnCandidate>> list_learn_candidates(const std::string& policy) override;
+  Result<std::optional<LearnCandidate>> get_learn_candidate(std::int64_t id) override;
+  Result<bool> decide_learn_candidate(std::int64_t id, const std::string& status, const std::string& by,
+                                      std::int64_t at) override;
 
  protected:
   explicit SqlStore(SqlDialect d) : dialect_(d) {}

@@ -354,6 +354,20 @@ struct RuleResult {
 // kMaxRuleResults bounds the rule results kept with one appraisal.
 inline constexpr std::size_t kMaxRuleResults = 512;
 
+// LearnSighting is one digest learn mode saw (policy.h LearnPolicy): a boot
+// application (PCR 4) or IMA file digest (PCR 10) from verified evidence of a
+// device that the policy's non-empty allowlist lacks and that is the only
+// thing keeping the device from healthy.
+inline constexpr std::string_view kLearnBootApp = "boot_app";
+inline constexpr std::string_view kLearnIma = "ima";
+inline constexpr std::size_t kMaxLearnSightings = 64;   // per attestation
+struct LearnSighting {
+  std::string kind;          // kLearnBootApp | kLearnIma
+  Bytes digest;              // SHA-256 Authenticode digest, or the IMA file digest
+  std::string description;   // "boot application (PCR 4)", or the IMA path (from the log: untrusted text)
+  bool operator==(const LearnSighting&) const = default;
+};
+
 // AppraisalRecord is the storable summary of one appraisal (the verdict history).
 struct AppraisalRecord {
   std::string device_id;
@@ -462,6 +476,10 @@ class Appraisal {
   // claims builds the result-token claims: sub = device id, iat = attested_at,
   // exp = iat + token_ttl_seconds, verdict, reasons, trust, policy.
   [[nodiscard]] ResultClaims claims(std::string issuer, std::string jti) const;
+  // learned: learn mode's sightings (LearnSighting) in this attestation;
+  // empty unless the policy has "learn" on and the device is unhealthy only
+  // for digests its allowlists lack.
+  [[nodiscard]] const std::vector<LearnSighting>& learned() const noexcept { return learned_; }
 
  private:
   Appraisal() = default;
@@ -472,6 +490,7 @@ class Appraisal {
   bool rebooted_ = false;
   std::int64_t token_ttl_ = 600;
   bool user_present_ = false;
+  std::vector<LearnSighting> learned_;
 };
 
 // AuthenticEvidence is evidence the device itself produced just now: its

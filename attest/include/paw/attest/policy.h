@@ -66,7 +66,8 @@
 //     "require_admin_approval": false,
 //     "enforcement": {                         // graded verdicts (grace.h)
 //       "grace": {"pcr_mismatch": "72h"}       // reason → how long it is tolerated
-//     }                                        //   ("90s", "30m", "72h", "7d" or seconds)
+//     },                                       //   ("90s", "30m", "72h", "7d" or seconds)
+//     "learn": {"min_devices": 3}              // learn mode (LearnPolicy); absent = off
 //   }
 #pragma once
 
@@ -229,6 +230,19 @@ struct LoginPolicy {
   bool operator==(const LoginPolicy&) const = default;
 };
 
+// LearnPolicy (JSON "learn": {"min_devices": N}): learn mode. A boot
+// application (PCR 4) or IMA file digest (PCR 10) that the policy's
+// non-empty allowlist does not hold, seen in verified evidence of at least N
+// distinct devices of this policy that are otherwise healthy, is queued for
+// an admin (pawctl refs pending / approve / reject). Nothing is ever allowed
+// without an admin. 0 = off (absent); 1 .. kMaxLearnMinDevices.
+struct LearnPolicy {
+  std::int64_t min_devices = 0;
+  [[nodiscard]] bool on() const noexcept { return min_devices > 0; }
+  bool operator==(const LearnPolicy&) const = default;
+};
+inline constexpr std::int64_t kMaxLearnMinDevices = 1000000;
+
 // Policy is one parsed, validated policy document.
 struct Policy {
   std::string name = std::string(kDefaultPolicyName);
@@ -248,6 +262,7 @@ struct Policy {
   bool require_admin_approval = false;
   Enforcement enforcement;             // no grace by default: every reason denies at once
   LoginPolicy login;                   // JSON "login": {"token_binding": ...}
+  LearnPolicy learn;                   // JSON "learn": {"min_devices": N}; absent = off
   bool operator==(const Policy&) const = default;
 };
 
