@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # installer_test.sh — the Debian packages, built, inspected, installed, upgraded,
 # removed and purged for real (issue 9). It:
-#   1. configures a separate release build (Release with Debian's -O2 -g, which
-#      also lets ccache reuse the main RelWithDebInfo build's objects;
+#   1. configures a separate release build (Release with Debian's -O2 -g, or the
+#      flags in PAW_RELEASE_FLAGS: tools/test.sh passes its main build's, so
+#      ccache serves the objects;
 #      PAW_VIRTUAL_FIDO=OFF, no tests) and builds only the packaged programs:
 #      paw-agent, paw-verifier, pawctl;
 #   2. packages them with cpack twice: the current version and the same binaries
@@ -74,7 +75,12 @@ cleanup() {
 trap cleanup EXIT
 
 step "release build in $bdir"
-cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g -DNDEBUG" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null \
+# PAW_RELEASE_FLAGS / PAW_WERROR: tools/test.sh passes its main build's flags,
+# so that ccache serves every object but paw-agent's (the only sources that
+# PAW_VIRTUAL_FIDO changes) instead of compiling the programs a second time.
+release_flags=${PAW_RELEASE_FLAGS:--O2 -g -DNDEBUG}
+cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=$release_flags" \
+  "-DCMAKE_CXX_FLAGS_RELEASE=$release_flags" -DPAW_WERROR="${PAW_WERROR:-OFF}" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null \
   || die "configure of the release build failed"
 targets=$(cmake --build "$bdir" --target help)
 present=(); missing=()
