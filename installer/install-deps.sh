@@ -22,6 +22,7 @@ test_pkgs=(
   fido2-tools                      # cross-checks: fido2-cred -V, fido2-assert -V
   postgresql                       # real PostgreSQL server started by the tests
   nginx-light                      # auth_request integration tests
+  openssh-server openssh-client    # SSH logins with the paw certificate (tests/e2e/ssh_test.sh)
   wrk                              # login-path throughput measurements (docs/verifier.md)
   openssl curl python3 procps iproute2
   dpkg-dev fakeroot lintian systemd   # installer test: cpack DEB + dpkg-shlibdeps, lintian, systemd-analyze
