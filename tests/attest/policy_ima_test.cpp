@@ -76,7 +76,10 @@ TEST_CASE("policy ima.required: malformed entries are refused, each with its own
       {R"(["/x"])", "not an object"},
       {R"([{"digests": ["sha256:)" + kSha256 + R"("]}])", "path"},
   };
-  for (const auto& [list, want] : cases) {
+  for (const auto& entry : cases) {
+    // Named copies, not a structured binding: clang 14 cannot capture one in doctest's lambdas.
+    const std::string& list = entry.first;
+    const std::string& want = entry.second;
     auto p = parse_policy(doc(R"({"required": )" + list + "}"));
     REQUIRE_MESSAGE(!p.ok(), list);
     CHECK(p.code() == Errc::malformed);
