@@ -1,6 +1,7 @@
 // ekcert.cpp — EK certificate validation (TCG EK Credential Profile for TPM
 // Family 2.0, 2.x) with OpenSSL's chain builder plus the TPM quirks.
 #include "paw/attest/ekcert.h"
+#include "paw/attest/ossl.h"
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
@@ -14,11 +15,6 @@
 
 namespace paw {
 namespace {
-
-using BioPtr = UniquePtr<BIO, BIO_free>;
-using StoreCtxPtr = UniquePtr<X509_STORE_CTX, X509_STORE_CTX_free>;
-using StorePtr = UniquePtr<X509_STORE, X509_STORE_free>;
-using ObjPtr = UniquePtr<ASN1_OBJECT, ASN1_OBJECT_free>;
 
 constexpr std::size_t kMaxCertFile = 1u << 20;
 // TCG OIDs: tcg-kp-EKCertificate and the TPM identity attributes of the SAN.
@@ -168,7 +164,7 @@ TpmDeviceInfo device_info(X509* leaf) {
 Result<Bytes> to_der(X509* c) {
   unsigned char* der = nullptr;
   const int len = i2d_X509(c, &der);
-  if (len <= 0) return detail::crypto_error(Errc::internal, "i2d_X509");
+  if (len <= 0) return ossl_error(Errc::internal, "i2d_X509");
   Bytes out(der, der + len);
   OPENSSL_free(der);
   return out;
@@ -177,7 +173,7 @@ Result<Bytes> to_der(X509* c) {
 }  // namespace
 
 struct EkCaStore::Impl {
-  StorePtr store{X509_STORE_new()};
+  X509StorePtr store{X509_STORE_new()};
   std::size_t count = 0;
 };
 
@@ -190,7 +186,7 @@ X509_STORE* EkCaStore::store() const noexcept { return impl_->store.get(); }
 
 Result<EkCaStore> EkCaStore::from_certificates(const std::vector<Bytes>& certs) {
   EkCaStore s;
-  if (!s.impl_->store) return detail::crypto_error(Errc::internal, "X509_STORE_new");
+  if (!s.impl_->store) return ossl_error(Errc::internal, "X509_STORE_new");
   for (const auto& data : certs) {
     auto parsed = certs_of(data);
     if (!parsed.ok()) return make_error(Errc::config_error, "CA certificate: " + parsed.error().detail);
@@ -272,11 +268,11 @@ namespace {
 
 // build_chain runs OpenSSL's path building. Without |partial| the chain must end
 // at a self-signed root in the folder; with it, at any folder certificate.
-Result<StoreCtxPtr> build_chain(X509* leaf, const EkCaStore& cas, std::optional<std::int64_t> at, bool partial,
+Result<X509StoreCtxPtr> build_chain(X509* leaf, const EkCaStore& cas, std::optional<std::int64_t> at, bool partial,
                                 int& x509_error) {
-  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), cas.store(), leaf, nullptr) != 1) {
-    return detail::crypto_error(Errc::internal, "X509_STORE_CTX_init");
+    return ossl_error(Errc::internal, "X509_STORE_CTX_init");
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   if (partial) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
@@ -326,7 +322,7 @@ Result<EkCertificate> verify_ek_certificate(ByteView cert, const EkCaStore& cas,
   const bool to_root = built.ok();
   if (!built.ok() && root_missing(x509_error)) built = build_chain(leaf.get(), cas, at, true, x509_error);
   if (!built.ok()) return std::move(built).error();
-  StoreCtxPtr ctx = std::move(built).value();
+  X509StoreCtxPtr ctx = std::move(built).value();
   PAW_CHECK(issued_by_folder_ca(ctx.get()));
   PAW_CHECK(check_eku(leaf.get()));
   EVP_PKEY* key = X509_get0_pubkey(leaf.get());
@@ -341,7 +337,7 @@ Result<EkCertificate> verify_ek_certificate(ByteView cert, const EkCaStore& cas,
   out.reaches_self_signed_root = to_root;
   unsigned char* spki = nullptr;
   const int len = i2d_PUBKEY(key, &spki);
-  if (len <= 0) return detail::crypto_error(Errc::internal, "i2d_PUBKEY");
+  if (len <= 0) return ossl_error(Errc::internal, "i2d_PUBKEY");
   out.public_key_der.assign(spki, spki + len);
   OPENSSL_free(spki);
   return out;
@@ -350,7 +346,7 @@ Result<EkCertificate> verify_ek_certificate(ByteView cert, const EkCaStore& cas,
 Status ek_matches_public(const EkCertificate& cert, const TpmPublic& ek) {
   const unsigned char* p = cert.public_key_der.data();
   EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(cert.public_key_der.size())));
-  if (!key) return detail::crypto_error(Errc::malformed, "certificate key");
+  if (!key) return ossl_error(Errc::malformed, "certificate key");
   PAW_TRY(const bool same, public_matches(ek, key.get()));
   if (!same) return make_error(Errc::cert_invalid, "EK certificate key is not the TPM's EK");
   return ok_status();

@@ -11,17 +11,11 @@
 
 #include "paw/attest/digest.h"
 #include "paw/attest/secure.h"
+#include "paw/attest/ossl.h"
 #include "tpm_internal.h"
 
 namespace paw {
 namespace {
-
-using BnPtr = UniquePtr<BIGNUM, BN_free>;
-using BnCtxPtr = UniquePtr<BN_CTX, BN_CTX_free>;
-using GroupPtr = UniquePtr<EC_GROUP, EC_GROUP_free>;
-using PointPtr = UniquePtr<EC_POINT, EC_POINT_free>;
-using PkeyCtxPtr = UniquePtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using CipherCtxPtr = UniquePtr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 
 // Labels (Part 1, 24.4 and B.10.3): the NUL terminator is part of each label.
 constexpr std::string_view kIdentity = "IDENTITY";
@@ -84,7 +78,7 @@ Result<Bytes> rsa_secret(const TpmPublic& ek, HashAlg alg, ByteView seed) {
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
       EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md_for(alg)) != 1 ||
       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md_for(alg)) != 1) {
-    return detail::crypto_error(Errc::internal, "OAEP setup");
+    return ossl_error(Errc::internal, "OAEP setup");
   }
   auto* label = static_cast<unsigned char*>(OPENSSL_malloc(kIdentity.size() + 1));
   if (label == nullptr) return make_error(Errc::internal, "out of memory");
@@ -92,15 +86,15 @@ Result<Bytes> rsa_secret(const TpmPublic& ek, HashAlg alg, ByteView seed) {
   label[kIdentity.size()] = 0;
   if (EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), label, static_cast<int>(kIdentity.size() + 1)) != 1) {
     OPENSSL_free(label);
-    return detail::crypto_error(Errc::internal, "OAEP label");
+    return ossl_error(Errc::internal, "OAEP label");
   }
   std::size_t len = 0;
   if (EVP_PKEY_encrypt(ctx.get(), nullptr, &len, seed.data(), seed.size()) != 1) {
-    return detail::crypto_error(Errc::internal, "OAEP size");
+    return ossl_error(Errc::internal, "OAEP size");
   }
   Bytes out(len);
   if (EVP_PKEY_encrypt(ctx.get(), out.data(), &len, seed.data(), seed.size()) != 1) {
-    return detail::crypto_error(Errc::internal, "OAEP encrypt");
+    return ossl_error(Errc::internal, "OAEP encrypt");
   }
   out.resize(len);
   return out;
@@ -129,41 +123,41 @@ Bytes bn_bytes(const BIGNUM* bn, std::size_t size) {
 // with KDFe(nameAlg, Z, "IDENTITY\0", ephemeral.x, ek.x) (Part 1, C.6.4).
 Result<EccShared> ecc_secret(const TpmPublic& ek, HashAlg alg, ByteView scalar) {
   PAW_TRY(const int nid, ecc_nid(ek.pub.parameters.eccDetail.curveID));
-  GroupPtr group(EC_GROUP_new_by_curve_name(nid));
+  EcGroupPtr group(EC_GROUP_new_by_curve_name(nid));
   BnCtxPtr bctx(BN_CTX_new());
-  if (!group || !bctx) return detail::crypto_error(Errc::internal, "EC group");
+  if (!group || !bctx) return ossl_error(Errc::internal, "EC group");
   const std::size_t field = static_cast<std::size_t>((EC_GROUP_get_degree(group.get()) + 7) / 8);
   const auto& ux = ek.pub.unique.ecc.x;
   const auto& uy = ek.pub.unique.ecc.y;
   BnPtr ekx(BN_bin2bn(ux.buffer, ux.size, nullptr));
   BnPtr eky(BN_bin2bn(uy.buffer, uy.size, nullptr));
-  PointPtr ek_point(EC_POINT_new(group.get()));
+  EcPointPtr ek_point(EC_POINT_new(group.get()));
   // EC_POINT_set_affine_coordinates refuses points that are not on the curve.
   if (!ekx || !eky || !ek_point ||
       EC_POINT_set_affine_coordinates(group.get(), ek_point.get(), ekx.get(), eky.get(), bctx.get()) != 1) {
-    return detail::crypto_error(Errc::malformed, "EK point is not on its curve");
+    return ossl_error(Errc::malformed, "EK point is not on its curve");
   }
   BnPtr d(BN_new());
   if (!d) return make_error(Errc::internal, "BN_new");
   if (scalar.empty()) {
     if (BN_priv_rand_range(d.get(), EC_GROUP_get0_order(group.get())) != 1) {
-      return detail::crypto_error(Errc::internal, "ephemeral scalar");
+      return ossl_error(Errc::internal, "ephemeral scalar");
     }
   } else if (BN_bin2bn(scalar.data(), static_cast<int>(scalar.size()), d.get()) == nullptr) {
-    return detail::crypto_error(Errc::internal, "ephemeral scalar");
+    return ossl_error(Errc::internal, "ephemeral scalar");
   }
   if (BN_is_zero(d.get()) || BN_cmp(d.get(), EC_GROUP_get0_order(group.get())) >= 0) {
     return make_error(Errc::malformed, "ephemeral scalar out of range");
   }
-  PointPtr q(EC_POINT_new(group.get()));
-  PointPtr z(EC_POINT_new(group.get()));
+  EcPointPtr q(EC_POINT_new(group.get()));
+  EcPointPtr z(EC_POINT_new(group.get()));
   BnPtr qx(BN_new()), qy(BN_new()), zx(BN_new());
   if (!q || !z || !qx || !qy || !zx || EC_POINT_mul(group.get(), q.get(), d.get(), nullptr, nullptr, bctx.get()) != 1 ||
       EC_POINT_mul(group.get(), z.get(), nullptr, ek_point.get(), d.get(), bctx.get()) != 1 ||
       EC_POINT_get_affine_coordinates(group.get(), q.get(), qx.get(), qy.get(), bctx.get()) != 1 ||
       EC_POINT_get_affine_coordinates(group.get(), z.get(), zx.get(), nullptr, bctx.get()) != 1) {
     BN_clear(d.get());
-    return detail::crypto_error(Errc::internal, "ECDH");
+    return ossl_error(Errc::internal, "ECDH");
   }
   BN_clear(d.get());
   const SecretBytes zbytes(bn_bytes(zx.get(), field));
@@ -185,7 +179,7 @@ Result<Bytes> aes_cfb(const EVP_CIPHER* cipher, ByteView key, ByteView plain) {
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, key.data(), iv) != 1 ||
       EVP_EncryptUpdate(ctx.get(), out.data(), &len, plain.data(), static_cast<int>(plain.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), out.data() + len, &fin) != 1) {
-    return detail::crypto_error(Errc::internal, "AES-CFB");
+    return ossl_error(Errc::internal, "AES-CFB");
   }
   out.resize(static_cast<std::size_t>(len + fin));
   return out;

@@ -18,35 +18,12 @@
 
 #include "paw/attest/digest.h"
 #include "paw/attest/json.h"
+#include "paw/attest/ossl.h"
 
 namespace paw {
 namespace {
 
 constexpr std::size_t kCoord = 32;  // P-256 field element / scalar size
-
-using BnPtr = UniquePtr<BIGNUM, BN_free>;
-using BioPtr = UniquePtr<BIO, BIO_free>;
-using EcdsaSigPtr = UniquePtr<ECDSA_SIG, ECDSA_SIG_free>;
-using MdCtxPtr = UniquePtr<EVP_MD_CTX, EVP_MD_CTX_free>;
-using PkeyCtxPtr = UniquePtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using ParamBldPtr = UniquePtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
-using ParamPtr = UniquePtr<OSSL_PARAM, OSSL_PARAM_free>;
-
-struct OpenSslFree {
-  void operator()(unsigned char* p) const noexcept { OPENSSL_free(p); }
-};
-
-Error ossl_error(Errc code, std::string what) {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    what += ": ";
-    what += buf;
-  }
-  return make_error(code, std::move(what));
-}
 
 bool is_p256(const EVP_PKEY* key) {
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;

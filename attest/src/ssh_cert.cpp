@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "paw/attest/tpm.h"
+#include "paw/attest/ossl.h"
 
 namespace paw::ssh {
 namespace {
@@ -21,18 +22,6 @@ constexpr std::size_t kPointSize = 1 + 2 * kCoord;
 // that a hostile blob cannot make the decoder allocate much.
 constexpr std::size_t kMaxPrincipals = 256;
 constexpr std::size_t kMaxOptions = 64;
-
-using BnPtr = UniquePtr<BIGNUM, BN_free>;
-using EcdsaSigPtr = UniquePtr<ECDSA_SIG, ECDSA_SIG_free>;
-using MdCtxPtr = UniquePtr<EVP_MD_CTX, EVP_MD_CTX_free>;
-using PkeyCtxPtr = UniquePtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using ParamBldPtr = UniquePtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
-using ParamPtr = UniquePtr<OSSL_PARAM, OSSL_PARAM_free>;
-
-Error ossl_error(Errc code, std::string what) {
-  ERR_clear_error();
-  return make_error(code, std::move(what));
-}
 
 bool is_p256(const EVP_PKEY* key) {
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;

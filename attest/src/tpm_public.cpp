@@ -8,16 +8,11 @@
 #include <cstring>
 
 #include "paw/attest/tpm.h"
+#include "paw/attest/ossl.h"
 #include "tpm_internal.h"
 
 namespace paw {
 namespace {
-
-using BnPtr = UniquePtr<BIGNUM, BN_free>;
-using ParamBldPtr = UniquePtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
-using ParamPtr = UniquePtr<OSSL_PARAM, OSSL_PARAM_free>;
-using PkeyCtxPtr = UniquePtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using BioPtr = UniquePtr<BIO, BIO_free>;
 
 // validate_public checks what tss2-mu cannot: a key type paw can reason about
 // and sizes that fit the declared parameters.
@@ -65,11 +60,11 @@ Result<EvpPkeyPtr> from_params(const char* type, OSSL_PARAM_BLD* bld) {
   ParamPtr params(OSSL_PARAM_BLD_to_param(bld));
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
-    return detail::crypto_error(Errc::internal, "EVP_PKEY_fromdata_init");
+    return ossl_error(Errc::internal, "EVP_PKEY_fromdata_init");
   }
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1 || raw == nullptr) {
-    return detail::crypto_error(Errc::malformed, std::string("public key is not a valid ") + type + " key");
+    return ossl_error(Errc::malformed, std::string("public key is not a valid ") + type + " key");
   }
   return EvpPkeyPtr(raw);
 }
@@ -83,7 +78,7 @@ Result<EvpPkeyPtr> rsa_key(const TPMT_PUBLIC& p) {
   if (!n || !e || !bld || BN_set_word(e.get(), exp) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
-    return detail::crypto_error(Errc::internal, "building RSA parameters");
+    return ossl_error(Errc::internal, "building RSA parameters");
   }
   return from_params("RSA", bld.get());
 }
@@ -103,7 +98,7 @@ Result<EvpPkeyPtr> ecc_key(const TPMT_PUBLIC& p) {
   if (!bld ||
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, OBJ_nid2sn(nid), 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
-    return detail::crypto_error(Errc::internal, "building EC parameters");
+    return ossl_error(Errc::internal, "building EC parameters");
   }
   return from_params("EC", bld.get());
 }
@@ -142,9 +137,9 @@ Result<EvpPkeyPtr> to_evp_pkey(const TpmPublic& pub) {
 Result<EvpPkeyPtr> parse_pem_public_key(ByteView pem) {
   if (pem.size() > (1u << 16)) return make_error(Errc::too_large, "PEM public key larger than 64 KiB");
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return detail::crypto_error(Errc::internal, "BIO_new_mem_buf");
+  if (!bio) return ossl_error(Errc::internal, "BIO_new_mem_buf");
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
-  if (key == nullptr) return detail::crypto_error(Errc::malformed, "not a PEM public key");
+  if (key == nullptr) return ossl_error(Errc::malformed, "not a PEM public key");
   return EvpPkeyPtr(key);
 }
 

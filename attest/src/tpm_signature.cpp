@@ -7,13 +7,11 @@
 #include <string>
 
 #include "paw/attest/tpm.h"
+#include "paw/attest/ossl.h"
 #include "tpm_internal.h"
 
 namespace paw {
 namespace {
-
-using MdCtxPtr = UniquePtr<EVP_MD_CTX, EVP_MD_CTX_free>;
-using EcdsaSigPtr = UniquePtr<ECDSA_SIG, ECDSA_SIG_free>;
 
 const EVP_MD* md_for(HashAlg alg) noexcept {
   switch (alg) {
@@ -33,11 +31,11 @@ Result<Bytes> ecdsa_der(const Signature& sig) {
   if (!es || r == nullptr || s == nullptr || ECDSA_SIG_set0(es.get(), r, s) != 1) {
     BN_free(r);
     BN_free(s);
-    return detail::crypto_error(Errc::internal, "building ECDSA signature");
+    return ossl_error(Errc::internal, "building ECDSA signature");
   }
   unsigned char* der = nullptr;
   const int len = i2d_ECDSA_SIG(es.get(), &der);
-  if (len <= 0) return detail::crypto_error(Errc::internal, "encoding ECDSA signature");
+  if (len <= 0) return ossl_error(Errc::internal, "encoding ECDSA signature");
   Bytes out(der, der + len);
   OPENSSL_free(der);
   return out;
@@ -122,7 +120,7 @@ Status verify_signature(const EVP_PKEY* key, ByteView message, const Signature& 
   MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md_for(sig.hash), nullptr, const_cast<EVP_PKEY*>(key)) != 1) {
-    return detail::crypto_error(Errc::internal, "EVP_DigestVerifyInit");
+    return ossl_error(Errc::internal, "EVP_DigestVerifyInit");
   }
   if (sig.scheme == SigScheme::rsapss) {
     // TPM 2.0 Part 1, B.7: the TPM uses the largest salt that fits (hash length for
@@ -130,11 +128,11 @@ Status verify_signature(const EVP_PKEY* key, ByteView message, const Signature& 
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1 ||
         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md_for(sig.hash)) != 1) {
-      return detail::crypto_error(Errc::internal, "PSS parameters");
+      return ossl_error(Errc::internal, "PSS parameters");
     }
   } else if (sig.scheme == SigScheme::rsassa) {
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
-      return detail::crypto_error(Errc::internal, "PKCS#1 v1.5 padding");
+      return ossl_error(Errc::internal, "PKCS#1 v1.5 padding");
     }
   }
   const int rc = EVP_DigestVerify(ctx.get(), sig_bytes.data(), sig_bytes.size(), message.data(), message.size());

@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include "paw/attest/ekcert.h"
+#include "paw/attest/ossl.h"
 #include "tpm_test_util.h"
 
 using namespace paw;
@@ -51,7 +52,7 @@ struct MiniCa {
       X509_EXTENSION_free(e);
     }
     for (const auto& [oid, der_hex] : raw_exts) {
-      ObjPtr obj(OBJ_txt2obj(oid.c_str(), 1));
+      Asn1ObjectPtr obj(OBJ_txt2obj(oid.c_str(), 1));
       const Bytes der = hexb(der_hex);
       ASN1_OCTET_STRING* os = ASN1_OCTET_STRING_new();
       ASN1_OCTET_STRING_set(os, der.data(), static_cast<int>(der.size()));
@@ -63,7 +64,6 @@ struct MiniCa {
     REQUIRE(X509_sign(c.get(), key.get(), EVP_sha256()) > 0);
     return c;
   }
-  using ObjPtr = UniquePtr<ASN1_OBJECT, ASN1_OBJECT_free>;
 };
 
 Bytes der_of(X509* c) {

@@ -8,26 +8,26 @@
 #include "paw/attest/ekcert.h"
 #include "paw/attest/tpm.h"
 #include "paw/platform/ek.h"
+#include "paw/attest/ossl.h"
 #include "swtpm.h"
 
 using namespace paw;
 using namespace paw::platform;
 
 namespace {
-using CertPtr = UniquePtr<X509, X509_free>;
 
-CertPtr parse_der(const Bytes& der) {
+X509Ptr parse_der(const Bytes& der) {
   const unsigned char* p = der.data();
-  CertPtr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   REQUIRE(cert);
   CHECK(p == der.data() + der.size());
   return cert;
 }
 
-CertPtr load_pem(const std::filesystem::path& path) {
+X509Ptr load_pem(const std::filesystem::path& path) {
   const Bytes pem = test::load(path);
   UniquePtr<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   REQUIRE(cert);
   return cert;
 }
@@ -37,8 +37,8 @@ CertPtr load_pem(const std::filesystem::path& path) {
 // X.509 code refuses, so that one check is waived here.
 bool chains(X509* leaf, const std::filesystem::path& ca_dir) {
   UniquePtr<X509_STORE, X509_STORE_free> store(X509_STORE_new());
-  CertPtr root = load_pem(ca_dir / "swtpm-localca-rootca-cert.pem");
-  CertPtr issuer = load_pem(ca_dir / "issuercert.pem");
+  X509Ptr root = load_pem(ca_dir / "swtpm-localca-rootca-cert.pem");
+  X509Ptr issuer = load_pem(ca_dir / "issuercert.pem");
   REQUIRE(X509_STORE_add_cert(store.get(), root.get()) == 1);
   struct StackFree {
     void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_free(s); }
@@ -67,7 +67,7 @@ TEST_CASE("ek: swtpm's RSA and ECC P-384 EK certificates are read from NV and ch
   CHECK((*certs)[1].type == EkType::ecc_p384);
   for (const auto& c : *certs) {
     CHECK(c.der.size() <= c.stored.size());
-    CertPtr x = parse_der(c.der);
+    X509Ptr x = parse_der(c.der);
     CHECK(chains(x.get(), sw->ca_dir()));
   }
   // An index that is not defined is a clear "absent", not an error.
@@ -75,7 +75,7 @@ TEST_CASE("ek: swtpm's RSA and ECC P-384 EK certificates are read from NV and ch
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
   // A certificate signed by another CA does not chain.
-  CertPtr foreign = parse_der(test::load(test::test_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der")));
+  X509Ptr foreign = parse_der(test::load(test::test_data("keylime/derived/ek_leaf_from_test_cert_utils/st_sha256_with_rsa_der.trimmed.der")));
   CHECK_FALSE(chains(foreign.get(), sw->ca_dir()));
 }
 
@@ -88,7 +88,7 @@ TEST_CASE("ek: the EK created from the profile template is the key its certifica
     auto cert = read_ek_cert(*tpm, ek_cert_index(t));
     REQUIRE(cert.ok());
     REQUIRE(cert->has_value());
-    CertPtr x = parse_der((*cert)->der);
+    X509Ptr x = parse_der((*cert)->der);
     auto ek = create_ek(*tpm, t);
     REQUIRE_MESSAGE(ek.ok(), ek.error().what());
     auto pub = parse_public(ek->public_tpm2b);
@@ -106,7 +106,7 @@ TEST_CASE("ek: the EK created from the profile template is the key its certifica
   // Mismatch is detectable: the P-384 EK is not the RSA certificate's key.
   auto rsa_cert = read_ek_cert(*tpm, kEkCertRsa2048);
   REQUIRE(rsa_cert.ok());
-  CertPtr rx = parse_der((*rsa_cert)->der);
+  X509Ptr rx = parse_der((*rsa_cert)->der);
   auto ecc = create_ek(*tpm, EkType::ecc_p384);
   REQUIRE(ecc.ok());
   auto ecc_pub = parse_public(ecc->public_tpm2b);

@@ -26,6 +26,7 @@
 
 #include "paw/attest/secure.h"
 #include "paw/https/client.h"
+#include "paw/attest/ossl.h"
 #include "test_data.h"
 #include "verifier_client.h"
 
@@ -33,13 +34,10 @@ using namespace paw;
 
 namespace {
 
-using KeyPtr = UniquePtr<EVP_PKEY, EVP_PKEY_free>;
-using CertPtr = UniquePtr<X509, X509_free>;
-
 constexpr std::size_t kBigAnswer = 100 * 1024;
 
-KeyPtr new_key() {
-  KeyPtr k(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+EvpPkeyPtr new_key() {
+  EvpPkeyPtr k(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   REQUIRE(k);
   return k;
 }
@@ -55,8 +53,8 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 
 // make_cert issues a certificate for |key| named |cn|, signed by |issuer| /
 // |issuer_key| (self-signed when |issuer| is null); |san| null for a CA.
-CertPtr make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer_key, const char* san) {
-  CertPtr cert(X509_new());
+X509Ptr make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer_key, const char* san) {
+  X509Ptr cert(X509_new());
   REQUIRE(cert);
   REQUIRE(X509_set_version(cert.get(), 2) == 1);
   static long serial = 1;
@@ -150,12 +148,12 @@ struct TlsServer {
   std::uint16_t port = 0;
 
   TlsServer() {
-    KeyPtr ca_key = new_key();
-    CertPtr ca = make_cert(ca_key.get(), "paw test CA", nullptr, nullptr, nullptr);
-    KeyPtr leaf_key = new_key();
-    CertPtr leaf = make_cert(leaf_key.get(), "paw test server", ca.get(), ca_key.get(), "IP:127.0.0.1");
-    KeyPtr other_key = new_key();
-    CertPtr other = make_cert(other_key.get(), "paw other CA", nullptr, nullptr, nullptr);
+    EvpPkeyPtr ca_key = new_key();
+    X509Ptr ca = make_cert(ca_key.get(), "paw test CA", nullptr, nullptr, nullptr);
+    EvpPkeyPtr leaf_key = new_key();
+    X509Ptr leaf = make_cert(leaf_key.get(), "paw test server", ca.get(), ca_key.get(), "IP:127.0.0.1");
+    EvpPkeyPtr other_key = new_key();
+    X509Ptr other = make_cert(other_key.get(), "paw other CA", nullptr, nullptr, nullptr);
     write_cert(ca_file, ca.get());
     write_cert(other_ca, other.get());
     write_cert(dir / "server.pem", leaf.get());

@@ -10,12 +10,10 @@
 #include <openssl/x509v3.h>
 
 #include "soft_internal.h"
+#include "paw/attest/ossl.h"
 
 namespace paw::soft {
 namespace {
-
-using X509Ptr = UniquePtr<X509, X509_free>;
-using NamePtr = UniquePtr<X509_NAME, X509_NAME_free>;
 
 Error ossl_fail(const char* what) { return make_error(Errc::internal, std::string("soft x509: ") + what); }
 
@@ -155,7 +153,7 @@ Result<Bytes> issue_ek_cert(const SoftCa& ca, EVP_PKEY* ek) {
   PAW_CHECK(add_ext(cert.get(), issuer.get(), NID_key_usage, "critical,keyAgreement"));
   PAW_CHECK(add_ext(cert.get(), issuer.get(), NID_authority_key_identifier, "keyid:always"));
   PAW_CHECK(add_ext(cert.get(), issuer.get(), NID_ext_key_usage, "2.23.133.8.1"));
-  NamePtr dir(X509_NAME_new());
+  X509NamePtr dir(X509_NAME_new());
   if (!dir) return ossl_fail("SAN name");
   PAW_CHECK(add_name_entry(dir.get(), "2.23.133.2.1", "id:50415720"));  // tcg-at-tpmManufacturer "PAW "
   PAW_CHECK(add_name_entry(dir.get(), "2.23.133.2.2", "soft-tpm"));     // tcg-at-tpmModel

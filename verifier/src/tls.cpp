@@ -11,13 +11,10 @@
 #include <cstdio>
 
 #include "paw/attest/secure.h"
+#include "paw/attest/ossl.h"
 
 namespace paw::verifier {
 namespace {
-using X509Ptr = UniquePtr<X509, X509_free>;
-using PkeyPtr = UniquePtr<EVP_PKEY, EVP_PKEY_free>;
-using BioPtr = UniquePtr<BIO, BIO_free>;
-using ExtPtr = UniquePtr<X509_EXTENSION, X509_EXTENSION_free>;
 
 std::string bio_text(BIO* bio) {
   char* data = nullptr;
@@ -29,7 +26,7 @@ bool add_ext(X509* cert, int nid, const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  X509ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
 }  // namespace
@@ -55,7 +52,7 @@ Status write_private_file(const std::string& path, std::string_view data, unsign
 
 Status write_self_signed_cert(const std::string& cert_path, const std::string& key_path,
                               const std::string& extra_dns) {
-  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   X509Ptr cert(X509_new());
   if (!key || !cert) return make_error(Errc::internal, "TLS key generation failed");
   auto serial = random_bytes(16);

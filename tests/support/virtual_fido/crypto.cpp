@@ -12,17 +12,14 @@
 
 #include "internal.h"
 #include "paw/attest/secure.h"
+#include "paw/attest/ossl.h"
 
 namespace paw::vfido {
 namespace {
 
-using Pkey = UniquePtr<EVP_PKEY, EVP_PKEY_free>;
-using PkeyCtx = UniquePtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using MdCtx = UniquePtr<EVP_MD_CTX, EVP_MD_CTX_free>;
-
-Result<Pkey> load_key(ByteView pkcs8) {
+Result<EvpPkeyPtr> load_key(ByteView pkcs8) {
   const unsigned char* p = pkcs8.data();
-  Pkey key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(pkcs8.size())));
+  EvpPkeyPtr key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(pkcs8.size())));
   if (!key) return make_error(Errc::malformed, "bad credential key");
   return key;
 }
@@ -36,8 +33,8 @@ Result<Bytes> to_pkcs8(EVP_PKEY* key) {
   return out;
 }
 
-Result<Pkey> keygen(int alg) {
-  Pkey key(alg == -8 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
+Result<EvpPkeyPtr> keygen(int alg) {
+  EvpPkeyPtr key(alg == -8 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return make_error(Errc::internal, "key generation failed");
   return key;
@@ -66,7 +63,7 @@ Status add_aaguid_ext(X509* cert, ByteView aaguid) {
 }
 
 Result<BatchAttestation> make_batch(ByteView aaguid) {
-  PAW_TRY(Pkey key, keygen(-7));
+  PAW_TRY(EvpPkeyPtr key, keygen(-7));
   UniquePtr<X509, X509_free> cert(X509_new());
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) return make_error(Errc::internal, "X509_new");
   PAW_TRY(Bytes serial, random_bytes(8));
@@ -145,12 +142,12 @@ void CborOut::text(std::string_view s) {
 }
 
 Result<Bytes> generate_key(int alg) {
-  PAW_TRY(Pkey key, keygen(alg));
+  PAW_TRY(EvpPkeyPtr key, keygen(alg));
   return to_pkcs8(key.get());
 }
 
 Result<Bytes> cose_public_key(ByteView pkcs8, int alg) {
-  PAW_TRY(Pkey key, load_key(pkcs8));
+  PAW_TRY(EvpPkeyPtr key, load_key(pkcs8));
   CborOut c;
   if (alg == -8) {
     std::size_t len = 32;
@@ -171,8 +168,8 @@ Result<Bytes> cose_public_key(ByteView pkcs8, int alg) {
 }
 
 Result<Bytes> sign(ByteView pkcs8, int alg, ByteView msg) {
-  PAW_TRY(Pkey key, load_key(pkcs8));
-  MdCtx ctx(EVP_MD_CTX_new());
+  PAW_TRY(EvpPkeyPtr key, load_key(pkcs8));
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, alg == -8 ? nullptr : EVP_sha256(), nullptr, key.get()) != 1)
     return make_error(Errc::internal, "EVP_DigestSignInit");
   std::size_t len = 0;

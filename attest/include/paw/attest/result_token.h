@@ -18,11 +18,9 @@
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/secure.h"
+#include "paw/attest/ossl.h"
 
 namespace paw {
-
-// EvpPkeyPtr owns an OpenSSL key (same alias as in tpm.h).
-using EvpPkeyPtr = UniquePtr<EVP_PKEY, EVP_PKEY_free>;
 
 // kMaxResultTokenSize bounds a token before it is parsed (Authorization header, JWKS entry).
 inline constexpr std::size_t kMaxResultTokenSize = 16u << 10;

@@ -21,10 +21,9 @@
 #include "paw/attest/error.h"
 #include "paw/attest/pcr.h"
 #include "paw/attest/secure.h"
+#include "paw/attest/ossl.h"
 
 namespace paw {
-
-using EvpPkeyPtr = UniquePtr<EVP_PKEY, EVP_PKEY_free>;
 
 // TpmPublic is a parsed TPMT_PUBLIC (TPM 2.0 Part 2, 12.2.4). |marshalled|
 // holds the exact TPMT_PUBLIC bytes as received (without the TPM2B size), the
