@@ -63,15 +63,14 @@ Result<Response> Service::post_enrollment(Request& req) {
   std::string policy_name(kDefaultPolicyName);  // the token's policy judges the enrollment
   bool may_replace = false;                      // the token may take over an enrolled TPM (enroll_identity.cpp)
   std::string owner;                             // the person the token binds the device to ("" = none)
-  if (auto known = store_->find_enrollment_token(token_hash); known.ok()) {
-    if (!*known || (*known)->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
-    if ((*known)->revoked_at != 0) return make_error(Errc::token_invalid, "enrollment token revoked");
-    if ((*known)->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
-    if (!(*known)->policy.empty()) policy_name = (*known)->policy;
-    may_replace = (*known)->may_replace;
-    owner = (*known)->owner;
-  } else if (known.code() != Errc::unsupported) {
-    return known.error();
+  {
+    PAW_TRY(std::optional<EnrollmentTokenRecord> known, store_->find_enrollment_token(token_hash));
+    if (!known || known->used) return make_error(Errc::token_invalid, "enrollment token unknown or already used");
+    if (known->revoked_at != 0) return make_error(Errc::token_invalid, "enrollment token revoked");
+    if (known->expires_at <= now_s) return make_error(Errc::token_expired, "enrollment token expired");
+    if (!known->policy.empty()) policy_name = known->policy;
+    may_replace = known->may_replace;
+    owner = known->owner;
   }
   PAW_TRY(Policy policy, policy_for(policy_name));
   EnrollmentContext ctx{ek_trust_.get(), cfg_.rp_id, now_s, fido_trust_.get()};

@@ -304,12 +304,8 @@ class Store {
   // token whose enrollment_token_id is |id|; false when nothing changed.
   virtual Result<bool> revoke_enrollment_token(const std::string& id, std::int64_t now) = 0;
   // find_enrollment_token looks a token up without consuming it (the service
-  // checks it before the expensive enrollment checks). The default answers
-  // Errc::unsupported and the service then relies on consume_enrollment_token alone.
-  virtual Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) {
-    (void)hash;
-    return make_error(Errc::unsupported, "find_enrollment_token not implemented by this backend");
-  }
+  // checks it before the expensive enrollment checks): nullopt when unknown.
+  virtual Result<std::optional<EnrollmentTokenRecord>> find_enrollment_token(const std::string& hash) = 0;
 
   // Enrollments in progress. take_enrollment removes and returns the row once:
   // Errc::not_found (unknown or already taken), Errc::token_expired.
