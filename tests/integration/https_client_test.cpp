@@ -272,6 +272,13 @@ TEST_CASE("https client: another CA, or a host name the certificate does not hol
   auto b = agent::http_call({s.url("127.0.0.1"), s.other_ca, 5}, "GET", "/healthz", "");
   CHECK(b.code() == Errc::network_error);
 
+  // The system's CA store (webhook receivers) does not hold this test CA.
+  https::Options sys;
+  sys.system_cas = true;
+  auto by_system = https::Client::open(s.url("127.0.0.1"), sys);
+  REQUIRE(by_system.ok());
+  CHECK(by_system->request("GET", "/healthz").code() == Errc::network_error);
+
   // A CA file that does not exist is a TLS failure too, never "trust anything".
   auto missing = https::Client::open(s.url("127.0.0.1"), options((s.dir / "absent.pem").string()));
   CHECK(missing.code() == Errc::network_error);
@@ -297,4 +304,15 @@ TEST_CASE("https client: refusals before connecting — http off loopback, other
   CHECK(dflt->port == 443);
   CHECK(https::is_loopback("::1"));
   CHECK_FALSE(https::is_loopback("127.0.0.2"));
+}
+
+TEST_CASE("https client: system CAs (webhook receivers) still pin the host and refuse plain http off loopback") {
+  https::Options o;
+  o.system_cas = true;
+  // No CA file is needed when the system's store is trusted …
+  CHECK(https::Client::open("https://alerts.example.com/paw", o, "webhook").ok());
+  // … but the URL rules are the same as for every paw client.
+  CHECK(https::Client::open("http://alerts.example.com/paw", o, "webhook").code() == Errc::config_error);
+  CHECK(https::Client::open("http://127.evil.example/paw", o, "webhook").code() == Errc::config_error);
+  CHECK(https::Client::open("http://127.0.0.1:9/paw", o, "webhook").ok());
 }

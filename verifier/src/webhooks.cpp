@@ -1,26 +1,30 @@
 #include "webhooks.h"
 
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/URI.h>
-
 #include <Poco/JSON/Object.h>
+#include <Poco/URI.h>
 
 #include <algorithm>
 #include <chrono>
 #include <set>
 
 #include "paw/attest/json.h"
+#include "paw/https/client.h"
 #include "util.h"
 
 namespace paw::verifier {
 namespace {
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+
+// Receivers are on the internet: the system's CAs, the URL's host pinned
+// (paw/https/client.h); an answer is read only to learn its status.
+https::Options webhook_options() {
+  https::Options o;
+  o.system_cas = true;
+  o.timeout_seconds = 5;
+  o.max_body = std::size_t{1} << 20;
+  o.peer = "the webhook receiver";
+  return o;
 }
+
 }  // namespace
 
 bool is_alert_type(const std::string& type) {
@@ -49,18 +53,8 @@ Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std
     if (t.secret.size() == 0) {
       log_line("warn", "webhook without secret-file: its alerts are not signed", {{"url", u}});
     }
-    try {
-      Poco::URI uri(u);
-      if (uri.getScheme() == "http") {
-        if (!is_loopback(uri.getHost())) {
-          return make_error(Errc::config_error, "plain-http webhooks are allowed only on loopback: " + u);
-        }
-      } else if (uri.getScheme() != "https" || uri.getHost().empty()) {
-        return make_error(Errc::config_error, "webhook must be an https:// URL: " + u);
-      }
-    } catch (const std::exception&) {
-      return make_error(Errc::config_error, "invalid webhook URL: " + u);
-    }
+    // https:// (or plain http:// to loopback only), as every paw client.
+    if (auto ep = https::parse_url(u, "webhook"); !ep.ok()) return ep.error();
     targets.push_back(std::move(t));
   }
   PAW_TRY(std::int64_t newest, store.last_event_id());
@@ -108,43 +102,30 @@ bool WebhookQueue::sleep(std::int64_t ms, bool wake_on_notify) {
 }
 
 int WebhookQueue::post(const WebhookTarget& target, std::int64_t event_id, const std::string& body) {
+  auto client = https::Client::open(target.url, webhook_options(), "webhook");
+  if (!client.ok()) return 5;
+  std::string path;
   try {
-    Poco::URI uri(target.url);
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (uri.getScheme() == "https") {
-      // System CAs, full verification (hostname included), TLS >= 1.2.
-      static const Poco::Net::Context::Ptr ctx = [] {
-        Poco::Net::Context::Ptr c = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                           Poco::Net::Context::VERIFY_RELAXED, 9, true);
-        c->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-        return c;
-      }();
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), ctx);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-    }
-    session->setTimeout(Poco::Timespan(5, 0));
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery().empty() ? "/" : uri.getPathAndQuery(),
-                               Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setContentType("application/json");
-    if (target.secret.size() != 0) {
-      // Signed at each attempt (a fresh timestamp); the id stays the event's.
-      const std::string id = "evt_" + std::to_string(event_id);
-      const std::int64_t ts = unix_now();
-      req.set("webhook-id", id);
-      req.set("webhook-timestamp", std::to_string(ts));
-      req.set("webhook-signature", webhook_signature(ByteView(target.secret.data(), target.secret.size()), id, ts, body));
-    }
-    req.setContentLength(static_cast<std::streamsize>(body.size()));
-    session->sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    session->receiveResponse(resp).ignore(1 << 20);
-    const int status = static_cast<int>(resp.getStatus());
-    if (status >= 200 && status < 300) return 0;
-    return status >= 400 && status < 500 ? 4 : 5;
+    path = Poco::URI(target.url).getPathAndQuery();
   } catch (const std::exception&) {
-    return 5;
+    return 5;  // parse_url accepted it at start-up: not reached
   }
+  if (path.empty()) path = "/";
+  std::vector<https::Header> headers;
+  if (target.secret.size() != 0) {
+    // Signed at each attempt (a fresh timestamp); the id stays the event's.
+    const std::string id = "evt_" + std::to_string(event_id);
+    const std::int64_t ts = unix_now();
+    headers.push_back({"webhook-id", id});
+    headers.push_back({"webhook-timestamp", std::to_string(ts)});
+    headers.push_back(
+        {"webhook-signature", webhook_signature(ByteView(target.secret.data(), target.secret.size()), id, ts, body)});
+  }
+  auto reply = client->request("POST", path, body, headers);
+  if (!reply.ok()) return 5;
+  const int status = reply->status;
+  if (status >= 200 && status < 300) return 0;
+  return status >= 400 && status < 500 ? 4 : 5;
 }
 
 WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target) {

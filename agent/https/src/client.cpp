@@ -86,15 +86,18 @@ Result<Client> Client::open(const std::string& url, Options options, std::string
   PAW_TRY(Endpoint ep, parse_url(url, what));
   std::shared_ptr<Tls> tls;
   if (ep.scheme == "https") {
-    if (options.ca_file.empty()) return make_error(Errc::config_error, "no CA file: " + options.ca_hint);
+    if (options.ca_file.empty() && !options.system_cas) {
+      return make_error(Errc::config_error, "no CA file: " + options.ca_hint);
+    }
     try {
       init_ssl();
       Poco::Net::Context::Params params;
       params.caLocation = options.ca_file;
       params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;  // client: the server's chain must verify
-      params.loadDefaultCAs = false;
+      params.loadDefaultCAs = options.system_cas;
       tls = std::make_shared<Tls>();
       tls->context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+      tls->context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     } catch (const Poco::Exception& e) {
       return make_error(Errc::network_error, "TLS with " + url + " failed: " + e.displayText() + options.tls_hint);
     }

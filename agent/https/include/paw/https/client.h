@@ -1,8 +1,9 @@
 // paw/https/client.h — the one strict HTTPS client of paw's programs
-// (paw-agent → verifier, pawctl → verifier admin API).
+// (paw-agent → verifier, pawctl → verifier admin API, paw-verifier → webhook
+// receivers, paw-bench → verifier).
 //
 // The server's certificate must chain to exactly the configured CA file (no
-// system CAs) and name the URL's host: a DNS name matched by OpenSSL during
+// system CAs unless Options::system_cas) and name the URL's host: a DNS name matched by OpenSSL during
 // the handshake (RFC 6125, no partial wildcards) or an IP address matched
 // against an iPAddress entry. There is no switch to skip either check. Plain
 // http:// is accepted only for a loopback host (development).
@@ -61,6 +62,10 @@ inline constexpr std::size_t kDefaultMaxBody = std::size_t{1} << 20;
 // Options say how to trust the server and how to word failures.
 struct Options {
   std::string ca_file;                  // PEM: the CA (or self-signed certificate) of the server
+  // system_cas: trust the system's CA store (webhook receivers on the
+  // internet) instead of one CA file; the host is still pinned. paw's own
+  // programs talk to the verifier with ca_file only.
+  bool system_cas = false;
   int timeout_seconds = 20;             // per socket operation
   std::size_t max_body = kDefaultMaxBody;  // larger answers fail with Errc::too_large
   std::string peer = "the server";      // "the verifier": named in error messages
