@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "bench.h"
+#include "paw/attest/fido_roots.h"
 #include "paw/attest/fido.h"
 #include "paw/attest/quote.h"
 #include "paw/attest/result_token.h"
@@ -62,7 +63,10 @@ Result<Bounds> crypto_bound(const Fleet& fleet, const std::string& rp_id, std::s
   PAW_TRY(auto trust, EkTrust::from_der({fleet.ek_ca.cert_der}));
   PAW_TRY(EnrollmentRequest req, dev.enrollment_request("bench-token"));
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
-  PAW_TRY(VerifiedEnrollment v, verify_enrollment(req, EnrollmentContext{trust.get(), rp_id, now, nullptr}, default_policy()));
+  // The key attests with the fleet's FIDO2 CA, which the verifier trusts too (--fido-ca-dir).
+  PAW_TRY(auto fido_roots, attest::FidoAttestationRoots::from_certificates({fleet.fido_ca.cert_der}, {}));
+  PAW_TRY(VerifiedEnrollment v,
+          verify_enrollment(req, EnrollmentContext{trust.get(), rp_id, now, fido_roots.get()}, default_policy()));
   DeviceRecord rec = v.record();
   rec.device_id = dev.device_id = "bench-device";
   const Bytes nonce(32, 0x42);
