@@ -14,7 +14,7 @@
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === 'class') e.className = v; else e.setAttribute(k, v);
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(3)) {
       if (c === null || c === undefined) continue;
       e.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
     }
@@ -60,7 +60,7 @@
     $('nav').hidden = false;
     $('who').textContent = sessionStorage.getItem('paw-admin') ? 'signed in as ' + sessionStorage.getItem('paw-admin') : '';
     for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === name);
-    $('view').replaceChildren(...content);
+    $('view').replaceChildren(...content.flat(3));
     $('view').hidden = false;
     $('view').dataset.view = name;
   }
@@ -130,7 +130,7 @@
     const stale = devices.filter((d) => d.status === 'stale');
     const graced = devices.filter((d) => graceUntil(d) > now());
     showView('overview', el('h1', {}, 'Fleet overview'),
-      el('p', { class: 'muted' }, devices.length + ' devices'),
+      el('p', { class: 'muted' }, devices.length + (devices.length === 1 ? ' device' : ' devices')),
       cards('State', countBy(devices, 'status')), cards('Verdict', countBy(devices, 'last_verdict')),
       el('h2', {}, 'Stale devices (no attestation within their policy\'s age)'),
       stale.length ? deviceTable(stale) : el('p', { class: 'muted' }, 'none'),
