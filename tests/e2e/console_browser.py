@@ -3,11 +3,12 @@
 (Selenium + chromedriver, Debian packages) for console_test.sh.
 
 The FIDO2 admin's key is a Chromium *virtual WebAuthn authenticator* (the
-DevTools WebAuthn domain): this script makes a P-256 key, registers its public
-key as admin "alice" through the admin API with the full credential that
-`paw-verifier init` printed (fmt "none", as `pawctl admin add` registers a
-key), then puts the same private key into the virtual authenticator, so the
-browser's navigator.credentials.get() signs with it.
+DevTools WebAuthn domain). With --admin-key-state, it holds the very
+credential that `pawctl admin add` made on the software FIDO2 key (libfido2's
+virtual authenticator keeps its keys in a plain state file): the admin
+pawctl registered and `pawctl login` used signs in to the browser too.
+Without it, this script makes a P-256 key and registers it through the admin
+API (fmt "none"), as a browser-made credential would be.
 
 Checks, in order: without a session the console shows only the sign-in page
 and the data API answers 401; sign-in; the overview; the device list shows the
@@ -65,6 +66,21 @@ def register_admin(args, name, key, cred_id):
                                                  "auth_data": b64(auth), "att_stmt": b64(b"\xa0")})
 
 
+def key_from_state(path, rp_id):
+    """(credential id, PKCS#8 DER private key, counter) of the credential for
+    |rp_id| in a virtual FIDO2 key's state file (tests/support/virtual_fido):
+    lines "cred ALG RK COUNTER ID RP USER PRIVKEY", fields in hex."""
+    for line in open(path):
+        f = line.split()
+        if len(f) == 8 and f[0] == "cred" and f[1] == "-7" and bytes.fromhex(f[5]).decode() == rp_id:
+            # Re-encoded: Chromium takes only a plain PKCS#8 of a named-curve key.
+            key = serialization.load_der_private_key(bytes.fromhex(f[7]), password=None)
+            pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+            return bytes.fromhex(f[4]), pkcs8, int(f[3])
+    fail("no ES256 credential for %s in %s" % (rp_id, path))
+
+
 def spki_hash(cert_path):
     """base64(SHA-256(SubjectPublicKeyInfo)) for --ignore-certificate-errors-spki-list."""
     from cryptography import x509
@@ -79,16 +95,24 @@ def main():
     p.add_argument("--ca", required=True)           # the verifier's TLS certificate
     p.add_argument("--rp-id", required=True)
     p.add_argument("--admin-credential-file", required=True)
+    p.add_argument("--admin", default="alice")
+    p.add_argument("--admin-key-state", default="")  # a virtual FIDO2 key's state file (pawctl admin add)
     p.add_argument("--device", required=True)
     p.add_argument("--pcr-change", required=True)   # shell command: extend a PCR and attest again
     args = p.parse_args()
     args.admin_credential = open(args.admin_credential_file).read().strip()
     shots = os.environ.get("PAW_SCREENSHOTS", "")
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    cred_id = os.urandom(32)
-    register_admin(args, "alice", key, cred_id)
-    print("ok: admin alice registered (P-256 key, fmt none)")
+    if args.admin_key_state:
+        cred_id, pkcs8, counter = key_from_state(args.admin_key_state, args.rp_id)
+        print("ok: admin %s's key from pawctl admin add (counter %d)" % (args.admin, counter))
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+        cred_id, counter = os.urandom(32), 0
+        pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+        register_admin(args, args.admin, key, cred_id)
+        print("ok: admin %s registered (P-256 key, fmt none)" % args.admin)
 
     profile = tempfile.mkdtemp(prefix="paw-chromium-")
     opts = webdriver.ChromeOptions()
@@ -103,7 +127,7 @@ def main():
         if hasattr(webdriver, "ChromeService") else webdriver.chrome.service.Service("/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=opts)
     try:
-        run(driver, args, key, cred_id, shots)
+        run(driver, args, (cred_id, pkcs8, counter), shots)
     except Exception:
         # What the page showed when a wait ran out: its text and a screenshot beside the log.
         print("page at failure: %s\n%s" % (driver.current_url, driver.find_element(By.TAG_NAME, "body").text),
@@ -123,7 +147,7 @@ def api_status(driver, path, method="GET", headers=None):
         ".then(r => done(r.status), e => done('error ' + e));", path, method, headers or {})
 
 
-def run(driver, args, key, cred_id, shots):
+def run(driver, args, credential, shots):
     wait = WebDriverWait(driver, 20)
     visible = lambda i: wait.until(EC.visibility_of_element_located((By.ID, i)))
 
@@ -144,10 +168,9 @@ def run(driver, args, key, cred_id, shots):
 
     # 2. Sign in with the virtual authenticator holding alice's key.
     driver.add_virtual_authenticator(VirtualAuthenticatorOptions(has_resident_key=False, is_user_consenting=True))
-    pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption())
-    driver.add_credential(Credential.create_non_resident_credential(cred_id, args.rp_id, pkcs8, 0))
-    driver.find_element(By.ID, "admin-name").send_keys("alice")
+    cred_id, pkcs8, counter = credential
+    driver.add_credential(Credential.create_non_resident_credential(cred_id, args.rp_id, pkcs8, counter))
+    driver.find_element(By.ID, "admin-name").send_keys(args.admin)
     driver.find_element(By.ID, "signin-button").click()
     try:
         visible("nav")
@@ -155,7 +178,7 @@ def run(driver, args, key, cred_id, shots):
         fail("sign-in did not complete: " + driver.find_element(By.ID, "signin-error").text)
     if "paw_session" in driver.execute_script("return document.cookie"):
         fail("the session cookie is readable from script (not HttpOnly)")
-    if driver.get_credentials()[0].sign_count < 1:
+    if driver.get_credentials()[0].sign_count <= counter:
         fail("the virtual authenticator did not sign")
     print("ok: signed in with WebAuthn (virtual authenticator)")
 

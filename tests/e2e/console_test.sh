@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # console_test.sh — the verifier's web console in a real browser (issue 19):
 # swtpm, the real agent with the software FIDO2 key, the verifier with
-# --console-origin, and headless Chromium driven by Selenium with a virtual
-# WebAuthn authenticator (tests/e2e/console_browser.py): refused without
-# signing in, signs in with an admin's FIDO2 key, sees the device healthy,
+# --console-origin, an admin registered with `pawctl admin add` (who also
+# signs in with `pawctl login`), and headless Chromium driven by Selenium with
+# a virtual WebAuthn authenticator holding that admin's credential
+# (tests/e2e/console_browser.py): refused without signing in, signs in with
+# the admin's FIDO2 key, sees the device healthy,
 # then unhealthy after a PCR change, signs out.
 # PAW_SCREENSHOTS=DIR keeps PNGs of the main pages (docs/console/).
 set -euo pipefail
@@ -34,8 +36,21 @@ tpm2_pcrextend -T "$SWTPM_TCTI" "7:sha256=$(printf 'console test' | sha256sum | 
 "$PAW_AGENT_BIN" attest --config "$WORK/agent.conf"
 SH
 
+# The admin: registered by pawctl on the software FIDO2 key and signed in
+# once with pawctl login; the browser then uses that same credential.
+export XDG_RUNTIME_DIR=$WORK/xdg
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+KEY=(--fido-device "virtual:$WORK/alice.fido")
+pawctl_admin admin add alice --scope read "${KEY[@]}" >"$WORK/admin-add.out" 2>&1 ||
+  die "pawctl admin add: $(cat "$WORK/admin-add.out")"
+"$PAWCTL_BIN" login alice "${KEY[@]}" --verifier "$VERIFIER_URL" --ca-file "$VERIFIER_CA" >"$WORK/login.out" 2>&1 ||
+  die "pawctl login: $(cat "$WORK/login.out")"
+grep -q "signed in as alice" "$WORK/login.out" || die "pawctl login: $(cat "$WORK/login.out")"
+echo "ok: pawctl admin add alice + pawctl login alice (rp-id localhost)"
+
 /usr/bin/python3 "$here/console_browser.py" --url "$VERIFIER_URL" --ca "$VERIFIER_CA" --rp-id localhost \
-  --admin-credential-file "$WORK/admin.cred" --device "$DEVICE_ID" --pcr-change "bash $WORK/pcr-change.sh" \
+  --admin-credential-file "$WORK/admin.cred" --admin alice --admin-key-state "$WORK/alice.fido" \
+  --device "$DEVICE_ID" --pcr-change "bash $WORK/pcr-change.sh" \
   >"$WORK/browser.log" 2>&1 || { cat "$WORK/browser.log"; die "the console browser test failed"; }
 cat "$WORK/browser.log"
 
