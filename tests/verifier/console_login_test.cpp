@@ -32,7 +32,8 @@ void console_config(verifier::Config& c) {
 
 // register_admin adds |key| as admin |name| (scope full) through the admin
 // API with "none" attestation, as a browser-made credential would come.
-void register_admin(const HttpsClient& c, const std::string& cred, const std::string& name, soft::SoftFido& key) {
+void register_admin(const HttpsClient& c, const std::string& cred, const std::string& name,
+                    soft::SoftFido& key) {
   auto ch = c.post("/v1/admin/admins/challenge", R"({"name":")" + name + R"("})", cred);
   REQUIRE_MESSAGE(ch.status == 200, ch.body);
   auto made = key.make_credential(Bytes(32, 0), soft::AttestationMode::none);
@@ -82,7 +83,9 @@ Assertion sign(soft::SoftFido& key, const std::string& cdj, std::uint8_t flags =
   return {p->credential_id, p->auth_data, p->signature, cdj};
 }
 
-std::string error_of(const HttpAnswer& r) { return r.json()->getValue<std::string>("error"); }
+std::string error_of(const HttpAnswer& r) {
+  return r.json()->getValue<std::string>("error");
+}
 
 // sessions counts the admin sessions the store holds.
 std::size_t sessions(TestVerifier& v) {
@@ -105,18 +108,21 @@ struct Console {
   soft::SoftFido key = soft::SoftFido::create(kRpId, Bytes(16, 0), nullptr).value();
   Console() { register_admin(c, v.admin(), "alice", key); }
   HttpAnswer login(const Assertion& a) const { return c.post("/console/login", a.body()); }
-  [[nodiscard]] std::string good_data() const { return client_data("webauthn.get", challenge_for(c, "alice"), kOrigin); }
+  [[nodiscard]] std::string good_data() const {
+    return client_data("webauthn.get", challenge_for(c, "alice"), kOrigin);
+  }
 };
 
 }  // namespace
 
-TEST_CASE("console sign-in: a WebAuthn assertion gives a read-only, HttpOnly SameSite=Strict cookie session") {
+TEST_CASE(
+    "console sign-in: a WebAuthn assertion gives a read-only, HttpOnly SameSite=Strict cookie session") {
   Console t;
   auto r = t.login(sign(t.key, t.good_data()));
   REQUIRE_MESSAGE(r.status == 201, r.body);
   CHECK(r.json()->getValue<std::string>("admin") == "alice");
   CHECK(r.json()->getValue<std::string>("scope") == "read");  // the admin is full; the console reads only
-  CHECK(r.body.find("pawses_") == std::string::npos);           // the secret is only in the cookie
+  CHECK(r.body.find("pawses_") == std::string::npos);         // the secret is only in the cookie
   const std::string set = r.header("Set-Cookie");
   CHECK(set.rfind("paw_session=pawses_", 0) == 0);
   for (const char* attr : {"; HttpOnly", "; Secure", "; SameSite=Strict", "; Path=/", "; Max-Age=900"}) {
@@ -126,7 +132,8 @@ TEST_CASE("console sign-in: a WebAuthn assertion gives a read-only, HttpOnly Sam
   // GET with the cookie reads; without it, 401.
   CHECK(t.c.request("GET", "/v1/admin/devices", "", "", {{"Cookie", cookie}}).status == 200);
   CHECK(t.c.get("/v1/admin/devices").status == 401);
-  CHECK(t.c.request("GET", "/v1/admin/devices", "", "", {{"Cookie", "paw_session=pawses_0000"}}).status == 401);
+  CHECK(t.c.request("GET", "/v1/admin/devices", "", "", {{"Cookie", "paw_session=pawses_0000"}}).status ==
+        401);
   // Two paw_session cookies (one tossed in by a sibling domain) are none.
   CHECK(t.c.request("GET", "/v1/admin/devices", "", "", {{"Cookie", cookie + "; " + cookie}}).status == 401);
   // A POST with the cookie needs the CSRF header; with it, the read scope still stops a write.
@@ -162,10 +169,12 @@ TEST_CASE("console sign-in: each broken check is refused with its own error and 
             "fido_challenge_mismatch");
   }
   SUBCASE("wrong origin") {
-    refused(sign(t.key, client_data("webauthn.get", challenge_for(t.c, "alice"), "https://evil.paw.test:8443")), 422,
-            "fido_rp_mismatch");
-    refused(sign(t.key, client_data("webauthn.get", challenge_for(t.c, "alice"), "http://console.paw.test:8443")), 422,
-            "fido_rp_mismatch");
+    refused(
+        sign(t.key, client_data("webauthn.get", challenge_for(t.c, "alice"), "https://evil.paw.test:8443")),
+        422, "fido_rp_mismatch");
+    refused(
+        sign(t.key, client_data("webauthn.get", challenge_for(t.c, "alice"), "http://console.paw.test:8443")),
+        422, "fido_rp_mismatch");
   }
   SUBCASE("wrong rpId hash") {
     Assertion a = sign(t.key, t.good_data());
@@ -179,8 +188,8 @@ TEST_CASE("console sign-in: each broken check is refused with its own error and 
     const std::string cdj = t.good_data();
     const Assertion first = sign(t.key, cdj);
     REQUIRE(t.login(first).status == 201);
-    refused(first, 422, "fido_counter_frozen");       // the same bytes again
-    refused(sign(t.key, cdj), 409, "nonce_reused");   // a fresh signature over the used challenge
+    refused(first, 422, "fido_counter_frozen");      // the same bytes again
+    refused(sign(t.key, cdj), 409, "nonce_reused");  // a fresh signature over the used challenge
   }
   SUBCASE("bad signature") {
     Assertion a = sign(t.key, t.good_data());
@@ -190,12 +199,14 @@ TEST_CASE("console sign-in: each broken check is refused with its own error and 
   SUBCASE("counter not increasing") {
     t.key.counter() = 10;
     REQUIRE(t.login(sign(t.key, t.good_data())).status == 201);  // counter 11 accepted
-    t.key.counter() = 10;  // the next assertion repeats counter 11
+    t.key.counter() = 10;                                        // the next assertion repeats counter 11
     refused(sign(t.key, t.good_data()), 422, "fido_counter_frozen");
-    t.key.counter() = 5;   // counter 6: went back
+    t.key.counter() = 5;  // counter 6: went back
     refused(sign(t.key, t.good_data()), 422, "fido_counter_rollback");
   }
-  SUBCASE("missing user presence") { refused(sign(t.key, t.good_data(), 0x00), 422, "fido_up_missing"); }
+  SUBCASE("missing user presence") {
+    refused(sign(t.key, t.good_data(), 0x00), 422, "fido_up_missing");
+  }
   SUBCASE("cross-origin frame") {
     std::string cdj = t.good_data();
     cdj.replace(cdj.find(R"("crossOrigin":false)"), 19, R"("crossOrigin":true)");
@@ -204,7 +215,7 @@ TEST_CASE("console sign-in: each broken check is refused with its own error and 
   SUBCASE("malformed clientDataJSON and authData are 4xx") {
     Assertion a = sign(t.key, t.good_data());
     for (const std::string& bad : {std::string("not json"), std::string("[]"), std::string(R"({"type":1})"),
-                                  std::string(R"({"type":"webauthn.get","challenge":"*","origin":"x"})")}) {
+                                   std::string(R"({"type":"webauthn.get","challenge":"*","origin":"x"})")}) {
       Assertion m = a;
       m.client_data_json = bad;
       refused(m, 400, "malformed");
@@ -224,7 +235,7 @@ TEST_CASE("console sign-in: each broken check is refused with its own error and 
   }
 }
 
-TEST_CASE("console sign-in is off without console-origin; pages are served, data is not") {
+TEST_CASE("console sign-in is off without console-origin, pages are served, data is not") {
   TestVerifier v([](verifier::Config& c) { c.rp_id = kRpId; });
   auto c = v.client();
   auto key = soft::SoftFido::create(kRpId, Bytes(16, 0), nullptr).value();
@@ -250,8 +261,8 @@ TEST_CASE("console sign-in is off without console-origin; pages are served, data
 }
 
 TEST_CASE("webauthn: clientDataJSON checks and the console-origin rule") {
-  auto cd = verifier::parse_webauthn_client_data(
-      as_bytes(std::string(R"({"type":"webauthn.get","challenge":"AAEC","origin":"https://a.example","extra":[1]})")));
+  auto cd = verifier::parse_webauthn_client_data(as_bytes(
+      std::string(R"({"type":"webauthn.get","challenge":"AAEC","origin":"https://a.example","extra":[1]})")));
   REQUIRE(cd.ok());
   CHECK(cd->challenge == Bytes{0, 1, 2});
   CHECK(verifier::check_webauthn_client_data(*cd, "webauthn.get", "https://a.example").ok());

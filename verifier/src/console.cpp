@@ -35,7 +35,8 @@ void Service::add_console_routes() {
   router_.add({"GET", "/console/{}", Auth::none, 0, bind(&Service::console_asset)});
   router_.add({"POST", "/console/login", Auth::none, 16u << 10, bind(&Service::console_login)});
   // Sign-out is the one state change a console session makes: POST with the CSRF header.
-  router_.add({"POST", "/console/logout", Auth::admin, 4096, bind(&Service::console_logout), AdminScope::read});
+  router_.add(
+      {"POST", "/console/logout", Auth::admin, 4096, bind(&Service::console_logout), AdminScope::read});
 }
 
 Result<Response> Service::console_page(Request&) {

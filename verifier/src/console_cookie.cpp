@@ -45,8 +45,8 @@ std::string presented_credential(const Request& req, bool admin) {
 }
 
 std::string session_cookie(std::string_view secret, std::int64_t max_age_seconds) {
-  return std::string(kSessionCookie) + "=" + std::string(secret) + "; Path=/; Max-Age=" +
-         std::to_string(max_age_seconds) + "; HttpOnly; Secure; SameSite=Strict";
+  return std::string(kSessionCookie) + "=" + std::string(secret) +
+         "; Path=/; Max-Age=" + std::to_string(max_age_seconds) + "; HttpOnly; Secure; SameSite=Strict";
 }
 
 std::string cleared_session_cookie() {

@@ -18,11 +18,14 @@ bool host_char_ok(char c) {
 
 Result<WebAuthnClientData> parse_webauthn_client_data(ByteView client_data_json) {
   if (client_data_json.size() > kMaxClientDataJson) {
-    return make_error(Errc::too_large, "clientDataJSON is over " + std::to_string(kMaxClientDataJson) + " bytes");
+    return make_error(Errc::too_large,
+                      "clientDataJSON is over " + std::to_string(kMaxClientDataJson) + " bytes");
   }
-  const std::string_view text(reinterpret_cast<const char*>(client_data_json.data()), client_data_json.size());
+  const std::string_view text(reinterpret_cast<const char*>(client_data_json.data()),
+                              client_data_json.size());
   auto obj = json::parse_object(text, kMaxClientDataJson, 4);
-  if (!obj.ok()) return make_error(Errc::malformed, "clientDataJSON is not a JSON object: " + obj.error().detail);
+  if (!obj.ok())
+    return make_error(Errc::malformed, "clientDataJSON is not a JSON object: " + obj.error().detail);
   WebAuthnClientData out;
   auto type = json::get_string(*obj, "type");
   auto challenge = json::get_string(*obj, "challenge");
@@ -45,17 +48,18 @@ Result<WebAuthnClientData> parse_webauthn_client_data(ByteView client_data_json)
 Status check_webauthn_client_data(const WebAuthnClientData& cd, std::string_view expected_type,
                                   std::string_view expected_origin) {
   if (cd.type != expected_type) {
-    return make_error(Errc::fido_challenge_mismatch,
-                      "wrong type: clientDataJSON type is \"" + cd.type.substr(0, 64) + "\", not \"" +
-                          std::string(expected_type) + "\"");
+    return make_error(Errc::fido_challenge_mismatch, "wrong type: clientDataJSON type is \"" +
+                                                         cd.type.substr(0, 64) + "\", not \"" +
+                                                         std::string(expected_type) + "\"");
   }
-  if (cd.cross_origin) return make_error(Errc::fido_rp_mismatch, "wrong origin: the assertion was made in a cross-origin frame");
+  if (cd.cross_origin)
+    return make_error(Errc::fido_rp_mismatch, "wrong origin: the assertion was made in a cross-origin frame");
   if (expected_origin.empty()) {
     return make_error(Errc::forbidden, "console sign-in is off: set console-origin (docs/console.md)");
   }
   if (cd.origin != expected_origin) {
-    return make_error(Errc::fido_rp_mismatch, "wrong origin: the page was " + cd.origin.substr(0, 128) + ", this console is " +
-                                           std::string(expected_origin));
+    return make_error(Errc::fido_rp_mismatch, "wrong origin: the page was " + cd.origin.substr(0, 128) +
+                                                  ", this console is " + std::string(expected_origin));
   }
   return ok_status();
 }
@@ -63,7 +67,8 @@ Status check_webauthn_client_data(const WebAuthnClientData& cd, std::string_view
 Status check_console_origin(std::string_view origin, std::string_view rp_id) {
   constexpr std::string_view kScheme = "https://";
   if (origin.substr(0, kScheme.size()) != kScheme) {
-    return make_error(Errc::config_error, "console-origin must start with https:// (WebAuthn needs a secure page)");
+    return make_error(Errc::config_error,
+                      "console-origin must start with https:// (WebAuthn needs a secure page)");
   }
   std::string_view host = origin.substr(kScheme.size());
   if (const auto colon = host.find(':'); colon != std::string_view::npos) {
@@ -83,10 +88,12 @@ Status check_console_origin(std::string_view origin, std::string_view rp_id) {
   }
   const bool same = rp_id == host;
   const bool parent = host.size() > rp_id.size() && !rp_id.empty() &&
-                      host.substr(host.size() - rp_id.size()) == rp_id && host[host.size() - rp_id.size() - 1] == '.';
+                      host.substr(host.size() - rp_id.size()) == rp_id &&
+                      host[host.size() - rp_id.size() - 1] == '.';
   if (!same && !parent) {
-    return make_error(Errc::config_error, "rp-id \"" + std::string(rp_id) + "\" must be the console-origin host " +
-                                              std::string(host) + " or a parent domain of it (WebAuthn rpId rule)");
+    return make_error(Errc::config_error, "rp-id \"" + std::string(rp_id) +
+                                              "\" must be the console-origin host " + std::string(host) +
+                                              " or a parent domain of it (WebAuthn rpId rule)");
   }
   return ok_status();
 }

@@ -21,10 +21,10 @@ inline constexpr std::size_t kMaxClientDataJson = 4096;
 
 // WebAuthnClientData is the part of clientDataJSON the verifier checks.
 struct WebAuthnClientData {
-  std::string type;          // "webauthn.get" for a sign-in
-  Bytes challenge;           // decoded from base64url
-  std::string origin;        // "https://host[:port]" of the page that asked
-  bool cross_origin = false; // "crossOrigin": true when asked from an iframe of another origin
+  std::string type;           // "webauthn.get" for a sign-in
+  Bytes challenge;            // decoded from base64url
+  std::string origin;         // "https://host[:port]" of the page that asked
+  bool cross_origin = false;  // "crossOrigin": true when asked from an iframe of another origin
 };
 
 // parse_webauthn_client_data reads clientDataJSON (UTF-8 JSON object,
