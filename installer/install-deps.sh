@@ -24,6 +24,7 @@ test_pkgs=(
   nginx-light                      # auth_request integration tests
   openssh-server openssh-client    # SSH logins with the paw certificate (tests/e2e/ssh_test.sh)
   wrk                              # login-path throughput measurements (docs/verifier.md)
+  chromium chromium-driver python3-selenium python3-cryptography  # the web console in headless Chromium (tests/e2e/console_test.sh)
   openssl curl python3 procps iproute2
   dpkg-dev fakeroot lintian systemd   # installer test: cpack DEB + dpkg-shlibdeps, lintian, systemd-analyze
 )

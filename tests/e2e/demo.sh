@@ -5,7 +5,8 @@
 # pawctl and paw-agent. It shows a healthy attestation that lets a login
 # through — bound to the workstation's TPM login key, so a stolen token alone
 # is refused — then two denials with their reasons — the FIDO2 key unplugged,
-# and a PCR changed — and stops everything it started. Exit 0 only if every step
+# and a PCR changed — then the fleet console's page on the same port, and
+# stops everything it started (printing the console URL and how to sign in). Exit 0 only if every step
 # behaved as described.
 #
 #   bash tests/e2e/demo.sh [BUILD_DIR]       (default: build)
@@ -54,7 +55,10 @@ show "$PAW_VERIFIER_BIN" init --state "$WORK/verifier" >/dev/null || die "paw-ve
 (umask 077; sed -n 's/^admin credential: //p' "$WORK/show.out" >"$WORK/admin.cred")
 [ -s "$WORK/admin.cred" ] || die "no admin credential from init"
 VERIFIER_CA=$WORK/verifier/tls/cert.pem
-paw_verifier_start 0
+# The web console's origin is this address; WebAuthn wants the FIDO2 rpId to be
+# its host, so rp-id is localhost (docs/console.md).
+CONSOLE_PORT=$(paw_free_port)
+paw_verifier_start "$CONSOLE_PORT" --rp-id localhost --console-origin "https://localhost:$CONSOLE_PORT"
 say "   paw-verifier pid $VERIFIER_PID listening on $VERIFIER_URL (certificate: verifier/tls/cert.pem)"
 curl -sf --cacert "$VERIFIER_CA" "$VERIFIER_URL/healthz" >/dev/null || die "verifier /healthz failed"
 ok "verifier answers over TLS"
@@ -162,7 +166,17 @@ demo_pawctl events --limit 200 >/dev/null || die "pawctl events failed"
 grep -E ' (enrollment|verdict_change) ' "$WORK/show.out" | sed 's/^/     /' | cut -c1-150
 must_contain "$WORK/show.out" "verdict_change"
 
-step "12. Stop everything the demo started"
+step "12. The fleet console (read-only, FIDO2 sign-in) on the same port"
+curl -s -D "$WORK/console.head" -o "$WORK/console.html" --cacert "$VERIFIER_CA" "$VERIFIER_URL/" ||
+  die "GET / failed"
+must_contain "$WORK/console.html" "paw fleet console"
+must_contain "$WORK/console.head" "Content-Security-Policy: default-src 'self'"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VERIFIER_CA" "$VERIFIER_URL/v1/admin/devices")
+[ "$code" = 401 ] || die "the console's data API answered $code without a session"
+say "   GET $VERIFIER_URL/ → the console page (strict CSP); its data API without a session → HTTP $code"
+ok "console served; data only after signing in"
+
+step "13. Stop everything the demo started"
 pids=("${PAW_PIDS[@]}")
 for ((i = ${#PAW_PIDS[@]} - 1; i >= 0; i--)); do paw_kill "${PAW_PIDS[$i]}"; done
 PAW_PIDS=()
@@ -174,3 +188,9 @@ ok "nothing left running"
 
 say ""
 say "demo: ok — enrolled with a TPM login key, healthy (login with proof of that key allowed, the token alone refused), FIDO2 key unplugged (denied: fido_missing), PCR 7 changed (denied: pcr_mismatch)"
+say ""
+say "fleet console: this demo's verifier served it at https://localhost:$CONSOLE_PORT/ (stopped now with the rest)."
+say "  On your own verifier: paw-verifier run --state DIR --rp-id localhost --console-origin https://localhost:8443"
+say "  register your FIDO2 key as an admin:  pawctl admin add NAME   (touch the key; see docs/pawctl.md)"
+say "  then open https://localhost:8443/ (trust DIR/tls/cert.pem in the browser), type NAME, press"
+say "  \"Sign in with security key\" and touch the key (docs/console.md)."

@@ -175,36 +175,32 @@ Result<Response> Service::post_admin_login_challenge(Request& req) {
 Result<Response> Service::post_admin_login(Request& req) {
   std::string who;
   auto r = admin_login_attempt(req, who);
-  if (!r.ok()) {
-    // Every refusal is logged; only one the admin's key itself signed (its
-    // signature verified: a counter that went back — a cloned key — or a
-    // challenge used twice) becomes an audit event. Anything else proved
-    // nothing, and unauthenticated input writes nothing.
-    const Errc code = r.error().code;
-    log_line("warn", "admin sign-in refused",
-             {{"admin", who}, {"reason", std::string(errc_name(code))}, {"remote", req.remote},
-              {"detail", r.error().detail}});
-    const bool signed_by_key = code == Errc::fido_counter_rollback || code == Errc::fido_counter_frozen ||
-                               code == Errc::nonce_reused || code == Errc::conflict;
-    if (signed_by_key) {
-      ObjPtr e = new Obj();
-      e->set("admin", who);
-      e->set("reason", std::string(errc_name(code)));
-      e->set("remote", req.remote);
-      record_event("admin_login_failed", "", json::stringify(e));
-    }
-  }
+  if (!r.ok()) admin_login_refused(req, who, r.error());
   return r;
 }
 
+void Service::admin_login_refused(const Request& req, const std::string& who, const Error& err) {
+  // Every refusal is logged; only one the admin's key itself signed (its
+  // signature verified: a counter that went back — a cloned key — or a
+  // challenge used twice) becomes an audit event. Anything else proved
+  // nothing, and unauthenticated input writes nothing.
+  const Errc code = err.code;
+  log_line("warn", "admin sign-in refused",
+           {{"admin", who}, {"reason", std::string(errc_name(code))}, {"remote", req.remote}, {"detail", err.detail}});
+  const bool signed_by_key = code == Errc::fido_counter_rollback || code == Errc::fido_counter_frozen ||
+                             code == Errc::nonce_reused || code == Errc::conflict;
+  if (signed_by_key) {
+    ObjPtr e = new Obj();
+    e->set("admin", who);
+    e->set("reason", std::string(errc_name(code)));
+    e->set("remote", req.remote);
+    record_event("admin_login_failed", "", json::stringify(e));
+  }
+}
+
 // admin_login_attempt: {"credential_id", "challenge", "auth_data",
-// "signature"} (base64). Checks, in order: the credential names an admin
-// (fido_unknown_credential), the challenge is this verifier's, for this
-// credential and not expired (nonce_unknown / nonce_expired), the assertion
-// (verify_fido_presence: rpIdHash, UP, signature over authData ||
-// admin_login_client_data_hash, counter above the stored one), the challenge
-// not used before (nonce_reused), the counter advanced by compare-and-swap
-// (conflict when a concurrent login won). Only then is a session made.
+// "signature"} (base64), the assertion pawctl login makes over
+// admin_login_client_data_hash.
 Result<Response> Service::admin_login_attempt(Request& req, std::string& who) {
   PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 16u << 10));
   PAW_CHECK(json::only_keys(body, {"credential_id", "challenge", "auth_data", "signature"}, "admin login"));
@@ -213,6 +209,29 @@ Result<Response> Service::admin_login_attempt(Request& req, std::string& who) {
   PAW_TRY(Bytes challenge, json::get_b64(body, "challenge", kAdminChallengeSize));
   PAW_TRY(ev.auth_data, json::get_b64(body, "auth_data", attest::kFidoMaxAuthData));
   PAW_TRY(ev.signature, json::get_b64(body, "signature", attest::kFidoMaxSignature));
+  const Bytes expected = attest::admin_login_client_data_hash(challenge, ev.credential_id);
+  PAW_TRY(AdminSession s, admin_sign_in(req, ev, challenge, expected, std::nullopt, "pawctl", who));
+  ObjPtr o = new Obj();
+  o->set("session", s.secret);
+  o->set("id", s.id);
+  o->set("admin", s.admin);
+  o->set("scope", std::string(admin_scope_name(s.scope)));
+  o->set("expires_at", s.expires_at);
+  return json_response(201, o);
+}
+
+// admin_sign_in checks an assertion of an admin's key and makes a session.
+// In order: the credential names an admin (fido_unknown_credential), the
+// challenge is this verifier's, for this credential and not expired
+// (nonce_unknown / nonce_expired), the assertion (verify_fido_presence:
+// rpIdHash, UP, signature over authData || |client_data_hash|, counter above
+// the stored one), the challenge not used before (nonce_reused), the counter
+// advanced by compare-and-swap (conflict when a concurrent login won). Only
+// then is a session made, with the admin's scope or |cap| if lower.
+Result<Service::AdminSession> Service::admin_sign_in(const Request& req, const attest::FidoAssertionEvidence& ev,
+                                                     ByteView challenge, ByteView client_data_hash,
+                                                     std::optional<AdminScope> cap, const char* via,
+                                                     std::string& who) {
   const std::string cred_id = base64url(ev.credential_id);
   auto found = find_admin(*store_, [&](const AdminRecord& a) { return a.credential_id == cred_id; });
   if (!found.ok()) {
@@ -221,6 +240,7 @@ Result<Response> Service::admin_login_attempt(Request& req, std::string& who) {
   }
   const AdminRecord admin = *found;
   who = admin.name;
+  if (challenge.size() != kAdminChallengeSize) return make_error(Errc::nonce_unknown, "not a challenge of this verifier");
   const std::int64_t now_s = unix_now();
   PAW_TRY(std::int64_t expires_at, challenge_key_.check(challenge, login_binding(cred_id), now_s));
   PAW_TRY(attest::FidoStoredCredential stored, attest::parse_fido_credential(admin.credential_json));
@@ -232,32 +252,30 @@ Result<Response> Service::admin_login_attempt(Request& req, std::string& who) {
   policy.rp_id = cfg_.rp_id;
   policy.require_up = true;
   policy.allow_zero_counter = false;  // a key without a counter could be cloned unseen
-  const Bytes expected = attest::admin_login_client_data_hash(challenge, ev.credential_id);
-  PAW_TRY(attest::FidoPresenceResult proof, attest::verify_fido_presence(stored, ev, expected, policy));
-  PAW_CHECK(store_->use_nonce({sha256_hex(ByteView(challenge)), login_binding(cred_id), now_s, expires_at}));
+  PAW_TRY(attest::FidoPresenceResult proof, attest::verify_fido_presence(stored, ev, client_data_hash, policy));
+  PAW_CHECK(store_->use_nonce({sha256_hex(challenge), login_binding(cred_id), now_s, expires_at}));
   PAW_TRY(bool advanced, store_->advance_admin_counter(admin.name, admin.sign_count, proof.sign_count));
   if (!advanced) return make_error(Errc::conflict, "another sign-in of this admin came first; sign in again");
   PAW_TRY(std::string id, random_hex(8));
   PAW_TRY(std::string secret, random_hex(32));
-  const std::string session = "pawses_" + secret;
-  const std::int64_t session_expires = now_s + cfg_.admin_session_ttl;
-  CredentialRecord rec{"ses-" + id, CredentialKind::admin, sha256_hex(session), admin.name, now_s, session_expires,
-                       0,           admin.scope,           admin.name};
+  AdminSession s;
+  s.secret = "pawses_" + secret;
+  s.id = "ses-" + id;
+  s.admin = admin.name;
+  s.scope = cap && !scope_allows(*cap, admin.scope) ? *cap : admin.scope;
+  s.expires_at = now_s + cfg_.admin_session_ttl;
+  CredentialRecord rec{s.id, CredentialKind::admin, sha256_hex(s.secret), admin.name, now_s, s.expires_at,
+                       0,    s.scope,              admin.name};
   PAW_CHECK(store_->add_credential(rec));
   ObjPtr e = new Obj();
   e->set("admin", admin.name);
   e->set("session", rec.id);
-  e->set("scope", std::string(admin_scope_name(admin.scope)));
-  e->set("expires_at", session_expires);
+  e->set("scope", std::string(admin_scope_name(s.scope)));
+  e->set("expires_at", s.expires_at);
   e->set("remote", req.remote);
+  e->set("via", via);
   record_event("admin_login", "", json::stringify(e));
-  ObjPtr o = new Obj();
-  o->set("session", session);
-  o->set("id", rec.id);
-  o->set("admin", admin.name);
-  o->set("scope", std::string(admin_scope_name(admin.scope)));
-  o->set("expires_at", session_expires);
-  return json_response(201, o);
+  return s;
 }
 
 // admin_logout revokes the session the call is made with.

@@ -33,7 +33,7 @@ constexpr const char* kUsage =
     "                        [--trusted-proxy ADDR[/BITS]]... [--event-retention-days N]\n"
     "                        [--log-level debug|info|warning|error] [--log-format text|json]\n"
     "                        [--log-target stderr|syslog]\n"
-    "                        [--admin-session-ttl S]\n"
+    "                        [--admin-session-ttl S] [--console-origin https://HOST[:PORT]]\n"
     "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
     "                        [--scope read|devices|policy|full]\n"
     "see docs/verifier.md\n";

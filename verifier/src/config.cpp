@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "http.h"
+#include "webauthn.h"
 #include "paw/attest/bytes.h"
 
 namespace paw::verifier {
@@ -39,6 +40,7 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   else if (key == "ek-ca-dir") c.ek_ca_dir = value;
   else if (key == "fido-ca-dir") c.fido_ca_dir = value;
   else if (key == "rp-id") c.rp_id = value;
+  else if (key == "console-origin") c.console_origin = value;
   else if (key == "issuer") c.issuer = value;
   else if (key == "ssh-principal") c.ssh_principal = value;
   else if (key == "audience") c.audience = value;
@@ -145,6 +147,8 @@ Result<Config> load_config(const std::vector<std::string>& args) {
   if (cfg.state_dir.empty()) return make_error(Errc::config_error, "--state DIR is required");
   if (cfg.issuer.empty()) cfg.issuer = "paw-verifier";
   if (cfg.audience.empty()) cfg.audience = cfg.issuer;
+  // The console's WebAuthn rpId is --rp-id: it must fit the page's origin (docs/console.md).
+  if (!cfg.console_origin.empty()) PAW_CHECK(check_console_origin(cfg.console_origin, cfg.rp_id));
   return cfg;
 }
 

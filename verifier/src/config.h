@@ -24,6 +24,10 @@ struct Config {
   std::string ek_ca_dir;                 // --ek-ca-dir (trusted EK manufacturer CAs)
   std::string fido_ca_dir;               // --fido-ca-dir (trusted FIDO2 attestation CAs; unset: chains not checked)
   std::string rp_id = "paw";             // --rp-id FIDO2 relying-party id
+  // --console-origin https://HOST[:PORT]: the web console's origin as the
+  // browser sees it; WebAuthn sign-in is off while unset. --rp-id must then
+  // be HOST or a parent domain of it (docs/console.md).
+  std::string console_origin;
   std::string issuer;                    // --issuer result-token iss (default "paw-verifier")
   std::string audience;                  // --audience result-token aud (default: the issuer)
   std::int64_t dpop_window = 60;         // --dpop-window seconds a DPoP proof is accepted after its iat

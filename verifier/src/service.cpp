@@ -3,14 +3,14 @@
 #include "service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SocketAddress.h>
 
-#include <chrono>
-
+#include "console.h"
 #include "edge/server.h"
 #include "public_error.h"
 #include "util.h"
@@ -261,7 +261,7 @@ std::size_t Service::body_limit(const std::string& method, const std::string& pa
 }
 
 Result<CredentialRecord> Service::authenticate(const Request& req, CredentialKind kind) {
-  const std::string token = bearer(req.authorization);
+  const std::string token = presented_credential(req, kind == CredentialKind::admin);
   std::optional<CredentialRecord> found;
   if (!token.empty() && token.size() <= 512) {
     const std::string hash = sha256_hex(token);
@@ -494,6 +494,7 @@ void Service::build_routes() {
                bind(&Service::admin_rotate_ca), AdminScope::full});
   router_.add({"POST", "/v1/admin/ssh-ca/rotate", Auth::admin, k64k,
                bind(&Service::admin_rotate_ssh_ca), AdminScope::full});
+  add_console_routes();  // GET /, /console/… and the WebAuthn sign-in (console.cpp)
 }
 
 }  // namespace paw::verifier

@@ -30,6 +30,7 @@
 #include "login_checks.h"
 #include "metrics.h"
 #include "paw/attest/appraisal.h"
+#include "paw/attest/fido.h"
 #include "paw/attest/policy.h"
 #include "rate_limit.h"
 #include "ssh_ca.h"
@@ -205,6 +206,26 @@ class Service {
   // admin_login_attempt is post_admin_login's checks; |who| is filled as
   // soon as the credential names an admin (for the audit event).
   Result<Response> admin_login_attempt(Request& req, std::string& who);
+  // admin_login_refused logs a refused sign-in (an audit event when the key signed it).
+  void admin_login_refused(const Request& req, const std::string& who, const Error& err);
+  // AdminSession is a new admin session; admin_sign_in checks an admin's
+  // assertion over |client_data_hash| (pawctl's hash or, for the console,
+  // SHA-256(clientDataJSON)) and makes one, scope capped at |cap|.
+  struct AdminSession {
+    std::string secret, id, admin;
+    AdminScope scope = AdminScope::read;
+    std::int64_t expires_at = 0;
+  };
+  Result<AdminSession> admin_sign_in(const Request& req, const attest::FidoAssertionEvidence& ev, ByteView challenge,
+                                     ByteView client_data_hash, std::optional<AdminScope> cap, const char* via,
+                                     std::string& who);
+  // The web console (console.cpp): pages, WebAuthn sign-in, cookie sign-out.
+  void add_console_routes();
+  Result<Response> console_page(Request& req);
+  Result<Response> console_asset(Request& req);
+  Result<Response> console_login(Request& req);
+  Result<Response> console_login_attempt(Request& req, std::string& who);
+  Result<Response> console_logout(Request& req);
   Result<Response> admin_revoke_credential(Request& req);
   Result<Response> admin_list_tokens(Request& req);
   Result<Response> admin_revoke_token(Request& req);

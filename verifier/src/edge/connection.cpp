@@ -33,6 +33,12 @@ void answer(Conn& c, Shared& sh, Response resp) {
   for (const auto& [k, v] : resp.headers) h.set(k, v);
   h.set("Cache-Control", "no-store");
   h.set("X-Content-Type-Options", "nosniff");
+  // Every answer, the console's pages and the JSON API alike: own scripts and
+  // styles only, no framing, no referrer (docs/console.md).
+  h.set("Content-Security-Policy",
+        "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  h.set("X-Frame-Options", "DENY");
+  h.set("Referrer-Policy", "no-referrer");
   h.set("Server", "paw-verifier");
   h.set("Date", Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT));
   // A client (or nginx) that is told when to come back does not retry at once.
