@@ -2,6 +2,7 @@
 // to the quote (judged banks, every quoted firmware PCR compared) → facts
 // from the bound PCRs only, data checked in the judged banks. Kept apart from
 // evidence.h (see appraisal_internal.h).
+#include "paw/attest/boot_events.h"
 #include "paw/attest/bootfacts.h"
 #include "paw/attest/eventlog.h"
 
@@ -98,7 +99,9 @@ Result<BootFacts> check_event_log(ByteView log, const PcrValues& quoted) {
   //    (only their digests are pinned by the TPM). A mismatch makes that
   //    event's facts unknown; it does not refuse a log that replays.
   PAW_TRY(paw::BootFacts facts, extract_boot_facts(*parsed, FactScope{binding.judged, binding.bound_pcrs()}));
-  return to_facts(facts, binding);
+  BootFacts out = to_facts(facts, binding);
+  out.events = boot_events(*parsed, binding);
+  return out;
 }
 
 }  // namespace paw::detail

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "paw/attest/boot_events.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/pcr.h"
@@ -73,6 +74,7 @@ struct BootFacts {
   std::string kernel_cmdlines_unknown;
   std::optional<DbxEntries> dbx;
   std::string dbx_unknown;
+  BootEvents events;  // every bound event, for the record (policy diff)
 };
 
 // check_event_log parses |log|, binds it to the quote (bind_event_log: a
