@@ -12,9 +12,13 @@
 namespace paw {
 namespace {
 
-// printable: |text| with control characters as '?', at most kMaxBootEventSubject bytes.
+// printable: |text| with control characters as '?', at most
+// kMaxBootEventSubject bytes, cut at a UTF-8 character boundary (PostgreSQL
+// refuses text that is not UTF-8).
 std::string printable(std::string_view text) {
-  std::string out(text.substr(0, kMaxBootEventSubject));
+  std::size_t n = std::min(text.size(), kMaxBootEventSubject);
+  while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  std::string out(text.substr(0, n));
   for (char& c : out) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   }
