@@ -313,6 +313,7 @@ inline constexpr std::string_view kBootAuthorityNotAllowed = "boot_authority_not
 inline constexpr std::string_view kCmdlineMissing = "cmdline_missing";      // a required kernel command-line word
 inline constexpr std::string_view kCmdlineForbidden = "cmdline_forbidden";  // a forbidden kernel command-line word
 inline constexpr std::string_view kDbxOutdated = "dbx_outdated";            // dbx lacks required revocations
+inline constexpr std::string_view kSecureBootKeysUnexpected = "secure_boot_keys_unexpected";  // PK/KEK not the owners
 inline constexpr std::string_view kImaLogMissing = "ima_missing";
 inline constexpr std::string_view kImaNotAllowed = "ima_not_allowed";
 inline constexpr std::string_view kImaRequiredMissing = "ima_required_missing";  // "ima.required" file not measured
