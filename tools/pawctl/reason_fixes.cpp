@@ -9,7 +9,7 @@
 namespace pawctl {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 27> kFixes{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 28> kFixes{{
     {"pcr_not_quoted", "update paw-agent; check the TPM has the bank active (tpm2_getcap pcrs); or drop the PCR "
                        "from pcrs.required"},
     {"pcr_mismatch", "an update you expect: capture the new values on one machine (pawctl policy capture ID --add "
