@@ -194,17 +194,9 @@ struct ReportResult {
   std::int64_t judged_at = 0;
 };
 
-// ReferenceEvents (migration 13): the verified boot events (attest
-// boot_events.h, as JSON) of the attestation a policy's reference values were
-// captured from, so `pawctl policy diff` can name the events a device differs
-// in. One row per (policy, set); |set| "" is the policy's "reference".
+// ReferenceEvents (migration 13): the boot events (boot_events.h) a set ("" = "reference") was captured from.
 struct ReferenceEvents {
-  std::string policy;
-  std::string set;
-  std::string device_id;        // the device it was captured from
-  std::int64_t attested_at = 0; // that device's attestation
-  std::int64_t captured_at = 0;
-  std::string events_json;      // boot_events_to_json
+  std::string policy, set, device_id; std::int64_t attested_at = 0, captured_at = 0; std::string events_json;
 };
 
 // LearnCandidate (migration 12): a digest learn mode queued for policy
@@ -428,10 +420,7 @@ class Store {
   virtual Result<std::optional<LearnCandidate>> get_learn_candidate(std::int64_t id) = 0;
   virtual Result<bool> decide_learn_candidate(std::int64_t id, const std::string& status, const std::string& by,
                                               std::int64_t at) = 0;
-
-  // Reference events (migration 13). put_reference_events inserts or
-  // replaces by (policy, set); list_reference_events returns |policy|'s rows,
-  // the latest capture first.
+  // Reference events (migration 13): put replaces by (policy, set); list is the latest capture first.
   virtual Status put_reference_events(const ReferenceEvents& r) = 0;
   virtual Result<std::vector<ReferenceEvents>> list_reference_events(const std::string& policy) = 0;
 
