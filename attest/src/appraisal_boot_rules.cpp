@@ -1,6 +1,6 @@
 // appraisal_boot_rules.cpp — the policy's "boot" rules over events bound to
-// the quote: signing authorities (PCR 7), kernel command-line items (PCR 8)
-// and a minimum dbx (PCR 7). A rule whose facts are unknown fails saying why;
+// the quote: signing authorities (PCR 7), kernel command-line items (PCR 8),
+// a minimum dbx and the Secure Boot owners' PK and KEK (PCR 7). A rule whose facts are unknown fails saying why;
 // every failure names the event (PCR, index, type) that decided it.
 #include <algorithm>
 
@@ -141,6 +141,45 @@ void check_dbx(const PolicyInputs& in, PolicyResult& r) {
            " revocations the policy requires (first: " + first + ")");
 }
 
+// check_owners: every certificate of every measured PK (and KEK) is one the
+// policy lists, and the variable is measured. "Every": a PK root appends to
+// PCR 7 after boot can only fail; a replaced PK is tampering, never graced.
+void check_owners(const PolicyInputs& in, PolicyResult& r) {
+  const std::string_view rule = "boot.secure_boot_owners", code = reason::kSecureBootKeysUnexpected;
+  if (!in.boot.log_present) return unknown(r, rule, code, "PK and KEK unknown: no event log proves them");
+  if (!in.boot.secure_boot_keys) {
+    return unknown(r, rule, code, "PK and KEK unknown: " + in.boot.secure_boot_keys_unknown);
+  }
+  for (const auto& [name, allowed] : {std::pair<std::string, const ByteSet*>{"PK", &in.policy.boot.owner_pk},
+                                      std::pair<std::string, const ByteSet*>{"KEK", &in.policy.boot.owner_kek}}) {
+    if (allowed->empty()) continue;
+    bool measured = false;
+    for (const auto& k : *in.boot.secure_boot_keys) {
+      if (k.name != name) continue;
+      measured = true;
+      const std::string at = where(k.pcr, k.event, k.type);
+      for (const auto& fp : k.x509) {
+        const bool ok = allowed->contains(fp);
+        add_rule(r, {std::string(rule), name + " certificate", at, hex(fp), ok ? "pass" : "fail", ok ? "" : std::string(code)});
+        if (!ok) {
+          fail(r, code, name + " at " + at + " holds certificate " + hex(fp) +
+                            ", which is not in the policy's boot.secure_boot_owners." + (name == "PK" ? "pk" : "kek"));
+        }
+      }
+      if (k.other != 0 || k.x509.empty()) {
+        add_rule(r, {std::string(rule), name, at, std::to_string(k.other) + " entries that are not certificates",
+                     "fail", std::string(code)});
+        fail(r, code, name + " at " + at + " holds " + (k.x509.empty() && k.other == 0 ? std::string("no entry")
+                                                      : std::to_string(k.other) + " entries that are not certificates"));
+      }
+    }
+    if (!measured) {
+      unknown(r, rule, code, "the event log measures no " + name + " in PCR 7, so the policy's secure_boot_owners rule "
+                                 "cannot be judged");
+    }
+  }
+}
+
 }  // namespace
 
 void check_boot_rules(const PolicyInputs& in, PolicyResult& r) {
@@ -148,6 +187,7 @@ void check_boot_rules(const PolicyInputs& in, PolicyResult& r) {
   if (!b.authorities.empty()) check_authorities(in, r);
   if (!b.cmdline_required.empty() || !b.cmdline_forbidden.empty()) check_cmdlines(in, r);
   if (!b.dbx_required.empty()) check_dbx(in, r);
+  if (!b.owner_pk.empty() || !b.owner_kek.empty()) check_owners(in, r);
 }
 
 bool authorities_vouch(const PolicyInputs& in) {

@@ -2,6 +2,7 @@
 // to the quote (judged banks, every quoted firmware PCR compared) → facts
 // from the bound PCRs only, data checked in the judged banks. Kept apart from
 // evidence.h (see appraisal_internal.h).
+#include "paw/attest/boot_events.h"
 #include "paw/attest/bootfacts.h"
 #include "paw/attest/eventlog.h"
 
@@ -35,6 +36,32 @@ std::string unverified_in(const paw::BootFacts& f, std::uint32_t pcr, std::uint3
   return "";
 }
 
+// key_facts: PK and KEK as PCR 7 measured them. Every measurement counts
+// (one root appends after boot can only add entries, i.e. failures); any PCR 7
+// variable whose data does not match its digest makes them unknown.
+void key_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& out) {
+  if (!b.pcr_bound(7)) {
+    out.secure_boot_keys_unknown = "PCR 7 is not bound by the quote (not quoted in a complete SHA-256 or stronger bank)";
+    return;
+  }
+  if (auto u = unverified_in(f, 7, ev::kEfiVariableDriverConfig); !u.empty()) {
+    out.secure_boot_keys_unknown = "a Secure Boot variable event does not match its digest (" + u + ")";
+    return;
+  }
+  std::vector<KeyVariable> keys;
+  for (const auto& v : f.secure_boot_variables) {
+    if (v.pcr != 7 || (v.name != "PK" && v.name != "KEK") || v.guid != "8be4df61-93ca-11d2-aa0d-00e098032b8c") continue;
+    auto lists = parse_efi_signature_lists(v.value);
+    if (!lists.ok()) {
+      out.secure_boot_keys_unknown = v.name + " at event " + std::to_string(v.event) + " does not decode: " +
+                                     lists.error().detail;
+      return;
+    }
+    keys.push_back({v.event, v.pcr, v.type, v.name, std::move(lists->x509), lists->other + lists->sha256.size()});
+  }
+  out.secure_boot_keys = std::move(keys);
+}
+
 // rule_facts: the facts of the "boot" rules, each only when its PCR is bound.
 void rule_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& out) {
   const std::string unbound = " is not bound by the quote (not quoted in a complete SHA-256 or stronger bank)";
@@ -56,6 +83,7 @@ void rule_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& ou
     for (const auto& c : f.kernel_cmdline_events) v.push_back({c.event, c.pcr, ev::kIpl, {}, c.text});
     out.kernel_cmdlines = std::move(v);
   }
+  key_facts(f, b, out);
   if (f.dbx) {
     out.dbx = DbxEntries{f.dbx->event, f.dbx->pcr, f.dbx->type, f.dbx->sha256};
   } else {
@@ -98,7 +126,9 @@ Result<BootFacts> check_event_log(ByteView log, const PcrValues& quoted) {
   //    (only their digests are pinned by the TPM). A mismatch makes that
   //    event's facts unknown; it does not refuse a log that replays.
   PAW_TRY(paw::BootFacts facts, extract_boot_facts(*parsed, FactScope{binding.judged, binding.bound_pcrs()}));
-  return to_facts(facts, binding);
+  BootFacts out = to_facts(facts, binding);
+  out.events = boot_events(*parsed, binding);
+  return out;
 }
 
 }  // namespace paw::detail

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "paw/attest/boot_events.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/pcr.h"
@@ -47,6 +48,17 @@ struct DbxEntries {
   ByteSet sha256;
 };
 
+// KeyVariable: one measured PK or KEK (bootfacts.h UefiVariableFact), its
+// EFI_SIGNATURE_LISTs decoded.
+struct KeyVariable {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  std::string name;             // "PK" or "KEK"
+  std::vector<Bytes> x509;      // SHA-256 fingerprints of its certificates
+  std::size_t other = 0;        // entries that are not certificates
+};
+
 // BootFacts are what the appraisal learns from a UEFI event log bound to the
 // quote: only events in PCRs the quote binds, only data that matches its digest.
 struct BootFacts {
@@ -73,6 +85,13 @@ struct BootFacts {
   std::string kernel_cmdlines_unknown;
   std::optional<DbxEntries> dbx;
   std::string dbx_unknown;
+  // secure_boot_keys: every PCR 7 measurement of PK and KEK (EFI global
+  // variables), decoded; nullopt when PCR 7 is not bound, a PCR 7 variable's
+  // data does not match its digest, or PK/KEK does not decode (then
+  // |secure_boot_keys_unknown| says why).
+  std::optional<std::vector<KeyVariable>> secure_boot_keys;
+  std::string secure_boot_keys_unknown;
+  BootEvents events;  // every bound event, for the record (policy diff)
 };
 
 // check_event_log parses |log|, binds it to the quote (bind_event_log: a

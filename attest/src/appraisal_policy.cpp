@@ -413,7 +413,7 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
   }
   if (has_reason(r, {reason::kSecureBootOff, reason::kHostSecureBootOff, reason::kDiskNotEncrypted,
                      reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot, reason::kCmdlineMissing,
-                     reason::kCmdlineForbidden, reason::kDbxOutdated})) {
+                     reason::kCmdlineForbidden, reason::kDbxOutdated, reason::kSecureBootKeysUnexpected})) {
     t["configuration"] = ar4si::kUnsupportableConfig;
   } else {
     t["configuration"] = ar4si::kApprovedConfig;

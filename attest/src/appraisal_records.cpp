@@ -6,6 +6,7 @@
 
 #include "paw/attest/reasons.h"
 #include "paw/attest/appraisal.h"
+#include "paw/attest/boot_events.h"
 #include "paw/attest/grace.h"
 
 namespace paw {
@@ -303,12 +304,13 @@ json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& r) {
   o->set("clock", clock_to_json(r.clock));
   if (r.grace_until != 0) o->set("grace_until", r.grace_until);
   if (!r.rules.empty()) o->set("rules", rules_to_json(r.rules));
+  if (r.boot_events) o->set("boot_events", boot_events_to_json(*r.boot_events));
   return o;
 }
 
 Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
   PAW_CHECK(json::only_keys(o, {"device_id", "verdict", "reasons", "notes", "trust", "policy", "attested_at", "pcrs",
-                                "host", "clock", "grace_until", "rules"},
+                                "host", "clock", "grace_until", "rules", "boot_events"},
                             "appraisal record"));
   AppraisalRecord r;
   PAW_TRY(r.device_id, json::get_string(o, "device_id"));
@@ -341,6 +343,11 @@ Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
     PAW_TRY(json::ArrayPtr rules, json::get_array(o, "rules"));
     PAW_TRY(r.rules, rules_from_json(rules));
   }
+  if (o->has("boot_events")) {  // absent in records stored before event diffs
+    PAW_TRY(json::ObjectPtr be, json::get_object(o, "boot_events"));
+    PAW_TRY(BootEvents events, boot_events_from_json(be));
+    r.boot_events = std::move(events);
+  }
   return r;
 }
 
@@ -371,7 +378,8 @@ bool DeviceState::operator==(const DeviceState& o) const {
 bool AppraisalRecord::operator==(const AppraisalRecord& o) const {
   return device_id == o.device_id && verdict == o.verdict && reasons == o.reasons && notes == o.notes &&
          trust == o.trust && policy == o.policy && attested_at == o.attested_at && pcrs == o.pcrs && host == o.host &&
-         same_clock(clock, o.clock) && grace_until == o.grace_until && rules == o.rules;
+         same_clock(clock, o.clock) && grace_until == o.grace_until && rules == o.rules &&
+         boot_events == o.boot_events;
 }
 
 std::string_view verdict_name(Verdict v) noexcept {

@@ -129,7 +129,7 @@ void settle_dbx(BootFacts& facts, const SecureBootReading& sb, bool pcr7_bound, 
   if (!entries.ok()) {
     return unknown("dbx of event " + std::to_string(first.event) + " does not decode: " + entries.error().detail);
   }
-  DbxFact f{first.event, first.pcr, first.type, {}, entries->other};
+  DbxFact f{first.event, first.pcr, first.type, {}, entries->other + entries->x509.size()};
   for (auto& d : entries->sha256) f.sha256.insert(std::move(d));
   facts.dbx = std::move(f);
 }

@@ -16,6 +16,10 @@ std::string why_never(std::string_view code) {
     return "the agent chooses what to send: graced, it could withhold what would fail";
   }
   if (code == "secure_boot_off" || code == "host_secure_boot_off") return "no update turns Secure Boot off";
+  if (code == "secure_boot_keys_unexpected") {
+    return "a PK or KEK that is not the owner's lets someone else sign what the firmware boots: list a new owner "
+           "certificate in \"boot.secure_boot_owners\" before the key change rolls out";
+  }
   if (code == "ima_required_digest_mismatch") {
     return "a required file measured with a digest the policy does not list is a replaced binary: list the new "
            "build's digest in \"ima.required\" before it rolls out";

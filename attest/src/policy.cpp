@@ -271,6 +271,10 @@ Status check_policy_bindings(const Policy& p) {
     return bad("\"boot.dbx\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the dbx is "
                "read from PCR 7's events, which only a quoted PCR 7 binds");
   }
+  if ((!p.boot.owner_pk.empty() || !p.boot.owner_kek.empty()) && !required(7)) {
+    return bad("\"boot.secure_boot_owners\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: PK and "
+               "KEK are read from PCR 7's events, which only a quoted PCR 7 binds");
+  }
   if ((!p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty()) && !required(8)) {
     return bad("\"boot.kernel_cmdline\" needs PCR 8 in \"pcrs\": {\"required\": {\"sha256\": [..., 8]}}: the "
                "kernel command line is read from PCR 8's events, which only a quoted PCR 8 binds");

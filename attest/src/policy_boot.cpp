@@ -1,5 +1,6 @@
 // policy_boot.cpp — the "boot" section of a policy document (BootRules):
-// signing authorities, kernel command-line items and a minimum dbx, read and
+// signing authorities, kernel command-line items, a minimum dbx and the
+// Secure Boot owners (PK, KEK), read and
 // written strictly like the rest of the document (policy.cpp).
 #include <algorithm>
 
@@ -80,6 +81,12 @@ Status validate_boot_rules(const BootRules& r) {
     if (d.size() != 32) return bad("authorities are SHA-256 digests (32 bytes)");
   }
   if (r.dbx_required.size() > kMaxDbxRequired) return make_error(Errc::too_large, "policy: too many dbx entries");
+  for (const ByteSet* owners : {&r.owner_pk, &r.owner_kek}) {
+    if (owners->size() > kMaxOwnerCerts) return make_error(Errc::too_large, "policy: too many secure_boot_owners");
+    for (const auto& d : *owners) {
+      if (d.size() != 32) return bad("secure_boot_owners entries are SHA-256 fingerprints (32 bytes)");
+    }
+  }
   for (const auto& d : r.dbx_required) {
     if (d.size() != 32) return bad("dbx entries are SHA-256 digests (32 bytes)");
   }
@@ -112,6 +119,13 @@ Result<BootRules> boot_rules_from_json(const json::ObjectPtr& o) {
     PAW_CHECK(detail::policy_fields::only(d, detail::policy_fields::kDbx, "policy \"boot.dbx\""));
     PAW_TRY(r.dbx_required, sha256_set(d, "required", "boot.dbx.required", kMaxDbxRequired));
   }
+  if (o->has("secure_boot_owners") && !o->isNull("secure_boot_owners")) {
+    PAW_TRY(json::ObjectPtr s, json::get_object(o, "secure_boot_owners"));
+    PAW_CHECK(detail::policy_fields::only(s, detail::policy_fields::kSecureBootOwners,
+                                          "policy \"boot.secure_boot_owners\""));
+    PAW_TRY(r.owner_pk, sha256_set(s, "pk", "boot.secure_boot_owners.pk", kMaxOwnerCerts));
+    PAW_TRY(r.owner_kek, sha256_set(s, "kek", "boot.secure_boot_owners.kek", kMaxOwnerCerts));
+  }
   PAW_CHECK(validate_boot_rules(r));
   return r;
 }
@@ -126,6 +140,10 @@ json::ObjectPtr boot_rules_to_json(const BootRules& r) {
   json::ObjectPtr d = new Poco::JSON::Object();
   d->set("required", hex_list(r.dbx_required));
   o->set("dbx", d);
+  json::ObjectPtr s = new Poco::JSON::Object();
+  s->set("pk", hex_list(r.owner_pk));
+  s->set("kek", hex_list(r.owner_kek));
+  o->set("secure_boot_owners", s);
   return o;
 }
 

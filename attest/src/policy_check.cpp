@@ -35,7 +35,8 @@ const std::vector<std::string_view> kFailureReasons = {
     reason::kOsNotAllowed,  reason::kHostSecureBootOff, reason::kReboot,
     reason::kClockAnomaly,  reason::kLoginKeyMissing,   reason::kLoginKeyBadSignature,
     reason::kBootAuthorityNotAllowed, reason::kCmdlineMissing, reason::kCmdlineForbidden,
-    reason::kDbxOutdated, reason::kImaRequiredMissing, reason::kImaRequiredDigestMismatch};
+    reason::kDbxOutdated, reason::kImaRequiredMissing, reason::kImaRequiredDigestMismatch,
+    reason::kSecureBootKeysUnexpected};
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
@@ -392,6 +393,9 @@ void check_raw(CheckContext& c, json::ObjectPtr doc) {
     only_known(c, o, fields::kBoot, "$.boot");
     if (json::ObjectPtr k = object_at(o, "kernel_cmdline")) only_known(c, k, fields::kKernelCmdline, "$.boot.kernel_cmdline");
     if (json::ObjectPtr d = object_at(o, "dbx")) only_known(c, d, fields::kDbx, "$.boot.dbx");
+    if (json::ObjectPtr s = object_at(o, "secure_boot_owners")) {
+      only_known(c, s, fields::kSecureBootOwners, "$.boot.secure_boot_owners");
+    }
   }
 }
 

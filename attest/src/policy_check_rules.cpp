@@ -52,6 +52,7 @@ void check_bindings(CheckContext& c, const Policy& p) {
   const std::pair<bool, const char*> boot_rules[] = {
       {!p.boot.authorities.empty(), "authorities"},
       {!p.boot.dbx_required.empty(), "dbx"},
+      {!p.boot.owner_pk.empty() || !p.boot.owner_kek.empty(), "secure_boot_owners"},
       {!p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty(), "kernel_cmdline"}};
   for (const auto& [used, rule] : boot_rules) {
     const std::uint32_t pcr = std::string_view(rule) == "kernel_cmdline" ? 8 : 7;
@@ -84,7 +85,10 @@ void check_bindings(CheckContext& c, const Policy& p) {
 // without a reference value is compared after all (through its events).
 bool judged_by_events(const Policy& p, std::uint32_t pcr) {
   if (pcr == 4) return !p.boot_applications.empty();
-  if (pcr == 7) return !p.boot.authorities.empty() || !p.boot.dbx_required.empty();
+  if (pcr == 7) {
+    return !p.boot.authorities.empty() || !p.boot.dbx_required.empty() || !p.boot.owner_pk.empty() ||
+           !p.boot.owner_kek.empty();
+  }
   if (pcr == 8) return !p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty();
   return false;
 }

@@ -168,6 +168,9 @@ Result<EfiSignatureEntries> parse_efi_signature_lists(ByteView data) {
   // EFI_CERT_SHA256_GUID c1c41626-504c-4092-aca9-41f936934328 as stored (mixed endian).
   static constexpr std::uint8_t kCertSha256[16] = {0x26, 0x16, 0xc4, 0xc1, 0x4c, 0x50, 0x92, 0x40,
                                                    0xac, 0xa9, 0x41, 0xf9, 0x36, 0x93, 0x43, 0x28};
+  // EFI_CERT_X509_GUID a5c059a1-94e4-4aa7-87b5-ab155c2bf072 as stored (UEFI 2.9, 32.4.1).
+  static constexpr std::uint8_t kCertX509[16] = {0xa1, 0x59, 0xc0, 0xa5, 0xe4, 0x94, 0xa7, 0x4a,
+                                                 0x87, 0xb5, 0xab, 0x15, 0x5c, 0x2b, 0xf0, 0x72};
   constexpr std::size_t kListHeader = 16 + 4 + 4 + 4;  // SignatureType, ListSize, HeaderSize, SignatureSize
   constexpr std::size_t kOwner = 16;                   // EFI_SIGNATURE_DATA.SignatureOwner
   EfiSignatureEntries out;
@@ -191,12 +194,15 @@ Result<EfiSignatureEntries> parse_efi_signature_lists(ByteView data) {
     if (body % sig_size != 0) return bad("SignatureSize does not divide the list");
     if (!r.skip(header_size)) return bad("SignatureHeader runs past the data");
     const bool sha256 = std::equal(type.begin(), type.end(), std::begin(kCertSha256));
+    const bool x509 = std::equal(type.begin(), type.end(), std::begin(kCertX509));
     if (sha256 && sig_size != kOwner + 32) return bad("a SHA-256 entry of " + std::to_string(sig_size) + " bytes");
     for (std::uint64_t k = 0; k < body / sig_size; ++k) {
       ByteView entry;
       if (!r.bytes(sig_size, entry)) return bad("entry runs past the data");
       if (sha256) {
         out.sha256.emplace_back(entry.begin() + kOwner, entry.end());
+      } else if (x509) {
+        out.x509.push_back(paw::sha256(entry.subspan(kOwner)));
       } else {
         ++out.other;
       }

@@ -241,7 +241,9 @@ TEST_CASE("EFI signature lists: real dbx contents and every malformed length ref
   auto ok = parse_efi_signature_lists(two);
   REQUIRE_MESSAGE(ok.ok(), ok.error().what());
   CHECK(ok->sha256 == std::vector<Bytes>{Bytes(32, 0x22), Bytes(32, 0x23)});
-  CHECK(ok->other == 3);
+  CHECK(ok->x509.size() == 3);  // certificates: their SHA-256 fingerprints
+  CHECK(ok->x509[0] == sha256(Bytes(24, 0x22)));
+  CHECK(ok->other == 0);
   CHECK(parse_efi_signature_lists({}).ok());
 
   auto refused = [](Bytes b, const char* why) {

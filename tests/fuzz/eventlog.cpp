@@ -1,8 +1,10 @@
-// Fuzz target: the UEFI event log parser, data checks, replay and boot facts
+// Fuzz target: the UEFI event log parser, data checks, replay, boot facts and
+// the boot events kept for `policy diff`
 // (untrusted: the event log arrives in the evidence body).
 #include <cstddef>
 #include <cstdint>
 
+#include "paw/attest/boot_events.h"
 #include "paw/attest/bootfacts.h"
 #include "paw/attest/eventlog.h"
 
@@ -37,6 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (bound.ok()) {
       auto scoped = paw::extract_boot_facts(*log, paw::FactScope{bound->judged, bound->bound_pcrs()});
       (void)scoped;
+      // The events kept for `policy diff`: bounded, their JSON reads back
+      // equal, and a boot differs from itself in nothing.
+      const auto events = paw::boot_events(*log, *bound);
+      if (events.events.size() > paw::kMaxBootEvents) __builtin_trap();
+      auto back = paw::boot_events_from_json(paw::boot_events_to_json(events));
+      if (!back.ok() || !(*back == events)) __builtin_trap();
+      if (!paw::diff_boot_events(events, events).empty()) __builtin_trap();
     } else if (bound.code() == paw::Errc::eventlog_replay_mismatch) {
       __builtin_trap();  // the replay was computed from this very log
     }

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "store_admin_contract.h"
 #include "store_learn_contract.h"
+#include "store_refs_contract.h"
 #include "store_report_contract.h"
 #include "store_test_util.h"
 #include "swtpm.h"
@@ -73,11 +74,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 12);
+    CHECK(*v == 13);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 12);
+  CHECK(*again->schema_version() == 13);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -90,7 +91,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 12);
+  CHECK(*s->schema_version() == 13);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -410,6 +411,11 @@ TEST_CASE("postgres store: migration 7 - owner on tokens and devices, last prese
 TEST_CASE("postgres store: migration 10 - report-only policies and their results") {
   auto store = open_pg(test::Postgres::shared().create_database());
   check_report_contract(*store);
+}
+
+TEST_CASE("postgres store: migration 13 - reference events") {
+  auto store = open_pg(test::Postgres::shared().create_database());
+  check_refs_contract(*store);
 }
 
 TEST_CASE("postgres store: migration 12 - learn mode's queue") {

@@ -8,6 +8,7 @@
 #include "store.h"
 #include "store_admin_contract.h"
 #include "store_learn_contract.h"
+#include "store_refs_contract.h"
 #include "store_report_contract.h"
 #include "store_test_util.h"
 #include "test_data.h"
@@ -23,11 +24,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 12);
+    CHECK(*v == 13);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 12);
+  CHECK(*(*again)->schema_version() == 13);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -258,6 +259,13 @@ TEST_CASE("store: migration 10 - report-only policies and their results") {
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   check_report_contract(**s);
+}
+
+TEST_CASE("store: migration 13 - reference events") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  check_refs_contract(**s);
 }
 
 TEST_CASE("store: migration 12 - learn mode's queue") {

@@ -1,5 +1,5 @@
 // pawctl policy show [NAME] | set NAME FILE | check FILE | assign ID NAME | capture ID | report NAME |
-// report-mode NAME TARGET|off | explain DEVICE_ID.
+// report-mode NAME TARGET|off | explain DEVICE_ID | diff DEVICE_ID [--against SET].
 #include <Poco/JSON/Object.h>
 
 #include <chrono>
@@ -11,6 +11,7 @@
 #include "paw/attest/policy.h"
 #include "paw/attest/policy_check.h"
 #include "policy_check_cli.h"
+#include "policy_diff_cli.h"
 #include "policy_explain_cli.h"
 #include "policy_report_cli.h"
 
@@ -20,7 +21,7 @@ namespace {
 constexpr const char* kPolicyUsage =
     "usage: pawctl policy show [NAME] | set NAME FILE [--report-on TARGET] | check FILE|- [--json] |"
     " assign DEVICE_ID NAME | capture DEVICE_ID [--replace | --add --name NAME [--expire 14d]] |"
-    " report NAME | report-mode NAME TARGET|off | explain DEVICE_ID"
+    " report NAME | report-mode NAME TARGET|off | explain DEVICE_ID | diff DEVICE_ID [--against SET]"
     "  [--json] --verifier URL --ca-file PEM";
 
 int print_policy(const Connection& c, const HttpAnswer& a) {
@@ -143,7 +144,7 @@ int capture(const Connection& c, const std::string& id, const paw::Args& args) {
 }
 
 int policy(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"name", "expire", "report-on"}, {"add", "replace"});
+  auto args = parse_admin_args(words, {"name", "expire", "report-on", "against"}, {"add", "replace"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.empty()) return fail(kPolicyUsage, 2);
@@ -155,15 +156,17 @@ int policy(const std::vector<std::string>& words) {
   const bool shape_ok = (verb == "show" && pos.size() <= 2) || (verb == "set" && pos.size() == 3) ||
                         (verb == "assign" && pos.size() == 3) || (verb == "capture" && pos.size() == 2) ||
                         (verb == "report" && pos.size() == 2) || (verb == "report-mode" && pos.size() == 3) ||
-                        (verb == "explain" && pos.size() == 2);
+                        (verb == "explain" && pos.size() == 2) || (verb == "diff" && pos.size() == 2);
   if (!shape_ok) return fail(kPolicyUsage, 2);
   if (verb != "set" && args->get("report-on")) return fail("policy: --report-on goes with set", 2);
+  if (verb != "diff" && args->get("against")) return fail("policy: --against goes with diff", 2);
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
   if (verb == "show") return show(*conn, pos);
   if (verb == "set") return set(*conn, pos[1], pos[2], *args);
   if (verb == "report") return policy_report(*conn, pos[1]);
   if (verb == "explain") return policy_explain(*conn, pos[1]);
+  if (verb == "diff") return policy_diff(*conn, pos[1], args->get("against"));
   if (verb == "report-mode") return policy_report_mode(*conn, pos[1], pos[2]);
   if (verb == "assign") return assign(*conn, pos[1], pos[2]);
   return capture(*conn, pos[1], *args);
@@ -171,6 +174,6 @@ int policy(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE [--report-on T]|check FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]|report NAME|report-mode NAME T|off|explain ID", policy);
+PAWCTL_COMMAND("policy", "policy show [NAME]|set NAME FILE [--report-on T]|check FILE|assign ID NAME|capture ID [--add --name N [--expire 14d]]|report NAME|report-mode NAME T|off|explain ID|diff ID [--against SET]", policy);
 
 }  // namespace pawctl

@@ -9,7 +9,7 @@
 namespace pawctl {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 27> kFixes{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 28> kFixes{{
     {"pcr_not_quoted", "update paw-agent; check the TPM has the bank active (tpm2_getcap pcrs); or drop the PCR "
                        "from pcrs.required"},
     {"pcr_mismatch", "an update you expect: capture the new values on one machine (pawctl policy capture ID --add "
@@ -27,6 +27,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 27> kFixes{{
     {"cmdline_forbidden", "remove the word from the boot loader configuration and reboot; init=/bin/sh is an "
                           "incident"},
     {"dbx_outdated", "apply the dbx update (fwupdmgr update, or the vendor's firmware update) and reboot"},
+    {"secure_boot_keys_unexpected",
+     "the firmware's PK or KEK is not the owner's: treat the machine as tampered with (someone else can sign what it "
+     "boots) until the key change is explained; restore the owner's keys in the firmware setup"},
     {"ima_missing", "boot with IMA enabled (ima_policy=tcb) and run paw-agent as root"},
     {"ima_not_allowed", "after an update add the new files' digests to ima.allowlist; otherwise remove the software"},
     {"ima_required_missing", "start or install the software; check the kernel's IMA policy measures it "

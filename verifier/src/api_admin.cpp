@@ -327,10 +327,13 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
   PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
+  // The events behind the values, for `pawctl policy diff` (none without an event log).
+  PAW_CHECK(keep_reference_events(name, mode == "add" ? set_name : std::string(), d, last));
   ObjPtr ev = new Obj();
   ev->set("policy", name);
   ev->set("version", p.version);
   ev->set("pcrs", static_cast<std::int64_t>(captured));
+  ev->set("events", static_cast<std::int64_t>(last.boot_events ? last.boot_events->events.size() : 0));
   ev->set("mode", mode);
   if (mode == "add") ev->set("set", set_name);
   record_event("policy_capture", d.id, json::stringify(ev));

@@ -442,6 +442,7 @@ void Service::build_routes() {
                bind(&Service::admin_capture_policy), AdminScope::policy});
   router_.add({"GET", "/v1/admin/devices/{}/explain", Auth::admin, k64k,
                bind(&Service::admin_explain_device), AdminScope::read});
+  router_.add({"GET", "/v1/admin/devices/{}/diff", Auth::admin, k64k, bind(&Service::admin_policy_diff), AdminScope::read});
   router_.add({"GET", "/v1/admin/policies", Auth::admin, k64k,
                bind(&Service::admin_list_policies), AdminScope::read});
   router_.add({"GET", "/v1/admin/policies/{}", Auth::admin, k64k,

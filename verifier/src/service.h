@@ -186,6 +186,11 @@ class Service {
   Result<Response> admin_assign_policy(Request& req);
   Result<Response> admin_capture_policy(Request& req);
   Result<Response> admin_explain_device(Request& req);
+  Result<Response> admin_policy_diff(Request& req);     // api_policy_diff.cpp
+  // keep_reference_events stores the boot events of |last| as those set
+  // |set| ("" = "reference") of policy |policy| was captured from.
+  Status keep_reference_events(const std::string& policy, const std::string& set, const StoredDevice& d,
+                               const AppraisalRecord& last);
   Result<Response> admin_attach_report(Request& req);   // policy_report.cpp
   Result<Response> admin_detach_report(Request& req);
   Result<Response> admin_policy_report(Request& req);

@@ -194,6 +194,11 @@ struct ReportResult {
   std::int64_t judged_at = 0;
 };
 
+// ReferenceEvents (migration 13): the boot events (boot_events.h) a set ("" = "reference") was captured from.
+struct ReferenceEvents {
+  std::string policy, set, device_id; std::int64_t attested_at = 0, captured_at = 0; std::string events_json;
+};
+
 // LearnCandidate (migration 12): a digest learn mode queued for policy
 // |policy| (docs/policy.md, "Learn mode"). |devices| counts distinct devices.
 struct LearnCandidate {
@@ -411,6 +416,9 @@ class Store {
   virtual Result<std::optional<LearnCandidate>> get_learn_candidate(std::int64_t id) = 0;
   virtual Result<bool> decide_learn_candidate(std::int64_t id, const std::string& status, const std::string& by,
                                               std::int64_t at) = 0;
+  // Reference events (migration 13): put replaces by (policy, set); list is the latest capture first.
+  virtual Status put_reference_events(const ReferenceEvents& r) = 0;
+  virtual Result<std::vector<ReferenceEvents>> list_reference_events(const std::string& policy) = 0;
 
   // Events: add_event assigns and returns the id; list_events returns events
   // with id > |after| in id order, at most |limit|.

@@ -148,6 +148,14 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "CREATE TABLE learn_sightings (candidate_id BIGINT NOT NULL, device_id TEXT NOT NULL, "
         "seen_at BIGINT NOT NULL, PRIMARY KEY (candidate_id, device_id))",
     },
+    {
+        // 13. Reference events (docs/policy.md, "What changed"): the verified
+        // boot events a reference set was captured from, for `pawctl policy
+        // diff`. Sets captured before have none; capturing again adds them.
+        "CREATE TABLE reference_events (policy TEXT NOT NULL, set_name TEXT NOT NULL, device_id TEXT NOT NULL, "
+        "attested_at BIGINT NOT NULL, captured_at BIGINT NOT NULL, events TEXT NOT NULL, "
+        "PRIMARY KEY (policy, set_name))",
+    },
 };
 }  // namespace
 

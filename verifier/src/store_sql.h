@@ -101,6 +101,9 @@ class SqlStore : public Store {
   Result<std::optional<LearnCandidate>> get_learn_candidate(std::int64_t id) override;
   Result<bool> decide_learn_candidate(std::int64_t id, const std::string& status, const std::string& by,
                                       std::int64_t at) override;
+  // store_sql_refs.cpp
+  Status put_reference_events(const ReferenceEvents& r) override;
+  Result<std::vector<ReferenceEvents>> list_reference_events(const std::string& policy) override;
 
  protected:
   explicit SqlStore(SqlDialect d) : dialect_(d) {}

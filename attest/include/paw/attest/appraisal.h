@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "paw/attest/boot_events.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/certify.h"
 #include "paw/attest/error.h"
@@ -312,6 +313,7 @@ inline constexpr std::string_view kBootAuthorityNotAllowed = "boot_authority_not
 inline constexpr std::string_view kCmdlineMissing = "cmdline_missing";      // a required kernel command-line word
 inline constexpr std::string_view kCmdlineForbidden = "cmdline_forbidden";  // a forbidden kernel command-line word
 inline constexpr std::string_view kDbxOutdated = "dbx_outdated";            // dbx lacks required revocations
+inline constexpr std::string_view kSecureBootKeysUnexpected = "secure_boot_keys_unexpected";  // PK/KEK not the owners
 inline constexpr std::string_view kImaLogMissing = "ima_missing";
 inline constexpr std::string_view kImaNotAllowed = "ima_not_allowed";
 inline constexpr std::string_view kImaRequiredMissing = "ima_required_missing";  // "ima.required" file not measured
@@ -382,6 +384,10 @@ struct AppraisalRecord {
   ClockInfo clock;
   std::int64_t grace_until = 0;        // verdict warning: the earliest end of its reasons' grace; else 0
   std::vector<RuleResult> rules;       // rule by rule, what judged what (at most kMaxRuleResults)
+  // boot_events: the event log's events the quote bound (boot_events.h), for
+  // `pawctl policy diff`; nullopt without an event log or in a record stored
+  // before they were kept.
+  std::optional<BootEvents> boot_events;
   bool operator==(const AppraisalRecord& other) const;  // field by field
 };
 json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& rec);

@@ -135,7 +135,8 @@ struct FactScope {
 // (UEFI 2.9, 32.4.1: the value of db, dbx, KEK, PK).
 struct EfiSignatureEntries {
   std::vector<Bytes> sha256;   // EFI_CERT_SHA256_GUID entries: SHA-256 image digests
-  std::size_t other = 0;       // entries of other types (X.509 certificates, other hashes)
+  std::vector<Bytes> x509;     // EFI_CERT_X509_GUID entries: SHA-256 of each DER certificate (its fingerprint)
+  std::size_t other = 0;       // entries of other types (other hashes, RSA-2048 keys)
 };
 // parse_efi_signature_lists decodes |data| to its last byte, every length
 // checked against what is left (a list shorter than its header, a

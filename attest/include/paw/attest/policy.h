@@ -32,7 +32,8 @@
 //     "boot": {                                // rules over PCR 7 / PCR 8 events (BootRules);
 //       "authorities": ["<hex sha256>"],       //   absent or empty = no rule
 //       "kernel_cmdline": {"required": ["lockdown=integrity"], "forbidden": ["init="]},
-//       "dbx": {"required": ["<hex sha256>"]}
+//       "dbx": {"required": ["<hex sha256>"]},
+//       "secure_boot_owners": {"pk": ["<hex sha256 of a DER certificate>"], "kek": [...]}
 //     },
 //     "event_log_required": true,
 //     "ima": {"required": false,               // true: the evidence must carry an IMA log;
@@ -98,6 +99,7 @@ inline constexpr std::size_t kMaxBootAuthorities = 256;
 inline constexpr std::size_t kMaxCmdlineItems = 64;       // each of required / forbidden
 inline constexpr std::size_t kMaxCmdlineItemSize = 256;
 inline constexpr std::size_t kMaxDbxRequired = 4096;
+inline constexpr std::size_t kMaxOwnerCerts = 64;  // per variable in "boot.secure_boot_owners"
 inline constexpr std::size_t kMaxImaRequired = 256;          // "ima.required" entries
 inline constexpr std::size_t kMaxImaRequiredDigests = 64;    // digests of one entry
 inline constexpr std::size_t kMaxImaPathSize = 4096;         // PATH_MAX
@@ -210,8 +212,16 @@ struct BootRules {
   // dbx_required: SHA-256 image digests the measured dbx must revoke
   // (dbx_outdated otherwise). Needs PCR 7.
   ByteSet dbx_required;
+  // owner_pk / owner_kek ("secure_boot_owners"): SHA-256 fingerprints of the
+  // X.509 certificates (DER) the measured PK / KEK may hold; when a list is
+  // not empty, every entry of every PCR 7 measurement of that variable must
+  // be one of them and it must be measured (secure_boot_keys_unexpected,
+  // never graced). Needs PCR 7.
+  ByteSet owner_pk;
+  ByteSet owner_kek;
   [[nodiscard]] bool empty() const noexcept {
-    return authorities.empty() && cmdline_required.empty() && cmdline_forbidden.empty() && dbx_required.empty();
+    return authorities.empty() && cmdline_required.empty() && cmdline_forbidden.empty() && dbx_required.empty() &&
+           owner_pk.empty() && owner_kek.empty();
   }
   bool operator==(const BootRules&) const = default;
 };

@@ -1,0 +1,41 @@
+// store_sql_refs.cpp — reference events (migration 13), both SQL dialects:
+// the verified boot events each reference set was captured from.
+#include <Poco/Data/Statement.h>
+
+#include "store_sql.h"
+
+namespace kw = Poco::Data::Keywords;
+using Poco::Data::Keywords::into;
+using Poco::Data::Keywords::now;
+using Session = Poco::Data::Session;
+
+namespace paw::verifier {
+
+Status SqlStore::put_reference_events(const ReferenceEvents& r) {
+  return guarded("put_reference_events", [&](Session& s) -> Status {
+    s << q("INSERT INTO reference_events (policy, set_name, device_id, attested_at, captured_at, events) "
+           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (policy, set_name) DO UPDATE SET device_id = excluded.device_id, "
+           "attested_at = excluded.attested_at, captured_at = excluded.captured_at, events = excluded.events"),
+        kw::bind(r.policy), kw::bind(r.set), kw::bind(r.device_id), kw::bind(r.attested_at), kw::bind(r.captured_at),
+        kw::bind(r.events_json), now;
+    return ok_status();
+  });
+}
+
+Result<std::vector<ReferenceEvents>> SqlStore::list_reference_events(const std::string& policy) {
+  std::vector<ReferenceEvents> out;
+  PAW_CHECK(guarded("list_reference_events", [&](Session& s) -> Status {
+    std::vector<std::string> policies, sets, devices, events;
+    std::vector<std::int64_t> attested, captured;
+    s << q("SELECT policy, set_name, device_id, attested_at, captured_at, events FROM reference_events "
+           "WHERE policy = ? ORDER BY captured_at DESC, set_name"),
+        kw::bind(policy), into(policies), into(sets), into(devices), into(attested), into(captured), into(events), now;
+    for (std::size_t i = 0; i < policies.size(); ++i) {
+      out.push_back({policies[i], sets[i], devices[i], attested[i], captured[i], events[i]});
+    }
+    return ok_status();
+  }));
+  return out;
+}
+
+}  // namespace paw::verifier
