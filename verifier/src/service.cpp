@@ -65,6 +65,12 @@ Status Service::open() {
   if (!cfg_.webhooks.empty()) {
     PAW_TRY(webhooks_, WebhookQueue::create(cfg_.webhooks, *store_));
   }
+  if (!cfg_.events_file.empty() || !cfg_.events_syslog.empty()) {
+    EventExportSettings ex{cfg_.events_file, cfg_.events_syslog, SyslogFacility::authpriv,
+                           static_cast<std::size_t>(cfg_.events_syslog_max)};
+    (void)syslog_facility_from_name(cfg_.events_syslog_facility, ex.facility);  // checked by load_config
+    PAW_TRY(event_export_, EventExport::create(ex, *store_));
+  }
   for (const auto& p : cfg_.trusted_proxies) {
     auto r = parse_proxy_range(p);
     if (!r) return make_error(Errc::config_error, "trusted-proxy must be ADDR or ADDR/BITS: " + p);
@@ -148,6 +154,7 @@ void Service::stop(int drain_seconds) {
   }
   if (monitor_.joinable()) monitor_.join();
   if (webhooks_) webhooks_->stop();
+  if (event_export_) event_export_->stop();
 }
 
 Response Service::dispatch(Request& req) {
@@ -218,8 +225,10 @@ Response Service::dispatch(Request& req) {
   // wait or follow) that succeeded is not audited: each audit event would be
   // the next event it reads, a loop of one event per poll. Its first plain
   // read (pawctl events --follow starts with one) and every refused call are.
-  const bool follower_poll = req.route == "GET /v1/admin/events" && resp.status == 200 &&
-                             (req.query.count("wait") != 0 || req.query.count("follow") != 0);
+  const bool follower_poll = (req.route == "GET /v1/admin/events" && resp.status == 200 &&
+                              (req.query.count("wait") != 0 || req.query.count("follow") != 0)) ||
+                             // a Prometheus scrape (--metrics-auth credential) every 15 s is no audit event either
+                             (req.route == "GET /metrics" && resp.status == 200);
   // Every other admin call is audited, successful or not.
   if (route->auth == Auth::admin && !follower_poll) audit_admin_call(req, resp.status, std::nullopt);
   return finish(std::move(resp));
@@ -309,6 +318,7 @@ void Service::published(std::int64_t id, const std::string& type, const std::str
     last_event_id_ = std::max(last_event_id_, id);
   }
   events_cv_.notify_all();
+  if (event_export_) event_export_->notify();
   if (!is_alert_type(type)) return;
   log_line("warn", "alert", {{"type", type}, {"device", device}, {"event_id", std::to_string(id)}});
   if (webhooks_) webhooks_->notify();  // the event row is the queue (webhooks.h)
@@ -422,7 +432,9 @@ void Service::build_routes() {
   router_.add({"GET", "/.well-known/paw-ssh-ca.pub", Auth::none, k64k, bind(&Service::get_ssh_ca)});
   router_.add({"GET", "/v1/devices/{}/health", Auth::relying_party, k64k, bind(&Service::get_health)});
   router_.add({"GET", "/v1/authz", Auth::none, k64k, bind(&Service::get_authz)});
-  router_.add({"GET", "/metrics", Auth::none, k64k, bind(&Service::get_metrics)});
+  // --metrics-auth credential: any admin credential or session (read suffices).
+  router_.add({"GET", "/metrics", cfg_.metrics_auth ? Auth::admin : Auth::none, k64k, bind(&Service::get_metrics),
+               AdminScope::read});
   router_.add({"GET", "/healthz", Auth::none, k64k, bind(&Service::get_healthz)});
   router_.add({"POST", "/v1/admin/tokens", Auth::admin, k64k,
                bind(&Service::admin_create_token), AdminScope::devices});
