@@ -95,7 +95,9 @@ class SyslogSink final : public EventSink {
   Status write(const EventRecord& e) override {
     if (fd_ < 0) PAW_CHECK(connect_socket());
     const std::string msg = format_rfc5424(event_syslog_message(e, is_alert_type(e.type), facility_, hostname_, procid_), max_);
-    if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(msg.size())) {
+    // MSG_DONTWAIT: a local daemon whose socket queue is full must not
+    // wedge the worker (and stop()); it counts as a failure and is retried.
+    if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(msg.size())) {
       const std::string why = errno_text("cannot send to events-syslog " + dest_);
       close_socket();
       return make_error(Errc::io_error, why);
