@@ -144,6 +144,10 @@ TEST_CASE("events file: one JSON line with the event's fields and an RFC 3339 ti
   CHECK((*o)->getValue<std::int64_t>("time") == 1700000000);
   CHECK((*o)->getValue<std::string>("time_rfc3339") == "2023-11-14T22:13:20.000Z");
   CHECK((*o)->getObject("detail")->getValue<std::string>("label") == "a\nb");
+  // Invalid UTF-8 inside a detail (never written by paw) still gives a line that parses.
+  auto odd = json::parse_object(event_json_line(sample("{\"a\":\"\xC3\xA9\xFF\xED\xA0\x80\"}")), 1 << 20);
+  REQUIRE(odd.ok());
+  CHECK((*odd)->get("detail").toString().find("\xC3\xA9") != std::string::npos);
   // A detail that is not JSON (never written by paw) is kept as a string.
   auto bad = json::parse_object(event_json_line(sample("not json")), 1 << 20);
   REQUIRE(bad.ok());

@@ -40,8 +40,9 @@ std::size_t utf8_char_len(std::string_view s, std::size_t i) {
 }
 
 // clean_text: valid UTF-8 without control characters (see the header), cut
-// to at most |cap| bytes at a character boundary.
-std::string clean_text(std::string_view s, std::size_t cap = std::string::npos) {
+// to at most |cap| bytes at a character boundary; |controls| false keeps
+// control characters (for text that JSON escapes anyway).
+std::string clean_text(std::string_view s, std::size_t cap = std::string::npos, bool controls = true) {
   std::string out;
   out.reserve(std::min(s.size(), cap));
   for (std::size_t i = 0; i < s.size();) {
@@ -51,7 +52,7 @@ std::string clean_text(std::string_view s, std::size_t cap = std::string::npos) 
     if (n == 0) {
       piece = kReplacement;
       i += 1;
-    } else if (n == 1 && (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == 0x7F)) {
+    } else if (controls && n == 1 && (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == 0x7F)) {
       std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(s[i])));
       piece = std::string_view(buf, 6);
       i += 1;
@@ -205,16 +206,24 @@ SyslogMessage event_syslog_message(const EventRecord& e, bool alert, SyslogFacil
 }
 
 std::string event_json_line(const EventRecord& e) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  o->set("event_id", e.id);
-  o->set("type", e.type);
-  o->set("device_id", e.device_id);
-  o->set("time", e.time);
-  o->set("time_rfc3339", log::rfc3339_utc(e.time * 1000));
-  auto detail = json::parse_object(e.detail, 1 << 20);
-  if (detail.ok()) o->set("detail", *detail);
-  else o->set("detail", e.detail);
-  return json::stringify(o);
+  const auto line = [&](bool parsed_detail) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("event_id", e.id);
+    o->set("type", clean_text(e.type, std::string::npos, false));
+    o->set("device_id", clean_text(e.device_id, std::string::npos, false));
+    o->set("time", e.time);
+    o->set("time_rfc3339", log::rfc3339_utc(e.time * 1000));
+    auto detail = parsed_detail ? json::parse_object(e.detail, 1 << 20) : Result<json::ObjectPtr>(make_error(Errc::malformed, ""));
+    if (detail.ok()) o->set("detail", *detail);
+    else o->set("detail", clean_text(e.detail, std::string::npos, false));
+    return json::stringify(o);
+  };
+  // A detail paw wrote always parses and prints back; anything else (the
+  // parser let invalid UTF-8 through, say) is kept as a cleaned string, so
+  // the line is always valid JSON in valid UTF-8.
+  std::string out = line(true);
+  if (!json::parse_object(out, 1u << 24).ok()) out = line(false);
+  return out;
 }
 
 }  // namespace paw::verifier
