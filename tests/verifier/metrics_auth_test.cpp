@@ -35,6 +35,11 @@ TEST_CASE("metrics auth: credential mode needs an admin credential, read scope s
   auto events = c.get("/v1/admin/events?limit=1000", v.admin()).body;
   CHECK(events.find(R"("type":"admin_auth_failed")") != std::string::npos);
   CHECK(events.find(R"("route":"GET /metrics")") != std::string::npos);
+  // Every admin call names the actor's kind, and the target of the path.
+  CHECK(c.get("/v1/admin/devices/0123456789abcdef0123456789abcdef", read).status == 404);
+  events = c.get("/v1/admin/events?limit=1000", v.admin()).body;
+  CHECK(events.find(R"("credential_kind":"api_credential")") != std::string::npos);
+  CHECK(events.find(R"("target":"0123456789abcdef0123456789abcdef")") != std::string::npos);
 }
 
 TEST_CASE("metrics auth: the default leaves /metrics open") {

@@ -253,7 +253,10 @@ void Service::audit_admin_call(const Request& req, int status, std::optional<Adm
   d->set("credential_name", req.actor_name);
   d->set("scope", std::string(admin_scope_name(req.actor_scope)));
   // A session names the person who signed in with their FIDO2 key.
+  d->set("credential_kind", std::string(req.actor_admin.empty() ? "api_credential" : "fido2_session"));
   if (!req.actor_admin.empty()) d->set("admin", req.actor_admin);
+  // The target: the id in the path (device, policy, credential, …), if any.
+  if (!req.params.empty()) d->set("target", req.params[0]);
   if (refused_for) {
     d->set("error", "insufficient_scope");
     d->set("needed", std::string(admin_scope_name(*refused_for)));
