@@ -5,14 +5,15 @@
 // the event's id, and the JSON line must parse back.
 // Input: the first byte picks the size limit, then newline-separated fields:
 // type, device id, detail.
+#include "syslog_format.h"
+
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <string>
 
 #include "paw/attest/json.h"
-#include "syslog_format.h"
 
 namespace {
 
@@ -49,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   e.type = next_field(in, pos);
   e.device_id = next_field(in, pos);
   e.detail = in.substr(pos);
-  const auto m = paw::verifier::event_syslog_message(e, (data[0] & 1) != 0, paw::verifier::SyslogFacility::authpriv,
-                                                     e.device_id, e.type);
+  const auto m = paw::verifier::event_syslog_message(
+      e, (data[0] & 1) != 0, paw::verifier::SyslogFacility::authpriv, e.device_id, e.type);
   const std::string out = paw::verifier::format_rfc5424(m, max);
   if (out.size() > std::max<std::size_t>(max, paw::verifier::kSyslogMinMax)) std::abort();
   if (!valid_utf8(out) || out.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) std::abort();

@@ -3,7 +3,6 @@
 // message per event, and a collector that is not there yet holds up no
 // request: the event waits and arrives once the socket exists.
 #include <doctest/doctest.h>
-
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -73,7 +72,7 @@ TEST_CASE("event export: unix datagram syslog gets each event, and a missing col
   // The held-back event arrives on the retry (1 s, then 2 s back-off).
   const std::string first = l.next("route=\"GET /v1/admin/devices\"", 8000);
   REQUIRE_MESSAGE(!first.empty(), "no message for the event recorded while the socket was missing");
-  CHECK(first.rfind("<142>1 ", 0) == 0);  // local1 (17) * 8 + info (6)
+  CHECK(first.rfind("<142>1 ", 0) == 0);                                    // local1 (17) * 8 + info (6)
   CHECK(first.find(" admin [paw@32473 event_id=\"") != std::string::npos);  // MSGID: the event type
   // With the collector there, the next event follows promptly.
   REQUIRE(c.post("/v1/admin/tokens", R"({"ttl_seconds":600,"label":"x]\"y"})", v.admin()).status == 201);
@@ -83,7 +82,8 @@ TEST_CASE("event export: unix datagram syslog gets each event, and a missing col
   CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(3));
   const std::string m = c.get("/metrics").body;
   CHECK(m.find("paw_events_exported_total{sink=\"syslog\"}") != std::string::npos);
-  CHECK(m.find("paw_events_export_failures_total{sink=\"syslog\"} 0") == std::string::npos);  // it failed first
+  CHECK(m.find("paw_events_export_failures_total{sink=\"syslog\"} 0") ==
+        std::string::npos);  // it failed first
 }
 
 TEST_CASE("event export: an events-file that cannot be opened stops the start") {

@@ -13,8 +13,8 @@ using paw::test::TestVerifier;
 TEST_CASE("metrics auth: credential mode needs an admin credential, read scope suffices") {
   TestVerifier v([](verifier::Config& c) { c.metrics_auth = true; });
   auto c = v.client();
-  auto made = c.post("/v1/admin/credentials", R"({"scope":"read","label":"prometheus","expires_in_seconds":3600})",
-                     v.admin());
+  auto made = c.post("/v1/admin/credentials",
+                     R"({"scope":"read","label":"prometheus","expires_in_seconds":3600})", v.admin());
   REQUIRE_MESSAGE(made.status == 201, made.body);
   const std::string read = made.json()->getValue<std::string>("credential");
 

@@ -1,11 +1,12 @@
 // Events as RFC 5424 messages and JSON lines (syslog_format.h): PRI,
 // timestamp, field order, SD-PARAM escaping (§6.3.3), UTF-8, size limit.
+#include "syslog_format.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include "paw/attest/json.h"
-#include "syslog_format.h"
 
 using namespace paw;
 using namespace paw::verifier;
@@ -38,7 +39,8 @@ EventRecord sample(const std::string& detail) {
 }  // namespace
 
 TEST_CASE("syslog: an alert event renders as the exact RFC 5424 message") {
-  const auto m = event_syslog_message(sample(R"({"label":"ws-1","count":3})"), true, SyslogFacility::authpriv, "host-a", "42");
+  const auto m = event_syslog_message(sample(R"({"label":"ws-1","count":3})"), true, SyslogFacility::authpriv,
+                                      "host-a", "42");
   const std::string out = format_rfc5424(m, kSyslogDefaultMax);
   // authpriv (10) * 8 + warning (4) = 84: enrollment is an alert type.
   const std::string want =
@@ -53,10 +55,13 @@ TEST_CASE("syslog: an alert event renders as the exact RFC 5424 message") {
 TEST_CASE("syslog: PRI is facility * 8 + severity, info for a non-alert event") {
   auto e = sample("{}");
   e.type = "attestation";
-  CHECK(format_rfc5424(event_syslog_message(e, false, SyslogFacility::authpriv, "h", "1"), 2048).rfind("<86>1 ", 0) == 0);
-  CHECK(format_rfc5424(event_syslog_message(e, false, SyslogFacility::local7, "h", "1"), 2048).rfind("<190>1 ", 0) == 0);
+  CHECK(format_rfc5424(event_syslog_message(e, false, SyslogFacility::authpriv, "h", "1"), 2048)
+            .rfind("<86>1 ", 0) == 0);
+  CHECK(format_rfc5424(event_syslog_message(e, false, SyslogFacility::local7, "h", "1"), 2048)
+            .rfind("<190>1 ", 0) == 0);
   e.type = "revocation";
-  CHECK(format_rfc5424(event_syslog_message(e, true, SyslogFacility::daemon, "h", "1"), 2048).rfind("<28>1 ", 0) == 0);
+  CHECK(format_rfc5424(event_syslog_message(e, true, SyslogFacility::daemon, "h", "1"), 2048)
+            .rfind("<28>1 ", 0) == 0);
   SyslogFacility f{};
   CHECK(syslog_facility_from_name("local3", f));
   CHECK(f == SyslogFacility::local3);
@@ -71,11 +76,12 @@ TEST_CASE("syslog: SD-PARAM values escape the quote, the backslash and the closi
 }
 
 TEST_CASE("syslog: UTF-8 is kept, invalid bytes become U+FFFD") {
-  CHECK(sd_param_escape("h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") == "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  CHECK(sd_param_escape("h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+        "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
   CHECK(sd_param_escape("\xFF") == "\xEF\xBF\xBD");
-  CHECK(sd_param_escape("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");          // overlong '/'
+  CHECK(sd_param_escape("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
   CHECK(sd_param_escape("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
-  CHECK(sd_param_escape("\xE2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");          // cut short
+  CHECK(sd_param_escape("\xE2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // cut short
 }
 
 TEST_CASE("syslog: header fields and SD-NAMEs are made legal") {
@@ -83,8 +89,8 @@ TEST_CASE("syslog: header fields and SD-NAMEs are made legal") {
   m.unix_ms = 0;
   m.hostname = "";
   m.msgid = "a b\xC3\xA9";
-  m.params = {{"ok", "1"}, {"bad name", "2"}, {"x=y", "3"}, {"a]", "4"}, {"ok", "dup"},
-              {std::string(33, 'n'), "5"}, {"last", "6"}};
+  m.params = {{"ok", "1"},   {"bad name", "2"},           {"x=y", "3"}, {"a]", "4"},
+              {"ok", "dup"}, {std::string(33, 'n'), "5"}, {"last", "6"}};
   const std::string out = format_rfc5424(m, 2048);
   CHECK(out == "<86>1 1970-01-01T00:00:00.000Z - paw-verifier - a_b__ [paw@32473 ok=\"1\" last=\"6\"]");
   SyslogMessage empty;
@@ -120,7 +126,8 @@ TEST_CASE("syslog: a long message is cut to the limit, MSG first, then the detai
   CHECK(small.find("\xEF\xBB\xBF") == std::string::npos);
   CHECK(small.back() == ']');
   // Fits: nothing cut, no marker.
-  const std::string whole = format_rfc5424(event_syslog_message(sample("{}"), true, SyslogFacility::authpriv, "h", "1"), 2048);
+  const std::string whole =
+      format_rfc5424(event_syslog_message(sample("{}"), true, SyslogFacility::authpriv, "h", "1"), 2048);
   CHECK(whole.find("truncated") == std::string::npos);
 }
 
@@ -128,7 +135,8 @@ TEST_CASE("syslog: absurd fixed fields are cut too, never past the limit") {
   auto e = sample("{}");
   e.type = std::string(3000, ']');
   e.device_id = std::string(3000, '"');
-  const std::string out = format_rfc5424(event_syslog_message(e, true, SyslogFacility::authpriv, std::string(300, 'h'), "1"), 480);
+  const std::string out = format_rfc5424(
+      event_syslog_message(e, true, SyslogFacility::authpriv, std::string(300, 'h'), "1"), 480);
   CHECK(out.size() <= 480);
   CHECK(valid_utf8(out));
   CHECK(out.find(" paw-verifier ") != std::string::npos);

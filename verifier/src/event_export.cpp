@@ -21,7 +21,9 @@ namespace {
 
 constexpr std::int64_t kBatch = 200;
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // FileSink appends JSON lines; a path renamed or removed under it (logrotate)
 // is noticed before the next write and a new file is created.
@@ -94,10 +96,12 @@ class SyslogSink final : public EventSink {
 
   Status write(const EventRecord& e) override {
     if (fd_ < 0) PAW_CHECK(connect_socket());
-    const std::string msg = format_rfc5424(event_syslog_message(e, is_alert_type(e.type), facility_, hostname_, procid_), max_);
+    const std::string msg =
+        format_rfc5424(event_syslog_message(e, is_alert_type(e.type), facility_, hostname_, procid_), max_);
     // MSG_DONTWAIT: a local daemon whose socket queue is full must not
     // wedge the worker (and stop()); it counts as a failure and is retried.
-    if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(msg.size())) {
+    if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+        static_cast<ssize_t>(msg.size())) {
       const std::string why = errno_text("cannot send to events-syslog " + dest_);
       close_socket();
       return make_error(Errc::io_error, why);
@@ -152,8 +156,10 @@ class SyslogSink final : public EventSink {
     if (colon == std::string::npos) return false;
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    else if (host.find(':') != std::string::npos) return false;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    else if (host.find(':') != std::string::npos)
+      return false;
     int p = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
     return !host.empty() && ec == std::errc() && end == port.data() + port.size() && p >= 1 && p <= 65535;
@@ -211,7 +217,19 @@ Result<std::unique_ptr<EventExport>> EventExport::create(const EventExportSettin
   return x;
 }
 
-EventExport::~EventExport() { stop(); }
+Result<std::unique_ptr<EventExport>> EventExport::from_config(const Config& cfg, Store& store) {
+  if (cfg.events_file.empty() && cfg.events_syslog.empty()) return std::unique_ptr<EventExport>();
+  EventExportSettings s{cfg.events_file, cfg.events_syslog, SyslogFacility::authpriv,
+                        static_cast<std::size_t>(cfg.events_syslog_max)};
+  if (!syslog_facility_from_name(cfg.events_syslog_facility, s.facility)) {
+    return make_error(Errc::config_error, "unknown events-syslog-facility " + cfg.events_syslog_facility);
+  }
+  return create(s, store);
+}
+
+EventExport::~EventExport() {
+  stop();
+}
 
 void EventExport::stop() {
   {
@@ -235,7 +253,8 @@ void EventExport::notify() {
 bool EventExport::sleep(std::int64_t ms, bool wake_on_notify) {
   std::unique_lock lock(mu_);
   const std::uint64_t seen = wakeups_;
-  cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop_ || (wake_on_notify && wakeups_ != seen); });
+  cv_.wait_for(lock, std::chrono::milliseconds(ms),
+               [&] { return stop_ || (wake_on_notify && wakeups_ != seen); });
   return !stop_;
 }
 
@@ -254,15 +273,17 @@ void EventExport::run(Worker& w) {
         if (st.ok()) break;
         ++w.failures;
         if (!failing) {
-          log_line("warn", "cannot export events; retrying with back-off",
-                   {{"sink", w.sink->name()}, {"event_id", std::to_string(e.id)}, {"error", st.error().what()}});
+          log_line(
+              "warn", "cannot export events; retrying with back-off",
+              {{"sink", w.sink->name()}, {"event_id", std::to_string(e.id)}, {"error", st.error().what()}});
           failing = true;
         }
         if (!sleep(backoff_ms, false)) return;
         backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 60000);
       }
       if (failing) {
-        log_line("info", "exporting events again", {{"sink", w.sink->name()}, {"event_id", std::to_string(e.id)}});
+        log_line("info", "exporting events again",
+                 {{"sink", w.sink->name()}, {"event_id", std::to_string(e.id)}});
         failing = false;
         backoff_ms = 1000;
       }
@@ -278,12 +299,15 @@ std::string EventExport::metrics() const {
       "# HELP paw_events_exported_total Events written to events-file / events-syslog by this process.\n"
       "# TYPE paw_events_exported_total counter\n";
   for (const auto& w : workers_) {
-    out += "paw_events_exported_total{sink=\"" + w->sink->name() + "\"} " + std::to_string(w->written.load()) + "\n";
+    out += "paw_events_exported_total{sink=\"" + w->sink->name() + "\"} " +
+           std::to_string(w->written.load()) + "\n";
   }
-  out += "# HELP paw_events_export_failures_total Failed writes (each retried) to events-file / events-syslog.\n"
-         "# TYPE paw_events_export_failures_total counter\n";
+  out +=
+      "# HELP paw_events_export_failures_total Failed writes (each retried) to events-file / events-syslog.\n"
+      "# TYPE paw_events_export_failures_total counter\n";
   for (const auto& w : workers_) {
-    out += "paw_events_export_failures_total{sink=\"" + w->sink->name() + "\"} " + std::to_string(w->failures.load()) + "\n";
+    out += "paw_events_export_failures_total{sink=\"" + w->sink->name() + "\"} " +
+           std::to_string(w->failures.load()) + "\n";
   }
   return out;
 }

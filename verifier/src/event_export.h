@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "config.h"
 #include "paw/attest/error.h"
 #include "store.h"
 #include "syslog_format.h"
@@ -51,8 +52,8 @@ class EventSink {
 };
 
 struct EventExportSettings {
-  std::string file;                 // events-file ("" = none)
-  std::string syslog;               // events-syslog ("" = none)
+  std::string file;    // events-file ("" = none)
+  std::string syslog;  // events-syslog ("" = none)
   SyslogFacility facility = SyslogFacility::authpriv;
   std::size_t syslog_max = kSyslogDefaultMax;
 };
@@ -68,6 +69,9 @@ class EventExport {
   // is connected at the first event: a collector down at start is retried
   // like one that goes down later) and starts the workers.
   static Result<std::unique_ptr<EventExport>> create(const EventExportSettings& s, Store& store);
+  // from_config is create with the settings of |cfg| (config.h); a null
+  // pointer when neither events-file nor events-syslog is set.
+  static Result<std::unique_ptr<EventExport>> from_config(const Config& cfg, Store& store);
   ~EventExport();
   EventExport(const EventExport&) = delete;
   EventExport& operator=(const EventExport&) = delete;

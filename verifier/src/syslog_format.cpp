@@ -23,14 +23,22 @@ std::size_t utf8_char_len(std::string_view s, std::size_t i) {
   if (c < 0x80) return 1;
   std::size_t n = 0;
   unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c == 0xE0) n = 3, lo = 0xA0;
-  else if (c == 0xED) n = 3, hi = 0x9F;
-  else if (c >= 0xE1 && c <= 0xEF) n = 3;
-  else if (c == 0xF0) n = 4, lo = 0x90;
-  else if (c >= 0xF1 && c <= 0xF3) n = 4;
-  else if (c == 0xF4) n = 4, hi = 0x8F;
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c == 0xE0)
+    n = 3, lo = 0xA0;
+  else if (c == 0xED)
+    n = 3, hi = 0x9F;
+  else if (c >= 0xE1 && c <= 0xEF)
+    n = 3;
+  else if (c == 0xF0)
+    n = 4, lo = 0x90;
+  else if (c >= 0xF1 && c <= 0xF3)
+    n = 4;
+  else if (c == 0xF4)
+    n = 4, hi = 0x8F;
+  else
+    return 0;
   if (s.size() - i < n) return 0;
   if (b(i + 1) < lo || b(i + 1) > hi) return 0;
   for (std::size_t k = 2; k < n; ++k) {
@@ -86,10 +94,12 @@ std::string render_param(std::string_view name, std::string_view value, std::siz
 
 bool syslog_facility_from_name(std::string_view name, SyslogFacility& out) {
   static const std::pair<std::string_view, SyslogFacility> kNames[] = {
-      {"user", SyslogFacility::user},     {"daemon", SyslogFacility::daemon}, {"auth", SyslogFacility::auth},
-      {"authpriv", SyslogFacility::authpriv}, {"local0", SyslogFacility::local0}, {"local1", SyslogFacility::local1},
-      {"local2", SyslogFacility::local2}, {"local3", SyslogFacility::local3}, {"local4", SyslogFacility::local4},
-      {"local5", SyslogFacility::local5}, {"local6", SyslogFacility::local6}, {"local7", SyslogFacility::local7}};
+      {"user", SyslogFacility::user},     {"daemon", SyslogFacility::daemon},
+      {"auth", SyslogFacility::auth},     {"authpriv", SyslogFacility::authpriv},
+      {"local0", SyslogFacility::local0}, {"local1", SyslogFacility::local1},
+      {"local2", SyslogFacility::local2}, {"local3", SyslogFacility::local3},
+      {"local4", SyslogFacility::local4}, {"local5", SyslogFacility::local5},
+      {"local6", SyslogFacility::local6}, {"local7", SyslogFacility::local7}};
   for (const auto& [n, f] : kNames) {
     if (n == name) {
       out = f;
@@ -101,7 +111,8 @@ bool syslog_facility_from_name(std::string_view name, SyslogFacility& out) {
 
 bool is_sd_name(std::string_view s) {
   if (s.empty() || s.size() > 32) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 33 && c <= 126 && c != '=' && c != ']' && c != '"'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return c >= 33 && c <= 126 && c != '=' && c != ']' && c != '"'; });
 }
 
 std::string sd_param_escape(std::string_view value) {
@@ -128,7 +139,8 @@ std::string format_rfc5424(const SyslogMessage& m, std::size_t max_bytes) {
   std::vector<std::string_view> seen;
   for (std::size_t i = 0; i < m.params.size(); ++i) {
     const auto& [name, value] = m.params[i];
-    if (!is_sd_name(name) || name == "truncated" || std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    if (!is_sd_name(name) || name == "truncated" || std::find(seen.begin(), seen.end(), name) != seen.end())
+      continue;
     seen.push_back(name);
     (i < m.fixed_params ? fixed : extra).emplace_back(name, value);
   }
@@ -192,9 +204,12 @@ SyslogMessage event_syslog_message(const EventRecord& e, bool alert, SyslogFacil
       const Poco::Dynamic::Var v = (*detail)->get(name);
       std::string text;
       try {
-        if (v.isString()) text = v.extract<std::string>();
-        else if (v.isEmpty()) text = "null";
-        else text = Poco::Dynamic::Var::toString(v);
+        if (v.isString())
+          text = v.extract<std::string>();
+        else if (v.isEmpty())
+          text = "null";
+        else
+          text = Poco::Dynamic::Var::toString(v);
       } catch (const std::exception&) {
         text = "?";
       }
@@ -213,9 +228,12 @@ std::string event_json_line(const EventRecord& e) {
     o->set("device_id", clean_text(e.device_id, std::string::npos, false));
     o->set("time", e.time);
     o->set("time_rfc3339", log::rfc3339_utc(e.time * 1000));
-    auto detail = parsed_detail ? json::parse_object(e.detail, 1 << 20) : Result<json::ObjectPtr>(make_error(Errc::malformed, ""));
-    if (detail.ok()) o->set("detail", *detail);
-    else o->set("detail", clean_text(e.detail, std::string::npos, false));
+    auto detail = parsed_detail ? json::parse_object(e.detail, 1 << 20)
+                                : Result<json::ObjectPtr>(make_error(Errc::malformed, ""));
+    if (detail.ok())
+      o->set("detail", *detail);
+    else
+      o->set("detail", clean_text(e.detail, std::string::npos, false));
     return json::stringify(o);
   };
   // A detail paw wrote always parses and prints back; anything else (the

@@ -36,8 +36,20 @@
 namespace paw::verifier {
 
 // Syslog facilities paw offers (RFC 5424 Table 1 codes).
-enum class SyslogFacility : int { user = 1, daemon = 3, auth = 4, authpriv = 10, local0 = 16, local1 = 17,
-                                  local2 = 18, local3 = 19, local4 = 20, local5 = 21, local6 = 22, local7 = 23 };
+enum class SyslogFacility : int {
+  user = 1,
+  daemon = 3,
+  auth = 4,
+  authpriv = 10,
+  local0 = 16,
+  local1 = 17,
+  local2 = 18,
+  local3 = 19,
+  local4 = 20,
+  local5 = 21,
+  local6 = 22,
+  local7 = 23
+};
 // syslog_facility_from_name reads "user", "daemon", "auth", "authpriv", "local0".."local7".
 bool syslog_facility_from_name(std::string_view name, SyslogFacility& out);
 
@@ -48,8 +60,8 @@ struct SyslogMessage {
   std::int64_t unix_ms = 0;  // TIMESTAMP
   std::string hostname;      // "" → "-"
   std::string app_name = "paw-verifier";
-  std::string procid;        // "" → "-"
-  std::string msgid;         // "" → "-"
+  std::string procid;  // "" → "-"
+  std::string msgid;   // "" → "-"
   std::string sd_id = "paw@32473";
   std::vector<std::pair<std::string, std::string>> params;  // the SD element; none → "-"
   std::size_t fixed_params = 0;  // the first |fixed_params| params are never dropped when cutting
