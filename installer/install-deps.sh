@@ -20,7 +20,8 @@ test_pkgs=(
   tpm2-tools                       # cross-checks: tpm2_checkquote, tpm2_makecredential …
   tpm2-openssl libtpm2-pkcs11-1    # the login key file through the tpm2 OpenSSL provider (and PKCS#11 for SSH)
   fido2-tools                      # cross-checks: fido2-cred -V, fido2-assert -V
-  postgresql                       # real PostgreSQL server started by the tests
+  postgresql                       # real PostgreSQL server started by the tests (pg_dump/pg_restore: backup_restore_test.sh)
+  sqlite3                          # the documented online backup of the SQLite store (backup_restore_test.sh)
   nginx-light                      # auth_request integration tests
   openssh-server openssh-client    # SSH logins with the paw certificate (tests/e2e/ssh_test.sh)
   wrk                              # login-path throughput measurements (docs/verifier.md)

@@ -8,6 +8,7 @@
 #   - PROGRAM COMMAND --help: exit 0, that command's usage on stdout;
 #   - PROGRAM COMMAND --no-such-option: exit 2 (usage error), a message on stderr;
 #     pawctl with --json: that message as one JSON object {"error", "exit", "message"}.
+#   - every option a usage shows is in the program's man page;
 #   - pawctl: global options (--verifier, --ca-file, --credential-file, --json, …)
 #     before the command give the same answer as after it; a command's own option
 #     before the command is a usage error that says where it goes;
@@ -54,9 +55,11 @@ for prog in paw-agent paw-verifier pawctl; do
     commands=$(sed -n 's/^  \([a-z][a-z0-9-]*\)\b.*/\1/p' "$WORK/help" | sort -u)
   fi
   [ "$(echo "$commands" | wc -w)" -ge 3 ] || die "$prog --help lists too few commands: $commands"
+  cp "$WORK/help" "$WORK/all-help"
   for c in $commands; do
     run 0 "$prog" "$c" --help
     grep -q "$prog.*\b$c\b" "$WORK/out" || die "$prog $c --help does not show the usage of $c: $(cat "$WORK/out")"
+    cat "$WORK/out" >>"$WORK/all-help"
     cases=$((cases + 1))
     [ -z "${passthrough[$prog/$c]:-}" ] || continue
     run 2 "$prog" "$c" --no-such-option
@@ -71,6 +74,14 @@ for prog in paw-agent paw-verifier pawctl; do
     fi
   done
   ok "$prog: --version, --help, no arguments, unknown command, and for each of $(echo "$commands" | wc -w) commands --help and an unknown option"
+  # Every option a usage shows is in the man page (installer/man/PROGRAM.8).
+  man_text=$(sed 's/\\-/-/g' "$PAW_SOURCE_DIR/installer/man/$prog.8")
+  missing=""
+  for o in $(grep -oE -- '--[a-z][a-z0-9-]+' "$WORK/all-help" | sort -u); do
+    grep -q -- "$o" <<<"$man_text" || missing="$missing $o"
+  done
+  [ -z "$missing" ] || die "$prog: options in --help missing from installer/man/$prog.8:$missing"
+  ok "$prog: its man page names every option its usages show"
 done
 
 # --- pawctl: global options before or after the command

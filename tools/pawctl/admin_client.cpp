@@ -247,18 +247,50 @@ std::string format_time(std::int64_t unix_seconds) {
   std::tm tm {};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
 std::string format_age(std::int64_t unix_seconds) {
   if (unix_seconds <= 0) return "never";
   const std::int64_t d = static_cast<std::int64_t>(std::time(nullptr)) - unix_seconds;
-  if (d < 0) return "in the future";
-  if (d < 120) return std::to_string(d) + "s ago";
-  if (d < 7200) return std::to_string(d / 60) + "m ago";
-  if (d < 172800) return std::to_string(d / 3600) + "h ago";
-  return std::to_string(d / 86400) + "d ago";
+  std::string age;
+  if (d < 0) age = "in the future";
+  else if (d < 120) age = std::to_string(d) + "s ago";
+  else if (d < 7200) age = std::to_string(d / 60) + "m ago";
+  else if (d < 172800) age = std::to_string(d / 3600) + "h ago";
+  else age = std::to_string(d / 86400) + "d ago";
+  return format_time(unix_seconds) + " (" + age + ")";
+}
+
+bool is_time_field(const std::string& n) {
+  const auto ends = [&](std::string_view suffix) {
+    return n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return n == "time" || n == "exp" || n == "iat" || n == "nbf" || ends("_at") || ends("until");
+}
+
+namespace {
+Poco::Dynamic::Var humanize(const Poco::Dynamic::Var& v, const std::string& name) {
+  if (v.type() == typeid(paw::json::ObjectPtr)) {
+    const auto& in = v.extract<paw::json::ObjectPtr>();
+    paw::json::ObjectPtr out = new Poco::JSON::Object();
+    for (const auto& k : in->getNames()) out->set(k, humanize(in->get(k), k));
+    return out;
+  }
+  if (v.type() == typeid(paw::json::ArrayPtr)) {
+    const auto& in = v.extract<paw::json::ArrayPtr>();
+    paw::json::ArrayPtr out = new Poco::JSON::Array();
+    for (std::size_t i = 0; i < in->size(); ++i) out->add(humanize(in->get(static_cast<unsigned>(i)), name));
+    return out;
+  }
+  if (is_time_field(name) && v.isInteger()) return format_time(v.convert<std::int64_t>());
+  return v;
+}
+}  // namespace
+
+std::string human_json(const paw::json::ObjectPtr& o) {
+  return paw::json::stringify(humanize(Poco::Dynamic::Var(o), "").extract<paw::json::ObjectPtr>());
 }
 
 std::string printable(const std::string& s, std::size_t max) {

@@ -113,10 +113,20 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// format_time renders unix seconds as "2026-11-29 02:30:44Z", 0 as "never".
+// Times for people (docs/pawctl.md "Times"): every time pawctl prints in
+// text is RFC 3339 UTC; --json keeps the verifier's unix-seconds numbers.
+// format_time renders unix seconds as "2026-11-29T02:30:44Z", 0 as "never".
 std::string format_time(std::int64_t unix_seconds);
-// format_age renders how long ago |unix_seconds| was ("12s ago", "3m ago"), 0 as "never".
+// format_age renders a past time with how long ago it was:
+// "2026-11-29T02:30:44Z (3m ago)", 0 as "never".
 std::string format_age(std::int64_t unix_seconds);
+// is_time_field says whether a JSON member holds a time in unix seconds:
+// its name is "time", "exp", "iat", "nbf" or ends in "_at" or "until".
+bool is_time_field(const std::string& name);
+// human_json is |o| as compact JSON with every integer time member
+// (is_time_field, at any depth) rendered by format_time: the text form of a
+// JSON detail (pawctl events).
+std::string human_json(const paw::json::ObjectPtr& o);
 using paw::parse_duration;  // paw/attest/cli.h
 // printable is the verifier's text (paths and labels come from a
 // workstation's logs) without control characters (each becomes '?'), at most

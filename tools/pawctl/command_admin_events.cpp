@@ -13,7 +13,7 @@ void print_event(const paw::json::ObjectPtr& e) {
   std::string detail;
   if (e->has("detail") && !e->get("detail").isEmpty()) {
     auto d = e->getObject("detail");
-    if (!d.isNull()) detail = paw::json::stringify(d);
+    if (!d.isNull()) detail = human_json(d);
   }
   const std::string device = e->optValue<std::string>("device_id", "");
   std::cout << format_time(e->optValue<std::int64_t>("time", 0)) << "  #" << e->optValue<std::int64_t>("id", 0) << "  "

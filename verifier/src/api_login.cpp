@@ -239,6 +239,7 @@ Result<Response> Service::get_metrics(Request&) {
               "paw_webhook_alerts_total{result=\"delivered\"} " + std::to_string(webhooks_->delivered()) + "\n"
               "paw_webhook_alerts_total{result=\"refused\"} " + std::to_string(webhooks_->failed()) + "\n";
   }
+  if (event_export_) r.body += event_export_->metrics();
   r.body += "# HELP paw_login_token_cache_total Result tokens checked by /v1/authz: from the verified-token cache (hit) or verified (miss).\n"
             "# TYPE paw_login_token_cache_total counter\n"
             "paw_login_token_cache_total{result=\"hit\"} " + std::to_string(token_cache_.hits()) + "\n"

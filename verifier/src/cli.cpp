@@ -34,6 +34,9 @@ constexpr const char* kUsage =
     "                        [--log-level debug|info|warning|error] [--log-format text|json]\n"
     "                        [--log-target stderr|syslog]\n"
     "                        [--admin-session-ttl S] [--console-origin https://HOST[:PORT]]\n"
+    "                        [--metrics-auth none|credential]\n"
+    "                        [--events-file PATH] [--events-syslog udp://HOST:PORT|unix:/PATH]\n"
+    "                        [--events-syslog-facility NAME] [--events-syslog-max BYTES]\n"
     "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
     "                        [--scope read|devices|policy|full]\n"
     "see docs/verifier.md\n";

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "event_export.h"
 #include "http.h"
 #include "webauthn.h"
 #include "paw/attest/bytes.h"
@@ -68,6 +69,22 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     PAW_TRY(c.log.target, log::parse_target(value));
   }
   else if (key == "admin-session-ttl") return parse_int(key, value, c.admin_session_ttl, 60, 43200);
+  else if (key == "events-file") c.events_file = value;
+  else if (key == "events-syslog") {
+    PAW_CHECK(check_syslog_destination(value));
+    c.events_syslog = value;
+  } else if (key == "events-syslog-facility") {
+    SyslogFacility f{};
+    if (!syslog_facility_from_name(value, f)) {
+      return make_error(Errc::config_error, "events-syslog-facility must be user, daemon, auth, authpriv or local0..local7: " + value);
+    }
+    c.events_syslog_facility = value;
+  } else if (key == "events-syslog-max") return parse_int(key, value, c.events_syslog_max, 480, 65000);
+  else if (key == "metrics-auth") {
+    if (value == "none") c.metrics_auth = false;
+    else if (value == "credential") c.metrics_auth = true;
+    else return make_error(Errc::config_error, "metrics-auth must be none or credential: " + value);
+  }
   else return make_error(Errc::config_error, "unknown setting " + key);
   return ok_status();
 }

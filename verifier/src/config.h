@@ -50,6 +50,15 @@ struct Config {
   // --log-target stderr|syslog (paw/attest/log.h).
   log::Settings log{.program = "paw-verifier"};
   std::int64_t admin_session_ttl = 900;  // --admin-session-ttl seconds a FIDO2 admin session (pawctl login) lasts
+  // Event export (event_export.h): every event also as a JSON line to a file
+  // and as an RFC 5424 message to syslog.
+  std::string events_file;               // --events-file PATH
+  std::string events_syslog;             // --events-syslog udp://HOST:PORT | unix:/PATH
+  std::string events_syslog_facility = "authpriv";  // --events-syslog-facility NAME
+  std::int64_t events_syslog_max = 2048; // --events-syslog-max bytes per message (480–65000)
+  // --metrics-auth none|credential: credential makes GET /metrics need an
+  // admin credential or session of any scope (read is enough).
+  bool metrics_auth = false;
 
   // database_url / cert_path / key_path resolve the defaults inside state_dir.
   [[nodiscard]] std::string database_url() const;

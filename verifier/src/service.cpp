@@ -65,6 +65,7 @@ Status Service::open() {
   if (!cfg_.webhooks.empty()) {
     PAW_TRY(webhooks_, WebhookQueue::create(cfg_.webhooks, *store_));
   }
+  PAW_TRY(event_export_, EventExport::from_config(cfg_, *store_));  // null unless events-file / events-syslog
   for (const auto& p : cfg_.trusted_proxies) {
     auto r = parse_proxy_range(p);
     if (!r) return make_error(Errc::config_error, "trusted-proxy must be ADDR or ADDR/BITS: " + p);
@@ -148,6 +149,7 @@ void Service::stop(int drain_seconds) {
   }
   if (monitor_.joinable()) monitor_.join();
   if (webhooks_) webhooks_->stop();
+  if (event_export_) event_export_->stop();
 }
 
 Response Service::dispatch(Request& req) {
@@ -217,9 +219,10 @@ Response Service::dispatch(Request& req) {
   // A follower's long poll of the event stream (GET /v1/admin/events with
   // wait or follow) that succeeded is not audited: each audit event would be
   // the next event it reads, a loop of one event per poll. Its first plain
-  // read (pawctl events --follow starts with one) and every refused call are.
-  const bool follower_poll = req.route == "GET /v1/admin/events" && resp.status == 200 &&
-                             (req.query.count("wait") != 0 || req.query.count("follow") != 0);
+  // read (pawctl events --follow starts with one) and every refused call are;
+  // nor is a successful /metrics scrape (--metrics-auth credential), every 15 s.
+  const bool poll = req.route == "GET /v1/admin/events" && (req.query.count("wait") || req.query.count("follow"));
+  const bool follower_poll = resp.status == 200 && (poll || req.route == "GET /metrics");
   // Every other admin call is audited, successful or not.
   if (route->auth == Auth::admin && !follower_poll) audit_admin_call(req, resp.status, std::nullopt);
   return finish(std::move(resp));
@@ -243,8 +246,10 @@ void Service::audit_admin_call(const Request& req, int status, std::optional<Adm
   d->set("credential", req.actor);
   d->set("credential_name", req.actor_name);
   d->set("scope", std::string(admin_scope_name(req.actor_scope)));
-  // A session names the person who signed in with their FIDO2 key.
+  // A session names the person who signed in with their FIDO2 key; target is the path's id.
+  d->set("credential_kind", std::string(req.actor_admin.empty() ? "api_credential" : "fido2_session"));
   if (!req.actor_admin.empty()) d->set("admin", req.actor_admin);
+  if (!req.params.empty()) d->set("target", req.params[0]);
   if (refused_for) {
     d->set("error", "insufficient_scope");
     d->set("needed", std::string(admin_scope_name(*refused_for)));
@@ -309,6 +314,7 @@ void Service::published(std::int64_t id, const std::string& type, const std::str
     last_event_id_ = std::max(last_event_id_, id);
   }
   events_cv_.notify_all();
+  if (event_export_) event_export_->notify();
   if (!is_alert_type(type)) return;
   log_line("warn", "alert", {{"type", type}, {"device", device}, {"event_id", std::to_string(id)}});
   if (webhooks_) webhooks_->notify();  // the event row is the queue (webhooks.h)
@@ -422,7 +428,8 @@ void Service::build_routes() {
   router_.add({"GET", "/.well-known/paw-ssh-ca.pub", Auth::none, k64k, bind(&Service::get_ssh_ca)});
   router_.add({"GET", "/v1/devices/{}/health", Auth::relying_party, k64k, bind(&Service::get_health)});
   router_.add({"GET", "/v1/authz", Auth::none, k64k, bind(&Service::get_authz)});
-  router_.add({"GET", "/metrics", Auth::none, k64k, bind(&Service::get_metrics)});
+  router_.add({"GET", "/metrics", cfg_.metrics_auth ? Auth::admin : Auth::none, k64k, bind(&Service::get_metrics),
+               AdminScope::read});
   router_.add({"GET", "/healthz", Auth::none, k64k, bind(&Service::get_healthz)});
   router_.add({"POST", "/v1/admin/tokens", Auth::admin, k64k,
                bind(&Service::admin_create_token), AdminScope::devices});

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "device_cache.h"
 #include "device_ca.h"
+#include "event_export.h"
 #include "evidence_tally.h"
 #include "http.h"
 #include "keys.h"
@@ -262,6 +263,7 @@ class Service {
   RateLimiter device_limiter_{1, 1};
   EvidenceTally unauthenticated_{60};  // at most one aggregated event a minute
   std::unique_ptr<WebhookQueue> webhooks_;
+  std::unique_ptr<EventExport> event_export_;  // events-file / events-syslog (event_export.h)
   Router router_;
   std::vector<ProxyRange> trusted_proxies_;
 
