@@ -1,4 +1,4 @@
-// End-to-end over HTTPS with the software workstation (tools/soft_device):
+// End-to-end over HTTPS with the software workstation (tests/support/soft_device):
 // genuine TPM 2.0 quotes, MakeCredential/ActivateCredential and FIDO2
 // structures against the real service.
 #include <doctest/doctest.h>
