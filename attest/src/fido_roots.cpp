@@ -1,13 +1,4 @@
 // fido_roots.cpp — FidoAttestationRoots: the FIDO2 attestation roots per key model.
-// GCC 12 at -O3 inlines std::less<std::vector<uint8_t>> into insertions into the
-// std::map<Bytes, …> that from_certificates takes and warns, falsely, that memcmp's
-// bound may exceed the object size (-Wstringop-overread; see BytesLess in
-// paw/attest/bytes.h). The warning is raised inside libstdc++'s headers, so it is
-// off for this file before they are included. The fix at the cause, BytesLess as
-// that map's order in fido_roots.h, changes a public header: after issue 16's merges.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wstringop-overread"
-#endif
 #include "paw/attest/fido_roots.h"
 
 #include <algorithm>

@@ -88,7 +88,7 @@ int import(const std::string& blob_path, const std::string& out_dir, const std::
     return fail("refused: BLOB number " + std::to_string(blob->no) + " is older than the one imported last (" +
                 std::to_string(last) + "); download the current BLOB (nothing written)");
   }
-  std::map<Bytes, std::vector<Bytes>, paw::BytesLess> per_model;  // BytesLess: see paw/attest/bytes.h
+  std::map<Bytes, std::vector<Bytes>> per_model;
   std::vector<std::string> skipped;
   for (const auto& e : blob->entries) {
     std::string bad_status;
