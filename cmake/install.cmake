@@ -5,8 +5,10 @@
 # with PAW_VIRTUAL_FIDO=ON links the software authenticator into paw-agent, so
 # it installs nothing and makes no packages (build releases with it OFF, as
 # installer/CMakeLists.txt shows). At the end of configuration every installed
-# program's link closure is checked: a target defined under tests/ in it is a
-# configuration error.
+# program's link closure is checked: a target defined under tests/ in it, or
+# another program's private headers (a *_internals target: the white-box
+# access agent/ and verifier/ give their own tests), is a configuration error.
+# tests/build/install_check_test.sh holds the check to that.
 
 function(paw_install_program target component)
   if(PAW_VIRTUAL_FIDO)
@@ -52,11 +54,15 @@ function(paw_check_installed_programs)
         message(FATAL_ERROR "${program} is installed but links test support ${lib} (${dir}); "
                             "shipped programs must not link anything under tests/")
       endif()
+      if(lib MATCHES "_internals$")
+        message(FATAL_ERROR "${program} is installed but links ${lib}, another program's private "
+                            "headers; share code through a library with a public include/ instead")
+      endif()
     endforeach()
   endforeach()
   list(LENGTH programs n)
   if(n GREATER 0)
-    message(STATUS "paw: ${n} installed programs, none links test support")
+    message(STATUS "paw: ${n} installed programs, none links test support or another program's internals")
   endif()
 endfunction()
 

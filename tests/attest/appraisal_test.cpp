@@ -1,7 +1,9 @@
 // appraisal_test.cpp — enrollment and attestation appraisal end to end, with
 // genuine TPM 2.0 and FIDO2 structures from the software device
-// (tools/soft_device): every check passes on good evidence and each mutation
+// (tests/support/soft_device): every check passes on good evidence and each mutation
 // fails with its own code.
+// Over 500 lines on purpose: every appraisal check has its mutation case here, beside
+// the one genuine evidence they all start from (split by stage when the policy work lands).
 #include <doctest/doctest.h>
 #include <tss2/tss2_mu.h>
 

@@ -103,6 +103,15 @@ for p in "${present[@]}"; do
   ok "package $(basename "${deb[$p]}") and $(basename "${prev_deb[$p]}")"
 done
 
+# The software authenticator's state-file magic (tests/support/virtual_fido/state.cpp):
+# a program that links it carries this string, stripped or not. Control: the
+# main build's paw-agent, when that build has PAW_VIRTUAL_FIDO=ON (CI's), must
+# carry it, or the check on the packages below could not fail.
+vfido_magic="paw-virtual-fido 1"
+if grep -qx 'PAW_VIRTUAL_FIDO:BOOL=ON' "$build_root/CMakeCache.txt" 2>/dev/null && [ -x "$build_root/agent/paw-agent" ]; then
+  check "control: the development build's paw-agent carries '$vfido_magic'" grep -aqF "$vfido_magic" "$build_root/agent/paw-agent"
+fi
+
 step "contents, modes, conffiles, maintainer scripts"
 # Every regular file each package ships, with mode and owner (directories are
 # checked to be root-owned 0755 separately).
@@ -193,8 +202,16 @@ for p in "${present[@]}"; do
   dep_names=$(tr ',' '\n' <<<"$depends" | sed -E 's/^ *//; s/[ (].*//' | sort -u)
   for d in ${extra_depends[$p]}; do check "$p: Depends names $d" grep -qx "$d" <<<"$dep_names"; done
   bin="$bdir/$(cd "$bdir" && find . -type f -name "$p" -perm -u+x | head -1)"
-  # Release packages carry no software FIDO2 authenticator (PAW_VIRTUAL_FIDO=OFF).
+  # Release packages carry no software FIDO2 authenticator (PAW_VIRTUAL_FIDO=OFF):
+  # neither its symbols in the built program nor its state-file magic in the
+  # program the .deb ships (a string survives stripping; see the control below).
   check "$p: no software FIDO2 authenticator (paw::vfido) inside" bash -c "! nm -C '$bin' | grep -q 'paw::vfido'"
+  rm -rf "$work/deb-$p"; dpkg-deb -x "${deb[$p]}" "$work/deb-$p"
+  if [ -f "$work/deb-$p/usr/bin/$p" ]; then
+    check "$p: the .deb's /usr/bin/$p has no '$vfido_magic'" bash -c "! grep -aqF '$vfido_magic' '$work/deb-$p/usr/bin/$p'"
+  else
+    fail "$p: the .deb ships no /usr/bin/$p"
+  fi
   # The libraries the program itself names (DT_NEEDED), where the loader finds them.
   needed=$(readelf -d "$bin" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p')
   [ -n "$needed" ] || fail "$p: readelf found no DT_NEEDED entries in $bin"

@@ -1,6 +1,7 @@
-// End-to-end over HTTPS with the software workstation (tools/soft_device):
+// End-to-end over HTTPS with the software workstation (tests/support/soft_device):
 // genuine TPM 2.0 quotes, MakeCredential/ActivateCredential and FIDO2
 // structures against the real service.
+// Over 500 lines: each case is a whole enroll-and-attest story over HTTPS, read top to bottom.
 #include <doctest/doctest.h>
 
 #include <atomic>

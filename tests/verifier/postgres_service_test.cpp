@@ -1,7 +1,7 @@
 // Two verifier replicas (two Services in this process, each with its own HTTPS
 // listener and connection pool) on one real PostgreSQL database: what must
 // hold across replicas holds in the database. Genuine evidence from the
-// software workstation (tools/soft_device).
+// software workstation (tests/support/soft_device).
 #include <doctest/doctest.h>
 
 #include <atomic>

@@ -1,4 +1,6 @@
 // The real service on 127.0.0.1:0 with TLS, driven by a real HTTPS client.
+// Over 500 lines: one case per Service feature on one real server fixture; the cases
+// move beside their handlers when Service is split (issue 16, Part 2).
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>

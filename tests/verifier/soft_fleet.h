@@ -1,6 +1,6 @@
 // soft_fleet.h — the verifier service tests' world: a real HTTPS verifier
 // (verifier_fixture.h) trusting a software EK CA, and one software
-// workstation (tools/soft_device) that enrolls and attests through it.
+// workstation (tests/support/soft_device) that enrolls and attests through it.
 #pragma once
 
 #include <doctest/doctest.h>

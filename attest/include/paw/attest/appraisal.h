@@ -1,6 +1,6 @@
 // paw/attest/appraisal.h — the verifier's decisions: enrollment and attestation
 // appraisal. Pure: no sockets, no database, no clock (the caller passes `now`).
-//
+// Over 500 lines: the whole appraisal contract in one header, in marked sections.
 // The service (verifier/) owns storage, nonces, tokens and HTTP; it calls:
 //
 //   enrollment:   parse_enrollment_request → (check the enrollment token itself:

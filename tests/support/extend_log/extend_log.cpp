@@ -1,6 +1,5 @@
-// extend_log.cpp — see extend_log.h. Compiled to nothing in builds without
-// paw_platform (unit-only and sanitizer configurations).
-#if __has_include("paw/platform/tpm.h")
+// extend_log.cpp — see extend_log.h. The library paw_extend_log exists only in
+// builds with paw_platform (tests/support/CMakeLists.txt).
 #include "extend_log.h"
 
 #include <algorithm>
@@ -37,4 +36,3 @@ Result<std::size_t> extend_event_log(platform::Tpm& tpm, ByteView log) {
 }
 
 }  // namespace paw::test
-#endif
