@@ -135,6 +135,7 @@ declare -A expect_files=(
 755 /usr/bin/paw-verifier
 644 /usr/share/doc/paw-verifier/README.Debian
 644 /usr/share/doc/paw-verifier/appraisal.md
+644 /usr/share/doc/paw-verifier/console.md
 644 /usr/share/doc/paw-verifier/login-integration.md
 644 /usr/share/doc/paw-verifier/nginx-auth-request-location.conf
 644 /usr/share/doc/paw-verifier/nginx-auth-request.conf
