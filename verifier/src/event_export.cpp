@@ -232,37 +232,19 @@ EventExport::~EventExport() {
 }
 
 void EventExport::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
+  wake_.stop();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
 }
 
-void EventExport::notify() {
-  {
-    std::lock_guard lock(mu_);
-    ++wakeups_;
-  }
-  cv_.notify_all();
-}
-
-bool EventExport::sleep(std::int64_t ms, bool wake_on_notify) {
-  std::unique_lock lock(mu_);
-  const std::uint64_t seen = wakeups_;
-  cv_.wait_for(lock, std::chrono::milliseconds(ms),
-               [&] { return stop_ || (wake_on_notify && wakeups_ != seen); });
-  return !stop_;
-}
+void EventExport::notify() { wake_.notify(); }
 
 void EventExport::run(Worker& w) {
   std::int64_t cursor = start_after_;
   std::int64_t wait_ms = 1000;
   bool failing = false;
-  while (sleep(wait_ms, true)) {
+  while (wake_.sleep(wait_ms, true)) {
     wait_ms = 1000;
     auto events = store_.list_events_in_order(cursor, kBatch);
     if (!events.ok()) continue;  // the database is away; the next tick asks again
@@ -278,7 +260,7 @@ void EventExport::run(Worker& w) {
               {{"sink", w.sink->name()}, {"event_id", std::to_string(e.id)}, {"error", st.error().what()}});
           failing = true;
         }
-        if (!sleep(backoff_ms, false)) return;
+        if (!wake_.sleep(backoff_ms, false)) return;
         backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 60000);
       }
       if (failing) {

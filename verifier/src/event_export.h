@@ -26,10 +26,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +36,7 @@
 #include "paw/attest/error.h"
 #include "store.h"
 #include "syslog_format.h"
+#include "wakeup.h"
 
 namespace paw::verifier {
 
@@ -90,15 +89,11 @@ class EventExport {
   };
   EventExport(Store& store, std::int64_t start_after) : store_(store), start_after_(start_after) {}
   void run(Worker& w);
-  bool sleep(std::int64_t ms, bool wake_on_notify);
 
   Store& store_;
   std::int64_t start_after_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t wakeups_ = 0;
-  bool stop_ = false;
+  Wakeup wake_;
 };
 
 }  // namespace paw::verifier

@@ -71,11 +71,7 @@ WebhookQueue::WebhookQueue(std::vector<WebhookTarget> targets, Store& store, std
 WebhookQueue::~WebhookQueue() { stop(); }
 
 void WebhookQueue::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
+  wake_.stop();
   for (auto& w : workers_) {
     if (w.joinable()) w.join();
   }
@@ -85,21 +81,7 @@ void WebhookQueue::stop() {
   for (const auto& t : targets_) (void)store_.release_webhook(t.url, owner_);
 }
 
-void WebhookQueue::notify() {
-  {
-    std::lock_guard lock(mu_);
-    ++wakeups_;
-  }
-  cv_.notify_all();
-}
-
-bool WebhookQueue::sleep(std::int64_t ms, bool wake_on_notify) {
-  std::unique_lock lock(mu_);
-  const std::uint64_t seen = wakeups_;
-  cv_.wait_for(lock, std::chrono::milliseconds(ms),
-               [&] { return stop_ || (wake_on_notify && wakeups_ != seen); });
-  return !stop_;
-}
+void WebhookQueue::notify() { wake_.notify(); }
 
 int WebhookQueue::post(const WebhookTarget& target, std::int64_t event_id, const std::string& body) {
   auto client = https::Client::open(target.url, webhook_options(), "webhook");
@@ -161,7 +143,7 @@ WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target) {
         }
         // Back off (new alerts do not cut it short), keep the lease while
         // retrying, or stop if another replica took it.
-        if (!sleep(backoff_ms, false)) return Pass::idle;
+        if (!wake_.sleep(backoff_ms, false)) return Pass::idle;
         backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 60000);
         const std::int64_t t = unix_now();
         auto held = store_.claim_webhook(url, owner_, t, t + kLeaseSeconds, start_after_);
@@ -183,7 +165,7 @@ WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target) {
 
 void WebhookQueue::run(const WebhookTarget& target) {
   std::int64_t wait_ms = 1000;
-  while (sleep(wait_ms, true)) {
+  while (wake_.sleep(wait_ms, true)) {
     switch (pass(target)) {
       case Pass::more: wait_ms = 0; break;  // a full batch: read on at once
       case Pass::idle: wait_ms = 1000; break;

@@ -18,10 +18,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +27,7 @@
 #include "paw/attest/error.h"
 #include "store.h"
 #include "webhook_signing.h"
+#include "wakeup.h"
 
 namespace paw::verifier {
 
@@ -70,8 +69,6 @@ class WebhookQueue {
   // pass handles what is due for |url|: more when a full batch was read,
   // failed when the database did not answer (the worker backs off).
   Pass pass(const WebhookTarget& target);
-  // sleep waits |ms|, or until stop (and notify, if |wake_on_notify|); false once stopping.
-  bool sleep(std::int64_t ms, bool wake_on_notify);
   // post: 2xx → 0, 4xx → 4, anything else (network, 5xx) → 5.
   static int post(const WebhookTarget& target, std::int64_t event_id, const std::string& body);
 
@@ -80,10 +77,7 @@ class WebhookQueue {
   Store& store_;
   std::string owner_;
   std::int64_t start_after_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t wakeups_ = 0;
-  bool stop_ = false;
+  Wakeup wake_;
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::vector<std::thread> workers_;
