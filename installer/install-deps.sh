@@ -13,6 +13,7 @@ build_pkgs=(
   libpoco-dev                      # Net, NetSSL, JSON, Data (SQLite, PostgreSQL)
   libsqlite3-dev libpq-dev
   libsystemd-dev                   # sd_notify (Type=notify units, watchdog)
+  libarchive-dev                   # .deb packages: pawctl refs import-deb (kernel and boot loader digests)
   doctest-dev
 )
 test_pkgs=(

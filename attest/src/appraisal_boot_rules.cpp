@@ -1,9 +1,11 @@
 // appraisal_boot_rules.cpp — the policy's "boot" rules over events bound to
 // the quote: signing authorities (PCR 7), kernel command-line items (PCR 8),
-// a minimum dbx and the Secure Boot owners' PK and KEK (PCR 7). A rule whose facts are unknown fails saying why;
+// a minimum dbx and the Secure Boot owners' PK and KEK (PCR 7), the minimum
+// kernel by the digests of PCR 4's boot applications. A rule whose facts are unknown fails saying why;
 // every failure names the event (PCR, index, type) that decided it.
 #include <algorithm>
 
+#include "paw/attest/debian_version.h"
 #include "paw/attest/eventlog.h"
 
 #include "appraisal_policy.h"
@@ -180,6 +182,58 @@ void check_owners(const PolicyInputs& in, PolicyResult& r) {
   }
 }
 
+// check_kernel: the kernel the firmware (or shim) measured into the bound
+// PCR 4 is, by its digest, a packaged kernel of at least boot.min_kernel.
+// Every PCR 4 application must be a known image: root can append a newer
+// kernel's digest to PCR 4 after boot, but cannot remove the booted one, so
+// "every kernel new enough, and nothing unknown" cannot be passed by adding
+// events. It needs Secure Boot proven on: without it a boot loader may start
+// a kernel it never measured into PCR 4, and the appended digest would be
+// the only kernel the log shows.
+void check_kernel(const PolicyInputs& in, PolicyResult& r) {
+  const BootRules& b = in.policy.boot;
+  const std::string_view rule = "boot.min_kernel", code = reason::kKernelUnknown;
+  if (!in.boot.log_present) return unknown(r, rule, code, "booted kernel unknown: no event log proves it");
+  if (!in.boot.boot_applications) {
+    return unknown(r, rule, code, "booted kernel unknown: " + in.boot.boot_applications_unknown);
+  }
+  if (in.boot.secure_boot != true) {
+    return unknown(r, rule, code,
+                   "booted kernel unknown: Secure Boot is not proven on, and without it a boot loader may start a "
+                   "kernel it never measures into PCR 4");
+  }
+  bool kernel_seen = false;
+  for (const auto& app : *in.boot.boot_applications) {
+    const std::string at = where(app.pcr, app.event, app.type);
+    const KnownImage* k = b.known_image(app.digest);
+    if (k == nullptr) {
+      add_rule(r, {std::string(rule), "boot application", at, hex(app.digest), "fail", std::string(code)});
+      fail(r, code, "boot application " + hex(app.digest) + " at " + at +
+                        " is not in the policy's boot.images (pawctl refs import-deb records packaged kernels and "
+                        "boot loaders)");
+      continue;
+    }
+    const std::string what = k->package + " " + k->version + (k->file.empty() ? "" : " (" + k->file + ")");
+    if (k->kind != "kernel") {
+      add_rule(r, {std::string(rule), k->kind, at, what, "pass", ""});
+      continue;
+    }
+    kernel_seen = true;
+    const bool new_enough = compare_debian_versions(k->version, b.min_kernel) >= 0;
+    add_rule(r, {std::string(rule), "kernel >= " + b.min_kernel, at, what, new_enough ? "pass" : "fail",
+                 new_enough ? "" : std::string(reason::kKernelOutdated)});
+    if (!new_enough) {
+      fail(r, reason::kKernelOutdated, "kernel " + what + " at " + at + " is older than the policy's boot.min_kernel " +
+                                           b.min_kernel);
+    }
+  }
+  if (!kernel_seen) {
+    unknown(r, rule, code,
+            "no PCR 4 boot application is a kernel the policy's boot.images knows, so boot.min_kernel cannot be "
+            "judged");
+  }
+}
+
 }  // namespace
 
 void check_boot_rules(const PolicyInputs& in, PolicyResult& r) {
@@ -188,6 +242,7 @@ void check_boot_rules(const PolicyInputs& in, PolicyResult& r) {
   if (!b.cmdline_required.empty() || !b.cmdline_forbidden.empty()) check_cmdlines(in, r);
   if (!b.dbx_required.empty()) check_dbx(in, r);
   if (!b.owner_pk.empty() || !b.owner_kek.empty()) check_owners(in, r);
+  if (!b.min_kernel.empty()) check_kernel(in, r);
 }
 
 bool authorities_vouch(const PolicyInputs& in) {

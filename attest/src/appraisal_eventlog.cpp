@@ -18,11 +18,11 @@ void boot_applications(const paw::BootFacts& f, const EventLogBinding& b, BootFa
     out.boot_applications_unknown = "PCR 4 is not bound by the quote in the SHA-256 bank";
     return;
   }
-  std::vector<Bytes> apps;
+  std::vector<EventFact> apps;
   for (const auto& app : f.boot_applications) {
     if (!b.pcr_bound(HashAlg::sha256, app.pcr)) continue;
     const auto d = app.digests.find(HashAlg::sha256);  // a complete bank: every measured event has it
-    if (d != app.digests.end()) apps.push_back(d->second);
+    if (d != app.digests.end()) apps.push_back({app.event, app.pcr, app.type, d->second, app.device_path});
   }
   out.boot_applications = std::move(apps);
 }

@@ -68,7 +68,7 @@ struct BootFacts {
   // boot_applications: SHA-256 digests of EV_EFI_BOOT_SERVICES_APPLICATION/DRIVER
   // events; nullopt when PCR 4 is not bound in the SHA-256 bank (then
   // |boot_applications_unknown| says why): an allowlist cannot be judged.
-  std::optional<std::vector<Bytes>> boot_applications;
+  std::optional<std::vector<EventFact>> boot_applications;  // digest: SHA-256 Authenticode
   std::string boot_applications_unknown;
   // measurements: per PCR index, what the log measured there (name and
   // SHA-256 event digest), for pinning and for reason messages.

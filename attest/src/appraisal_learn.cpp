@@ -44,8 +44,8 @@ std::vector<LearnSighting> learn_sightings(const PolicyInputs& in, const PolicyR
   std::vector<LearnSighting> out;
   // An empty allowlist allows everything: there is nothing to learn for it.
   if (!p.boot_applications.empty() && in.boot.boot_applications && !authorities_vouch(in)) {
-    for (const auto& d : *in.boot.boot_applications) {
-      if (!p.boot_applications.contains(d)) add_once(out, kLearnBootApp, d, "boot application (PCR 4)");
+    for (const auto& app : *in.boot.boot_applications) {
+      if (!p.boot_applications.contains(app.digest)) add_once(out, kLearnBootApp, app.digest, "boot application (PCR 4)");
     }
   }
   if (!p.ima.allowlist.empty() && in.ima.present && in.ima.violations == 0) {

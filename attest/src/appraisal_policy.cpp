@@ -255,7 +255,8 @@ void check_boot(const PolicyInputs& in, PolicyResult& r) {
     } else {
       // With an authority rule that holds, any verified application is allowed.
       const bool vouched = authorities_vouch(in);
-      for (const auto& d : *in.boot.boot_applications) {
+      for (const auto& app : *in.boot.boot_applications) {
+        const Bytes& d = app.digest;
         const bool listed = p.boot_applications.contains(d);
         if (!listed && !vouched) {
           fail(r, reason::kBootAppNotAllowed, "boot application " + hex(d) + " is not in the policy's allowlist");
@@ -413,13 +414,14 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
   }
   if (has_reason(r, {reason::kSecureBootOff, reason::kHostSecureBootOff, reason::kDiskNotEncrypted,
                      reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot, reason::kCmdlineMissing,
-                     reason::kCmdlineForbidden, reason::kDbxOutdated, reason::kSecureBootKeysUnexpected})) {
+                     reason::kCmdlineForbidden, reason::kDbxOutdated, reason::kSecureBootKeysUnexpected,
+                     reason::kKernelOutdated})) {
     t["configuration"] = ar4si::kUnsupportableConfig;
   } else {
     t["configuration"] = ar4si::kApprovedConfig;
   }
   if (has_reason(r, {reason::kPcrMismatch, reason::kBootAppNotAllowed, reason::kBootAuthorityNotAllowed,
-                     reason::kEventLogMissing})) {
+                     reason::kEventLogMissing, reason::kKernelUnknown})) {
     t["executables"] = ar4si::kContraindicatedRuntime;
   } else {
     t["executables"] = in.boot.log_present ? ar4si::kApprovedBoot : ar4si::kNoClaim;

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "paw/attest/ossl.h"
 #include "paw/attest/secure.h"
 
 namespace paw {
@@ -69,6 +70,21 @@ Result<Bytes> digest(HashAlg alg, ByteView data) {
   if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1) {
     return make_error(Errc::internal, "EVP_Digest failed");
   }
+  out.resize(len);
+  return out;
+}
+
+Result<Bytes> digest_parts(HashAlg alg, std::span<const ByteView> parts) {
+  const EVP_MD* md = evp_md(alg);
+  if (md == nullptr) return make_error(Errc::unsupported, std::string("hash ") + std::string(hash_name(alg)));
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) return ossl_error(Errc::internal, "EVP_DigestInit_ex");
+  for (const ByteView p : parts) {
+    if (EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1) return ossl_error(Errc::internal, "EVP_DigestUpdate");
+  }
+  Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) return ossl_error(Errc::internal, "EVP_DigestFinal_ex");
   out.resize(len);
   return out;
 }

@@ -41,7 +41,8 @@ const std::vector<std::string_view>& graceable_reasons() {
                                                       reason::kImaNotAllowed, reason::kOsNotAllowed,
                                                       reason::kDiskNotEncrypted, reason::kReboot,
                                                       reason::kBootAuthorityNotAllowed, reason::kDbxOutdated,
-                                                      reason::kImaRequiredMissing};
+                                                      reason::kImaRequiredMissing,
+                                                      reason::kKernelOutdated,  reason::kKernelUnknown};
   return codes;
 }
 

@@ -279,6 +279,11 @@ Status check_policy_bindings(const Policy& p) {
     return bad("\"boot.kernel_cmdline\" needs PCR 8 in \"pcrs\": {\"required\": {\"sha256\": [..., 8]}}: the "
                "kernel command line is read from PCR 8's events, which only a quoted PCR 8 binds");
   }
+  if (!p.boot.min_kernel.empty() && (!required(4) || !required(7))) {
+    return bad("\"boot.min_kernel\" needs PCRs 4 and 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 4, 7]}}: "
+               "the booted kernel is read from PCR 4's events and judged only with Secure Boot proven on by PCR "
+               "7's, which only quoted PCRs bind");
+  }
   return ok_status();
 }
 

@@ -1,9 +1,10 @@
 // policy_boot.cpp — the "boot" section of a policy document (BootRules):
 // signing authorities, kernel command-line items, a minimum dbx and the
-// Secure Boot owners (PK, KEK), read and
+// Secure Boot owners (PK, KEK), known boot images and the minimum kernel, read and
 // written strictly like the rest of the document (policy.cpp).
 #include <algorithm>
 
+#include "paw/attest/debian_version.h"
 #include "paw/attest/policy.h"
 #include "policy_fields.h"
 
@@ -68,7 +69,72 @@ Status check_items(const std::vector<std::string>& items, const std::string& whe
   return ok_status();
 }
 
+bool printable_label(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxImageLabelSize &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// package_name: deb-control(5) "Package": [a-z0-9][a-z0-9+.-]+.
+bool package_name(std::string_view s) {
+  if (s.size() < 2 || s.size() > kMaxImageLabelSize) return false;
+  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-'; };
+  return std::all_of(s.begin(), s.end(), ok) && s.front() != '+' && s.front() != '.' && s.front() != '-';
+}
+
+Status check_images(const BootRules& r) {
+  if (r.images.size() > kMaxKnownImages) return make_error(Errc::too_large, "policy: too many boot.images");
+  ByteSet seen;
+  for (std::size_t i = 0; i < r.images.size(); ++i) {
+    const KnownImage& k = r.images[i];
+    const std::string at = "boot.images[" + std::to_string(i) + "]";
+    if (k.sha256.size() != 32) return bad(at + ".sha256 is an Authenticode SHA-256 digest (64 hex digits)");
+    if (!seen.insert(k.sha256).second) return bad(at + " repeats digest " + hex(k.sha256));
+    if (k.kind != "kernel" && k.kind != "boot_loader") return bad(at + ".kind is \"kernel\" or \"boot_loader\"");
+    if (!package_name(k.package)) return bad(at + ".package is a Debian package name ([a-z0-9][a-z0-9+.-]+)");
+    if (auto v = check_debian_version(k.version); !v.ok()) return bad(at + ".version: " + v.error().detail);
+    if (!k.file.empty() && !printable_label(k.file)) {
+      return bad(at + ".file is a path of 1 to 256 printable ASCII characters without spaces");
+    }
+  }
+  if (!r.min_kernel.empty()) {
+    if (auto v = check_debian_version(r.min_kernel); !v.ok()) return bad("min_kernel: " + v.error().detail);
+  }
+  return ok_status();
+}
+
+Result<std::vector<KnownImage>> images_from_json(const json::ObjectPtr& o) {
+  std::vector<KnownImage> out;
+  if (!o->has("images") || o->isNull("images")) return out;
+  PAW_TRY(json::ArrayPtr arr, json::get_array(o, "images"));
+  if (arr->size() > kMaxKnownImages) return make_error(Errc::too_large, "policy: too many boot.images");
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto e = arr->getObject(static_cast<unsigned>(i));
+    if (!e) return bad("\"boot.images\" entries are objects");
+    PAW_CHECK(detail::policy_fields::only(e, detail::policy_fields::kKnownImage, "policy \"boot.images\""));
+    KnownImage k;
+    PAW_TRY(std::string digest, json::get_string(e, "sha256"));
+    auto b = unhex(digest);
+    if (digest.size() != 64 || !b.ok()) return bad("boot.images[" + std::to_string(i) + "].sha256 is 64 hex digits");
+    k.sha256 = std::move(b).value();
+    PAW_TRY(k.kind, json::get_string(e, "kind"));
+    PAW_TRY(k.package, json::get_string(e, "package"));
+    PAW_TRY(k.version, json::get_string(e, "version"));
+    if (e->has("file") && !e->isNull("file")) {
+      PAW_TRY(k.file, json::get_string(e, "file"));
+    }
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
 }  // namespace
+
+const KnownImage* BootRules::known_image(ByteView sha256) const noexcept {
+  for (const auto& k : images) {
+    if (k.sha256.size() == sha256.size() && std::equal(k.sha256.begin(), k.sha256.end(), sha256.begin())) return &k;
+  }
+  return nullptr;
+}
 
 bool cmdline_item_matches(std::string_view item, std::string_view token) noexcept {
   if (!item.empty() && item.back() == '=') return token.starts_with(item);
@@ -90,6 +156,7 @@ Status validate_boot_rules(const BootRules& r) {
   for (const auto& d : r.dbx_required) {
     if (d.size() != 32) return bad("dbx entries are SHA-256 digests (32 bytes)");
   }
+  PAW_CHECK(check_images(r));
   PAW_CHECK(check_items(r.cmdline_required, "boot.kernel_cmdline.required"));
   PAW_CHECK(check_items(r.cmdline_forbidden, "boot.kernel_cmdline.forbidden"));
   // A required word that a forbidden item matches could never pass: every device would fail.
@@ -126,6 +193,10 @@ Result<BootRules> boot_rules_from_json(const json::ObjectPtr& o) {
     PAW_TRY(r.owner_pk, sha256_set(s, "pk", "boot.secure_boot_owners.pk", kMaxOwnerCerts));
     PAW_TRY(r.owner_kek, sha256_set(s, "kek", "boot.secure_boot_owners.kek", kMaxOwnerCerts));
   }
+  PAW_TRY(r.images, images_from_json(o));
+  if (o->has("min_kernel") && !o->isNull("min_kernel")) {
+    PAW_TRY(r.min_kernel, json::get_string(o, "min_kernel"));
+  }
   PAW_CHECK(validate_boot_rules(r));
   return r;
 }
@@ -144,6 +215,18 @@ json::ObjectPtr boot_rules_to_json(const BootRules& r) {
   s->set("pk", hex_list(r.owner_pk));
   s->set("kek", hex_list(r.owner_kek));
   o->set("secure_boot_owners", s);
+  json::ArrayPtr images = new Poco::JSON::Array();
+  for (const auto& k : r.images) {
+    json::ObjectPtr e = new Poco::JSON::Object();
+    e->set("sha256", hex(k.sha256));
+    e->set("kind", k.kind);
+    e->set("package", k.package);
+    e->set("version", k.version);
+    e->set("file", k.file);
+    images->add(e);
+  }
+  o->set("images", images);
+  o->set("min_kernel", r.min_kernel);
   return o;
 }
 

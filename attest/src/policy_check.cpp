@@ -36,7 +36,7 @@ const std::vector<std::string_view> kFailureReasons = {
     reason::kClockAnomaly,  reason::kLoginKeyMissing,   reason::kLoginKeyBadSignature,
     reason::kBootAuthorityNotAllowed, reason::kCmdlineMissing, reason::kCmdlineForbidden,
     reason::kDbxOutdated, reason::kImaRequiredMissing, reason::kImaRequiredDigestMismatch,
-    reason::kSecureBootKeysUnexpected};
+    reason::kSecureBootKeysUnexpected, reason::kKernelOutdated, reason::kKernelUnknown};
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';

@@ -62,6 +62,21 @@ void check_bindings(CheckContext& c, const Policy& p) {
             "\"boot." + std::string(rule) + "\" needs PCR " + n + " in \"pcrs\": {\"required\": {\"sha256\": [..., " +
                 n + "]}}: its facts are read from PCR " + n + "'s events, which only a quoted PCR " + n + " binds");
   }
+  if (!p.boot.min_kernel.empty() && (!required_strong(p, 4) || !required_strong(p, 7))) {
+    c.error("rule_needs_pcr", "$.boot.min_kernel",
+            "\"boot.min_kernel\" needs PCRs 4 and 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 4, 7]}}: the "
+            "booted kernel is read from PCR 4's events and judged only with Secure Boot proven on by PCR 7's");
+  }
+  if (!p.boot.min_kernel.empty() &&
+      std::none_of(p.boot.images.begin(), p.boot.images.end(), [](const KnownImage& k) { return k.kind == "kernel"; })) {
+    c.error("min_kernel_without_kernels", "$.boot.min_kernel",
+            "\"boot.min_kernel\" is set but \"boot.images\" holds no kernel, so every device would be "
+            "kernel_unknown: import the kernel packages first (pawctl refs import-deb --policy NAME FILE.deb)");
+  }
+  if (!p.boot.images.empty() && p.boot.min_kernel.empty()) {
+    c.warning("images_unused", "$.boot.images",
+              "\"boot.images\" judges nothing without \"boot.min_kernel\"");
+  }
   if (p.event_log_required) {
     bool any = false;
     for (std::uint32_t i = 0; i <= 7; ++i) any = any || required_strong(p, i);
@@ -84,7 +99,7 @@ void check_bindings(CheckContext& c, const Policy& p) {
 // judged_by_events: a rule over |pcr|'s events judges it, so a required PCR
 // without a reference value is compared after all (through its events).
 bool judged_by_events(const Policy& p, std::uint32_t pcr) {
-  if (pcr == 4) return !p.boot_applications.empty();
+  if (pcr == 4) return !p.boot_applications.empty() || !p.boot.min_kernel.empty();
   if (pcr == 7) {
     return !p.boot.authorities.empty() || !p.boot.dbx_required.empty() || !p.boot.owner_pk.empty() ||
            !p.boot.owner_kek.empty();
@@ -142,6 +157,9 @@ void check_grace_rules(CheckContext& c, const Policy& p) {
     if (code == reason::kPcrMismatch && !any_required) why = "no PCR is required";
     if (code == reason::kBootAuthorityNotAllowed && p.boot.authorities.empty()) why = "\"boot.authorities\" is empty";
     if (code == reason::kDbxOutdated && p.boot.dbx_required.empty()) why = "\"boot.dbx.required\" is empty";
+    if ((code == reason::kKernelOutdated || code == reason::kKernelUnknown) && p.boot.min_kernel.empty()) {
+      why = "\"boot.min_kernel\" is not set";
+    }
     if (code == reason::kImaRequiredMissing && p.ima.required_files.empty()) {
       why = "\"ima.required\" lists no file";
     }

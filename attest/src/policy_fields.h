@@ -32,7 +32,9 @@ inline constexpr std::string_view kReboot[] = {"allow"};
 inline constexpr std::string_view kEk[] = {"allow_tofu"};
 inline constexpr std::string_view kLogin[] = {"token_binding"};
 inline constexpr std::string_view kEnforcement[] = {"grace"};
-inline constexpr std::string_view kBoot[] = {"authorities", "kernel_cmdline", "dbx", "secure_boot_owners"};
+inline constexpr std::string_view kBoot[] = {"authorities", "kernel_cmdline", "dbx", "secure_boot_owners", "images",
+                                             "min_kernel"};
+inline constexpr std::string_view kKnownImage[] = {"sha256", "kind", "package", "version", "file"};
 inline constexpr std::string_view kSecureBootOwners[] = {"pk", "kek"};
 inline constexpr std::string_view kKernelCmdline[] = {"required", "forbidden"};
 inline constexpr std::string_view kDbx[] = {"required"};

@@ -1,6 +1,7 @@
 // pawctl refs pending [--policy NAME] [--all] | approve ID | reject ID: learn
 // mode's queue (docs/policy.md, "Learn mode"): digests a policy's allowlists
 // lack, seen on otherwise healthy devices, for an admin to decide.
+// pawctl refs import-deb is command_refs_import.cpp.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -10,11 +11,14 @@
 #include "command.h"
 
 namespace pawctl {
+
+int refs_import_deb(const std::vector<std::string>& words);  // command_refs_import.cpp
+
 namespace {
 
 constexpr const char* kRefsUsage =
-    "usage: pawctl refs pending [--policy NAME] [--all] | approve ID | reject ID"
-    "  [--json] --verifier URL --ca-file PEM";
+    "usage: pawctl refs pending [--policy NAME] [--all] | approve ID | reject ID |"
+    " import-deb [--policy NAME [--min-kernel VERSION]] FILE.deb...  [--json] --verifier URL --ca-file PEM";
 
 // shown: at most |max| characters of a value the verifier sent (an IMA path
 // comes from a device), control characters as '?'.
@@ -92,6 +96,7 @@ int decide(const Connection& c, const std::string& verb, const std::string& id) 
 }
 
 int refs(const std::vector<std::string>& words) {
+  if (std::find(words.begin(), words.end(), "import-deb") != words.end()) return refs_import_deb(words);
   auto args = parse_admin_args(words, {"policy"}, {"all"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
@@ -109,6 +114,9 @@ int refs(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("refs", "refs pending [--policy NAME] [--all]|approve ID|reject ID", refs);
+PAWCTL_COMMAND("refs",
+               "refs pending [--policy NAME] [--all]|approve ID|reject ID|import-deb [--policy NAME "
+               "[--min-kernel VERSION]] FILE.deb...",
+               refs);
 
 }  // namespace pawctl

@@ -9,7 +9,7 @@
 namespace pawctl {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 28> kFixes{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 30> kFixes{{
     {"pcr_not_quoted", "update paw-agent; check the TPM has the bank active (tpm2_getcap pcrs); or drop the PCR "
                        "from pcrs.required"},
     {"pcr_mismatch", "an update you expect: capture the new values on one machine (pawctl policy capture ID --add "
@@ -27,6 +27,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 28> kFixes{{
     {"cmdline_forbidden", "remove the word from the boot loader configuration and reboot; init=/bin/sh is an "
                           "incident"},
     {"dbx_outdated", "apply the dbx update (fwupdmgr update, or the vendor's firmware update) and reboot"},
+    {"kernel_outdated", "install the current kernel package (apt full-upgrade) and reboot into it"},
+    {"kernel_unknown", "if the image is a legitimate kernel or boot loader, record its package: pawctl refs import-deb "
+                       "--policy NAME FILE.deb; otherwise reinstall the workstation"},
     {"secure_boot_keys_unexpected",
      "the firmware's PK or KEK is not the owner's: treat the machine as tampered with (someone else can sign what it "
      "boots) until the key change is explained; restore the owner's keys in the firmware setup"},

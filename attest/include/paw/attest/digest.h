@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "paw/attest/bytes.h"
@@ -29,6 +30,9 @@ std::optional<HashAlg> hash_from_id(std::uint16_t id) noexcept;
 
 // digest hashes |data| with |alg|. Errc::unsupported for algorithms OpenSSL lacks.
 Result<Bytes> digest(HashAlg alg, ByteView data);
+// digest_parts hashes the concatenation of |parts| without copying them
+// (an Authenticode digest covers several ranges of one image).
+Result<Bytes> digest_parts(HashAlg alg, std::span<const ByteView> parts);
 // sha256 is digest(HashAlg::sha256, data), which cannot fail for valid input.
 Bytes sha256(ByteView data);
 // hmac is HMAC (RFC 2104) with |alg| over |data| under |key|; Errc::unsupported

@@ -41,7 +41,9 @@ inline constexpr std::size_t kMaxGracedReasons = 64;
 // graceable_reasons lists the reason codes a policy may grace:
 // pcr_mismatch, boot_app_not_allowed, ima_not_allowed, os_not_allowed,
 // disk_not_encrypted, reboot, boot_authority_not_allowed, dbx_outdated,
-// ima_required_missing (not ima_required_digest_mismatch: a replaced binary).
+// ima_required_missing (not ima_required_digest_mismatch: a replaced binary),
+// kernel_outdated and kernel_unknown (a kernel update rolling out before its
+// package is imported).
 const std::vector<std::string_view>& graceable_reasons();
 bool reason_graceable(std::string_view code) noexcept;
 

@@ -100,6 +100,8 @@ inline constexpr std::size_t kMaxCmdlineItems = 64;       // each of required / 
 inline constexpr std::size_t kMaxCmdlineItemSize = 256;
 inline constexpr std::size_t kMaxDbxRequired = 4096;
 inline constexpr std::size_t kMaxOwnerCerts = 64;  // per variable in "boot.secure_boot_owners"
+inline constexpr std::size_t kMaxKnownImages = 4096;  // "boot.images"
+inline constexpr std::size_t kMaxImageLabelSize = 256;  // package / file of a "boot.images" entry
 inline constexpr std::size_t kMaxImaRequired = 256;          // "ima.required" entries
 inline constexpr std::size_t kMaxImaRequiredDigests = 64;    // digests of one entry
 inline constexpr std::size_t kMaxImaPathSize = 4096;         // PATH_MAX
@@ -188,6 +190,18 @@ struct Enforcement {
   bool operator==(const Enforcement&) const = default;
 };
 
+// KnownImage is one boot image whose Authenticode digest an admin recorded
+// from a package (pawctl refs import-deb): the digest identifies the image in
+// a verified event log; package, version and file say what it is.
+struct KnownImage {
+  Bytes sha256;         // Authenticode SHA-256 (pe.h), as PCR 4 events carry it
+  std::string kind;     // "kernel" | "boot_loader"
+  std::string package;  // Debian package name ("linux-image-6.1.0-18-amd64")
+  std::string version;  // its Version (deb-version(7): "6.1.76-1")
+  std::string file;     // path inside the package ("boot/vmlinuz-6.1.0-18-amd64"), a label
+  bool operator==(const KnownImage&) const = default;
+};
+
 // BootRules judge the boot by what was measured rather than by the resulting
 // PCR values, so a kernel or shim update signed by the same authority needs no
 // policy change. Each rule reads its facts only from events of a PCR the
@@ -219,10 +233,22 @@ struct BootRules {
   // never graced). Needs PCR 7.
   ByteSet owner_pk;
   ByteSet owner_kek;
+  // images ("images"): boot images known by package and version. Alone they
+  // judge nothing; min_kernel reads them.
+  std::vector<KnownImage> images;
+  // min_kernel ("min_kernel"): a Debian version. Every PCR 4 boot
+  // application must be one of |images| (or in the policy's
+  // "boot_applications"), at least one a kernel, and every kernel at least
+  // this version (kernel_outdated; kernel_unknown when an application is not
+  // known or no kernel is measured). The version is the measured image's, by
+  // digest, never what the workstation says it runs. Needs PCR 4.
+  std::string min_kernel;
   [[nodiscard]] bool empty() const noexcept {
     return authorities.empty() && cmdline_required.empty() && cmdline_forbidden.empty() && dbx_required.empty() &&
-           owner_pk.empty() && owner_kek.empty();
+           owner_pk.empty() && owner_kek.empty() && images.empty() && min_kernel.empty();
   }
+  // known_image returns the entry of |images| with digest |sha256|, or nullptr.
+  [[nodiscard]] const KnownImage* known_image(ByteView sha256) const noexcept;
   bool operator==(const BootRules&) const = default;
 };
 
@@ -293,7 +319,8 @@ Status validate_policy(const Policy& policy);
 // policy set), a policy asking for an event-log fact without requiring the
 // PCR that binds it: "secure_boot_required" needs PCR 7 and a
 // "boot_applications" allowlist needs PCR 4, "boot.authorities" and
-// "boot.dbx" need PCR 7 and "boot.kernel_cmdline" needs PCR 8 in
+// "boot.dbx" need PCR 7, "boot.kernel_cmdline" needs PCR 8 and
+// "boot.min_kernel" needs PCRs 4 and 7 in
 // "pcrs.required" of a bank of SHA-256 or stronger (so the quote must carry it; the appraisal then reads
 // those facts only from events of a PCR the quote binds). Errc::malformed
 // with the fix. Not part of validate_policy: a policy stored before this

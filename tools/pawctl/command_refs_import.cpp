@@ -1,0 +1,127 @@
+// pawctl refs import-deb [--policy NAME] [--min-kernel VERSION] FILE.deb…:
+// the kernels and EFI boot loaders of Debian packages, by Authenticode
+// digest (what PCR 4 events carry), for policy boot.images and
+// boot.min_kernel (docs/policy.md, "Kernel version").
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <iostream>
+
+#include "admin_client.h"
+#include "command.h"
+#include "deb_images.h"
+#include "paw/attest/debian_version.h"
+#include "paw/attest/json.h"
+#include "paw/attest/policy.h"
+
+namespace pawctl {
+namespace {
+
+paw::json::ObjectPtr image_json(const paw::KnownImage& k) {
+  paw::json::ObjectPtr o = new Poco::JSON::Object();
+  o->set("sha256", paw::hex(k.sha256));
+  o->set("kind", k.kind);
+  o->set("package", k.package);
+  o->set("version", k.version);
+  o->set("file", k.file);
+  return o;
+}
+
+void print_images(const std::vector<DebPackage>& debs, bool json) {
+  if (json) {
+    Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
+    for (const auto& d : debs) {
+      for (const auto& k : d.images) arr->add(image_json(k));
+    }
+    paw::json::ObjectPtr o = new Poco::JSON::Object();
+    o->set("images", arr);
+    std::cout << paw::json::stringify(o) << "\n";
+    return;
+  }
+  Table t({"PACKAGE", "VERSION", "KIND", "AUTHENTICODE SHA-256", "FILE"});
+  for (const auto& d : debs) {
+    for (const auto& k : d.images) t.add({k.package, k.version, k.kind, paw::hex(k.sha256), k.file});
+  }
+  t.print();
+}
+
+// merge puts |images| into |p|'s boot.images: a digest already there is
+// replaced (the same image re-imported), a new one appended.
+std::size_t merge(paw::Policy& p, const std::vector<DebPackage>& debs) {
+  std::size_t added = 0;
+  for (const auto& d : debs) {
+    for (const auto& k : d.images) {
+      auto it = std::find_if(p.boot.images.begin(), p.boot.images.end(),
+                             [&](const paw::KnownImage& e) { return e.sha256 == k.sha256; });
+      if (it != p.boot.images.end()) {
+        *it = k;
+      } else {
+        p.boot.images.push_back(k);
+        ++added;
+      }
+    }
+  }
+  return added;
+}
+
+int import_into(const Connection& c, const std::string& name, const std::vector<DebPackage>& debs,
+                const std::optional<std::string>& min_kernel) {
+  if (auto st = check_segment(name, "policy name"); !st.ok()) return report(st.error());
+  const std::string path = "/v1/admin/policies/" + name;
+  auto got = call_ok(c, "GET", path);
+  if (!got.ok()) return report(got.error());
+  auto policy = paw::parse_policy(got->body);
+  if (!policy.ok()) return report(policy.error());
+  const std::size_t added = merge(*policy, debs);
+  if (min_kernel) policy->boot.min_kernel = *min_kernel;
+  auto put = call_ok(c, "PUT", path, paw::json::stringify(paw::policy_to_json(*policy)));
+  if (!put.ok()) return report(put.error());
+  if (c.json) {
+    std::cout << put->body << "\n";
+    return 0;
+  }
+  auto stored = parse_answer(*put);
+  if (!stored.ok()) return report(stored.error());
+  std::cout << "policy " << name << " is now version " << (*stored)->optValue<std::int64_t>("version", 0) << ": "
+            << added << " image(s) added, " << policy->boot.images.size() << " known";
+  if (!policy->boot.min_kernel.empty()) std::cout << ", boot.min_kernel " << policy->boot.min_kernel;
+  std::cout << " (judged from each device's next attestation)\n";
+  return 0;
+}
+
+}  // namespace
+
+int refs_import_deb(const std::vector<std::string>& words) {
+  auto args = parse_admin_args(words, {"policy", "min-kernel"});
+  if (!args.ok()) return report(args.error());
+  const auto& pos = args->positional();
+  if (pos.size() < 2) {
+    return fail("usage: pawctl refs import-deb [--policy NAME [--min-kernel VERSION]] [--json] FILE.deb...", 2);
+  }
+  const auto policy = args->get("policy");
+  const auto min_kernel = args->get("min-kernel");
+  if (min_kernel && !policy) return fail("refs import-deb: --min-kernel goes with --policy", 2);
+  if (min_kernel) {
+    if (auto st = paw::check_debian_version(*min_kernel); !st.ok()) return fail(st.error().detail, 2);
+  }
+  std::vector<DebPackage> debs;
+  for (std::size_t i = 1; i < pos.size(); ++i) {
+    auto d = read_deb(pos[i]);
+    if (!d.ok()) return report(d.error());
+    for (const auto& s : d->skipped) std::cerr << "pawctl: " << pos[i] << ": skipped " << s << "\n";
+    if (d->images.empty()) {
+      std::cerr << "pawctl: " << pos[i] << " (" << d->package << " " << d->version
+                << ") holds no kernel or EFI boot loader\n";
+    }
+    debs.push_back(std::move(d).value());
+  }
+  if (!policy) {
+    print_images(debs, args->has("json"));
+    return 0;
+  }
+  auto conn = connection_from(*args);
+  if (!conn.ok()) return report(conn.error());
+  return import_into(*conn, *policy, debs, min_kernel);
+}
+
+}  // namespace pawctl
