@@ -1,18 +1,11 @@
 #include "config.h"
 
 #include <fstream>
+#include <iterator>
 
 #include "paw/platform/tcti.h"
 
 namespace paw::agent {
-namespace {
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-}  // namespace
 
 Result<std::map<std::string, std::string>> read_config_file(const std::filesystem::path& path, bool must_exist) {
   std::map<std::string, std::string> out;
@@ -23,17 +16,9 @@ Result<std::map<std::string, std::string>> read_config_file(const std::filesyste
   }
   std::ifstream in(path);
   if (!in) return make_error(Errc::io_error, "cannot read " + path.string());
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    const std::string t = trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    const auto eq = t.find('=');
-    if (eq == std::string::npos)
-      return make_error(Errc::config_error, path.string() + ":" + std::to_string(n) + ": expected name = value");
-    out[trim(t.substr(0, eq))] = trim(t.substr(eq + 1));
-  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  PAW_TRY(auto lines, parse_config_lines(text, path.string()));
+  for (auto& l : lines) out[std::move(l.name)] = std::move(l.value);  // the last of a repeated name wins
   return out;
 }
 

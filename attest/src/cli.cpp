@@ -3,6 +3,35 @@
 #include <charconv>
 
 namespace paw {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+Result<std::vector<ConfigLine>> parse_config_lines(std::string_view text, std::string_view where) {
+  std::vector<ConfigLine> out;
+  int n = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const std::string_view raw = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++n;
+    const std::string_view t = trim(raw);
+    if (t.empty() || t.front() == '#') continue;
+    const auto eq = t.find('=');
+    if (eq == std::string_view::npos) {
+      return make_error(Errc::config_error, std::string(where) + ":" + std::to_string(n) + ": expected name = value");
+    }
+    out.push_back({n, std::string(trim(t.substr(0, eq))), std::string(trim(t.substr(eq + 1)))});
+  }
+  return out;
+}
 
 Result<Args> Args::parse(const std::vector<std::string>& words, const std::set<std::string>& options,
                          const std::set<std::string>& switches) {

@@ -1,12 +1,12 @@
 #include "config.h"
 
 #include <charconv>
-#include <sstream>
 
 #include "event_export.h"
 #include "http.h"
 #include "webauthn.h"
 #include "paw/attest/bytes.h"
+#include "paw/attest/cli.h"
 
 namespace paw::verifier {
 namespace {
@@ -91,13 +91,6 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
 
 bool is_switch(const std::string& key) { return key == "insecure-http"; }
 
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
 }  // namespace
 
 std::string Config::database_url() const { return database.empty() ? "sqlite:" + state_dir + "/paw.db" : database; }
@@ -105,19 +98,10 @@ std::string Config::cert_path() const { return tls_cert.empty() ? state_dir + "/
 std::string Config::key_path() const { return tls_key.empty() ? state_dir + "/tls/key.pem" : tls_key; }
 
 Status parse_config_text(const std::string& text, Config& cfg) {
-  std::istringstream in(text);
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    line = trim(line);
-    if (line.empty() || line[0] == '#') continue;
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) {
-      return make_error(Errc::config_error, "config line " + std::to_string(n) + ": expected key = value");
-    }
-    auto st = apply(cfg, trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
-    if (!st.ok()) return make_error(Errc::config_error, "config line " + std::to_string(n) + ": " + st.error().detail);
+  PAW_TRY(auto lines, parse_config_lines(text, "config"));
+  for (const auto& l : lines) {
+    auto st = apply(cfg, l.name, l.value);
+    if (!st.ok()) return make_error(Errc::config_error, "config:" + std::to_string(l.line) + ": " + st.error().detail);
   }
   return ok_status();
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "paw/attest/error.h"
@@ -31,6 +32,20 @@ class Args {
   std::vector<std::string> positional_;
   std::map<std::string, std::string> values_;
 };
+
+// ConfigLine is one `name = value` line of a config file, in file order.
+struct ConfigLine {
+  int line = 0;
+  std::string name;
+  std::string value;
+};
+
+// parse_config_lines reads the config-file grammar every paw program uses:
+// `name = value` lines, blanks and spaces around both trimmed, '#' starting a
+// comment line, blank lines ignored; repeats kept in order (a list such as
+// the verifier's webhook = ... takes several). Errc::config_error
+// "<where>:<line>: expected name = value" for any other line.
+Result<std::vector<ConfigLine>> parse_config_lines(std::string_view text, std::string_view where);
 
 // parse_duration reads "90", "90s", "15m", "1h", "2d" as seconds, at most ten
 // years (Errc::config_error).
