@@ -7,22 +7,19 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <ctime>
 #include <string>
 
 #include "eventlog_builder.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/eventlog.h"
-#include "soft_device.h"
-#include "soft_trust.h"
+#include "real_log_world.h"
 #include "test_data.h"
 
 using namespace paw;
-using namespace paw::soft;
+using namespace paw::test;
 
 namespace {
 
-constexpr const char* kRp = "paw.example";
 const char* const kRhel8 = "go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin";
 
 // What `pawctl eventlog facts` prints for the RHEL 8 log: the db certificate
@@ -35,56 +32,15 @@ const char* const kDbxLast = "540801dd345dc1c33ef431b35bf4c0e68bd319b577b9abe1a9
 
 Bytes h(const char* hex_text) { return unhex(hex_text).value(); }
 
-// World: one enrolled software workstation whose TPM booted |log|.
-struct World : SoftTrust {
-  // The rules' PCRs are quoted and bound but not pinned: the events judge them.
-  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {}) : SoftTrust(kRp) {
-    policy.name = "boot-rules";
-    policy.pcrs.required = {{HashAlg::sha256, {4, 7, 8}}};
-    policy.pcrs.pin_on_enroll = false;
-    REQUIRE(dev.use_event_log(log).ok());
-    for (std::uint32_t i = 0; i < kFirmwareLogPcrs; ++i) dev.selection[HashAlg::sha256][i] = {};
-    for (auto i : unquoted) dev.selection[HashAlg::sha256].erase(i);
-    auto req = dev.enrollment_request("enroll-token-0123456789");
-    REQUIRE(req.ok());
-    auto v = verify_enrollment(*req, EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}, policy);
-    REQUIRE_MESSAGE(v.ok(), v.error().what());
-    record = v->record();
-    record.device_id = "dev-0001";
-    dev.device_id = record.device_id;
-  }
-
-  Appraisal attest() {
-    nonce[0] = static_cast<std::uint8_t>(nonce[0] + 1);
-    auto env = dev.attest(nonce, 0x01);
-    REQUIRE(env.ok());
-    auto a = appraise(record, state, *env, AppraisalContext{nonce, kRp, now}, policy);
-    REQUIRE_MESSAGE(a.ok(), a.error().what());
-    now += 60;
-    return std::move(a).value();
-  }
+// World: one enrolled software workstation whose TPM booted |log|. The rules'
+// PCRs are quoted and bound but not pinned: the events judge them.
+struct World : RealLogWorld {
+  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {})
+      : RealLogWorld({.event_log = log,
+                      .policy_name = "boot-rules",
+                      .judged_pcrs = {4, 7, 8},
+                      .unquoted = std::move(unquoted)}) {}
 };
-
-std::vector<std::string> codes(const Appraisal& a) {
-  std::vector<std::string> out;
-  for (const auto& r : a.reasons()) out.push_back(r.code);
-  return out;
-}
-
-std::string messages(const Appraisal& a, std::string_view code) {
-  std::string out;
-  for (const auto& r : a.reasons()) {
-    if (r.code == code) out += r.message + "\n";
-  }
-  return out;
-}
-
-std::size_t count_of(const Appraisal& a, std::string_view code) {
-  return static_cast<std::size_t>(std::count_if(a.reasons().begin(), a.reasons().end(),
-                                                [&](const ResultReason& r) { return r.code == code; }));
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 Bytes rhel8() { return paw::test::load(paw::test::test_data(kRhel8)); }
 
@@ -270,8 +226,6 @@ TEST_CASE("boot rules: minimum dbx on real logs") {
     paw::test::put32(esl, 48);
     esl.insert(esl.end(), 16, 0x77);  // owner
     esl.insert(esl.end(), newer.begin(), newer.end());
-    const std::array<std::uint8_t, 16> kDbGuid = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-                                                  0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
     World w(with_appended(rhel8(), 7, ev::kEfiVariableDriverConfig, paw::test::variable_data(kDbGuid, "dbx", esl)));
     w.policy.boot.dbx_required = {newer};
     const Appraisal a = w.attest();

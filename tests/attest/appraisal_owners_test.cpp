@@ -12,42 +12,21 @@
 #include "paw/attest/appraisal.h"
 #include "paw/attest/grace.h"
 #include "paw/attest/policy_check.h"
-#include "soft_device.h"
-#include "soft_trust.h"
+#include "real_log_world.h"
 #include "test_data.h"
 
 using namespace paw;
-using namespace paw::soft;
+using namespace paw::test;
 
 namespace {
 
-constexpr const char* kRp = "paw.example";
-
-struct World : SoftTrust {
-  explicit World(bool quote7 = true) : SoftTrust(kRp) {
-    policy.name = "owners";
-    policy.pcrs.required = {{HashAlg::sha256, {7}}};
-    policy.pcrs.pin_on_enroll = false;
-    REQUIRE(dev.use_event_log(paw::test::load(paw::test::test_data("go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin"))).ok());
-    for (std::uint32_t i = 0; i < kFirmwareLogPcrs; ++i) dev.selection[HashAlg::sha256][i] = {};
-    if (!quote7) dev.selection[HashAlg::sha256].erase(7);
-    auto req = dev.enrollment_request("enroll-token-0123456789");
-    REQUIRE(req.ok());
-    auto v = verify_enrollment(*req, EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}, policy);
-    REQUIRE_MESSAGE(v.ok(), v.error().what());
-    record = v->record();
-    record.device_id = "dev-0001";
-    dev.device_id = record.device_id;
-  }
-  Appraisal attest() {
-    nonce[0] = static_cast<std::uint8_t>(nonce[0] + 1);
-    auto env = dev.attest(nonce, 0x01);
-    REQUIRE(env.ok());
-    auto a = appraise(record, state, *env, AppraisalContext{nonce, kRp, now}, policy);
-    REQUIRE_MESSAGE(a.ok(), a.error().what());
-    now += 60;
-    return std::move(a).value();
-  }
+// World: the RHEL 8 log booted, PCR 7 (quoted unless |quote7| is false) judged by its events.
+struct World : RealLogWorld {
+  explicit World(bool quote7 = true)
+      : RealLogWorld({.event_log = load(test_data("go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin")),
+                      .policy_name = "owners",
+                      .judged_pcrs = {7},
+                      .unquoted = quote7 ? std::set<std::uint32_t>{} : std::set<std::uint32_t>{7}}) {}
 };
 
 // What the RHEL 8 log's PK (event 4, Google's) and KEK (event 5, Microsoft
@@ -56,8 +35,6 @@ const char* const kPk = "d1d217acf60ba4e4a890210322d006d673c0b82de9d65ad7f2d5589
 const char* const kMsKek = "a1117f516a32cefcba3f2d1ace10a87972fd6bbe8fe0d0b996e09e65d802a503";
 
 Bytes h(const char* t) { return unhex(t).value(); }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::string all(const Appraisal& a) {
   std::string out;
