@@ -56,9 +56,7 @@ TEST_CASE("appraise: genuine evidence is healthy, references are pinned, then en
   CHECK(second->next_state().fido_sign_count == 2);
 
   // A change in PCR 7 after pinning: unhealthy, and the reason names what changed.
-  BootConfig changed;
-  changed.db = to_bytes("soft db v2 (an extra key)");
-  REQUIRE(w.dev.use_event_log(make_event_log(changed)).ok());
+  w.boot_with_new_db();
   auto third = w.attest();
   REQUIRE_MESSAGE(third.ok(), third.error().what());
   CHECK_FALSE(third->healthy());
@@ -115,6 +113,18 @@ TEST_CASE("appraise: result claims, token and storage round trips") {
 // Attestation: each cryptographic/structural mutation → its Errc
 // ---------------------------------------------------------------------------
 
+namespace {
+
+// with_quote is |env| with the quote |q| (TPMS_ATTEST, signature) in place of its own.
+Envelope with_quote(Envelope env, const Result<std::pair<Bytes, Bytes>>& q) {
+  REQUIRE(q.ok());
+  env.attest = q->first;
+  env.signature = q->second;
+  return env;
+}
+
+}  // namespace
+
 TEST_CASE("appraise: mutations of the quote, body and nonce") {
   AppraisalWorld w;
   w.enroll();
@@ -138,28 +148,19 @@ TEST_CASE("appraise: mutations of the quote, body and nonce") {
   SUBCASE("quote signed by another AK") {
     auto other = SoftTpm::create(&w.ek_ca);
     REQUIRE(other.ok());
-    auto q = other->quote(qualifying_data(env->body), body->pcrs);
-    REQUIRE(q.ok());
-    Envelope e = *env;
-    e.attest = q->first;
-    e.signature = q->second;
+    const Envelope e = with_quote(*env, other->quote(qualifying_data(env->body), body->pcrs));
     CHECK(w.appraise_env(e).code() == Errc::bad_signature);
   }
   SUBCASE("signed TPMS_ATTEST with a wrong magic") {
-    auto q = w.dev.tpm.quote(qualifying_data(env->body), body->pcrs, [](TPMS_ATTEST& a) { a.magic = 0x12345678; });
-    REQUIRE(q.ok());
-    Envelope e = *env;
-    e.attest = q->first;
-    e.signature = q->second;
+    const Envelope e = with_quote(
+        *env, w.dev.tpm.quote(qualifying_data(env->body), body->pcrs, [](TPMS_ATTEST& a) { a.magic = 0x12345678; }));
     CHECK(w.appraise_env(e).code() == Errc::bad_magic);
   }
   SUBCASE("signed TPMS_ATTEST of another type (certify)") {
-    auto q = w.dev.tpm.quote(qualifying_data(env->body), body->pcrs,
-                             [](TPMS_ATTEST& a) { a.type = TPM2_ST_ATTEST_NV; a.attested.nv = {}; });
-    REQUIRE(q.ok());
-    Envelope e = *env;
-    e.attest = q->first;
-    e.signature = q->second;
+    const Envelope e = with_quote(*env, w.dev.tpm.quote(qualifying_data(env->body), body->pcrs, [](TPMS_ATTEST& a) {
+      a.type = TPM2_ST_ATTEST_NV;
+      a.attested.nv = {};
+    }));
     const Errc c = w.appraise_env(e).code();
     CHECK((c == Errc::bad_type || c == Errc::unsupported || c == Errc::malformed));
   }
@@ -169,11 +170,7 @@ TEST_CASE("appraise: mutations of the quote, body and nonce") {
     CHECK(w.appraise_env(e).code() == Errc::nonce_mismatch);
   }
   SUBCASE("quote over another body (replayed quote)") {
-    auto q = w.dev.tpm.quote(sha256(as_bytes("something else")), body->pcrs);
-    REQUIRE(q.ok());
-    Envelope e = *env;
-    e.attest = q->first;
-    e.signature = q->second;
+    const Envelope e = with_quote(*env, w.dev.tpm.quote(sha256(as_bytes("something else")), body->pcrs));
     CHECK(w.appraise_env(e).code() == Errc::nonce_mismatch);
   }
   SUBCASE("evidence for another challenge") {
@@ -185,34 +182,23 @@ TEST_CASE("appraise: mutations of the quote, body and nonce") {
     EvidenceBody b = *body;
     Envelope e;
     e.body = to_bytes("{\"version\":1}");
-    auto q = w.dev.tpm.quote(qualifying_data(e.body), b.pcrs);
-    REQUIRE(q.ok());
-    e.attest = q->first;
-    e.signature = q->second;
+    e = with_quote(e, w.dev.tpm.quote(qualifying_data(e.body), b.pcrs));
     CHECK(w.appraise_env(e).code() == Errc::malformed);
   }
   SUBCASE("evidence naming another device") {
     EvidenceBody b = *body;
     b.device_id = "dev-0002";
-    auto e = w.dev.seal(b);
-    REQUIRE(e.ok());
-    CHECK(w.appraise_env(*e).code() == Errc::device_mismatch);
+    CHECK(w.appraise_body(b).code() == Errc::device_mismatch);
   }
   SUBCASE("reported PCR value differs from the quoted one") {
     EvidenceBody b = *body;
     b.pcrs[HashAlg::sha256][0][0] ^= 1;
-    auto e = w.dev.seal(b);  // the TPM quotes its real PCRs
-    REQUIRE(e.ok());
-    CHECK(w.appraise_env(*e).code() == Errc::pcr_digest_mismatch);
+    CHECK(w.appraise_body(b).code() == Errc::pcr_digest_mismatch);  // the TPM quotes its real PCRs
   }
   SUBCASE("reported PCRs are not the quoted selection") {
-    Envelope e = *env;
     PcrValues fewer = body->pcrs;
     fewer[HashAlg::sha256].erase(0);
-    auto q = w.dev.tpm.quote(qualifying_data(env->body), fewer);
-    REQUIRE(q.ok());
-    e.attest = q->first;
-    e.signature = q->second;
+    const Envelope e = with_quote(*env, w.dev.tpm.quote(qualifying_data(env->body), fewer));
     CHECK(w.appraise_env(e).code() == Errc::pcr_selection_mismatch);
   }
 }

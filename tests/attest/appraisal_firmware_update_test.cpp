@@ -25,9 +25,7 @@ TEST_CASE("appraise: a graced reason is a warning until its grace ends, then unh
   REQUIRE(w.attest().ok());  // pins PCRs 0, 2, 4, 7
   w.policy.enforcement.grace[std::string(reason::kPcrMismatch)] = 3600;  // one hour
   // A firmware update changes PCR 7 (Secure Boot db): the pinned reference no longer matches.
-  BootConfig changed;
-  changed.db = to_bytes("soft db v2 (an extra key)");
-  REQUIRE(w.dev.use_event_log(make_event_log(changed)).ok());
+  w.boot_with_new_db();
   const std::int64_t first_seen = w.now;
   auto a = w.attest();
   REQUIRE_MESSAGE(a.ok(), a.error().what());
@@ -74,9 +72,7 @@ TEST_CASE("appraise: a reason that is never graced beside a graced one denies at
   w.enroll();
   REQUIRE(w.attest().ok());
   w.policy.enforcement.grace[std::string(reason::kPcrMismatch)] = 3600;
-  BootConfig changed;
-  changed.db = to_bytes("soft db v2 (an extra key)");
-  REQUIRE(w.dev.use_event_log(make_event_log(changed)).ok());
+  w.boot_with_new_db();
   auto a = w.attest(0xff);  // and no FIDO2 assertion: the owner's key is not there
   REQUIRE(a.ok());
   CHECK(a->verdict() == Verdict::unhealthy);
@@ -99,9 +95,7 @@ TEST_CASE("appraise: reference sets — any live set matches whole, an expired o
   REQUIRE(first.ok());
   const PcrValues old_fw = first->pcrs();
   // The new firmware: a different event log changes PCR 7 (and so the set).
-  BootConfig changed;
-  changed.db = to_bytes("soft db v2 (an extra key)");
-  REQUIRE(w.dev.use_event_log(make_event_log(changed)).ok());
+  w.boot_with_new_db();
   auto probe = w.attest();
   REQUIRE(probe.ok());
   const PcrValues new_fw = probe->pcrs();
@@ -129,7 +123,7 @@ TEST_CASE("appraise: reference sets — any live set matches whole, an expired o
     bool named = false;
     for (const auto& n : a->notes()) named = named || (n.code == "pcr_reference_set" && n.message == "PCRs match reference set bios-1.22");
     CHECK(named);
-    REQUIRE(w.dev.use_event_log(make_event_log(BootConfig{})).ok());  // back on the old firmware
+    w.boot(BootConfig{});  // back on the old firmware
     auto b = w.attest();
     REQUIRE(b.ok());
     CHECK(b->healthy());

@@ -25,7 +25,7 @@ TEST_CASE("appraise: policy failures make the verdict unhealthy with stable reas
   SUBCASE("Secure Boot off") {
     BootConfig cfg;
     cfg.secure_boot = false;
-    REQUIRE(w.dev.use_event_log(make_event_log(cfg)).ok());
+    w.boot(cfg);
     auto a = w.attest();
     REQUIRE(a.ok());
     CHECK(codes(*a) == std::vector<std::string>{"secure_boot_off"});
@@ -104,7 +104,7 @@ TEST_CASE("appraise: policy failures make the verdict unhealthy with stable reas
     REQUIRE(w.attest().ok());
     BootConfig cfg;
     cfg.boot_apps.push_back(sha256(to_bytes("evil.efi")));
-    REQUIRE(w.dev.use_event_log(make_event_log(cfg)).ok());
+    w.boot(cfg);
     auto a = w.attest();
     REQUIRE(a.ok());
     CHECK(codes(*a) == std::vector<std::string>{"pcr_mismatch"});

@@ -14,6 +14,14 @@ AppraisalWorld::AppraisalWorld(Bytes event_log) : soft::SoftTrust(kRp) {
   REQUIRE(dev.use_event_log(std::move(event_log)).ok());
 }
 
+void AppraisalWorld::boot(const soft::BootConfig& cfg) { REQUIRE(dev.use_event_log(soft::make_event_log(cfg)).ok()); }
+
+void AppraisalWorld::boot_with_new_db() {
+  soft::BootConfig changed;
+  changed.db = to_bytes("soft db v2 (an extra key)");
+  boot(changed);
+}
+
 void AppraisalWorld::quote_firmware_pcrs() {
   for (std::uint32_t i = 0; i < kFirmwareLogPcrs; ++i) dev.selection[HashAlg::sha256][i] = {};
 }

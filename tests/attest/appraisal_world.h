@@ -33,6 +33,13 @@ struct AppraisalWorld : soft::SoftTrust {
   EnrollmentContext ctx() const { return EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}; }
   AppraisalContext actx() const { return AppraisalContext{nonce, kRp, now}; }
 
+  // boot makes |cfg|'s synthetic log the device's: the TPM's PCRs are its
+  // replay (the TPM clock does not restart; see SoftTpm::reboot for that).
+  void boot(const soft::BootConfig& cfg);
+  // boot_with_new_db boots the BootConfig{} boot with a changed Secure Boot
+  // db, as a firmware update does: PCR 7 changes, nothing else.
+  void boot_with_new_db();
+
   // quote_firmware_pcrs quotes every sha256 PCR below kFirmwareLogPcrs, as
   // paw-agent does, also those the log never extends.
   void quote_firmware_pcrs();
