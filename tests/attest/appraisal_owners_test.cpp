@@ -23,7 +23,7 @@ namespace {
 // World: the RHEL 8 log booted, PCR 7 (quoted unless |quote7| is false) judged by its events.
 struct World : RealLogWorld {
   explicit World(bool quote7 = true)
-      : RealLogWorld({.event_log = load(test_data("go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin")),
+      : RealLogWorld({.event_log = rhel8_log(),
                       .policy_name = "owners",
                       .judged_pcrs = {7},
                       .unquoted = quote7 ? std::set<std::uint32_t>{} : std::set<std::uint32_t>{7}}) {}
@@ -33,8 +33,6 @@ struct World : RealLogWorld {
 // Corporation KEK CA 2011) hold: the SHA-256 of each DER certificate.
 const char* const kPk = "d1d217acf60ba4e4a890210322d006d673c0b82de9d65ad7f2d55897635429e2";
 const char* const kMsKek = "a1117f516a32cefcba3f2d1ace10a87972fd6bbe8fe0d0b996e09e65d802a503";
-
-Bytes h(const char* t) { return unhex(t).value(); }
 
 std::string all(const Appraisal& a) {
   std::string out;
@@ -47,8 +45,8 @@ std::string all(const Appraisal& a) {
 TEST_CASE("secure_boot_owners: the owners' PK and KEK on a real Secure Boot log") {
   SUBCASE("both listed: healthy, each certificate's row names its event") {
     World w;
-    w.policy.boot.owner_pk = {h(kPk)};
-    w.policy.boot.owner_kek = {h(kMsKek), Bytes(32, 7)};  // a second, future KEK may be listed too
+    w.policy.boot.owner_pk = {from_hex(kPk)};
+    w.policy.boot.owner_kek = {from_hex(kMsKek), Bytes(32, 7)};  // a second, future KEK may be listed too
     const Appraisal a = w.attest();
     CHECK_MESSAGE(a.healthy(), all(a));
     const auto& rules = a.record().rules;
@@ -72,7 +70,7 @@ TEST_CASE("secure_boot_owners: the owners' PK and KEK on a real Secure Boot log"
   }
   SUBCASE("an unexpected KEK fails, whatever the PK") {
     World w;
-    w.policy.boot.owner_pk = {h(kPk)};
+    w.policy.boot.owner_pk = {from_hex(kPk)};
     w.policy.boot.owner_kek = {Bytes(32, 9)};
     const Appraisal a = w.attest();
     REQUIRE(a.reasons().size() == 1);
@@ -81,7 +79,7 @@ TEST_CASE("secure_boot_owners: the owners' PK and KEK on a real Secure Boot log"
   }
   SUBCASE("PCR 7 not quoted: the keys are unknown, never assumed") {
     World w(false);
-    w.policy.boot.owner_pk = {h(kPk)};
+    w.policy.boot.owner_pk = {from_hex(kPk)};
     const Appraisal a = w.attest();
     CHECK_FALSE(a.healthy());
     CHECK(contains(all(a), "secure_boot_keys_unexpected: PK and KEK unknown: PCR 7 is not bound"));
@@ -94,8 +92,8 @@ TEST_CASE("secure_boot_owners: the policy document") {
                              kMsKek + R"("]}})";
   auto p = parse_policy(R"({"name": "o", )" + pcr7 + ", " + owners + "}");
   REQUIRE_MESSAGE(p.ok(), p.error().what());
-  CHECK(p->boot.owner_pk == ByteSet{h(kPk)});
-  CHECK(p->boot.owner_kek == ByteSet{h(kMsKek)});
+  CHECK(p->boot.owner_pk == ByteSet{from_hex(kPk)});
+  CHECK(p->boot.owner_kek == ByteSet{from_hex(kMsKek)});
   auto back = parse_policy(serialize_policy(*p));
   REQUIRE(back.ok());
   CHECK(back->boot == p->boot);

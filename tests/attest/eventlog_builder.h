@@ -158,4 +158,17 @@ inline Bytes write_log(const std::vector<HashAlg>& algs, const std::vector<Owned
   return b.bytes();
 }
 
+// with_appended is |log| (SHA-256 bank only) with one more event, as root
+// extending a PCR after boot and adding it to the log would write it.
+inline Bytes with_appended(const Bytes& log, std::uint32_t pcr, std::uint32_t type, const Bytes& data) {
+  auto parsed = parse_event_log(log);
+  REQUIRE(parsed.ok());
+  auto events = owned_events(*parsed);
+  for (auto& e : events) {
+    std::erase_if(e.digests, [](const auto& d) { return d.first != HashAlg::sha256; });
+  }
+  events.push_back({pcr, type, {{HashAlg::sha256, sha256(data)}}, data});
+  return write_log({HashAlg::sha256}, events);
+}
+
 }  // namespace paw::test

@@ -3,7 +3,13 @@
 
 #include <utility>
 
+#include "test_data.h"
+
 namespace paw::test {
+
+Bytes rhel8_log() { return load(test_data("go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin")); }
+
+Bytes from_hex(std::string_view hex_text) { return unhex(hex_text).value(); }
 
 RealLogWorld::RealLogWorld(Setup setup)
     : AppraisalWorld(std::move(setup.event_log)), carry_state_(setup.carry_state) {

@@ -10,10 +10,17 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "appraisal_world.h"
 
 namespace paw::test {
+
+// rhel8_log is the log most of these tests boot: RHEL 8 on GCE, Secure Boot
+// on, shim + grub (tests/data/go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin).
+Bytes rhel8_log();
+// from_hex is the bytes of a hex digest a test spells out (throws if it is not hex).
+Bytes from_hex(std::string_view hex_text);
 
 struct RealLogWorld : AppraisalWorld {
   // Setup: what differs between the files (designated initializers; every
