@@ -7,23 +7,18 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <ctime>
 #include <string>
 
 #include "eventlog_builder.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/eventlog.h"
-#include "soft_device.h"
-#include "soft_trust.h"
+#include "real_log_world.h"
 #include "test_data.h"
 
 using namespace paw;
-using namespace paw::soft;
+using namespace paw::test;
 
 namespace {
-
-constexpr const char* kRp = "paw.example";
-const char* const kRhel8 = "go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin";
 
 // What `pawctl eventlog facts` prints for the RHEL 8 log: the db certificate
 // that verified shim (event 21) and shim's vendor certificate that verified
@@ -33,86 +28,28 @@ const char* const kShimAuthority = "40175d4c7c5ab4bd753a493f47952f1d8dcf1c219b83
 const char* const kDbxFirst = "80b4d96931bf0d02fd91a61e19d14f1da452e66db2408ca8604d411f92659f0a";
 const char* const kDbxLast = "540801dd345dc1c33ef431b35bf4c0e68bd319b577b9abe1a9cff1cbc39f548f";
 
-Bytes h(const char* hex_text) { return unhex(hex_text).value(); }
-
-// World: one enrolled software workstation whose TPM booted |log|.
-struct World : SoftTrust {
-  // The rules' PCRs are quoted and bound but not pinned: the events judge them.
-  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {}) : SoftTrust(kRp) {
-    policy.name = "boot-rules";
-    policy.pcrs.required = {{HashAlg::sha256, {4, 7, 8}}};
-    policy.pcrs.pin_on_enroll = false;
-    REQUIRE(dev.use_event_log(log).ok());
-    for (std::uint32_t i = 0; i < kFirmwareLogPcrs; ++i) dev.selection[HashAlg::sha256][i] = {};
-    for (auto i : unquoted) dev.selection[HashAlg::sha256].erase(i);
-    auto req = dev.enrollment_request("enroll-token-0123456789");
-    REQUIRE(req.ok());
-    auto v = verify_enrollment(*req, EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}, policy);
-    REQUIRE_MESSAGE(v.ok(), v.error().what());
-    record = v->record();
-    record.device_id = "dev-0001";
-    dev.device_id = record.device_id;
-  }
-
-  Appraisal attest() {
-    nonce[0] = static_cast<std::uint8_t>(nonce[0] + 1);
-    auto env = dev.attest(nonce, 0x01);
-    REQUIRE(env.ok());
-    auto a = appraise(record, state, *env, AppraisalContext{nonce, kRp, now}, policy);
-    REQUIRE_MESSAGE(a.ok(), a.error().what());
-    now += 60;
-    return std::move(a).value();
-  }
+// World: one enrolled software workstation whose TPM booted |log|. The rules'
+// PCRs are quoted and bound but not pinned: the events judge them.
+struct World : RealLogWorld {
+  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {})
+      : RealLogWorld({.event_log = log,
+                      .policy_name = "boot-rules",
+                      .judged_pcrs = {4, 7, 8},
+                      .unquoted = std::move(unquoted)}) {}
 };
-
-std::vector<std::string> codes(const Appraisal& a) {
-  std::vector<std::string> out;
-  for (const auto& r : a.reasons()) out.push_back(r.code);
-  return out;
-}
-
-std::string messages(const Appraisal& a, std::string_view code) {
-  std::string out;
-  for (const auto& r : a.reasons()) {
-    if (r.code == code) out += r.message + "\n";
-  }
-  return out;
-}
-
-std::size_t count_of(const Appraisal& a, std::string_view code) {
-  return static_cast<std::size_t>(std::count_if(a.reasons().begin(), a.reasons().end(),
-                                                [&](const ResultReason& r) { return r.code == code; }));
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-Bytes rhel8() { return paw::test::load(paw::test::test_data(kRhel8)); }
-
-// with_appended is |log| (SHA-256 bank only) with one more event, as root
-// extending a PCR after boot and adding it to the log would write it.
-Bytes with_appended(const Bytes& log, std::uint32_t pcr, std::uint32_t type, const Bytes& data) {
-  auto parsed = parse_event_log(log);
-  REQUIRE(parsed.ok());
-  auto events = paw::test::owned_events(*parsed);
-  for (auto& e : events) {
-    std::erase_if(e.digests, [](const auto& d) { return d.first != HashAlg::sha256; });
-  }
-  events.push_back({pcr, type, {{HashAlg::sha256, sha256(data)}}, data});
-  return paw::test::write_log({HashAlg::sha256}, events);
-}
 
 }  // namespace
 
 TEST_CASE("boot rules: signing authority allowlist on a real Secure Boot log") {
   SUBCASE("both authorities that verified shim, grub and the kernel are allowed: healthy") {
-    World w(rhel8());
-    w.policy.boot.authorities = {h(kDbAuthority), h(kShimAuthority)};
+    World w(rhel8_log());
+    w.policy.boot.authorities = {from_hex(kDbAuthority), from_hex(kShimAuthority)};
     const Appraisal a = w.attest();
     CHECK_MESSAGE(a.healthy(), messages(a, reason::kBootAuthorityNotAllowed));
   }
   SUBCASE("shim's vendor certificate is not allowed: the reason names its event") {
-    World w(rhel8());
-    w.policy.boot.authorities = {h(kDbAuthority)};
+    World w(rhel8_log());
+    w.policy.boot.authorities = {from_hex(kDbAuthority)};
     const Appraisal a = w.attest();
     CHECK(codes(a) == std::vector<std::string>{"boot_authority_not_allowed"});
     const std::string m = messages(a, reason::kBootAuthorityNotAllowed);
@@ -124,40 +61,40 @@ TEST_CASE("boot rules: signing authority allowlist on a real Secure Boot log") {
   SUBCASE("a kernel update signed by the same authority: allowed by authority, refused by digest only") {
     // The policy's digest allowlist knows none of this boot's applications
     // (they are the "new" shim, grub and kernel).
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot_applications = {sha256(as_bytes("last month's kernel"))};
     const Appraisal digest_only = w.attest();
     CHECK(codes(digest_only) == std::vector<std::string>(3, "boot_app_not_allowed"));
-    w.policy.boot.authorities = {h(kDbAuthority), h(kShimAuthority)};
+    w.policy.boot.authorities = {from_hex(kDbAuthority), from_hex(kShimAuthority)};
     const Appraisal by_authority = w.attest();
     CHECK(by_authority.healthy());
     // An authority outside the list: the applications are no longer vouched for either.
-    w.policy.boot.authorities = {h(kShimAuthority)};
+    w.policy.boot.authorities = {from_hex(kShimAuthority)};
     const Appraisal wrong = w.attest();
     CHECK(count_of(wrong, "boot_app_not_allowed") == 3);
     CHECK(contains(messages(wrong, reason::kBootAuthorityNotAllowed), "PCR 7 event 21 (EV_EFI_VARIABLE_AUTHORITY)"));
   }
   SUBCASE("PCR 7 not quoted: the authorities are not read from its events, the rule fails saying why") {
-    World w(rhel8(), {7});
+    World w(rhel8_log(), {7});
     w.policy.secure_boot_required = false;
     w.policy.pcrs.required = {{HashAlg::sha256, {4, 8}}};  // what check_policy_bindings refuses at set time
-    w.policy.boot.authorities = {h(kDbAuthority), h(kShimAuthority)};
+    w.policy.boot.authorities = {from_hex(kDbAuthority), from_hex(kShimAuthority)};
     w.policy.boot_applications = {sha256(as_bytes("last month's kernel"))};
     const Appraisal a = w.attest();
     CHECK(contains(messages(a, reason::kBootAuthorityNotAllowed), "signing authorities unknown: PCR 7 is not bound"));
     CHECK(count_of(a, "boot_app_not_allowed") == 3);  // not vouched for
   }
   SUBCASE("Secure Boot off (a real log without it): no authority vouches for anything") {
-    World w(paw::test::load(paw::test::test_data("go-tpm-tools/internal/test/eventlogs/ubuntu-2104-no-secure-boot.bin")));
+    World w(load(test_data("go-tpm-tools/internal/test/eventlogs/ubuntu-2104-no-secure-boot.bin")));
     w.policy.secure_boot_required = false;
     w.policy.boot_applications = {sha256(as_bytes("last month's kernel"))};
-    w.policy.boot.authorities = {h(kDbAuthority)};
+    w.policy.boot.authorities = {from_hex(kDbAuthority)};
     const Appraisal a = w.attest();
     CHECK(count_of(a, "boot_app_not_allowed") >= 1);
     CHECK(contains(messages(a, reason::kBootAuthorityNotAllowed), "is not in the policy's boot.authorities"));
   }
   SUBCASE("root rewrites an authority event's data to an allowed certificate: the rule cannot pass") {
-    Bytes log = rhel8();
+    Bytes log = rhel8_log();
     // Event 27's certificate is shim's vendor CA; rewrite one byte of it.
     auto parsed = parse_event_log(log);
     REQUIRE(parsed.ok());
@@ -166,7 +103,7 @@ TEST_CASE("boot rules: signing authority allowlist on a real Secure Boot log") {
     const std::size_t at = static_cast<std::size_t>(e27.data.data() - log.data()) + e27.data.size() - 40;
     log[at] ^= 0x01;
     World w(log);
-    w.policy.boot.authorities = {h(kDbAuthority)};
+    w.policy.boot.authorities = {from_hex(kDbAuthority)};
     const Appraisal a = w.attest();
     CHECK(contains(messages(a, reason::kBootAuthorityNotAllowed), "an authority event does not match its digest"));
   }
@@ -174,14 +111,14 @@ TEST_CASE("boot rules: signing authority allowlist on a real Secure Boot log") {
 
 TEST_CASE("boot rules: kernel command line items on a real grub log") {
   SUBCASE("required and forbidden items as the log has them: healthy") {
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot.cmdline_required = {"ro", "console="};
     w.policy.boot.cmdline_forbidden = {"init=", "single"};
     const Appraisal a = w.attest();
     CHECK_MESSAGE(a.healthy(), (messages(a, reason::kCmdlineMissing) + messages(a, reason::kCmdlineForbidden)));
   }
   SUBCASE("a required word is missing: cmdline_missing names the event") {
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot.cmdline_required = {"ro", "lockdown=integrity"};
     const Appraisal a = w.attest();
     CHECK(codes(a) == std::vector<std::string>{"cmdline_missing"});
@@ -191,7 +128,7 @@ TEST_CASE("boot rules: kernel command line items on a real grub log") {
     CHECK(a.trust().at("configuration") == ar4si::kUnsupportableConfig);
   }
   SUBCASE("a forbidden word is there: cmdline_forbidden names the word and the event") {
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot.cmdline_forbidden = {"crashkernel="};
     const Appraisal a = w.attest();
     CHECK(codes(a) == std::vector<std::string>{"cmdline_forbidden"});
@@ -199,7 +136,7 @@ TEST_CASE("boot rules: kernel command line items on a real grub log") {
     CHECK(contains(messages(a, reason::kCmdlineForbidden), "PCR 8 event 78 (EV_IPL)"));
   }
   SUBCASE("a word only matches whole: \"console\" is not \"console=ttyS0,38400n8\"") {
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot.cmdline_forbidden = {"console", "ttyS0"};
     CHECK(w.attest().healthy());
     w.policy.boot.cmdline_required = {"console"};
@@ -207,7 +144,7 @@ TEST_CASE("boot rules: kernel command line items on a real grub log") {
     CHECK(codes(w.attest()) == std::vector<std::string>{"cmdline_missing"});
   }
   SUBCASE("PCR 8 not quoted: the command line is not read from its events") {
-    World w(rhel8(), {8});
+    World w(rhel8_log(), {8});
     w.policy.pcrs.required = {{HashAlg::sha256, {4, 7}}};  // what check_policy_bindings refuses at set time
     w.policy.boot.cmdline_forbidden = {"crashkernel="};  // the unbound event has it
     const Appraisal a = w.attest();
@@ -219,14 +156,14 @@ TEST_CASE("boot rules: kernel command line items on a real grub log") {
   }
   SUBCASE("root appends a command line with the required word after boot: the boot's own still fails") {
     const Bytes data = to_bytes(std::string("kernel_cmdline: /vmlinuz ro lockdown=integrity"));
-    World w(with_appended(rhel8(), 8, ev::kIpl, data));
+    World w(with_appended(rhel8_log(), 8, ev::kIpl, data));
     w.policy.boot.cmdline_required = {"lockdown=integrity"};
     const Appraisal a = w.attest();
     CHECK(codes(a) == std::vector<std::string>{"cmdline_missing"});
     CHECK(contains(messages(a, reason::kCmdlineMissing), "vmlinuz-4.18.0-240"));  // the real one is named
   }
   SUBCASE("root rewrites the measured command line's text: unknown, never a pass") {
-    Bytes log = rhel8();
+    Bytes log = rhel8_log();
     const Bytes needle = to_bytes(std::string("crashkernel=auto"));
     auto it = std::search(log.begin(), log.end(), needle.begin(), needle.end());
     REQUIRE(it != log.end());
@@ -241,15 +178,15 @@ TEST_CASE("boot rules: kernel command line items on a real grub log") {
 
 TEST_CASE("boot rules: minimum dbx on real logs") {
   SUBCASE("the measured dbx revokes every required digest: healthy") {
-    World w(rhel8());
-    w.policy.boot.dbx_required = {h(kDbxFirst), h(kDbxLast)};
+    World w(rhel8_log());
+    w.policy.boot.dbx_required = {from_hex(kDbxFirst), from_hex(kDbxLast)};
     const Appraisal a = w.attest();
     CHECK_MESSAGE(a.healthy(), messages(a, reason::kDbxOutdated));
   }
   SUBCASE("a required revocation is missing: dbx_outdated names the dbx event") {
-    World w(rhel8());
+    World w(rhel8_log());
     const Bytes newer = sha256(as_bytes("a boot loader revoked after this dbx"));
-    w.policy.boot.dbx_required = {h(kDbxFirst), newer};
+    w.policy.boot.dbx_required = {from_hex(kDbxFirst), newer};
     const Appraisal a = w.attest();
     CHECK(codes(a) == std::vector<std::string>{"dbx_outdated"});
     const std::string m = messages(a, reason::kDbxOutdated);
@@ -258,31 +195,29 @@ TEST_CASE("boot rules: minimum dbx on real logs") {
     CHECK(contains(m, hex(newer)));
   }
   SUBCASE("a dbx of certificates only (COS 85) revokes no digest") {
-    World w(paw::test::load(paw::test::test_data("go-tpm-tools/internal/test/eventlogs/cos-85-amd-sev.bin")));
-    w.policy.boot.dbx_required = {h(kDbxFirst)};
+    World w(load(test_data("go-tpm-tools/internal/test/eventlogs/cos-85-amd-sev.bin")));
+    w.policy.boot.dbx_required = {from_hex(kDbxFirst)};
     CHECK(codes(w.attest()) == std::vector<std::string>{"dbx_outdated"});
   }
   SUBCASE("root measures a newer dbx into PCR 7 after boot: the firmware's is judged") {
     Bytes esl = unhex("2616c4c14c509240aca941f936934328").value();  // EFI_CERT_SHA256_GUID
     const Bytes newer = sha256(as_bytes("a boot loader revoked after this dbx"));
-    paw::test::put32(esl, 28 + 48);
-    paw::test::put32(esl, 0);
-    paw::test::put32(esl, 48);
+    put32(esl, 28 + 48);
+    put32(esl, 0);
+    put32(esl, 48);
     esl.insert(esl.end(), 16, 0x77);  // owner
     esl.insert(esl.end(), newer.begin(), newer.end());
-    const std::array<std::uint8_t, 16> kDbGuid = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-                                                  0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
-    World w(with_appended(rhel8(), 7, ev::kEfiVariableDriverConfig, paw::test::variable_data(kDbGuid, "dbx", esl)));
+    World w(with_appended(rhel8_log(), 7, ev::kEfiVariableDriverConfig, variable_data(kDbGuid, "dbx", esl)));
     w.policy.boot.dbx_required = {newer};
     const Appraisal a = w.attest();
     CHECK(codes(a) == std::vector<std::string>{"dbx_outdated"});
     CHECK(contains(messages(a, reason::kDbxOutdated), "PCR 7 event 7 "));
   }
   SUBCASE("PCR 7 not quoted: dbx unknown") {
-    World w(rhel8(), {7});
+    World w(rhel8_log(), {7});
     w.policy.secure_boot_required = false;
     w.policy.pcrs.required = {{HashAlg::sha256, {4, 8}}};
-    w.policy.boot.dbx_required = {h(kDbxFirst)};
+    w.policy.boot.dbx_required = {from_hex(kDbxFirst)};
     const Appraisal a = w.attest();
     CHECK(codes(a) == std::vector<std::string>{"dbx_outdated"});
     CHECK(contains(messages(a, reason::kDbxOutdated), "dbx unknown: PCR 7 is not bound"));
@@ -291,11 +226,11 @@ TEST_CASE("boot rules: minimum dbx on real logs") {
 
 // What `pawctl policy explain` shows: each rule's result names the event that decided it.
 TEST_CASE("boot rules: every rule result names the event that decided it, pass or fail") {
-  World w(rhel8());
-  w.policy.boot.authorities = {h(kDbAuthority)};
+  World w(rhel8_log());
+  w.policy.boot.authorities = {from_hex(kDbAuthority)};
   w.policy.boot.cmdline_required = {"ro"};
   w.policy.boot.cmdline_forbidden = {"crashkernel="};
-  w.policy.boot.dbx_required = {h(kDbxFirst)};
+  w.policy.boot.dbx_required = {from_hex(kDbxFirst)};
   const Appraisal a = w.attest();
   auto find = [&](std::string_view rule, std::string_view evidence) -> const RuleResult* {
     for (const auto& r : a.record().rules) {

@@ -13,16 +13,14 @@
 #include "paw/attest/appraisal.h"
 #include "paw/attest/grace.h"
 #include "paw/attest/ima.h"
-#include "soft_device.h"
-#include "soft_trust.h"
+#include "real_log_world.h"
 #include "test_data.h"
 
 using namespace paw;
-using namespace paw::soft;
+using namespace paw::test;
 
 namespace {
 
-constexpr const char* kRp = "paw.example";
 // Entries of sha1.log (as `pawctl`'s parser reads them): an executable and a kernel module.
 const char* const kKmod = "/usr/bin/kmod";  // entry 1
 const char* const kKmodDigest = "sha256:5ad811f923e951403fb1252c25059628bab7c9b00925df7da01c2b5ba0b62d79";
@@ -61,58 +59,20 @@ Bytes ima_ng_entry(std::uint32_t pcr, const std::string& path, const Bytes& file
 
 Bytes digest_of(const char* canonical) { return unhex(std::string_view(canonical).substr(7)).value(); }
 
-// World: one enrolled software workstation whose PCR 10 holds |list|'s replay.
-struct World : SoftTrust {
-  explicit World(Bytes list = real_list()) : SoftTrust(kRp) {
-    REQUIRE(dev.use_event_log(make_event_log(BootConfig{})).ok());
-    REQUIRE(dev.use_ima_log(std::move(list)).ok());
-    policy.ima.required = true;
-    auto req = dev.enrollment_request("enroll-token-0123456789");
-    REQUIRE(req.ok());
-    auto v = verify_enrollment(*req, EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}, policy);
-    REQUIRE_MESSAGE(v.ok(), v.error().what());
-    record = v->record();
-    record.device_id = "dev-0001";
-    dev.device_id = record.device_id;
-  }
+// World: one enrolled software workstation whose PCR 10 holds |list|'s replay
+// (its firmware log the synthetic one, quoted as booted).
+struct World : RealLogWorld {
+  explicit World(Bytes list = real_list())
+      : RealLogWorld({.event_log = soft::make_event_log(soft::BootConfig{}),
+                      .quote_firmware_pcrs = false,
+                      .ima_log = std::move(list),
+                      .carry_state = true}) {}
 
   void require(const char* path, std::set<std::string> digests) {
     policy.ima.required_files.push_back({path, std::move(digests)});
     REQUIRE(validate_policy(policy).ok());
   }
-
-  AppraisalContext actx() const { return AppraisalContext{nonce, kRp, now}; }
-
-  Result<Appraisal> appraise_body(const EvidenceBody& b) {
-    auto env = dev.seal(b);
-    REQUIRE(env.ok());
-    return appraise(record, state, *env, actx(), policy);
-  }
-
-  Appraisal attest() {
-    nonce[0] = static_cast<std::uint8_t>(nonce[0] + 1);
-    auto env = dev.attest(nonce, 0x01);
-    REQUIRE(env.ok());
-    auto a = appraise(record, state, *env, actx(), policy);
-    REQUIRE_MESSAGE(a.ok(), a.error().what());
-    state = a->next_state();
-    now += 60;
-    return std::move(a).value();
-  }
 };
-
-std::vector<std::string> codes(const Appraisal& a) {
-  std::vector<std::string> out;
-  for (const auto& r : a.reasons()) out.push_back(r.code);
-  return out;
-}
-
-std::string message_of(const Appraisal& a, std::string_view code) {
-  for (const auto& r : a.reasons()) {
-    if (r.code == code) return r.message;
-  }
-  return {};
-}
 
 const RuleResult* rule_for(const Appraisal& a, const std::string& subject) {
   for (const auto& r : a.record().rules) {

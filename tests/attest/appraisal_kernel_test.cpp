@@ -9,75 +9,31 @@
 #include <string>
 
 #include "eventlog_builder.h"
-#include "paw/attest/appraisal.h"
-#include "paw/attest/eventlog.h"
 #include "paw/attest/policy.h"
 #include "paw/attest/policy_check.h"
-#include "soft_device.h"
-#include "soft_trust.h"
-#include "test_data.h"
+#include "real_log_world.h"
 
 using namespace paw;
-using namespace paw::soft;
+using namespace paw::test;
 
 namespace {
 
-constexpr const char* kRp = "paw.example";
-const char* const kRhel8 = "go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin";
 // What `pawctl eventlog facts` prints for the RHEL 8 log's PCR 4 boot
 // applications: shim (event 23), grub (event 26), the kernel (event 77).
 const char* const kShim = "40d6cae02973789080cf4c3a9ad11b5a0a4d8bba4438ab96e276cc784454dee7";
 const char* const kGrub = "e8a268c431da72caaae407f729f602b9dbf5d1d43492d4a51cc2b688a08586e3";
 const char* const kKernel = "e4c0382f98feaebfd43923a85fd6da9a20e1a48524a4d5928c31850ca1a96a6e";
 
-Bytes h(const char* hex_text) { return unhex(hex_text).value(); }
+Bytes h(const char* hex_text) { return from_hex(hex_text); }
 
-// World: one enrolled software workstation whose TPM booted |log|.
-struct World : SoftTrust {
-  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {}) : SoftTrust(kRp) {
-    policy.name = "kernel";
-    policy.pcrs.required = {{HashAlg::sha256, {4, 7}}};
-    policy.pcrs.pin_on_enroll = false;
-    REQUIRE(dev.use_event_log(log).ok());
-    for (std::uint32_t i = 0; i < kFirmwareLogPcrs; ++i) dev.selection[HashAlg::sha256][i] = {};
-    for (auto i : unquoted) dev.selection[HashAlg::sha256].erase(i);
-    auto req = dev.enrollment_request("enroll-token-0123456789");
-    REQUIRE(req.ok());
-    auto v = verify_enrollment(*req, EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}, policy);
-    REQUIRE_MESSAGE(v.ok(), v.error().what());
-    record = v->record();
-    record.device_id = "dev-0001";
-    dev.device_id = record.device_id;
-  }
-
-  Appraisal attest() {
-    nonce[0] = static_cast<std::uint8_t>(nonce[0] + 1);
-    auto env = dev.attest(nonce, 0x01);
-    REQUIRE(env.ok());
-    auto a = appraise(record, state, *env, AppraisalContext{nonce, kRp, now}, policy);
-    REQUIRE_MESSAGE(a.ok(), a.error().what());
-    now += 60;
-    return std::move(a).value();
-  }
+// World: one enrolled software workstation whose TPM booted |log|; PCRs 4
+// and 7 quoted and bound, judged by their events.
+struct World : RealLogWorld {
+  explicit World(const Bytes& log, std::set<std::uint32_t> unquoted = {})
+      : RealLogWorld({.event_log = log, .policy_name = "kernel", .judged_pcrs = {4, 7}, .unquoted = std::move(unquoted)}) {}
 };
 
-std::vector<std::string> codes(const Appraisal& a) {
-  std::vector<std::string> out;
-  for (const auto& r : a.reasons()) out.push_back(r.code);
-  return out;
-}
-
-std::string messages(const Appraisal& a, std::string_view code) {
-  std::string out;
-  for (const auto& r : a.reasons()) {
-    if (r.code == code) out += r.message + "\n";
-  }
-  return out;
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-Bytes rhel8() { return paw::test::load(paw::test::test_data(kRhel8)); }
+Bytes rhel8() { return rhel8_log(); }
 
 KnownImage image(const char* digest, const char* kind, const char* package, const char* version) {
   return {h(digest), kind, package, version, std::string(kind) == "kernel" ? "boot/vmlinuz" : "EFI/BOOT/BOOTX64.EFI"};
@@ -91,18 +47,9 @@ std::vector<KnownImage> rhel8_images() {
           image(kKernel, "kernel", "kernel-core", "4.18.0-305.3.1.el8")};
 }
 
-// with_boot_application is |log| (SHA-256 bank only) with one more PCR 4
-// EV_EFI_BOOT_SERVICES_APPLICATION measuring |digest|, as root extending
-// PCR 4 after boot and adding the event to the log would write it.
+// with_boot_application: |log| with one more PCR 4 boot application measuring |digest|.
 Bytes with_boot_application(const Bytes& log, const Bytes& digest) {
-  auto parsed = parse_event_log(log);
-  REQUIRE(parsed.ok());
-  auto events = paw::test::owned_events(*parsed);
-  for (auto& e : events) {
-    std::erase_if(e.digests, [](const auto& d) { return d.first != HashAlg::sha256; });
-  }
-  events.push_back({4, ev::kEfiBootServicesApplication, {{HashAlg::sha256, digest}}, Bytes(40, 0)});
-  return paw::test::write_log({HashAlg::sha256}, events);
+  return with_appended(log, 4, ev::kEfiBootServicesApplication, Bytes(40, 0), digest);
 }
 
 const char* const kNewKernel = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

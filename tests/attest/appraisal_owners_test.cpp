@@ -12,52 +12,27 @@
 #include "paw/attest/appraisal.h"
 #include "paw/attest/grace.h"
 #include "paw/attest/policy_check.h"
-#include "soft_device.h"
-#include "soft_trust.h"
+#include "real_log_world.h"
 #include "test_data.h"
 
 using namespace paw;
-using namespace paw::soft;
+using namespace paw::test;
 
 namespace {
 
-constexpr const char* kRp = "paw.example";
-
-struct World : SoftTrust {
-  explicit World(bool quote7 = true) : SoftTrust(kRp) {
-    policy.name = "owners";
-    policy.pcrs.required = {{HashAlg::sha256, {7}}};
-    policy.pcrs.pin_on_enroll = false;
-    REQUIRE(dev.use_event_log(paw::test::load(paw::test::test_data("go-tpm-tools/internal/test/eventlogs/rhel8-uefi.bin"))).ok());
-    for (std::uint32_t i = 0; i < kFirmwareLogPcrs; ++i) dev.selection[HashAlg::sha256][i] = {};
-    if (!quote7) dev.selection[HashAlg::sha256].erase(7);
-    auto req = dev.enrollment_request("enroll-token-0123456789");
-    REQUIRE(req.ok());
-    auto v = verify_enrollment(*req, EnrollmentContext{trust.get(), kRp, now, fido_roots.get()}, policy);
-    REQUIRE_MESSAGE(v.ok(), v.error().what());
-    record = v->record();
-    record.device_id = "dev-0001";
-    dev.device_id = record.device_id;
-  }
-  Appraisal attest() {
-    nonce[0] = static_cast<std::uint8_t>(nonce[0] + 1);
-    auto env = dev.attest(nonce, 0x01);
-    REQUIRE(env.ok());
-    auto a = appraise(record, state, *env, AppraisalContext{nonce, kRp, now}, policy);
-    REQUIRE_MESSAGE(a.ok(), a.error().what());
-    now += 60;
-    return std::move(a).value();
-  }
+// World: the RHEL 8 log booted, PCR 7 (quoted unless |quote7| is false) judged by its events.
+struct World : RealLogWorld {
+  explicit World(bool quote7 = true)
+      : RealLogWorld({.event_log = rhel8_log(),
+                      .policy_name = "owners",
+                      .judged_pcrs = {7},
+                      .unquoted = quote7 ? std::set<std::uint32_t>{} : std::set<std::uint32_t>{7}}) {}
 };
 
 // What the RHEL 8 log's PK (event 4, Google's) and KEK (event 5, Microsoft
 // Corporation KEK CA 2011) hold: the SHA-256 of each DER certificate.
 const char* const kPk = "d1d217acf60ba4e4a890210322d006d673c0b82de9d65ad7f2d55897635429e2";
 const char* const kMsKek = "a1117f516a32cefcba3f2d1ace10a87972fd6bbe8fe0d0b996e09e65d802a503";
-
-Bytes h(const char* t) { return unhex(t).value(); }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::string all(const Appraisal& a) {
   std::string out;
@@ -70,8 +45,8 @@ std::string all(const Appraisal& a) {
 TEST_CASE("secure_boot_owners: the owners' PK and KEK on a real Secure Boot log") {
   SUBCASE("both listed: healthy, each certificate's row names its event") {
     World w;
-    w.policy.boot.owner_pk = {h(kPk)};
-    w.policy.boot.owner_kek = {h(kMsKek), Bytes(32, 7)};  // a second, future KEK may be listed too
+    w.policy.boot.owner_pk = {from_hex(kPk)};
+    w.policy.boot.owner_kek = {from_hex(kMsKek), Bytes(32, 7)};  // a second, future KEK may be listed too
     const Appraisal a = w.attest();
     CHECK_MESSAGE(a.healthy(), all(a));
     const auto& rules = a.record().rules;
@@ -95,7 +70,7 @@ TEST_CASE("secure_boot_owners: the owners' PK and KEK on a real Secure Boot log"
   }
   SUBCASE("an unexpected KEK fails, whatever the PK") {
     World w;
-    w.policy.boot.owner_pk = {h(kPk)};
+    w.policy.boot.owner_pk = {from_hex(kPk)};
     w.policy.boot.owner_kek = {Bytes(32, 9)};
     const Appraisal a = w.attest();
     REQUIRE(a.reasons().size() == 1);
@@ -104,7 +79,7 @@ TEST_CASE("secure_boot_owners: the owners' PK and KEK on a real Secure Boot log"
   }
   SUBCASE("PCR 7 not quoted: the keys are unknown, never assumed") {
     World w(false);
-    w.policy.boot.owner_pk = {h(kPk)};
+    w.policy.boot.owner_pk = {from_hex(kPk)};
     const Appraisal a = w.attest();
     CHECK_FALSE(a.healthy());
     CHECK(contains(all(a), "secure_boot_keys_unexpected: PK and KEK unknown: PCR 7 is not bound"));
@@ -117,8 +92,8 @@ TEST_CASE("secure_boot_owners: the policy document") {
                              kMsKek + R"("]}})";
   auto p = parse_policy(R"({"name": "o", )" + pcr7 + ", " + owners + "}");
   REQUIRE_MESSAGE(p.ok(), p.error().what());
-  CHECK(p->boot.owner_pk == ByteSet{h(kPk)});
-  CHECK(p->boot.owner_kek == ByteSet{h(kMsKek)});
+  CHECK(p->boot.owner_pk == ByteSet{from_hex(kPk)});
+  CHECK(p->boot.owner_kek == ByteSet{from_hex(kMsKek)});
   auto back = parse_policy(serialize_policy(*p));
   REQUIRE(back.ok());
   CHECK(back->boot == p->boot);

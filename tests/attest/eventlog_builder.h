@@ -158,4 +158,20 @@ inline Bytes write_log(const std::vector<HashAlg>& algs, const std::vector<Owned
   return b.bytes();
 }
 
+// with_appended is |log| (SHA-256 bank only) with one more event measuring
+// |digest| (default: the SHA-256 of |data|; a boot application's is its
+// image's Authenticode digest), as root extending a PCR after boot and
+// adding it to the log would write it.
+inline Bytes with_appended(const Bytes& log, std::uint32_t pcr, std::uint32_t type, const Bytes& data,
+                           const Bytes& digest = {}) {
+  auto parsed = parse_event_log(log);
+  REQUIRE(parsed.ok());
+  auto events = owned_events(*parsed);
+  for (auto& e : events) {
+    std::erase_if(e.digests, [](const auto& d) { return d.first != HashAlg::sha256; });
+  }
+  events.push_back({pcr, type, {{HashAlg::sha256, digest.empty() ? sha256(data) : digest}}, data});
+  return write_log({HashAlg::sha256}, events);
+}
+
 }  // namespace paw::test

@@ -2,6 +2,7 @@
 // authenticator (tests/data/fido/, see its README.md).
 #include <doctest/doctest.h>
 
+#include "fido_fixtures.h"
 #include "paw/attest/digest.h"
 #include "paw/attest/fido.h"
 #include "paw/attest/json.h"
@@ -9,25 +10,7 @@
 
 using namespace paw;
 using namespace paw::attest;
-
-namespace {
-
-Bytes fixture(const std::string& name) { return test::load(test::source_path("tests/data/fido/" + name)); }
-
-json::ObjectPtr fixture_json(const std::string& name) {
-  const Bytes b = fixture(name);
-  auto o = json::parse_object(std::string(b.begin(), b.end()), 1 << 16);
-  REQUIRE(o.ok());
-  return *o;
-}
-
-Bytes b64(const json::ObjectPtr& o, const std::string& key) {
-  auto v = json::get_b64(o, key, 1 << 16);
-  REQUIRE(v.ok());
-  return *v;
-}
-
-}  // namespace
+using namespace paw::test;
 
 TEST_CASE("fido client-data hashes match docs/protocol.md (independent SHA-256 vectors)") {
   const Bytes nonce = unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f").value();
@@ -41,18 +24,18 @@ TEST_CASE("fido client-data hashes match docs/protocol.md (independent SHA-256 v
                                                       sha256(to_bytes("fixture-ak-public"))) == e);
   // Domain separation: the device id and nonce are both bound.
   CHECK(fido_presence_client_data_hash(nonce, "dev-fixture-2") != fido_presence_client_data_hash(nonce, "dev-fixture-1"));
-  CHECK(b64(fixture_json("assert_es256.json"), "client_data_hash") == fido_presence_client_data_hash(nonce, "dev-fixture-1"));
+  CHECK(json_b64(fido_fixture_json("assert_es256.json"), "client_data_hash") == fido_presence_client_data_hash(nonce, "dev-fixture-1"));
 }
 
 TEST_CASE("fido authData: enrollment and assertion fixtures parse") {
-  auto ad = parse_fido_auth_data(fixture("authdata_enroll_es256.bin"));
+  auto ad = parse_fido_auth_data(fido_fixture("authdata_enroll_es256.bin"));
   REQUIRE(ad.ok());
   CHECK(ad->rp_id_hash == sha256(to_bytes("paw.example")));
   CHECK(ad->flags == (kFidoFlagUp | kFidoFlagAt));
   CHECK(ad->sign_count == 0);
   CHECK(ad->attested);
   CHECK(hex(ad->aaguid) == "7061772d7669727475616c2d6669646f");
-  CHECK(ad->credential_id == b64(fixture_json("enroll_es256.json"), "credential_id"));
+  CHECK(ad->credential_id == json_b64(fido_fixture_json("enroll_es256.json"), "credential_id"));
   auto pk = parse_fido_cose_key(ad->public_key_cose);
   REQUIRE(pk.ok());
   CHECK(pk->algorithm == kCoseEs256);
@@ -60,14 +43,14 @@ TEST_CASE("fido authData: enrollment and assertion fixtures parse") {
   REQUIRE(spki.ok());
   CHECK(spki->size() == 91);
 
-  auto ed = parse_fido_auth_data(fixture("authdata_enroll_eddsa.bin"));
+  auto ed = parse_fido_auth_data(fido_fixture("authdata_enroll_eddsa.bin"));
   REQUIRE(ed.ok());
   auto edpk = parse_fido_cose_key(ed->public_key_cose);
   REQUIRE(edpk.ok());
   CHECK(edpk->algorithm == kCoseEdDsa);
   CHECK(edpk->y.empty());
 
-  auto as = parse_fido_auth_data(fixture("authdata_assert_es256.bin"));
+  auto as = parse_fido_auth_data(fido_fixture("authdata_assert_es256.bin"));
   REQUIRE(as.ok());
   CHECK_FALSE(as->attested);
   CHECK(as->sign_count == 1);
@@ -77,7 +60,7 @@ TEST_CASE("fido authData: enrollment and assertion fixtures parse") {
 TEST_CASE("fido authData: every truncation fails, a trailing byte is trailing_data") {
   for (const char* name : {"authdata_enroll_es256.bin", "authdata_enroll_eddsa.bin", "authdata_assert_es256.bin"}) {
     CAPTURE(name);
-    const Bytes full = fixture(name);
+    const Bytes full = fido_fixture(name);
     for (std::size_t n = 0; n < full.size(); ++n) {
       CAPTURE(n);
       CHECK_FALSE(parse_fido_auth_data(ByteView(full).first(n)).ok());
@@ -90,7 +73,7 @@ TEST_CASE("fido authData: every truncation fails, a trailing byte is trailing_da
 }
 
 TEST_CASE("fido authData: mutated fields are refused") {
-  const Bytes good = fixture("authdata_enroll_es256.bin");
+  const Bytes good = fido_fixture("authdata_enroll_es256.bin");
   Bytes b = good;
   b[53] = 0x00, b[54] = 0x00;  // credentialIdLength = 0
   CHECK(parse_fido_auth_data(b).code() == Errc::malformed);
@@ -138,7 +121,7 @@ TEST_CASE("fido attestation statements: parse, re-encode byte for byte, refuse j
   for (const char* name : {"attstmt_es256.cbor", "attstmt_eddsa.cbor", "attstmt_es256_self.cbor",
                            "attstmt_es256_none.cbor"}) {
     CAPTURE(name);
-    const Bytes raw = fixture(name);
+    const Bytes raw = fido_fixture(name);
     auto st = parse_fido_attestation_statement(raw);
     REQUIRE(st.ok());
     CHECK(encode_fido_attestation_statement(*st) == raw);
@@ -147,7 +130,7 @@ TEST_CASE("fido attestation statements: parse, re-encode byte for byte, refuse j
     CHECK(parse_fido_attestation_statement(longer).code() == Errc::trailing_data);
     for (std::size_t n = 0; n < raw.size(); ++n) CHECK_FALSE(parse_fido_attestation_statement(ByteView(raw).first(n)).ok());
   }
-  auto packed = parse_fido_attestation_statement(fixture("attstmt_es256.cbor"));
+  auto packed = parse_fido_attestation_statement(fido_fixture("attstmt_es256.cbor"));
   REQUIRE(packed.ok());
   CHECK(packed->alg == kCoseEs256);
   CHECK(packed->x5c.size() == 1);
@@ -158,7 +141,7 @@ TEST_CASE("fido attestation statements: parse, re-encode byte for byte, refuse j
 }
 
 TEST_CASE("fido CBOR byte-string unwrap (libfido2's wrapped authData)") {
-  const Bytes raw = fixture("authdata_assert_es256.bin");
+  const Bytes raw = fido_fixture("authdata_assert_es256.bin");
   Bytes wrapped = {0x58, static_cast<std::uint8_t>(raw.size())};
   wrapped.insert(wrapped.end(), raw.begin(), raw.end());
   auto r = unwrap_fido_cbor_bytes(wrapped);

@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "fido_fixtures.h"
 #include "paw/attest/digest.h"
 #include "paw/attest/fido.h"
 #include "paw/attest/json.h"
@@ -12,36 +13,24 @@
 
 using namespace paw;
 using namespace paw::attest;
+using namespace paw::test;
 
 namespace {
 
-json::ObjectPtr fixture_json(const std::string& name) {
-  const Bytes b = test::load(test::source_path("tests/data/fido/" + name));
-  auto o = json::parse_object(std::string(b.begin(), b.end()), 1 << 16);
-  REQUIRE(o.ok());
-  return *o;
-}
-
-Bytes b64(const json::ObjectPtr& o, const std::string& key) {
-  auto v = json::get_b64(o, key, 1 << 16);
-  REQUIRE(v.ok());
-  return *v;
-}
-
 FidoEnrollmentEvidence enrollment(const std::string& name) {
-  auto o = fixture_json(name);
+  auto o = fido_fixture_json(name);
   FidoEnrollmentEvidence ev;
-  ev.credential_id = b64(o, "credential_id");
+  ev.credential_id = json_b64(o, "credential_id");
   ev.fmt = json::get_string(o, "fmt").value();
-  ev.auth_data = b64(o, "auth_data");
+  ev.auth_data = json_b64(o, "auth_data");
   ev.algorithm = static_cast<int>(json::get_int(o, "algorithm").value());
-  auto st = parse_fido_attestation_statement(b64(o, "att_stmt"));
+  auto st = parse_fido_attestation_statement(json_b64(o, "att_stmt"));
   REQUIRE(st.ok());
   ev.attestation = *st;
   return ev;
 }
 
-Bytes enroll_cdh(const std::string& name) { return b64(fixture_json(name), "client_data_hash"); }
+Bytes enroll_cdh(const std::string& name) { return json_b64(fido_fixture_json(name), "client_data_hash"); }
 
 // The fixtures' packed x5c is the capturing virtual key's self-signed batch
 // certificate: trusted here as that model's root (as --fido-ca-dir would),
@@ -69,12 +58,12 @@ FidoEnrollmentPolicy policy() {
 }
 
 FidoAssertionEvidence assertion(const std::string& name) {
-  auto o = fixture_json(name);
-  return {b64(o, "credential_id"), b64(o, "auth_data"), b64(o, "signature"), b64(o, "client_data_hash")};
+  auto o = fido_fixture_json(name);
+  return {json_b64(o, "credential_id"), json_b64(o, "auth_data"), json_b64(o, "signature"), json_b64(o, "client_data_hash")};
 }
 
 Bytes expected_cdh(const std::string& name) {
-  auto o = fixture_json(name);
+  auto o = fido_fixture_json(name);
   return fido_presence_client_data_hash(unhex(json::get_string(o, "nonce").value()).value(),
                                         json::get_string(o, "device_id").value());
 }

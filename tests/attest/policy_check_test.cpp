@@ -7,8 +7,10 @@
 
 #include "paw/attest/policy.h"
 #include "paw/attest/policy_check.h"
+#include "policy_findings.h"
 
 using namespace paw;
+using namespace paw::test;
 
 namespace {
 
@@ -16,20 +18,6 @@ constexpr std::int64_t kNow = 1800000000;
 
 std::vector<Finding> check(const std::string& text, std::string_view name = "") {
   return check_policy_document(text, kNow, name);
-}
-
-// has finds a finding by code (and path, when given).
-const Finding* has(const std::vector<Finding>& fs, std::string_view code, std::string_view path = "") {
-  for (const auto& f : fs) {
-    if (f.code == code && (path.empty() || f.path == path)) return &f;
-  }
-  return nullptr;
-}
-
-std::string all(const std::vector<Finding>& fs) {
-  std::string s;
-  for (const auto& f : fs) s += format_finding(f) + "\n";
-  return s;
 }
 
 // set_accepts is what PUT /v1/admin/policies/NAME accepts (bar FIDO roots).

@@ -8,8 +8,10 @@
 #include "paw/attest/grace.h"
 #include "paw/attest/policy.h"
 #include "paw/attest/policy_check.h"
+#include "policy_findings.h"
 
 using namespace paw;
+using namespace paw::test;
 
 namespace {
 
@@ -17,19 +19,6 @@ constexpr std::int64_t kNow = 1800000000;
 const std::string kSha256(64, 'a');
 
 std::string doc(const std::string& ima) { return R"({"name": "edr", "ima": )" + ima + "}"; }
-
-const Finding* has(const std::vector<Finding>& fs, std::string_view code, std::string_view path = "") {
-  for (const auto& f : fs) {
-    if (f.code == code && (path.empty() || f.path == path)) return &f;
-  }
-  return nullptr;
-}
-
-std::string all(const std::vector<Finding>& fs) {
-  std::string s;
-  for (const auto& f : fs) s += format_finding(f) + "\n";
-  return s;
-}
 
 }  // namespace
 

@@ -2,23 +2,14 @@
 // TPM2_ActivateCredential in swtpm recovers the secret only for this EK + AK.
 #include <doctest/doctest.h>
 
-#include <fstream>
-
 #include "paw/attest/makecredential.h"
 #include "paw/attest/tpm.h"
 #include "paw/platform/ak.h"
 #include "swtpm.h"
+#include "test_data.h"
 
 using namespace paw;
 using namespace paw::platform;
-
-namespace {
-void write(const std::filesystem::path& p, ByteView data) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  REQUIRE(out.good());
-}
-}  // namespace
 
 TEST_CASE("activate: tpm2_makecredential's challenge is answered by paw's ActivateCredential") {
   auto sw = test::Swtpm::start();
@@ -30,8 +21,8 @@ TEST_CASE("activate: tpm2_makecredential's challenge is answered by paw's Activa
   auto ak = ensure_ak(*tpm, *ek, tmp.path() / "state", AkAlg::ecc_p256);
   REQUIRE(ak.ok());
   const Bytes secret = *random_bytes(32);
-  write(tmp / "ek.pub", ek->public_tpm2b);
-  write(tmp / "secret", secret);
+  test::save(tmp / "ek.pub", ek->public_tpm2b);
+  test::save(tmp / "secret", secret);
   std::string out;
   REQUIRE_MESSAGE(test::run_command({"tpm2_makecredential", "--tcti", "none", "-u", (tmp / "ek.pub").string(), "-s", (tmp / "secret").string(), "-n", hex(ak->ak.name), "-o",
                                      (tmp / "cred").string()},

@@ -20,11 +20,6 @@ using namespace paw;
 using namespace paw::agent;
 
 namespace {
-unsigned mode_of(const std::filesystem::path& p) {
-  struct stat st {};
-  REQUIRE(::stat(p.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
 void write_text(const std::filesystem::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
@@ -85,8 +80,8 @@ TEST_CASE("agent state: 0700 folder, 0600 files written atomically, loose files 
   const auto state = dir / "state";
   Enrollment e{"0123abcd", "https://v.example:8443", "/etc/paw/ca.pem", "paw.test", Bytes{1, 2, 3}, "enrolled", 42};
   REQUIRE(save_enrollment(state, e).ok());
-  CHECK(mode_of(state) == 0700);
-  CHECK(mode_of(state / kEnrollmentFile) == 0600);
+  CHECK(test::mode_of(state) == 0700);
+  CHECK(test::mode_of(state / kEnrollmentFile) == 0600);
   auto back = load_enrollment(state);
   REQUIRE(back.ok());
   REQUIRE(back->has_value());
@@ -127,8 +122,8 @@ TEST_CASE("token file: mode 0640, parent created 0750, replaced whole, removed")
   test::TempDir dir;
   const auto token = dir / "run" / "token";
   REQUIRE(write_token(token, "aaa.bbb.ccc").ok());
-  CHECK(mode_of(token) == 0640);
-  CHECK(mode_of(dir / "run") == 0750);
+  CHECK(test::mode_of(token) == 0640);
+  CHECK(test::mode_of(dir / "run") == 0750);
   REQUIRE(write_token(token, "ddd.eee.fff").ok());
   const Bytes content = test::load(token);
   CHECK(std::string(content.begin(), content.end()) == "ddd.eee.fff\n");

@@ -6,17 +6,12 @@
 #include "paw/attest/tpm.h"
 #include "paw/platform/ak.h"
 #include "swtpm.h"
+#include "test_data.h"
 
 using namespace paw;
 using namespace paw::platform;
 
 namespace {
-unsigned mode_of(const std::filesystem::path& p) {
-  struct stat st {};
-  REQUIRE(::stat(p.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
-
 void check_ak_attributes(const Bytes& tpm2b, AkAlg alg) {
   auto pub = parse_public(tpm2b);
   REQUIRE(pub.ok());
@@ -51,8 +46,8 @@ TEST_CASE("ak: created, stored 0600, reloaded after a TPM restart, recreated aft
     CHECK(ak->origin == AkOrigin::created);
     check_ak_attributes(ak->ak.public_tpm2b, AkAlg::ecc_p256);
     first_public = ak->ak.public_tpm2b;
-    CHECK(mode_of(dir) == 0700);
-    for (const char* f : {kAkPublicFile, kAkPrivateFile, kAkMetaFile}) CHECK(mode_of(dir / f) == 0600);
+    CHECK(test::mode_of(dir) == 0700);
+    for (const char* f : {kAkPublicFile, kAkPrivateFile, kAkMetaFile}) CHECK(test::mode_of(dir / f) == 0600);
     auto name = object_name(*parse_public(first_public));
     CHECK(*name == ak->ak.name);
   }

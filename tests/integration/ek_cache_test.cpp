@@ -14,17 +14,12 @@
 #include "paw/platform/ek_cache.h"
 #include "paw/platform/parse.h"
 #include "swtpm.h"
+#include "test_data.h"
 
 using namespace paw;
 using namespace paw::platform;
 
 namespace {
-
-unsigned mode_of(const std::filesystem::path& p) {
-  struct stat st {};
-  REQUIRE(::stat(p.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
 
 Bytes read_bytes(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -82,7 +77,7 @@ TEST_CASE("ek cache: the second open loads the saved EK without CreatePrimary - 
     OpenedEk first = open_ok(*tpm, EkType::rsa2048, dir);
     CHECK(first.origin == EkOrigin::created);
     CHECK(first.note.empty());
-    CHECK(mode_of(dir / kEkContextFile) == 0600);
+    CHECK(test::mode_of(dir / kEkContextFile) == 0600);
     CHECK(first.ek.name == fresh->name);
     name = first.ek.name;
     pub = first.ek.public_tpm2b;
@@ -238,7 +233,7 @@ TEST_CASE("ek cache: another object's context, a wrong Name, another EK type, ju
   SUBCASE("a file others may read") {
     write_bytes(dir / kEkContextFile, good, 0644);
     expect_recreated("mode 0644");
-    CHECK(mode_of(dir / kEkContextFile) == 0600);
+    CHECK(test::mode_of(dir / kEkContextFile) == 0600);
   }
 }
 

@@ -2,22 +2,15 @@
 // tpm2_checkquote; a real event log extended into swtpm replays to the quoted PCRs.
 #include <doctest/doctest.h>
 
-#include <fstream>
-
 #include "paw/attest/quote.h"
 #include "paw/platform/evidence.h"
 #include "swtpm.h"
+#include "test_data.h"
 
 using namespace paw;
 using namespace paw::platform;
 
 namespace {
-void write(const std::filesystem::path& p, ByteView data) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  REQUIRE(out.good());
-}
-
 EvidenceBody sample_body() {
   EvidenceBody b;
   b.device_id = "dev-1";
@@ -63,9 +56,9 @@ TEST_CASE("evidence: the quote covers SHA-256(body) and the body's PCRs, paw and
     // tpm2_checkquote, from the bytes exactly as paw produced them.
     auto pem = ak_public_pem(ak->ak.public_tpm2b);
     REQUIRE(pem.ok());
-    write(rig.tmp / "ak.pem", as_bytes(*pem));
-    write(rig.tmp / "attest", env->attest);
-    write(rig.tmp / "sig", env->signature);
+    test::save(rig.tmp / "ak.pem", as_bytes(*pem));
+    test::save(rig.tmp / "attest", env->attest);
+    test::save(rig.tmp / "sig", env->signature);
     std::string out;
     CHECK_MESSAGE(test::run_command({"tpm2_checkquote", "-u", (rig.tmp / "ak.pem").string(), "-m",
                                      (rig.tmp / "attest").string(), "-s", (rig.tmp / "sig").string(), "-g", "sha256",

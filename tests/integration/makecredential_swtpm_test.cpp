@@ -5,23 +5,16 @@
 // another AK name does not.
 #include <doctest/doctest.h>
 
-#include <fstream>
-
 #include "paw/attest/makecredential.h"
 #include "paw/attest/secure.h"
 #include "paw/attest/tpm.h"
 #include "swtpm.h"
+#include "test_data.h"
 
 using namespace paw;
 using namespace paw::test;
 
 namespace {
-
-void write(const std::filesystem::path& p, ByteView b) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  REQUIRE(f.good());
-}
 
 struct Keys {
   TpmPublic ek;
@@ -63,9 +56,9 @@ std::optional<Bytes> activate(Swtpm& t, const TempDir& d, const std::filesystem:
     // High-range EK templates (TCG EK Credential Profile 2.x, template H-3) use
     // PolicyB = PolicyOR(PolicyA = PolicySecret(endorsement), PolicyC = PolicyAuthorizeNV);
     // the branch digests are the profile's published SHA-384 values.
-    write(d / "policyA", unhex("8bbf2266537c171cb56e403c4dc1d4b64f432611dc386e6f532050c3278c930e"
+    save(d / "policyA", unhex("8bbf2266537c171cb56e403c4dc1d4b64f432611dc386e6f532050c3278c930e"
                                "143e8bb1133824ccb431053871c6db53").value());
-    write(d / "policyC", unhex("d6032ce61f2fb3c240eb3cf6a33237ef2b6a16f4293c22b455e261cffd217ad5"
+    save(d / "policyC", unhex("d6032ce61f2fb3c240eb3cf6a33237ef2b6a16f4293c22b455e261cffd217ad5"
                                "b4947c2d73e63005eed2dc2b3593d165").value());
     REQUIRE(run_command({"tpm2_policyor", "-T", t.tcti(), "-S", session, "-l",
                          "sha384:" + (d / "policyA").string() + "," + (d / "policyC").string()},
@@ -94,13 +87,13 @@ void prove(const std::string& ek_alg, TPMI_ECC_CURVE curve) {
   // paw's blob activates in the TPM.
   auto blob = make_credential(k.ek, secret, k.ak_name);
   REQUIRE_MESSAGE(blob.ok(), blob.error().what());
-  write(d / "paw.cred", tpm2_tools_credential_file(*blob));
+  save(d / "paw.cred", tpm2_tools_credential_file(*blob));
   auto got = activate(*t, d, d / "paw.cred", hash);
   REQUIRE(got.has_value());
   CHECK(*got == secret);
 
   // tpm2-tools' software MakeCredential on the same inputs: same shape, also activates.
-  write(d / "secret", secret);
+  save(d / "secret", secret);
   std::string out;
   REQUIRE(run_command({"tpm2_makecredential", "--tcti", "none", "-u", (d / "ek.pub").string(), "-s",
                        (d / "secret").string(), "-n", hex(k.ak_name), "-o", (d / "tools.cred").string()},
@@ -128,12 +121,12 @@ void prove(const std::string& ek_alg, TPMI_ECC_CURVE curve) {
   other.back() ^= 1;
   auto wrong = make_credential(k.ek, secret, other);
   REQUIRE(wrong.ok());
-  write(d / "wrong.cred", tpm2_tools_credential_file(*wrong));
+  save(d / "wrong.cred", tpm2_tools_credential_file(*wrong));
   CHECK_FALSE(activate(*t, d, d / "wrong.cred", hash).has_value());
   // One flipped byte of the encrypted credential: refused too.
   Bytes flipped = tpm2_tools_credential_file(*blob);
   flipped[8 + 2 + 2 + 33] ^= 1;
-  write(d / "flipped.cred", flipped);
+  save(d / "flipped.cred", flipped);
   CHECK_FALSE(activate(*t, d, d / "flipped.cred", hash).has_value());
 }
 

@@ -1,8 +1,10 @@
 #include "test_data.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 namespace paw::test {
@@ -19,6 +21,18 @@ Bytes load(const std::filesystem::path& path) {
   auto r = read_file(path.string());
   REQUIRE_MESSAGE(r.ok(), "cannot load " << path.string());
   return std::move(r).value();
+}
+
+void save(const std::filesystem::path& path, ByteView data) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  REQUIRE_MESSAGE(out.good(), "cannot write " << path.string());
+}
+
+unsigned mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  REQUIRE_MESSAGE(::stat(path.c_str(), &st) == 0, "cannot stat " << path.string());
+  return st.st_mode & 0777;
 }
 
 TempDir::TempDir() {

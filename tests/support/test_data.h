@@ -14,6 +14,10 @@ std::filesystem::path test_data(const std::string& rel);
 std::filesystem::path source_path(const std::string& rel);
 // load reads a whole file or fails the current test (REQUIRE).
 Bytes load(const std::filesystem::path& path);
+// save writes |data| as the whole file |path| or fails the current test (REQUIRE).
+void save(const std::filesystem::path& path, ByteView data);
+// mode_of is |path|'s permission bits (e.g. 0600), or fails the current test.
+unsigned mode_of(const std::filesystem::path& path);
 
 // TempDir is a private folder removed (recursively) when destroyed.
 class TempDir {
