@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "http.h"
+#include "edge/http.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 // the event's id, and the JSON line must parse back.
 // Input: the first byte picks the size limit, then newline-separated fields:
 // type, device id, detail.
-#include "syslog_format.h"
+#include "events/syslog_format.h"
 
 #include <algorithm>
 #include <cstddef>

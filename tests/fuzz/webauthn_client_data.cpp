@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "console.h"
-#include "webauthn.h"
+#include "api/console.h"
+#include "api/webauthn.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const paw::ByteView in(data, size);

@@ -21,7 +21,7 @@
 #include "paw/attest/bytes.h"
 #include "paw/attest/cli.h"
 #include "paw/attest/result_token.h"
-#include "store.h"
+#include "store/store.h"
 
 using namespace paw;
 using namespace paw::verifier;

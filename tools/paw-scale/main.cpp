@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 
 using namespace paw;
