@@ -1,4 +1,4 @@
-// paw-login-bench-mint — the login benchmark's helper (tools/login-bench).
+// paw-login-bench-mint — the login benchmark's helper (tools/bench/login-bench).
 // A developer tool that reads a verifier's database directly: never installed.
 //
 //   paw-login-bench-mint tokens  --database URL --token FILE --count N [--ttl SECONDS]
