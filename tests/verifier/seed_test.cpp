@@ -1,11 +1,12 @@
 // SeedDatabase (paw/verifier/seed.h), the benchmarks' way into a verifier
 // database: copies of a device land as real rows the Store reads back, the
 // key it hands out is the current one, and misuse is refused.
+#include "paw/verifier/seed.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 
-#include "paw/verifier/seed.h"
 #include "store/store.h"
 #include "store_test_util.h"
 #include "test_data.h"

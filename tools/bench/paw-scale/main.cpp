@@ -40,7 +40,9 @@ std::string arg(const std::vector<std::string>& a, const std::string& name, cons
 int seed(const std::vector<std::string>& a) {
   auto db = SeedDatabase::open(arg(a, "database"));
   if (!db.ok()) return std::cerr << db.error().what() << "\n", 1;
-  if (!(*db)->use_template(arg(a, "from")).ok()) return std::cerr << "no device " << arg(a, "from") << "\n", 1;
+  if (!(*db)->use_template(arg(a, "from")).ok()) {
+    return std::cerr << "no device " << arg(a, "from") << "\n", 1;
+  }
   const long n = std::stol(arg(a, "devices", "100000"));
   const long threads = std::stol(arg(a, "threads", "8"));
   std::atomic<long> next{0}, failed{0};
