@@ -1,5 +1,5 @@
 // pe_test.cpp — Authenticode digests of real EFI images (pe.h), read out of
-// real Debian packages (tools/debian, libarchive), checked against what an
+// real Debian packages (tools/pawctl/debian, libarchive), checked against what an
 // independent implementation (pesign) computed; the parser against
 // truncated and rewritten images; Debian version order as dpkg defines it.
 #include <doctest/doctest.h>

@@ -15,8 +15,8 @@ src=${PAW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 build=${PAW_BUILD_DIR:-$src/build}
 data=${PAW_TEST_DATA_DIR:-$src/tests/data}
 agent=$build/agent/paw-agent
-extend=$build/tools/paw-extend-log/paw-extend-log
-check=$build/tools/paw-check-evidence/paw-check-evidence
+extend=$build/tools/dev/paw-extend-log/paw-extend-log
+check=$build/tools/dev/paw-check-evidence/paw-check-evidence
 for b in "$agent" "$extend" "$check"; do [ -x "$b" ] || { echo "FAIL: $b not built" >&2; exit 1; }; done
 
 work=$(mktemp -d)

@@ -3,7 +3,7 @@
 # binds (issue 15, section 1), against the real parts: swtpm, paw-agent
 # pointed at a crafted event log, paw-verifier.
 #
-# swtpm is extended (tools/paw-extend-log) with an honest boot: Secure Boot
+# swtpm is extended (tools/dev/paw-extend-log) with an honest boot: Secure Boot
 # on, and in PCR 4 an approved shim plus an unapproved loader. The policy
 # requires Secure Boot, allows only the shim and pins PCRs on the first
 # healthy attestation. Each attack sends a log that hides the loader:
@@ -16,7 +16,7 @@
 # unhealthy for the loader it really started.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-EXTEND_BIN=$PAW_BUILD_DIR/tools/paw-extend-log/paw-extend-log
+EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
 [ -x "$EXTEND_BIN" ] || { echo "missing $EXTEND_BIN: build paw-extend-log" >&2; exit 1; }
 paw_setup
 paw_start_swtpm

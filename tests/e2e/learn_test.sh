@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # learn_test.sh — learn mode (docs/policy.md, "Learn mode") against the real
-# parts: swtpm extended (tools/paw-extend-log) with a boot whose PCR 4 holds an
+# parts: swtpm extended (tools/dev/paw-extend-log) with a boot whose PCR 4 holds an
 # allowed shim and a loader the policy does not know yet, paw-agent, the
 # software FIDO2 key, paw-verifier and pawctl. The loader is denied and queued
 # (`pawctl refs pending`), approved (`pawctl refs approve`: a new policy
 # version), and the next attestation is healthy; both steps are audited.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-EXTEND_BIN=$PAW_BUILD_DIR/tools/paw-extend-log/paw-extend-log
+EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
 [ -x "$EXTEND_BIN" ] || { echo "missing $EXTEND_BIN: build paw-extend-log" >&2; exit 1; }
 paw_setup
 paw_start_swtpm

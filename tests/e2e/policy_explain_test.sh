@@ -6,13 +6,13 @@
 # evidence that decided it; --json is the verifier's answer; an unknown device
 # and a bad id fail with their own exit codes. `pawctl policy diff` against the
 # reference captured from the same boot names no event, text and --json: the
-# TPM is extended (tools/paw-extend-log) with a real firmware log (COS 85 on
+# TPM is extended (tools/dev/paw-extend-log) with a real firmware log (COS 85 on
 # GCE, tests/data/go-tpm-tools) that the agent sends.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-EXTEND_BIN=$PAW_BUILD_DIR/tools/paw-extend-log/paw-extend-log
+EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
 [ -x "$EXTEND_BIN" ] || { echo "missing $EXTEND_BIN: build paw-extend-log" >&2; exit 1; }
 BOOT_LOG=$PAW_TEST_DATA_DIR/go-tpm-tools/internal/test/eventlogs/cos-85-amd-sev.bin
 paw_setup

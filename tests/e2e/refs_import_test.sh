@@ -16,7 +16,7 @@
 #      without kernels) is refused with a clear error and changes nothing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-EXTEND_BIN=$PAW_BUILD_DIR/tools/paw-extend-log/paw-extend-log
+EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
 [ -x "$EXTEND_BIN" ] || { echo "missing $EXTEND_BIN: build paw-extend-log" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "dpkg-deb is needed (Debian's dpkg)" >&2; exit 1; }
 paw_setup

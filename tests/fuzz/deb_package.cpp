@@ -1,5 +1,5 @@
 // Fuzz target: Debian packages as pawctl refs import-deb reads them
-// (tools/debian: ar, tar, compression through libarchive; the control file
+// (tools/pawctl/debian: ar, tar, compression through libarchive; the control file
 // and the PE images inside by paw). Seeds: two real packages.
 #include <cstddef>
 #include <cstdint>

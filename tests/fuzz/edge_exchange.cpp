@@ -11,7 +11,7 @@
 #include <string>
 
 #include "edge/connection.h"
-#include "rate_limit.h"
+#include "edge/rate_limit.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Fuzz target: what the verifier reads from a request line and headers before
-// any handler runs (verifier/src/http.h): route matching with {} segments, the
+// any handler runs (verifier/src/edge/http.h): route matching with {} segments, the
 // query string, the bearer credential, --trusted-proxy ranges and the
 // X-Forwarded-For walk that picks the client address behind a trusted proxy.
 // Input: newline-separated fields — method, path, query, Authorization, peer,
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "http.h"
+#include "edge/http.h"
 
 namespace {
 

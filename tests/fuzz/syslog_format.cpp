@@ -1,11 +1,11 @@
 // Fuzz target: an event rendered as an RFC 5424 message and a JSON line
-// (verifier/src/syslog_format.h). The detail is parsed as JSON and every
+// (verifier/src/events/syslog_format.h). The detail is parsed as JSON and every
 // field cleaned and escaped; whatever the input, the message must stay
 // within its size limit, be valid UTF-8 without a line break or NUL, keep
 // the event's id, and the JSON line must parse back.
 // Input: the first byte picks the size limit, then newline-separated fields:
 // type, device id, detail.
-#include "syslog_format.h"
+#include "events/syslog_format.h"
 
 #include <algorithm>
 #include <cstddef>

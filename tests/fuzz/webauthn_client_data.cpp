@@ -1,5 +1,5 @@
 // Fuzz target: the console's WebAuthn sign-in input before any signature is
-// checked (verifier/src/webauthn.h, console.h): clientDataJSON parsing and
+// checked (verifier/src/api/webauthn.h, console.h): clientDataJSON parsing and
 // its type/origin checks, the console-origin rule, and the Cookie header
 // reader that finds the session. Input: clientDataJSON; its first line is
 // also tried as a console-origin and as a Cookie header.
@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "console.h"
-#include "webauthn.h"
+#include "api/console.h"
+#include "api/webauthn.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const paw::ByteView in(data, size);

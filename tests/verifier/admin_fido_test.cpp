@@ -17,7 +17,7 @@
 #include "paw/attest/json.h"
 #include "paw/platform/fido.h"
 #include "paw/virtual_fido.h"
-#include "store.h"
+#include "store/store.h"
 #include "test_data.h"
 #include "util.h"
 #include "verifier_fixture.h"

@@ -9,7 +9,7 @@
 
 #include "paw/attest/json.h"
 #include "state.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 #include "verifier_fixture.h"
 

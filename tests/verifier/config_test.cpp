@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "config.h"
-#include "http.h"
+#include "edge/http.h"
 #include "test_data.h"
 
 namespace paw::verifier {

@@ -9,15 +9,15 @@
 
 #include <string>
 
-#include "console.h"
+#include "api/console.h"
+#include "api/webauthn.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/digest.h"
 #include "paw/attest/json.h"
 #include "soft_device.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 #include "verifier_fixture.h"
-#include "webauthn.h"
 
 namespace paw::test {
 namespace {

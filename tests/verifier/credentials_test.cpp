@@ -5,7 +5,7 @@
 #include "paw/attest/digest.h"
 #include "service.h"
 #include "state.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 #include "verifier_fixture.h"
 

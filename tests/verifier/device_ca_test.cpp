@@ -10,7 +10,7 @@
 #include "paw/attest/client_cert.h"
 #include "paw/attest/json.h"
 #include "postgres.h"
-#include "store.h"
+#include "store/store.h"
 #include "test_data.h"
 #include "util.h"
 

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "rate_limit.h"
+#include "edge/rate_limit.h"
 #include "verifier_fixture.h"
 
 namespace paw::test {

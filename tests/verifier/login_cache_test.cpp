@@ -12,7 +12,7 @@
 #include "login_cache.h"
 #include "paw/attest/result_token.h"
 #include "soft_fleet.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 
 namespace paw::test {

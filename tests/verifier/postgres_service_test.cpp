@@ -15,7 +15,7 @@
 #include "service.h"
 #include "soft_device.h"
 #include "state.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 #include "verifier_fixture.h"
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "postgres.h"
-#include "postgres_store.h"
-#include "store.h"
+#include "store/postgres/postgres_store.h"
+#include "store/store.h"
 #include "store_admin_contract.h"
 #include "store_learn_contract.h"
 #include "store_refs_contract.h"

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "store.h"
+#include "store/store.h"
 #include "store_test_util.h"
 #include "test_data.h"
 #include "util.h"

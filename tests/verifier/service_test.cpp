@@ -23,11 +23,11 @@
 #include <mutex>
 #include <thread>
 
+#include "events/webhook_signing.h"
 #include "paw/attest/result_token.h"
 #include "state.h"
 #include "util.h"
 #include "verifier_fixture.h"
-#include "webhook_signing.h"
 
 namespace paw::test {
 namespace {

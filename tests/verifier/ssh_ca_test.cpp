@@ -9,7 +9,7 @@
 #include "../attest/tpm_test_util.h"
 #include "paw/attest/ssh_cert.h"
 #include "paw/attest/tpm.h"
-#include "store.h"
+#include "store/store.h"
 #include "verifier_fixture.h"
 
 using namespace paw;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "postgres.h"
-#include "store.h"
+#include "store/store.h"
 #include "test_data.h"
 
 namespace paw::verifier {

@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

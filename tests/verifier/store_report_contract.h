@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "store_test_util.h"
 
 namespace paw::verifier {

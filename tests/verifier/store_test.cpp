@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "store.h"
+#include "store/store.h"
 #include "store_admin_contract.h"
 #include "store_learn_contract.h"
 #include "store_refs_contract.h"

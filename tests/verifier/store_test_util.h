@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

@@ -1,6 +1,6 @@
 // Events as RFC 5424 messages and JSON lines (syslog_format.h): PRI,
 // timestamp, field order, SD-PARAM escaping (§6.3.3), UTF-8, size limit.
-#include "syslog_format.h"
+#include "events/syslog_format.h"
 
 #include <doctest/doctest.h>
 

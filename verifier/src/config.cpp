@@ -2,9 +2,9 @@
 
 #include <charconv>
 
-#include "event_export.h"
-#include "http.h"
-#include "webauthn.h"
+#include "api/webauthn.h"
+#include "edge/http.h"
+#include "events/event_export.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/cli.h"
 

@@ -20,7 +20,7 @@
 
 #include "paw/attest/client_cert.h"
 #include "paw/attest/result_token.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

@@ -18,7 +18,7 @@
 #include <unordered_map>
 
 #include "paw/attest/appraisal.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "http.h"
+#include "edge/http.h"
 #include "paw/attest/client_cert.h"
 #include "paw/attest/policy.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

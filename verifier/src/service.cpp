@@ -11,9 +11,9 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SocketAddress.h>
 
-#include "console.h"
+#include "api/console.h"
+#include "edge/public_error.h"
 #include "edge/server.h"
-#include "public_error.h"
 #include "util.h"
 
 namespace paw::verifier {

@@ -21,11 +21,13 @@
 
 #include "challenge.h"
 #include "config.h"
-#include "device_cache.h"
 #include "device_ca.h"
-#include "event_export.h"
+#include "device_cache.h"
+#include "edge/http.h"
+#include "edge/rate_limit.h"
+#include "events/event_export.h"
+#include "events/webhooks.h"
 #include "evidence_tally.h"
-#include "http.h"
 #include "keys.h"
 #include "login_cache.h"
 #include "login_checks.h"
@@ -33,10 +35,8 @@
 #include "paw/attest/appraisal.h"
 #include "paw/attest/fido.h"
 #include "paw/attest/policy.h"
-#include "rate_limit.h"
 #include "ssh_ca.h"
-#include "store.h"
-#include "webhooks.h"
+#include "store/store.h"
 
 #include <Poco/Net/Context.h>
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "paw/attest/result_token.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

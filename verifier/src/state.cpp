@@ -7,7 +7,7 @@
 #include "device_ca.h"
 #include "keys.h"
 #include "paw/attest/policy.h"
-#include "store.h"
+#include "store/store.h"
 #include "tls.h"
 #include "util.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "paw/attest/policy.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

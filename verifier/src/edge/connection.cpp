@@ -10,7 +10,7 @@
 
 #include <sstream>
 
-#include "../util.h"
+#include "util.h"
 
 namespace paw::verifier::edge {
 namespace {

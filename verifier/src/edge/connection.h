@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "../http.h"
+#include "http.h"
 #include "limits.h"
 #include "transport.h"
 

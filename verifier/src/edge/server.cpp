@@ -12,9 +12,9 @@
 
 #include <cerrno>
 
-#include "../rate_limit.h"
-#include "../util.h"
 #include "paw/attest/bytes.h"
+#include "rate_limit.h"
+#include "util.h"
 
 namespace paw::verifier::edge {
 namespace {

@@ -13,7 +13,7 @@
 #   daemon   `paw-agent run` driven round after round by SIGUSR1: VmRSS and
 #            RssAnon (/proc/PID/status) after round 10 and round BENCH_ROUNDS.
 #
-#   tools/tpm-bench/agent-bench.sh [attest|daemon|all]     (default all)
+#   tools/bench/tpm-bench/agent-bench.sh [attest|daemon|all]     (default all)
 # Environment: PAW_BUILD_DIR (default ./build), BENCH_N (30), BENCH_ROUNDS (100),
 # BENCH_BASELINE (another paw-agent binary, e.g. built from an older commit:
 # measured the same way in the same run, for before/after figures).
@@ -21,9 +21,9 @@
 # the agent, not a disk.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+export PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$here/../../.." && pwd)}
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}
-# shellcheck source=../../tests/e2e/lib.sh
+# shellcheck source=../../../tests/e2e/lib.sh
 source "$PAW_SOURCE_DIR/tests/e2e/lib.sh"
 what=${1:-all}
 N=${BENCH_N:-30}

@@ -34,7 +34,7 @@
 
 #include "config.h"
 #include "paw/attest/error.h"
-#include "store.h"
+#include "store/store.h"
 #include "syslog_format.h"
 #include "wakeup.h"
 

@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "paw/attest/error.h"
-#include "store.h"
-#include "webhook_signing.h"
+#include "store/store.h"
 #include "wakeup.h"
+#include "webhook_signing.h"
 
 namespace paw::verifier {
 

@@ -42,11 +42,11 @@
 #include <thread>
 #include <tuple>
 
-#include "postgres_store.h"
 #include "sqlite_conn.h"
 #include "sqlite_writer.h"
-#include "store.h"
-#include "store_sql.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sql/store_sql.h"
+#include "store/store.h"
 
 namespace kw = Poco::Data::Keywords;
 using Poco::Data::Keywords::into;

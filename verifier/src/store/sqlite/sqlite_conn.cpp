@@ -3,7 +3,7 @@
 
 #include <climits>
 
-#include "store_sql.h"
+#include "store/sql/store_sql.h"
 
 namespace paw::verifier::sqlite {
 namespace {

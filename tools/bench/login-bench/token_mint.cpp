@@ -1,4 +1,4 @@
-// paw-login-bench-mint — the login benchmark's helper (tools/login-bench).
+// paw-login-bench-mint — the login benchmark's helper (tools/bench/login-bench).
 // A developer tool that reads a verifier's database directly: never installed.
 //
 //   paw-login-bench-mint tokens  --database URL --token FILE --count N [--ttl SECONDS]
@@ -8,8 +8,8 @@
 //       login" looks like to /v1/authz, without a hidden route in the verifier.
 //   paw-login-bench-mint devices --database URL --like DEVICE_ID --count N
 //       inserts N copies of the device row DEVICE_ID (new ids and EK hashes)
-//       through the Store, so login throughput can be measured against a
-//       large fleet.
+//       through paw/verifier/seed.h, so login throughput can be measured
+//       against a large fleet.
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -21,7 +21,7 @@
 #include "paw/attest/bytes.h"
 #include "paw/attest/cli.h"
 #include "paw/attest/result_token.h"
-#include "store.h"
+#include "paw/verifier/seed.h"
 
 using namespace paw;
 using namespace paw::verifier;
@@ -38,20 +38,15 @@ std::string random_hex(std::size_t n) {
   return hex(b);
 }
 
-Status tokens(Store& store, const Args& a) {
+Status tokens(SeedDatabase& db, const Args& a) {
   std::ifstream in(a.get_or("token", ""));
   std::string tmpl;
   if (!in || !std::getline(in, tmpl)) return make_error(Errc::config_error, "--token FILE: cannot read a token");
   PAW_TRY(ResultClaims claims, decode_result_token(tmpl));
   const long count = std::stol(a.get_or("count", "1000"));
   const std::int64_t ttl = std::stoll(a.get_or("ttl", "600"));
-  PAW_TRY(auto keys, store.list_signing_keys());
-  const SigningKeyRecord* current = nullptr;
-  for (const auto& k : keys) {
-    if (k.retired_at == 0) current = &k;  // newest current key wins, as Keyring::load
-  }
-  if (current == nullptr) return make_error(Errc::config_error, "no current signing key in the database");
-  PAW_TRY(SigningKey key, signing_key_from_pem(as_bytes(current->private_pem)));
+  PAW_TRY(std::string pem, db.current_signing_key_pem());
+  PAW_TRY(SigningKey key, signing_key_from_pem(as_bytes(pem)));
   std::string out;
   for (long i = 0; i < count; ++i) {
     claims.iat = now_s();
@@ -65,16 +60,11 @@ Status tokens(Store& store, const Args& a) {
   return ok_status();
 }
 
-Status devices(Store& store, const Args& a) {
-  PAW_TRY(auto like, store.get_device(a.get_or("like", "")));
-  if (!like) return make_error(Errc::not_found, "--like: no such device");
+Status devices(SeedDatabase& db, const Args& a) {
+  PAW_CHECK(db.use_template(a.get_or("like", "")));  // Errc::not_found: "no device ID"
   const long count = std::stol(a.get_or("count", "10000"));
-  StoredDevice d = *like;
   for (long i = 0; i < count; ++i) {
-    d.id = random_hex(16);
-    d.ek_hash = random_hex(32);
-    d.revision = 0;
-    PAW_CHECK(store.add_device(d));
+    PAW_CHECK(db.add_copy(random_hex(16), "", random_hex(32)));
   }
   return ok_status();
 }
@@ -90,14 +80,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    auto store = open_store(*args->get("database"));
-    if (!store.ok()) {
-      std::cerr << "paw-login-bench-mint: " << store.error().what() << "\n";
+    auto db = SeedDatabase::open(*args->get("database"));
+    if (!db.ok()) {
+      std::cerr << "paw-login-bench-mint: " << db.error().what() << "\n";
       return 1;
     }
     const std::string& cmd = args->positional()[0];
-    Status st = cmd == "tokens"    ? tokens(**store, *args)
-                : cmd == "devices" ? devices(**store, *args)
+    Status st = cmd == "tokens"    ? tokens(**db, *args)
+                : cmd == "devices" ? devices(**db, *args)
                                    : Status(make_error(Errc::config_error, "unknown command " + cmd));
     if (!st.ok()) {
       std::cerr << "paw-login-bench-mint: " << st.error().what() << "\n";

@@ -2,7 +2,7 @@
 //
 //   paw-scale seed --database URL --from DEVICE_ID --devices N [--threads K]
 //       copies the enrolled device DEVICE_ID N times (new ids "seed-<i>") into
-//       the database through the Store API (fast: no enrollment protocol)
+//       the database (paw/verifier/seed.h: fast, no enrollment protocol)
 //   paw-scale health --verifier https://HOST:PORT --ca-file PEM --credential RP
 //       --database URL [--threads K] [--seconds S]
 //       GET /v1/devices/{id}/health for random devices of the database over
@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include "store.h"
-#include "util.h"
+#include "paw/attest/log.h"
+#include "paw/verifier/seed.h"
 
 using namespace paw;
 using namespace paw::verifier;
@@ -38,10 +38,11 @@ std::string arg(const std::vector<std::string>& a, const std::string& name, cons
 }
 
 int seed(const std::vector<std::string>& a) {
-  auto store = open_store(arg(a, "database"));
-  if (!store.ok()) return std::cerr << store.error().what() << "\n", 1;
-  auto from = (*store)->get_device(arg(a, "from"));
-  if (!from.ok() || !from->has_value()) return std::cerr << "no device " << arg(a, "from") << "\n", 1;
+  auto db = SeedDatabase::open(arg(a, "database"));
+  if (!db.ok()) return std::cerr << db.error().what() << "\n", 1;
+  if (!(*db)->use_template(arg(a, "from")).ok()) {
+    return std::cerr << "no device " << arg(a, "from") << "\n", 1;
+  }
   const long n = std::stol(arg(a, "devices", "100000"));
   const long threads = std::stol(arg(a, "threads", "8"));
   std::atomic<long> next{0}, failed{0};
@@ -49,12 +50,8 @@ int seed(const std::vector<std::string>& a) {
   std::vector<std::thread> pool;
   for (long t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
-      StoredDevice d = **from;
       for (long i = next++; i < n; i = next++) {
-        d.id = "seed-" + std::to_string(i);
-        d.label = "seed";
-        d.revision = 0;
-        if (!(*store)->add_device(d).ok()) ++failed;
+        if (!(*db)->add_copy("seed-" + std::to_string(i), "seed").ok()) ++failed;
       }
     });
   }
@@ -65,16 +62,15 @@ int seed(const std::vector<std::string>& a) {
 }
 
 int health(const std::vector<std::string>& a) {
-  auto store = open_store(arg(a, "database"));
-  if (!store.ok()) return std::cerr << store.error().what() << "\n", 1;
+  auto db = SeedDatabase::open(arg(a, "database"));
+  if (!db.ok()) return std::cerr << db.error().what() << "\n", 1;
   const auto l0 = std::chrono::steady_clock::now();
-  auto devices = (*store)->list_devices();
-  if (!devices.ok() || devices->empty()) return std::cerr << "no devices\n", 1;
+  auto listed = (*db)->device_ids();
+  if (!listed.ok() || listed->empty()) return std::cerr << "no devices\n", 1;
   // The fleet watcher reads the same list every --monitor-interval seconds.
-  std::printf("list_devices (what a fleet-watcher pass reads): %zu devices in %.2f s\n", devices->size(),
+  std::printf("list_devices (what a fleet-watcher pass reads): %zu devices in %.2f s\n", listed->size(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count());
-  std::vector<std::string> ids;
-  for (const auto& d : *devices) ids.push_back(d.id);
+  const std::vector<std::string> ids = std::move(*listed);
   const Poco::URI uri(arg(a, "verifier"));
   const std::string cred = arg(a, "credential");
   const int threads = std::stoi(arg(a, "threads", "4"));
@@ -126,7 +122,9 @@ int health(const std::vector<std::string>& a) {
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.empty()) return std::cerr << "usage: paw-scale seed|health … (see the source header)\n", 64;
-  set_log_quiet(true);
+  auto quiet = log::current();  // the store's info lines would drown the figures
+  quiet.level = log::Level::warning;
+  log::configure(quiet);
   if (a[0] == "seed") return seed(a);
   if (a[0] == "health") return health(a);
   std::cerr << "unknown command " << a[0] << "\n";

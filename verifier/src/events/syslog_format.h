@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

@@ -4,12 +4,12 @@
 # (docs/nginx-replicas.conf), paw-bench for attestations, paw-scale for
 # health queries and for seeding 100,000 devices through the Store API.
 #
-#   PAW_BUILD_DIR=build bash tools/paw-scale/scale.sh [SECONDS] [THREADS]
+#   PAW_BUILD_DIR=build bash tools/bench/paw-scale/scale.sh [SECONDS] [THREADS]
 #   (PAW_MONITOR_INTERVAL=S sets the replicas' --monitor-interval, default 30)
 set -euo pipefail
 SECS=${1:-10}
 THREADS=${2:-8}
-PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
 B=${PAW_BUILD_DIR:-$PAW_SOURCE_DIR/build}
 case $B in /*) ;; *) B=$PAW_SOURCE_DIR/$B ;; esac
 source "$PAW_SOURCE_DIR/tests/support/postgres.sh"
@@ -20,7 +20,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 PG_FSYNC=on PG_SHARED_BUFFERS=1GB pg_start
-"$B/tools/paw-bench/paw-bench" ca --dir "$W/ek" >/dev/null
+"$B/tools/bench/paw-bench/paw-bench" ca --dir "$W/ek" >/dev/null
 "$B/verifier/paw-verifier" init --state "$W/state" --database "$PG_URL" >"$W/init.out" 2>/dev/null
 sed -n 's/^admin credential: //p' "$W/init.out" >"$W/admin.cred"
 CA=$W/state/tls/cert.pem
@@ -42,9 +42,9 @@ sed -e "s|@PORT1@|$p1|" -e "s|@PORT2@|$p2|" -e "s|@FRONT@|$front|" -e "s|@CERT@|
 nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -g 'daemon off;' 2>"$W/nginx.log" &
 PIDS+=($!)
 URL=https://localhost:$front
-bench() { "$B/tools/paw-bench/paw-bench" run --verifier "$URL" --ca-file "$CA" --credential-file "$W/admin.cred" \
+bench() { "$B/tools/bench/paw-bench/paw-bench" run --verifier "$URL" --ca-file "$CA" --credential-file "$W/admin.cred" \
   --ek-ca-dir "$W/ek" --devices 100 --threads "$THREADS" --seconds "$SECS" --crypto-seconds 1 | grep -Ei 'attestations/s|attestation|p50|FAILED' | head -4; }
-health() { "$B/tools/paw-scale/paw-scale" health --verifier "$URL" --ca-file "$CA" --credential "$RPC" --database "$PG_URL" \
+health() { "$B/tools/bench/paw-scale/paw-scale" health --verifier "$URL" --ca-file "$CA" --credential "$RPC" --database "$PG_URL" \
   --threads "$THREADS" --seconds "$SECS"; }
 ndev() { pg_psql paw -tA -c "SELECT count(*) FROM devices"; }
 
@@ -56,7 +56,7 @@ echo "### 1 replica, $(ndev) devices before enrolling 100"
 bench
 echo "### 1 replica, $(ndev) devices"; health
 first=$(pg_psql paw -tA -c "SELECT id FROM devices WHERE status = 'enrolled' LIMIT 1")
-"$B/tools/paw-scale/paw-scale" seed --database "$PG_URL" --from "$first" --devices 100000 --threads 8
+"$B/tools/bench/paw-scale/paw-scale" seed --database "$PG_URL" --from "$first" --devices 100000 --threads 8
 pg_psql paw -c "VACUUM ANALYZE" >/dev/null
 echo "### 1 replica, $(ndev) devices"; health
 echo "### 1 replica, $(ndev) devices before enrolling 100"; bench

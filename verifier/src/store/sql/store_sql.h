@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store.h"
+#include "store/store.h"
 
 namespace paw::verifier {
 

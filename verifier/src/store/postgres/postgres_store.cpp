@@ -12,7 +12,7 @@
 // Poco::Data::SessionPool (thread-safe; a session returns to the pool when
 // its Session object is destroyed, dead connections are dropped).
 #include "postgres_store.h"
-#include "store_sql.h"
+#include "store/sql/store_sql.h"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Session.h>

@@ -16,7 +16,7 @@
 # Pinning: with 2+ CPUs the servers (verifier, nginx) run on CPU 0 and wrk on
 # CPU 1; one at a time, so each figure is one core's worth.
 #
-#   tools/login-bench/login-bench.sh              # or: cmake --build build --target login-bench
+#   tools/bench/login-bench/login-bench.sh        # or: cmake --build build --target login-bench
 # Environment: PAW_BUILD_DIR (default ./build), BENCH_SECONDS (5),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2), BENCH_TOKENS (40000),
 # BENCH_DEVICES (extra devices in the database for a second authz round, 10000;
@@ -31,10 +31,10 @@
 # FILE) — a relying party's offline check — in microseconds per token.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+export PAW_SOURCE_DIR=${PAW_SOURCE_DIR:-$(cd "$here/../../.." && pwd)}
 # The state (SQLite) on tmpfs when there is one: the bench measures CPU, not a disk.
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}
-# shellcheck source=../../tests/e2e/lib.sh
+# shellcheck source=../../../tests/e2e/lib.sh
 source "$PAW_SOURCE_DIR/tests/e2e/lib.sh"
 # BENCH_VERIFIER: another paw-verifier binary (same database schema) to
 # measure instead of this build's, e.g. the one before a change.
@@ -42,7 +42,7 @@ source "$PAW_SOURCE_DIR/tests/e2e/lib.sh"
 for t in wrk nginx openssl taskset; do
   command -v $t >/dev/null || { echo "login-bench needs $t (apt-get install wrk nginx-light openssl util-linux)" >&2; exit 1; }
 done
-MINT=$PAW_BUILD_DIR/tools/login-bench/paw-login-bench-mint
+MINT=$PAW_BUILD_DIR/tools/bench/login-bench/paw-login-bench-mint
 [ -x "$MINT" ] || { echo "missing $MINT: build the login-bench target" >&2; exit 1; }
 SECS=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNECTIONS:-64}

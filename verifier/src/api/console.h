@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "http.h"
+#include "edge/http.h"
 
 namespace paw::verifier {
 
