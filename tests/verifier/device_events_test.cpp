@@ -2,7 +2,6 @@
 // one device's events out of a busy fleet's, a long poll that other
 // devices' events do not end, and a bad filter refused with 400 malformed.
 #include <doctest/doctest.h>
-
 #include <sys/resource.h>
 
 #include <chrono>
@@ -55,8 +54,8 @@ TEST_CASE("events: ?device=ID answers that device's events out of a busy fleet's
   std::vector<std::int64_t> mine;
   for (int i = 0; i < 1205; ++i) {
     const bool a = i % 241 == 240;
-    auto id = store.add_event({0, verifier::unix_now(), "attestation", a ? "dev-a" : "dev-" + std::to_string(i % 50),
-                               R"({"verdict":"healthy"})"});
+    auto id = store.add_event({0, verifier::unix_now(), "attestation",
+                               a ? "dev-a" : "dev-" + std::to_string(i % 50), R"({"verdict":"healthy"})"});
     REQUIRE(id.ok());
     if (a) mine.push_back(*id);
   }
@@ -71,8 +70,8 @@ TEST_CASE("events: ?device=ID answers that device's events out of a busy fleet's
   REQUIRE(arr->size() == 2);
   CHECK(arr->getObject(0)->getValue<std::int64_t>("id") == mine[2]);
   CHECK(page.json()->getValue<std::int64_t>("next") == mine[3]);
-  CHECK(page.json()->getArray("events")->getObject(0)->getObject("detail")->getValue<std::string>("verdict") ==
-        "healthy");
+  CHECK(page.json()->getArray("events")->getObject(0)->getObject("detail")->getValue<std::string>(
+            "verdict") == "healthy");
   // A device with no event: an empty answer, next stays at after.
   auto none = c.get("/v1/admin/events?device=dev-none&after=7", v.admin());
   REQUIRE(none.status == 200);
@@ -90,8 +89,8 @@ TEST_CASE("events: ?device=ID answers that device's events out of a busy fleet's
 TEST_CASE("events: a bad device filter is 400 malformed, never a 5xx or an empty answer") {
   TestVerifier v;
   auto c = v.client();
-  const std::vector<std::string> bads = {"",      std::string(129, 'a'), "dev%2Fa",  "dev%20a",
-                                         "dev.a", "%00",                 "d%C3%A9v", "dev-a%27%20OR%201%3D1--"};
+  const std::vector<std::string> bads = {
+      "", std::string(129, 'a'), "dev%2Fa", "dev%20a", "dev.a", "%00", "d%C3%A9v", "dev-a%27%20OR%201%3D1--"};
   for (const std::string& bad : bads) {
     CAPTURE(bad);
     auto r = c.get("/v1/admin/events?device=" + bad, v.admin());
@@ -104,7 +103,8 @@ TEST_CASE("events: a bad device filter is 400 malformed, never a 5xx or an empty
     CHECK(c.get("/v1/admin/events?wait=5&device=" + bad, v.admin()).status == 400);
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
   }
-  CHECK(c.get("/v1/admin/events?device=" + std::string(128, 'a'), v.admin()).status == 200);  // the longest id
+  CHECK(c.get("/v1/admin/events?device=" + std::string(128, 'a'), v.admin()).status ==
+        200);  // the longest id
 }
 
 TEST_CASE("events: a device's long poll is not ended by other devices' events, and times out cleanly") {

@@ -20,7 +20,8 @@ inline void check_device_events_contract(Store& store) {
   std::vector<std::int64_t> mine;
   for (int i = 0; i < 30; ++i) {
     const std::string device = i % 3 == 0 ? "dev-a" : (i % 3 == 1 ? "dev-b" : "");
-    auto id = store.add_event({0, 1000 + i, i % 2 ? "attestation" : "admin", device, "{\"n\":" + std::to_string(i) + "}"});
+    auto id = store.add_event(
+        {0, 1000 + i, i % 2 ? "attestation" : "admin", device, "{\"n\":" + std::to_string(i) + "}"});
     REQUIRE(id.ok());
     if (device == "dev-a") mine.push_back(*id);
   }

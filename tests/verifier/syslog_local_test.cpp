@@ -36,7 +36,8 @@ TEST_CASE("syslog local: <PRI>Mmm dd hh:mm:ss TAG[PID]: and the event's JSON lin
   // A day below 10 is padded with a space (RFC 3164), not a zero.
   auto early = e;
   early.time = 1700000000 - 13 * 86400;  // Nov 1
-  CHECK(format_syslog_local(early, false, SyslogFacility::user, "1", 0, 2048).rfind("<14>Nov  1 22:13:20 ", 0) == 0);
+  CHECK(format_syslog_local(early, false, SyslogFacility::user, "1", 0, 2048)
+            .rfind("<14>Nov  1 22:13:20 ", 0) == 0);
   // A PROCID that is not a pid cannot break the header.
   CHECK(format_syslog_local(e, false, SyslogFacility::user, "1]: x", 0, 2048).find("paw-verifier[-]: {") !=
         std::string::npos);
@@ -60,5 +61,6 @@ TEST_CASE("syslog local: a message over the limit drops its detail and stays one
   // Control characters in any field never make a second line.
   auto nasty = sample("{\"a\":\"x\\ny\"}");
   nasty.device_id = "d\nx";
-  CHECK(format_syslog_local(nasty, false, SyslogFacility::user, "1", 0, 2048).find('\n') == std::string::npos);
+  CHECK(format_syslog_local(nasty, false, SyslogFacility::user, "1", 0, 2048).find('\n') ==
+        std::string::npos);
 }

@@ -11,11 +11,12 @@ Result<std::string> event_device_filter(const Request& req) {
   if (it == req.query.end()) return std::string();
   const std::string& id = it->second;
   if (id.empty() || id.size() > kMaxDeviceIdSize) {
-    return make_error(Errc::malformed, "device must be a device id of 1 to " + std::to_string(kMaxDeviceIdSize) +
-                                           " characters");
+    return make_error(Errc::malformed, "device must be a device id of 1 to " +
+                                           std::to_string(kMaxDeviceIdSize) + " characters");
   }
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!ok) return make_error(Errc::malformed, "device must be a device id (letters, digits, '-', '_')");
   }
   return id;

@@ -18,10 +18,13 @@ Result<std::vector<EventRecord>> SqlStore::list_device_events(const std::string&
   PAW_CHECK(guarded("list_device_events", [&](Session& s) -> Status {
     std::vector<std::int64_t> ids, times;
     std::vector<std::string> types, devices, details;
-    s << q("SELECT id, time, type, device_id, detail FROM events WHERE device_id = ? AND id > ? ORDER BY id LIMIT ?"),
-        kw::bind(device), kw::bind(after), kw::bind(limit), into(ids), into(times), into(types), into(devices),
-        into(details), now;
-    for (std::size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], times[i], types[i], devices[i], details[i]});
+    s << q(
+        "SELECT id, time, type, device_id, detail FROM events WHERE device_id = ? AND id > ? ORDER BY id "
+        "LIMIT ?"),
+        kw::bind(device), kw::bind(after), kw::bind(limit), into(ids), into(times), into(types),
+        into(devices), into(details), now;
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      out.push_back({ids[i], times[i], types[i], devices[i], details[i]});
     return ok_status();
   }));
   return out;

@@ -34,14 +34,16 @@ std::string cut_utf8(const std::string& s, std::size_t n) {
 
 }  // namespace
 
-std::string format_syslog_local(const EventRecord& e, bool alert, SyslogFacility facility, const std::string& procid,
-                                std::int64_t utc_offset, std::size_t max_bytes) {
+std::string format_syslog_local(const EventRecord& e, bool alert, SyslogFacility facility,
+                                const std::string& procid, std::int64_t utc_offset, std::size_t max_bytes) {
   max_bytes = std::max(max_bytes, kSyslogMinMax);
   const int pri = static_cast<int>(facility) * 8 + (alert ? 4 : 6);
   const bool digits = !procid.empty() && procid.size() <= 10 &&
                       std::all_of(procid.begin(), procid.end(), [](char c) { return c >= '0' && c <= '9'; });
   const std::int64_t offset = std::clamp<std::int64_t>(utc_offset, -86400, 86400);
-  const std::string head = "<" + std::to_string(pri) + ">" + bsd_timestamp(e.time + offset) + " paw-verifier[" +
+  // Clamped before the sum: no signed overflow whatever time the record holds.
+  const std::int64_t when = std::clamp<std::int64_t>(e.time, -62135596800LL, 253402300799LL) + offset;
+  const std::string head = "<" + std::to_string(pri) + ">" + bsd_timestamp(when) + " paw-verifier[" +
                            (digits ? procid : "-") + "]: ";
   std::string msg = event_json_line(e);
   if (head.size() + msg.size() > max_bytes) {

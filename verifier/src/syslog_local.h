@@ -34,8 +34,8 @@ namespace paw::verifier {
 // format_syslog_local renders |e| (an |alert|: severity warning) with
 // |procid| (digits; anything else becomes "-") for a clock |utc_offset|
 // seconds east of UTC.
-std::string format_syslog_local(const EventRecord& e, bool alert, SyslogFacility facility, const std::string& procid,
-                                std::int64_t utc_offset, std::size_t max_bytes);
+std::string format_syslog_local(const EventRecord& e, bool alert, SyslogFacility facility,
+                                const std::string& procid, std::int64_t utc_offset, std::size_t max_bytes);
 
 // local_utc_offset is the local time zone's offset from UTC at |unix_s| (localtime_r).
 std::int64_t local_utc_offset(std::int64_t unix_s);
