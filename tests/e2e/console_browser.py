@@ -98,6 +98,7 @@ def main():
     p.add_argument("--admin", default="alice")
     p.add_argument("--admin-key-state", default="")  # a virtual FIDO2 key's state file (pawctl admin add)
     p.add_argument("--device", required=True)
+    p.add_argument("--attestations", type=int, required=True)  # the device's attestation events in the store
     p.add_argument("--pcr-change", required=True)   # shell command: extend a PCR and attest again
     args = p.parse_args()
     args.admin_credential = open(args.admin_credential_file).read().strip()
@@ -207,6 +208,10 @@ def run(driver, args, credential, shots):
     if driver.find_element(By.ID, "device-verdict").text != "healthy":
         fail("device page verdict " + driver.find_element(By.ID, "device-verdict").text)
     visible("timeline")
+    # Every attestation of the device, though 60000 other events came before them.
+    items = driver.find_elements(By.CSS_SELECTOR, "#timeline li")
+    if len(items) != args.attestations:
+        fail("the timeline shows %d attestations, the store has %d" % (len(items), args.attestations))
     if shots:
         driver.save_screenshot(os.path.join(shots, "device.png"))
     print("ok: the device page shows it healthy, with its attestation timeline")
@@ -221,6 +226,10 @@ def run(driver, args, credential, shots):
     wait.until(EC.text_to_be_present_in_element((By.ID, "device-verdict"), "unhealthy"))
     if "pcr" not in driver.find_element(By.ID, "reasons").text.lower():
         fail("the device page names no PCR reason: " + driver.find_element(By.ID, "reasons").text)
+    newest = driver.find_elements(By.CSS_SELECTOR, "#timeline li")
+    if len(newest) != args.attestations + 1 or newest[0].get_attribute("class") != "unhealthy":
+        fail("after the PCR change the timeline has %d entries, the newest %r" %
+             (len(newest), newest[0].get_attribute("class") if newest else None))
     if shots:
         driver.save_screenshot(os.path.join(shots, "device-unhealthy.png"))
     print("ok: after the PCR change the device turns unhealthy in the list and on its page")

@@ -6,7 +6,10 @@
 # a virtual WebAuthn authenticator holding that admin's credential
 # (tests/e2e/console_browser.py): refused without signing in, signs in with
 # the admin's FIDO2 key, sees the device healthy,
-# then unhealthy after a PCR change, signs out.
+# then unhealthy after a PCR change, signs out. The fleet has 60000 other
+# events before the device's first: its page shows its attestation timeline
+# all the same (GET /v1/admin/events?device=ID), and `pawctl events --device`
+# (plain and --follow) gives that device's events only.
 # PAW_SCREENSHOTS=DIR keeps PNGs of the main pages (docs/console/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +23,13 @@ done
 paw_setup
 paw_start_swtpm
 paw_verifier_init
+# A busy fleet's history: 60000 events of 500 other devices, all older than
+# the device's: a console that paged through the fleet's stream (50 pages of
+# 1000) to find the device's would show it no attestation.
+sqlite3 "$WORK/verifier/paw.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+  INSERT INTO events (time, type, device_id, detail) SELECT CAST(strftime('%s', 'now') AS INTEGER), 'attestation',
+  'fleet-' || (i % 500), '{\"verdict\":\"healthy\"}' FROM n" || die "cannot seed the fleet's events"
+seeded=$(sqlite3 "$WORK/verifier/paw.db" "SELECT MAX(id) FROM events")
 port=$(paw_free_port)
 # WebAuthn's rpId must be the page's host (or a parent): localhost here, for
 # the browser and for pawctl alike (docs/console.md).
@@ -48,16 +58,55 @@ pawctl_admin admin add alice --scope read "${KEY[@]}" >"$WORK/admin-add.out" 2>&
 grep -q "signed in as alice" "$WORK/login.out" || die "pawctl login: $(cat "$WORK/login.out")"
 echo "ok: pawctl admin add alice + pawctl login alice (rp-id localhost)"
 
+# The device's attestations as the database has them (the timeline must show each).
+attestations() {
+  sqlite3 "$WORK/verifier/paw.db" "SELECT COUNT(*) FROM events WHERE type = 'attestation' AND device_id = '$DEVICE_ID'"
+}
+n_att=$(attestations)
+[ "$n_att" -ge 1 ] || die "no attestation event of $DEVICE_ID in the store"
 /usr/bin/python3 "$here/console_browser.py" --url "$VERIFIER_URL" --ca "$VERIFIER_CA" --rp-id localhost \
   --admin-credential-file "$WORK/admin.cred" --admin alice --admin-key-state "$WORK/alice.fido" \
-  --device "$DEVICE_ID" --pcr-change "bash $WORK/pcr-change.sh" \
+  --device "$DEVICE_ID" --attestations "$n_att" --pcr-change "bash $WORK/pcr-change.sh" \
   >"$WORK/browser.log" 2>&1 || { cat "$WORK/browser.log"; die "the console browser test failed"; }
 cat "$WORK/browser.log"
 
 # The verifier agrees with what the browser saw.
 pawctl_admin devices show "$DEVICE_ID" --json >"$WORK/show.json" || die "pawctl devices show"
 [ "$(json_get "$WORK/show.json" last_verdict)" = unhealthy ] || die "pawctl says $(json_get "$WORK/show.json" last_verdict)"
-pawctl_admin events --limit 1000 --json >"$WORK/events.json" || die "pawctl events"
+pawctl_admin events --after "$seeded" --limit 1000 --json >"$WORK/events.json" || die "pawctl events"
 grep -q '"via":"console"' "$WORK/events.json" || die "no admin_login event with via console"
 grep -q '"type":"admin_logout"' "$WORK/events.json" || die "no admin_logout event"
+
+# pawctl events --device: that device's events only, the fleet's 60000 left out.
+pawctl_admin events --device "$DEVICE_ID" --limit 1000 --json >"$WORK/device-events.json" ||
+  die "pawctl events --device: $(cat "$WORK/device-events.json")"
+python3 - "$WORK/device-events.json" "$DEVICE_ID" "$(attestations)" <<'PY' || die "pawctl events --device gave other events"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert lines and all(e["device_id"] == sys.argv[2] for e in lines), [e["device_id"] for e in lines][:5]
+assert sum(e["type"] == "attestation" for e in lines) == int(sys.argv[3]), (len(lines), sys.argv[3])
+PY
+echo "ok: pawctl events --device lists the device's events only"
+# --follow --device: other events (this admin call's audit, another device's)
+# do not show; the device's next attestation does.
+last=$(python3 -c 'import json,sys; print(max(json.loads(l)["id"] for l in open(sys.argv[1]) if l.strip()))' \
+  "$WORK/device-events.json")
+pawctl_admin events --device "$DEVICE_ID" --follow --after "$last" --json >"$WORK/follow.json" 2>"$WORK/follow.log" &
+follow_pid=$!
+paw_track "$follow_pid"
+pawctl_admin devices list >/dev/null || die "pawctl devices list"
+expect_rc 1 agent attest  # unhealthy since the PCR change: exit 1, and an attestation event all the same
+wait_for 30 grep -q '"type":"attestation"' "$WORK/follow.json" ||
+  die "pawctl events --device --follow did not show the new attestation: $(cat "$WORK/follow.log")"
+paw_kill "$follow_pid"
+python3 - "$WORK/follow.json" "$DEVICE_ID" <<'PY' || die "pawctl events --device --follow showed other events"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert lines and all(e["device_id"] == sys.argv[2] for e in lines), lines
+PY
+echo "ok: pawctl events --device --follow shows the device's new attestation and nothing else"
+# A bad device id is the verifier's 400 malformed, said as such.
+if pawctl_admin events --device 'bad/id' >"$WORK/bad.out" 2>&1; then die "pawctl events --device bad/id succeeded"; fi
+grep -q malformed "$WORK/bad.out" || die "pawctl events --device bad/id: $(cat "$WORK/bad.out")"
+echo "ok: pawctl events --device bad/id is refused (malformed)"
 echo "PASS: console_test"

@@ -47,6 +47,12 @@ TEST_CASE("config: refusals name the problem") {
   CHECK(parse_config_text("listen 1.2.3.4:1\n", c).code() == Errc::config_error);
   CHECK(parse_config_text("insecure-http = maybe\n", c).code() == Errc::config_error);
   CHECK(parse_config_text("  # only a comment\n\n", c).ok());
+  // events-syslog-format: auto (the default), rfc5424 or local, nothing else.
+  CHECK(c.events_syslog_format == "auto");
+  CHECK(parse_config_text("events-syslog-format = local\n", c).ok());
+  CHECK(c.events_syslog_format == "local");
+  CHECK(parse_config_text("events-syslog-format = rfc3164\n", c).code() == Errc::config_error);
+  CHECK(load_config({"--state", "/s", "--events-syslog-format", "rfc5424"})->events_syslog_format == "rfc5424");
 }
 
 TEST_CASE("config: trusted proxies and the client address they name") {

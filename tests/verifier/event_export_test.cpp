@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "paw/attest/json.h"
 #include "verifier_fixture.h"
 
 using namespace paw;
@@ -34,8 +35,15 @@ struct DgramListener {
     REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
   }
   ~DgramListener() { ::close(fd); }
-  // next returns the next datagram from this process that holds |needle|, "" after |ms| without one.
+  // next returns the next RFC 5424 datagram from this process that holds |needle|, "" after |ms| without one.
   std::string next(const std::string& needle, int ms) const {
+    return next_with(" paw-verifier " + std::to_string(::getpid()) + " ", needle, ms);
+  }
+  // next_local: the same for a message in the local form (syslog_local.h).
+  std::string next_local(const std::string& needle, int ms) const {
+    return next_with(" paw-verifier[" + std::to_string(::getpid()) + "]: ", needle, ms);
+  }
+  std::string next_with(const std::string& from, const std::string& needle, int ms) const {
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (std::chrono::steady_clock::now() < end) {
       pollfd p{fd, POLLIN, 0};
@@ -44,7 +52,7 @@ struct DgramListener {
       const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
       if (n <= 0) continue;
       std::string m(buf, static_cast<std::size_t>(n));
-      if (m.find(" paw-verifier " + std::to_string(::getpid()) + " ") != std::string::npos &&
+      if (m.find(from) != std::string::npos &&
           m.find(needle) != std::string::npos) {
         return m;
       }
@@ -61,6 +69,7 @@ TEST_CASE("event export: unix datagram syslog gets each event, and a missing col
   TestVerifier v([&](verifier::Config& c) {
     c.events_syslog = "unix:" + sock;
     c.events_syslog_facility = "local1";
+    c.events_syslog_format = "rfc5424";  // asked for; a unix: destination's default is the local form
   });
   auto c = v.client();
   // No collector yet: the admin call answers at once; its audit event waits.
@@ -84,6 +93,32 @@ TEST_CASE("event export: unix datagram syslog gets each event, and a missing col
   CHECK(m.find("paw_events_exported_total{sink=\"syslog\"}") != std::string::npos);
   CHECK(m.find("paw_events_export_failures_total{sink=\"syslog\"} 0") ==
         std::string::npos);  // it failed first
+}
+
+TEST_CASE("event export: a unix: destination gets the local /dev/log form by default") {
+  TempDir dir;
+  const std::string sock = (dir / "dev-log").string();
+  DgramListener l(sock);
+  TestVerifier v([&](verifier::Config& c) {
+    c.events_syslog = "unix:" + sock;
+    c.events_syslog_facility = "local2";
+  });
+  auto c = v.client();
+  REQUIRE(c.post("/v1/admin/tokens", R"({"ttl_seconds":600,"label":"journal"})", v.admin()).status == 201);
+  const std::string m = l.next_local("\"route\":\"POST /v1/admin/tokens\"", 5000);
+  REQUIRE_MESSAGE(!m.empty(), "no local-form message for the event");
+  // <PRI>Mmm dd hh:mm:ss paw-verifier[PID]: {JSON line}: what journald and imuxsock parse.
+  const std::string head = " paw-verifier[" + std::to_string(::getpid()) + "]: {";
+  CHECK(m.rfind("<150>", 0) == 0);  // local2 (18) * 8 + info (6)
+  const auto at = m.find(head);
+  REQUIRE(at == 20);                // "<150>" + "Mmm dd hh:mm:ss" (15)
+  CHECK(m[8] == ' ');
+  CHECK(m[11] == ' ');
+  CHECK(m[14] == ':');
+  auto line = json::parse_object(m.substr(at + head.size() - 1), 1 << 20);
+  REQUIRE(line.ok());
+  CHECK((*line)->getValue<std::string>("type") == "admin");
+  CHECK((*line)->getObject("detail")->getValue<std::string>("route") == "POST /v1/admin/tokens");
 }
 
 TEST_CASE("event export: an events-file that cannot be opened stops the start") {

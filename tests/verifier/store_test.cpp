@@ -7,6 +7,7 @@
 
 #include "store/store.h"
 #include "store_admin_contract.h"
+#include "store_events_contract.h"
 #include "store_learn_contract.h"
 #include "store_refs_contract.h"
 #include "store_report_contract.h"
@@ -24,11 +25,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 13);
+    CHECK(*v == 14);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 13);
+  CHECK(*(*again)->schema_version() == 14);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -266,6 +267,13 @@ TEST_CASE("store: migration 13 - reference events") {
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   check_refs_contract(**s);
+}
+
+TEST_CASE("store: migration 14 - one device's events") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  check_device_events_contract(**s);
 }
 
 TEST_CASE("store: migration 12 - learn mode's queue") {

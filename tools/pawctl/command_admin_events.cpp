@@ -1,5 +1,6 @@
-// pawctl events [--follow] and pawctl keys rotate.
+// pawctl events [--follow] [--device ID] and pawctl keys rotate.
 #include <Poco/JSON/Object.h>
+#include <Poco/URI.h>
 
 #include <iostream>
 
@@ -22,16 +23,22 @@ void print_event(const paw::json::ObjectPtr& e) {
 }
 
 int events(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"after", "limit"}, {"follow"});
+  auto args = parse_admin_args(words, {"after", "limit", "device"}, {"follow"});
   if (!args.ok()) return report(args.error());
   if (!args->positional().empty()) {
-    return fail("usage: pawctl events [--follow] [--after ID] [--limit N] [--json] --verifier URL --ca-file PEM", 2);
+    return fail("usage: pawctl events [--follow] [--device ID] [--after ID] [--limit N] [--json] "
+                "--verifier URL --ca-file PEM",
+                2);
   }
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
   const bool follow = args->has("follow");
   std::string after = args->get_or("after", "0");
   const std::string limit = args->get_or("limit", "100");
+  // --device: that device's events only, filtered by the verifier (which
+  // checks the id: a bad one is its 400 malformed, reported as such).
+  std::string device;
+  if (args->has("device")) Poco::URI::encode(args->get_or("device", ""), "&=+#?/%;", device);
   for (auto s : {after, limit}) {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
       return fail("--after and --limit take a number", 2);
@@ -41,6 +48,7 @@ int events(const std::vector<std::string>& words) {
   // so following never feeds itself events or trips the rate limit).
   for (bool first = true;; first = false) {
     std::string path = "/v1/admin/events?after=" + after + "&limit=" + limit;
+    if (args->has("device")) path += "&device=" + device;
     const bool poll = follow && !first;
     if (poll) path += "&wait=25";
     auto a = call_ok(*conn, "GET", path, "", poll ? 40 : 15);
@@ -72,7 +80,7 @@ int keys(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("events", "events [--follow] [--after ID] [--limit N]     audit and health events", events);
+PAWCTL_COMMAND("events", "events [--follow] [--device ID] [--after ID] [--limit N]  audit and health events", events);
 PAWCTL_COMMAND("keys", "keys rotate                                 new result-token signing key", keys);
 
 }  // namespace pawctl

@@ -287,8 +287,8 @@ void attestation_section(std::ostream& out, const ObjectPtr& d, std::int64_t now
                           ", disk encrypted " + (disk < 0 ? kNone : disk ? "yes" : "no") + ", Secure Boot " +
                           (sb < 0 ? kNone : sb ? "on" : "off"));
   }
-  line(out, "history", "pawctl events (type attestation, device " + or_none(str(d, "device_id", 64)) +
-                           "); rule by rule: pawctl policy explain ID");
+  line(out, "history", "pawctl events --device " + or_none(str(d, "device_id", 64)) +
+                           "; rule by rule: pawctl policy explain ID");
 }
 
 void fido_section(std::ostream& out, const ObjectPtr& d) {

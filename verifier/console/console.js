@@ -160,11 +160,13 @@
   }
 
   // pageEvents reads the event stream from |after| to its end (wait=0: a
-  // follower's read, which the verifier does not audit once per page).
-  async function pageEvents(after, pages) {
+  // follower's read, which the verifier does not audit once per page); with
+  // |device|, that device's events only, filtered by the verifier.
+  async function pageEvents(after, pages, device) {
     let all = [];
+    const only = device ? '&device=' + encodeURIComponent(device) : '';
     for (let i = 0; i < pages; i++) {
-      const r = await api('/v1/admin/events?limit=1000&wait=0&after=' + after);
+      const r = await api('/v1/admin/events?limit=1000&wait=0&after=' + after + only);
       all = all.concat(r.events);
       after = r.next;
       if (r.events.length < 1000) break;
@@ -177,8 +179,10 @@
 
   async function devicePage(id) {
     const d = await api('/v1/admin/devices/' + encodeURIComponent(id));
-    const { events } = await pageEvents(0, 50);
-    const history = events.filter((e) => e.type === 'attestation' && e.device_id === id).reverse().slice(0, 100);
+    // This device's events only (?device=): the fleet's would be thousands of
+    // pages on a real fleet, and a device's attestations could lie past them.
+    const { events } = await pageEvents(0, 50, id);
+    const history = events.filter((e) => e.type === 'attestation').reverse().slice(0, 100);
     const rec = d.record || {};
     const fido = rec.fido || null;
     const la = d.last_appraisal || {};

@@ -37,6 +37,7 @@ constexpr const char* kUsage =
     "                        [--metrics-auth none|credential]\n"
     "                        [--events-file PATH] [--events-syslog udp://HOST:PORT|unix:/PATH]\n"
     "                        [--events-syslog-facility NAME] [--events-syslog-max BYTES]\n"
+    "                        [--events-syslog-format auto|rfc5424|local]\n"
     "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
     "                        [--scope read|devices|policy|full]\n"
     "see docs/verifier.md\n";

@@ -80,6 +80,12 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     }
     c.events_syslog_facility = value;
   } else if (key == "events-syslog-max") return parse_int(key, value, c.events_syslog_max, 480, 65000);
+  else if (key == "events-syslog-format") {
+    if (value != "auto" && value != "rfc5424" && value != "local") {
+      return make_error(Errc::config_error, "events-syslog-format must be auto, rfc5424 or local: " + value);
+    }
+    c.events_syslog_format = value;
+  }
   else if (key == "metrics-auth") {
     if (value == "none") c.metrics_auth = false;
     else if (value == "credential") c.metrics_auth = true;

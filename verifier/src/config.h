@@ -56,6 +56,7 @@ struct Config {
   std::string events_syslog;             // --events-syslog udp://HOST:PORT | unix:/PATH
   std::string events_syslog_facility = "authpriv";  // --events-syslog-facility NAME
   std::int64_t events_syslog_max = 2048; // --events-syslog-max bytes per message (480–65000)
+  std::string events_syslog_format = "auto";  // --events-syslog-format auto|rfc5424|local (syslog_local.h)
   // --metrics-auth none|credential: credential makes GET /metrics need an
   // admin credential or session of any scope (read is enough).
   bool metrics_auth = false;

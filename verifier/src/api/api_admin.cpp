@@ -8,6 +8,7 @@
 
 #include "paw/attest/evidence.h"
 #include "paw/attest/policy_check.h"
+#include "event_query.h"
 #include "service.h"
 #include "util.h"
 
@@ -375,17 +376,28 @@ Result<Response> Service::admin_list_events(Request& req) {
   PAW_TRY(std::int64_t after, query_int(req, "after", 0, 0, INT64_MAX));
   PAW_TRY(std::int64_t limit, query_int(req, "limit", 100, 1, 1000));
   PAW_TRY(std::int64_t wait, query_int(req, "wait", 0, 0, 60));
+  PAW_TRY(std::string device, event_device_filter(req));  // "" = every device (event_query.h)
   if (req.query.count("follow") != 0 && req.query.count("wait") == 0) wait = 25;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   std::vector<EventRecord> events;
+  std::int64_t read_past = after;  // the newest local event the last empty read had seen
   for (;;) {
+    std::int64_t local = 0;
+    {
+      std::lock_guard lock(events_mu_);
+      local = last_event_id_;
+    }
     // In order: a follower moving past the last id given never misses an
     // event that another replica's transaction commits a moment later.
-    PAW_TRY(events, store_->list_events_in_order(after, limit));
+    PAW_TRY(events, list_events_for(*store_, device, after, limit));
     if (!events.empty() || std::chrono::steady_clock::now() >= deadline || stopping_) break;
-    // Long poll: wake on a local event, re-read at least every second (other replicas).
+    // Long poll: wake on a local event newer than what that read saw (with a
+    // device filter, other devices' events must not make it spin), re-read
+    // at least every second (other replicas).
+    read_past = std::max(read_past, local);
     std::unique_lock lock(events_mu_);
-    events_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return last_event_id_ > after || stopping_.load(); });
+    events_cv_.wait_for(lock, std::chrono::seconds(1),
+                        [&] { return last_event_id_ > read_past || stopping_.load(); });
   }
   Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
   std::int64_t last = after;

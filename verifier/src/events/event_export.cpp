@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "syslog_local.h"
 #include "util.h"
 #include "webhooks.h"
 
@@ -81,12 +82,13 @@ class FileSink final : public EventSink {
   ino_t ino_ = 0;
 };
 
-// SyslogSink sends one RFC 5424 message per datagram on a connected socket,
+// SyslogSink sends one message per datagram (RFC 5424, or the local form of
+// syslog_local.h) on a connected socket,
 // (re)connected when a send fails.
 class SyslogSink final : public EventSink {
  public:
-  SyslogSink(std::string dest, SyslogFacility facility, std::size_t max)
-      : dest_(std::move(dest)), facility_(facility), max_(max) {
+  SyslogSink(std::string dest, SyslogFacility facility, std::size_t max, bool local)
+      : dest_(std::move(dest)), facility_(facility), max_(max), local_(local) {
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) == 0) hostname_ = host;
     procid_ = std::to_string(::getpid());
@@ -96,8 +98,10 @@ class SyslogSink final : public EventSink {
 
   Status write(const EventRecord& e) override {
     if (fd_ < 0) PAW_CHECK(connect_socket());
+    const bool alert = is_alert_type(e.type);
     const std::string msg =
-        format_rfc5424(event_syslog_message(e, is_alert_type(e.type), facility_, hostname_, procid_), max_);
+        local_ ? format_syslog_local(e, alert, facility_, procid_, local_utc_offset(e.time), max_)
+               : format_rfc5424(event_syslog_message(e, alert, facility_, hostname_, procid_), max_);
     // MSG_DONTWAIT: a local daemon whose socket queue is full must not
     // wedge the worker (and stop()); it counts as a failure and is retried.
     if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT) !=
@@ -169,6 +173,7 @@ class SyslogSink final : public EventSink {
   std::string dest_;
   SyslogFacility facility_;
   std::size_t max_;
+  bool local_;
   std::string hostname_, procid_;
   int fd_ = -1;
 };
@@ -190,6 +195,10 @@ Status check_syslog_destination(const std::string& dest) {
   return ok_status();
 }
 
+bool syslog_local_form(const std::string& format, const std::string& dest) {
+  return format == "local" || (format == "auto" && dest.rfind("unix:", 0) == 0);
+}
+
 Result<std::unique_ptr<EventExport>> EventExport::create(const EventExportSettings& s, Store& store) {
   std::vector<std::unique_ptr<EventSink>> sinks;
   if (!s.file.empty()) {
@@ -200,7 +209,7 @@ Result<std::unique_ptr<EventExport>> EventExport::create(const EventExportSettin
   if (!s.syslog.empty()) {
     PAW_CHECK(check_syslog_destination(s.syslog));
     // Not connected yet: a collector that is down at start is retried like one that goes down later.
-    sinks.push_back(std::make_unique<SyslogSink>(s.syslog, s.facility, s.syslog_max));
+    sinks.push_back(std::make_unique<SyslogSink>(s.syslog, s.facility, s.syslog_max, s.syslog_local));
   }
   PAW_TRY(std::int64_t newest, store.last_event_id());
   std::unique_ptr<EventExport> x(new EventExport(store, newest));
@@ -220,7 +229,8 @@ Result<std::unique_ptr<EventExport>> EventExport::create(const EventExportSettin
 Result<std::unique_ptr<EventExport>> EventExport::from_config(const Config& cfg, Store& store) {
   if (cfg.events_file.empty() && cfg.events_syslog.empty()) return std::unique_ptr<EventExport>();
   EventExportSettings s{cfg.events_file, cfg.events_syslog, SyslogFacility::authpriv,
-                        static_cast<std::size_t>(cfg.events_syslog_max)};
+                        static_cast<std::size_t>(cfg.events_syslog_max),
+                        syslog_local_form(cfg.events_syslog_format, cfg.events_syslog)};
   if (!syslog_facility_from_name(cfg.events_syslog_facility, s.facility)) {
     return make_error(Errc::config_error, "unknown events-syslog-facility " + cfg.events_syslog_facility);
   }

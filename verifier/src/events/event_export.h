@@ -20,9 +20,10 @@
 //                          file (device and inode): after logrotate renames
 //                          it (or it is deleted) a new file is created, so
 //                          no SIGHUP and no copytruncate is needed.
-//   events-syslog DEST     RFC 5424 messages (syslog_format.h), one per
-//                          datagram: udp://HOST:PORT (RFC 5426) or
-//                          unix:PATH (a datagram socket such as /dev/log).
+//   events-syslog DEST     one message per datagram: udp://HOST:PORT (RFC
+//                          5426) or unix:PATH (a datagram socket such as
+//                          /dev/log); RFC 5424 (syslog_format.h) or, by
+//                          default for unix:, the local form (syslog_local.h).
 #pragma once
 
 #include <atomic>
@@ -55,7 +56,13 @@ struct EventExportSettings {
   std::string syslog;  // events-syslog ("" = none)
   SyslogFacility facility = SyslogFacility::authpriv;
   std::size_t syslog_max = kSyslogDefaultMax;
+  bool syslog_local = false;  // the local /dev/log form (syslog_local.h) instead of RFC 5424
 };
+
+// syslog_local_form resolves events-syslog-format for |dest|: "local" and
+// "rfc5424" as said; "auto" is the local form for unix: (journald's and
+// rsyslog's /dev/log parse only that header) and RFC 5424 for udp://.
+bool syslog_local_form(const std::string& format, const std::string& dest);
 
 // check_syslog_destination checks an events-syslog value: Errc::config_error
 // unless it is udp://HOST:PORT (port 1–65535, IPv6 in brackets) or unix:/PATH.

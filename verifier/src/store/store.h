@@ -424,6 +424,9 @@ class Store {
   // with id > |after| in id order, at most |limit|.
   virtual Result<std::int64_t> add_event(const EventRecord& e) = 0;
   virtual Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) = 0;
+  // list_device_events is list_events of |device|'s events only (migration 14 indexes them).
+  virtual Result<std::vector<EventRecord>> list_device_events(const std::string& device, std::int64_t after,
+                                                              std::int64_t limit) = 0;
   // last_event_id is the newest event's id (0 when there is none).
   virtual Result<std::int64_t> last_event_id() = 0;
   // settle_events returns once every transaction that had taken an event id

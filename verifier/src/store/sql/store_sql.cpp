@@ -156,6 +156,11 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         "attested_at BIGINT NOT NULL, captured_at BIGINT NOT NULL, events TEXT NOT NULL, "
         "PRIMARY KEY (policy, set_name))",
     },
+    {
+        // 14. One device's events in id order (GET /v1/admin/events?device=ID:
+        // the console's device page, pawctl events --device) without a scan.
+        "CREATE INDEX events_device ON events (device_id, id)",
+    },
 };
 }  // namespace
 

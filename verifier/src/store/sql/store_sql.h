@@ -67,6 +67,8 @@ class SqlStore : public Store {
   Status put_policy(const PolicyRecord& p) override;
   Result<std::vector<PolicyRecord>> list_policies() override;
   Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) override;
+  Result<std::vector<EventRecord>> list_device_events(const std::string& device, std::int64_t after,
+                                                      std::int64_t limit) override;  // store_sql_events.cpp
   Result<std::int64_t> last_event_id() override;
   Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) override;
   Result<std::optional<std::int64_t>> claim_webhook(const std::string& url, const std::string& owner, std::int64_t now,
