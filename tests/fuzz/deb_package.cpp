@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "deb_images.h"
+#include "paw/attest/debian_version.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto deb = pawctl::read_deb_memory(paw::ByteView(data, size));
