@@ -144,4 +144,35 @@ TEST_CASE("verifier: a policy stored before schema, reference sets and enforceme
   CHECK(put.json()->getValue<std::int64_t>("version") == 4);
 }
 
+TEST_CASE("verifier: a policy PUT with If-Match replaces only the version it read (pawctl refs import-deb)") {
+  TestVerifier v;
+  auto c = v.client();
+  auto& store = v.service().store();
+  REQUIRE(c.request("PUT", "/v1/admin/policies/edit", R"({"max_attestation_age_seconds":600})", v.admin()).status == 200);
+  auto got = c.get("/v1/admin/policies/edit", v.admin());
+  REQUIRE(got.status == 200);
+  CHECK(got.header("ETag") == "\"1\"");
+
+  // Someone else stores version 2 in between: the edit of version 1 is refused, nothing changes.
+  REQUIRE(c.request("PUT", "/v1/admin/policies/edit", R"({"max_attestation_age_seconds":900})", v.admin()).status == 200);
+  auto stale = c.request("PUT", "/v1/admin/policies/edit", R"({"max_attestation_age_seconds":60})", v.admin(),
+                         {{"If-Match", "\"1\""}});
+  CHECK(stale.status == 409);
+  CHECK(stale.body.find("at version 2, not 1") != std::string::npos);
+  auto kept = store.get_policy("edit");
+  REQUIRE(kept.ok());
+  REQUIRE(kept->has_value());
+  CHECK((*kept)->version == 2);
+  CHECK((*kept)->json.find("\"max_attestation_age_seconds\":900") != std::string::npos);
+
+  // The current version is replaced; a malformed If-Match is 400.
+  CHECK(c.request("PUT", "/v1/admin/policies/edit", R"({"max_attestation_age_seconds":60})", v.admin(),
+                  {{"If-Match", "\"2\""}}).status == 200);
+  CHECK(c.request("PUT", "/v1/admin/policies/edit", R"({"max_attestation_age_seconds":60})", v.admin(),
+                  {{"If-Match", "\"latest\""}}).status == 400);
+  // The built-in default policy is version 1 until stored.
+  CHECK(c.request("PUT", "/v1/admin/policies/default", R"({"max_attestation_age_seconds":600})", v.admin(),
+                  {{"If-Match", "\"1\""}}).status == 200);
+}
+
 }  // namespace paw::test

@@ -135,7 +135,7 @@ paw::Result<Connection> connection_from(const paw::Args& args, const CredentialS
 }
 
 paw::Result<HttpAnswer> call(const Connection& c, const std::string& method, const std::string& path,
-                             const std::string& body, int timeout_seconds) {
+                             const std::string& body, int timeout_seconds, const std::string& if_match) {
   paw::https::Options opt;
   opt.ca_file = c.ca_file;
   opt.timeout_seconds = timeout_seconds;
@@ -146,13 +146,15 @@ paw::Result<HttpAnswer> call(const Connection& c, const std::string& method, con
                  "host name is in it";
   opt.reach_hint = " — check --verifier and that paw-verifier is running";
   PAW_TRY(paw::https::Client client, paw::https::Client::open(c.verifier, std::move(opt), "--verifier"));
-  PAW_TRY(paw::https::Reply r, client.request(method, path, body, {{"Authorization", "Bearer " + c.credential}}));
+  std::vector<paw::https::Header> headers = {{"Authorization", "Bearer " + c.credential}};
+  if (!if_match.empty()) headers.push_back({"If-Match", "\"" + if_match + "\""});
+  PAW_TRY(paw::https::Reply r, client.request(method, path, body, headers));
   return HttpAnswer{r.status, std::move(r.body)};
 }
 
 paw::Result<HttpAnswer> call_ok(const Connection& c, const std::string& method, const std::string& path,
-                                const std::string& body, int timeout_seconds) {
-  PAW_TRY(HttpAnswer a, call(c, method, path, body, timeout_seconds));
+                                const std::string& body, int timeout_seconds, const std::string& if_match) {
+  PAW_TRY(HttpAnswer a, call(c, method, path, body, timeout_seconds, if_match));
   return answer_ok(method, path, std::move(a));
 }
 

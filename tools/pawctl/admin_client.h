@@ -74,14 +74,17 @@ struct HttpAnswer {
 // the verifier cannot be reached or its TLS certificate does not verify
 // against the CA file (the host name is checked too). |timeout_seconds|
 // bounds each socket operation.
+// |if_match|, when not empty, is sent as If-Match: "<if_match>" (a PUT that
+// replaces only the version it read).
 paw::Result<HttpAnswer> call(const Connection& c, const std::string& method, const std::string& path,
-                             const std::string& body = "", int timeout_seconds = 15);
+                             const std::string& body = "", int timeout_seconds = 15, const std::string& if_match = "");
 
 // call_ok is call() that turns any status outside 200..299 into an Error
 // carrying the verifier's message and a hint for the usual causes (401: the
 // credential, 404: the id, 409: the state).
 paw::Result<HttpAnswer> call_ok(const Connection& c, const std::string& method, const std::string& path,
-                                const std::string& body = "", int timeout_seconds = 15);
+                                const std::string& body = "", int timeout_seconds = 15,
+                                const std::string& if_match = "");
 
 // answer_ok is call_ok's second half, for a caller that first looks at a
 // refusal's body itself (policy set prints the findings of a 400).

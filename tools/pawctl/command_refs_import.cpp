@@ -72,9 +72,11 @@ int import_into(const Connection& c, const std::string& name, const std::vector<
   if (!got.ok()) return report(got.error());
   auto policy = paw::parse_policy(got->body);
   if (!policy.ok()) return report(policy.error());
+  const std::string read_version = std::to_string(policy->version);
   const std::size_t added = merge(*policy, debs);
   if (min_kernel) policy->boot.min_kernel = *min_kernel;
-  auto put = call_ok(c, "PUT", path, paw::json::stringify(paw::policy_to_json(*policy)));
+  // If-Match: an admin's edit between our GET and PUT is refused (409), not overwritten.
+  auto put = call_ok(c, "PUT", path, paw::json::stringify(paw::policy_to_json(*policy)), 15, read_version);
   if (!put.ok()) return report(put.error());
   if (c.json) {
     std::cout << put->body << "\n";

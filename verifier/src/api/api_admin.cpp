@@ -206,8 +206,32 @@ Result<Response> Service::admin_list_policies(Request&) {
 
 Result<Response> Service::admin_get_policy(Request& req) {
   PAW_TRY(Policy p, policy_for(req.params[0]));
-  return json_response(200, policy_to_json(p));
+  Response r = json_response(200, policy_to_json(p));
+  r.headers.emplace_back("ETag", "\"" + std::to_string(p.version) + "\"");
+  return r;
 }
+
+namespace {
+
+// check_if_match: a PUT with If-Match: "N" (the ETag of the GET it edited;
+// pawctl refs import-deb sends one) replaces version N only, so an edit made
+// in between is never silently overwritten (RFC 9110, 13.1.1). Without the
+// field the PUT replaces whatever is there, as policy set always has.
+Status check_if_match(const Request& req, const std::string& name, std::int64_t current) {
+  std::string want = req.field("if-match");
+  if (want.empty()) return ok_status();
+  if (want.size() >= 2 && want.front() == '"' && want.back() == '"') want = want.substr(1, want.size() - 2);
+  if (want.empty() || want.size() > 18 || want.find_first_not_of("0123456789") != std::string::npos) {
+    return make_error(Errc::malformed, "If-Match must be a policy version as GET's ETag gives it (\"7\")");
+  }
+  if (std::stoll(want) != current) {
+    return make_error(Errc::conflict, "policy " + name + " is at version " + std::to_string(current) + ", not " + want +
+                                          ": it changed since it was read; read it again and redo the edit");
+  }
+  return ok_status();
+}
+
+}  // namespace
 
 Result<Response> Service::admin_put_policy(Request& req) {
   const std::string& name = req.params[0];
@@ -234,6 +258,7 @@ Result<Response> Service::admin_put_policy(Request& req) {
   if (p.name != name) return make_error(Errc::malformed, "policy name in the body differs from the URL");
   std::lock_guard lock(policy_mu_);
   PAW_TRY(auto old, store_->get_policy(name));
+  PAW_CHECK(check_if_match(req, name, old ? old->version : (name == kDefaultPolicyName ? 1 : 0)));
   p.version = old ? old->version + 1 : (name == kDefaultPolicyName ? 2 : 1);
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(check_policy_bindings(p));

@@ -47,7 +47,7 @@ struct Request {
 // kKeptFields are the header fields the edge copies into Request::fields.
 inline constexpr const char* kKeptFields[] = {"host", "dpop", "x-original-method", "x-original-uri",
                                               "x-forwarded-proto", "x-forwarded-host", "x-paw-user",
-                                              "x-client-cert", "cookie", "x-paw-csrf"};
+                                              "x-client-cert", "cookie", "x-paw-csrf", "if-match"};
 
 // Response is what a handler returns.
 struct Response {
