@@ -99,6 +99,14 @@ Status check_debian_version(std::string_view v) {
   return ok_status();
 }
 
+bool valid_package_name(std::string_view s) noexcept {
+  if (s.size() < 2 || s.size() > 256) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '+' || c == '.' || c == '-')) return false;
+  }
+  return s.front() != '+' && s.front() != '.' && s.front() != '-';
+}
+
 int compare_debian_versions(std::string_view a, std::string_view b) noexcept {
   const Parts pa = split(a), pb = split(b);
   const std::string_view ea = trim_zeros(pa.epoch.empty() ? "0" : pa.epoch);

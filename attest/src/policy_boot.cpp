@@ -74,13 +74,6 @@ bool printable_label(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
-// package_name: deb-control(5) "Package": [a-z0-9][a-z0-9+.-]+.
-bool package_name(std::string_view s) {
-  if (s.size() < 2 || s.size() > kMaxImageLabelSize) return false;
-  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-'; };
-  return std::all_of(s.begin(), s.end(), ok) && s.front() != '+' && s.front() != '.' && s.front() != '-';
-}
-
 Status check_images(const BootRules& r) {
   if (r.images.size() > kMaxKnownImages) return make_error(Errc::too_large, "policy: too many boot.images");
   ByteSet seen;
@@ -90,7 +83,7 @@ Status check_images(const BootRules& r) {
     if (k.sha256.size() != 32) return bad(at + ".sha256 is an Authenticode SHA-256 digest (64 hex digits)");
     if (!seen.insert(k.sha256).second) return bad(at + " repeats digest " + hex(k.sha256));
     if (k.kind != "kernel" && k.kind != "boot_loader") return bad(at + ".kind is \"kernel\" or \"boot_loader\"");
-    if (!package_name(k.package)) return bad(at + ".package is a Debian package name ([a-z0-9][a-z0-9+.-]+)");
+    if (!valid_package_name(k.package)) return bad(at + ".package is a Debian package name ([a-z0-9][a-z0-9+.-]+)");
     if (auto v = check_debian_version(k.version); !v.ok()) return bad(at + ".version: " + v.error().detail);
     if (!k.file.empty() && !printable_label(k.file)) {
       return bad(at + ".file is a path of 1 to 256 printable ASCII characters without spaces");

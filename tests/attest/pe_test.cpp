@@ -181,4 +181,9 @@ TEST_CASE("debian versions: syntax and dpkg's order") {
     CHECK_MESSAGE(check_debian_version(bad).code() == Errc::malformed, bad);
   }
   CHECK(check_debian_version(std::string(129, '1')).code() == Errc::malformed);
+  CHECK(valid_package_name("linux-image-6.1.0-18-amd64"));
+  CHECK(valid_package_name("g++-12"));
+  for (const char* bad : {"", "a", "Linux", "-x", ".x", "linux image", "linux_image", "l\x1b[31m"}) {
+    CHECK_MESSAGE(!valid_package_name(bad), bad);
+  }
 }

@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -142,6 +143,13 @@ OnFile images_of(DebPackage& out) {
   return [&out](const std::string& path, archive* a, archive_entry* e) -> paw::Status {
     const std::string kind = image_kind(path);
     if (kind.empty()) return paw::ok_status();
+    // The path is printed and stored as a label: printable ASCII without spaces, like the policy's "file".
+    const bool printable = path.size() <= paw::kMaxImageLabelSize &&
+                           std::all_of(path.begin(), path.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (!printable) {
+      out.skipped.push_back("an image whose path is not printable ASCII without spaces (or over 256 bytes)");
+      return paw::ok_status();
+    }
     PAW_TRY(paw::Bytes image, read_member(a, e, paw::kMaxPeImageSize, path));
     auto digest = paw::authenticode_digest(image);
     if (!digest.ok()) {
@@ -169,10 +177,12 @@ paw::Result<DebPackage> read_outer(archive* outer, const OnFile* on_file = nullp
       magic = name == "debian-binary" && v.size() >= 4 && std::string(v.begin(), v.begin() + 4) == "2.0\n";
       if (!magic) return bad("not a .deb (its first member is not debian-binary \"2.0\")");
     } else if (name.starts_with("control.tar")) {
+      if (control) return bad("two control.tar members");
       PAW_CHECK(read_control(outer, name, out));
       control = true;
     } else if (name.starts_with("data.tar")) {
       if (!control) return bad("data.tar comes before control.tar");
+      if (data) return bad("two data.tar members");
       PAW_CHECK(read_data(outer, name, on_file != nullptr ? *on_file : collect));
       data = true;
     }
@@ -181,6 +191,9 @@ paw::Result<DebPackage> read_outer(archive* outer, const OnFile* on_file = nullp
   if (!magic) return bad("not a .deb (empty archive)");
   if (!control || !data) return bad(std::string("no ") + (control ? "data.tar" : "control.tar") + " member");
   if (out.package.empty() || out.version.empty()) return bad("the control file lacks Package or Version");
+  if (!paw::valid_package_name(out.package)) {
+    return bad("the control file's Package is not a Debian package name ([a-z0-9][a-z0-9+.-]+)");
+  }
   PAW_CHECK(paw::check_debian_version(out.version));
   for (auto& k : out.images) {
     k.package = out.package;

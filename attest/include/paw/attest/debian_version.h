@@ -17,6 +17,10 @@ inline constexpr std::size_t kMaxDebianVersionSize = 128;
 // saying what is wrong.
 Status check_debian_version(std::string_view version);
 
+// valid_package_name: a Debian package name as deb-control(5) allows it,
+// [a-z0-9][a-z0-9+.-]+, at most 256 bytes.
+bool valid_package_name(std::string_view name) noexcept;
+
 // compare_debian_versions returns <0, 0 or >0 as |a| sorts before, equal to
 // or after |b| (dpkg --compare-versions: epochs numerically, then upstream
 // and revision by dpkg's rule, where '~' sorts before everything, even the
