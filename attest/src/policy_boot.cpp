@@ -194,6 +194,16 @@ Result<BootRules> boot_rules_from_json(const json::ObjectPtr& o) {
   return r;
 }
 
+json::ObjectPtr known_image_to_json(const KnownImage& k) {
+  json::ObjectPtr e = new Poco::JSON::Object();
+  e->set("sha256", hex(k.sha256));
+  e->set("kind", k.kind);
+  e->set("package", k.package);
+  e->set("version", k.version);
+  e->set("file", k.file);
+  return e;
+}
+
 json::ObjectPtr boot_rules_to_json(const BootRules& r) {
   json::ObjectPtr o = new Poco::JSON::Object();
   o->set("authorities", hex_list(r.authorities));
@@ -209,15 +219,7 @@ json::ObjectPtr boot_rules_to_json(const BootRules& r) {
   s->set("kek", hex_list(r.owner_kek));
   o->set("secure_boot_owners", s);
   json::ArrayPtr images = new Poco::JSON::Array();
-  for (const auto& k : r.images) {
-    json::ObjectPtr e = new Poco::JSON::Object();
-    e->set("sha256", hex(k.sha256));
-    e->set("kind", k.kind);
-    e->set("package", k.package);
-    e->set("version", k.version);
-    e->set("file", k.file);
-    images->add(e);
-  }
+  for (const auto& k : r.images) images->add(known_image_to_json(k));
   o->set("images", images);
   o->set("min_kernel", r.min_kernel);
   return o;

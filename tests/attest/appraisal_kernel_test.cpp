@@ -24,8 +24,6 @@ const char* const kShim = "40d6cae02973789080cf4c3a9ad11b5a0a4d8bba4438ab96e276c
 const char* const kGrub = "e8a268c431da72caaae407f729f602b9dbf5d1d43492d4a51cc2b688a08586e3";
 const char* const kKernel = "e4c0382f98feaebfd43923a85fd6da9a20e1a48524a4d5928c31850ca1a96a6e";
 
-Bytes h(const char* hex_text) { return from_hex(hex_text); }
-
 // World: one enrolled software workstation whose TPM booted |log|; PCRs 4
 // and 7 quoted and bound, judged by their events.
 struct World : RealLogWorld {
@@ -33,10 +31,8 @@ struct World : RealLogWorld {
       : RealLogWorld({.event_log = log, .policy_name = "kernel", .judged_pcrs = {4, 7}, .unquoted = std::move(unquoted)}) {}
 };
 
-Bytes rhel8() { return rhel8_log(); }
-
 KnownImage image(const char* digest, const char* kind, const char* package, const char* version) {
-  return {h(digest), kind, package, version, std::string(kind) == "kernel" ? "boot/vmlinuz" : "EFI/BOOT/BOOTX64.EFI"};
+  return {from_hex(digest), kind, package, version, std::string(kind) == "kernel" ? "boot/vmlinuz" : "EFI/BOOT/BOOTX64.EFI"};
 }
 
 // The boot as a package list would record it: shim and grub as boot
@@ -58,7 +54,7 @@ const char* const kNewKernel = "00112233445566778899aabbccddeeff0011223344556677
 
 TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real Secure Boot log") {
   SUBCASE("the booted kernel is new enough: healthy, the rule names the kernel's event") {
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot.images = rhel8_images();
     w.policy.boot.min_kernel = "4.18.0-305";
     const Appraisal a = w.attest();
@@ -71,7 +67,7 @@ TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real 
     CHECK(named);
   }
   SUBCASE("the booted kernel is older than the minimum: kernel_outdated, naming event, package and version") {
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot.images = rhel8_images();
     w.policy.boot.min_kernel = "4.18.0-348";
     const Appraisal a = w.attest();
@@ -83,7 +79,7 @@ TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real 
     CHECK(a.trust().at("configuration") == ar4si::kUnsupportableConfig);
   }
   SUBCASE("a kernel the images do not know: kernel_unknown for its event, and no kernel to judge") {
-    World w(rhel8());
+    World w(rhel8_log());
     auto images = rhel8_images();
     images.pop_back();
     w.policy.boot.images = images;
@@ -95,7 +91,7 @@ TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real 
     CHECK(contains(m, "no PCR 4 boot application is a kernel"));
   }
   SUBCASE("root appends a newer known kernel to PCR 4 after booting an old one: still kernel_outdated") {
-    World w(with_boot_application(rhel8(), h(kNewKernel)));
+    World w(with_boot_application(rhel8_log(), from_hex(kNewKernel)));
     auto images = rhel8_images();
     images.push_back(image(kNewKernel, "kernel", "kernel-core", "4.18.0-553.el8"));
     w.policy.boot.images = images;
@@ -105,7 +101,7 @@ TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real 
     CHECK(contains(messages(a, reason::kKernelOutdated), "PCR 4 event 77"));
   }
   SUBCASE("root appends a known kernel after booting an unknown one: still kernel_unknown") {
-    World w(with_boot_application(rhel8(), h(kNewKernel)));
+    World w(with_boot_application(rhel8_log(), from_hex(kNewKernel)));
     auto images = rhel8_images();
     images.back() = image(kNewKernel, "kernel", "kernel-core", "4.18.0-553.el8");  // the booted kernel is unknown
     w.policy.boot.images = images;
@@ -115,7 +111,7 @@ TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real 
     CHECK(contains(messages(a, reason::kKernelUnknown), std::string(kKernel) + " at PCR 4 event 77"));
   }
   SUBCASE("PCR 4 not quoted: the kernel is not read from its events") {
-    World w(rhel8(), {4});
+    World w(rhel8_log(), {4});
     w.policy.pcrs.required = {{HashAlg::sha256, {7}}};  // what check_policy_bindings refuses at set time
     w.policy.boot.images = rhel8_images();
     w.policy.boot.min_kernel = "4.18.0-305";
@@ -124,7 +120,7 @@ TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real 
     CHECK(contains(messages(a, reason::kKernelUnknown), "PCR 4 is not bound"));
   }
   SUBCASE("Secure Boot not proven (PCR 7 not quoted): the kernel cannot be judged") {
-    World w(rhel8(), {7});
+    World w(rhel8_log(), {7});
     w.policy.secure_boot_required = false;
     w.policy.pcrs.required = {{HashAlg::sha256, {4}}};
     w.policy.boot.images = rhel8_images();
@@ -134,7 +130,7 @@ TEST_CASE("boot.min_kernel: the measured kernel's version, by digest, on a real 
     CHECK(contains(messages(a, reason::kKernelUnknown), "Secure Boot is not proven on"));
   }
   SUBCASE("a grace for kernel_outdated: warning until it ends") {
-    World w(rhel8());
+    World w(rhel8_log());
     w.policy.boot.images = rhel8_images();
     w.policy.boot.min_kernel = "4.18.0-348";
     w.policy.enforcement.grace = {{"kernel_outdated", 7 * 86400}};

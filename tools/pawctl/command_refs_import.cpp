@@ -17,21 +17,11 @@
 namespace pawctl {
 namespace {
 
-paw::json::ObjectPtr image_json(const paw::KnownImage& k) {
-  paw::json::ObjectPtr o = new Poco::JSON::Object();
-  o->set("sha256", paw::hex(k.sha256));
-  o->set("kind", k.kind);
-  o->set("package", k.package);
-  o->set("version", k.version);
-  o->set("file", k.file);
-  return o;
-}
-
 void print_images(const std::vector<DebPackage>& debs, bool json) {
   if (json) {
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array();
     for (const auto& d : debs) {
-      for (const auto& k : d.images) arr->add(image_json(k));
+      for (const auto& k : d.images) arr->add(paw::known_image_to_json(k));
     }
     paw::json::ObjectPtr o = new Poco::JSON::Object();
     o->set("images", arr);

@@ -344,6 +344,9 @@ Result<Policy> parse_stored_policy(std::string_view json_text);
 // parse_policy(serialize_policy(p)) == p.
 std::string serialize_policy(const Policy& policy);
 json::ObjectPtr policy_to_json(const Policy& policy);
+// known_image_to_json writes one "boot.images" entry as the policy holds it
+// (pawctl refs import-deb --json prints the same objects).
+json::ObjectPtr known_image_to_json(const KnownImage& image);
 
 // boot_rules_from_json reads the "boot" object strictly (unknown fields,
 // wrong types, non-hex or non-SHA-256 digests, bad command-line items
