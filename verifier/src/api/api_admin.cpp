@@ -366,37 +366,6 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   return json_response(200, policy_to_json(p));
 }
 
-Result<Response> Service::admin_create_rp_credential(Request& req) {
-  std::string label;
-  std::int64_t expires_in = 0;
-  if (!req.body.empty()) {
-    PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
-    PAW_CHECK(json::only_keys(body, {"label", "expires_in_seconds"}, "relying-party credential request"));
-    PAW_TRY(auto l, json::opt_string(body, "label"));
-    label = l.value_or("");
-    if (label.size() > 256) return make_error(Errc::malformed, "label longer than 256");
-    if (body->has("expires_in_seconds")) {
-      PAW_TRY(expires_in, json::get_int(body, "expires_in_seconds"));
-      if (expires_in < 60 || expires_in > 10 * 365 * 86400LL) {
-        return make_error(Errc::malformed, "expires_in_seconds must be in [60, 315360000]");
-      }
-    }
-  }
-  PAW_TRY(std::string id, random_hex(8));
-  PAW_TRY(std::string secret, random_hex(32));
-  const std::string credential = "pawrp_" + secret;
-  const std::int64_t now_s = unix_now();
-  const std::int64_t expires_at = expires_in == 0 ? 0 : now_s + expires_in;
-  PAW_CHECK(store_->add_credential(
-      {"rp-" + id, CredentialKind::relying_party, sha256_hex(credential), label, now_s, expires_at, 0}));
-  ObjPtr o = new Obj();
-  o->set("id", "rp-" + id);
-  o->set("credential", credential);
-  o->set("label", label);
-  o->set("expires_at", expires_at);
-  return json_response(201, o);
-}
-
 Result<Response> Service::admin_list_events(Request& req) {
   PAW_TRY(std::int64_t after, query_int(req, "after", 0, 0, INT64_MAX));
   PAW_TRY(std::int64_t limit, query_int(req, "limit", 100, 1, 1000));

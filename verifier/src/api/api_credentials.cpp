@@ -15,6 +15,27 @@ namespace {
 using Obj = Poco::JSON::Object;
 using ObjPtr = Poco::JSON::Object::Ptr;
 
+// LabelAndLifetime: the "label" and "expires_in_seconds" members every
+// credential request may carry (0 = never expires).
+struct LabelAndLifetime {
+  std::string label;
+  std::int64_t expires_in = 0;
+};
+
+Result<LabelAndLifetime> label_and_lifetime(const json::ObjectPtr& body) {
+  LabelAndLifetime out;
+  PAW_TRY(auto l, json::opt_string(body, "label"));
+  out.label = l.value_or("");
+  if (out.label.size() > 256) return make_error(Errc::malformed, "label longer than 256");
+  if (body->has("expires_in_seconds")) {
+    PAW_TRY(out.expires_in, json::get_int(body, "expires_in_seconds"));
+    if (out.expires_in < 60 || out.expires_in > 10 * 365 * 86400LL) {
+      return make_error(Errc::malformed, "expires_in_seconds must be in [60, 315360000]");
+    }
+  }
+  return out;
+}
+
 std::string credential_state(const CredentialRecord& c, std::int64_t now_s) {
   if (c.revoked_at != 0) return "revoked";
   if (c.expires_at != 0 && c.expires_at <= now_s) return "expired";
@@ -107,6 +128,33 @@ Result<Response> Service::admin_revoke_credential(Request& req) {
   return json_response(200, credential_json(done, now_s));
 }
 
+// admin_create_rp_credential: a relying party's bearer credential (pawctl
+// rp-credential create). Body (optional): {"label": "...", "expires_in_seconds": N}.
+Result<Response> Service::admin_create_rp_credential(Request& req) {
+  LabelAndLifetime asked;  // the body is optional
+  if (!req.body.empty()) {
+    PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
+    PAW_CHECK(json::only_keys(body, {"label", "expires_in_seconds"}, "relying-party credential request"));
+    PAW_TRY(asked, label_and_lifetime(body));
+  }
+  const std::string& label = asked.label;
+  const std::int64_t expires_in = asked.expires_in;
+  PAW_TRY(std::string id, random_hex(8));
+  PAW_TRY(std::string secret, random_hex(32));
+  const std::string credential = "pawrp_" + secret;
+  const std::int64_t now_s = unix_now();
+  const std::int64_t expires_at = expires_in == 0 ? 0 : now_s + expires_in;
+  PAW_CHECK(store_->add_credential(
+      {"rp-" + id, CredentialKind::relying_party, sha256_hex(credential), label, now_s, expires_at, 0}));
+  ObjPtr o = new Obj();
+  o->set("id", "rp-" + id);
+  o->set("credential", credential);
+  o->set("label", label);
+  o->set("expires_at", expires_at);
+  return json_response(201, o);
+}
+
+
 // admin_create_credential: a scoped (and usually expiring) admin API
 // credential for automation (pawctl credentials create). Body: {"scope":
 // "read"|"devices"|"policy"|"full", "label": "...", "expires_in_seconds": N}.
@@ -116,16 +164,9 @@ Result<Response> Service::admin_create_credential(Request& req) {
   PAW_TRY(std::string scope_name, json::get_string(body, "scope"));
   const auto scope = admin_scope_from_name(scope_name);
   if (!scope) return make_error(Errc::malformed, "scope must be read, devices, policy or full");
-  PAW_TRY(auto l, json::opt_string(body, "label"));
-  const std::string label = l.value_or("");
-  if (label.size() > 256) return make_error(Errc::malformed, "label longer than 256");
-  std::int64_t expires_in = 0;
-  if (body->has("expires_in_seconds")) {
-    PAW_TRY(expires_in, json::get_int(body, "expires_in_seconds"));
-    if (expires_in < 60 || expires_in > 10 * 365 * 86400LL) {
-      return make_error(Errc::malformed, "expires_in_seconds must be in [60, 315360000]");
-    }
-  }
+  PAW_TRY(LabelAndLifetime asked, label_and_lifetime(body));
+  const std::string& label = asked.label;
+  const std::int64_t expires_in = asked.expires_in;
   PAW_TRY(std::string id, random_hex(8));
   PAW_TRY(std::string secret, random_hex(32));
   const std::string credential = "pawadm_" + secret;
