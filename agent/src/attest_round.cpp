@@ -204,7 +204,7 @@ AttestOutcome attest_once(const AgentSettings& s, const Enrollment& e) {
 
   auto env = platform::make_evidence(*tpm, *ak, std::move(body), *sel);
   if (!env.ok()) return failed(FailureKind::tpm, env.error());
-  auto answer = client.attest(serialize_envelope(*env));
+  auto answer = client.attest(*env);
   if (!answer.ok()) {
     return failed(verifier_failure(answer.code()), answer.error());
   }

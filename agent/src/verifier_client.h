@@ -18,6 +18,8 @@
 #include "paw/attest/result_token.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
+#include "paw/attest/evidence.h"
+#include "paw/attest/protocol.h"
 
 namespace paw::https {
 class Client;
@@ -49,43 +51,16 @@ Result<HttpReply> http_call(const VerifierEndpoint& ep, const std::string& metho
 // code (its "error" field) and "verifier: HTTP <status>: <code>: <message>".
 Error error_from_reply(const HttpReply& reply);
 
-// errc_from_name maps a stable errc_name back to its code; false if unknown.
-bool errc_from_name(std::string_view name, Errc& out) noexcept;
+using protocol::errc_from_name;
 
-struct VerifierInfo {
-  std::string version;
-  std::string rp_id;
-  std::int64_t protocol = 0;
-};
-
-struct EnrollmentAnswer {
-  std::string enrollment_id;
-  Bytes credential_blob;      // TPM2B_ID_OBJECT
-  Bytes encrypted_secret;     // TPM2B_ENCRYPTED_SECRET
-};
-
-struct ActivationAnswer {
-  std::string device_id;
-  std::string status;         // "enrolled" | "pending"
-};
-
-struct Challenge {
-  Bytes nonce;                // 32 bytes
-  std::int64_t expires_at = 0;
-};
-
+// The answers are protocol.h's messages, decoded by its one decoder.
+using VerifierInfo = protocol::Info;
+using EnrollmentAnswer = protocol::EnrollmentAnswer;
+using ActivationAnswer = protocol::ActivationAnswer;
+using Challenge = protocol::Challenge;
+using AttestationAnswer = protocol::AttestationAnswer;
 // A reason (code, message, grace_until for one the policy graces): the wire form is reasons.h.
 using Reason = ResultReason;
-
-struct AttestationAnswer {
-  std::string verdict;        // "healthy" | "warning" (graced reasons: login allowed until grace_until) | "unhealthy"
-  std::vector<Reason> reasons;
-  std::string token;          // the signed result token (JWT)
-  std::int64_t expires_at = 0;
-  std::int64_t grace_until = 0;
-  std::string login_certificate;  // PEM, for the login key (healthy devices with one; else "")
-  std::string ssh_certificate; // OpenSSH user certificate line for the login key ("" when none was issued)
-};
 
 // VerifierClient wraps the agent endpoints; answers are parsed strictly
 // (sizes bounded, types checked): Errc::malformed for an answer that does not fit.
@@ -97,7 +72,11 @@ class VerifierClient {
   Result<EnrollmentAnswer> enroll(const std::string& request);   // POST /v1/enrollments
   Result<ActivationAnswer> activate(const std::string& enrollment_id, ByteView secret);
   Result<Challenge> challenge(const std::string& device_id);     // POST /v1/challenges
-  Result<AttestationAnswer> attest(const std::string& envelope); // POST /v1/attestations
+  // attest: POST /v1/attestations. A verifier before 0.2 refuses the
+  // envelope's routing copies as unknown fields (400, before it reads
+  // anything else, so the challenge is not spent): the same envelope goes
+  // again once without them.
+  Result<AttestationAnswer> attest(const Envelope& envelope);
   // add_login_key: POST /v1/devices/{id}/login-key (`enroll --add-login-key`);
   // returns the stored key's JWK thumbprint.
   Result<std::string> add_login_key(const std::string& device_id, const std::string& request);
@@ -109,10 +88,6 @@ class VerifierClient {
   // evidence of one round share a TLS handshake).
   Result<HttpReply> call(const std::string& method, const std::string& path, const std::string& body);
   std::shared_ptr<https::Client> conn_;
-
- public:
-
- private:
   VerifierEndpoint ep_;
 };
 

@@ -112,7 +112,7 @@ std::optional<ResultReason> check_login_key_proof(const DeviceRecord& rec, const
 }  // namespace
 
 Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, const Envelope& envelope,
-                                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx) {
+                                                const AppraisalContext& ctx) {
   // 1. sizes, before anything is decoded.
   if (envelope.attest.size() > kMaxAttestSize) return make_error(Errc::too_large, "sizes: TPMS_ATTEST too large");
   if (envelope.signature.size() > kMaxSignatureSize) return make_error(Errc::too_large, "sizes: TPMT_SIGNATURE too large");
@@ -133,20 +133,18 @@ Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, cons
   if (!ct_equal(a.extra_data, qualifying_data(envelope.body))) {
     return make_error(Errc::nonce_mismatch, "qualifying data: extraData is not SHA-256 of the body");
   }
-  // 5. body parse (only now: its bytes are signed), unless the caller parsed these bytes already.
-  if (!parsed_body) {
-    PAW_TRY(EvidenceBody parsed, parse_body(envelope.body));
-    parsed_body = std::move(parsed);
-  }
-  // 6. the nonce is the challenge the service just consumed for this device.
-  if (!ct_equal(parsed_body->nonce, ctx.expected_nonce)) {
+  // 5. body parse, the only one: its bytes are signed.
+  PAW_TRY(EvidenceBody body, parse_body(envelope.body));
+  // 6. the nonce is the challenge the service just checked for this device
+  // (the envelope's routing copy, when present, is what it checked).
+  if (!ct_equal(body.nonce, ctx.expected_nonce) || (!envelope.nonce.empty() && !ct_equal(body.nonce, envelope.nonce))) {
     return make_error(Errc::nonce_mismatch, "nonce: not the issued challenge");
   }
-  // 7. the body speaks about the enrolled device.
-  if (parsed_body->device_id != record.device_id) {
+  // 7. the body speaks about the enrolled device (the one the envelope routed to).
+  if (body.device_id != record.device_id || (!envelope.device_id.empty() && body.device_id != envelope.device_id)) {
     return make_error(Errc::device_mismatch, "device_id: evidence names another device");
   }
-  return AppraisalBuilder::authentic(std::move(*parsed_body), std::move(a), sig.hash);
+  return AppraisalBuilder::authentic(std::move(body), std::move(a), sig.hash);
 }
 
 Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
@@ -238,23 +236,10 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
                                 std::move(learned));
 }
 
-namespace {
-Result<Appraisal> appraise_impl(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
-                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx,
-                                const Policy& policy) {
-  PAW_TRY(AuthenticEvidence evidence, authenticate_evidence(record, envelope, std::move(parsed_body), ctx));
-  return appraise_authentic(record, previous, std::move(evidence), ctx, policy);
-}
-}  // namespace
-
 Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
                            const AppraisalContext& ctx, const Policy& policy) {
-  return appraise_impl(record, previous, envelope, std::nullopt, ctx, policy);
-}
-
-Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
-                           EvidenceBody parsed_body, const AppraisalContext& ctx, const Policy& policy) {
-  return appraise_impl(record, previous, envelope, std::move(parsed_body), ctx, policy);
+  PAW_TRY(AuthenticEvidence evidence, authenticate_evidence(record, envelope, ctx));
+  return appraise_authentic(record, previous, std::move(evidence), ctx, policy);
 }
 
 ResultClaims Appraisal::claims(std::string issuer, std::string jti) const {

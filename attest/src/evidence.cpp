@@ -137,8 +137,14 @@ Result<EvidenceBody> parse_body(ByteView bytes) {
   return b;
 }
 
+Envelope envelope_for(const EvidenceBody& body, Bytes body_bytes, Bytes attest, Bytes signature) {
+  return Envelope{std::move(body_bytes), std::move(attest), std::move(signature), body.device_id, body.nonce};
+}
+
 std::string serialize_envelope(const Envelope& env) {
   json::ObjectPtr o = new Poco::JSON::Object();
+  if (!env.device_id.empty()) o->set("device_id", env.device_id);
+  if (!env.nonce.empty()) o->set("nonce", hex(env.nonce));
   o->set("body", base64(env.body));
   json::ObjectPtr q = new Poco::JSON::Object();
   q->set("attest", base64(env.attest));
@@ -149,8 +155,21 @@ std::string serialize_envelope(const Envelope& env) {
 
 Result<Envelope> parse_envelope(std::string_view json_text) {
   PAW_TRY(json::ObjectPtr o, json::parse_object(json_text, kMaxEnvelopeSize, 4));
-  PAW_CHECK(json::only_keys(o, {"body", "quote"}, "evidence envelope"));
+  PAW_CHECK(json::only_keys(o, {"device_id", "nonce", "body", "quote"}, "evidence envelope"));
   Envelope env;
+  PAW_TRY(auto device_id, json::opt_string(o, "device_id"));
+  PAW_TRY(auto nonce, json::opt_string(o, "nonce"));
+  if (device_id.has_value() != nonce.has_value()) {
+    return make_error(Errc::malformed, "evidence envelope: device_id and nonce come together");
+  }
+  if (device_id) {
+    if (device_id->empty() || device_id->size() > kMaxDeviceIdSize) {
+      return make_error(Errc::malformed, "evidence envelope: device_id must have 1 to 128 characters");
+    }
+    env.device_id = std::move(*device_id);
+    PAW_TRY(env.nonce, json::get_hex(o, "nonce", kNonceSize));
+    if (env.nonce.size() != kNonceSize) return make_error(Errc::malformed, "evidence envelope: nonce must be 32 bytes");
+  }
   PAW_TRY(env.body, json::get_b64(o, "body", kMaxBodySize));
   PAW_TRY(json::ObjectPtr q, json::get_object(o, "quote"));
   PAW_CHECK(json::only_keys(q, {"attest", "signature"}, "quote"));

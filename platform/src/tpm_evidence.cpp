@@ -22,7 +22,7 @@ Result<Envelope> make_evidence(Tpm& tpm, const Ak& ak, EvidenceBody body, const 
     PAW_TRY(const Bytes quoted, quoted_pcr_digest(q.attest));
     PAW_TRY(const Bytes expected, pcr_digest(sign_hash, sel, body.pcrs));
     if (ct_equal(quoted, expected))
-      return Envelope{std::move(body_bytes), std::move(q.attest), std::move(q.signature)};
+      return envelope_for(body, std::move(body_bytes), std::move(q.attest), std::move(q.signature));
     // A PCR was extended between read and quote: read again.
   }
   return make_error(Errc::pcr_digest_mismatch, "PCRs kept changing between PCR read and quote");

@@ -203,30 +203,37 @@ TEST_CASE("appraise: mutations of the quote, body and nonce") {
   }
 }
 
-TEST_CASE("appraise: the pre-parsed-body overload decides exactly as the parsing one") {
+TEST_CASE("appraise: the envelope's routing copies must equal the signed body, and without them the body alone decides") {
   AppraisalWorld w;
   w.enroll();
   REQUIRE(w.attest().ok());
   w.nonce[0] = static_cast<std::uint8_t>(w.nonce[0] + 1);
   auto env = w.dev.attest(w.nonce);
   REQUIRE(env.ok());
-  auto parsed = parse_body(env->body);
-  REQUIRE(parsed.ok());
-  auto a = w.appraise_env(*env);
-  auto b = appraise(w.record, w.state, *env, *parsed, w.actx(), w.policy);
+  CHECK(env->device_id == "dev-0001");
+  CHECK(env->nonce == w.nonce);
+  // An agent before 0.2 sends no routing copies: the signed body decides alone.
+  Envelope old = *env;
+  old.device_id.clear();
+  old.nonce.clear();
+  auto parsed_old = parse_envelope(serialize_envelope(old));
+  REQUIRE(parsed_old.ok());
+  CHECK(parsed_old->device_id.empty());
+  auto a = w.appraise_env(*parsed_old);
   REQUIRE(a.ok());
-  REQUIRE(b.ok());
   CHECK(a->healthy());
-  CHECK(b->healthy());
-  CHECK(codes(*a) == codes(*b));
-  CHECK(b->next_state().fido_sign_count == a->next_state().fido_sign_count);
-  CHECK(b->body().device_id == "dev-0001");
-  // The quote still guards the bytes: a broken signature fails first, body or not.
+  // The copies are unsigned: whoever rewrites them gets a mismatch, never
+  // another device's or challenge's judgement, even with a matching context.
+  Envelope routed_elsewhere = *env;
+  routed_elsewhere.device_id = "dev-0002";
+  CHECK(w.appraise_env(routed_elsewhere).code() == Errc::device_mismatch);
+  Envelope other_nonce = *env;
+  other_nonce.nonce[3] ^= 0x01;
+  AppraisalContext ctx = w.actx();
+  ctx.expected_nonce = other_nonce.nonce;
+  CHECK(appraise(w.record, w.state, other_nonce, ctx, w.policy).code() == Errc::nonce_mismatch);
+  // The quote still guards the bytes before anything of the body is read.
   Envelope bad = *env;
   bad.signature[bad.signature.size() - 3] ^= 0x01;
-  CHECK(appraise(w.record, w.state, bad, *parsed, w.actx(), w.policy).code() == Errc::bad_signature);
-  // And a body for another nonce is refused as with parsing.
-  AppraisalContext other = w.actx();
-  other.expected_nonce[1] ^= 0x01;
-  CHECK(appraise(w.record, w.state, *env, *parsed, other, w.policy).code() == Errc::nonce_mismatch);
+  CHECK(w.appraise_env(bad).code() == Errc::bad_signature);
 }

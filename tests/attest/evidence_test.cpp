@@ -53,7 +53,7 @@ TEST_CASE("evidence body refuses bad fields with precise errors") {
 }
 
 TEST_CASE("evidence envelope round-trips and is strict") {
-  Envelope e{to_bytes("{}"), Bytes(10, 1), Bytes(6, 2)};
+  Envelope e{to_bytes("{}"), Bytes(10, 1), Bytes(6, 2), {}, {}};
   auto parsed = parse_envelope(serialize_envelope(e));
   REQUIRE(parsed.ok());
   CHECK(parsed->body == e.body);
@@ -63,4 +63,19 @@ TEST_CASE("evidence envelope round-trips and is strict") {
   CHECK(parse_envelope("{\"body\":\"e30=\",\"quote\":{\"attest\":\"AA==\",\"signature\":\"AA==\"},\"x\":1}").code() ==
         Errc::malformed);
   CHECK(parse_envelope(std::string(kMaxEnvelopeSize + 1, ' ')).code() == Errc::too_large);
+}
+
+TEST_CASE("evidence envelope: routing copies travel together, are bounded, and round-trip") {
+  Envelope env{Bytes{'{', '}'}, Bytes{1, 2}, Bytes{3, 4}, "3f2a9c0d", Bytes(kNonceSize, 0x11)};
+  auto back = parse_envelope(serialize_envelope(env));
+  REQUIRE(back.ok());
+  CHECK(*back == env);
+  Envelope old = env;
+  old.device_id.clear();
+  old.nonce.clear();
+  CHECK(*parse_envelope(serialize_envelope(old)) == old);
+  CHECK(parse_envelope(R"({"device_id":"a","body":"e30=","quote":{"attest":"AQI=","signature":"AwQ="}})").code() ==
+        Errc::malformed);
+  CHECK(parse_envelope(R"({"device_id":"a","nonce":"0011","body":"e30=","quote":{"attest":"AQI=","signature":"AwQ="}})")
+            .code() == Errc::malformed);
 }

@@ -70,7 +70,8 @@ python3 - "$work" "$nonce" <<'PY' || fail "envelope shape"
 import base64, hashlib, json, sys
 work, nonce = sys.argv[1], sys.argv[2]
 env = json.load(open(f"{work}/env.json"))
-assert set(env) == {"body", "quote"} and set(env["quote"]) == {"attest", "signature"}, env.keys()
+assert set(env) == {"device_id", "nonce", "body", "quote"} and set(env["quote"]) == {"attest", "signature"}, env.keys()
+assert env["device_id"] == "dev-e2e" and env["nonce"] == nonce, env  # the unsigned routing copies
 body = base64.b64decode(env["body"], validate=True)
 open(f"{work}/body", "wb").write(body)
 open(f"{work}/attest", "wb").write(base64.b64decode(env["quote"]["attest"], validate=True))

@@ -14,6 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!again.ok() || !(*again == *body)) __builtin_trap();
   }
   auto env = paw::parse_envelope(std::string_view(reinterpret_cast<const char*>(data), size));
-  (void)env;
+  if (env.ok()) {
+    auto again = paw::parse_envelope(paw::serialize_envelope(*env));
+    if (!again.ok() || !(*again == *env)) __builtin_trap();
+  }
   return 0;
 }

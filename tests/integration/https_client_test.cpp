@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -98,6 +99,7 @@ void write_key(const std::filesystem::path& p, EVP_PKEY* key) {
 // The source ports of the connections /peer and /v1/challenges came on.
 std::mutex peers_mu;
 std::vector<std::string> peers;
+std::vector<std::string> envelopes;  // what /v1/attestations received
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -122,6 +124,22 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         body = R"({"nonce":")" + std::string(64, 'a') + R"(","expires_at":1})";
       }
       resp.sendBuffer(body.data(), body.size());
+      return;
+    }
+    if (req.getURI() == "/v1/attestations") {
+      // A verifier before 0.2: the envelope's routing copies are unknown fields to it.
+      std::string body(std::istreambuf_iterator<char>(req.stream()), {});
+      const bool routed = body.find("\"device_id\"") != std::string::npos;
+      {
+        std::lock_guard lock(peers_mu);
+        envelopes.push_back(body);
+      }
+      resp.setContentType("application/json");
+      resp.setStatus(routed ? Poco::Net::HTTPResponse::HTTP_BAD_REQUEST : Poco::Net::HTTPResponse::HTTP_OK);
+      const std::string answer =
+          routed ? R"({"error":"malformed","message":"unknown field \"device_id\" in evidence envelope"})"
+                 : R"({"verdict":"healthy","reasons":[],"token":"t.t.t","expires_at":1})";
+      resp.sendBuffer(answer.data(), answer.size());
       return;
     }
     const bool health = req.getURI() == "/healthz";
@@ -315,4 +333,22 @@ TEST_CASE("https client: system CAs (webhook receivers) still pin the host and r
   CHECK(https::Client::open("http://alerts.example.com/paw", o, "webhook").code() == Errc::config_error);
   CHECK(https::Client::open("http://127.evil.example/paw", o, "webhook").code() == Errc::config_error);
   CHECK(https::Client::open("http://127.0.0.1:9/paw", o, "webhook").ok());
+}
+
+TEST_CASE("agent client: a verifier before 0.2 refuses the envelope's routing copies - sent again once without") {
+  TlsServer s;
+  {
+    std::lock_guard lock(peers_mu);
+    envelopes.clear();
+  }
+  agent::VerifierClient vc({s.url("127.0.0.1"), s.ca_file, 5});
+  const Envelope env{to_bytes("{}"), Bytes{1, 2}, Bytes{3, 4}, "dev-1", Bytes(32, 0x11)};
+  auto a = vc.attest(env);
+  REQUIRE_MESSAGE(a.ok(), a.error().what());
+  CHECK(a->verdict == "healthy");
+  std::lock_guard lock(peers_mu);
+  REQUIRE(envelopes.size() == 2);
+  CHECK(envelopes[0].find("\"device_id\":\"dev-1\"") != std::string::npos);
+  CHECK(envelopes[1].find("device_id") == std::string::npos);
+  CHECK(envelopes[1].find("\"body\"") != std::string::npos);
 }

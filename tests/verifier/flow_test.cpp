@@ -177,6 +177,23 @@ TEST_CASE("flow: every rejection path answers its status code") {
     env2->signature[env2->signature.size() - 3] ^= 0x01;
     auto forged = c.post("/v1/attestations", serialize_envelope(*env2));
     CHECK(forged.status == 422);
+    // The envelope's routing copies are unsigned: one that names another
+    // challenge is refused before the quote is looked at (409), and the
+    // signed body is never judged under another challenge.
+    auto env3 = f.dev->attest(f.challenge());
+    REQUIRE(env3.ok());
+    env3->nonce[0] ^= 0x01;
+    auto rerouted = c.post("/v1/attestations", serialize_envelope(*env3));
+    CHECK(rerouted.status == 409);
+    CHECK(code_of(rerouted) == "nonce_unknown");
+    // An agent before 0.2 sends no routing copies: still judged, from the body.
+    auto old = f.dev->attest(f.challenge());
+    REQUIRE(old.ok());
+    old->device_id.clear();
+    old->nonce.clear();
+    CHECK(serialize_envelope(*old).find("\"nonce\"") == std::string::npos);
+    auto judged = c.post("/v1/attestations", serialize_envelope(*old));
+    CHECK(judged.status == 200);
     // Malformed → 400; unknown device → 404.
     CHECK(c.post("/v1/attestations", R"({"body":"!!","quote":{}})").status == 400);
     soft::SoftDevice other = soft::SoftDevice::create(kRp, &f.ek_ca, &f.fido_ca).value();

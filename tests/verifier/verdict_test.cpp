@@ -154,6 +154,17 @@ TEST_CASE("verdict: evidence the enrolled AK did not sign for this challenge lea
     forgeries.push_back(serialize_envelope(*env));
   }
   {
+    // Another TPM's genuine evidence about itself, routed to the victim by
+    // rewriting the envelope's unsigned copies (and the victim's challenge).
+    soft::SoftDevice other = soft::SoftDevice::create(kRp, &f.ek_ca, &f.fido_ca).value();
+    REQUIRE(other.use_event_log(*f.dev->event_log).ok());
+    other.device_id = "0123456789abcdef0123456789abcdef";
+    auto env = other.attest(f.challenge());
+    REQUIRE(env.ok());
+    env->device_id = f.dev->device_id;
+    forgeries.push_back(serialize_envelope(*env));
+  }
+  {
     // A signature that does not even parse.
     auto env = f.dev->attest(f.challenge());
     REQUIRE(env.ok());
@@ -175,7 +186,7 @@ TEST_CASE("verdict: evidence the enrolled AK did not sign for this challenge lea
   CHECK(after_row.last_verdict == "healthy");
   CHECK(after_row.updated_at == before_row.updated_at);
   CHECK(after_row.state_json == before_row.state_json);
-  // No alert, no row per request: one aggregated event for all twelve.
+  // No alert, no row per request: one aggregated event for all fifteen.
   int aggregated = 0;
   for (const auto& e : events_after(f, before)) {
     CHECK_MESSAGE(e.type == "unauthenticated_evidence", e.type);
@@ -183,7 +194,7 @@ TEST_CASE("verdict: evidence the enrolled AK did not sign for this challenge lea
   }
   CHECK(aggregated == 1);
   const std::string metrics = c.get("/metrics").body;
-  CHECK(metrics.find("paw_attestation_unauthenticated_total{error=\"bad_signature\"} 6") != std::string::npos);
+  CHECK(metrics.find("paw_attestation_unauthenticated_total{error=\"bad_signature\"} 9") != std::string::npos);
   CHECK(metrics.find("paw_attestation_unauthenticated_total{error=\"nonce_mismatch\"} 3") != std::string::npos);
   // The device is still healthy and its token still works.
   CHECK(health_allows(f, rp));

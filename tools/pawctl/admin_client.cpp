@@ -14,6 +14,7 @@
 #include "admin_session.h"
 #include "command.h"
 #include "paw/attest/bytes.h"
+#include "paw/attest/protocol.h"
 #include "paw/https/client.h"
 
 namespace pawctl {
@@ -161,12 +162,9 @@ paw::Result<HttpAnswer> call_ok(const Connection& c, const std::string& method, 
 paw::Result<HttpAnswer> answer_ok(const std::string& method, const std::string& path, HttpAnswer a) {
   if (a.status >= 200 && a.status < 300) return a;
   std::string message = "HTTP " + std::to_string(a.status);
-  if (auto o = paw::json::parse_object(a.body, 1u << 20); o.ok()) {
-    const std::string err = (*o)->optValue<std::string>("error", "");
-    const std::string msg = (*o)->optValue<std::string>("message", "");
-    if (!err.empty()) message += " " + err;
-    if (!msg.empty()) message += ": " + msg;
-  }
+  const paw::protocol::ErrorAnswer e = paw::protocol::decode_error_answer(a.body);
+  if (!e.error.empty()) message += " " + e.error;
+  if (!e.message.empty()) message += ": " + e.message;
   const Errc code = a.status == 401 ? Errc::unauthorized
                     : a.status == 404 ? Errc::not_found
                     : a.status == 409 ? Errc::conflict

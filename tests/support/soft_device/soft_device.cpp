@@ -75,12 +75,9 @@ Result<EvidenceBody> SoftDevice::evidence_body(ByteView nonce, std::uint8_t fido
 }
 
 Result<Envelope> SoftDevice::seal(const EvidenceBody& body) const {
-  Envelope env;
-  env.body = serialize_body(body);
-  PAW_TRY(auto q, tpm.quote(qualifying_data(env.body), body.pcrs));
-  env.attest = std::move(q.first);
-  env.signature = std::move(q.second);
-  return env;
+  Bytes bytes = serialize_body(body);
+  PAW_TRY(auto q, tpm.quote(qualifying_data(bytes), body.pcrs));
+  return envelope_for(body, std::move(bytes), std::move(q.first), std::move(q.second));
 }
 
 Result<Envelope> SoftDevice::attest(ByteView nonce, std::uint8_t fido_flags) {

@@ -16,6 +16,7 @@
 
 #include "bench.h"
 #include "paw/attest/json.h"
+#include "paw/attest/protocol.h"
 
 namespace paw::bench {
 namespace {
@@ -34,12 +35,18 @@ Status write_text(const std::filesystem::path& p, const std::string& text) {
   return ok_status();
 }
 
-Result<json::ObjectPtr> expect(const Result<Reply>& r, int status, const std::string& what) {
+// expected: the body of a reply with |status|, or the failure naming |what|.
+Result<std::string> expected(const Result<Reply>& r, int status, const std::string& what) {
   if (!r.ok()) return r.error();
   if (r->status != status) {
     return make_error(Errc::network_error, what + ": HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300));
   }
-  return json::parse_object(r->body, 1u << 20);
+  return r->body;
+}
+
+Result<json::ObjectPtr> expect(const Result<Reply>& r, int status, const std::string& what) {
+  PAW_TRY(std::string body, expected(r, status, what));
+  return json::parse_object(body, protocol::kMaxAnswerSize);
 }
 
 Result<soft::SoftDevice> enroll_one(Client& c, const std::string& admin, const std::string& rp, const Fleet& fleet) {
@@ -49,19 +56,16 @@ Result<soft::SoftDevice> enroll_one(Client& c, const std::string& admin, const s
   PAW_TRY(soft::SoftDevice dev, soft::SoftDevice::create(rp, &fleet.ek_ca, &fleet.fido_ca));
   PAW_CHECK(dev.use_event_log(soft::make_event_log(soft::BootConfig{})));
   PAW_TRY(EnrollmentRequest req, dev.enrollment_request(token));
-  PAW_TRY(json::ObjectPtr chal, expect(c.call("POST", "/v1/enrollments", serialize_enrollment_request(req)), 201,
-                                       "enrollment"));
-  PAW_TRY(std::string id, json::get_string(chal, "enrollment_id"));
-  PAW_TRY(Bytes blob, json::get_b64(chal, "credential_blob", 4096));
-  PAW_TRY(Bytes secret_in, json::get_b64(chal, "encrypted_secret", 4096));
-  PAW_TRY(SecretBytes secret, dev.tpm.activate_credential(blob, secret_in));
-  json::ObjectPtr act = new Poco::JSON::Object();
-  act->set("secret", base64(secret.view()));
-  PAW_TRY(json::ObjectPtr done, expect(c.call("POST", "/v1/enrollments/" + id + "/activation", json::stringify(act)),
-                                       200, "activation"));
-  PAW_TRY(dev.device_id, json::get_string(done, "device_id"));
-  PAW_TRY(std::string status, json::get_string(done, "status"));
-  if (status == "pending") {
+  PAW_TRY(std::string asked, expected(c.call("POST", "/v1/enrollments", serialize_enrollment_request(req)), 201,
+                                      "enrollment"));
+  PAW_TRY(const protocol::EnrollmentAnswer chal, protocol::decode_enrollment_answer(asked));
+  PAW_TRY(SecretBytes secret, dev.tpm.activate_credential(chal.credential_blob, chal.encrypted_secret));
+  const std::string act = protocol::encode(protocol::ActivationRequest{Bytes(secret.view().begin(), secret.view().end())});
+  PAW_TRY(std::string activated, expected(c.call("POST", "/v1/enrollments/" + chal.enrollment_id + "/activation", act),
+                                          200, "activation"));
+  PAW_TRY(const protocol::ActivationAnswer done, protocol::decode_activation_answer(activated));
+  dev.device_id = done.device_id;
+  if (done.status == "pending") {
     auto r = c.call("POST", "/v1/admin/devices/" + dev.device_id + "/approve", "{}", admin);
     if (!r.ok() || r->status / 100 != 2) return make_error(Errc::network_error, "approve failed");
   }
@@ -70,13 +74,14 @@ Result<soft::SoftDevice> enroll_one(Client& c, const std::string& admin, const s
 
 // attest_once: challenge, evidence, attestation. Returns the verdict.
 Result<std::string> attest_once(Client& c, soft::SoftDevice& dev) {
-  json::ObjectPtr q = new Poco::JSON::Object();
-  q->set("device_id", dev.device_id);
-  PAW_TRY(json::ObjectPtr chal, expect(c.call("POST", "/v1/challenges", json::stringify(q)), 201, "challenge"));
-  PAW_TRY(Bytes nonce, json::get_hex(chal, "nonce", 32));
-  PAW_TRY(Envelope env, dev.attest(nonce));
-  PAW_TRY(json::ObjectPtr res, expect(c.call("POST", "/v1/attestations", serialize_envelope(env)), 200, "attestation"));
-  return json::get_string(res, "verdict");
+  PAW_TRY(std::string asked, expected(c.call("POST", "/v1/challenges",
+                                             protocol::encode(protocol::ChallengeRequest{dev.device_id})),
+                                      201, "challenge"));
+  PAW_TRY(const protocol::Challenge chal, protocol::decode_challenge(asked));
+  PAW_TRY(Envelope env, dev.attest(chal.nonce));
+  PAW_TRY(std::string judged, expected(c.call("POST", "/v1/attestations", serialize_envelope(env)), 200, "attestation"));
+  PAW_TRY(const protocol::AttestationAnswer res, protocol::decode_attestation_answer(judged));
+  return res.verdict;
 }
 
 }  // namespace
@@ -109,8 +114,9 @@ Result<std::vector<soft::SoftDevice>> enroll_devices(const Target& target, const
                                                      const Fleet& fleet, std::size_t n, std::size_t threads,
                                                      Stats& stats) {
   Client probe(target);
-  PAW_TRY(json::ObjectPtr info, expect(probe.call("GET", "/v1/info", ""), 200, "info"));
-  PAW_TRY(std::string rp, json::get_string(info, "rp_id"));
+  PAW_TRY(std::string info_text, expected(probe.call("GET", "/v1/info", ""), 200, "info"));
+  PAW_TRY(const protocol::Info info, protocol::decode_info(info_text));
+  const std::string& rp = info.rp_id;
   std::vector<std::optional<soft::SoftDevice>> slots(n);
   std::mutex mu;
   std::atomic<std::size_t> next{0};

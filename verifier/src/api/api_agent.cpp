@@ -5,6 +5,7 @@
 
 #include "paw/attest/reasons.h"
 #include "paw/attest/evidence.h"
+#include "paw/attest/protocol.h"
 #include "login_checks.h"
 #include "service.h"
 #include "util.h"
@@ -18,15 +19,8 @@ using ObjPtr = Poco::JSON::Object::Ptr;
 
 constexpr std::string_view kVersion = "0.1.0";
 
-// device_id_ok: ids are ours (hex) but arrive untrusted.
-Status check_device_id(const std::string& id) {
-  if (id.empty() || id.size() > kMaxDeviceIdSize) return make_error(Errc::malformed, "device_id has a bad size");
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return make_error(Errc::malformed, "device_id has a bad character");
-  }
-  return ok_status();
-}
+// Device ids are ours (hex) but arrive untrusted.
+Status check_device_id(const std::string& id) { return protocol::check_id(id, "device_id"); }
 
 // may_attest: a device that exists and is neither revoked nor pending
 // approval may attest: Errc::not_found, revoked, forbidden (pending).
@@ -44,14 +38,26 @@ Result<StoredDevice> usable_device(Store& store, const std::string& id) {
   return *d;
 }
 
+// EvidenceRoute is where evidence claims to go: the device to load and the
+// challenge to check before the quote is verified.
+struct EvidenceRoute {
+  std::string device_id;
+  Bytes nonce;
+};
+
+// route_of reads the envelope's routing copies. Agents before 0.2 send none:
+// for them the body is read for these two values only and thrown away (the
+// appraisal parses it again, after the signature check, and compares).
+Result<EvidenceRoute> route_of(const Envelope& env) {
+  if (!env.device_id.empty()) return EvidenceRoute{env.device_id, env.nonce};
+  PAW_TRY(EvidenceBody unsigned_body, parse_body(env.body));
+  return EvidenceRoute{std::move(unsigned_body.device_id), std::move(unsigned_body.nonce)};
+}
+
 }  // namespace
 
 Result<Response> Service::get_info(Request&) {
-  ObjPtr o = new Obj();
-  o->set("version", std::string(kVersion));
-  o->set("rp_id", cfg_.rp_id);
-  o->set("protocol", 1);
-  return json_response(200, o);
+  return json_response(200, protocol::encode(protocol::Info{std::string(kVersion), cfg_.rp_id}));
 }
 
 Result<Response> Service::post_enrollment(Request& req) {
@@ -102,18 +108,14 @@ Result<Response> Service::post_enrollment(Request& req) {
   pending->set("owner", owner);
   PAW_CHECK(store_->add_enrollment({enrollment_id, hex(verified->secret_hash()), json::stringify(pending), now_s,
                                     now_s + cfg_.enrollment_ttl}));
-  ObjPtr o = new Obj();
-  o->set("enrollment_id", enrollment_id);
-  o->set("credential_blob", base64(verified->credential_blob()));
-  o->set("encrypted_secret", base64(verified->encrypted_secret()));
-  return json_response(201, o);
+  return json_response(201, protocol::encode(protocol::EnrollmentAnswer{enrollment_id, verified->credential_blob(),
+                                                                         verified->encrypted_secret()}));
 }
 
 Result<Response> Service::post_activation(Request& req) {
   const std::int64_t now_s = unix_now();
-  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
-  PAW_CHECK(json::only_keys(body, {"secret"}, "activation"));
-  PAW_TRY(Bytes secret, json::get_b64(body, "secret", 256));
+  PAW_TRY(const protocol::ActivationRequest activation, protocol::decode_activation_request(req.body));
+  const Bytes& secret = activation.secret;
   // take_enrollment removes the row: a wrong secret ends the enrollment.
   PAW_TRY(EnrollmentRecord e, store_->take_enrollment(req.params[0], now_s));
   PAW_TRY(Bytes stored_hash, unhex(e.secret_hash));
@@ -171,18 +173,13 @@ Result<Response> Service::post_activation(Request& req) {
   if (rec.login_key) ev->set("login_key_jkt", rec.login_key->jkt);
   ev->set("notes", pending->getArray("notes"));
   record_event("enrollment", d.id, json::stringify(ev));
-  ObjPtr o = new Obj();
-  o->set("device_id", d.id);
-  o->set("status", std::string(device_status_name(d.status)));
-  return json_response(200, o);
+  return json_response(200, protocol::encode(protocol::ActivationAnswer{d.id, std::string(device_status_name(d.status))}));
 }
 
 Result<Response> Service::post_challenge(Request& req) {
   const std::int64_t now_s = unix_now();
-  PAW_TRY(json::ObjectPtr body, json::parse_object(req.body, 64u << 10));
-  PAW_CHECK(json::only_keys(body, {"device_id"}, "challenge request"));
-  PAW_TRY(std::string device_id, json::get_string(body, "device_id"));
-  PAW_CHECK(check_device_id(device_id));
+  PAW_TRY(const protocol::ChallengeRequest asked, protocol::decode_challenge_request(req.body));
+  const std::string& device_id = asked.device_id;
   // No per-device budget here: anyone may ask for a device's challenge (it
   // is stateless and cheap; the per-address limit bounds the asking), and a
   // budget keyed on an unauthenticated id would let them lock the device out.
@@ -192,10 +189,7 @@ Result<Response> Service::post_challenge(Request& req) {
   // Nothing is written: the nonce proves itself (challenge.h).
   const std::int64_t expires_at = now_s + cfg_.challenge_ttl;
   PAW_TRY(Bytes nonce, challenge_key_.issue(device_id, expires_at));
-  ObjPtr o = new Obj();
-  o->set("nonce", hex(nonce));
-  o->set("expires_at", expires_at);
-  return json_response(201, o);
+  return json_response(201, protocol::encode(protocol::Challenge{std::move(nonce), expires_at}));
 }
 
 Result<std::shared_ptr<const CachedDevice>> Service::load_device(const std::string& id, std::int64_t revision) {
@@ -211,36 +205,37 @@ Result<std::shared_ptr<const CachedDevice>> Service::load_device(const std::stri
 
 Result<Response> Service::post_attestation(Request& req) {
   const std::int64_t now_s = unix_now();
-  // Sizes and shape first; the body is parsed once, here, to find the device
-  // and nonce; appraise() checks the quote over these very bytes before it
-  // uses a single value of it.
+  // Sizes and shape first. The device and nonce come from the envelope's
+  // unsigned routing copies; the body is parsed once, inside
+  // authenticate_evidence, after the quote proved its bytes signed, and its
+  // values must equal these copies.
   PAW_TRY(Envelope env, parse_envelope(req.body));
-  PAW_TRY(EvidenceBody body, parse_body(env.body));
-  PAW_CHECK(check_device_id(body.device_id));
+  PAW_TRY(const EvidenceRoute route, route_of(env));
+  PAW_CHECK(check_device_id(route.device_id));
 
   // One appraisal per device at a time (FIDO2 counter, clock state); the
   // revision check in record_attestation covers other replicas.
-  std::lock_guard device_guard(device_lock(body.device_id));
-  PAW_TRY(auto head, store_->device_head(body.device_id));
+  std::lock_guard device_guard(device_lock(route.device_id));
+  PAW_TRY(auto head, store_->device_head(route.device_id));
   PAW_CHECK(may_attest(head));
   // The device's budget is spent only by evidence that verified (below), so
   // junk sent in its name never uses it up; it only runs dry when the device
   // itself attests too often. Unknown ids get no bucket (may_attest above).
-  if (!device_limiter_.has_token(body.device_id)) return make_error(Errc::rate_limited, "too many attestations for this device");
+  if (!device_limiter_.has_token(route.device_id)) return make_error(Errc::rate_limited, "too many attestations for this device");
   // Issued by us, to this device, not expired: decided without the store.
   // Whether it was used is decided below, in the transaction that stores the
   // verdict (one winner, also across replicas).
-  PAW_TRY(const std::int64_t nonce_expires, challenge_key_.check(body.nonce, body.device_id, now_s));
-  const UsedNonce nonce{sha256_hex(ByteView(body.nonce)), body.device_id, now_s, nonce_expires};
-  PAW_TRY(std::shared_ptr<const CachedDevice> cached, load_device(body.device_id, head->revision));
+  PAW_TRY(const std::int64_t nonce_expires, challenge_key_.check(route.nonce, route.device_id, now_s));
+  const UsedNonce nonce{sha256_hex(ByteView(route.nonce)), route.device_id, now_s, nonce_expires};
+  PAW_TRY(std::shared_ptr<const CachedDevice> cached, load_device(route.device_id, head->revision));
   StoredDevice dev = cached->stored;
 
   PAW_TRY(Policy policy, policy_for(dev.policy));
-  AppraisalContext ctx{body.nonce, cfg_.rp_id, now_s};
+  AppraisalContext ctx{route.nonce, cfg_.rp_id, now_s};
   // Steps 1-7: until the quote verified with the enrolled AK over this body,
   // challenge and device, the evidence could come from anyone: a failure is
   // counted and nothing about the device is written.
-  auto authentic = authenticate_evidence(cached->record, env, std::move(body), ctx);
+  auto authentic = authenticate_evidence(cached->record, env, ctx);
   if (!authentic.ok()) return refuse_unauthenticated(req, dev.id, std::move(authentic).error());
   device_limiter_.spend(dev.id);  // the quote verified against this device's AK
   // From here on the device itself said it: a failure is verdict `rejected`.
@@ -305,24 +300,17 @@ Result<Response> Service::post_attestation(Request& req) {
   // Bound to the login key (RFC 7800 cnf): under a "pop" policy only its holder logs in with it.
   if (cached->record.login_key) claims.cnf_jkt = cached->record.login_key->jkt;
   PAW_TRY(std::string token, keys_->sign(claims));
-  ObjPtr o = new Obj();
-  o->set("verdict", verdict);
-  o->set("reasons", reasons_to_json(a.reasons()));
-  o->set("token", token);
-  o->set("expires_at", claims.exp);
-  if (claims.grace_until != 0) o->set("grace_until", claims.grace_until);
+  protocol::AttestationAnswer answer{verdict, a.reasons(), std::move(token), claims.exp, claims.grace_until, {}, {}};
   // The login and SSH certificates ride on the same answer (no second
   // request): only for a verdict that admits login (healthy, or warning) of a
   // device with a login key, expiring with the token.
   // Step-up presence (policy fido.login_presence_max_age_seconds): no
   // credential without a recent touch of the FIDO2 key, as at /v1/authz.
   if (a.admits_login() && login_presence_ok(dev, policy, now_s)) {
-    if (const std::string cert = login_certificate(cached->record, dev.owner, a, policy, claims.exp, now_s); !cert.empty()) {
-      o->set("login_certificate", cert);
-    }
-    if (std::string cert = ssh_certificate_for(dev, cached->record, claims); !cert.empty()) o->set("ssh_certificate", cert);
+    answer.login_certificate = login_certificate(cached->record, dev.owner, a, policy, claims.exp, now_s);
+    answer.ssh_certificate = ssh_certificate_for(dev, cached->record, claims);
   }
-  return json_response(200, o);
+  return json_response(200, protocol::encode(answer));
 }
 
 // post_login_key: `paw-agent enroll --add-login-key` for a device enrolled
@@ -369,10 +357,7 @@ Result<Response> Service::post_login_key(Request& req) {
   ObjPtr ev = new Obj();
   ev->set("jkt", key->jkt);
   record_event("login_key_added", device_id, json::stringify(ev));
-  ObjPtr o = new Obj();
-  o->set("device_id", device_id);
-  o->set("jkt", key->jkt);
-  return json_response(200, o);
+  return json_response(200, protocol::encode(protocol::LoginKeyAnswer{device_id, key->jkt}));
 }
 
 }  // namespace paw::verifier

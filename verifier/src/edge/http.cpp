@@ -6,12 +6,16 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "paw/attest/protocol.h"
+
 namespace paw::verifier {
 
-Response json_response(int status, const json::ObjectPtr& obj) {
+Response json_response(int status, const json::ObjectPtr& obj) { return json_response(status, json::stringify(obj)); }
+
+Response json_response(int status, std::string body) {
   Response r;
   r.status = status;
-  r.body = json::stringify(obj);
+  r.body = std::move(body);
   return r;
 }
 
@@ -50,10 +54,7 @@ int http_status(Errc code) noexcept {
 }
 
 Response error_response(const Error& e) {
-  json::ObjectPtr o = new Poco::JSON::Object();
-  o->set("error", std::string(errc_name(e.code)));
-  o->set("message", e.detail);
-  return json_response(http_status(e.code), o);
+  return json_response(http_status(e.code), protocol::encode(protocol::error_answer(e)));
 }
 
 namespace {

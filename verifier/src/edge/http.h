@@ -59,6 +59,8 @@ struct Response {
 
 // json_response builds a JSON response from an object.
 Response json_response(int status, const json::ObjectPtr& obj);
+// json_response with a body already encoded (protocol.h's encoders).
+Response json_response(int status, std::string body);
 // error_response builds {"error": "<errc name>", "message": "<detail>"} with http_status(code).
 Response error_response(const Error& e);
 // http_status maps an error code to its HTTP status (docs/verifier.md):

@@ -527,11 +527,12 @@ class AuthenticEvidence {
 
 // authenticate_evidence runs appraise's steps 1-7 (sizes → quote signing hash
 // and signature with the enrolled AK → magic/type → qualifying data == SHA-256(body)
-// → body parse, unless |parsed_body| is given (it must be parse_body(envelope.body))
-// → nonce == ctx.expected_nonce → device id == record.device_id). Its errors
-// are those of appraise up to device_mismatch.
+// → body parse, the only one: nothing is read from the body before its
+// bytes proved signed → nonce == ctx.expected_nonce → device id ==
+// record.device_id; the envelope's unsigned routing copies, when present,
+// must equal both). Its errors are those of appraise up to device_mismatch.
 Result<AuthenticEvidence> authenticate_evidence(const DeviceRecord& record, const Envelope& envelope,
-                                                std::optional<EvidenceBody> parsed_body, const AppraisalContext& ctx);
+                                                const AppraisalContext& ctx);
 // appraise_authentic runs the remaining steps (8-13) on authentic evidence:
 // its errors mean the device itself sent evidence that does not hold up.
 Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceState& previous,
@@ -589,11 +590,4 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
 // Policy failures return an Appraisal with Verdict::unhealthy and reasons.
 Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
                            const AppraisalContext& ctx, const Policy& policy);
-// This overload takes the body the caller already parsed from these very
-// bytes (|parsed_body| must be parse_body(envelope.body), e.g. to find the
-// device and nonce before the appraisal) instead of parsing it a second time;
-// every check above still runs in the same order on the same values.
-Result<Appraisal> appraise(const DeviceRecord& record, const DeviceState& previous, const Envelope& envelope,
-                           EvidenceBody parsed_body, const AppraisalContext& ctx, const Policy& policy);
-
 }  // namespace paw

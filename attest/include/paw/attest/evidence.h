@@ -69,7 +69,18 @@ struct Envelope {
   Bytes body;        // exact body bytes
   Bytes attest;      // marshalled TPMS_ATTEST as the TPM produced it
   Bytes signature;   // marshalled TPMT_SIGNATURE
+  // Unsigned copies of the body's device_id and nonce, so the verifier can
+  // find the device and check the challenge without reading the body before
+  // the quote verified: the body is parsed once, after the signature check,
+  // and its signed values must equal these (authenticate_evidence). Empty in
+  // envelopes from agents before 0.2 (the verifier then looks into the body
+  // for routing only, see route_of in the verifier).
+  std::string device_id;
+  Bytes nonce;
+  bool operator==(const Envelope&) const = default;
 };
+// envelope_for makes the envelope of |body| (its routing copies filled in).
+Envelope envelope_for(const EvidenceBody& body, Bytes body_bytes, Bytes attest, Bytes signature);
 
 // serialize_body writes the body as compact JSON bytes.
 Bytes serialize_body(const EvidenceBody& body);
