@@ -3,8 +3,8 @@
 #include "agent_commands.h"
 
 #include <cstdio>
-#include <exception>
-#include <string_view>
+
+#include "paw/attest/cli.h"
 
 #include "paw/version.h"
 
@@ -37,43 +37,23 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
-namespace {
-void usage(std::FILE* out) {
-  std::fprintf(out, "usage: paw-agent <command> [options]\n\ncommands:\n");
-  for (const auto& c : agent_commands()) std::fprintf(out, "  %s\n", c.usage);
-}
-}  // namespace
-
 int run_agent(int argc, char** argv) {
-  try {
-    if (argc < 2) {
-      usage(stderr);
-      return 2;
-    }
-    const std::string_view name = argv[1];
-    if (name == "--help" || name == "-h" || name == "help") {
-      usage(stdout);
-      return 0;
-    }
-    if (name == "--version" || name == "version") {
-      std::printf("paw-agent %s\n", kVersion);
-      return 0;
-    }
-    std::vector<std::string> words(argv + 2, argv + argc);
-    for (const auto& c : agent_commands()) {
-      if (name != c.name) continue;
-      // COMMAND --help: that command's usage on stdout, exit 0.
-      if (!words.empty() && (words[0] == "--help" || words[0] == "-h")) {
-        std::printf("usage: paw-agent %s\n", c.usage);
-        return 0;
-      }
-      return c.run(words);
-    }
-    usage(stderr);
-    return fail("unknown command '" + std::string(name) + "'", 2);
-  } catch (const std::exception& e) {
-    return fail(std::string("unexpected error: ") + e.what(), 70);
+  cli::Program p;
+  p.name = "paw-agent";
+  p.version = kVersion;
+  for (const auto& c : agent_commands()) {
+    // The table's usage line starts with the command's name.
+    p.commands.push_back({c.name, c.usage, c.run});
   }
+  // The file and state options every command reads may also stand before the
+  // command; they go in front of its words (curl passes what follows its URL on).
+  p.globals_help = "global options (before or after the command): --config FILE, --state-dir DIR\n";
+  p.global_options = {"config", "state-dir"};
+  p.globals_first = true;
+  p.fail = [](const std::string&, const std::string& message, int code, const std::vector<std::string>&) {
+    return fail(message, code);
+  };
+  return cli::dispatch(p, std::vector<std::string>(argv + 1, argv + argc));
 }
 
 }  // namespace paw::agent

@@ -21,7 +21,8 @@ struct AgentCommand {
 const std::vector<AgentCommand>& agent_commands();
 
 // run_agent dispatches argv[1] (the subcommand; "tpm info" is "tpm" + "info").
-// Exit 64 (EX_USAGE) for an unknown subcommand; exceptions are caught here.
+// The conventions of paw::cli::dispatch (paw/attest/cli.h): exit 2 for a usage
+// error, 70 for an exception out of a command.
 int run_agent(int argc, char** argv);
 
 // fail prints "paw-agent: <message>" to stderr and returns |code|.

@@ -49,11 +49,8 @@ for prog in paw-agent paw-verifier pawctl; do
   grep -q "usage: $prog" "$WORK/err" "$WORK/out" || die "$prog without arguments: no usage"
   run 2 "$prog" no-such-command
   [ -s "$WORK/err" ] || die "$prog no-such-command: nothing on stderr"
-  if [ "$prog" = paw-verifier ]; then
-    commands=$(sed -n 's/^ *\(usage: \)\{0,1\}paw-verifier \([a-z][a-z-]*\) .*/\2/p' "$WORK/help" | sort -u)
-  else
-    commands=$(sed -n 's/^  \([a-z][a-z0-9-]*\)\b.*/\1/p' "$WORK/help" | sort -u)
-  fi
+  # One dispatcher (paw/attest/cli.h): every program lists its commands alike.
+  commands=$(sed -n 's/^  \([a-z][a-z0-9-]*\)\b.*/\1/p' "$WORK/help" | sort -u)
   [ "$(echo "$commands" | wc -w)" -ge 3 ] || die "$prog --help lists too few commands: $commands"
   cp "$WORK/help" "$WORK/all-help"
   for c in $commands; do
@@ -111,6 +108,26 @@ grep -q -- "--verifier needs a value" "$WORK/err" || die "--verifier alone: $(ca
 run 0 pawctl --json devices --help
 grep -q "usage: pawctl devices" "$WORK/out" || die "pawctl --json devices --help"
 ok "pawctl: global options before the command = after it; a command's option before it is refused"
+
+# --- paw-agent and paw-verifier: their global options before the command = after it
+same_both_ways() {  # same_both_ways WANT PROG OPTION VALUE COMMAND: before and after give one answer
+  local want=$1 prog=$2 opt=$3 val=$4 cmd=$5
+  run "$want" "$prog" "$cmd" "$opt" "$val"
+  cp "$WORK/err" "$WORK/err.after"
+  [ -s "$WORK/err" ] || die "$prog $cmd $opt: nothing on stderr"
+  run "$want" "$prog" "$opt" "$val" "$cmd"
+  cmp -s "$WORK/err" "$WORK/err.after" || die "$prog $opt … $cmd: $(cat "$WORK/err") differs from $(cat "$WORK/err.after")"
+}
+printf 'no_such_setting = 1\n' >"$WORK/agent.conf"
+same_both_ways 2 paw-agent --config "$WORK/agent.conf" status
+grep -q "no_such_setting" "$WORK/err" || die "paw-agent --config first: $(cat "$WORK/err")"
+same_both_ways 1 paw-verifier --state "$WORK/no-such-state" admin-credential
+grep -q "no-such-state" "$WORK/err" || die "paw-verifier --state first: $(cat "$WORK/err")"
+run 2 paw-agent --tcti swtpm status
+grep -q -- "--tcti is not a global option: put it after the command" "$WORK/err" || die "agent --tcti first: $(cat "$WORK/err")"
+run 2 paw-verifier --listen 127.0.0.1:1 run
+grep -q -- "--listen is not a global option" "$WORK/err" || die "verifier --listen first: $(cat "$WORK/err")"
+ok "paw-agent and paw-verifier: --config/--state-dir and --state/--database before the command = after it"
 
 # --- pawctl: destructive commands refuse without --yes when nobody can be asked
 destructive=("devices delete 0123456789abcdef" "devices revoke 0123456789abcdef" "credentials revoke rp-0123456789abcdef"

@@ -20,9 +20,10 @@
 namespace paw::verifier {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: paw-verifier init --state DIR [--database URL] [--tls-cert PEM --tls-key PEM] [--tls-dns NAME]\n"
-    "       paw-verifier run --state DIR [--config FILE] [--listen ADDR:PORT] [--insecure-http]\n"
+constexpr const char* kInitUsage =
+    "init --state DIR [--database URL] [--tls-cert PEM --tls-key PEM] [--tls-dns NAME]";
+constexpr const char* kRunUsage =
+    "run --state DIR [--config FILE] [--listen ADDR:PORT] [--insecure-http]\n"
     "                        [--database sqlite:PATH] [--tls-cert PEM] [--tls-key PEM] [--ek-ca-dir DIR]\n"
     "                        [--fido-ca-dir DIR]\n"
     "                        [--rp-id NAME] [--issuer NAME] [--audience NAME] [--dpop-window S]\n"
@@ -37,10 +38,10 @@ constexpr const char* kUsage =
     "                        [--metrics-auth none|credential]\n"
     "                        [--events-file PATH] [--events-syslog udp://HOST:PORT|unix:/PATH]\n"
     "                        [--events-syslog-facility NAME] [--events-syslog-max BYTES]\n"
-    "                        [--events-syslog-format auto|rfc5424|local]\n"
-    "       paw-verifier admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
-    "                        [--scope read|devices|policy|full]\n"
-    "see docs/verifier.md\n";
+    "                        [--events-syslog-format auto|rfc5424|local]";
+constexpr const char* kAdminCredentialUsage =
+    "admin-credential --state DIR [--database URL] [--label TEXT] [--expire 90d]\n"
+    "                        [--scope read|devices|policy|full]";
 
 int fail(const Error& e) {
   std::cerr << "paw-verifier: " << e.what() << "\n";
@@ -130,32 +131,21 @@ int cmd_run(const std::vector<std::string>& words) {
 }  // namespace
 
 int verifier_main(int argc, char** argv) {
-  std::vector<std::string> words(argv + 1, argv + argc);
-  if (words.empty() || words[0] == "help" || words[0] == "--help" || words[0] == "-h") {
-    std::cout << kUsage;
-    return words.empty() ? 2 : 0;
-  }
-  if (words[0] == "--version" || words[0] == "version") {
-    std::cout << "paw-verifier " << kVersion << "\n";
-    return 0;
-  }
-  const std::string cmd = words[0];
-  words.erase(words.begin());
-  const bool known = cmd == "init" || cmd == "run" || cmd == "admin-credential";
-  if (known && !words.empty() && (words[0] == "--help" || words[0] == "-h")) {
-    std::cout << kUsage;  // one page: the three commands share most options
-    return 0;
-  }
-  try {
-    if (cmd == "init") return cmd_init(words);
-    if (cmd == "run") return cmd_run(words);
-    if (cmd == "admin-credential") return cmd_admin_credential(words);
-  } catch (const std::exception& e) {
-    std::cerr << "paw-verifier: " << e.what() << "\n";
-    return 1;
-  }
-  std::cerr << kUsage;
-  return 2;
+  cli::Program p;
+  p.name = "paw-verifier";
+  p.version = kVersion;
+  p.commands = {{"init", kInitUsage, cmd_init},
+                {"run", kRunUsage, cmd_run},
+                {"admin-credential", kAdminCredentialUsage, cmd_admin_credential}};
+  // Where the state is may also stand before the command.
+  p.globals_help = "global options (before or after the command): --state DIR, --database URL\n";
+  p.global_options = {"state", "database"};
+  p.footer = "see docs/verifier.md";
+  p.fail = [](const std::string&, const std::string& message, int code, const std::vector<std::string>&) {
+    std::cerr << "paw-verifier: " << message << "\n";
+    return code;
+  };
+  return cli::dispatch(p, std::vector<std::string>(argv + 1, argv + argc));
 }
 
 }  // namespace paw::verifier

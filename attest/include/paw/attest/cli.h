@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -50,5 +51,54 @@ Result<std::vector<ConfigLine>> parse_config_lines(std::string_view text, std::s
 // parse_duration reads "90", "90s", "15m", "1h", "2d" as seconds, at most ten
 // years (Errc::config_error).
 Result<std::int64_t> parse_duration(const std::string& text);
+
+// ---------------------------------------------------------------------------
+// One subcommand dispatcher for paw-agent, paw-verifier and pawctl, so the
+// three programs share one set of conventions (docs/pawctl.md, "Conventions"):
+//   PROGRAM                       usage on stderr, exit 2
+//   PROGRAM help|--help|-h        usage on stdout, exit 0
+//   PROGRAM version|--version     "PROGRAM VERSION", exit 0
+//   PROGRAM COMMAND --help|-h     that command's usage line(s), exit 0
+//   PROGRAM unknown               error + usage, exit 2
+//   an exception out of a command: "unexpected error", exit 70 (EX_SOFTWARE)
+// Global options (Program::global_options / global_switches) may stand before
+// the command as well as after it: the dispatcher moves them to the side of
+// the command's words that Program::globals_first names, so each command
+// parses them as its own. Any other option before the command is a usage error.
+namespace cli {
+
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitSoftware = 70;
+
+struct Subcommand {
+  std::string name;
+  std::string usage;  // one line (or several), without "usage: PROGRAM "
+  std::function<int(const std::vector<std::string>& words)> run;
+};
+
+struct Program {
+  std::string name;                         // "pawctl"
+  std::string version;
+  std::vector<Subcommand> commands;         // in --help order
+  std::string globals_help;                 // printed under the synopsis; "" when there are none
+  std::string footer;                       // printed after the command list ("see docs/verifier.md")
+  std::set<std::string> global_options;     // take a value
+  std::set<std::string> global_switches;
+  bool globals_first = false;               // true: moved globals go before the command's words, else after
+  std::map<std::string, std::string> refused_before;  // option name → the message when it stands before the command
+  // fail prints an error (the program's own format: text, or JSON with
+  // --json) and returns |code|; |kind| is "usage" or "failed".
+  std::function<int(const std::string& kind, const std::string& message, int code,
+                    const std::vector<std::string>& words)>
+      fail;
+};
+
+// usage_text is the synopsis, the global options and one line per command.
+std::string usage_text(const Program& p);
+
+// dispatch runs |words| (argv without argv[0]) against |p|.
+int dispatch(const Program& p, const std::vector<std::string>& words);
+
+}  // namespace cli
 
 }  // namespace paw
