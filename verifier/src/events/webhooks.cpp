@@ -22,6 +22,7 @@ https::Options webhook_options() {
   o.timeout_seconds = 5;
   o.max_body = std::size_t{1} << 20;
   o.peer = "the webhook receiver";
+  o.keep_alive = true;  // one connection per target, kept between alerts (run)
   return o;
 }
 
@@ -83,9 +84,13 @@ void WebhookQueue::stop() {
 
 void WebhookQueue::notify() { wake_.notify(); }
 
-int WebhookQueue::post(const WebhookTarget& target, std::int64_t event_id, const std::string& body) {
-  auto client = https::Client::open(target.url, webhook_options(), "webhook");
-  if (!client.ok()) return 5;
+int WebhookQueue::post(const WebhookTarget& target, std::unique_ptr<https::Client>& client, std::int64_t event_id,
+                       const std::string& body) {
+  if (!client) {
+    auto opened = https::Client::open(target.url, webhook_options(), "webhook");
+    if (!opened.ok()) return 5;
+    client = std::make_unique<https::Client>(std::move(*opened));
+  }
   std::string path;
   try {
     path = Poco::URI(target.url).getPathAndQuery();
@@ -110,7 +115,7 @@ int WebhookQueue::post(const WebhookTarget& target, std::int64_t event_id, const
   return status >= 400 && status < 500 ? 4 : 5;
 }
 
-WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target) {
+WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target, std::unique_ptr<https::Client>& client) {
   const std::string& url = target.url;
   const std::int64_t now_s = unix_now();
   auto cursor = store_.claim_webhook(url, owner_, now_s, now_s + kLeaseSeconds, start_after_);
@@ -130,7 +135,7 @@ WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target) {
     if (is_alert_type(e.type)) {
       const std::string body = alert_body(e);
       for (;;) {
-        const int r = post(target, e.id, body);
+        const int r = post(target, client, e.id, body);
         if (r == 0) {
           ++delivered_;
           break;
@@ -164,9 +169,10 @@ WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target) {
 }
 
 void WebhookQueue::run(const WebhookTarget& target) {
+  std::unique_ptr<https::Client> client;
   std::int64_t wait_ms = 1000;
   while (wake_.sleep(wait_ms, true)) {
-    switch (pass(target)) {
+    switch (pass(target, client)) {
       case Pass::more: wait_ms = 0; break;  // a full batch: read on at once
       case Pass::idle: wait_ms = 1000; break;
       case Pass::failed: wait_ms = std::min<std::int64_t>(std::max<std::int64_t>(wait_ms, 1000) * 2, 30000); break;

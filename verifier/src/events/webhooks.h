@@ -29,6 +29,10 @@
 #include "wakeup.h"
 #include "webhook_signing.h"
 
+namespace paw::https {
+class Client;
+}
+
 namespace paw::verifier {
 
 // alert_types are the event types delivered to webhooks.
@@ -65,12 +69,17 @@ class WebhookQueue {
  private:
   WebhookQueue(std::vector<WebhookTarget> targets, Store& store, std::string owner, std::int64_t start_after);
   enum class Pass { idle, more, failed };
+  // run is one target's worker. It keeps one HTTPS client for the queue's
+  // life: the TLS context (the system CA bundle) is built once, and the
+  // connection is kept alive between alerts (reopened after an error or
+  // when the receiver closed it).
   void run(const WebhookTarget& target);
   // pass handles what is due for |url|: more when a full batch was read,
   // failed when the database did not answer (the worker backs off).
-  Pass pass(const WebhookTarget& target);
-  // post: 2xx → 0, 4xx → 4, anything else (network, 5xx) → 5.
-  static int post(const WebhookTarget& target, std::int64_t event_id, const std::string& body);
+  Pass pass(const WebhookTarget& target, std::unique_ptr<https::Client>& client);
+  // post: 2xx → 0, 4xx → 4, anything else (network, 5xx) → 5. Opens |client| when it is null.
+  static int post(const WebhookTarget& target, std::unique_ptr<https::Client>& client, std::int64_t event_id,
+                  const std::string& body);
 
   std::vector<WebhookTarget> targets_;  // never resized after the workers start (they hold references)
   bool released_ = false;
