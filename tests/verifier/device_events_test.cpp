@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "clock.h"
 #include "service.h"
 #include "store/store.h"
 #include "util.h"
@@ -40,7 +41,7 @@ verifier::StoredDevice device(const std::string& id) {
   d.state_json = "{}";
   d.last_appraisal_json = "{}";
   d.last_reasons = "[]";
-  d.created_at = d.updated_at = verifier::unix_now();
+  d.created_at = d.updated_at = verifier::system_unix_now();
   return d;
 }
 
@@ -54,7 +55,7 @@ TEST_CASE("events: ?device=ID answers that device's events out of a busy fleet's
   std::vector<std::int64_t> mine;
   for (int i = 0; i < 1205; ++i) {
     const bool a = i % 241 == 240;
-    auto id = store.add_event({0, verifier::unix_now(), "attestation",
+    auto id = store.add_event({0, verifier::system_unix_now(), "attestation",
                                a ? "dev-a" : "dev-" + std::to_string(i % 50), R"({"verdict":"healthy"})"});
     REQUIRE(id.ok());
     if (a) mine.push_back(*id);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "postgres.h"
 #include "store/postgres/postgres_store.h"
 #include "store/store.h"
@@ -121,7 +122,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
 TEST_CASE("postgres store: 32 threads on two replicas use one nonce - exactly one wins") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   for (int round = 0; round < 3; ++round) {
     const std::string nonce = "n" + std::to_string(round);
     const NonceRace race = race_for_nonce(32, [&](int i) {
@@ -139,7 +140,7 @@ TEST_CASE("postgres store: 32 threads on two replicas use one nonce - exactly on
 TEST_CASE("postgres store: enrollment tokens single use across replicas - enrollments taken once") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   REQUIRE(a->add_enrollment_token({"t1", "lab", now, now + 60, false, "", false}).ok());
   REQUIRE(a->add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk", false}).ok());
   std::atomic<int> won{0}, invalid{0};
@@ -296,7 +297,7 @@ namespace paw::verifier {
 TEST_CASE("postgres store: record_attestation is one transaction with one winner across replicas") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   const StoredDevice d = seed_device(*a, "dev");
   const NonceRace race = race_for_nonce(16, [&](int i) -> Status {
     StoredDevice w = d;
@@ -346,7 +347,7 @@ namespace paw::verifier {
 TEST_CASE("postgres store: an event committed after a later one is not passed over by ordered readers") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   REQUIRE(a->add_event({0, now, "enrollment", "dev", "{}"}).ok());  // id 1
   // A slow writer, as the store writes events: the writer lock, then the
   // INSERT that takes id 2, and no COMMIT yet.
@@ -402,7 +403,7 @@ TEST_CASE("postgres store: an event committed after a later one is not passed ov
 TEST_CASE("postgres store: a device's reader is not passed over an event of that device still in flight") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   REQUIRE(a->add_event({0, now, "enrollment", "dev-a", "{}"}).ok());  // id 1
   auto conn = postgres_connection_string(url);
   REQUIRE(conn.ok());

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "clock.h"
 #include "events/webhook_signing.h"
 #include "paw/attest/result_token.h"
 #include "state.h"
@@ -40,7 +41,7 @@ verifier::StoredDevice make_device(const std::string& id, verifier::DeviceStatus
   d.record_json = "{}";
   d.state_json = "{}";
   d.last_reasons = "[]";
-  d.created_at = d.updated_at = verifier::unix_now();
+  d.created_at = d.updated_at = verifier::system_unix_now();
   return d;
 }
 
@@ -140,7 +141,7 @@ TEST_CASE("verifier: challenges are bound to usable devices") {
   REQUIRE(ch.status == 201);
   const auto nonce = ch.json()->getValue<std::string>("nonce");
   CHECK(nonce.size() == 64);
-  CHECK(ch.json()->getValue<std::int64_t>("expires_at") > verifier::unix_now());
+  CHECK(ch.json()->getValue<std::int64_t>("expires_at") > verifier::system_unix_now());
   CHECK(c.post("/v1/challenges", R"({"device_id":"dev-ok"})").json()->getValue<std::string>("nonce") != nonce);
   CHECK(c.post("/v1/challenges", R"({"device_id":"nobody"})").status == 404);
   CHECK(c.post("/v1/challenges", R"({"device_id":"dev-pending"})").status == 403);
@@ -152,8 +153,8 @@ TEST_CASE("verifier: challenges are bound to usable devices") {
   // Issuing writes nothing: the nonce proves itself (challenge.h), and only
   // its use is recorded, by hash.
   const std::string hash = verifier::sha256_hex(ByteView(*unhex(nonce)));
-  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::unix_now() + 60}).ok());
-  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::unix_now() + 60}).code() == Errc::nonce_reused);
+  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::system_unix_now() + 60}).ok());
+  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::system_unix_now() + 60}).code() == Errc::nonce_reused);
 }
 
 TEST_CASE("verifier: per-address rate limits answer 429 with Retry-After") {
@@ -214,7 +215,7 @@ TEST_CASE("verifier: JWKS, authz and health answers") {
   auto forger = generate_signing_key();
   REQUIRE(forger.ok());
   forger->kid = jwks->keys.begin()->first;
-  const std::int64_t now = verifier::unix_now();
+  const std::int64_t now = verifier::system_unix_now();
   ResultClaims claims{"paw-verifier", "dev-a", now, now + 600, "j1", "healthy", {}, {{"hardware", 2}}, "default@2", "", "", ""};
   auto forged = sign_result_token(claims, *forger);
   REQUIRE(forged.ok());
@@ -448,8 +449,8 @@ TEST_CASE("verifier: alerts reach webhooks (retried) and the events API, stale d
 
   // Stale: a device whose last attestation is older than the policy's max age.
   auto old = make_device("dev-s", verifier::DeviceStatus::enrolled);
-  old.created_at = verifier::unix_now() - 100000;
-  old.last_attested_at = verifier::unix_now() - 90000;
+  old.created_at = verifier::system_unix_now() - 100000;
+  old.last_attested_at = verifier::system_unix_now() - 90000;
   REQUIRE(store.add_device(old).ok());
   REQUIRE(store.add_device(make_device("dev-fresh", verifier::DeviceStatus::enrolled)).ok());
   v.service().run_monitor_once();
@@ -514,7 +515,7 @@ TEST_CASE("verifier: webhooks are signed with the receiver's secret (Standard We
   REQUIRE(got.size() == 1);
   const auto sig = rx.signatures().at(0);
   CHECK(sig[0].rfind("evt_", 0) == 0);
-  CHECK(std::llabs(std::stoll(sig[1]) - verifier::unix_now()) < 60);
+  CHECK(std::llabs(std::stoll(sig[1]) - verifier::system_unix_now()) < 60);
   CHECK(sig[2] == expected(sig[0], sig[1], got[0]));
   // A body changed on the way no longer matches.
   CHECK(sig[2] != expected(sig[0], sig[1], got[0] + " "));
@@ -576,7 +577,7 @@ TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is s
 
   // Retention: the fleet watcher deletes events older than event-retention-days.
   auto& store = v.service().store();
-  REQUIRE(store.add_event({0, verifier::unix_now() - 91 * 86400, "attestation", "dev-a", "{}"}).ok());
+  REQUIRE(store.add_event({0, verifier::system_unix_now() - 91 * 86400, "attestation", "dev-a", "{}"}).ok());
   const auto before = store.list_events(0, 100000)->size();
   v.service().run_monitor_once();
   CHECK(store.list_events(0, 100000)->size() == before - 1);

@@ -96,6 +96,10 @@ class Service {
  private:
   explicit Service(Config cfg);
   Status open();
+  // unix_now is the service's wall clock, Config::clock (clock.h): every
+  // handler and worker of the service reads the time here and nowhere else,
+  // so a test's manual clock governs all expiry.
+  [[nodiscard]] std::int64_t unix_now() const { return cfg_.clock(); }
   void build_routes();
 
   // Auth helpers: Errc::unauthorized (audited for admin).
