@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "events/webhook_signing.h"
+#include "manual_clock.h"
 #include "paw/attest/result_token.h"
 #include "state.h"
 #include "util.h"
@@ -378,9 +379,11 @@ class Receiver {
     std::lock_guard lock(mu_);
     return signatures_;
   }
-  // attempts counts every POST, answered or not.
-  int attempts() {
-    std::lock_guard lock(mu_);
+  // wait_attempts waits until |n| POSTs arrived, answered or not (or
+  // |seconds| passed), and returns how many did.
+  int wait_attempts(int n, int seconds) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(seconds), [&] { return attempts_ >= n; });
     return attempts_;
   }
 
@@ -538,14 +541,17 @@ TEST_CASE("verifier: webhooks are signed with the receiver's secret (Standard We
 TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is skipped - old events expire") {
   Receiver rx;
   rx.fail_next(1000000);  // the receiver is down
-  TestVerifier v([&](verifier::Config& c) { c.webhooks = {rx.url()}; });
+  ManualClock clock;
+  TestVerifier v([&](verifier::Config& c) {
+    c.webhooks = {rx.url()};
+    c.clock = clock.clock();
+  });
   auto& store0 = v.service().store();
   for (const char* id : {"dev-a", "dev-b", "dev-c"}) {
     REQUIRE(store0.add_device(make_device(id, verifier::DeviceStatus::enrolled)).ok());
   }
   REQUIRE(v.client().post("/v1/admin/devices/dev-a/revoke", "", v.admin()).status == 200);
-  for (int i = 0; i < 100 && rx.attempts() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  REQUIRE(rx.attempts() >= 1);  // tried, failed, still pending
+  REQUIRE(rx.wait_attempts(1, 10) >= 1);  // tried, failed, still pending
   v.restart();                   // nothing in memory survives this
   rx.fail_next(0);
   auto got = rx.wait_for(1, 20);
@@ -560,7 +566,7 @@ TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is s
   rx.refuse_next(1);
   auto c = v.client();
   REQUIRE(c.post("/v1/admin/devices/dev-b/revoke", "", v.admin()).status == 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // b's alert is older than c's
+  clock.advance(1);  // b's alert is older than c's
   REQUIRE(c.post("/v1/admin/devices/dev-c/revoke", "", v.admin()).status == 200);
   auto got2 = rx.wait_for(2, 20);
   REQUIRE(got2.size() == 2);
@@ -577,8 +583,12 @@ TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is s
 
   // Retention: the fleet watcher deletes events older than event-retention-days.
   auto& store = v.service().store();
-  REQUIRE(store.add_event({0, verifier::system_unix_now() - 91 * 86400, "attestation", "dev-a", "{}"}).ok());
+  // The default keeps 90 days: an event 89 days old stays, until the clock moves two days on.
+  REQUIRE(store.add_event({0, clock.now() - 89 * 86400, "attestation", "dev-a", "{}"}).ok());
   const auto before = store.list_events(0, 100000)->size();
+  v.service().run_monitor_once();
+  CHECK(store.list_events(0, 100000)->size() == before);
+  clock.advance(2 * 86400);
   v.service().run_monitor_once();
   CHECK(store.list_events(0, 100000)->size() == before - 1);
 }
