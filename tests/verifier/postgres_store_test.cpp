@@ -37,6 +37,25 @@ std::unique_ptr<Store> open_pg(const std::string& url) {
   return std::move(*s);
 }
 
+// blocked_on_advisory_lock waits until a session of the database at
+// |conn| waits for an advisory lock it was not granted (a reader queued
+// behind a writer's transaction): true then, false after 10 s. A bounded
+// poll of pg_locks, the observable condition, rather than a guessed sleep.
+bool blocked_on_advisory_lock(const std::string& conn) {
+  namespace kw = Poco::Data::Keywords;
+  Poco::Data::Session watch("PostgreSQL", conn);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    std::int64_t waiting = 0;
+    watch << "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+             "(SELECT oid FROM pg_database WHERE datname = current_database())",
+        kw::into(waiting), kw::now;
+    if (waiting > 0) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval, not a wait for time to pass
+  }
+}
+
 }  // namespace
 
 TEST_CASE("postgres store: URL to libpq connection string") {
@@ -377,8 +396,8 @@ TEST_CASE("postgres store: an event committed after a later one is not passed ov
     ordered = a->list_events_in_order(1, 100);
     returned = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(!returned.load());  // still waiting for the transaction holding id 2
+  CHECK(blocked_on_advisory_lock(*conn));  // the reader queued behind the transaction holding id 2
+  CHECK(!returned.load());
   slow.commit();
   reader.join();
   REQUIRE(ordered.ok());
@@ -424,8 +443,8 @@ TEST_CASE("postgres store: a device's reader is not passed over an event of that
     ordered = list_events_for(*a, "dev-a", 1, 100);
     returned = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(!returned.load());  // waiting for the transaction holding id 2
+  CHECK(blocked_on_advisory_lock(*conn));  // the reader queued behind the transaction holding id 2
+  CHECK(!returned.load());
   slow.commit();
   reader.join();
   REQUIRE(ordered.ok());
