@@ -473,7 +473,8 @@ TEST_CASE("verifier: alerts reach webhooks (retried) and the events API, stale d
   const auto next = all->getValue<std::int64_t>("next");
   // Long poll: an event raised while the request waits ends the wait early.
   std::thread later([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Raised once the poll is inside the service, not after a guessed delay.
+    CHECK(wait_until([&] { return v.service().requests_in_flight() > 0; }));
     (void)store.set_device_status("dev-fresh", verifier::DeviceStatus::enrolled, 0);
     (void)HttpsClient("127.0.0.1", v.service().port(), v.state().cert())
         .post("/v1/admin/devices/dev-fresh/revoke", "", v.admin());

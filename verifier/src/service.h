@@ -92,6 +92,9 @@ class Service {
   [[nodiscard]] const TokenCache& token_cache() const noexcept { return token_cache_; }
   // run_monitor_once runs one fleet-watcher pass (stale detection, purging).
   void run_monitor_once();
+  // requests_in_flight counts the requests inside dispatch now (tests wait
+  // on it for a long poll to have reached the service).
+  [[nodiscard]] int requests_in_flight() const noexcept { return in_flight_.load(); }
 
  private:
   explicit Service(Config cfg);
