@@ -183,14 +183,10 @@ TEST_CASE("edge: the per-address connection cap closes the excess at accept, oth
   // The edge frees the slots when it sees the closes: retry until it has
   // (a bounded wait for that, not for time to pass).
   for (int fd : held) ::close(fd);
-  bool served = false;
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (!served && Clock::now() < deadline) {
+  CHECK(wait_until([&] {
     TlsConn t;
-    served = t.open(client_ctx(), "127.0.0.2", port) && t.get("/healthz") == "HTTP/1.1 200 OK";
-    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-  }
-  CHECK(served);
+    return t.open(client_ctx(), "127.0.0.2", port) && t.get("/healthz") == "HTTP/1.1 200 OK";
+  }));
 }
 
 TEST_CASE("edge: a thousand idle keep-alive TLS connections cost no worker - new and old connections are served") {

@@ -78,15 +78,12 @@ TEST_CASE("event export: unix datagram syslog gets each event, and a missing col
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
   // The collector appears only after the export tried the missing socket and
   // failed (its failure counter moved): what was slept for before.
-  bool failed_once = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!failed_once && std::chrono::steady_clock::now() < deadline) {
+  const bool failed_once = test::wait_until([&] {
     const std::string metrics = c.get("/metrics").body;
     const std::string key = "paw_events_export_failures_total{sink=\"syslog\"} ";
     const auto at = metrics.find(key);
-    failed_once = at != std::string::npos && metrics.compare(at + key.size(), 2, "0\n") != 0;
-    if (!failed_once) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-  }
+    return at != std::string::npos && metrics.compare(at + key.size(), 2, "0\n") != 0;
+  });
   REQUIRE_MESSAGE(failed_once, "the export never tried the missing socket");
   DgramListener l(sock);
   // The held-back event arrives on the retry (1 s, then 2 s back-off).

@@ -26,6 +26,7 @@
 #include "swtpm.h"
 #include "test_data.h"
 #include "util.h"
+#include "verifier_fixture.h"
 
 namespace paw::verifier {
 namespace {
@@ -44,16 +45,13 @@ std::unique_ptr<Store> open_pg(const std::string& url) {
 bool blocked_on_advisory_lock(const std::string& conn) {
   namespace kw = Poco::Data::Keywords;
   Poco::Data::Session watch("PostgreSQL", conn);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
+  return test::wait_until([&] {
     std::int64_t waiting = 0;
     watch << "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
              "(SELECT oid FROM pg_database WHERE datname = current_database())",
         kw::into(waiting), kw::now;
-    if (waiting > 0) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval, not a wait for time to pass
-  }
+    return waiting > 0;
+  });
 }
 
 }  // namespace

@@ -574,11 +574,10 @@ TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is s
   CHECK((*json::parse_object(got2[1], 1 << 20))->getValue<std::string>("device_id") == "dev-c");
   // The counter moves when the receiver's answer is read, just after the body arrived.
   std::string m;
-  for (int i = 0; i < 50; ++i) {
+  (void)wait_until([&] {
     m = c.get("/metrics").body;
-    if (m.find("paw_webhook_alerts_total{result=\"delivered\"} 2") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    return m.find("paw_webhook_alerts_total{result=\"delivered\"} 2") != std::string::npos;
+  });
   CHECK(m.find("paw_webhook_alerts_total{result=\"delivered\"} 2") != std::string::npos);  // a, c since the restart
   CHECK(m.find("paw_webhook_alerts_total{result=\"refused\"} 1") != std::string::npos);
 
