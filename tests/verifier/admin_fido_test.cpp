@@ -5,6 +5,9 @@
 // over another challenge, expired challenge, unknown credential, counter
 // rollback, no user presence, session after logout, session after expiry,
 // scope escalation — each refused with a 4xx and no state change.
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -351,7 +354,11 @@ TEST_CASE("fido admins: an expired challenge and an expired session are refused"
   clock.advance(899);
   CHECK(c.get("/v1/admin/devices", session).status == 200);
   clock.advance(1);
-  CHECK(c.get("/v1/admin/devices", session).status == 401);
+  auto late = c.get("/v1/admin/devices", session);
+  CHECK(late.status == 401);
+  // The answer's Date is the service's clock too.
+  CHECK(late.header("Date") == Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(clock.now()),
+                                                               Poco::DateTimeFormat::HTTP_FORMAT));
   CHECK(c.post("/v1/admin/tokens", R"({"ttl_seconds":3600})", session).status == 401);
 }
 

@@ -119,6 +119,7 @@ Status Service::start() {
   hooks.client_address = [this](const std::string& peer, const std::string& forwarded) {
     return client_address(peer, forwarded);
   };
+  hooks.unix_now = cfg_.clock;
   PAW_TRY(edge_, edge::Server::start(std::move(opts), std::move(hooks)));
   port_ = edge_->port();
   monitor_ = std::thread([this] {
