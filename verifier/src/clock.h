@@ -26,9 +26,9 @@ namespace paw::verifier {
 using WallClock = std::function<std::int64_t()>;
 
 // system_unix_now is the production clock: the host's time in unix seconds.
-// Only Config's default, the commands that run without a Service (init,
-// credential creation) and the store's bookkeeping columns (migration
-// applied_at, secret created_at) read it directly.
+// Only Config's default, the commands that run without a Service (init and
+// its self-signed TLS certificate, credential creation) and the store's
+// bookkeeping columns (migration applied_at, secret created_at) read it.
 inline std::int64_t system_unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
