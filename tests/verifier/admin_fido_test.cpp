@@ -5,13 +5,16 @@
 // over another challenge, expired challenge, unknown credential, counter
 // rollback, no user presence, session after logout, session after expiry,
 // scope escalation — each refused with a 4xx and no state change.
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 
+#include "clock.h"
+#include "manual_clock.h"
 #include "paw/attest/admin_fido.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/json.h"
@@ -134,8 +137,8 @@ TEST_CASE("fido admins: add, sign in, a session with the admin's scope, audited 
   CHECK(r.json()->getValue<std::string>("admin") == "alice");
   CHECK(r.json()->getValue<std::string>("scope") == "devices");
   const std::int64_t expires = r.json()->getValue<std::int64_t>("expires_at");
-  CHECK(expires > verifier::unix_now() + 800);  // the 15-minute default
-  CHECK(expires <= verifier::unix_now() + 900);
+  CHECK(expires > verifier::system_unix_now() + 800);  // the 15-minute default
+  CHECK(expires <= verifier::system_unix_now() + 900);
   const std::string session = r.json()->getValue<std::string>("session");
   CHECK(session.rfind("pawses_", 0) == 0);
 
@@ -312,35 +315,50 @@ TEST_CASE("fido admins: forged, replayed and stale sign-ins are refused with no 
 }
 
 TEST_CASE("fido admins: an expired challenge and an expired session are refused") {
-  TestVerifier v([](verifier::Config& cfg) {
-    cfg.challenge_ttl = 1;
-    cfg.admin_session_ttl = 2;
+  // The service's clock is a manual one: expiry is reached by moving it, to
+  // the second, not by sleeping past it.
+  ManualClock clock;
+  TestVerifier v([&](verifier::Config& cfg) {
+    cfg.clock = clock.clock();
+    cfg.challenge_ttl = 60;
+    cfg.admin_session_ttl = 900;
   });
   auto c = v.client();
   Key key;
-  // Registration itself must beat the one-second challenge: retry once if the clock ticked over.
   auto added = add_admin(c, v.admin(), "alice", "full", key);
-  if (added.status != 201) added = add_admin(c, v.admin(), "alice", "full", key);
   REQUIRE_MESSAGE(added.status == 201, added.body);
 
-  const Login l = login_challenge(c, "alice");
-  const std::string body = assertion_body(key, l, l.challenge, l.challenge);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  // Two challenges issued now; each is good for challenge_ttl seconds.
+  const Login early = login_challenge(c, "alice");
+  const Login other = login_challenge(c, "alice");
+  // |other| is signed first: had |early| not expired, its higher signature
+  // counter would let it through.
+  const std::string other_body = assertion_body(key, other, other.challenge, other.challenge);
+  const std::string early_body = assertion_body(key, early, early.challenge, early.challenge);
+  clock.advance(59);  // the last second of both challenges
+  auto in_time = c.post("/v1/admin/login", other_body);
+  REQUIRE_MESSAGE(in_time.status == 201, in_time.body);
+  clock.advance(1);  // now == expires_at: expired
   const std::string before = state(v);
-  auto r = c.post("/v1/admin/login", body);
+  auto r = c.post("/v1/admin/login", early_body);
   CHECK(r.status == 409);
   CHECK(error_of(r) == "nonce_expired");
   CHECK(state(v) == before);
 
-  std::string session;
-  for (int i = 0; i < 3 && session.empty(); ++i) {
-    auto ok = c.post("/v1/admin/login", sign_in_body(c, key, "alice"));
-    if (ok.status == 201) session = ok.json()->getValue<std::string>("session");
-  }
-  REQUIRE(!session.empty());
+  // A session lasts admin_session_ttl seconds, to the second.
+  auto ok = c.post("/v1/admin/login", sign_in_body(c, key, "alice"));
+  REQUIRE_MESSAGE(ok.status == 201, ok.body);
+  const std::string session = ok.json()->getValue<std::string>("session");
+  CHECK(ok.json()->getValue<std::int64_t>("expires_at") == clock.now() + 900);
   CHECK(c.get("/v1/admin/devices", session).status == 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
-  CHECK(c.get("/v1/admin/devices", session).status == 401);
+  clock.advance(899);
+  CHECK(c.get("/v1/admin/devices", session).status == 200);
+  clock.advance(1);
+  auto late = c.get("/v1/admin/devices", session);
+  CHECK(late.status == 401);
+  // The answer's Date is the service's clock too.
+  CHECK(late.header("Date") == Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(clock.now()),
+                                                               Poco::DateTimeFormat::HTTP_FORMAT));
   CHECK(c.post("/v1/admin/tokens", R"({"ttl_seconds":3600})", session).status == 401);
 }
 

@@ -2,6 +2,7 @@
 // revoke, expiry, and an audit trail naming the acting credential.
 #include <doctest/doctest.h>
 
+#include "clock.h"
 #include "paw/attest/digest.h"
 #include "service.h"
 #include "state.h"
@@ -71,13 +72,13 @@ TEST_CASE("credentials: an expired credential is refused and the refusal says wh
   // Relying-party credentials may be made with an expiry.
   auto rp = c.post("/v1/admin/rp-credentials", R"({"label":"short","expires_in_seconds":3600})", v.admin());
   REQUIRE(rp.status == 201);
-  CHECK(rp.json()->getValue<std::int64_t>("expires_at") > verifier::unix_now());
+  CHECK(rp.json()->getValue<std::int64_t>("expires_at") > verifier::system_unix_now());
   CHECK(c.post("/v1/admin/rp-credentials", R"({"expires_in_seconds":5})", v.admin()).status == 400);
   // An admin credential that expired a second ago (written as the CLI would, back-dated).
   auto store = verifier::open_store(database(v));
   REQUIRE(store.ok());
   const std::string secret = "pawadm_expired-for-the-test";
-  const std::int64_t now = verifier::unix_now();
+  const std::int64_t now = verifier::system_unix_now();
   REQUIRE((*store)
               ->add_credential({"admin-old", verifier::CredentialKind::admin, verifier::sha256_hex(secret), "old laptop",
                                 now - 100, now - 1, 0})

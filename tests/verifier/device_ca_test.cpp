@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "device_ca.h"
 #include "paw/attest/client_cert.h"
 #include "paw/attest/json.h"
@@ -64,7 +65,7 @@ struct Ca {
   std::unique_ptr<Store> store = std::move(open_store("sqlite:" + (dir / "paw.db").string()).value());
   DeviceCa ca{*store};
   SigningKey login = generate_signing_key().value();
-  std::int64_t now = unix_now();
+  std::int64_t now = system_unix_now();
 
   Ca() {
     REQUIRE(ca.ensure(now).ok());
@@ -254,7 +255,7 @@ TEST_CASE("device CA: two replicas on PostgreSQL issue under one CA and share it
   auto b = open_store(url);
   REQUIRE(a.ok());
   REQUIRE(b.ok());
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   DeviceCa first(**a), second(**b);
   REQUIRE(first.ensure(now).ok());
   REQUIRE(second.ensure(now).ok());  // the second start finds the first one's CA

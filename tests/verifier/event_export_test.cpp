@@ -76,7 +76,15 @@ TEST_CASE("event export: unix datagram syslog gets each event, and a missing col
   const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(c.get("/v1/admin/devices", v.admin()).status == 200);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The collector appears only after the export tried the missing socket and
+  // failed (its failure counter moved): what was slept for before.
+  const bool failed_once = test::wait_until([&] {
+    const std::string metrics = c.get("/metrics").body;
+    const std::string key = "paw_events_export_failures_total{sink=\"syslog\"} ";
+    const auto at = metrics.find(key);
+    return at != std::string::npos && metrics.compare(at + key.size(), 2, "0\n") != 0;
+  });
+  REQUIRE_MESSAGE(failed_once, "the export never tried the missing socket");
   DgramListener l(sock);
   // The held-back event arrives on the retry (1 s, then 2 s back-off).
   const std::string first = l.next("route=\"GET /v1/admin/devices\"", 8000);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "paw/attest/appraisal.h"
 #include "paw/attest/evidence.h"
 #include "paw/attest/result_token.h"
@@ -34,7 +35,7 @@ TEST_CASE("flow: enroll with credential activation, attest healthy, token checks
   // Offline check against the JWKS, as a relying party does.
   auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
   REQUIRE(jwks.ok());
-  auto claims = verify_result_token(token, *jwks, verifier::unix_now(), "paw-verifier");
+  auto claims = verify_result_token(token, *jwks, verifier::system_unix_now(), "paw-verifier");
   REQUIRE_MESSAGE(claims.ok(), claims.error().what());
   CHECK(claims->sub == f.dev->device_id);
   CHECK(claims->verdict == "healthy");
@@ -106,7 +107,7 @@ TEST_CASE("flow: every rejection path answers its status code") {
     auto second = f.start_enrollment(t);
     CHECK(second.status == 401);
     CHECK(code_of(second) == "token_invalid");
-    const std::int64_t now = verifier::unix_now();
+    const std::int64_t now = verifier::system_unix_now();
     REQUIRE(f.v->service().store().add_enrollment_token({verifier::sha256_hex(std::string("pawenr_old")), "", now - 100, now - 1, false, "", false}).ok());
     auto expired = f.start_enrollment("pawenr_old");
     CHECK(expired.status == 401);
@@ -153,7 +154,7 @@ TEST_CASE("flow: every rejection path answers its status code") {
       REQUIRE(secret.ok());
       auto key = verifier::ChallengeKey::from(*unhex(*secret));
       REQUIRE(key.ok());
-      const std::int64_t now = verifier::unix_now();
+      const std::int64_t now = verifier::system_unix_now();
       auto expired = c.post("/v1/attestations", f.evidence(*key->issue(f.dev->device_id, now - 1)));
       CHECK(expired.status == 409);
       CHECK(code_of(expired) == "nonce_expired");
@@ -358,7 +359,7 @@ TEST_CASE("flow: without a trusted FIDO2 root, a key's own x5c is self attestati
         std::string::npos);
   auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
   REQUIRE(jwks.ok());
-  auto claims = verify_result_token(r.json()->getValue<std::string>("token"), *jwks, verifier::unix_now(), "paw-verifier");
+  auto claims = verify_result_token(r.json()->getValue<std::string>("token"), *jwks, verifier::system_unix_now(), "paw-verifier");
   REQUIRE(claims.ok());
   CHECK(claims->trust.at("sourced-data") == ar4si::kUntrustedSources);
 }
@@ -427,21 +428,21 @@ TEST_CASE("flow: a graced reason is a warning that admits login until its grace 
               .status == 200);
 
   f.dev->host.disk_encrypted = false;
-  const std::int64_t t0 = verifier::unix_now();
+  const std::int64_t t0 = verifier::system_unix_now();
   auto warn = f.attest();
   REQUIRE_MESSAGE(warn.status == 200, warn.body);
   auto o = warn.json();
   CHECK(o->getValue<std::string>("verdict") == "warning");
   const std::int64_t grace_until = o->getValue<std::int64_t>("grace_until");
   CHECK(grace_until >= t0 + 3600);
-  CHECK(grace_until <= verifier::unix_now() + 3600);
+  CHECK(grace_until <= verifier::system_unix_now() + 3600);
   auto reason = o->getArray("reasons")->getObject(0);
   CHECK(reason->getValue<std::string>("code") == std::string(reason::kDiskNotEncrypted));
   CHECK(reason->getValue<std::int64_t>("grace_until") == grace_until);
   const std::string token = o->getValue<std::string>("token");
   auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
   REQUIRE(jwks.ok());
-  auto claims = verify_result_token(token, *jwks, verifier::unix_now(), "paw-verifier");
+  auto claims = verify_result_token(token, *jwks, verifier::system_unix_now(), "paw-verifier");
   REQUIRE(claims.ok());
   CHECK(claims->verdict == "warning");
   CHECK(claims->grace_until == grace_until);
@@ -511,7 +512,7 @@ TEST_CASE("flow: capture --add keeps both firmwares healthy until the old set en
   auto sets = add.json()->getObject("pcrs")->getArray("reference_sets");
   REQUIRE(sets->size() == 1);
   CHECK(sets->getObject(0)->getValue<std::string>("name") == "bios-1.22");
-  CHECK(sets->getObject(0)->getValue<std::int64_t>("not_after") >= verifier::unix_now() + 1209600 - 5);
+  CHECK(sets->getObject(0)->getValue<std::int64_t>("not_after") >= verifier::system_unix_now() + 1209600 - 5);
   // The updated machine is healthy under the new set, and one still on the
   // old firmware under the old reference.
   auto updated_answer = f.attest();

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "clock.h"
 #include "keys.h"
 #include "login_cache.h"
 #include "paw/attest/result_token.h"
@@ -22,7 +23,7 @@ struct Ring {
   TempDir dir;
   std::unique_ptr<verifier::Store> store;
   std::unique_ptr<verifier::Keyring> keys;
-  std::int64_t now = verifier::unix_now();
+  std::int64_t now = verifier::system_unix_now();
 
   Ring() {
     auto s = verifier::open_store("sqlite:" + (dir / "paw.db").string());

@@ -4,6 +4,7 @@
 // do not refuse; a policy stored before "schema" existed still loads.
 #include <doctest/doctest.h>
 
+#include "clock.h"
 #include "paw/attest/policy.h"
 #include "paw/attest/policy_check.h"
 #include "util.h"
@@ -108,7 +109,7 @@ TEST_CASE("verifier: a policy with only warnings is stored, with its schema") {
   const std::string v32(64, 'b');
   const std::string doc = R"({"schema":1,"pcrs":{"reference_sets":[{"name":"old","not_after":1000,
     "values":{"sha256":{"0":")" + v32 + R"("}}}]}})";
-  CHECK_FALSE(has_errors(check_policy_document(doc, verifier::unix_now())));
+  CHECK_FALSE(has_errors(check_policy_document(doc, verifier::system_unix_now())));
   auto put = c.request("PUT", "/v1/admin/policies/warned", doc, v.admin());
   REQUIRE_MESSAGE(put.status == 200, put.body);
   CHECK(put.json()->getValue<std::int64_t>("schema") == 1);
@@ -131,13 +132,13 @@ TEST_CASE("verifier: a policy stored before schema, reference sets and enforceme
     "max_attestation_age_seconds":3600,"token_ttl_seconds":600,
     "host":{"disk_encryption_required":true,"os_release_allowlist":[]},
     "reboot":{"allow":true},"ek":{"allow_tofu":false},"require_admin_approval":false})";
-  REQUIRE(v.service().store().put_policy({"legacy", 3, old, verifier::unix_now()}).ok());
+  REQUIRE(v.service().store().put_policy({"legacy", 3, old, verifier::system_unix_now()}).ok());
   auto got = c.get("/v1/admin/policies/legacy", v.admin());
   REQUIRE_MESSAGE(got.status == 200, got.body);
   CHECK(got.json()->getValue<std::int64_t>("version") == 3);
   CHECK(got.json()->getValue<std::int64_t>("schema") == 1);
   CHECK(got.json()->getObject("login")->getValue<std::string>("token_binding") == "bearer");
-  CHECK(check_policy_document(old, verifier::unix_now(), "legacy").empty());
+  CHECK(check_policy_document(old, verifier::system_unix_now(), "legacy").empty());
   // Set again as it is, it passes the lint and raises the version.
   auto put = c.request("PUT", "/v1/admin/policies/legacy", old, v.admin());
   REQUIRE_MESSAGE(put.status == 200, put.body);

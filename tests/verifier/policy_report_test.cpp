@@ -6,6 +6,7 @@
 // attestation; bad requests are 4xx with precise errors.
 #include <doctest/doctest.h>
 
+#include "clock.h"
 #include "paw/attest/result_token.h"
 #include "soft_fleet.h"
 #include "util.h"
@@ -69,7 +70,7 @@ TEST_CASE("policy report: a stricter report-only policy changes no answer but sh
   const std::string token = a.json()->getValue<std::string>("token");
   auto jwks = parse_jwks(c.get("/.well-known/jwks.json").body);
   REQUIRE(jwks.ok());
-  auto claims = verify_result_token(token, *jwks, verifier::unix_now(), "paw-verifier");
+  auto claims = verify_result_token(token, *jwks, verifier::system_unix_now(), "paw-verifier");
   REQUIRE_MESSAGE(claims.ok(), claims.error().what());
   CHECK(claims->verdict == "healthy");
   CHECK(claims->policy == "default@2");
@@ -163,7 +164,7 @@ TEST_CASE("policy report: a report-only policy that cannot be loaded never fails
   put_policy(f, "strict", kStrict);
   REQUIRE(attach(f, "strict", R"({"target":"default"})").status == 200);
   // The stored document is damaged behind the service's back (a bad restore, a hand edit).
-  REQUIRE(f.v->service().store().put_policy({"strict", 9, "{not json", verifier::unix_now()}).ok());
+  REQUIRE(f.v->service().store().put_policy({"strict", 9, "{not json", verifier::system_unix_now()}).ok());
   auto a = f.attest();
   REQUIRE_MESSAGE(a.status == 200, a.body);
   CHECK(a.json()->getValue<std::string>("verdict") == "healthy");
@@ -231,7 +232,7 @@ TEST_CASE("policy report: a candidate's grace runs on its own stored clock - wou
   CHECK(f.client().get("/metrics").body.find("paw_policy_would_deny_total{") == std::string::npos);
   // The clock is the stored one: first seen 4 days ago, the 72 h are over.
   verifier::ReportResult old = **f.v->service().store().get_report_result("graced", f.dev->device_id);
-  old.first_seen = R"({"pcr_mismatch":)" + std::to_string(verifier::unix_now() - 4 * 86400) + "}";
+  old.first_seen = R"({"pcr_mismatch":)" + std::to_string(verifier::system_unix_now() - 4 * 86400) + "}";
   REQUIRE(f.v->service().store().put_report_result(old).ok());
   a = f.attest();
   REQUIRE(a.status == 200);

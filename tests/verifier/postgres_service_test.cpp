@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "paw/attest/evidence.h"
 #include "postgres.h"
 #include "service.h"
@@ -181,7 +182,7 @@ TEST_CASE("replicas on postgres: both fleet watchers see a stale device - one al
   Replicas r;
   auto store = verifier::open_store(r.url);
   REQUIRE(store.ok());
-  const std::int64_t long_ago = verifier::unix_now() - 40 * 86400;
+  const std::int64_t long_ago = verifier::system_unix_now() - 40 * 86400;
   for (int i = 0; i < 20; ++i) {
     verifier::StoredDevice d;
     d.id = "old-" + std::to_string(i);

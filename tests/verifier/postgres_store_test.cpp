@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "postgres.h"
 #include "store/postgres/postgres_store.h"
 #include "store/store.h"
@@ -25,6 +26,7 @@
 #include "swtpm.h"
 #include "test_data.h"
 #include "util.h"
+#include "verifier_fixture.h"
 
 namespace paw::verifier {
 namespace {
@@ -34,6 +36,22 @@ std::unique_ptr<Store> open_pg(const std::string& url) {
   INFO((s.ok() ? std::string() : s.error().what()));
   REQUIRE(s.ok());
   return std::move(*s);
+}
+
+// blocked_on_advisory_lock waits until a session of the database at
+// |conn| waits for an advisory lock it was not granted (a reader queued
+// behind a writer's transaction): true then, false after 10 s. A bounded
+// poll of pg_locks, the observable condition, rather than a guessed sleep.
+bool blocked_on_advisory_lock(const std::string& conn) {
+  namespace kw = Poco::Data::Keywords;
+  Poco::Data::Session watch("PostgreSQL", conn);
+  return test::wait_until([&] {
+    std::int64_t waiting = 0;
+    watch << "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+             "(SELECT oid FROM pg_database WHERE datname = current_database())",
+        kw::into(waiting), kw::now;
+    return waiting > 0;
+  });
 }
 
 }  // namespace
@@ -121,7 +139,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
 TEST_CASE("postgres store: 32 threads on two replicas use one nonce - exactly one wins") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   for (int round = 0; round < 3; ++round) {
     const std::string nonce = "n" + std::to_string(round);
     const NonceRace race = race_for_nonce(32, [&](int i) {
@@ -139,7 +157,7 @@ TEST_CASE("postgres store: 32 threads on two replicas use one nonce - exactly on
 TEST_CASE("postgres store: enrollment tokens single use across replicas - enrollments taken once") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   REQUIRE(a->add_enrollment_token({"t1", "lab", now, now + 60, false, "", false}).ok());
   REQUIRE(a->add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk", false}).ok());
   std::atomic<int> won{0}, invalid{0};
@@ -296,7 +314,7 @@ namespace paw::verifier {
 TEST_CASE("postgres store: record_attestation is one transaction with one winner across replicas") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url), b = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   const StoredDevice d = seed_device(*a, "dev");
   const NonceRace race = race_for_nonce(16, [&](int i) -> Status {
     StoredDevice w = d;
@@ -346,7 +364,7 @@ namespace paw::verifier {
 TEST_CASE("postgres store: an event committed after a later one is not passed over by ordered readers") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   REQUIRE(a->add_event({0, now, "enrollment", "dev", "{}"}).ok());  // id 1
   // A slow writer, as the store writes events: the writer lock, then the
   // INSERT that takes id 2, and no COMMIT yet.
@@ -376,8 +394,8 @@ TEST_CASE("postgres store: an event committed after a later one is not passed ov
     ordered = a->list_events_in_order(1, 100);
     returned = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(!returned.load());  // still waiting for the transaction holding id 2
+  CHECK(blocked_on_advisory_lock(*conn));  // the reader queued behind the transaction holding id 2
+  CHECK(!returned.load());
   slow.commit();
   reader.join();
   REQUIRE(ordered.ok());
@@ -402,7 +420,7 @@ TEST_CASE("postgres store: an event committed after a later one is not passed ov
 TEST_CASE("postgres store: a device's reader is not passed over an event of that device still in flight") {
   const std::string url = test::Postgres::shared().create_database();
   auto a = open_pg(url);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   REQUIRE(a->add_event({0, now, "enrollment", "dev-a", "{}"}).ok());  // id 1
   auto conn = postgres_connection_string(url);
   REQUIRE(conn.ok());
@@ -423,8 +441,8 @@ TEST_CASE("postgres store: a device's reader is not passed over an event of that
     ordered = list_events_for(*a, "dev-a", 1, 100);
     returned = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CHECK(!returned.load());  // waiting for the transaction holding id 2
+  CHECK(blocked_on_advisory_lock(*conn));  // the reader queued behind the transaction holding id 2
+  CHECK(!returned.load());
   slow.commit();
   reader.join();
   REQUIRE(ordered.ok());

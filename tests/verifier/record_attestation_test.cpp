@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "store/store.h"
 #include "store_test_util.h"
 #include "test_data.h"
@@ -35,7 +36,7 @@ TEST_CASE("record_attestation: uses the nonce, updates the device and appends ev
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   Store& store = **s;
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   StoredDevice d = seed_device(store, "dev1");
 
   // A stale revision: the CAS fails, and the nonce used before it in the
@@ -87,7 +88,7 @@ TEST_CASE("record_attestation: 16 concurrent submissions of one nonce, exactly o
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   Store& store = **s;
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   StoredDevice d = seed_device(store, "dev");
   const NonceRace race = race_for_nonce(16, [&](int i) {
     StoredDevice mine = d;
@@ -104,7 +105,7 @@ TEST_CASE("record_attestation: 16 concurrent submissions of one nonce, exactly o
 TEST_CASE("record_attestation: a process killed right after it returned loses nothing") {
   test::TempDir dir;
   const std::string url = "sqlite:" + (dir / "paw.db").string();
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   {
     auto s = open_store(url);
     REQUIRE(s.ok());

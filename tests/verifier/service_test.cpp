@@ -23,7 +23,9 @@
 #include <mutex>
 #include <thread>
 
+#include "clock.h"
 #include "events/webhook_signing.h"
+#include "manual_clock.h"
 #include "paw/attest/result_token.h"
 #include "state.h"
 #include "util.h"
@@ -40,7 +42,7 @@ verifier::StoredDevice make_device(const std::string& id, verifier::DeviceStatus
   d.record_json = "{}";
   d.state_json = "{}";
   d.last_reasons = "[]";
-  d.created_at = d.updated_at = verifier::unix_now();
+  d.created_at = d.updated_at = verifier::system_unix_now();
   return d;
 }
 
@@ -140,7 +142,7 @@ TEST_CASE("verifier: challenges are bound to usable devices") {
   REQUIRE(ch.status == 201);
   const auto nonce = ch.json()->getValue<std::string>("nonce");
   CHECK(nonce.size() == 64);
-  CHECK(ch.json()->getValue<std::int64_t>("expires_at") > verifier::unix_now());
+  CHECK(ch.json()->getValue<std::int64_t>("expires_at") > verifier::system_unix_now());
   CHECK(c.post("/v1/challenges", R"({"device_id":"dev-ok"})").json()->getValue<std::string>("nonce") != nonce);
   CHECK(c.post("/v1/challenges", R"({"device_id":"nobody"})").status == 404);
   CHECK(c.post("/v1/challenges", R"({"device_id":"dev-pending"})").status == 403);
@@ -152,8 +154,8 @@ TEST_CASE("verifier: challenges are bound to usable devices") {
   // Issuing writes nothing: the nonce proves itself (challenge.h), and only
   // its use is recorded, by hash.
   const std::string hash = verifier::sha256_hex(ByteView(*unhex(nonce)));
-  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::unix_now() + 60}).ok());
-  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::unix_now() + 60}).code() == Errc::nonce_reused);
+  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::system_unix_now() + 60}).ok());
+  CHECK(store.use_nonce({hash, "dev-ok", 0, verifier::system_unix_now() + 60}).code() == Errc::nonce_reused);
 }
 
 TEST_CASE("verifier: per-address rate limits answer 429 with Retry-After") {
@@ -214,7 +216,7 @@ TEST_CASE("verifier: JWKS, authz and health answers") {
   auto forger = generate_signing_key();
   REQUIRE(forger.ok());
   forger->kid = jwks->keys.begin()->first;
-  const std::int64_t now = verifier::unix_now();
+  const std::int64_t now = verifier::system_unix_now();
   ResultClaims claims{"paw-verifier", "dev-a", now, now + 600, "j1", "healthy", {}, {{"hardware", 2}}, "default@2", "", "", ""};
   auto forged = sign_result_token(claims, *forger);
   REQUIRE(forged.ok());
@@ -377,9 +379,11 @@ class Receiver {
     std::lock_guard lock(mu_);
     return signatures_;
   }
-  // attempts counts every POST, answered or not.
-  int attempts() {
-    std::lock_guard lock(mu_);
+  // wait_attempts waits until |n| POSTs arrived, answered or not (or
+  // |seconds| passed), and returns how many did.
+  int wait_attempts(int n, int seconds) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(seconds), [&] { return attempts_ >= n; });
     return attempts_;
   }
 
@@ -448,8 +452,8 @@ TEST_CASE("verifier: alerts reach webhooks (retried) and the events API, stale d
 
   // Stale: a device whose last attestation is older than the policy's max age.
   auto old = make_device("dev-s", verifier::DeviceStatus::enrolled);
-  old.created_at = verifier::unix_now() - 100000;
-  old.last_attested_at = verifier::unix_now() - 90000;
+  old.created_at = verifier::system_unix_now() - 100000;
+  old.last_attested_at = verifier::system_unix_now() - 90000;
   REQUIRE(store.add_device(old).ok());
   REQUIRE(store.add_device(make_device("dev-fresh", verifier::DeviceStatus::enrolled)).ok());
   v.service().run_monitor_once();
@@ -469,7 +473,8 @@ TEST_CASE("verifier: alerts reach webhooks (retried) and the events API, stale d
   const auto next = all->getValue<std::int64_t>("next");
   // Long poll: an event raised while the request waits ends the wait early.
   std::thread later([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Raised once the poll is inside the service, not after a guessed delay.
+    CHECK(wait_until([&] { return v.service().requests_in_flight() > 0; }));
     (void)store.set_device_status("dev-fresh", verifier::DeviceStatus::enrolled, 0);
     (void)HttpsClient("127.0.0.1", v.service().port(), v.state().cert())
         .post("/v1/admin/devices/dev-fresh/revoke", "", v.admin());
@@ -514,7 +519,7 @@ TEST_CASE("verifier: webhooks are signed with the receiver's secret (Standard We
   REQUIRE(got.size() == 1);
   const auto sig = rx.signatures().at(0);
   CHECK(sig[0].rfind("evt_", 0) == 0);
-  CHECK(std::llabs(std::stoll(sig[1]) - verifier::unix_now()) < 60);
+  CHECK(std::llabs(std::stoll(sig[1]) - verifier::system_unix_now()) < 60);
   CHECK(sig[2] == expected(sig[0], sig[1], got[0]));
   // A body changed on the way no longer matches.
   CHECK(sig[2] != expected(sig[0], sig[1], got[0] + " "));
@@ -537,14 +542,17 @@ TEST_CASE("verifier: webhooks are signed with the receiver's secret (Standard We
 TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is skipped - old events expire") {
   Receiver rx;
   rx.fail_next(1000000);  // the receiver is down
-  TestVerifier v([&](verifier::Config& c) { c.webhooks = {rx.url()}; });
+  ManualClock clock;
+  TestVerifier v([&](verifier::Config& c) {
+    c.webhooks = {rx.url()};
+    c.clock = clock.clock();
+  });
   auto& store0 = v.service().store();
   for (const char* id : {"dev-a", "dev-b", "dev-c"}) {
     REQUIRE(store0.add_device(make_device(id, verifier::DeviceStatus::enrolled)).ok());
   }
   REQUIRE(v.client().post("/v1/admin/devices/dev-a/revoke", "", v.admin()).status == 200);
-  for (int i = 0; i < 100 && rx.attempts() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  REQUIRE(rx.attempts() >= 1);  // tried, failed, still pending
+  REQUIRE(rx.wait_attempts(1, 10) >= 1);  // tried, failed, still pending
   v.restart();                   // nothing in memory survives this
   rx.fail_next(0);
   auto got = rx.wait_for(1, 20);
@@ -559,25 +567,28 @@ TEST_CASE("verifier: undelivered alerts survive a restart - a refused alert is s
   rx.refuse_next(1);
   auto c = v.client();
   REQUIRE(c.post("/v1/admin/devices/dev-b/revoke", "", v.admin()).status == 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // b's alert is older than c's
+  clock.advance(1);  // b's alert is older than c's
   REQUIRE(c.post("/v1/admin/devices/dev-c/revoke", "", v.admin()).status == 200);
   auto got2 = rx.wait_for(2, 20);
   REQUIRE(got2.size() == 2);
   CHECK((*json::parse_object(got2[1], 1 << 20))->getValue<std::string>("device_id") == "dev-c");
   // The counter moves when the receiver's answer is read, just after the body arrived.
   std::string m;
-  for (int i = 0; i < 50; ++i) {
+  (void)wait_until([&] {
     m = c.get("/metrics").body;
-    if (m.find("paw_webhook_alerts_total{result=\"delivered\"} 2") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    return m.find("paw_webhook_alerts_total{result=\"delivered\"} 2") != std::string::npos;
+  });
   CHECK(m.find("paw_webhook_alerts_total{result=\"delivered\"} 2") != std::string::npos);  // a, c since the restart
   CHECK(m.find("paw_webhook_alerts_total{result=\"refused\"} 1") != std::string::npos);
 
   // Retention: the fleet watcher deletes events older than event-retention-days.
   auto& store = v.service().store();
-  REQUIRE(store.add_event({0, verifier::unix_now() - 91 * 86400, "attestation", "dev-a", "{}"}).ok());
+  // The default keeps 90 days: an event 89 days old stays, until the clock moves two days on.
+  REQUIRE(store.add_event({0, clock.now() - 89 * 86400, "attestation", "dev-a", "{}"}).ok());
   const auto before = store.list_events(0, 100000)->size();
+  v.service().run_monitor_once();
+  CHECK(store.list_events(0, 100000)->size() == before);
+  clock.advance(2 * 86400);
   v.service().run_monitor_once();
   CHECK(store.list_events(0, 100000)->size() == before - 1);
 }

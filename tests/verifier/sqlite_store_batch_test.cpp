@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "store/store.h"
 #include "store_test_util.h"
 #include "test_data.h"
@@ -45,7 +46,7 @@ UsedNonce used(const std::string& hash, const std::string& device, std::int64_t 
 TEST_CASE("sqlite batch: 32 threads on one nonce, exactly one use and one record wins") {
   test::TempDir dir;
   auto store = open_sqlite(dir);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   const StoredDevice d = seed_device(*store, "dev");
 
   const NonceRace uses = race_for_nonce(kThreads, [&](int) { return store->use_nonce(used("c1", "dev", now)); });
@@ -77,7 +78,7 @@ TEST_CASE("sqlite batch: 32 threads on one nonce, exactly one use and one record
 TEST_CASE("sqlite batch: 32 threads on different nonces and devices all succeed and are readable") {
   test::TempDir dir;
   auto store = open_sqlite(dir);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   constexpr int kRounds = 6;
   for (int t = 0; t < kThreads; ++t) seed_device(*store, "dev" + std::to_string(t));
 
@@ -141,7 +142,7 @@ TEST_CASE("sqlite batch: 32 threads on different nonces and devices all succeed 
 
 TEST_CASE("sqlite batch: failing jobs (reused nonce, CAS conflict) do not roll back neighbours") {
   test::TempDir dir;
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   constexpr int kNonces = 96;
   std::set<std::string> winners;
   {
@@ -202,7 +203,7 @@ TEST_CASE("sqlite batch: failing jobs (reused nonce, CAS conflict) do not roll b
 
 TEST_CASE("sqlite batch: store destroyed right after heavy use, reopened with everything acknowledged") {
   test::TempDir dir;
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   std::vector<std::vector<std::int64_t>> acked(kThreads);
   for (int round = 0; round < 3; ++round) {
     auto store = open_sqlite(dir);
@@ -233,7 +234,7 @@ TEST_CASE("sqlite batch: store destroyed right after heavy use, reopened with ev
 TEST_CASE("sqlite batch: SIGKILL during concurrent batched writes loses nothing acknowledged - nonce uses included") {
   test::TempDir dir;
   const std::string url = "sqlite:" + (dir / "paw.db").string();
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   constexpr int kWriters = 8;
   constexpr int kPerWriter = 200;
   {

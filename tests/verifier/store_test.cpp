@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "store/store.h"
 #include "store_admin_contract.h"
 #include "store_events_contract.h"
@@ -38,7 +39,7 @@ TEST_CASE("store: 16 concurrent uses of one nonce, exactly one wins - purged aft
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   Store& store = **s;
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   const NonceRace race = race_for_nonce(16, [&](int) { return store.use_nonce({"aa", "dev", now, now + 60}); });
   CHECK(race.won == 1);
   CHECK(race.reused == 15);
@@ -76,7 +77,7 @@ TEST_CASE("store: enrollment tokens are single use and expire, enrollments are t
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   Store& store = **s;
-  const std::int64_t now = unix_now();
+  const std::int64_t now = system_unix_now();
   REQUIRE(store.add_enrollment_token({"t1", "lab", now, now + 60, false, "", false}).ok());
   REQUIRE(store.add_enrollment_token({"t2", "lab", now, now + 60, false, "kiosk", false}).ok());
   auto first = store.consume_enrollment_token("t1", now);

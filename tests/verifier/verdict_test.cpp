@@ -9,6 +9,7 @@
 
 #include <regex>
 
+#include "clock.h"
 #include "soft_fleet.h"
 #include "util.h"
 
@@ -212,7 +213,7 @@ TEST_CASE("verdict: /v1/authz refuses a stale device") {
   REQUIRE(f.client().get("/v1/authz", token).status == 204);
   // What the fleet watcher writes when the device stops attesting.
   auto& store = f.v->service().store();
-  REQUIRE(*store.set_device_status(f.dev->device_id, verifier::DeviceStatus::stale, verifier::unix_now()));
+  REQUIRE(*store.set_device_status(f.dev->device_id, verifier::DeviceStatus::stale, verifier::system_unix_now()));
   CHECK(f.client().get("/v1/authz", token).status == 403);
   // Attesting again brings it back.
   auto again = f.attest();

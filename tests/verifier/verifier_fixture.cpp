@@ -154,6 +154,15 @@ std::string TestVerifier::create_rp() {
   return a.json()->getValue<std::string>("credential");
 }
 
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the poll interval, not a wait for time to pass
+  }
+  return true;
+}
+
 std::string verifier_binary() { return std::string(PAW_BINARY_DIR) + "/verifier/paw-verifier"; }
 
 ChildVerifier::ChildVerifier(const std::string& state_dir, const std::vector<std::string>& extra) {

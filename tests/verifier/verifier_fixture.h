@@ -6,7 +6,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -100,6 +102,10 @@ class ChildVerifier {
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
 };
+
+// wait_until polls |cond| until it holds (true) or |within| passed (false):
+// a test waits for what another thread or process does, not for a guessed time.
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds within = std::chrono::seconds(10));
 
 // verifier_binary is the built paw-verifier.
 std::string verifier_binary();

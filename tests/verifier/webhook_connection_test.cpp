@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "clock.h"
 #include "util.h"
 #include "verifier_fixture.h"
 
@@ -82,7 +83,7 @@ verifier::StoredDevice device(const std::string& id) {
   d.record_json = "{}";
   d.state_json = "{}";
   d.last_reasons = "[]";
-  d.created_at = d.updated_at = verifier::unix_now();
+  d.created_at = d.updated_at = verifier::system_unix_now();
   return d;
 }
 

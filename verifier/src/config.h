@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "clock.h"
 #include "paw/attest/error.h"
 #include "paw/attest/log.h"
 
@@ -60,6 +61,9 @@ struct Config {
   // --metrics-auth none|credential: credential makes GET /metrics need an
   // admin credential or session of any scope (read is enough).
   bool metrics_auth = false;
+  // clock is the service's wall clock (clock.h); not a setting: tests
+  // replace it with a manual clock.
+  WallClock clock = system_unix_now;
 
   // database_url / cert_path / key_path resolve the defaults inside state_dir.
   [[nodiscard]] std::string database_url() const;

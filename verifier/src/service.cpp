@@ -64,7 +64,7 @@ Status Service::open() {
   address_limiter_.configure(rpa, 4 * rpa);
   device_limiter_.configure(rpd, 4 * rpd);
   if (!cfg_.webhooks.empty()) {
-    PAW_TRY(webhooks_, WebhookQueue::create(cfg_.webhooks, *store_));
+    PAW_TRY(webhooks_, WebhookQueue::create(cfg_.webhooks, *store_, cfg_.clock));
   }
   PAW_TRY(event_export_, EventExport::from_config(cfg_, *store_));  // null unless events-file / events-syslog
   for (const auto& p : cfg_.trusted_proxies) {
@@ -119,6 +119,7 @@ Status Service::start() {
   hooks.client_address = [this](const std::string& peer, const std::string& forwarded) {
     return client_address(peer, forwarded);
   };
+  hooks.unix_now = cfg_.clock;
   PAW_TRY(edge_, edge::Server::start(std::move(opts), std::move(hooks)));
   port_ = edge_->port();
   monitor_ = std::thread([this] {

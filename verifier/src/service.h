@@ -92,10 +92,17 @@ class Service {
   [[nodiscard]] const TokenCache& token_cache() const noexcept { return token_cache_; }
   // run_monitor_once runs one fleet-watcher pass (stale detection, purging).
   void run_monitor_once();
+  // requests_in_flight counts the requests inside dispatch now (tests wait
+  // on it for a long poll to have reached the service).
+  [[nodiscard]] int requests_in_flight() const noexcept { return in_flight_.load(); }
 
  private:
   explicit Service(Config cfg);
   Status open();
+  // unix_now is the service's wall clock, Config::clock (clock.h): every
+  // handler and worker of the service reads the time here and nowhere else,
+  // so a test's manual clock governs all expiry.
+  [[nodiscard]] std::int64_t unix_now() const { return cfg_.clock(); }
   void build_routes();
 
   // Auth helpers: Errc::unauthorized (audited for admin).

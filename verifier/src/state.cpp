@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "clock.h"
 #include "device_ca.h"
 #include "keys.h"
 #include "paw/attest/policy.h"
@@ -35,7 +36,7 @@ Result<std::string> create_admin_credential(const std::string& database_url, con
   PAW_TRY(std::string id, random_hex(8));
   PAW_TRY(std::string secret, random_hex(32));
   const std::string credential = "pawadm_" + secret;
-  const std::int64_t now_s = unix_now();
+  const std::int64_t now_s = system_unix_now();  // a command, not the service: the host's clock
   PAW_CHECK(store->add_credential({"admin-" + id, CredentialKind::admin, sha256_hex(credential), label, now_s,
                                    expires_in > 0 ? now_s + expires_in : 0, 0, scope}));
   return credential;
@@ -61,7 +62,7 @@ Result<std::string> init_state(const InitOptions& opts) {
   } else {
     PAW_CHECK(write_self_signed_cert(cert, key, opts.tls_dns));
   }
-  const std::int64_t now_s = unix_now();
+  const std::int64_t now_s = system_unix_now();  // a command, not the service: the host's clock
   Policy def = default_policy();
   PAW_CHECK(store->put_policy({def.name, def.version, serialize_policy(def), now_s}));
   Keyring ring(*store);

@@ -1,7 +1,6 @@
 #include "util.h"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <mutex>
 
@@ -10,11 +9,6 @@
 #include "paw/attest/secure.h"
 
 namespace paw::verifier {
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Result<std::string> random_hex(std::size_t n) {
   PAW_TRY(Bytes b, random_bytes(n));
   return hex(b);

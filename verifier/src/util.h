@@ -1,4 +1,4 @@
-// util.h — small helpers of the verifier: clock, random ids, hashes, logging.
+// util.h — small helpers of the verifier: random ids, hashes, logging.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,6 @@
 
 namespace paw::verifier {
 
-// unix_now returns the current time in unix seconds.
-std::int64_t unix_now();
 // random_hex returns |n| random bytes as lowercase hex (Errc::internal if the CSPRNG fails).
 Result<std::string> random_hex(std::size_t n);
 // sha256_hex returns the lowercase hex SHA-256 of |data|.

@@ -8,6 +8,7 @@
 #include <Poco/String.h>
 #include <Poco/Timestamp.h>
 
+#include <ctime>
 #include <sstream>
 
 #include "util.h"
@@ -40,7 +41,10 @@ void answer(Conn& c, Shared& sh, Response resp) {
   h.set("X-Frame-Options", "DENY");
   h.set("Referrer-Policy", "no-referrer");
   h.set("Server", "paw-verifier");
-  h.set("Date", Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT));
+  const Poco::Timestamp date = sh.hooks.unix_now
+                                   ? Poco::Timestamp::fromEpochTime(static_cast<std::time_t>(sh.hooks.unix_now()))
+                                   : Poco::Timestamp();
+  h.set("Date", Poco::DateTimeFormatter::format(date, Poco::DateTimeFormat::HTTP_FORMAT));
   // A client (or nginx) that is told when to come back does not retry at once.
   if ((resp.status == 429 || resp.status == 503) && !h.has("Retry-After")) h.set("Retry-After", "1");
   h.setKeepAlive(c.keep_alive);

@@ -33,6 +33,9 @@ struct Hooks {
   std::function<Response(Request&)> handle;
   // client_address names the client: |peer|, or whom a trusted proxy names.
   std::function<std::string(const std::string& peer, const std::string& forwarded_for)> client_address;
+  // unix_now is the service's wall clock (clock.h), for the Date header;
+  // unset: the host's.
+  std::function<std::int64_t()> unix_now;
 };
 
 // Shared is the state every connection's step reads.

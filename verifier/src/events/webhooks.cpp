@@ -46,7 +46,8 @@ std::string alert_body(const EventRecord& e) {
   return json::stringify(a);
 }
 
-Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std::string>& specs, Store& store) {
+Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std::string>& specs, Store& store,
+                                                           WallClock clock) {
   std::vector<WebhookTarget> targets;
   for (const auto& spec : specs) {
     PAW_TRY(WebhookTarget t, parse_webhook_spec(spec));
@@ -60,12 +61,16 @@ Result<std::unique_ptr<WebhookQueue>> WebhookQueue::create(const std::vector<std
   }
   PAW_TRY(std::int64_t newest, store.last_event_id());
   PAW_TRY(std::string id, random_hex(8));
-  return std::unique_ptr<WebhookQueue>(new WebhookQueue(std::move(targets), store, "replica-" + id, newest));
+  return std::unique_ptr<WebhookQueue>(new WebhookQueue(std::move(targets), store, std::move(clock), "replica-" + id, newest));
 }
 
-WebhookQueue::WebhookQueue(std::vector<WebhookTarget> targets, Store& store, std::string owner,
+WebhookQueue::WebhookQueue(std::vector<WebhookTarget> targets, Store& store, WallClock clock, std::string owner,
                            std::int64_t start_after)
-    : targets_(std::move(targets)), store_(store), owner_(std::move(owner)), start_after_(start_after) {
+    : targets_(std::move(targets)),
+      store_(store),
+      clock_(std::move(clock)),
+      owner_(std::move(owner)),
+      start_after_(start_after) {
   for (const auto& t : targets_) workers_.emplace_back([this, &t] { run(t); });
 }
 
@@ -85,7 +90,7 @@ void WebhookQueue::stop() {
 void WebhookQueue::notify() { wake_.notify(); }
 
 int WebhookQueue::post(const WebhookTarget& target, std::unique_ptr<https::Client>& client, std::int64_t event_id,
-                       const std::string& body) {
+                       const std::string& body) const {
   if (!client) {
     auto opened = https::Client::open(target.url, webhook_options(), "webhook");
     if (!opened.ok()) return 5;
@@ -102,7 +107,7 @@ int WebhookQueue::post(const WebhookTarget& target, std::unique_ptr<https::Clien
   if (target.secret.size() != 0) {
     // Signed at each attempt (a fresh timestamp); the id stays the event's.
     const std::string id = "evt_" + std::to_string(event_id);
-    const std::int64_t ts = unix_now();
+    const std::int64_t ts = clock_();
     headers.push_back({"webhook-id", id});
     headers.push_back({"webhook-timestamp", std::to_string(ts)});
     headers.push_back(
@@ -117,7 +122,7 @@ int WebhookQueue::post(const WebhookTarget& target, std::unique_ptr<https::Clien
 
 WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target, std::unique_ptr<https::Client>& client) {
   const std::string& url = target.url;
-  const std::int64_t now_s = unix_now();
+  const std::int64_t now_s = clock_();
   auto cursor = store_.claim_webhook(url, owner_, now_s, now_s + kLeaseSeconds, start_after_);
   if (!cursor.ok()) {
     log_line("warn", "webhook cursor unavailable", {{"url", url}, {"error", cursor.error().what()}});
@@ -150,7 +155,7 @@ WebhookQueue::Pass WebhookQueue::pass(const WebhookTarget& target, std::unique_p
         // retrying, or stop if another replica took it.
         if (!wake_.sleep(backoff_ms, false)) return Pass::idle;
         backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 60000);
-        const std::int64_t t = unix_now();
+        const std::int64_t t = clock_();
         auto held = store_.claim_webhook(url, owner_, t, t + kLeaseSeconds, start_after_);
         if (!held.ok() || !*held) return Pass::idle;
       }

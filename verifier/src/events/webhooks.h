@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "paw/attest/error.h"
 #include "store/store.h"
 #include "wakeup.h"
@@ -49,8 +50,10 @@ class WebhookQueue {
   // (https anywhere, plain http only to loopback hosts: Errc::config_error
   // otherwise) and starts one worker per URL on
   // |store| (which must outlive the queue). A URL new to the database starts
-  // after the newest event (no backlog of old history).
-  static Result<std::unique_ptr<WebhookQueue>> create(const std::vector<std::string>& specs, Store& store);
+  // after the newest event (no backlog of old history). |clock| times the
+  // leases and the signatures' timestamps (the service's clock, clock.h).
+  static Result<std::unique_ptr<WebhookQueue>> create(const std::vector<std::string>& specs, Store& store,
+                                                      WallClock clock);
   ~WebhookQueue();
   WebhookQueue(const WebhookQueue&) = delete;
   WebhookQueue& operator=(const WebhookQueue&) = delete;
@@ -67,7 +70,8 @@ class WebhookQueue {
   static constexpr std::int64_t kBatch = 200;
 
  private:
-  WebhookQueue(std::vector<WebhookTarget> targets, Store& store, std::string owner, std::int64_t start_after);
+  WebhookQueue(std::vector<WebhookTarget> targets, Store& store, WallClock clock, std::string owner,
+               std::int64_t start_after);
   enum class Pass { idle, more, failed };
   // run is one target's worker. It keeps one HTTPS client for the queue's
   // life: the TLS context (the system CA bundle) is built once, and the
@@ -78,12 +82,13 @@ class WebhookQueue {
   // failed when the database did not answer (the worker backs off).
   Pass pass(const WebhookTarget& target, std::unique_ptr<https::Client>& client);
   // post: 2xx → 0, 4xx → 4, anything else (network, 5xx) → 5. Opens |client| when it is null.
-  static int post(const WebhookTarget& target, std::unique_ptr<https::Client>& client, std::int64_t event_id,
-                  const std::string& body);
+  int post(const WebhookTarget& target, std::unique_ptr<https::Client>& client, std::int64_t event_id,
+           const std::string& body) const;
 
   std::vector<WebhookTarget> targets_;  // never resized after the workers start (they hold references)
   bool released_ = false;
   Store& store_;
+  WallClock clock_;
   std::string owner_;
   std::int64_t start_after_;
   Wakeup wake_;

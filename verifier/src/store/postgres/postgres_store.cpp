@@ -12,6 +12,7 @@
 // Poco::Data::SessionPool (thread-safe; a session returns to the pool when
 // its Session object is destroyed, dead connections are dropped).
 #include "postgres_store.h"
+#include "clock.h"
 #include "store/sql/store_sql.h"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
@@ -21,7 +22,6 @@
 #include <Poco/Exception.h>
 
 #include <chrono>
-#include <ctime>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -172,7 +172,7 @@ class PostgresStore final : public SqlStore {
         for (std::size_t i = static_cast<std::size_t>(version); i < migrations(SqlDialect::postgres).size(); ++i) {
           for (const auto& sql : migrations(SqlDialect::postgres)[i]) s << sql, now;
           const std::int64_t v = static_cast<std::int64_t>(i + 1);
-          const std::int64_t t = static_cast<std::int64_t>(::time(nullptr));
+          const std::int64_t t = system_unix_now();  // bookkeeping only (clock.h)
           s << "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", kw::bind(v), kw::bind(t), now;
         }
         return ok_status();

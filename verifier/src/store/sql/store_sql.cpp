@@ -2,8 +2,9 @@
 
 #include <Poco/Data/Statement.h>
 
-#include <ctime>
 #include <vector>
+
+#include "clock.h"
 
 namespace kw = Poco::Data::Keywords;
 using Poco::Data::Keywords::into;
@@ -469,7 +470,7 @@ Status SqlStore::delete_signing_keys_retired_before(std::int64_t before) {
 Result<std::string> SqlStore::service_secret(const std::string& name, const std::string& candidate) {
   std::string value;
   PAW_CHECK(guarded("service_secret", [&](Session& s) -> Status {
-    const auto created = static_cast<std::int64_t>(std::time(nullptr));
+    const std::int64_t created = system_unix_now();  // bookkeeping only: nothing reads it back as a time
     s << q("INSERT INTO service_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING"),
         kw::bind(name), kw::bind(candidate), kw::bind(created), now;
     std::vector<std::string> got;

@@ -36,12 +36,12 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
-#include <ctime>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <tuple>
 
+#include "clock.h"
 #include "sqlite_conn.h"
 #include "sqlite_writer.h"
 #include "store/postgres/postgres_store.h"
@@ -131,7 +131,7 @@ class SqliteStore final : public SqlStore {
         try {
           for (const auto& sql : migrations(SqlDialect::sqlite)[i]) s << sql, now;
           const std::int64_t v = static_cast<std::int64_t>(i + 1);
-          const std::int64_t t = static_cast<std::int64_t>(::time(nullptr));
+          const std::int64_t t = system_unix_now();  // bookkeeping only (clock.h)
           s << "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", kw::bind(v), kw::bind(t), now;
           s << "COMMIT", now;
         } catch (...) {
