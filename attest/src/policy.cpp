@@ -284,6 +284,10 @@ Status check_policy_bindings(const Policy& p) {
                "the booted kernel is read from PCR 4's events and judged only with Secure Boot proven on by PCR "
                "7's, which only quoted PCRs bind");
   }
+  if (!p.boot.min_sbat.empty() && !required(7)) {
+    return bad("\"boot.min_sbat\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: shim's SbatLevel "
+               "and the Secure Boot state are read from PCR 7's events, which only a quoted PCR 7 binds");
+  }
   return ok_status();
 }
 
