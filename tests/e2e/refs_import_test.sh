@@ -13,7 +13,11 @@
 #      and stays so when root appends the newer kernel's digest to PCR 4
 #      and the log;
 #   4. bad input (not a package, a missing file, a bad version, a minimum
-#      without kernels) is refused with a clear error and changes nothing.
+#      without kernels) is refused with a clear error and changes nothing;
+#   5. --packages: a Packages index written by dpkg-scanpackages (plain, xz,
+#      gzip) vouches for the .debs; a tampered .deb (same name, version and
+#      architecture, another image), one the index does not list, and a file
+#      that is no index are refused and nothing is stored.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
@@ -154,5 +158,38 @@ sed 's/"fido"/"boot": {"min_kernel": "6.1.0-1"}, "fido"/' "$WORK/policy.json" >"
 expect_rc 2 pawctl_admin policy set default "$WORK/no-kernels.json"
 grep -q "min_kernel_without_kernels" "$WORK/last.err" || die "min_kernel without kernels: $(cat "$WORK/last.err")"
 ok "refused: not a package, a cut package, a missing file, a bad version, a minimum without kernels"
+
+step "5. --packages: every .deb must be the one a Packages index names"
+mkdir -p "$WORK/archive/pool"
+cp "$SHIM_DEB" "$OLD_DEB" "$WORK/archive/pool/"
+(cd "$WORK/archive" && dpkg-scanpackages pool /dev/null >Packages 2>scan.err) || die "dpkg-scanpackages: $(cat "$WORK/archive/scan.err")"
+xz -k "$WORK/archive/Packages" && gzip -k "$WORK/archive/Packages"
+"$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --json "$WORK/archive/pool/"*.deb \
+  >"$WORK/indexed.json" || die "import-deb --packages (xz) failed"
+python3 -c '
+import json, sys
+got = sorted((i["package"], i["version"]) for i in json.load(open(sys.argv[1]))["images"])
+assert got == [("linux-image-6.1.0-98-amd64", "6.1.198-1"), ("shim-signed", "1.51~1+deb12u1+16.1-2~deb12u1")], got
+' "$WORK/indexed.json" || die "indexed import printed: $(cat "$WORK/indexed.json")"
+# Tampered: the same Package, Version and Architecture around another image.
+mkdeb 6.1.0-98-amd64 6.1.198-1 "$WORK/sd/usr/lib/systemd/boot/efi/systemd-bootx64.efi" xz
+mv "$WORK/linux-image-6.1.0-98-amd64.deb" "$WORK/tampered.deb"
+cp "$WORK/archive/pool/linux-image-6.1.0-98-amd64.deb" "$OLD_DEB"
+before=$(pawctl_admin policy show default --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+expect_rc 1 pawctl_admin refs import-deb --policy default --packages "$WORK/archive/Packages.gz" "$SHIM_DEB" "$WORK/tampered.deb"
+grep -q "tampered.deb: linux-image-6.1.0-98-amd64 6.1.198-1 (amd64) differs from the Packages index" "$WORK/last.err" ||
+  die "tampered .deb: $(cat "$WORK/last.err")"
+expect_rc 1 pawctl_admin refs import-deb --policy default --packages "$WORK/archive/Packages" "$NEW_DEB"
+grep -q "linux-image-6.1.0-99-amd64 6.1.199-1 (amd64) is not in the Packages index" "$WORK/last.err" ||
+  die "unlisted .deb: $(cat "$WORK/last.err")"
+expect_rc 1 pawctl_admin refs import-deb --policy default --packages "$WORK/policy.json" "$SHIM_DEB"
+grep -q "Packages index line 1" "$WORK/last.err" || die "not an index: $(cat "$WORK/last.err")"
+after=$(pawctl_admin policy show default --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+[ "$before" = "$after" ] || die "a refused indexed import changed the policy: version $before -> $after"
+pawctl_admin refs import-deb --policy default --packages "$WORK/archive/Packages.gz" "$WORK/archive/pool/"*.deb \
+  >"$WORK/indexed.out" || die "indexed import into the policy failed: $(cat "$WORK/indexed.out")"
+grep -q "policy default is now version $((before + 1)): 0 image(s) added, 3 known" "$WORK/indexed.out" ||
+  die "indexed import said: $(cat "$WORK/indexed.out")"
+ok "the index vouches for the archive's .debs; a tampered or unlisted .deb, or a non-index, is refused and nothing stored"
 
 echo "refs_import_test: ok"

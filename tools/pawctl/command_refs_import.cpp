@@ -1,15 +1,19 @@
-// pawctl refs import-deb [--policy NAME] [--min-kernel VERSION] FILE.deb…:
-// the kernels and EFI boot loaders of Debian packages, by Authenticode
-// digest (what PCR 4 events carry), for policy boot.images and
-// boot.min_kernel (docs/policy.md, "Kernel version").
+// pawctl refs import-deb [--policy NAME [--min-kernel VERSION]]
+// [--packages FILE] [--json] FILE.deb…: the kernels and EFI boot loaders of
+// Debian packages, by Authenticode digest (what PCR 4 events carry), for
+// policy boot.images and boot.min_kernel (docs/policy.md, "Kernel version").
+// With --packages every .deb must be the one a Packages index names (by
+// Package, Version, Architecture, Size and SHA256), or nothing is imported.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <iostream>
+#include <optional>
 
 #include "admin_client.h"
 #include "command.h"
 #include "deb_images.h"
+#include "deb_index.h"
 #include "paw/attest/debian_version.h"
 #include "paw/attest/json.h"
 #include "paw/attest/policy.h"
@@ -81,14 +85,33 @@ int import_into(const Connection& c, const std::string& name, const std::vector<
   return 0;
 }
 
+// read_checked reads |path| as the .deb |index| names (deb_index.h): its
+// bytes are read once, hashed and matched; the package and version recorded
+// for its images are the index's.
+paw::Result<DebPackage> read_checked(const std::string& path, const std::vector<PackagesEntry>& index) {
+  PAW_TRY(paw::Bytes bytes, read_deb_bytes(path));
+  auto d = read_deb_memory(bytes);
+  if (!d.ok()) return paw::make_error(d.error().code, path + ": " + d.error().detail);
+  DebFile f{path, d->package, d->version, d->architecture, bytes.size(), paw::sha256(bytes)};
+  PAW_TRY(PackagesEntry e, find_in_index(index, f));
+  d->package = e.package;
+  d->version = e.version;
+  for (auto& k : d->images) {
+    k.package = e.package;
+    k.version = e.version;
+  }
+  return d;
+}
+
 }  // namespace
 
 int refs_import_deb(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"policy", "min-kernel"});
+  auto args = parse_admin_args(words, {"policy", "min-kernel", "packages"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.size() < 2) {
-    return fail("usage: pawctl refs import-deb [--policy NAME [--min-kernel VERSION]] [--json] FILE.deb...", 2);
+    return fail("usage: pawctl refs import-deb [--policy NAME [--min-kernel VERSION]] [--packages FILE] [--json] "
+                "FILE.deb...", 2);
   }
   const auto policy = args->get("policy");
   const auto min_kernel = args->get("min-kernel");
@@ -96,9 +119,17 @@ int refs_import_deb(const std::vector<std::string>& words) {
   if (min_kernel) {
     if (auto st = paw::check_debian_version(*min_kernel); !st.ok()) return fail(st.error().detail, 2);
   }
+  // Every check comes before anything is printed or stored: one .deb the
+  // index does not vouch for refuses the whole import.
+  std::optional<std::vector<PackagesEntry>> index;
+  if (const auto packages = args->get("packages")) {
+    auto r = read_packages_file(*packages);
+    if (!r.ok()) return report(r.error());
+    index = std::move(r).value();
+  }
   std::vector<DebPackage> debs;
   for (std::size_t i = 1; i < pos.size(); ++i) {
-    auto d = read_deb(pos[i]);
+    auto d = index ? read_checked(pos[i], *index) : read_deb(pos[i]);
     if (!d.ok()) return report(d.error());
     for (const auto& s : d->skipped) std::cerr << "pawctl: " << pos[i] << ": skipped " << s << "\n";
     if (d->images.empty()) {
