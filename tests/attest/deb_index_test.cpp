@@ -1,4 +1,5 @@
 // deb_index_test.cpp — Debian Packages indexes (tools/pawctl/debian/deb_index.h)
+// and the SHA256 list of a Release file (deb_release.h)
 // against the real packages of tests/data/debian: an index written here from
 // their real sizes and SHA-256 finds them, a tampered or unlisted .deb is
 // refused, and malformed or oversized indexes are refused naming the line.
@@ -8,6 +9,7 @@
 
 #include "deb_images.h"
 #include "deb_index.h"
+#include "deb_release.h"
 #include "test_data.h"
 
 using namespace paw;
@@ -29,7 +31,7 @@ std::string stanza(const DebPackage& d, const Bytes& bytes) {
 }  // namespace
 
 TEST_CASE("Packages index: the real shim-signed package is found by name, version, size and SHA-256") {
-  auto bytes = read_deb_bytes(shim_path());
+  auto bytes = read_file_bytes(shim_path());
   REQUIRE(bytes.ok());
   auto deb = read_deb_memory(*bytes);
   REQUIRE(deb.ok());
@@ -90,4 +92,22 @@ TEST_CASE("Packages index: malformed and oversized indexes are refused, naming t
   for (std::size_t i = 0; i <= kMaxPackagesFields; ++i) fields += "X-F" + std::to_string(i) + ": 1\n";
   CHECK(parse_packages_index(fields).code() == Errc::too_large);
   CHECK(read_packages_file("/nonexistent/Packages").code() == Errc::io_error);
+}
+
+TEST_CASE("Release: the SHA256 field's files, and refusals") {
+  const std::string h = std::string(64, 'a');
+  auto files = release_sha256("Origin: Debian\nMD5Sum:\n 0123 12 main/Packages\nSHA256:\n " + h +
+                              "   1113 main/binary-amd64/Packages.gz\n " + std::string(64, 'b') +
+                              " 57 main/binary-amd64/Release\nAcquire-By-Hash: yes\n");
+  REQUIRE_MESSAGE(files.ok(), files.error().what());
+  REQUIRE(files->size() == 2);
+  CHECK((*files)[0].path == "main/binary-amd64/Packages.gz");
+  CHECK((*files)[0].size == 1113);
+  CHECK(listed_in_release(*files, unhex(h).value(), 1113).ok());
+  CHECK(listed_in_release(*files, unhex(h).value(), 1114).code() == Errc::not_found);
+  CHECK(release_sha256("Origin: Debian\n").code() == Errc::malformed);                     // no SHA256
+  CHECK(release_sha256("SHA256:\n " + h + " 12\n").code() == Errc::malformed);             // no path
+  CHECK(release_sha256("SHA256:\n " + h + " -1 main/x\n").code() == Errc::malformed);
+  CHECK(release_sha256("SHA256:\n zz" + h.substr(2) + " 1 main/x\n").code() == Errc::malformed);
+  CHECK(release_sha256("SHA256:\n " + h + " 1 main/x extra\n").code() == Errc::malformed);
 }

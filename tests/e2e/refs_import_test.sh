@@ -17,12 +17,18 @@
 #   5. --packages: a Packages index written by dpkg-scanpackages (plain, xz,
 #      gzip) vouches for the .debs; a tampered .deb (same name, version and
 #      architecture, another image), one the index does not list, and a file
-#      that is no index are refused and nothing is stored.
+#      that is no index are refused and nothing is stored;
+#   6. --release/--keyring: with archive keys made here by gpg, the index
+#      must be listed in the InRelease gpgv verifies; an index it does not
+#      list, another key's signature and an edited InRelease are refused.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
 [ -x "$EXTEND_BIN" ] || { echo "missing $EXTEND_BIN: build paw-extend-log" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "dpkg-deb is needed (Debian's dpkg)" >&2; exit 1; }
+for tool in dpkg-scanpackages gpg gpgv xz; do
+  command -v "$tool" >/dev/null || { echo "$tool is needed (installer/install-deps.sh)" >&2; exit 1; }
+done
 paw_setup
 paw_start_swtpm
 paw_verifier_init
@@ -191,5 +197,37 @@ pawctl_admin refs import-deb --policy default --packages "$WORK/archive/Packages
 grep -q "policy default is now version $((before + 1)): 0 image(s) added, 3 known" "$WORK/indexed.out" ||
   die "indexed import said: $(cat "$WORK/indexed.out")"
 ok "the index vouches for the archive's .debs; a tampered or unlisted .deb, or a non-index, is refused and nothing stored"
+
+step "6. --release InRelease --keyring: the index must be the one the archive signed (gpgv, a key made here)"
+export GNUPGHOME=$WORK/gnupg
+mkdir -m 700 "$GNUPGHOME"
+for who in archive other; do
+  gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "paw test $who <$who@example.invalid>" \
+    ed25519 sign never 2>/dev/null || die "gpg could not make the $who key"
+done
+gpg --batch --export archive@example.invalid >"$WORK/archive-keyring.gpg"
+{ printf 'Origin: paw-test\nSuite: stable\nSHA256:\n'
+  for f in Packages.xz Packages; do
+    printf ' %s %s main/binary-amd64/%s\n' "$(sha256sum "$WORK/archive/$f" | cut -d' ' -f1)" "$(stat -c %s "$WORK/archive/$f")" "$f"
+  done; } >"$WORK/archive/Release"
+gpg --batch --local-user archive@example.invalid --clearsign -o "$WORK/archive/InRelease" "$WORK/archive/Release"
+gpg --batch --local-user other@example.invalid --clearsign -o "$WORK/archive/InRelease.other" "$WORK/archive/Release"
+sed 's/^Suite: stable/Suite: stablx/' "$WORK/archive/InRelease" >"$WORK/archive/InRelease.edited"
+gpgconf --kill gpg-agent 2>/dev/null || true
+unset GNUPGHOME
+signed=(--release "$WORK/archive/InRelease" --keyring "$WORK/archive-keyring.gpg")
+"$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" "${signed[@]}" "$SHIM_DEB" >"$WORK/signed.out" ||
+  die "signed index refused: $(cat "$WORK/signed.out")"
+grep -q "shim-signed .*$SHIM_DIGEST" "$WORK/signed.out" || die "signed import printed: $(cat "$WORK/signed.out")"
+expect_rc 1 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.gz" "${signed[@]}" "$SHIM_DEB"
+grep -q "Packages.gz is not listed in the signed Release's SHA256" "$WORK/last.err" || die "unlisted index: $(cat "$WORK/last.err")"
+expect_rc 1 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --release "$WORK/archive/InRelease.other" \
+  --keyring "$WORK/archive-keyring.gpg" "$SHIM_DEB"
+grep -q "does not verify with a key of .*No public key" "$WORK/last.err" || die "other key: $(cat "$WORK/last.err")"
+expect_rc 1 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --release "$WORK/archive/InRelease.edited" \
+  --keyring "$WORK/archive-keyring.gpg" "$SHIM_DEB"
+grep -q "BAD signature" "$WORK/last.err" || die "edited InRelease: $(cat "$WORK/last.err")"
+expect_rc 2 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --release "$WORK/archive/InRelease" "$SHIM_DEB"
+ok "a signed index is taken; an unlisted index, another key's signature and an edited InRelease are refused"
 
 echo "refs_import_test: ok"

@@ -144,34 +144,40 @@ paw::Result<std::vector<PackagesEntry>> parse_packages_index(std::string_view te
 }
 
 paw::Result<std::vector<PackagesEntry>> read_packages_file(const std::string& path) {
+  PAW_TRY(paw::Bytes bytes, read_file_bytes(path, kMaxPackagesSize));
+  return read_packages_memory(bytes, path);
+}
+
+paw::Result<std::vector<PackagesEntry>> read_packages_memory(paw::ByteView data, const std::string& name) {
   std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
   if (!a) return make_error(Errc::internal, "archive_read_new failed");
   archive_read_support_filter_all(a.get());  // xz, gzip, bzip2, zstd, or none
   archive_read_support_format_raw(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return make_error(Errc::io_error, path + ": cannot be read (" + std::string(archive_error_string(a.get()) ? archive_error_string(a.get()) : "?") + ")");
-  }
   archive_entry* e = nullptr;
-  if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK) {
-    return make_error(Errc::malformed, path + ": not a Packages index (empty, or not plain, xz, gzip, bzip2 or zstd)");
+  if (data.empty() || archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK ||
+      archive_read_next_header(a.get(), &e) != ARCHIVE_OK) {
+    return make_error(Errc::malformed, name + ": not a Packages index (empty, or not plain, xz, gzip, bzip2 or zstd)");
   }
   std::string text;
   char buf[1 << 16];
   for (;;) {
     const la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
-    if (n < 0) return make_error(Errc::malformed, path + ": " + (archive_error_string(a.get()) ? archive_error_string(a.get()) : "decompression failed"));
+    if (n < 0) {
+      const char* why = archive_error_string(a.get());
+      return make_error(Errc::malformed, name + ": " + (why != nullptr ? why : "decompression failed"));
+    }
     if (n == 0) break;
     if (text.size() + static_cast<std::size_t>(n) > kMaxPackagesSize) {
-      return make_error(Errc::too_large, path + ": larger than " + std::to_string(kMaxPackagesSize) + " bytes decompressed");
+      return make_error(Errc::too_large, name + ": larger than " + std::to_string(kMaxPackagesSize) + " bytes decompressed");
     }
     text.append(buf, static_cast<std::size_t>(n));
   }
   auto index = parse_packages_index(text);
-  if (!index.ok()) return make_error(index.code(), path + ": " + index.error().detail);
+  if (!index.ok()) return make_error(index.code(), name + ": " + index.error().detail);
   return index;
 }
 
-paw::Result<paw::Bytes> read_deb_bytes(const std::string& path) {
+paw::Result<paw::Bytes> read_file_bytes(const std::string& path, std::size_t max) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(Errc::io_error, path + ": cannot be read");
   paw::Bytes out;
@@ -180,8 +186,8 @@ paw::Result<paw::Bytes> read_deb_bytes(const std::string& path) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     const auto n = static_cast<std::size_t>(in.gcount());
     if (n == 0) break;
-    if (out.size() + n > kMaxDebFileSize) {
-      return make_error(Errc::too_large, path + ": larger than " + std::to_string(kMaxDebFileSize) + " bytes");
+    if (out.size() + n > max) {
+      return make_error(Errc::too_large, path + ": larger than " + std::to_string(max) + " bytes");
     }
     out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
   }

@@ -50,6 +50,9 @@ paw::Result<std::vector<PackagesEntry>> parse_packages_index(std::string_view te
 // bytes after decompression, and parses it. Errc::io_error when it cannot be
 // read.
 paw::Result<std::vector<PackagesEntry>> read_packages_file(const std::string& path);
+// read_packages_memory is read_packages_file over the file's bytes (as
+// read once, to be hashed for a signed Release too); |name| is for messages.
+paw::Result<std::vector<PackagesEntry>> read_packages_memory(paw::ByteView data, const std::string& name);
 
 // DebFile is what an imported .deb is, to be found in the index: its
 // control's Package, Version and Architecture, and its size and SHA-256.
@@ -64,12 +67,11 @@ struct DebFile {
 
 inline constexpr std::size_t kMaxDebFileSize = 1u << 30;  // a kernel package is ~70 MB
 
-// read_deb_bytes returns the bytes of the .deb at |path|, at most
-// kMaxDebFileSize (Errc::too_large), read once: the bytes whose SHA-256 is
-// compared with the index are the bytes whose images are read
-// (read_deb_memory), so the file cannot change in between. Errc::io_error
-// when it cannot be read.
-paw::Result<paw::Bytes> read_deb_bytes(const std::string& path);
+// read_file_bytes returns the bytes of the file at |path|, at most |max|
+// (Errc::too_large), read once: the bytes whose SHA-256 is compared with the
+// index are the bytes whose images are read (read_deb_memory), so the file
+// cannot change in between. Errc::io_error when it cannot be read.
+paw::Result<paw::Bytes> read_file_bytes(const std::string& path, std::size_t max = kMaxDebFileSize);
 
 // find_in_index returns the stanza of |index| that is |deb|: the same
 // Package, Version and Architecture, Size and SHA256. Errc::not_found
