@@ -29,6 +29,8 @@ test_pkgs=(
   chromium chromium-driver python3-selenium python3-cryptography  # the web console in headless Chromium (tests/e2e/console_test.sh)
   openssl curl python3 procps iproute2
   dpkg-dev fakeroot lintian systemd   # installer test: cpack DEB + dpkg-shlibdeps, lintian, systemd-analyze
+                                      #   (and dpkg-scanpackages: refs_import_test's Packages index)
+  gpgv gnupg xz-utils              # pawctl refs import-deb --release runs gpgv; refs_import_test makes keys and a Packages.xz
 )
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")

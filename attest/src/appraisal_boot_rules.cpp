@@ -1,7 +1,8 @@
 // appraisal_boot_rules.cpp — the policy's "boot" rules over events bound to
 // the quote: signing authorities (PCR 7), kernel command-line items (PCR 8),
 // a minimum dbx and the Secure Boot owners' PK and KEK (PCR 7), the minimum
-// kernel by the digests of PCR 4's boot applications. A rule whose facts are unknown fails saying why;
+// kernel by the digests of PCR 4's boot applications, shim's SBAT level (PCR 7).
+// A rule whose facts are unknown fails saying why;
 // every failure names the event (PCR, index, type) that decided it.
 #include <algorithm>
 
@@ -234,6 +235,48 @@ void check_kernel(const PolicyInputs& in, PolicyResult& r) {
   }
 }
 
+// check_sbat: shim's SBAT revocation level is at least boot.min_sbat.
+// EVERY SbatLevel measured into the bound PCR 7 must be: root can append a
+// newer level after boot but cannot remove the one shim measured, so the
+// lowest decides. It needs Secure Boot proven on (without it shim enforces
+// no level) and at least one SbatLevel measured (a shim older than 15.3
+// measures none, and then the level is unknown).
+void check_sbat(const PolicyInputs& in, PolicyResult& r) {
+  const SbatMinimum& min = in.policy.boot.min_sbat;
+  const std::string_view rule = "boot.min_sbat", code = reason::kSbatUnknown;
+  if (!in.boot.log_present) return unknown(r, rule, code, "SBAT level unknown: no event log proves it");
+  if (!in.boot.sbat_levels) return unknown(r, rule, code, "SBAT level unknown: " + in.boot.sbat_levels_unknown);
+  if (in.boot.secure_boot != true) {
+    return unknown(r, rule, code,
+                   "SBAT level unknown: Secure Boot is not proven on, and without it shim enforces no revocation "
+                   "level");
+  }
+  if (in.boot.sbat_levels->empty()) {
+    return unknown(r, rule, code,
+                   "the event log measures no SbatLevel in PCR 7 (a shim older than 15.3, or a boot without shim), "
+                   "so boot.min_sbat cannot be judged");
+  }
+  std::string wanted = min.date.empty() ? "" : "datestamp " + min.date;
+  for (const auto& [name, gen] : min.components) wanted += (wanted.empty() ? "" : ", ") + name + " " + std::to_string(gen);
+  for (const auto& e : *in.boot.sbat_levels) {
+    const std::string at = where(e.pcr, e.event, e.type);
+    if (!e.level) {
+      add_rule(r, {std::string(rule), ">= " + wanted, at, shown(e.error), "unknown", std::string(code)});
+      fail(r, code, "the SbatLevel at " + at + " does not decode: " + shown(e.error));
+      continue;
+    }
+    const auto missing = sbat_shortfalls(*e.level, min);
+    const std::string level = sbat_level_text(*e.level);
+    add_rule(r, {std::string(rule), ">= " + wanted, at, level, missing.empty() ? "pass" : "fail",
+                 missing.empty() ? "" : std::string(reason::kSbatOutdated)});
+    if (missing.empty()) continue;
+    std::string lacks;
+    for (const auto& m : missing) lacks += (lacks.empty() ? "" : ", ") + m;
+    fail(r, reason::kSbatOutdated, "the SbatLevel at " + at + " (" + level + ") is below the policy's boot.min_sbat: " +
+                                       lacks);
+  }
+}
+
 }  // namespace
 
 void check_boot_rules(const PolicyInputs& in, PolicyResult& r) {
@@ -243,6 +286,7 @@ void check_boot_rules(const PolicyInputs& in, PolicyResult& r) {
   if (!b.dbx_required.empty()) check_dbx(in, r);
   if (!b.owner_pk.empty() || !b.owner_kek.empty()) check_owners(in, r);
   if (!b.min_kernel.empty()) check_kernel(in, r);
+  if (!b.min_sbat.empty()) check_sbat(in, r);
 }
 
 bool authorities_vouch(const PolicyInputs& in) {

@@ -5,6 +5,7 @@
 #include "paw/attest/boot_events.h"
 #include "paw/attest/bootfacts.h"
 #include "paw/attest/eventlog.h"
+#include "paw/attest/sbat.h"
 
 #include "appraisal_internal.h"
 
@@ -62,6 +63,34 @@ void key_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& out
   out.secure_boot_keys = std::move(keys);
 }
 
+// sbat_facts: every SbatLevel shim measured (sbat.h). Every one counts: root
+// can extend PCR 7 and append a higher level after boot, but cannot take the
+// real one out, so the rule judges them all; an authority event whose data
+// does not match its digest could be the real one, so none is judged then.
+void sbat_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& out) {
+  if (!b.pcr_bound(7)) {
+    out.sbat_levels_unknown = "PCR 7 is not bound by the quote (not quoted in a complete SHA-256 or stronger bank)";
+    return;
+  }
+  if (auto u = unverified_in(f, 7, ev::kEfiVariableAuthority); !u.empty()) {
+    out.sbat_levels_unknown = "a PCR 7 authority event does not match its digest (" + u + ")";
+    return;
+  }
+  std::vector<SbatLevelEvent> levels;
+  for (const auto& a : f.authorities) {
+    if (a.pcr != 7 || a.guid != kShimLockGuid || a.name != kSbatLevelName) continue;
+    SbatLevelEvent e{a.event, a.pcr, a.type, std::nullopt, ""};
+    auto level = parse_sbat_level(a.value);
+    if (level.ok()) {
+      e.level = std::move(level).value();
+    } else {
+      e.error = level.error().detail;
+    }
+    levels.push_back(std::move(e));
+  }
+  out.sbat_levels = std::move(levels);
+}
+
 // rule_facts: the facts of the "boot" rules, each only when its PCR is bound.
 void rule_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& out) {
   const std::string unbound = " is not bound by the quote (not quoted in a complete SHA-256 or stronger bank)";
@@ -84,6 +113,7 @@ void rule_facts(const paw::BootFacts& f, const EventLogBinding& b, BootFacts& ou
     out.kernel_cmdlines = std::move(v);
   }
   key_facts(f, b, out);
+  sbat_facts(f, b, out);
   if (f.dbx) {
     out.dbx = DbxEntries{f.dbx->event, f.dbx->pcr, f.dbx->type, f.dbx->sha256};
   } else {

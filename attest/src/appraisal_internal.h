@@ -14,6 +14,7 @@
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
 #include "paw/attest/pcr.h"
+#include "paw/attest/sbat.h"
 #include "paw/attest/tpm.h"
 
 namespace paw {
@@ -59,6 +60,16 @@ struct KeyVariable {
   std::size_t other = 0;        // entries that are not certificates
 };
 
+// SbatLevelEvent: one SbatLevel shim measured into PCR 7 (sbat.h), decoded,
+// or why its text does not decode.
+struct SbatLevelEvent {
+  std::size_t event = 0;
+  std::uint32_t pcr = 0;
+  std::uint32_t type = 0;
+  std::optional<SbatLevel> level;  // nullopt: |error| says why it does not decode
+  std::string error;
+};
+
 // BootFacts are what the appraisal learns from a UEFI event log bound to the
 // quote: only events in PCRs the quote binds, only data that matches its digest.
 struct BootFacts {
@@ -91,6 +102,12 @@ struct BootFacts {
   // |secure_boot_keys_unknown| says why).
   std::optional<std::vector<KeyVariable>> secure_boot_keys;
   std::string secure_boot_keys_unknown;
+  // sbat_levels: every PCR 7 authority event naming shim's SbatLevel, in log
+  // order; nullopt when PCR 7 is not bound or a PCR 7 authority event's data
+  // does not match its digest (it could be the real SbatLevel), and then
+  // |sbat_levels_unknown| says why.
+  std::optional<std::vector<SbatLevelEvent>> sbat_levels;
+  std::string sbat_levels_unknown;
   BootEvents events;  // every bound event, for the record (policy diff)
 };
 

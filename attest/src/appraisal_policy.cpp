@@ -415,7 +415,7 @@ TrustVector trust_vector(const PolicyInputs& in, const PolicyResult& r) {
   if (has_reason(r, {reason::kSecureBootOff, reason::kHostSecureBootOff, reason::kDiskNotEncrypted,
                      reason::kOsNotAllowed, reason::kPcrNotQuoted, reason::kReboot, reason::kCmdlineMissing,
                      reason::kCmdlineForbidden, reason::kDbxOutdated, reason::kSecureBootKeysUnexpected,
-                     reason::kKernelOutdated})) {
+                     reason::kKernelOutdated, reason::kSbatOutdated, reason::kSbatUnknown})) {
     t["configuration"] = ar4si::kUnsupportableConfig;
   } else {
     t["configuration"] = ar4si::kApprovedConfig;

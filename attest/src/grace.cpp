@@ -24,6 +24,10 @@ std::string why_never(std::string_view code) {
     return "a required file measured with a digest the policy does not list is a replaced binary: list the new "
            "build's digest in \"ima.required\" before it rolls out";
   }
+  if (code == "sbat_unknown") {
+    return "an SBAT level that is not measured, or not readable, or without Secure Boot proven on cannot be shown "
+           "to revoke anything: a shim older than 15.3 is what the rule is there to keep out";
+  }
   if (code == "cmdline_missing" || code == "cmdline_forbidden") {
     return "the kernel command line is set by whoever controls the boot loader configuration, not by an update";
   }
@@ -42,7 +46,8 @@ const std::vector<std::string_view>& graceable_reasons() {
                                                       reason::kDiskNotEncrypted, reason::kReboot,
                                                       reason::kBootAuthorityNotAllowed, reason::kDbxOutdated,
                                                       reason::kImaRequiredMissing,
-                                                      reason::kKernelOutdated,  reason::kKernelUnknown};
+                                                      reason::kKernelOutdated,  reason::kKernelUnknown,
+                                                      reason::kSbatOutdated};
   return codes;
 }
 

@@ -267,9 +267,10 @@ Status check_policy_bindings(const Policy& p) {
     return bad("\"boot.authorities\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the "
                "signing authorities are read from PCR 7's events, which only a quoted PCR 7 binds");
   }
-  if (!p.boot.dbx_required.empty() && !required(7)) {
-    return bad("\"boot.dbx\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the dbx is "
-               "read from PCR 7's events, which only a quoted PCR 7 binds");
+  if ((!p.boot.dbx_required.empty() || !p.boot.min_sbat.empty()) && !required(7)) {  // revocation levels
+    return bad(std::string(p.boot.dbx_required.empty() ? "\"boot.min_sbat\"" : "\"boot.dbx\"") + " needs PCR 7 in "
+               "\"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: the dbx and shim's SbatLevel are read "
+               "from PCR 7's events, which only a quoted PCR 7 binds");
   }
   if ((!p.boot.owner_pk.empty() || !p.boot.owner_kek.empty()) && !required(7)) {
     return bad("\"boot.secure_boot_owners\" needs PCR 7 in \"pcrs\": {\"required\": {\"sha256\": [..., 7]}}: PK and "

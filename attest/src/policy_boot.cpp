@@ -1,6 +1,7 @@
 // policy_boot.cpp — the "boot" section of a policy document (BootRules):
 // signing authorities, kernel command-line items, a minimum dbx and the
-// Secure Boot owners (PK, KEK), known boot images and the minimum kernel, read and
+// Secure Boot owners (PK, KEK), known boot images, the minimum kernel and
+// shim's minimum SBAT level, read and
 // written strictly like the rest of the document (policy.cpp).
 #include <algorithm>
 
@@ -95,6 +96,41 @@ Status check_images(const BootRules& r) {
   return ok_status();
 }
 
+Status check_min_sbat(const SbatMinimum& m) {
+  if (!m.date.empty() && !valid_sbat_date(m.date)) {
+    return bad("min_sbat.date is an SBAT datestamp, YYYYMMDDNN (\"2023012900\"), as in shim's SbatLevel "
+               "\"sbat,1,2023012900\"");
+  }
+  if (m.components.size() > kMaxSbatComponents) return make_error(Errc::too_large, "policy: too many min_sbat.components");
+  for (const auto& [name, gen] : m.components) {
+    if (!valid_sbat_component(name) || name == "sbat") {
+      return bad("min_sbat.components names SBAT components (\"shim\", \"grub\", \"grub.debian\": 1 to 64 of "
+                 "[A-Za-z0-9._+-]; the \"sbat\" line's datestamp is min_sbat.date)");
+    }
+    if (gen < 1 || gen > kMaxSbatGeneration) return bad("min_sbat.components." + name + " is a generation, 1 to 999999999");
+  }
+  return ok_status();
+}
+
+Result<SbatMinimum> min_sbat_from_json(const json::ObjectPtr& o) {
+  SbatMinimum m;
+  PAW_CHECK(detail::policy_fields::only(o, detail::policy_fields::kMinSbat, "policy \"boot.min_sbat\""));
+  if (o->has("date") && !o->isNull("date")) {
+    PAW_TRY(m.date, json::get_string(o, "date"));
+  }
+  if (o->has("components") && !o->isNull("components")) {
+    PAW_TRY(json::ObjectPtr c, json::get_object(o, "components"));
+    if (c->size() > kMaxSbatComponents) return make_error(Errc::too_large, "policy: too many min_sbat.components");
+    for (const auto& [name, v] : *c) {
+      if (!v.isInteger() || v.isBoolean()) return bad("min_sbat.components values are generations (integers)");
+      PAW_TRY(std::int64_t gen, json::get_int(c, name));
+      if (gen < 1 || gen > kMaxSbatGeneration) return bad("min_sbat.components values are generations, 1 to 999999999");
+      m.components[name] = static_cast<std::uint32_t>(gen);
+    }
+  }
+  return m;
+}
+
 Result<std::vector<KnownImage>> images_from_json(const json::ObjectPtr& o) {
   std::vector<KnownImage> out;
   if (!o->has("images") || o->isNull("images")) return out;
@@ -150,6 +186,7 @@ Status validate_boot_rules(const BootRules& r) {
     if (d.size() != 32) return bad("dbx entries are SHA-256 digests (32 bytes)");
   }
   PAW_CHECK(check_images(r));
+  PAW_CHECK(check_min_sbat(r.min_sbat));
   PAW_CHECK(check_items(r.cmdline_required, "boot.kernel_cmdline.required"));
   PAW_CHECK(check_items(r.cmdline_forbidden, "boot.kernel_cmdline.forbidden"));
   // A required word that a forbidden item matches could never pass: every device would fail.
@@ -190,6 +227,10 @@ Result<BootRules> boot_rules_from_json(const json::ObjectPtr& o) {
   if (o->has("min_kernel") && !o->isNull("min_kernel")) {
     PAW_TRY(r.min_kernel, json::get_string(o, "min_kernel"));
   }
+  if (o->has("min_sbat") && !o->isNull("min_sbat")) {
+    PAW_TRY(json::ObjectPtr m, json::get_object(o, "min_sbat"));
+    PAW_TRY(r.min_sbat, min_sbat_from_json(m));
+  }
   PAW_CHECK(validate_boot_rules(r));
   return r;
 }
@@ -222,6 +263,16 @@ json::ObjectPtr boot_rules_to_json(const BootRules& r) {
   for (const auto& k : r.images) images->add(known_image_to_json(k));
   o->set("images", images);
   o->set("min_kernel", r.min_kernel);
+  // Written only when set: an empty rule is a lint warning (min_sbat_empty),
+  // and a policy read, edited and set again must not gain one.
+  if (!r.min_sbat.empty()) {
+    json::ObjectPtr m = new Poco::JSON::Object();
+    m->set("date", r.min_sbat.date);
+    json::ObjectPtr comps = new Poco::JSON::Object();
+    for (const auto& [name, gen] : r.min_sbat.components) comps->set(name, static_cast<std::int64_t>(gen));
+    m->set("components", comps);
+    o->set("min_sbat", m);
+  }
   return o;
 }
 

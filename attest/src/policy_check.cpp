@@ -36,7 +36,8 @@ const std::vector<std::string_view> kFailureReasons = {
     reason::kClockAnomaly,  reason::kLoginKeyMissing,   reason::kLoginKeyBadSignature,
     reason::kBootAuthorityNotAllowed, reason::kCmdlineMissing, reason::kCmdlineForbidden,
     reason::kDbxOutdated, reason::kImaRequiredMissing, reason::kImaRequiredDigestMismatch,
-    reason::kSecureBootKeysUnexpected, reason::kKernelOutdated, reason::kKernelUnknown};
+    reason::kSecureBootKeysUnexpected, reason::kKernelOutdated, reason::kKernelUnknown,
+    reason::kSbatOutdated, reason::kSbatUnknown};
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
@@ -396,6 +397,8 @@ void check_raw(CheckContext& c, json::ObjectPtr doc) {
     if (json::ObjectPtr s = object_at(o, "secure_boot_owners")) {
       only_known(c, s, fields::kSecureBootOwners, "$.boot.secure_boot_owners");
     }
+    if (json::ObjectPtr m = object_at(o, "min_sbat")) only_known(c, m, fields::kMinSbat, "$.boot.min_sbat");
+    detail::check_min_sbat(c, o);
   }
 }
 

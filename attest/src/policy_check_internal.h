@@ -46,6 +46,11 @@ std::string member(const std::string& path, std::string_view key);
 // pcr_index reads a decimal PCR index 0..23 without leading zeros.
 std::optional<std::uint32_t> pcr_index(std::string_view key);
 
+// check_min_sbat lints the raw "boot.min_sbat" of |boot| (a malformed
+// datestamp or component, an empty rule, a datestamp after |c.now|) and
+// removes it when it cannot be parsed or judges nothing.
+void check_min_sbat(CheckContext& c, json::ObjectPtr boot);
+
 // check_rules: the findings over several fields of a parsed policy.
 void check_rules(CheckContext& c, const Policy& p);
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 
 #include "paw/attest/appraisal.h"
 #include "paw/attest/ima.h"
@@ -53,7 +55,8 @@ void check_bindings(CheckContext& c, const Policy& p) {
       {!p.boot.authorities.empty(), "authorities"},
       {!p.boot.dbx_required.empty(), "dbx"},
       {!p.boot.owner_pk.empty() || !p.boot.owner_kek.empty(), "secure_boot_owners"},
-      {!p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty(), "kernel_cmdline"}};
+      {!p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty(), "kernel_cmdline"},
+      {!p.boot.min_sbat.empty(), "min_sbat"}};
   for (const auto& [used, rule] : boot_rules) {
     const std::uint32_t pcr = std::string_view(rule) == "kernel_cmdline" ? 8 : 7;
     if (!used || required_strong(p, pcr)) continue;
@@ -102,7 +105,7 @@ bool judged_by_events(const Policy& p, std::uint32_t pcr) {
   if (pcr == 4) return !p.boot_applications.empty() || !p.boot.min_kernel.empty();
   if (pcr == 7) {
     return !p.boot.authorities.empty() || !p.boot.dbx_required.empty() || !p.boot.owner_pk.empty() ||
-           !p.boot.owner_kek.empty();
+           !p.boot.owner_kek.empty() || !p.boot.min_sbat.empty();
   }
   if (pcr == 8) return !p.boot.cmdline_required.empty() || !p.boot.cmdline_forbidden.empty();
   return false;
@@ -160,6 +163,7 @@ void check_grace_rules(CheckContext& c, const Policy& p) {
     if ((code == reason::kKernelOutdated || code == reason::kKernelUnknown) && p.boot.min_kernel.empty()) {
       why = "\"boot.min_kernel\" is not set";
     }
+    if (code == reason::kSbatOutdated && p.boot.min_sbat.empty()) why = "\"boot.min_sbat\" is not set";
     if (code == reason::kImaRequiredMissing && p.ima.required_files.empty()) {
       why = "\"ima.required\" lists no file";
     }
@@ -250,6 +254,59 @@ void check_learn_rules(CheckContext& c, const Policy& p) {
                   "nothing from it; judge PCR 4 through its events only (no reference for PCR 4, "
                   "\"pin_on_enroll\": false, references for the other PCRs)");
     return;
+  }
+}
+
+void check_min_sbat(CheckContext& c, json::ObjectPtr boot) {
+  json::ObjectPtr m = boot->has("min_sbat") && !boot->isNull("min_sbat") ? boot->getObject("min_sbat") : nullptr;
+  if (!m) return;  // absent, or not an object: the parser says so
+  const std::string at = "$.boot.min_sbat";
+  auto malformed = [&](const std::string& path, const std::string& what) {
+    c.error("min_sbat_malformed", path, what + " (docs/policy.md, \"SBAT level\")");
+    boot->remove("min_sbat");  // the rest of the policy is still linted
+  };
+  std::string date;
+  if (m->has("date") && !m->isNull("date")) {
+    const auto v = m->get("date");
+    if (v.isString()) date = v.extract<std::string>();
+    if (!v.isString() || (!date.empty() && !valid_sbat_date(date))) {
+      return malformed(at + ".date", "\"date\" is an SBAT datestamp of ten digits, YYYYMMDDNN, as shim's "
+                                     "SbatLevel writes it (\"sbat,1,2023012900\" → \"2023012900\")");
+    }
+  }
+  std::size_t components = 0;
+  if (json::ObjectPtr comps = m->has("components") ? m->getObject("components") : nullptr) {
+    for (const auto& [name, v] : *comps) {
+      ++components;
+      const std::string path = member(at + ".components", name);
+      if (!valid_sbat_component(name) || name == "sbat") {
+        return malformed(path, "\"" + shown(name) + "\" is not an SBAT component name (\"shim\", \"grub\", "
+                               "\"grub.debian\"; the \"sbat\" line's datestamp is \"date\")");
+      }
+      if (!v.isInteger() || v.isBoolean() || v.convert<std::int64_t>() < 1 ||
+          v.convert<std::int64_t>() > kMaxSbatGeneration) {
+        return malformed(path, "a component's minimum is its generation, an integer from 1 (\"grub\": 3)");
+      }
+    }
+  }
+  if (date.empty() && components == 0) {
+    c.warning("min_sbat_empty", at,
+              "\"boot.min_sbat\" names neither a datestamp nor a component, so it judges nothing: set \"date\" "
+              "(the datestamp of the SbatLevel your shim ships, e.g. \"2023012900\") or remove it");
+    boot->remove("min_sbat");
+    return;
+  }
+  if (!date.empty() && c.now > 0) {
+    const std::time_t t = static_cast<std::time_t>(c.now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char today[48];
+    std::snprintf(today, sizeof today, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (date.substr(0, 8) > today) {
+      c.warning("min_sbat_future", at + ".date",
+                "datestamp " + date + " is after today (" + today + "): no shim measures it yet, so every device "
+                "would be sbat_outdated; use the datestamp of the SbatLevel your shim ships");
+    }
   }
 }
 

@@ -33,7 +33,8 @@ inline constexpr std::string_view kEk[] = {"allow_tofu"};
 inline constexpr std::string_view kLogin[] = {"token_binding"};
 inline constexpr std::string_view kEnforcement[] = {"grace"};
 inline constexpr std::string_view kBoot[] = {"authorities", "kernel_cmdline", "dbx", "secure_boot_owners", "images",
-                                             "min_kernel"};
+                                             "min_kernel", "min_sbat"};
+inline constexpr std::string_view kMinSbat[] = {"date", "components"};
 inline constexpr std::string_view kKnownImage[] = {"sha256", "kind", "package", "version", "file"};
 inline constexpr std::string_view kSecureBootOwners[] = {"pk", "kek"};
 inline constexpr std::string_view kKernelCmdline[] = {"required", "forbidden"};

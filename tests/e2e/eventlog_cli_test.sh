@@ -105,6 +105,11 @@ done
 "$pawctl" eventlog facts "$data/keylime/test/data/create-mb-policy/binary_bios_measurements-secureboot" |
   "$py" -c 'import json,sys; f=json.load(sys.stdin); sys.exit(0 if f["secure_boot"] is True and f["kernel_cmdlines"] else 1)' ||
   fail "facts: Secure Boot on and a kernel command line expected"
+# shim's SbatLevel, decoded in the form policy boot.min_sbat takes.
+"$pawctl" eventlog facts "$data/keylime/test/data/create-mb-policy/binary_bios_measurements-secureboot" |
+  "$py" -c 'import json,sys; f=json.load(sys.stdin); s=[a["sbat_level"] for a in f["authorities"] if a["name"] == "SbatLevel"]
+sys.exit(0 if s == [{"date": "2023012900", "components": {"grub": 3, "grub.debian": 4, "shim": 2}}] else 1)' ||
+  fail "facts: the SbatLevel sbat,1,2023012900 with shim 2, grub 3, grub.debian 4 expected"
 
 # 5. IMA: the ibmtss lists replay to imakvtpcr10.txt in all four banks.
 "$py" - "$data/ibmtss/utils/imakvtpcr10.txt" >"$work/pcr10.want.json" <<'EOF'

@@ -13,12 +13,22 @@
 #      and stays so when root appends the newer kernel's digest to PCR 4
 #      and the log;
 #   4. bad input (not a package, a missing file, a bad version, a minimum
-#      without kernels) is refused with a clear error and changes nothing.
+#      without kernels) is refused with a clear error and changes nothing;
+#   5. --packages: a Packages index written by dpkg-scanpackages (plain, xz,
+#      gzip) vouches for the .debs; a tampered .deb (same name, version and
+#      architecture, another image), one the index does not list, and a file
+#      that is no index are refused and nothing is stored;
+#   6. --release/--keyring: with archive keys made here by gpg, the index
+#      must be listed in the InRelease gpgv verifies; an index it does not
+#      list, another key's signature and an edited InRelease are refused.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
 [ -x "$EXTEND_BIN" ] || { echo "missing $EXTEND_BIN: build paw-extend-log" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "dpkg-deb is needed (Debian's dpkg)" >&2; exit 1; }
+for tool in dpkg-scanpackages gpg gpgv xz; do
+  command -v "$tool" >/dev/null || { echo "$tool is needed (installer/install-deps.sh)" >&2; exit 1; }
+done
 paw_setup
 paw_start_swtpm
 paw_verifier_init
@@ -154,5 +164,70 @@ sed 's/"fido"/"boot": {"min_kernel": "6.1.0-1"}, "fido"/' "$WORK/policy.json" >"
 expect_rc 2 pawctl_admin policy set default "$WORK/no-kernels.json"
 grep -q "min_kernel_without_kernels" "$WORK/last.err" || die "min_kernel without kernels: $(cat "$WORK/last.err")"
 ok "refused: not a package, a cut package, a missing file, a bad version, a minimum without kernels"
+
+step "5. --packages: every .deb must be the one a Packages index names"
+mkdir -p "$WORK/archive/pool"
+cp "$SHIM_DEB" "$OLD_DEB" "$WORK/archive/pool/"
+(cd "$WORK/archive" && dpkg-scanpackages pool /dev/null >Packages 2>scan.err) || die "dpkg-scanpackages: $(cat "$WORK/archive/scan.err")"
+xz -k "$WORK/archive/Packages" && gzip -k "$WORK/archive/Packages"
+"$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --json "$WORK/archive/pool/"*.deb \
+  >"$WORK/indexed.json" || die "import-deb --packages (xz) failed"
+python3 -c '
+import json, sys
+got = sorted((i["package"], i["version"]) for i in json.load(open(sys.argv[1]))["images"])
+assert got == [("linux-image-6.1.0-98-amd64", "6.1.198-1"), ("shim-signed", "1.51~1+deb12u1+16.1-2~deb12u1")], got
+' "$WORK/indexed.json" || die "indexed import printed: $(cat "$WORK/indexed.json")"
+# Tampered: the same Package, Version and Architecture around another image.
+mkdeb 6.1.0-98-amd64 6.1.198-1 "$WORK/sd/usr/lib/systemd/boot/efi/systemd-bootx64.efi" xz
+mv "$WORK/linux-image-6.1.0-98-amd64.deb" "$WORK/tampered.deb"
+cp "$WORK/archive/pool/linux-image-6.1.0-98-amd64.deb" "$OLD_DEB"
+before=$(pawctl_admin policy show default --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+expect_rc 1 pawctl_admin refs import-deb --policy default --packages "$WORK/archive/Packages.gz" "$SHIM_DEB" "$WORK/tampered.deb"
+grep -q "tampered.deb: linux-image-6.1.0-98-amd64 6.1.198-1 (amd64) differs from the Packages index" "$WORK/last.err" ||
+  die "tampered .deb: $(cat "$WORK/last.err")"
+expect_rc 1 pawctl_admin refs import-deb --policy default --packages "$WORK/archive/Packages" "$NEW_DEB"
+grep -q "linux-image-6.1.0-99-amd64 6.1.199-1 (amd64) is not in the Packages index" "$WORK/last.err" ||
+  die "unlisted .deb: $(cat "$WORK/last.err")"
+expect_rc 1 pawctl_admin refs import-deb --policy default --packages "$WORK/policy.json" "$SHIM_DEB"
+grep -q "Packages index line 1" "$WORK/last.err" || die "not an index: $(cat "$WORK/last.err")"
+after=$(pawctl_admin policy show default --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+[ "$before" = "$after" ] || die "a refused indexed import changed the policy: version $before -> $after"
+pawctl_admin refs import-deb --policy default --packages "$WORK/archive/Packages.gz" "$WORK/archive/pool/"*.deb \
+  >"$WORK/indexed.out" || die "indexed import into the policy failed: $(cat "$WORK/indexed.out")"
+grep -q "policy default is now version $((before + 1)): 0 image(s) added, 3 known" "$WORK/indexed.out" ||
+  die "indexed import said: $(cat "$WORK/indexed.out")"
+ok "the index vouches for the archive's .debs; a tampered or unlisted .deb, or a non-index, is refused and nothing stored"
+
+step "6. --release InRelease --keyring: the index must be the one the archive signed (gpgv, a key made here)"
+export GNUPGHOME=$WORK/gnupg
+mkdir -m 700 "$GNUPGHOME"
+for who in archive other; do
+  gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "paw test $who <$who@example.invalid>" \
+    ed25519 sign never 2>/dev/null || die "gpg could not make the $who key"
+done
+gpg --batch --export archive@example.invalid >"$WORK/archive-keyring.gpg"
+{ printf 'Origin: paw-test\nSuite: stable\nSHA256:\n'
+  for f in Packages.xz Packages; do
+    printf ' %s %s main/binary-amd64/%s\n' "$(sha256sum "$WORK/archive/$f" | cut -d' ' -f1)" "$(stat -c %s "$WORK/archive/$f")" "$f"
+  done; } >"$WORK/archive/Release"
+gpg --batch --local-user archive@example.invalid --clearsign -o "$WORK/archive/InRelease" "$WORK/archive/Release"
+gpg --batch --local-user other@example.invalid --clearsign -o "$WORK/archive/InRelease.other" "$WORK/archive/Release"
+sed 's/^Suite: stable/Suite: stablx/' "$WORK/archive/InRelease" >"$WORK/archive/InRelease.edited"
+gpgconf --kill gpg-agent 2>/dev/null || true
+unset GNUPGHOME
+signed=(--release "$WORK/archive/InRelease" --keyring "$WORK/archive-keyring.gpg")
+"$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" "${signed[@]}" "$SHIM_DEB" >"$WORK/signed.out" ||
+  die "signed index refused: $(cat "$WORK/signed.out")"
+grep -q "shim-signed .*$SHIM_DIGEST" "$WORK/signed.out" || die "signed import printed: $(cat "$WORK/signed.out")"
+expect_rc 1 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.gz" "${signed[@]}" "$SHIM_DEB"
+grep -q "Packages.gz is not listed in the signed Release's SHA256" "$WORK/last.err" || die "unlisted index: $(cat "$WORK/last.err")"
+expect_rc 1 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --release "$WORK/archive/InRelease.other" \
+  --keyring "$WORK/archive-keyring.gpg" "$SHIM_DEB"
+grep -q "does not verify with a key of .*No public key" "$WORK/last.err" || die "other key: $(cat "$WORK/last.err")"
+expect_rc 1 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --release "$WORK/archive/InRelease.edited" \
+  --keyring "$WORK/archive-keyring.gpg" "$SHIM_DEB"
+grep -q "BAD signature" "$WORK/last.err" || die "edited InRelease: $(cat "$WORK/last.err")"
+expect_rc 2 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --release "$WORK/archive/InRelease" "$SHIM_DEB"
+ok "a signed index is taken; an unlisted index, another key's signature and an edited InRelease are refused"
 
 echo "refs_import_test: ok"

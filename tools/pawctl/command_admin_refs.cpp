@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* kRefsUsage =
     "usage: pawctl refs pending [--policy NAME] [--all] | approve ID | reject ID |"
-    " import-deb [--policy NAME [--min-kernel VERSION]] FILE.deb...  [--json] --verifier URL --ca-file PEM";
+    " import-deb [--policy NAME [--min-kernel VERSION]] [--packages FILE [--release InRelease --keyring FILE]]"
+    " FILE.deb...  [--json] --verifier URL --ca-file PEM";
 
 // shown: at most |max| characters of a value the verifier sent (an IMA path
 // comes from a device), control characters as '?'.
@@ -116,7 +117,7 @@ int refs(const std::vector<std::string>& words) {
 
 PAWCTL_COMMAND("refs",
                "refs pending [--policy NAME] [--all]|approve ID|reject ID|import-deb [--policy NAME "
-               "[--min-kernel VERSION]] FILE.deb...",
+               "[--min-kernel VERSION]] [--packages FILE [--release InRelease --keyring FILE]] FILE.deb...",
                refs);
 
 }  // namespace pawctl

@@ -17,6 +17,7 @@
 #include "paw/attest/cli.h"
 #include "paw/attest/eventlog.h"
 #include "paw/attest/ima.h"
+#include "paw/attest/sbat.h"
 
 namespace pawctl {
 namespace {
@@ -154,6 +155,20 @@ Object::Ptr facts_json(const paw::BootFacts& f) {
       x->set("guid", v.guid);
       x->set("size", v.value.size());
       x->set("sha256", paw::hex(v.sha256));
+      if (v.guid == paw::kShimLockGuid && v.name == paw::kSbatLevelName) {
+        // shim's SBAT level, in the form policy boot.min_sbat takes (docs/policy.md, "SBAT level").
+        auto level = paw::parse_sbat_level(v.value);
+        if (level.ok()) {
+          auto m = ordered();
+          m->set("date", level->date);
+          auto c = ordered();
+          for (const auto& [name, gen] : level->components) c->set(name, static_cast<std::uint64_t>(gen));
+          m->set("components", c);
+          x->set("sbat_level", m);
+        } else {
+          x->set("sbat_level_error", level.error().detail);
+        }
+      }
       a->add(x);
     }
     return a;

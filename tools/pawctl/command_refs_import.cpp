@@ -1,15 +1,20 @@
-// pawctl refs import-deb [--policy NAME] [--min-kernel VERSION] FILE.deb…:
-// the kernels and EFI boot loaders of Debian packages, by Authenticode
-// digest (what PCR 4 events carry), for policy boot.images and
-// boot.min_kernel (docs/policy.md, "Kernel version").
+// pawctl refs import-deb [--policy NAME [--min-kernel VERSION]]
+// [--packages FILE] [--json] FILE.deb…: the kernels and EFI boot loaders of
+// Debian packages, by Authenticode digest (what PCR 4 events carry), for
+// policy boot.images and boot.min_kernel (docs/policy.md, "Kernel version").
+// With --packages every .deb must be the one a Packages index names (by
+// Package, Version, Architecture, Size and SHA256), or nothing is imported.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <iostream>
+#include <optional>
 
 #include "admin_client.h"
 #include "command.h"
 #include "deb_images.h"
+#include "deb_index.h"
+#include "deb_release.h"
 #include "paw/attest/debian_version.h"
 #include "paw/attest/json.h"
 #include "paw/attest/policy.h"
@@ -81,14 +86,53 @@ int import_into(const Connection& c, const std::string& name, const std::vector<
   return 0;
 }
 
+// read_checked reads |path| as the .deb |index| names (deb_index.h): its
+// bytes are read once, hashed and matched; the package and version recorded
+// for its images are the index's.
+paw::Result<DebPackage> read_checked(const std::string& path, const std::vector<PackagesEntry>& index) {
+  PAW_TRY(paw::Bytes bytes, read_file_bytes(path));
+  auto d = read_deb_memory(bytes);
+  if (!d.ok()) return paw::make_error(d.error().code, path + ": " + d.error().detail);
+  DebFile f{path, d->package, d->version, d->architecture, bytes.size(), paw::sha256(bytes)};
+  PAW_TRY(PackagesEntry e, find_in_index(index, f));
+  d->package = e.package;
+  d->version = e.version;
+  for (auto& k : d->images) {
+    k.package = e.package;
+    k.version = e.version;
+  }
+  return d;
+}
+
+// read_index reads the Packages index at |packages|; with |release| its
+// bytes (read once) must be listed by SHA-256 and size in the text gpgv
+// verified in the InRelease |release| with a key of |keyring|.
+paw::Result<std::vector<PackagesEntry>> read_index(const std::string& packages,
+                                                   const std::optional<std::string>& release,
+                                                   const std::optional<std::string>& keyring) {
+  PAW_TRY(paw::Bytes bytes, read_file_bytes(packages, kMaxPackagesSize));
+  if (release && keyring) {
+    PAW_TRY(std::string signed_text, verified_release(*release, *keyring));
+    auto files = release_sha256(signed_text);
+    if (!files.ok()) return paw::make_error(files.error().code, *release + ": " + files.error().detail);
+    auto listed = listed_in_release(*files, paw::sha256(bytes), bytes.size());
+    if (!listed.ok()) {
+      return paw::make_error(listed.error().code, packages + " is " + listed.error().detail + " in " + *release +
+                                                      ": not the index the archive signed; nothing imported");
+    }
+  }
+  return read_packages_memory(bytes, packages);
+}
+
 }  // namespace
 
 int refs_import_deb(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"policy", "min-kernel"});
+  auto args = parse_admin_args(words, {"policy", "min-kernel", "packages", "release", "keyring"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   if (pos.size() < 2) {
-    return fail("usage: pawctl refs import-deb [--policy NAME [--min-kernel VERSION]] [--json] FILE.deb...", 2);
+    return fail("usage: pawctl refs import-deb [--policy NAME [--min-kernel VERSION]] [--packages FILE [--release "
+                "InRelease --keyring FILE]] [--json] FILE.deb...", 2);
   }
   const auto policy = args->get("policy");
   const auto min_kernel = args->get("min-kernel");
@@ -96,9 +140,21 @@ int refs_import_deb(const std::vector<std::string>& words) {
   if (min_kernel) {
     if (auto st = paw::check_debian_version(*min_kernel); !st.ok()) return fail(st.error().detail, 2);
   }
+  // Every check comes before anything is printed or stored: one .deb the
+  // index does not vouch for refuses the whole import.
+  std::optional<std::vector<PackagesEntry>> index;
+  const auto packages = args->get("packages"), release = args->get("release"), keyring = args->get("keyring");
+  if ((release || keyring) && !(release && keyring && packages)) {
+    return fail("refs import-deb: --release and --keyring go together, with --packages", 2);
+  }
+  if (packages) {
+    auto r = read_index(*packages, release, keyring);
+    if (!r.ok()) return report(r.error());
+    index = std::move(r).value();
+  }
   std::vector<DebPackage> debs;
   for (std::size_t i = 1; i < pos.size(); ++i) {
-    auto d = read_deb(pos[i]);
+    auto d = index ? read_checked(pos[i], *index) : read_deb(pos[i]);
     if (!d.ok()) return report(d.error());
     for (const auto& s : d->skipped) std::cerr << "pawctl: " << pos[i] << ": skipped " << s << "\n";
     if (d->images.empty()) {

@@ -9,7 +9,7 @@
 namespace pawctl {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 30> kFixes{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 32> kFixes{{
     {"pcr_not_quoted", "update paw-agent; check the TPM has the bank active (tpm2_getcap pcrs); or drop the PCR "
                        "from pcrs.required"},
     {"pcr_mismatch", "an update you expect: capture the new values on one machine (pawctl policy capture ID --add "
@@ -27,6 +27,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 30> kFixes{{
     {"cmdline_forbidden", "remove the word from the boot loader configuration and reboot; init=/bin/sh is an "
                           "incident"},
     {"dbx_outdated", "apply the dbx update (fwupdmgr update, or the vendor's firmware update) and reboot"},
+    {"sbat_outdated", "update shim (apt full-upgrade brings shim-signed) and reboot; mokutil --list-sbat-revocations "
+                      "shows the level, mokutil --set-sbat-policy latest asks shim for its newest one"},
+    {"sbat_unknown", "enable Secure Boot and install a current shim (shim-signed, 15.3 or later); a measured level "
+                     "that does not match its digest is an incident"},
     {"kernel_outdated", "install the current kernel package (apt full-upgrade) and reboot into it"},
     {"kernel_unknown", "if the image is a legitimate kernel or boot loader, record its package: pawctl refs import-deb "
                        "--policy NAME FILE.deb; otherwise reinstall the workstation"},

@@ -43,7 +43,8 @@ inline constexpr std::size_t kMaxGracedReasons = 64;
 // disk_not_encrypted, reboot, boot_authority_not_allowed, dbx_outdated,
 // ima_required_missing (not ima_required_digest_mismatch: a replaced binary),
 // kernel_outdated and kernel_unknown (a kernel update rolling out before its
-// package is imported).
+// package is imported), sbat_outdated (a shim update rolling out; not
+// sbat_unknown: no measured level revokes anything).
 const std::vector<std::string_view>& graceable_reasons();
 bool reason_graceable(std::string_view code) noexcept;
 

@@ -33,7 +33,8 @@
 //       "authorities": ["<hex sha256>"],       //   absent or empty = no rule
 //       "kernel_cmdline": {"required": ["lockdown=integrity"], "forbidden": ["init="]},
 //       "dbx": {"required": ["<hex sha256>"]},
-//       "secure_boot_owners": {"pk": ["<hex sha256 of a DER certificate>"], "kek": [...]}
+//       "secure_boot_owners": {"pk": ["<hex sha256 of a DER certificate>"], "kek": [...]},
+//       "min_sbat": {"date": "2023012900", "components": {"shim": 2, "grub": 3}}
 //     },
 //     "event_log_required": true,
 //     "ima": {"required": false,               // true: the evidence must carry an IMA log;
@@ -84,6 +85,7 @@
 #include "paw/attest/error.h"
 #include "paw/attest/json.h"
 #include "paw/attest/pcr.h"
+#include "paw/attest/sbat.h"
 
 namespace paw {
 
@@ -243,9 +245,15 @@ struct BootRules {
   // known or no kernel is measured). The version is the measured image's, by
   // digest, never what the workstation says it runs. Needs PCR 4.
   std::string min_kernel;
+  // min_sbat ("min_sbat": {"date": "2023012900", "components": {"shim": 2}}):
+  // shim's revocation level (sbat.h). EVERY SbatLevel that PCR 7 measures
+  // must carry at least this datestamp and these component generations
+  // (sbat_outdated), and Secure Boot must be proven on with at least one
+  // SbatLevel measured (sbat_unknown). Needs PCR 7.
+  SbatMinimum min_sbat;
   [[nodiscard]] bool empty() const noexcept {
     return authorities.empty() && cmdline_required.empty() && cmdline_forbidden.empty() && dbx_required.empty() &&
-           owner_pk.empty() && owner_kek.empty() && images.empty() && min_kernel.empty();
+           owner_pk.empty() && owner_kek.empty() && images.empty() && min_kernel.empty() && min_sbat.empty();
   }
   // known_image returns the entry of |images| with digest |sha256|, or nullptr.
   [[nodiscard]] const KnownImage* known_image(ByteView sha256) const noexcept;
@@ -320,7 +328,7 @@ Status validate_policy(const Policy& policy);
 // PCR that binds it: "secure_boot_required" needs PCR 7 and a
 // "boot_applications" allowlist needs PCR 4, "boot.authorities" and
 // "boot.dbx" need PCR 7, "boot.kernel_cmdline" needs PCR 8 and
-// "boot.min_kernel" needs PCRs 4 and 7 in
+// "boot.min_kernel" needs PCRs 4 and 7, "boot.min_sbat" PCR 7, in
 // "pcrs.required" of a bank of SHA-256 or stronger (so the quote must carry it; the appraisal then reads
 // those facts only from events of a PCR the quote binds). Errc::malformed
 // with the fix. Not part of validate_policy: a policy stored before this
@@ -340,7 +348,8 @@ Result<Policy> policy_from_json(const json::ObjectPtr& obj);
 // through parse_policy, where an absent "login" means "pop".
 Result<Policy> parse_stored_policy(std::string_view json_text);
 
-// serialize_policy writes the full document (all fields, compact JSON);
+// serialize_policy writes the full document (all fields, compact JSON; an
+// empty "boot.min_sbat" is left out, as it would be a lint warning);
 // parse_policy(serialize_policy(p)) == p.
 std::string serialize_policy(const Policy& policy);
 json::ObjectPtr policy_to_json(const Policy& policy);
