@@ -8,8 +8,10 @@
 # the admin's FIDO2 key, sees the device healthy,
 # then unhealthy after a PCR change, signs out. The fleet has 60000 other
 # events before the device's first: its page shows its attestation timeline
-# all the same (GET /v1/admin/events?device=ID), and `pawctl events --device`
-# (plain and --follow) gives that device's events only.
+# all the same (GET /v1/admin/events?device=ID), the Events page starts at the
+# newest event (order=desc) and pages back, `pawctl events --device` (plain
+# and --follow) gives that device's events only and `pawctl events --last N`
+# the newest N.
 # PAW_SCREENSHOTS=DIR keeps PNGs of the main pages (docs/console/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,7 +68,7 @@ n_att=$(attestations)
 [ "$n_att" -ge 1 ] || die "no attestation event of $DEVICE_ID in the store"
 /usr/bin/python3 "$here/console_browser.py" --url "$VERIFIER_URL" --ca "$VERIFIER_CA" --rp-id localhost \
   --admin-credential-file "$WORK/admin.cred" --admin alice --admin-key-state "$WORK/alice.fido" \
-  --device "$DEVICE_ID" --attestations "$n_att" --pcr-change "bash $WORK/pcr-change.sh" \
+  --device "$DEVICE_ID" --attestations "$n_att" --pcr-change "bash $WORK/pcr-change.sh" --seeded "$seeded" \
   >"$WORK/browser.log" 2>&1 || { cat "$WORK/browser.log"; die "the console browser test failed"; }
 cat "$WORK/browser.log"
 
@@ -76,6 +78,19 @@ pawctl_admin devices show "$DEVICE_ID" --json >"$WORK/show.json" || die "pawctl 
 pawctl_admin events --after "$seeded" --limit 1000 --json >"$WORK/events.json" || die "pawctl events"
 grep -q '"via":"console"' "$WORK/events.json" || die "no admin_login event with via console"
 grep -q '"type":"admin_logout"' "$WORK/events.json" || die "no admin_logout event"
+
+# pawctl events --last N: the newest N (read newest first), printed oldest first.
+newest=$(sqlite3 "$WORK/verifier/paw.db" "SELECT MAX(id) FROM events")
+pawctl_admin events --last 3 --json >"$WORK/last.json" || die "pawctl events --last 3: $(cat "$WORK/last.json")"
+python3 - "$WORK/last.json" "$newest" <<'PY' || die "pawctl events --last 3 did not print the newest 3"
+import json, sys
+ids = [json.loads(l)["id"] for l in open(sys.argv[1]) if l.strip()]
+assert len(ids) == 3 and ids == sorted(ids) and ids[-1] >= int(sys.argv[2]), (ids, sys.argv[2])
+assert ids[-1] - ids[0] == 2, ids  # consecutive: nothing between them was skipped
+PY
+expect_rc 2 pawctl_admin events --last 0
+expect_rc 2 pawctl_admin events --last 5 --after 10
+echo "ok: pawctl events --last 3 prints the newest 3 events"
 
 # pawctl events --device: that device's events only, the fleet's 60000 left out.
 pawctl_admin events --device "$DEVICE_ID" --limit 1000 --json >"$WORK/device-events.json" ||

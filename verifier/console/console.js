@@ -159,19 +159,20 @@
     showView('devices', el('h1', {}, 'Devices'), el('div', { class: 'filters' }, q, st, vd), holder);
   }
 
-  // pageEvents reads the event stream from |after| to its end (wait=0: a
-  // follower's read, which the verifier does not audit once per page); with
-  // |device|, that device's events only, filtered by the verifier.
-  async function pageEvents(after, pages, device) {
+  // newestEvents reads |device|'s events newest first (order=desc, filtered
+  // by the verifier; wait=0: not audited per page) until |want| of them pass
+  // |keep| or there are none older.
+  async function newestEvents(device, keep, want) {
     let all = [];
-    const only = device ? '&device=' + encodeURIComponent(device) : '';
-    for (let i = 0; i < pages; i++) {
-      const r = await api('/v1/admin/events?limit=1000&wait=0&after=' + after + only);
-      all = all.concat(r.events);
-      after = r.next;
-      if (r.events.length < 1000) break;
+    let before = '';
+    for (let i = 0; i < 50; i++) {
+      const r = await api('/v1/admin/events?order=desc&limit=1000&wait=0&device=' + encodeURIComponent(device) +
+        (before ? '&before=' + before : ''));
+      all = all.concat(r.events.filter(keep));
+      before = r.before;
+      if (!before || all.length >= want) break;
     }
-    return { events: all, next: after };
+    return all.slice(0, want);
   }
 
   const facts = (pairs) => el('dl', { class: 'facts' },
@@ -181,8 +182,7 @@
     const d = await api('/v1/admin/devices/' + encodeURIComponent(id));
     // This device's events only (?device=): the fleet's would be thousands of
     // pages on a real fleet, and a device's attestations could lie past them.
-    const { events } = await pageEvents(0, 50, id);
-    const history = events.filter((e) => e.type === 'attestation').reverse().slice(0, 100);
+    const history = await newestEvents(id, (e) => e.type === 'attestation', 100);
     const rec = d.record || {};
     const fido = rec.fido || null;
     const la = d.last_appraisal || {};
@@ -212,25 +212,45 @@
   }
 
   function eventRow(e) {
-    return el('tr', {}, el('td', {}, e.id), el('td', {}, when(e.time)), el('td', {}, e.type),
+    return el('tr', { 'data-event': e.id }, el('td', {}, e.id), el('td', {}, when(e.time)), el('td', {}, e.type),
       el('td', { class: 'mono' }, e.device_id ? el('a', { href: '#/devices/' + encodeURIComponent(e.device_id) }, e.device_id) : ''),
       el('td', { class: 'mono' }, JSON.stringify(e.detail)));
   }
 
+  // eventStream: the newest page first (order=desc, wait=0: not audited per
+  // page), an "older" button that pages back with before=, and new events
+  // on top as they happen (long poll from the newest id shown).
   async function eventStream() {
     const mine = ++generation;
-    let { events, next } = await pageEvents(0, 50);
-    const body = el('tbody', {}, events.slice(-200).reverse().map(eventRow));
+    const first = await api('/v1/admin/events?order=desc&limit=200&wait=0');
+    let next = first.next;
+    let before = first.before;
+    const body = el('tbody', {}, first.events.map(eventRow));
+    const older = el('button', { id: 'events-older', type: 'button' }, 'Older events');
+    older.hidden = !before;
+    older.addEventListener('click', async () => {
+      older.disabled = true;
+      try {
+        const r = await api('/v1/admin/events?order=desc&limit=200&wait=0&before=' + before);
+        if (mine !== generation) return;
+        for (const e of r.events) body.appendChild(eventRow(e));
+        before = r.before;
+        older.hidden = !before;
+      } catch (e) {
+        if (e instanceof Unauthorized) { showSignin('Your session ended; sign in again.'); return; }
+        $('events-error').textContent = e.message;
+      }
+      older.disabled = false;
+    });
     showView('events', el('h1', {}, 'Events'), el('p', { class: 'muted' }, 'Newest first; new events appear as they happen.'),
       el('table', { id: 'event-table' }, el('thead', {}, el('tr', {}, ['#', 'Time', 'Type', 'Device', 'Detail']
-        .map((h) => el('th', {}, h)))), body));
+        .map((h) => el('th', {}, h)))), body), el('p', {}, older), el('p', { class: 'error', id: 'events-error' }));
     // Long poll (wait=25): the verifier answers as soon as an event exists.
     while (mine === generation) {
       try {
         const r = await api('/v1/admin/events?limit=1000&wait=25&after=' + next);
         if (mine !== generation) break;
         for (const e of r.events) body.insertBefore(eventRow(e), body.firstChild);
-        while (body.children.length > 500) body.removeChild(body.lastChild);
         next = r.next;
       } catch (e) {
         if (e instanceof Unauthorized) { showSignin('Your session ended; sign in again.'); return; }

@@ -427,6 +427,14 @@ class Store {
   // list_device_events is list_events of |device|'s events only (migration 14 indexes them).
   virtual Result<std::vector<EventRecord>> list_device_events(const std::string& device, std::int64_t after,
                                                               std::int64_t limit) = 0;
+  // list_events_newest is the other direction, for a reader that wants the
+  // latest events first (the console's Events page, `pawctl events --last`):
+  // events with id < |before| (kNoEventBound: no bound), newest first, at
+  // most |limit|; only |device|'s when it is not "". Both are served by an
+  // index read backwards (the primary key, migration 14's events_device).
+  static constexpr std::int64_t kNoEventBound = INT64_MAX;
+  virtual Result<std::vector<EventRecord>> list_events_newest(const std::string& device, std::int64_t before,
+                                                              std::int64_t limit) = 0;
   // last_event_id is the newest event's id (0 when there is none).
   virtual Result<std::int64_t> last_event_id() = 0;
   // settle_events returns once every transaction that had taken an event id
