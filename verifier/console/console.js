@@ -2,6 +2,8 @@
 // admin JSON API with the HttpOnly session cookie that a WebAuthn sign-in
 // sets, and renders with DOM calls only (textContent, never innerHTML), so
 // nothing a device or an event detail says can become markup or script.
+// One page needs no session: #/invite/TOKEN, where an invited admin
+// registers a security key (navigator.credentials.create).
 'use strict';
 
 (function () {
@@ -22,6 +24,7 @@
   }
   const badge = (s) => el('span', { class: 'badge ' + s }, s);
   const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  const fromB64url = (s) => fromB64(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
   const toB64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
     .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const now = () => Math.floor(Date.now() / 1000);
@@ -48,6 +51,7 @@
 
   function showSignin(message) {
     generation++;
+    $('invite').hidden = true;
     $('nav').hidden = true;
     $('view').hidden = true;
     $('view').replaceChildren();
@@ -57,6 +61,7 @@
 
   function showView(name, ...content) {
     $('signin').hidden = true;
+    $('invite').hidden = true;
     $('nav').hidden = false;
     $('who').textContent = sessionStorage.getItem('paw-admin') ? 'signed in as ' + sessionStorage.getItem('paw-admin') : '';
     for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === name);
@@ -88,6 +93,61 @@
     } catch (e) {
       $('signin-error').textContent = 'Sign-in failed: ' + e.message;
     }
+  }
+
+  // An invitation (pawctl admin invite): the verifier's challenge for it,
+  // a new credential on the security key for the verifier's rp id, then
+  // POST /console/invitation/register, which checks it, stores the admin and
+  // burns the invitation. The token lives in the URL fragment only (never
+  // sent in a request line) and is dropped from the address bar once used.
+  let invitation = null;
+  const csrfJson = { 'Content-Type': 'application/json', 'X-Paw-Csrf': '1' };
+
+  async function invitePage(token) {
+    generation++;
+    invitation = null;
+    for (const id of ['nav', 'view', 'signin']) $(id).hidden = true;
+    $('invite').hidden = false;
+    $('invite-button').hidden = true;
+    $('invite-error').textContent = '';
+    $('invite-what').textContent = 'Reading the invitation…';
+    try {
+      const ch = await api('/console/invitation/challenge', { method: 'POST', headers: csrfJson,
+        body: JSON.stringify({ invitation: token }) });
+      invitation = { token, ch };
+      $('invite-what').textContent = 'You are invited as admin ' + ch.name + ' (scope ' + ch.scope + ') by ' +
+        ch.invited_by + '. The link works once, until ' + when(ch.expires_at) +
+        '. Registering ties your FIDO2 security key to this name.';
+      $('invite-button').hidden = false;
+    } catch (e) {
+      $('invite-what').textContent = '';
+      $('invite-error').textContent = 'This invitation cannot be used: ' + e.message;
+    }
+  }
+
+  async function registerKey() {
+    if (!invitation) return;
+    const { token, ch } = invitation;
+    $('invite-error').textContent = '';
+    $('invite-button').disabled = true;
+    try {
+      const cred = await navigator.credentials.create({ publicKey: {
+        challenge: fromB64url(ch.challenge), rp: { id: ch.rp_id, name: 'paw' },
+        user: { id: fromB64url(ch.user_id), name: ch.name, displayName: ch.name },
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }], timeout: 60000, attestation: 'none',
+        authenticatorSelection: { residentKey: 'discouraged', userVerification: 'discouraged' } } });
+      const res = await api('/console/invitation/register', { method: 'POST', headers: csrfJson,
+        body: JSON.stringify({ invitation: token, credential_id: toB64url(cred.rawId),
+          client_data_json: toB64url(cred.response.clientDataJSON),
+          attestation_object: toB64url(cred.response.attestationObject) }) });
+      invitation = null;
+      history.replaceState(null, '', '#/');
+      showSignin('Your security key is registered as admin ' + res.name + '. Sign in with it now.');
+      $('admin-name').value = res.name;
+    } catch (e) {
+      $('invite-error').textContent = 'Registration failed: ' + e.message;
+    }
+    $('invite-button').disabled = false;
   }
 
   async function signOut() {
@@ -277,6 +337,7 @@
   async function route() {
     generation++;
     const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    if (parts[0] === 'invite') return invitePage(parts[1] || '');
     try {
       if (parts[0] === 'devices' && parts[1]) await devicePage(parts[1]);
       else if (parts[0] === 'devices') await deviceList();
@@ -292,6 +353,7 @@
   document.addEventListener('DOMContentLoaded', () => {
     $('signin-form').addEventListener('submit', signIn);
     $('logout').addEventListener('click', signOut);
+    $('invite-button').addEventListener('click', registerKey);
     window.addEventListener('hashchange', route);
     route();
   });
