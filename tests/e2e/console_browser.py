@@ -15,7 +15,9 @@ and the data API answers 401; sign-in; the overview; the device list shows the
 device healthy; the device page; after --pcr-change (a PCR extended on swtpm
 and a new attestation, run by the shell) the list shows it unhealthy; the
 events page shows the newest events first (past --seeded old ones) and pages
-back with its "older" button; sign-out ends the session. PAW_SCREENSHOTS=DIR saves PNGs of the main pages.
+back with its "older" button; sign-out ends the session; with --invite-url,
+the invited admin registers a new key from the link (the virtual
+authenticator makes it), signs in with it, and the link is refused after. PAW_SCREENSHOTS=DIR saves PNGs of the main pages.
 """
 import argparse
 import base64
@@ -101,6 +103,8 @@ def main():
     p.add_argument("--device", required=True)
     p.add_argument("--attestations", type=int, required=True)  # the device's attestation events in the store
     p.add_argument("--pcr-change", required=True)   # shell command: extend a PCR and attest again
+    p.add_argument("--invite-url", default="")     # pawctl admin invite's link (step 6)
+    p.add_argument("--invite-name", default="bob")
     p.add_argument("--seeded", type=int, default=0)  # the newest of the old events seeded before the test
     args = p.parse_args()
     args.admin_credential = open(args.admin_credential_file).read().strip()
@@ -281,6 +285,55 @@ def run(driver, args, credential, shots):
     driver.get(args.url + "/#/devices")
     visible("signin")
     print("ok: signed out; the API answers 401 again")
+    if args.invite_url:
+        invite(driver, args, wait, visible)
+
+
+def invite(driver, args, wait, visible):
+    """6. The invited admin opens the link of `pawctl admin invite`, registers a
+    new key on the virtual authenticator (navigator.credentials.create), signs
+    in with it; the link then works no more."""
+    name = args.invite_name
+    before = len(driver.get_credentials())
+    driver.get(args.invite_url)
+    visible("invite-button")
+    what = driver.find_element(By.ID, "invite-what").text
+    if "admin " + name not in what:
+        fail("the invitation page says %r" % what)
+    driver.find_element(By.ID, "invite-button").click()
+    try:
+        wait.until(EC.text_to_be_present_in_element((By.ID, "signin-error"), "registered as admin " + name))
+    except Exception:
+        fail("registration did not complete: " + driver.find_element(By.ID, "invite-error").text)
+    if len(driver.get_credentials()) != before + 1:
+        fail("the virtual authenticator holds no new credential")
+    if "pawinv." in driver.current_url:
+        fail("the invitation stays in the address bar after use: " + driver.current_url)
+    print("ok: %s registered a new key in the browser from the invitation link" % name)
+    if driver.find_element(By.ID, "admin-name").get_attribute("value") != name:
+        fail("the sign-in form is not filled with " + name)
+    driver.find_element(By.ID, "signin-button").click()
+    try:
+        visible("nav")
+    except Exception:
+        fail("sign-in with the new key did not complete: " + driver.find_element(By.ID, "signin-error").text)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "who"), "signed in as " + name))
+    print("ok: %s signed in with the key registered in the browser" % name)
+    driver.find_element(By.ID, "logout").click()
+    visible("signin")
+    # The same link again: refused, and no credential is kept for it.
+    driver.get(args.invite_url)
+    visible("invite")
+    try:
+        visible("invite-button")
+        driver.find_element(By.ID, "invite-button").click()
+    except Exception:
+        pass  # refused already when the page asked for its challenge
+    wait.until(lambda d: d.find_element(By.ID, "invite-error").text != "")
+    err = driver.find_element(By.ID, "invite-error").text
+    if "failed" not in err and "cannot be used" not in err:
+        fail("a used invitation was not refused: %r" % err)
+    print("ok: the used invitation is refused (%s)" % err)
 
 
 if __name__ == "__main__":
