@@ -110,7 +110,9 @@ TEST_CASE("events: bad order, before and their combinations are 400 malformed, a
       {"order=desc&limit=1001", "limit"},
       {"order=desc&device=a%2Fb", "device"},
   };
-  for (const auto& [query, names] : bads) {
+  for (const auto& bad : bads) {
+    const std::string& query = bad.first;  // no structured binding: CAPTURE is a lambda (clang 14)
+    const std::string& names = bad.second;
     CAPTURE(query);
     const auto t0 = std::chrono::steady_clock::now();
     auto r = c.get("/v1/admin/events?" + query, v.admin());

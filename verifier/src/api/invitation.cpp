@@ -71,6 +71,10 @@ Result<AdminInvitation> parse_invitation(std::string_view token) {
   out.by = *by;
   out.by_name = *by_name;
   out.by_admin = *by_admin;
+  // One spelling per invitation: base64url with stray low bits in its last
+  // character decodes to the same bytes, and is refused rather than read.
+  if (encode_invitation(out.nonce, out.payload) != std::string(kPrefix) + std::string(token))
+    return make_error(Errc::malformed, "invitation is not in its canonical base64url form");
   return out;
 }
 

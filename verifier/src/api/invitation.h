@@ -55,7 +55,8 @@ std::string invitation_payload(const std::string& name, AdminScope scope, const 
 // encode_invitation is the token of |nonce| and |payload|.
 std::string encode_invitation(ByteView nonce, std::string_view payload);
 // parse_invitation reads a token: Errc::malformed for anything that is not
-// "pawinv.<b64url 32 bytes>.<b64url JSON object>" with exactly the payload's
+// "pawinv.<b64url 32 bytes>.<b64url JSON object>" in canonical base64url
+// (the one spelling encode_invitation writes) with exactly the payload's
 // members, a valid admin name and scope (too_large over kMaxInvitationSize).
 Result<AdminInvitation> parse_invitation(std::string_view token);
 
