@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <Poco/Data/Session.h>
+
 #include <string>
 #include <vector>
 
@@ -136,6 +138,38 @@ inline std::string newest_events_plan_sql(std::string sql, const std::vector<std
   }
   CHECK(sql.find('?') == std::string::npos);
   return sql;
+}
+
+// check_newest_events_plan asks the backend's own planner (|session| on the
+// store's database) how it runs list_events_newest: an index read backwards
+// — the primary key, events_device for one device — and no sort, which is
+// how each backend orders what no index does (SQLite: a temporary b-tree;
+// PostgreSQL: a Sort node). |device| should hold many events (PostgreSQL
+// sorts a few dozen rows rather than walk an index).
+inline void check_newest_events_plan(Poco::Data::Session& session, SqlDialect dialect, const std::string& device) {
+  namespace kw = Poco::Data::Keywords;
+  auto plan = [&](const std::string& sql) {
+    std::vector<std::string> lines;
+    if (dialect == SqlDialect::sqlite) {
+      std::vector<int> a, b, c;
+      session << "EXPLAIN QUERY PLAN " + sql, kw::into(a), kw::into(b), kw::into(c), kw::into(lines), kw::now;
+    } else {
+      session << "EXPLAIN " + sql, kw::into(lines), kw::now;
+    }
+    std::string all;
+    for (const auto& l : lines) all += l + "\n";
+    return all;
+  };
+  const bool lite = dialect == SqlDialect::sqlite;
+  const std::string sort = lite ? "TEMP B-TREE" : "Sort";
+  const std::string fleet = plan(newest_events_plan_sql(kNewestEventsSql, {"2000000", "101"}));
+  INFO(fleet);
+  CHECK(fleet.find(lite ? "PRIMARY KEY" : "Index Scan Backward") != std::string::npos);
+  CHECK(fleet.find(sort) == std::string::npos);
+  const std::string one = plan(newest_events_plan_sql(kNewestDeviceEventsSql, {"'" + device + "'", "2000000", "101"}));
+  INFO(one);
+  CHECK(one.find(lite ? "events_device" : "Backward using events_device") != std::string::npos);
+  CHECK(one.find(sort) == std::string::npos);
 }
 
 }  // namespace paw::verifier

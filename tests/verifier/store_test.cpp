@@ -284,26 +284,8 @@ TEST_CASE("store: newest events first, through an index read backwards") {
   auto s = open_store("sqlite:" + path);
   REQUIRE(s.ok());
   check_newest_events_contract(**s);
-  // SQLite's own plan: a search of the primary key / events_device, and no
-  // temporary b-tree, which is how SQLite sorts what no index orders.
   Poco::Data::Session session("SQLite", path);
-  auto plan = [&](const std::string& sql) {
-    std::vector<int> a, b, c;
-    std::vector<std::string> detail;
-    session << "EXPLAIN QUERY PLAN " + sql, Poco::Data::Keywords::into(a), Poco::Data::Keywords::into(b),
-        Poco::Data::Keywords::into(c), Poco::Data::Keywords::into(detail), Poco::Data::Keywords::now;
-    std::string all;
-    for (const auto& d : detail) all += d + "\n";
-    return all;
-  };
-  const std::string fleet = plan(newest_events_plan_sql(kNewestEventsSql, {"100", "5"}));
-  INFO(fleet);
-  CHECK(fleet.find("PRIMARY KEY") != std::string::npos);
-  CHECK(fleet.find("TEMP B-TREE") == std::string::npos);
-  const std::string one = plan(newest_events_plan_sql(kNewestDeviceEventsSql, {"'dev-a'", "100", "5"}));
-  INFO(one);
-  CHECK(one.find("events_device") != std::string::npos);
-  CHECK(one.find("TEMP B-TREE") == std::string::npos);
+  check_newest_events_plan(session, SqlDialect::sqlite, "dev-a");
 }
 
 TEST_CASE("store: migration 12 - learn mode's queue") {
