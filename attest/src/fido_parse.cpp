@@ -154,6 +154,43 @@ Result<FidoAttestation> parse_fido_attestation_statement(ByteView cbor_map) {
   return out;
 }
 
+Result<FidoAttestationObject> parse_fido_attestation_object(ByteView cbor_map) {
+  if (cbor_map.size() > kFidoMaxAuthData + 4 * kFidoMaxCertificate)
+    return make_error(Errc::too_large, "attestationObject over limit");
+  CborReader c(cbor_map);
+  std::uint64_t n = 0;
+  if (!c.container(cbor::kMap, n) || n != 3) return bad("attestationObject is not a map of fmt, attStmt, authData");
+  FidoAttestationObject out;
+  unsigned seen = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key;
+    if (!c.text_string(key)) return bad("attestationObject key is not text");
+    unsigned bit = 0;
+    if (key == "fmt") {
+      std::string_view fmt;
+      if (!c.text_string(fmt) || fmt.empty() || fmt.size() > 32) return bad("attestationObject fmt");
+      out.fmt = std::string(fmt);
+      bit = 1;
+    } else if (key == "attStmt") {
+      ByteView item;
+      if (!c.item(item) || item.empty() || (item[0] >> 5) != cbor::kMap) return bad("attestationObject attStmt");
+      out.att_stmt = copy(item);
+      bit = 2;
+    } else if (key == "authData") {
+      ByteView ad;
+      if (!c.byte_string(ad) || ad.size() > kFidoMaxAuthData) return bad("attestationObject authData");
+      out.auth_data = copy(ad);
+      bit = 4;
+    } else {
+      return bad("attestationObject key " + std::string(key.substr(0, 32)));
+    }
+    if (seen & bit) return bad("attestationObject repeats a key");
+    seen |= bit;
+  }
+  if (!c.done()) return make_error(Errc::trailing_data, "bytes after attestationObject");
+  return out;
+}
+
 namespace {
 void put_head(Bytes& out, std::uint8_t major, std::uint64_t v) {
   const auto m = static_cast<std::uint8_t>(major << 5);

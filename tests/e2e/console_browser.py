@@ -13,8 +13,11 @@ API (fmt "none"), as a browser-made credential would be.
 Checks, in order: without a session the console shows only the sign-in page
 and the data API answers 401; sign-in; the overview; the device list shows the
 device healthy; the device page; after --pcr-change (a PCR extended on swtpm
-and a new attestation, run by the shell) the list shows it unhealthy; sign-out
-ends the session. PAW_SCREENSHOTS=DIR saves PNGs of the main pages.
+and a new attestation, run by the shell) the list shows it unhealthy; the
+events page shows the newest events first (past --seeded old ones) and pages
+back with its "older" button; sign-out ends the session; with --invite-url,
+the invited admin registers a new key from the link (the virtual
+authenticator makes it), signs in with it, and the link is refused after. PAW_SCREENSHOTS=DIR saves PNGs of the main pages.
 """
 import argparse
 import base64
@@ -100,6 +103,9 @@ def main():
     p.add_argument("--device", required=True)
     p.add_argument("--attestations", type=int, required=True)  # the device's attestation events in the store
     p.add_argument("--pcr-change", required=True)   # shell command: extend a PCR and attest again
+    p.add_argument("--invite-url", default="")     # pawctl admin invite's link (step 6)
+    p.add_argument("--invite-name", default="bob")
+    p.add_argument("--seeded", type=int, default=0)  # the newest of the old events seeded before the test
     args = p.parse_args()
     args.admin_credential = open(args.admin_credential_file).read().strip()
     shots = os.environ.get("PAW_SCREENSHOTS", "")
@@ -234,11 +240,41 @@ def run(driver, args, credential, shots):
         driver.save_screenshot(os.path.join(shots, "device-unhealthy.png"))
     print("ok: after the PCR change the device turns unhealthy in the list and on its page")
 
-    # 5. The events and policy views render; then sign out.
+    # 5. The events page: the newest events first, though --seeded older ones
+    # came before them (a page that read from the oldest would show those),
+    # and an "older" button that pages back; then the policy view; sign out.
+    ctx = ssl.create_default_context(cafile=args.ca)
+    req = urllib.request.Request(args.url + "/v1/admin/events?after=%d&limit=1000" % args.seeded,
+                                 headers={"Authorization": "Bearer " + args.admin_credential})
+    with urllib.request.urlopen(req, context=ctx) as r:
+        newer = json.load(r)["events"]
+    if not newer:
+        fail("no event after the %d seeded ones" % args.seeded)
+    newest = max(e["id"] for e in newer)
     driver.get(args.url + "/#/events")
     visible("event-table")
+    rows = lambda: [int(r.get_attribute("data-event"))
+                    for r in driver.find_elements(By.CSS_SELECTOR, "#event-table tbody tr")]
+    wait.until(lambda d: len(rows()) > 0)
+    shown = rows()
+    if shown[0] < newest:
+        fail("the events page starts at event #%d, not the newest (#%d or later)" % (shown[0], newest))
+    if shown != sorted(shown, reverse=True) or len(set(shown)) != len(shown):
+        fail("the events page is not newest first: %s" % shown[:10])
+    device_rows = driver.find_elements(By.CSS_SELECTOR, '#event-table tbody tr a[href="#/devices/%s"]' % args.device)
+    if not device_rows:
+        fail("the events page does not show the device's recent attestation")
     if shots:
         driver.save_screenshot(os.path.join(shots, "events.png"))
+    before_click = len(shown)
+    driver.find_element(By.ID, "events-older").click()
+    wait.until(lambda d: len(rows()) > before_click)
+    paged = rows()
+    if paged[:before_click] != shown[:before_click] or paged != sorted(paged, reverse=True) or \
+            len(set(paged)) != len(paged):
+        fail("'Older events' did not append older events in order: %s" % paged[before_click - 2:before_click + 3])
+    print("ok: the events page shows the newest event (#%d) first; 'Older events' pages back to #%d" %
+          (shown[0], paged[-1]))
     driver.get(args.url + "/#/policies")
     visible("policy-table")
     driver.find_element(By.ID, "logout").click()
@@ -249,6 +285,55 @@ def run(driver, args, credential, shots):
     driver.get(args.url + "/#/devices")
     visible("signin")
     print("ok: signed out; the API answers 401 again")
+    if args.invite_url:
+        invite(driver, args, wait, visible)
+
+
+def invite(driver, args, wait, visible):
+    """6. The invited admin opens the link of `pawctl admin invite`, registers a
+    new key on the virtual authenticator (navigator.credentials.create), signs
+    in with it; the link then works no more."""
+    name = args.invite_name
+    before = len(driver.get_credentials())
+    driver.get(args.invite_url)
+    visible("invite-button")
+    what = driver.find_element(By.ID, "invite-what").text
+    if "admin " + name not in what:
+        fail("the invitation page says %r" % what)
+    driver.find_element(By.ID, "invite-button").click()
+    try:
+        wait.until(EC.text_to_be_present_in_element((By.ID, "signin-error"), "registered as admin " + name))
+    except Exception:
+        fail("registration did not complete: " + driver.find_element(By.ID, "invite-error").text)
+    if len(driver.get_credentials()) != before + 1:
+        fail("the virtual authenticator holds no new credential")
+    if "pawinv." in driver.current_url:
+        fail("the invitation stays in the address bar after use: " + driver.current_url)
+    print("ok: %s registered a new key in the browser from the invitation link" % name)
+    if driver.find_element(By.ID, "admin-name").get_attribute("value") != name:
+        fail("the sign-in form is not filled with " + name)
+    driver.find_element(By.ID, "signin-button").click()
+    try:
+        visible("nav")
+    except Exception:
+        fail("sign-in with the new key did not complete: " + driver.find_element(By.ID, "signin-error").text)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "who"), "signed in as " + name))
+    print("ok: %s signed in with the key registered in the browser" % name)
+    driver.find_element(By.ID, "logout").click()
+    visible("signin")
+    # The same link again: refused, and no credential is kept for it.
+    driver.get(args.invite_url)
+    visible("invite")
+    try:
+        visible("invite-button")
+        driver.find_element(By.ID, "invite-button").click()
+    except Exception:
+        pass  # refused already when the page asked for its challenge
+    wait.until(lambda d: d.find_element(By.ID, "invite-error").text != "")
+    err = driver.find_element(By.ID, "invite-error").text
+    if "failed" not in err and "cannot be used" not in err:
+        fail("a used invitation was not refused: %r" % err)
+    print("ok: the used invitation is refused (%s)" % err)
 
 
 if __name__ == "__main__":

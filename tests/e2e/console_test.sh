@@ -8,8 +8,11 @@
 # the admin's FIDO2 key, sees the device healthy,
 # then unhealthy after a PCR change, signs out. The fleet has 60000 other
 # events before the device's first: its page shows its attestation timeline
-# all the same (GET /v1/admin/events?device=ID), and `pawctl events --device`
-# (plain and --follow) gives that device's events only.
+# all the same (GET /v1/admin/events?device=ID), the Events page starts at the
+# newest event (order=desc) and pages back, `pawctl events --device` (plain
+# and --follow) gives that device's events only and `pawctl events --last N`
+# the newest N; `pawctl admin invite bob` gives a link with which the browser
+# registers bob's new key (virtual authenticator) and bob signs in.
 # PAW_SCREENSHOTS=DIR keeps PNGs of the main pages (docs/console/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,9 +67,14 @@ attestations() {
 }
 n_att=$(attestations)
 [ "$n_att" -ge 1 ] || die "no attestation event of $DEVICE_ID in the store"
-/usr/bin/python3 "$here/console_browser.py" --url "$VERIFIER_URL" --ca "$VERIFIER_CA" --rp-id localhost \
+# An invitation for bob (scope read, 10 minutes): the browser registers bob's key from its link.
+pawctl_admin admin invite bob --scope read --expire 10m --json >"$WORK/invite.json" ||
+  die "pawctl admin invite: $(cat "$WORK/invite.json")"
+invite_url=$(json_get "$WORK/invite.json" url)
+case $invite_url in "$VERIFIER_URL/#/invite/pawinv."*) ;; *) die "pawctl admin invite gave the link $invite_url" ;; esac
+/usr/bin/python3 "$here/console_browser.py" --invite-url "$invite_url" --invite-name bob --url "$VERIFIER_URL" --ca "$VERIFIER_CA" --rp-id localhost \
   --admin-credential-file "$WORK/admin.cred" --admin alice --admin-key-state "$WORK/alice.fido" \
-  --device "$DEVICE_ID" --attestations "$n_att" --pcr-change "bash $WORK/pcr-change.sh" \
+  --device "$DEVICE_ID" --attestations "$n_att" --pcr-change "bash $WORK/pcr-change.sh" --seeded "$seeded" \
   >"$WORK/browser.log" 2>&1 || { cat "$WORK/browser.log"; die "the console browser test failed"; }
 cat "$WORK/browser.log"
 
@@ -76,6 +84,32 @@ pawctl_admin devices show "$DEVICE_ID" --json >"$WORK/show.json" || die "pawctl 
 pawctl_admin events --after "$seeded" --limit 1000 --json >"$WORK/events.json" || die "pawctl events"
 grep -q '"via":"console"' "$WORK/events.json" || die "no admin_login event with via console"
 grep -q '"type":"admin_logout"' "$WORK/events.json" || die "no admin_logout event"
+
+# bob is an admin now, scope read, added by the inviting credential (the audit says so).
+pawctl_admin admin list --json >"$WORK/admins.json" || die "pawctl admin list"
+python3 - "$WORK/admins.json" <<'PY' || die "bob is not a read admin: $(cat "$WORK/admins.json")"
+import json, sys
+bob = [a for a in json.load(open(sys.argv[1]))["admins"] if a["name"] == "bob"]
+assert len(bob) == 1 and bob[0]["scope"] == "read" and bob[0]["created_by"], bob
+PY
+pawctl_admin events --last 400 --json >"$WORK/invite-events.json" || die "pawctl events --last 400"
+grep -q '"via":"invitation"' "$WORK/invite-events.json" || die "no admin_added event via invitation"
+grep -q '"type":"admin_invited"' "$WORK/invite-events.json" || die "no admin_invited event"
+if grep -q "pawinv\." "$WORK/invite-events.json"; then die "an invitation token is in the audit trail"; fi
+echo "ok: bob was added through the invitation, scope read, audited"
+
+# pawctl events --last N: the newest N (read newest first), printed oldest first.
+newest=$(sqlite3 "$WORK/verifier/paw.db" "SELECT MAX(id) FROM events")
+pawctl_admin events --last 3 --json >"$WORK/last.json" || die "pawctl events --last 3: $(cat "$WORK/last.json")"
+python3 - "$WORK/last.json" "$newest" <<'PY' || die "pawctl events --last 3 did not print the newest 3"
+import json, sys
+ids = [json.loads(l)["id"] for l in open(sys.argv[1]) if l.strip()]
+assert len(ids) == 3 and ids == sorted(ids) and ids[-1] >= int(sys.argv[2]), (ids, sys.argv[2])
+assert ids[-1] - ids[0] == 2, ids  # consecutive: nothing between them was skipped
+PY
+expect_rc 2 pawctl_admin events --last 0
+expect_rc 2 pawctl_admin events --last 5 --after 10
+echo "ok: pawctl events --last 3 prints the newest 3 events"
 
 # pawctl events --device: that device's events only, the fleet's 60000 left out.
 pawctl_admin events --device "$DEVICE_ID" --limit 1000 --json >"$WORK/device-events.json" ||

@@ -476,6 +476,22 @@ TEST_CASE("postgres store: migration 14 - one device's events") {
   check_device_events_contract(*store);
 }
 
+TEST_CASE("postgres store: newest events first, through an index read backwards") {
+  auto& pg = test::Postgres::shared();
+  const std::string url = pg.create_database();
+  auto store = open_pg(url);
+  check_newest_events_contract(*store);
+  // Enough rows (1000 a device) and fresh statistics, so that the plan
+  // check_newest_events_plan reads is the one a real fleet gets.
+  for (int i = 0; i < 3000; ++i)
+    REQUIRE(store->add_event({0, 5000 + i, "bulk", "dev-" + std::to_string(i % 3), "{}"}).ok());
+  auto conn = postgres_connection_string(url);
+  REQUIRE(conn.ok());
+  Poco::Data::Session session("PostgreSQL", *conn);
+  session << "ANALYZE events", Poco::Data::Keywords::now;
+  check_newest_events_plan(session, SqlDialect::postgres, "dev-1");
+}
+
 TEST_CASE("postgres store: migration 12 - learn mode's queue") {
   auto store = open_pg(test::Postgres::shared().create_database());
   check_learn_contract(*store);

@@ -1,6 +1,8 @@
 // SqliteStore: migrations, single-use consumption under concurrency, CAS.
 #include <doctest/doctest.h>
 
+#include <Poco/Data/Session.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -275,6 +277,16 @@ TEST_CASE("store: migration 14 - one device's events") {
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   check_device_events_contract(**s);
+}
+
+TEST_CASE("store: newest events first, through an index read backwards") {
+  test::TempDir dir;
+  const std::string path = (dir / "paw.db").string();
+  auto s = open_store("sqlite:" + path);
+  REQUIRE(s.ok());
+  check_newest_events_contract(**s);
+  Poco::Data::Session session("SQLite", path);
+  check_newest_events_plan(session, SqlDialect::sqlite, "dev-a");
 }
 
 TEST_CASE("store: migration 12 - learn mode's queue") {

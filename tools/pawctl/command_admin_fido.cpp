@@ -1,4 +1,4 @@
-// pawctl admin add|list|remove, login, logout: admins who sign in with a
+// pawctl admin add|invite|list|remove, login, logout: admins who sign in with a
 // FIDO2 key instead of holding a bearer credential (docs/pawctl.md "Signing
 // in with a FIDO2 key"). The key is reached through libfido2 with the
 // platform library's code (paw/platform/fido.h), as paw-agent does.
@@ -21,8 +21,8 @@ using paw::make_error;
 using paw::json::ObjectPtr;
 
 constexpr const char* kAdminUsage =
-    "usage: pawctl admin add NAME [--scope read|devices|policy|full] [--fido-device DEV] | list | remove NAME [--yes]  "
-    "[--json] --verifier URL --ca-file PEM";
+    "usage: pawctl admin add NAME [--scope read|devices|policy|full] [--fido-device DEV] | invite NAME [--scope S] "
+    "[--expire 15m] | list | remove NAME [--yes]  [--json] --verifier URL --ca-file PEM";
 constexpr const char* kLoginUsage =
     "usage: pawctl login NAME [--fido-device DEV] [--json] --verifier URL --ca-file PEM";
 constexpr const char* kLogoutUsage = "usage: pawctl logout [--json] --verifier URL --ca-file PEM";
@@ -76,6 +76,32 @@ int admin_add(const paw::Args& args, const Connection& conn, const std::string& 
   return 0;
 }
 
+// admin_invite: a one-time console link with which NAME registers a key in
+// the browser (docs/console.md "Adding an admin from the browser").
+int admin_invite(const paw::Args& args, const Connection& conn, const std::string& name) {
+  const std::string scope = args.get_or("scope", "read");
+  auto ttl = parse_duration(args.get_or("expire", "15m"));
+  if (!ttl.ok()) return report(ttl.error());
+  Poco::JSON::Object::Ptr ask = new Poco::JSON::Object();
+  ask->set("name", name);
+  ask->set("scope", scope);
+  ask->set("expires_in_seconds", *ttl);
+  auto a = call_ok(conn, "POST", "/v1/admin/admins/invitations", paw::json::stringify(ask));
+  if (!a.ok()) return report(a.error());
+  if (conn.json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  std::cout << "invitation for " << name << " (scope " << scope << "), valid once until "
+            << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << ":\n  "
+            << (*o)->optValue<std::string>("url", "") << "\n"
+            << "next: give " << name << " this link over a channel you trust; opening it registers their security "
+            << "key (anyone holding the link can, until it is used or expires)\n";
+  return 0;
+}
+
 int admin_list(const Connection& conn) {
   auto a = call_ok(conn, "GET", "/v1/admin/admins");
   if (!a.ok()) return report(a.error());
@@ -103,11 +129,12 @@ int admin_list(const Connection& conn) {
 }
 
 int admin(const std::vector<std::string>& words) {
-  auto args = parse_admin_args(words, {"scope", "fido-device"});
+  auto args = parse_admin_args(words, {"scope", "fido-device", "expire"});
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   const std::string verb = pos.empty() ? "" : pos[0];
-  const bool shape_ok = (verb == "add" && pos.size() == 2) || (verb == "list" && pos.size() == 1) ||
+  const bool shape_ok = (verb == "add" && pos.size() == 2) || (verb == "invite" && pos.size() == 2) ||
+                        (verb == "list" && pos.size() == 1) ||
                         (verb == "remove" && pos.size() == 2);
   if (!shape_ok) return fail(kAdminUsage, 2);
   if (pos.size() == 2) {
@@ -116,6 +143,7 @@ int admin(const std::vector<std::string>& words) {
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
   if (verb == "add") return admin_add(*args, *conn, pos[1]);
+  if (verb == "invite") return admin_invite(*args, *conn, pos[1]);
   if (verb == "list") return admin_list(*conn);
   if (int rc = confirm(*args, "remove admin " + pos[1] + " and revoke every session of theirs"); rc != 0) return rc;
   auto a = call_ok(*conn, "DELETE", "/v1/admin/admins/" + pos[1]);
@@ -226,7 +254,8 @@ int logout(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("admin", "admin add NAME [--scope S] [--fido-device DEV] | list | remove NAME   admins with FIDO2 keys",
+PAWCTL_COMMAND("admin", "admin add NAME [--scope S] [--fido-device DEV] | invite NAME [--scope S] [--expire 15m] | list | "
+               "remove NAME   admins with FIDO2 keys",
                admin);
 PAWCTL_COMMAND("login", "login NAME [--fido-device DEV]   sign in with your FIDO2 key (a short admin session)", login);
 PAWCTL_COMMAND("logout", "logout                     end the admin session of pawctl login", logout);

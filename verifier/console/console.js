@@ -2,6 +2,8 @@
 // admin JSON API with the HttpOnly session cookie that a WebAuthn sign-in
 // sets, and renders with DOM calls only (textContent, never innerHTML), so
 // nothing a device or an event detail says can become markup or script.
+// One page needs no session: #/invite/TOKEN, where an invited admin
+// registers a security key (navigator.credentials.create).
 'use strict';
 
 (function () {
@@ -22,6 +24,7 @@
   }
   const badge = (s) => el('span', { class: 'badge ' + s }, s);
   const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  const fromB64url = (s) => fromB64(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
   const toB64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
     .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const now = () => Math.floor(Date.now() / 1000);
@@ -48,6 +51,7 @@
 
   function showSignin(message) {
     generation++;
+    $('invite').hidden = true;
     $('nav').hidden = true;
     $('view').hidden = true;
     $('view').replaceChildren();
@@ -57,6 +61,7 @@
 
   function showView(name, ...content) {
     $('signin').hidden = true;
+    $('invite').hidden = true;
     $('nav').hidden = false;
     $('who').textContent = sessionStorage.getItem('paw-admin') ? 'signed in as ' + sessionStorage.getItem('paw-admin') : '';
     for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === name);
@@ -88,6 +93,61 @@
     } catch (e) {
       $('signin-error').textContent = 'Sign-in failed: ' + e.message;
     }
+  }
+
+  // An invitation (pawctl admin invite): the verifier's challenge for it,
+  // a new credential on the security key for the verifier's rp id, then
+  // POST /console/invitation/register, which checks it, stores the admin and
+  // burns the invitation. The token lives in the URL fragment only (never
+  // sent in a request line) and is dropped from the address bar once used.
+  let invitation = null;
+  const csrfJson = { 'Content-Type': 'application/json', 'X-Paw-Csrf': '1' };
+
+  async function invitePage(token) {
+    generation++;
+    invitation = null;
+    for (const id of ['nav', 'view', 'signin']) $(id).hidden = true;
+    $('invite').hidden = false;
+    $('invite-button').hidden = true;
+    $('invite-error').textContent = '';
+    $('invite-what').textContent = 'Reading the invitation…';
+    try {
+      const ch = await api('/console/invitation/challenge', { method: 'POST', headers: csrfJson,
+        body: JSON.stringify({ invitation: token }) });
+      invitation = { token, ch };
+      $('invite-what').textContent = 'You are invited as admin ' + ch.name + ' (scope ' + ch.scope + ') by ' +
+        ch.invited_by + '. The link works once, until ' + when(ch.expires_at) +
+        '. Registering ties your FIDO2 security key to this name.';
+      $('invite-button').hidden = false;
+    } catch (e) {
+      $('invite-what').textContent = '';
+      $('invite-error').textContent = 'This invitation cannot be used: ' + e.message;
+    }
+  }
+
+  async function registerKey() {
+    if (!invitation) return;
+    const { token, ch } = invitation;
+    $('invite-error').textContent = '';
+    $('invite-button').disabled = true;
+    try {
+      const cred = await navigator.credentials.create({ publicKey: {
+        challenge: fromB64url(ch.challenge), rp: { id: ch.rp_id, name: 'paw' },
+        user: { id: fromB64url(ch.user_id), name: ch.name, displayName: ch.name },
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }], timeout: 60000, attestation: 'none',
+        authenticatorSelection: { residentKey: 'discouraged', userVerification: 'discouraged' } } });
+      const res = await api('/console/invitation/register', { method: 'POST', headers: csrfJson,
+        body: JSON.stringify({ invitation: token, credential_id: toB64url(cred.rawId),
+          client_data_json: toB64url(cred.response.clientDataJSON),
+          attestation_object: toB64url(cred.response.attestationObject) }) });
+      invitation = null;
+      history.replaceState(null, '', '#/');
+      showSignin('Your security key is registered as admin ' + res.name + '. Sign in with it now.');
+      $('admin-name').value = res.name;
+    } catch (e) {
+      $('invite-error').textContent = 'Registration failed: ' + e.message;
+    }
+    $('invite-button').disabled = false;
   }
 
   async function signOut() {
@@ -159,19 +219,20 @@
     showView('devices', el('h1', {}, 'Devices'), el('div', { class: 'filters' }, q, st, vd), holder);
   }
 
-  // pageEvents reads the event stream from |after| to its end (wait=0: a
-  // follower's read, which the verifier does not audit once per page); with
-  // |device|, that device's events only, filtered by the verifier.
-  async function pageEvents(after, pages, device) {
+  // newestEvents reads |device|'s events newest first (order=desc, filtered
+  // by the verifier; wait=0: not audited per page) until |want| of them pass
+  // |keep| or there are none older.
+  async function newestEvents(device, keep, want) {
     let all = [];
-    const only = device ? '&device=' + encodeURIComponent(device) : '';
-    for (let i = 0; i < pages; i++) {
-      const r = await api('/v1/admin/events?limit=1000&wait=0&after=' + after + only);
-      all = all.concat(r.events);
-      after = r.next;
-      if (r.events.length < 1000) break;
+    let before = '';
+    for (let i = 0; i < 50; i++) {
+      const r = await api('/v1/admin/events?order=desc&limit=1000&wait=0&device=' + encodeURIComponent(device) +
+        (before ? '&before=' + before : ''));
+      all = all.concat(r.events.filter(keep));
+      before = r.before;
+      if (!before || all.length >= want) break;
     }
-    return { events: all, next: after };
+    return all.slice(0, want);
   }
 
   const facts = (pairs) => el('dl', { class: 'facts' },
@@ -181,8 +242,7 @@
     const d = await api('/v1/admin/devices/' + encodeURIComponent(id));
     // This device's events only (?device=): the fleet's would be thousands of
     // pages on a real fleet, and a device's attestations could lie past them.
-    const { events } = await pageEvents(0, 50, id);
-    const history = events.filter((e) => e.type === 'attestation').reverse().slice(0, 100);
+    const history = await newestEvents(id, (e) => e.type === 'attestation', 100);
     const rec = d.record || {};
     const fido = rec.fido || null;
     const la = d.last_appraisal || {};
@@ -212,25 +272,45 @@
   }
 
   function eventRow(e) {
-    return el('tr', {}, el('td', {}, e.id), el('td', {}, when(e.time)), el('td', {}, e.type),
+    return el('tr', { 'data-event': e.id }, el('td', {}, e.id), el('td', {}, when(e.time)), el('td', {}, e.type),
       el('td', { class: 'mono' }, e.device_id ? el('a', { href: '#/devices/' + encodeURIComponent(e.device_id) }, e.device_id) : ''),
       el('td', { class: 'mono' }, JSON.stringify(e.detail)));
   }
 
+  // eventStream: the newest page first (order=desc, wait=0: not audited per
+  // page), an "older" button that pages back with before=, and new events
+  // on top as they happen (long poll from the newest id shown).
   async function eventStream() {
     const mine = ++generation;
-    let { events, next } = await pageEvents(0, 50);
-    const body = el('tbody', {}, events.slice(-200).reverse().map(eventRow));
+    const first = await api('/v1/admin/events?order=desc&limit=200&wait=0');
+    let next = first.next;
+    let before = first.before;
+    const body = el('tbody', {}, first.events.map(eventRow));
+    const older = el('button', { id: 'events-older', type: 'button' }, 'Older events');
+    older.hidden = !before;
+    older.addEventListener('click', async () => {
+      older.disabled = true;
+      try {
+        const r = await api('/v1/admin/events?order=desc&limit=200&wait=0&before=' + before);
+        if (mine !== generation) return;
+        for (const e of r.events) body.appendChild(eventRow(e));
+        before = r.before;
+        older.hidden = !before;
+      } catch (e) {
+        if (e instanceof Unauthorized) { showSignin('Your session ended; sign in again.'); return; }
+        $('events-error').textContent = e.message;
+      }
+      older.disabled = false;
+    });
     showView('events', el('h1', {}, 'Events'), el('p', { class: 'muted' }, 'Newest first; new events appear as they happen.'),
       el('table', { id: 'event-table' }, el('thead', {}, el('tr', {}, ['#', 'Time', 'Type', 'Device', 'Detail']
-        .map((h) => el('th', {}, h)))), body));
+        .map((h) => el('th', {}, h)))), body), el('p', {}, older), el('p', { class: 'error', id: 'events-error' }));
     // Long poll (wait=25): the verifier answers as soon as an event exists.
     while (mine === generation) {
       try {
         const r = await api('/v1/admin/events?limit=1000&wait=25&after=' + next);
         if (mine !== generation) break;
         for (const e of r.events) body.insertBefore(eventRow(e), body.firstChild);
-        while (body.children.length > 500) body.removeChild(body.lastChild);
         next = r.next;
       } catch (e) {
         if (e instanceof Unauthorized) { showSignin('Your session ended; sign in again.'); return; }
@@ -257,6 +337,7 @@
   async function route() {
     generation++;
     const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    if (parts[0] === 'invite') return invitePage(parts[1] || '');
     try {
       if (parts[0] === 'devices' && parts[1]) await devicePage(parts[1]);
       else if (parts[0] === 'devices') await deviceList();
@@ -272,6 +353,7 @@
   document.addEventListener('DOMContentLoaded', () => {
     $('signin-form').addEventListener('submit', signIn);
     $('logout').addEventListener('click', signOut);
+    $('invite-button').addEventListener('click', registerKey);
     window.addEventListener('hashchange', route);
     route();
   });

@@ -45,6 +45,7 @@ class Server;
 }
 
 namespace paw::verifier {
+struct AdminInvitation;  // api/invitation.h
 
 // ek_hash_of is the hex SHA-256 of |rec|'s EK key (type and public key
 // material): the identity that one enrolled device id per TPM is keyed on.
@@ -239,6 +240,13 @@ class Service {
   Result<Response> console_login(Request& req);
   Result<Response> console_login_attempt(Request& req, std::string& who);
   Result<Response> console_logout(Request& req);
+  // Admin invitations and browser registration (console_invite.cpp, invitation.h).
+  void add_invitation_routes();
+  Result<Response> admin_invite(Request& req);
+  Result<Response> invitation_challenge(Request& req);
+  Result<Response> invitation_register(Request& req);
+  Result<Response> invitation_register_attempt(Request& req);
+  Result<AdminInvitation> check_invitation(const std::string& token, std::int64_t now_s, std::int64_t& expires_at);
   Result<Response> admin_revoke_credential(Request& req);
   Result<Response> admin_list_tokens(Request& req);
   Result<Response> admin_revoke_token(Request& req);

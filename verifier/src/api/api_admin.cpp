@@ -3,7 +3,6 @@
 #include <Poco/JSON/Object.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include "paw/attest/evidence.h"
@@ -16,20 +15,6 @@ namespace paw::verifier {
 namespace {
 using Obj = Poco::JSON::Object;
 using ObjPtr = Poco::JSON::Object::Ptr;
-
-Result<std::int64_t> query_int(const Request& req, const std::string& key, std::int64_t fallback, std::int64_t min,
-                               std::int64_t max) {
-  const auto it = req.query.find(key);
-  if (it == req.query.end()) return fallback;
-  std::int64_t v = 0;
-  const auto& s = it->second;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) {
-    return make_error(Errc::malformed, key + " must be an integer in [" + std::to_string(min) + ", " +
-                                           std::to_string(max) + "]");
-  }
-  return v;
-}
 
 Poco::Dynamic::Var parse_or_null(const std::string& text) {
   if (text.empty()) return Poco::Dynamic::Var();
@@ -367,15 +352,21 @@ Result<Response> Service::admin_capture_policy(Request& req) {
 }
 
 Result<Response> Service::admin_list_events(Request& req) {
-  PAW_TRY(std::int64_t after, query_int(req, "after", 0, 0, INT64_MAX));
-  PAW_TRY(std::int64_t limit, query_int(req, "limit", 100, 1, 1000));
-  PAW_TRY(std::int64_t wait, query_int(req, "wait", 0, 0, 60));
-  PAW_TRY(std::string device, event_device_filter(req));  // "" = every device (event_query.h)
-  if (req.query.count("follow") != 0 && req.query.count("wait") == 0) wait = 25;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  PAW_TRY(EventQuery query, parse_event_query(req));  // event_query.h
+  const std::int64_t after = query.after;
+  const std::string& device = query.device;
+  const std::int64_t limit = query.limit;
   std::vector<EventRecord> events;
+  bool more = false;  // order=desc: older events exist past this page
+  if (query.newest_first) {
+    // One more than asked tells whether an "older" page exists.
+    PAW_TRY(events, list_events_newest_for(*store_, device, query.before, limit + 1));
+    more = static_cast<std::int64_t>(events.size()) > limit;
+    if (more) events.pop_back();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(query.wait);
   std::int64_t read_past = after;  // the newest local event the last empty read had seen
-  for (;;) {
+  while (!query.newest_first) {
     std::int64_t local = 0;
     {
       std::lock_guard lock(events_mu_);
@@ -403,11 +394,15 @@ Result<Response> Service::admin_list_events(Request& req) {
     o->set("device_id", e.device_id);
     o->set("detail", parse_or_null(e.detail));
     arr->add(o);
-    last = e.id;
+    last = std::max(last, e.id);
   }
   ObjPtr o = new Obj();
   o->set("events", arr);
+  // next: where a follower goes on with after= (the newest id given, also
+  // for order=desc, whose first page is where the console starts following).
   o->set("next", last);
+  // before: order=desc's cursor for the next older page, while there is one.
+  if (more) o->set("before", events.back().id);
   return json_response(200, o);
 }
 

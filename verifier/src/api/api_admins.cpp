@@ -16,6 +16,7 @@
 
 #include "paw/attest/admin_fido.h"
 #include "paw/attest/fido.h"
+#include "invitation.h"
 #include "service.h"
 #include "util.h"
 
@@ -25,16 +26,6 @@ using Obj = Poco::JSON::Object;
 using ObjPtr = Poco::JSON::Object::Ptr;
 
 constexpr std::size_t kAdminChallengeSize = 32;  // ChallengeKey's nonce
-
-// check_admin_name: [a-z0-9._-]{1,64} (a path segment of DELETE /v1/admin/admins/NAME).
-Status check_admin_name(const std::string& name) {
-  if (name.empty() || name.size() > 64) return make_error(Errc::malformed, "admin name must be 1 to 64 characters");
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return make_error(Errc::malformed, "admin names are [a-z0-9._-]{1,64}");
-  }
-  return ok_status();
-}
 
 std::string register_binding(const std::string& name) { return "admin-register\n" + name; }
 std::string login_binding(const std::string& credential_id_b64url) { return "admin-login\n" + credential_id_b64url; }

@@ -100,6 +100,7 @@ void Service::build_routes() {
   router_.add({"POST", "/v1/admin/ssh-ca/rotate", Auth::admin, k64k,
                bind(&Service::admin_rotate_ssh_ca), AdminScope::full});
   add_console_routes();  // GET /, /console/… and the WebAuthn sign-in (console.cpp)
+  add_invitation_routes();  // admin invitations, browser key registration (console_invite.cpp)
 }
 
 }  // namespace paw::verifier

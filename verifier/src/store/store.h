@@ -427,6 +427,11 @@ class Store {
   // list_device_events is list_events of |device|'s events only (migration 14 indexes them).
   virtual Result<std::vector<EventRecord>> list_device_events(const std::string& device, std::int64_t after,
                                                               std::int64_t limit) = 0;
+  // list_events_newest: ids below |before| (kNoEventBound: none), newest first, at most |limit|,
+  // |device|'s only unless "": an index read backwards (primary key, events_device), never a sort.
+  static constexpr std::int64_t kNoEventBound = INT64_MAX;
+  virtual Result<std::vector<EventRecord>> list_events_newest(const std::string& device, std::int64_t before,
+                                                              std::int64_t limit) = 0;
   // last_event_id is the newest event's id (0 when there is none).
   virtual Result<std::int64_t> last_event_id() = 0;
   // settle_events returns once every transaction that had taken an event id
@@ -440,21 +445,8 @@ class Store {
   // that a transaction still in flight may hold, it settles and reads again,
   // answering only events up to the newest id of the first read, so the
   // caller may move past every id it is given.
-  Result<std::vector<EventRecord>> list_events_in_order(std::int64_t after, std::int64_t limit) {
-    PAW_TRY(std::vector<EventRecord> first, list_events(after, limit));
-    std::int64_t expect = after + 1;
-    bool gap = false;
-    for (const auto& e : first) {
-      gap = gap || e.id != expect;
-      expect = e.id + 1;
-    }
-    if (!gap) return first;
-    const std::int64_t newest = first.back().id;
-    PAW_CHECK(settle_events());
-    PAW_TRY(std::vector<EventRecord> again, list_events(after, limit));
-    std::erase_if(again, [&](const EventRecord& e) { return e.id > newest; });
-    return again;
-  }
+  // (store_admission.cpp)
+  Result<std::vector<EventRecord>> list_events_in_order(std::int64_t after, std::int64_t limit);
 
   // Webhook delivery cursors, one per receiver URL. claim_webhook takes or
   // renews the lease on |url| for |owner| until |lease_until| when it is

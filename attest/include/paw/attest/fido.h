@@ -85,6 +85,19 @@ struct FidoAttestation {
 // parse_fido_attestation_statement parses the attStmt CBOR map as an authenticator
 // sends it ({} for "none"). Unknown keys (ecdaaKeyId, ...) are refused.
 Result<FidoAttestation> parse_fido_attestation_statement(ByteView cbor);
+// FidoAttestationObject is a WebAuthn attestationObject (the CBOR map
+// {"fmt", "attStmt", "authData"} that navigator.credentials.create returns;
+// CTAP2's makeCredential answer with text keys). att_stmt is the attStmt
+// map's bytes, as parse_fido_attestation_statement reads them.
+struct FidoAttestationObject {
+  std::string fmt;
+  Bytes att_stmt;
+  Bytes auth_data;
+};
+// parse_fido_attestation_object reads one: exactly those three keys, once
+// each, fmt at most 32 characters, authData a byte string within
+// kFidoMaxAuthData, attStmt a map (Errc::malformed, trailing_data, too_large).
+Result<FidoAttestationObject> parse_fido_attestation_object(ByteView cbor);
 // encode_fido_attestation_statement writes the canonical CBOR map back ({} when empty).
 Bytes encode_fido_attestation_statement(const FidoAttestation& st);
 // unwrap_fido_cbor_bytes returns the content of one CBOR byte string (libfido2's

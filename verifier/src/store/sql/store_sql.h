@@ -33,6 +33,15 @@ inline constexpr const char* kDeviceAdmissionSql =
     "d.rejected_at, d.verdict_policy, d.revision, d.owner, d.last_presence_at FROM devices d LEFT JOIN policies p "
     "ON p.name = CASE WHEN d.policy = '' THEN 'default' ELSE d.policy END WHERE d.id = ?";
 
+// kNewestEventsSql / kNewestDeviceEventsSql answer Store::list_events_newest
+// (`?`: before, limit / device, before, limit): a backward walk of the
+// primary key / of events_device (device_id, id), no sort. Named here so the
+// store tests can ask each backend's planner for their plan.
+inline constexpr const char* kNewestEventsSql =
+    "SELECT id, time, type, device_id, detail FROM events WHERE id < ? ORDER BY id DESC LIMIT ?";
+inline constexpr const char* kNewestDeviceEventsSql =
+    "SELECT id, time, type, device_id, detail FROM events WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
+
 // stored_scope reads a scope column (an unknown text reads as read: fail closed).
 AdminScope stored_scope(const std::string& text);
 
@@ -68,6 +77,8 @@ class SqlStore : public Store {
   Result<std::vector<PolicyRecord>> list_policies() override;
   Result<std::vector<EventRecord>> list_events(std::int64_t after, std::int64_t limit) override;
   Result<std::vector<EventRecord>> list_device_events(const std::string& device, std::int64_t after,
+                                                      std::int64_t limit) override;  // store_sql_events.cpp
+  Result<std::vector<EventRecord>> list_events_newest(const std::string& device, std::int64_t before,
                                                       std::int64_t limit) override;  // store_sql_events.cpp
   Result<std::int64_t> last_event_id() override;
   Result<std::int64_t> purge_events(std::int64_t before, std::int64_t limit) override;
