@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "clock.h"
 #include "api/invitation.h"
 #include "challenge.h"
 #include "paw/attest/bytes.h"
@@ -128,7 +129,7 @@ TEST_CASE("admin invitation: the invited admin registers a browser-made key, wit
   const std::string invitation = r.json()->getValue<std::string>("invitation");
   CHECK(invitation.rfind("pawinv.", 0) == 0);
   CHECK(r.json()->getValue<std::string>("url") == std::string(kOrigin) + "/#/invite/" + invitation);
-  CHECK(r.json()->getValue<std::int64_t>("expires_at") - verifier::unix_now() <= 600);
+  CHECK(r.json()->getValue<std::int64_t>("expires_at") - verifier::system_unix_now() <= 600);
   auto ch = t.challenge(invitation);
   REQUIRE_MESSAGE(ch.status == 200, ch.body);
   CHECK(ch.json()->getValue<std::string>("rp_id") == kRpId);
@@ -233,7 +234,7 @@ TEST_CASE("admin invitation: every attack is refused and changes nothing") {
     REQUIRE(key.ok());
     auto inv = verifier::parse_invitation(invitation);
     REQUIRE(inv.ok());
-    auto nonce = key->issue(verifier::invitation_binding(inv->payload), verifier::unix_now() - 5);
+    auto nonce = key->issue(verifier::invitation_binding(inv->payload), verifier::system_unix_now() - 5);
     REQUIRE(nonce.ok());
     const std::string old = verifier::encode_invitation(*nonce, inv->payload);
     refused(t.challenge(old), "nonce_expired");

@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "clock.h"
 #include "service.h"
 #include "store/store.h"
 #include "util.h"
@@ -32,7 +33,7 @@ TEST_CASE("events: order=desc answers the newest events first and pages back wit
   std::vector<std::int64_t> ids, mine;
   for (int i = 0; i < 1500; ++i) {
     const bool a = i % 300 == 7;
-    auto id = store.add_event({0, verifier::unix_now(), "attestation", a ? "dev-a" : "dev-" + std::to_string(i % 9),
+    auto id = store.add_event({0, verifier::system_unix_now(), "attestation", a ? "dev-a" : "dev-" + std::to_string(i % 9),
                                "{\"n\":" + std::to_string(i) + "}"});
     REQUIRE(id.ok());
     ids.push_back(*id);
@@ -77,7 +78,7 @@ TEST_CASE("events: order=desc answers the newest events first and pages back wit
   CHECK_FALSE(dev_rest.json()->has("before"));
 
   // A follower goes on from next with after=, oldest first, and sees what comes.
-  REQUIRE(store.add_event({0, verifier::unix_now(), "later", "", "{}"}).ok());
+  REQUIRE(store.add_event({0, verifier::system_unix_now(), "later", "", "{}"}).ok());
   auto follow = c.get("/v1/admin/events?after=" + std::to_string(top.json()->getValue<std::int64_t>("next")),
                       v.admin());
   REQUIRE(follow.status == 200);
