@@ -86,19 +86,9 @@ Result<Response> Service::admin_add(Request& req) {
   ev.algorithm = attest::kCoseEs256;
   const std::int64_t now_s = unix_now();
   PAW_TRY(std::int64_t expires_at, challenge_key_.check(challenge, register_binding(name), now_s));
-  // The key: ES256 only, user presence, any model (the registering full
-  // admin vouches for the person; a fleet that pins key models for admins
-  // does so with --fido-ca-dir roots, which count as basic attestation).
-  attest::FidoEnrollmentPolicy policy;
-  policy.rp_id = cfg_.rp_id;
-  policy.allow_self_attestation = true;
-  policy.allow_none_attestation = true;
-  policy.any_aaguid = true;
-  policy.algorithms = {attest::kCoseEs256};
-  policy.attestation_roots = fido_trust_.get();
-  policy.now = now_s;
   PAW_TRY(attest::FidoStoredCredential cred,
-          attest::verify_fido_enrollment(ev, attest::admin_register_client_data_hash(challenge, name), policy));
+          attest::verify_fido_enrollment(ev, attest::admin_register_client_data_hash(challenge, name),
+                                         admin_key_policy(cfg_.rp_id, fido_trust_.get(), now_s)));
   PAW_CHECK(store_->use_nonce({sha256_hex(ByteView(challenge)), register_binding(name), now_s, expires_at}));
   AdminRecord rec{name,   base64url(cred.credential_id), attest::serialize_fido_credential(cred), *scope,
                   cred.sign_count, now_s, req.actor};

@@ -178,16 +178,10 @@ Result<Response> Service::invitation_register_attempt(Request& req) {
   ev.auth_data = std::move(att.auth_data);
   PAW_TRY(ev.attestation, attest::parse_fido_attestation_statement(att.att_stmt));
   ev.algorithm = attest::kCoseEs256;
-  attest::FidoEnrollmentPolicy policy;
-  policy.rp_id = cfg_.rp_id;
-  policy.allow_self_attestation = true;
-  policy.allow_none_attestation = true;
-  policy.any_aaguid = true;
-  policy.algorithms = {attest::kCoseEs256};
-  policy.attestation_roots = fido_trust_.get();
-  policy.now = now_s;
   // WebAuthn: a packed statement signs authData || SHA-256(clientDataJSON).
-  PAW_TRY(attest::FidoStoredCredential cred, attest::verify_fido_enrollment(ev, sha256(client_data), policy));
+  PAW_TRY(attest::FidoStoredCredential cred,
+          attest::verify_fido_enrollment(ev, sha256(client_data),
+                                         admin_key_policy(cfg_.rp_id, fido_trust_.get(), now_s)));
   PAW_TRY(auto admins, store_->list_admins());
   const std::string cred_id = base64url(cred.credential_id);
   for (const auto& a : admins) {

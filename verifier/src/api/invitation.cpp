@@ -86,4 +86,17 @@ std::string invitation_challenge_binding(ByteView invitation_nonce) {
 
 std::string invitation_id(ByteView nonce) { return hex(sha256(nonce)).substr(0, 16); }
 
+attest::FidoEnrollmentPolicy admin_key_policy(const std::string& rp_id, const attest::FidoAttestationRoots* roots,
+                                              std::int64_t now_s) {
+  attest::FidoEnrollmentPolicy policy;
+  policy.rp_id = rp_id;
+  policy.allow_self_attestation = true;
+  policy.allow_none_attestation = true;
+  policy.any_aaguid = true;
+  policy.algorithms = {attest::kCoseEs256};
+  policy.attestation_roots = roots;
+  policy.now = now_s;
+  return policy;
+}
+
 }  // namespace paw::verifier

@@ -24,6 +24,7 @@
 #include "admin_scope.h"
 #include "paw/attest/bytes.h"
 #include "paw/attest/error.h"
+#include "paw/attest/fido.h"
 
 namespace paw::verifier {
 
@@ -69,5 +70,13 @@ std::string invitation_challenge_binding(ByteView invitation_nonce);
 // invitation_id names an invitation in events and answers (not the token:
 // the first 16 hex digits of SHA-256 of its nonce).
 std::string invitation_id(ByteView nonce);
+
+// admin_key_policy is what an admin's FIDO2 key must be, for `pawctl admin
+// add` and for a browser registration by invitation alike: ES256, user
+// presence, any model (the registering or inviting full admin vouches for the
+// person; a fleet that pins key models for admins does so with --fido-ca-dir
+// roots, |roots|, which count as basic attestation).
+attest::FidoEnrollmentPolicy admin_key_policy(const std::string& rp_id, const attest::FidoAttestationRoots* roots,
+                                              std::int64_t now_s);
 
 }  // namespace paw::verifier
