@@ -23,13 +23,6 @@
 namespace paw::verifier {
 namespace {
 
-std::unique_ptr<Store> open_pg(const std::string& url) {
-  auto s = open_store(url);
-  INFO((s.ok() ? std::string() : s.error().what()));
-  REQUIRE(s.ok());
-  return std::move(*s);
-}
-
 // blocked_on_advisory_lock waits until a session of the database at
 // |conn| waits for an advisory lock it was not granted (a reader queued
 // behind a writer's transaction): true then, false after 10 s. A bounded

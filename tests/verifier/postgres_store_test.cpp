@@ -29,16 +29,6 @@
 #include "verifier_fixture.h"
 
 namespace paw::verifier {
-namespace {
-
-std::unique_ptr<Store> open_pg(const std::string& url) {
-  auto s = open_store(url);
-  INFO((s.ok() ? std::string() : s.error().what()));
-  REQUIRE(s.ok());
-  return std::move(*s);
-}
-
-}  // namespace
 
 TEST_CASE("postgres store: URL to libpq connection string") {
   auto c = postgres_connection_string("postgresql://u%40x:p%27w@db.example:6432/paw?sslmode=verify-full&sslrootcert=/etc/ca.pem");

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +14,15 @@
 #include "store/store.h"
 
 namespace paw::verifier {
+
+// open_pg opens the store at |url| (e.g. a PostgreSQL server a test
+// started) or fails the test with the store's error.
+inline std::unique_ptr<Store> open_pg(const std::string& url) {
+  auto s = open_store(url);
+  INFO((s.ok() ? std::string() : s.error().what()));
+  REQUIRE(s.ok());
+  return std::move(*s);
+}
 
 // seed_device adds an enrolled device |id| (label "label-<id>", policy
 // "default", record {"id":"<id>"}) and returns it as stored (revision 0).

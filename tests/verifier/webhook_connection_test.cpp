@@ -15,8 +15,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "clock.h"
-#include "util.h"
+#include "store_test_util.h"
 #include "verifier_fixture.h"
 
 namespace paw::test {
@@ -75,18 +74,6 @@ class PortLog {
   std::vector<int> ports_;
 };
 
-verifier::StoredDevice device(const std::string& id) {
-  verifier::StoredDevice d;
-  d.id = id;
-  d.status = verifier::DeviceStatus::enrolled;
-  d.label = "t";
-  d.record_json = "{}";
-  d.state_json = "{}";
-  d.last_reasons = "[]";
-  d.created_at = d.updated_at = verifier::system_unix_now();
-  return d;
-}
-
 }  // namespace
 
 TEST_CASE("webhooks: one kept-alive connection per target, a new one after the receiver closed it") {
@@ -95,7 +82,7 @@ TEST_CASE("webhooks: one kept-alive connection per target, a new one after the r
   auto c = v.client();
   for (int i = 0; i < 3; ++i) {
     const std::string id = "dev-k" + std::to_string(i);
-    REQUIRE(v.service().store().add_device(device(id)).ok());
+    verifier::seed_device(v.service().store(), id);
     REQUIRE(c.post("/v1/admin/devices/" + id + "/revoke", "", v.admin()).status == 200);
     REQUIRE(rx.wait_for(static_cast<std::size_t>(i) + 1).size() == static_cast<std::size_t>(i) + 1);
   }
