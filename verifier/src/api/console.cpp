@@ -15,16 +15,6 @@
 namespace paw::verifier {
 namespace {
 
-// field_b64url decodes a base64url string member, at most |max| bytes.
-Result<Bytes> field_b64url(const json::ObjectPtr& body, const std::string& key, std::size_t max) {
-  PAW_TRY(std::string text, json::get_string(body, key));
-  if (text.size() > (max * 4) / 3 + 4) return make_error(Errc::too_large, key + " is too large");
-  auto raw = unbase64url(text);
-  if (!raw.ok()) return make_error(Errc::malformed, key + " is not base64url");
-  if (raw->size() > max) return make_error(Errc::too_large, key + " is too large");
-  return raw;
-}
-
 }  // namespace
 
 void Service::add_console_routes() {
@@ -96,6 +86,15 @@ Result<Response> Service::console_logout(Request& req) {
   PAW_TRY(Response r, admin_logout(req));
   r.headers.emplace_back("Set-Cookie", cleared_session_cookie());
   return r;
+}
+
+Result<Bytes> field_b64url(const json::ObjectPtr& body, const std::string& key, std::size_t max) {
+  PAW_TRY(std::string text, json::get_string(body, key));
+  if (text.size() > (max * 4) / 3 + 4) return make_error(Errc::too_large, key + " is too large");
+  auto raw = unbase64url(text);
+  if (!raw.ok()) return make_error(Errc::malformed, key + " is not base64url");
+  if (raw->size() > max) return make_error(Errc::too_large, key + " is too large");
+  return raw;
 }
 
 }  // namespace paw::verifier

@@ -9,6 +9,8 @@
 #include <string_view>
 
 #include "edge/http.h"
+#include "paw/attest/bytes.h"
+#include "paw/attest/json.h"
 
 namespace paw::verifier {
 
@@ -45,5 +47,10 @@ struct ConsoleAsset {
   std::string_view body;
 };
 const ConsoleAsset* find_console_asset(std::string_view name);
+
+// field_b64url decodes the base64url string member |key| of |body|, at most
+// |max| bytes (Errc::too_large before and after decoding, Errc::malformed).
+// The console's WebAuthn sign-in and the invitation registration read with it.
+Result<Bytes> field_b64url(const json::ObjectPtr& body, const std::string& key, std::size_t max);
 
 }  // namespace paw::verifier

@@ -30,15 +30,6 @@ namespace {
 using Obj = Poco::JSON::Object;
 using ObjPtr = Poco::JSON::Object::Ptr;
 
-Result<Bytes> field_b64url(const json::ObjectPtr& body, const std::string& key, std::size_t max) {
-  PAW_TRY(std::string text, json::get_string(body, key));
-  if (text.size() > (max * 4) / 3 + 4) return make_error(Errc::too_large, key + " is too large");
-  auto raw = unbase64url(text);
-  if (!raw.ok()) return make_error(Errc::malformed, key + " is not base64url");
-  if (raw->size() > max) return make_error(Errc::too_large, key + " is too large");
-  return raw;
-}
-
 Status csrf_header(const Request& req) {
   if (req.field(std::string(kCsrfHeader)) != "1")
     return make_error(Errc::forbidden, "this call needs the X-Paw-Csrf: 1 header (the console sends it)");
