@@ -295,6 +295,63 @@ TEST_CASE("edge: an oversized header is 431, a malformed request line 400, a chu
   CHECK((second != std::string::npos && second > first));
 }
 
+TEST_CASE("edge: the reactor answers the read-only login path itself, a pipeline that mixes in other requests stays in order") {
+  TestVerifier v;
+  verifier::Service& svc = v.service();
+  // What runs on the reactor (SQLite: reads never wait): GETs of the login
+  // path only. A DPoP proof spends its jti (a write), bodies and everything
+  // else go to a worker.
+  auto req = [](std::string method, std::string path, bool dpop = false) {
+    verifier::Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    if (dpop) r.fields["dpop"] = "x";
+    return r;
+  };
+  CHECK(svc.runs_inline(req("GET", "/v1/authz")));
+  CHECK_FALSE(svc.runs_inline(req("GET", "/v1/authz", true)));
+  CHECK(svc.runs_inline(req("GET", "/v1/devices/abc/health")));
+  CHECK_FALSE(svc.runs_inline(req("GET", "/v1/devices/abc/x/health")));
+  CHECK_FALSE(svc.runs_inline(req("GET", "/v1/devices//health/health")));
+  CHECK(svc.runs_inline(req("GET", "/healthz")));
+  CHECK(svc.runs_inline(req("GET", "/.well-known/jwks.json")));
+  CHECK_FALSE(svc.runs_inline(req("POST", "/v1/authz")));
+  CHECK_FALSE(svc.runs_inline(req("POST", "/v1/challenges")));
+  CHECK_FALSE(svc.runs_inline(req("GET", "/v1/admin/devices")));
+  CHECK_FALSE(svc.runs_inline(req("GET", "/v1/admin/events")));
+
+  // One TLS write carrying: a reactor request, one that stops for a worker
+  // mid-pipeline (a POST with its body), a second reactor request, a
+  // worker-only GET, and a last reactor request that closes. The hand-offs
+  // between reactor and worker must keep the buffered bytes and the order.
+  TlsConn t;
+  REQUIRE(t.open(client_ctx(), "127.0.0.1", svc.port()));
+  const std::string body = "{}";
+  const std::string pipeline =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /v1/challenges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body +
+      "GET /v1/authz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /v1/admin/devices HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  REQUIRE(SSL_write(t.ssl, pipeline.data(), static_cast<int>(pipeline.size())) == static_cast<int>(pipeline.size()));
+  timeval tv{5, 0};
+  ::setsockopt(t.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string all;
+  char b[4096];
+  int n = 0;
+  while ((n = SSL_read(t.ssl, b, sizeof b)) > 0) all.append(b, static_cast<std::size_t>(n));
+  std::vector<std::string> statuses;
+  for (auto at = all.find("HTTP/1.1 "); at != std::string::npos; at = all.find("HTTP/1.1 ", at + 1)) {
+    statuses.push_back(all.substr(at + 9, 3));
+  }
+  // healthz 200; an empty challenge request 400; authz without a token 401;
+  // admin without a credential 401; the key set 200 — in that order.
+  CHECK(statuses == std::vector<std::string>{"200", "400", "401", "401", "200"});
+  // Every answer carries the fixed security fields.
+  CHECK(all.find("Content-Security-Policy: default-src 'self'") != std::string::npos);
+}
+
 TEST_CASE("edge: a second verifier on a port in use exits non-zero saying the address is in use") {
   auto st = init_verifier_state();
   ChildVerifier first(st->state());

@@ -120,6 +120,7 @@ Status Service::start() {
     return client_address(peer, forwarded);
   };
   hooks.unix_now = cfg_.clock;
+  if (store_->reads_are_local()) hooks.runs_inline = [this](const Request& req) { return runs_inline(req); };
   PAW_TRY(edge_, edge::Server::start(std::move(opts), std::move(hooks)));
   port_ = edge_->port();
   monitor_ = std::thread([this] {
@@ -152,6 +153,19 @@ void Service::stop(int drain_seconds) {
   if (monitor_.joinable()) monitor_.join();
   if (webhooks_) webhooks_->stop();
   if (event_export_) event_export_->stop();
+}
+
+bool Service::runs_inline(const Request& req) const {
+  // Reads only, and nothing that waits: a DPoP proof spends its jti (a
+  // write), so such a login goes to a worker; an unknown or refused request
+  // costs a lookup and an error answer.
+  if (req.method != "GET") return false;
+  if (req.path == "/v1/authz") return req.fields.count("dpop") == 0;
+  if (req.path == "/healthz" || req.path == "/.well-known/jwks.json" || req.path == "/v1/info") return true;
+  const std::string_view p = req.path;
+  constexpr std::string_view devices = "/v1/devices/", health = "/health";
+  return p.size() > devices.size() + health.size() && p.starts_with(devices) && p.ends_with(health) &&
+         p.substr(devices.size(), p.size() - devices.size() - health.size()).find('/') == std::string_view::npos;
 }
 
 Response Service::dispatch(Request& req) {

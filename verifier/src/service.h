@@ -96,6 +96,9 @@ class Service {
   // requests_in_flight counts the requests inside dispatch now (tests wait
   // on it for a long poll to have reached the service).
   [[nodiscard]] int requests_in_flight() const noexcept { return in_flight_.load(); }
+  // runs_inline: |req| is on the read-only login path, whose handlers never
+  // wait (edge::Hooks::runs_inline; asked only when the store's reads are local).
+  [[nodiscard]] bool runs_inline(const Request& req) const;
 
  private:
   explicit Service(Config cfg);

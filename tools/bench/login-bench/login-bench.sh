@@ -17,7 +17,8 @@
 # CPU 1; one at a time, so each figure is one core's worth.
 #
 #   tools/bench/login-bench/login-bench.sh        # or: cmake --build build --target login-bench
-# Environment: PAW_BUILD_DIR (default ./build), BENCH_SECONDS (5),
+# Environment: PAW_BUILD_DIR (default ./build), BENCH_SECONDS (5), BENCH_ROUNDS
+# (3: each figure is the median of this many alternating rounds),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2), BENCH_TOKENS (40000),
 # BENCH_DEVICES (extra devices in the database for a second authz round, 10000;
 # 0 = skip), BENCH_VERIFIER_THREADS (--threads, 16), BENCH_UPSTREAM_KEEPALIVE
@@ -26,7 +27,8 @@
 # each one over it).
 # BENCH_ONLY ("authz-same health": only these targets; the static yardstick
 # always runs), BENCH_PERF (a directory: `perf record -g` of the serving
-# processes during each target, one perf-NAME.data file each).
+# processes during each target, one perf-NAME.data file each), BENCH_STRACE (a
+# directory: `strace -c -f` of them, system calls per target, strace-NAME.txt).
 # Also: `pawctl token verify` over the minted tokens (one process, --jwks
 # FILE) — a relying party's offline check — in microseconds per token.
 set -euo pipefail
@@ -45,6 +47,7 @@ done
 MINT=$PAW_BUILD_DIR/tools/bench/login-bench/paw-login-bench-mint
 [ -x "$MINT" ] || { echo "missing $MINT: build the login-bench target" >&2; exit 1; }
 SECS=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_THREADS:-2}
 NTOKENS=${BENCH_TOKENS:-40000}
@@ -70,7 +73,7 @@ token=$(cat "$WORK/token")
 pawctl_admin rp-credential create --label bench --json >"$WORK/rp.json"
 rp=$(json_get "$WORK/rp.json" credential)
 paw_verifier_stop
-"$MINT" tokens --database "sqlite:$WORK/verifier/paw.db" --token "$WORK/token" --count "$NTOKENS" --ttl 3600 \
+"$MINT" tokens --database "sqlite:$WORK/verifier/paw.db" --token "$WORK/token" --count "$((NTOKENS * ROUNDS))" --ttl 3600 \
   >"$WORK/tokens.txt"
 # Lifted limits: wrk is one client address doing the work of thousands.
 vstart() {
@@ -171,6 +174,9 @@ local n = 0
 local id = 0
 local tokens = {}
 for line in io.lines("$WORK/tokens.txt") do tokens[#tokens + 1] = line end
+-- Each round walks its own BENCH_TOKENS of the list: no token of an earlier
+-- round (still in the verifier's cache) comes again.
+local offset = tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0")
 local counter = 0
 function setup(thread)
   counter = counter + 1
@@ -182,7 +188,7 @@ function request()
   -- Each wrk thread walks its own stride of the list, so no token repeats
   -- within a run of fewer than BENCH_TOKENS requests.
   n = n + 1
-  local t = tokens[((n * $WRK_THREADS + (id or 0)) % #tokens) + 1]
+  local t = tokens[offset + ((n * $WRK_THREADS + (id or 0)) % $NTOKENS) + 1]
   return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. t})
 end
 LUA
@@ -201,6 +207,10 @@ ticks() {
   echo "$t"
 }
 declare -A RPS P50 P99 BAD CPU TOTAL
+# Each figure is the median over BENCH_ROUNDS alternating rounds (the values
+# of every round are kept in the *_ALL arrays); non-2xx answers are summed.
+declare -A RPS_ALL P50_ALL P99_ALL CPU_ALL
+median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 run() {  # run NAME URL LUA [AUTH]
   local name=$1 url=$2 lua=$3 out pids t0 t1
   case $name in
@@ -215,16 +225,28 @@ run() {  # run NAME URL LUA [AUTH]
       >/dev/null 2>&1 &
     perf_pid=$!
   fi
+  local strace_pid=
+  if [ -n "${BENCH_STRACE:-}" ]; then
+    mkdir -p "$BENCH_STRACE"
+    timeout -s INT "$SECS" strace -c -f -o "$BENCH_STRACE/strace-$name.txt" $(printf -- '-p %s ' "${pids[@]}") \
+      >/dev/null 2>&1 &
+    strace_pid=$!
+  fi
   t0=$(ticks "${pids[@]}")
-  out=$(BENCH_AUTH=${4:-} cli wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$lua" "$url" 2>&1) ||
+  out=$(BENCH_AUTH=${4:-} BENCH_TOKEN_OFFSET=$(((ROUND - 1) * NTOKENS)) cli wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$lua" "$url" 2>&1) ||
     die "wrk $name failed: $out"
   t1=$(ticks "${pids[@]}")
   [ -z "$perf_pid" ] || wait "$perf_pid" || true
-  local line
+  [ -z "$strace_pid" ] || wait "$strace_pid" || true
+  local line cpu
   line=$(grep '^RESULT ' <<<"$out") || die "wrk $name printed no result: $out"
   read -r _ rps p50 p99 bad errs total <<<"$line"
-  RPS[$name]=$rps; P50[$name]=$p50; P99[$name]=$p99; BAD[$name]=$((bad + errs)); TOTAL[$name]=$total
-  CPU[$name]=$(awk -v d=$((t1 - t0)) -v k="$TCK" -v n="$total" 'BEGIN { printf "%.1f", (n > 0 ? d / k * 1e6 / n : 0) }')
+  cpu=$(awk -v d=$((t1 - t0)) -v k="$TCK" -v n="$total" 'BEGIN { printf "%.1f", (n > 0 ? d / k * 1e6 / n : 0) }')
+  RPS_ALL[$name]+=" $rps"; P50_ALL[$name]+=" $p50"; P99_ALL[$name]+=" $p99"; CPU_ALL[$name]+=" $cpu"
+  BAD[$name]=$(( ${BAD[$name]:-0} + bad + errs ))
+  [ "$total" -le "${TOTAL[$name]:-0}" ] || TOTAL[$name]=$total  # the most requests of one round
+  RPS[$name]=$(median "${RPS_ALL[$name]}"); P50[$name]=$(median "${P50_ALL[$name]}")
+  P99[$name]=$(median "${P99_ALL[$name]}"); CPU[$name]=$(median "${CPU_ALL[$name]}")
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
@@ -233,14 +255,18 @@ ossl=$(taskset -c "$SRV_CPU" openssl speed -seconds 3 ecdsap256 2>/dev/null | aw
 
 hq="/v1/devices/$DEVICE_ID/health"
 wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
-rounds() {  # rounds LABEL: every figure once
-  run static "https://127.0.0.1:$static/" "$WORK/fixed.lua"
-  ! wanted authz-same || run authz-same "$VERIFIER_URL/v1/authz" "$WORK/fixed.lua" "Bearer $token"
-  ! wanted authz-new || run authz-new "$VERIFIER_URL/v1/authz" "$WORK/newtoken.lua"
-  ! wanted health || run health "$VERIFIER_URL$hq" "$WORK/fixed.lua" "Bearer $rp"
-  ! wanted auth_request || run auth_request "https://127.0.0.1:$front/" "$WORK/fixed.lua" "Bearer $token"
-  printf '\n%s (wrk -t%s -c%s -d%ss, servers on CPU %s, wrk on CPU %s, verifier --threads %s, upstream keepalive %s)\n' \
-    "$1" "$WRK_THREADS" "$CONNS" "$SECS" "$SRV_CPU" "$CLI_CPU" "$VTHREADS" "$UPSTREAM_KEEPALIVE"
+rounds() {  # rounds LABEL: every figure BENCH_ROUNDS times, alternating
+  local ROUND
+  RPS=(); P50=(); P99=(); BAD=(); CPU=(); TOTAL=(); RPS_ALL=(); P50_ALL=(); P99_ALL=(); CPU_ALL=()
+  for ROUND in $(seq 1 "$ROUNDS"); do
+    run static "https://127.0.0.1:$static/" "$WORK/fixed.lua"
+    ! wanted authz-same || run authz-same "$VERIFIER_URL/v1/authz" "$WORK/fixed.lua" "Bearer $token"
+    ! wanted authz-new || run authz-new "$VERIFIER_URL/v1/authz" "$WORK/newtoken.lua"
+    ! wanted health || run health "$VERIFIER_URL$hq" "$WORK/fixed.lua" "Bearer $rp"
+    ! wanted auth_request || run auth_request "https://127.0.0.1:$front/" "$WORK/fixed.lua" "Bearer $token"
+  done
+  printf '\n%s (medians of %s alternating rounds; wrk -t%s -c%s -d%ss, servers on CPU %s, wrk on CPU %s, verifier --threads %s, upstream keepalive %s)\n' \
+    "$1" "$ROUNDS" "$WRK_THREADS" "$CONNS" "$SECS" "$SRV_CPU" "$CLI_CPU" "$VTHREADS" "$UPSTREAM_KEEPALIVE"
   printf '%-14s %10s %9s %9s %8s %9s %11s %9s\n' target req/s p50-ms p99-ms non-2xx vs-static cpu-us/req cpu-ratio
   local n
   for n in static authz-same authz-new health auth_request; do
@@ -267,7 +293,7 @@ TIMEFORMAT='%R %U %S'
 { time taskset -c "$SRV_CPU" "$PAWCTL_BIN" token verify "$WORK/tokens.txt" --jwks "$WORK/jwks.json" >/dev/null 2>&1 ||
     die "pawctl token verify refused a minted token"; } 2>"$WORK/offline.time"
 read -r wall usr sys <"$WORK/offline.time"
-awk -v w="$wall" -v c="$(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')" -v n="$NTOKENS" -v o="$ossl" 'BEGIN {
+awk -v w="$wall" -v c="$(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')" -v n="$(wc -l <"$WORK/tokens.txt")" -v o="$ossl" 'BEGIN {
   printf "offline        pawctl token verify: %d tokens, %.1f us CPU/token (%.0f/s: %.2f x ES256 verify), %.1f us wall/token\n",
     n, c * 1e6 / n, n / c, (n / c) / o, w * 1e6 / n }'
 

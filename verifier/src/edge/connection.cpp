@@ -26,39 +26,75 @@ void park(Conn& c, Io w, Clock::time_point deadline) {
 
 void drop(Conn& c) { c.wait = Io::closed; }
 
-// answer serializes |resp| (Poco writes the status line and fields) into c.out.
+// http_date is the IMF-fixdate of |t| (RFC 9110 5.6.7), made at most once a
+// second per thread.
+const std::string& http_date(std::time_t t) {
+  thread_local std::time_t cached_at = -1;
+  thread_local std::string cached;
+  if (t != cached_at) {
+    cached = Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(t), Poco::DateTimeFormat::HTTP_FORMAT);
+    cached_at = t;
+  }
+  return cached;
+}
+
+// The fields every answer carries (the console's pages and the JSON API
+// alike): own scripts and styles only, no framing, no referrer, nothing
+// cached (docs/console.md).
+constexpr std::string_view kFixedFields =
+    "Cache-Control: no-store\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Content-Security-Policy: default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Server: paw-verifier\r\n";
+
+bool fixed_field(std::string_view name) {
+  for (std::string_view f : {"Cache-Control", "X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options",
+                             "Referrer-Policy", "Server", "Date", "Connection", "Content-Length", "Content-Type",
+                             "Transfer-Encoding"}) {
+    if (Poco::icompare(std::string(name), std::string(f)) == 0) return true;
+  }
+  return false;
+}
+
+// answer serializes |resp| into c.out: the status line, the handler's fields
+// (a field with a line break in its name or value is dropped: no answer
+// splitting), the fixed fields, Date, Connection and the body's length.
+// Written by hand — it runs on every login — with Poco's reason phrases.
 void answer(Conn& c, Shared& sh, Response resp) {
   if (sh.draining.load()) c.keep_alive = false;
-  Poco::Net::HTTPResponse h(Poco::Net::HTTPMessage::HTTP_1_1,
-                            static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
-  for (const auto& [k, v] : resp.headers) h.set(k, v);
-  h.set("Cache-Control", "no-store");
-  h.set("X-Content-Type-Options", "nosniff");
-  // Every answer, the console's pages and the JSON API alike: own scripts and
-  // styles only, no framing, no referrer (docs/console.md).
-  h.set("Content-Security-Policy",
-        "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
-  h.set("X-Frame-Options", "DENY");
-  h.set("Referrer-Policy", "no-referrer");
-  h.set("Server", "paw-verifier");
-  const Poco::Timestamp date = sh.hooks.unix_now
-                                   ? Poco::Timestamp::fromEpochTime(static_cast<std::time_t>(sh.hooks.unix_now()))
-                                   : Poco::Timestamp();
-  h.set("Date", Poco::DateTimeFormatter::format(date, Poco::DateTimeFormat::HTTP_FORMAT));
-  // A client (or nginx) that is told when to come back does not retry at once.
-  if ((resp.status == 429 || resp.status == 503) && !h.has("Retry-After")) h.set("Retry-After", "1");
-  h.setKeepAlive(c.keep_alive);
-  if (resp.status == 204) {
-    h.setContentLength(0);
-    resp.body.clear();
-  } else {
-    h.setContentType(resp.content_type);
-    h.setContentLength64(static_cast<Poco::Int64>(resp.body.size()));
+  if (resp.status == 204) resp.body.clear();
+  std::string& o = c.out;
+  o.clear();
+  o.reserve(512 + (c.head_only ? 0 : resp.body.size()));
+  o += "HTTP/1.1 ";
+  o += std::to_string(resp.status);
+  o += ' ';
+  o += Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
+  o += "\r\n";
+  bool retry_after = false;
+  for (const auto& [k, v] : resp.headers) {
+    if (k.empty() || k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos ||
+        fixed_field(k)) {
+      continue;
+    }
+    retry_after = retry_after || Poco::icompare(k, "Retry-After") == 0;
+    o.append(k).append(": ").append(v).append("\r\n");
   }
-  std::ostringstream os;
-  h.write(os);
-  c.out = os.str();
-  if (!c.head_only) c.out += resp.body;
+  // A client (or nginx) that is told when to come back does not retry at once.
+  if ((resp.status == 429 || resp.status == 503) && !retry_after) o += "Retry-After: 1\r\n";
+  o += kFixedFields;
+  const auto now = sh.hooks.unix_now ? static_cast<std::time_t>(sh.hooks.unix_now()) : std::time(nullptr);
+  o.append("Date: ").append(http_date(now)).append("\r\n");
+  o += c.keep_alive ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n";
+  if (resp.status != 204) {  // a 204 has neither (RFC 9110 8.6)
+    o.append("Content-Type: ").append(resp.content_type).append("\r\n");
+    o.append("Content-Length: ").append(std::to_string(resp.body.size())).append("\r\n");
+  }
+  o += "\r\n";
+  if (!c.head_only) o += resp.body;
   c.out_off = 0;
   c.phase = Phase::respond;
   c.deadline = Clock::now() + sh.limits.write;
@@ -85,6 +121,17 @@ void run_handler(Conn& c, Shared& sh) {
     r = error_response(make_error(Errc::internal, "internal error"));
   }
   answer(c, sh, std::move(r));
+}
+
+// run_or_defer runs the handler now, or, on the reactor, for a handler that
+// may wait (Hooks::runs_inline), leaves the whole request for a worker.
+void run_or_defer(Conn& c, Shared& sh) {
+  if (c.on_reactor && !(sh.hooks.runs_inline && sh.hooks.runs_inline(c.req))) {
+    c.phase = Phase::handle;
+    c.hand_off = true;
+    return;
+  }
+  run_handler(c, sh);
 }
 
 // start_request parses the header in c.in[0, end) with Poco and decides what
@@ -139,12 +186,12 @@ void start_request(Conn& c, Shared& sh, std::size_t end) {
   }
   if (length < 0) return refuse(c, sh, Errc::malformed, "bad Content-Length");
   req.content_length = length;
-  if (length == 0) return run_handler(c, sh);
+  if (length == 0) return run_or_defer(c, sh);
   if (static_cast<std::uint64_t>(length) > sh.hooks.body_limit(req.method, req.path)) {
     // The handler refuses it by its length; the unread body ends the connection.
     c.keep_alive = false;
     c.unread = true;
-    return run_handler(c, sh);
+    return run_or_defer(c, sh);
   }
   const auto n = static_cast<std::size_t>(length);
   if (sh.body_bytes.fetch_add(n) + n > sh.limits.body_budget) {
@@ -170,10 +217,16 @@ void release(Conn& c, Shared& sh) {
 
 void step(Conn& c, Shared& sh) {
   const Limits& lim = sh.limits;
+  c.hand_off = false;
   for (;;) {
+    if (c.hand_off) return;
     const auto now = Clock::now();
     switch (c.phase) {
       case Phase::handshake: {
+        if (c.on_reactor) {  // public-key work: on a worker, so handshakes use every core
+          c.hand_off = true;
+          return;
+        }
         const Io r = c.io.handshake();
         if (r == Io::done) {
           c.phase = Phase::request;
@@ -206,6 +259,10 @@ void step(Conn& c, Shared& sh) {
         continue;
       }
       case Phase::body: {
+        if (c.on_reactor) {  // bodies belong to handlers that write: a worker's
+          c.hand_off = true;
+          return;
+        }
         if (c.out_off < c.out.size()) {  // "100 Continue" first
           const Io w = c.io.write_some(c.out, c.out_off);
           if (w == Io::closed) return drop(c);
@@ -222,6 +279,14 @@ void step(Conn& c, Shared& sh) {
         c.req.body = c.in.substr(0, c.body_len);
         c.in.erase(0, c.body_len);
         release(c, sh);
+        run_handler(c, sh);
+        continue;
+      }
+      case Phase::handle: {
+        if (c.on_reactor) {
+          c.hand_off = true;
+          return;
+        }
         run_handler(c, sh);
         continue;
       }

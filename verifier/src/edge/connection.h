@@ -36,6 +36,12 @@ struct Hooks {
   // unix_now is the service's wall clock (clock.h), for the Date header;
   // unset: the host's.
   std::function<std::int64_t()> unix_now;
+  // runs_inline says that |req|'s handler never waits (no write, no remote
+  // database, no sleep): the reactor answers it itself instead of handing the
+  // connection to a worker, which saves two thread switches per request on
+  // the login path (docs/verifier.md "Connections"). Unset: every handler
+  // runs on a worker.
+  std::function<bool(const Request& req)> runs_inline;
 };
 
 // Shared is the state every connection's step reads.
@@ -46,7 +52,8 @@ struct Shared {
   std::atomic<std::size_t> body_bytes{0};  // bodies buffered now (Limits::body_budget)
 };
 
-enum class Phase { handshake, request, body, respond, linger };
+// handle: a whole request waits for a worker to run its handler.
+enum class Phase { handshake, request, body, handle, respond, linger };
 
 struct Conn {
   Conn(int fd, SSL* ssl, std::string peer_address, std::string cap_key_, Clock::time_point now)
@@ -69,10 +76,16 @@ struct Conn {
   Clock::time_point deadline;     // when a parked connection is dropped
   Io wait = Io::want_read;        // what it waits for when parked (closed = drop it)
   bool busy = false;              // with a worker (reactor thread only)
+  std::uint32_t armed = 0;        // its epoll registration now (reactor thread only)
+  bool on_reactor = false;        // this step runs on the reactor (only inline handlers)
+  bool hand_off = false;          // the step stopped for a worker (handshake, body, a handler that may wait)
 };
 
 // step advances |c| as far as its bytes allow (see above) and sets c.wait
-// and c.deadline. Runs on a worker; touches nothing but |c| and |shared|.
+// and c.deadline. Touches nothing but |c| and |shared|. On a worker it does
+// everything; with c.on_reactor it reads, answers Hooks::runs_inline
+// requests and writes, and stops with c.hand_off at whatever needs a worker
+// (a TLS handshake, a body, any other handler), to be resumed there.
 void step(Conn& c, Shared& shared);
 
 // release gives back the body budget a dropped connection still holds.

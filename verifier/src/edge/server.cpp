@@ -91,11 +91,35 @@ void Server::give_back(Conn* c) {
   wake();
 }
 
+// Parked connections are registered level-triggered for what they wait
+// for, so a keep-alive connection answered on the reactor needs no epoll_ctl
+// (the registration is already right); a connection with a worker is
+// registered for nothing, one-shot (an error or hang-up is reported once,
+// not in a loop while the worker holds it).
 void Server::arm(Conn& c) {
+  const std::uint32_t want = c.wait == Io::want_write ? EPOLLOUT : EPOLLIN;
+  if (c.armed == want) return;
   epoll_event ev{};
-  ev.events = (c.wait == Io::want_write ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT;
+  ev.events = want;
   ev.data.ptr = &c;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.io.fd(), &ev);
+  c.armed = want;
+}
+
+void Server::disarm(Conn& c) {
+  epoll_event ev{};
+  ev.events = EPOLLONESHOT;
+  ev.data.ptr = &c;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.io.fd(), &ev);
+  c.armed = EPOLLONESHOT;
+}
+
+void Server::settle(Conn* c) {
+  if (c->wait == Io::closed) {
+    destroy(c);
+  } else {
+    arm(*c);
+  }
 }
 
 void Server::destroy(Conn* c) {
@@ -171,8 +195,9 @@ void Server::accept_all(Clock::time_point now) {
     conns_.emplace(c, std::move(conn));
     if (!key.empty()) ++per_address_[key];
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.events = EPOLLIN;
     ev.data.ptr = c;
+    c->armed = EPOLLIN;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) destroy(c);
   }
   open_.store(conns_.size());
@@ -214,7 +239,19 @@ void Server::loop() {
       } else {
         auto* c = static_cast<Conn*>(ev.data.ptr);
         if (c->busy) continue;
+        if (shared_.hooks.runs_inline && c->phase != Phase::handshake) {
+          // Keep-alive requests whose handler never waits are answered here,
+          // without a hand-off; anything else stops for a worker.
+          c->on_reactor = true;
+          step(*c, shared_);
+          c->on_reactor = false;
+          if (!c->hand_off) {
+            settle(c);
+            continue;
+          }
+        }
         c->busy = true;
+        disarm(*c);
         workers_->submit([this, c] {
           step(*c, shared_);
           give_back(c);
@@ -228,11 +265,7 @@ void Server::loop() {
     }
     for (Conn* c : back) {
       c->busy = false;
-      if (c->wait == Io::closed) {
-        destroy(c);
-      } else {
-        arm(*c);
-      }
+      settle(c);
     }
     if (shared_.draining.load() && listen_fd_ >= 0) {
       ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);

@@ -1,7 +1,8 @@
 // server.h — the verifier's connection edge: one reactor thread that owns
-// every socket (accept, per-address caps, deadlines) and a fixed pool of
-// workers that get a connection only while it has bytes to work on
-// (connection.h). Numbers: limits.h, docs/verifier.md "Connections".
+// every socket (accept, per-address caps, deadlines) and answers the requests
+// whose handlers never wait (Hooks::runs_inline: the login path), and a fixed
+// pool of workers that get a connection only while it has other work
+// (handshake, body, a handler that may wait) (connection.h). Numbers: limits.h, docs/verifier.md "Connections".
 #pragma once
 
 #include <cstdint>
@@ -54,7 +55,9 @@ class Server {
   void loop();
   void accept_all(Clock::time_point now);
   void arm(Conn& c);
+  void disarm(Conn& c);
   void destroy(Conn* c);
+  void settle(Conn* c);  // after a step: drop it, or wait for what it waits for
   void sweep(Clock::time_point now);
   void give_back(Conn* c);
   void wake();

@@ -273,6 +273,11 @@ class Store {
   // schema_version returns the applied migration level.
   virtual Result<std::int64_t> schema_version() = 0;
 
+  // reads_are_local: a read is served from a file on this host (SQLite's
+  // WAL readers never wait for a writer), not a network round trip. The
+  // edge answers the read-only login path on its reactor only then.
+  [[nodiscard]] virtual bool reads_are_local() const { return false; }
+
   // Bearer credentials (admin and relying party), looked up by hash.
   // find_credential returns revoked and expired ones too (the service
   // refuses them and says why in the audit log); it reads the database on

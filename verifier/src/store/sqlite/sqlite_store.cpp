@@ -83,6 +83,7 @@ Error db_error(const std::string& what, const std::exception& e) {
 class SqliteStore final : public SqlStore {
  public:
   explicit SqliteStore(std::string path) : SqlStore(SqlDialect::sqlite), path_(std::move(path)) {}
+  [[nodiscard]] bool reads_are_local() const override { return true; }
   ~SqliteStore() override {
     {
       std::lock_guard lock(checkpoint_mu_);
