@@ -4,7 +4,8 @@
 // keeps every guarantee of store.h: one winner per nonce, a failing job does
 // not take its neighbours down, CAS revisions advance exactly once per
 // success, the store shuts down cleanly under load, and what was acknowledged
-// survives a reopen and a SIGKILL.
+// survives a reopen and a SIGKILL. Also the read snapshot (store.h) that
+// the login path's reads share.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -42,6 +43,39 @@ UsedNonce used(const std::string& hash, const std::string& device, std::int64_t 
 }
 
 }  // namespace
+
+TEST_CASE("sqlite read snapshot: one view for the reads inside it, the next read after it sees every write") {
+  test::TempDir dir;
+  auto store = open_sqlite(dir);
+  (void)seed_device(*store, "dev-1");
+  auto status = [&] {
+    auto a = store->device_admission("dev-1");
+    REQUIRE(a.ok());
+    REQUIRE(a->has_value());
+    return (*a)->status;
+  };
+  {
+    auto snap = store->read_snapshot();
+    REQUIRE(snap != nullptr);
+    CHECK(store->read_snapshot() == nullptr);  // nested: the reads join the open one
+    CHECK(status() == DeviceStatus::enrolled);
+    // A revocation committed meanwhile (the writer's own connection) ...
+    std::thread([&] { REQUIRE(store->set_device_status("dev-1", DeviceStatus::revoked, 20).ok()); }).join();
+    // ... is not half-seen inside the snapshot: one consistent view.
+    CHECK(status() == DeviceStatus::enrolled);
+    // Another thread is not in this snapshot: it sees the revocation.
+    DeviceStatus other = DeviceStatus::enrolled;
+    std::thread([&] { other = status(); }).join();
+    CHECK(other == DeviceStatus::revoked);
+  }
+  // The snapshot ended: the next read (on its pooled connection) sees it.
+  CHECK(status() == DeviceStatus::revoked);
+  for (int i = 0; i < 3; ++i) {
+    auto snap = store->read_snapshot();
+    REQUIRE(snap != nullptr);
+    CHECK(status() == DeviceStatus::revoked);
+  }
+}
 
 TEST_CASE("sqlite batch: 32 threads on one nonce, exactly one use and one record wins") {
   test::TempDir dir;

@@ -175,6 +175,9 @@ Response Service::dispatch(Request& req) {
     ~InFlight() { --n; }
   } guard(in_flight_);
   const auto t0 = std::chrono::steady_clock::now();
+  // The read-only login path reads its credential, device and policy in one
+  // read transaction: one view, one lock (store.h read_snapshot).
+  const auto snapshot = runs_inline(req) ? store_->read_snapshot() : nullptr;
   bool path_known = false;
   const Route* route = router_.match(req.method, req.path, req.params, path_known);
   req.route = route ? route->method + " " + route->pattern : "unmatched";

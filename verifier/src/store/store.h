@@ -278,6 +278,17 @@ class Store {
   // edge answers the read-only login path on its reactor only then.
   [[nodiscard]] virtual bool reads_are_local() const { return false; }
 
+  // read_snapshot: until the returned guard is destroyed, this thread's
+  // reads from this store share one read transaction — one consistent view
+  // and one lock instead of one per read (a health query reads a credential
+  // and a device). Only around handlers that do not write. nullptr: none
+  // (the backend has none, or this thread is already in one; reads then
+  // run as usual).
+  struct Snapshot {
+    virtual ~Snapshot() = default;
+  };
+  [[nodiscard]] virtual std::unique_ptr<Snapshot> read_snapshot() { return nullptr; }
+
   // Bearer credentials (admin and relying party), looked up by hash.
   // find_credential returns revoked and expired ones too (the service
   // refuses them and says why in the audit log); it reads the database on

@@ -20,6 +20,7 @@ struct SqlText {
 // SQL stays portable apart from the transaction control words.
 constexpr SqlText kSql[] = {
     {Sql::begin_immediate, "begin", "BEGIN IMMEDIATE"},
+    {Sql::begin_read, "begin read", "BEGIN"},  // deferred: the first SELECT takes the read lock
     {Sql::commit, "commit", "COMMIT"},
     {Sql::rollback, "rollback", "ROLLBACK"},
     {Sql::savepoint, "savepoint", "SAVEPOINT job"},

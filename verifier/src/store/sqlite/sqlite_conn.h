@@ -27,6 +27,7 @@ namespace paw::verifier::sqlite {
 // Sql names the cached statements; their text is in sqlite_conn.cpp.
 enum class Sql : std::size_t {
   begin_immediate,
+  begin_read,
   commit,
   rollback,
   savepoint,

@@ -43,6 +43,7 @@
 
 #include "clock.h"
 #include "sqlite_conn.h"
+#include "sqlite_readers.h"
 #include "sqlite_writer.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sql/store_sql.h"
@@ -389,34 +390,16 @@ class SqliteStore final : public SqlStore {
     return d;
   }
 
-  // with_reader runs |fn| on a pooled raw connection (hot-path reads). The
-  // pool is split in shards by thread, so concurrent logins do not queue on
-  // one lock (a worker preempted while holding it stalls every other).
+  // with_reader runs |fn| on a raw read connection (sqlite_readers.h).
   template <class F>
   Status with_reader(F&& fn) {
-    ReaderShard& shard = readers_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % readers_.size()];
-    std::unique_ptr<sqlite::Conn> c;
-    {
-      std::lock_guard lock(shard.mu);
-      if (!shard.idle.empty()) {
-        c = std::move(shard.idle.back());
-        shard.idle.pop_back();
-      }
-    }
-    if (!c) {
-      PAW_TRY(c, sqlite::Conn::open(path_));
-    }
-    Status st = ok_status();
-    try {
-      st = fn(*c);
-    } catch (const std::exception& e) {
-      st = make_error(Errc::storage_error, std::string("read: ") + e.what());
-    }
-    std::lock_guard lock(shard.mu);
-    if (shard.idle.size() < kMaxIdlePerShard) shard.idle.push_back(std::move(c));
-    return st;
+    return readers_.with(fn);
   }
 
+ public:
+  std::unique_ptr<Snapshot> read_snapshot() override { return readers_.snapshot(); }
+
+ private:
   // Lease is a pooled connection, returned on destruction.
   std::unique_ptr<Poco::Data::Session> acquire() {
     std::unique_lock lock(mu_);
@@ -461,12 +444,7 @@ class SqliteStore final : public SqlStore {
   std::string path_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Poco::Data::Session>> free_;
-  struct ReaderShard {
-    std::mutex mu;
-    std::vector<std::unique_ptr<sqlite::Conn>> idle;
-  };
-  static constexpr std::size_t kMaxIdlePerShard = 4;
-  std::array<ReaderShard, 8> readers_;
+  sqlite::ReaderPool readers_{path_};
   // Last member: destroyed first, draining its queue while the rest still exists.
   std::unique_ptr<sqlite::GroupWriter> writer_;
 };
