@@ -300,7 +300,8 @@ TEST_CASE("edge: the reactor answers the read-only login path itself, a pipeline
   verifier::Service& svc = v.service();
   // What runs on the reactor (SQLite: reads never wait): GETs of the login
   // path only. A DPoP proof spends its jti (a write), bodies and everything
-  // else go to a worker.
+  // else go to a worker; so does a token never verified before (its
+  // signature check: login_cache_test covers TokenCache::holds).
   auto req = [](std::string method, std::string path, bool dpop = false) {
     verifier::Request r;
     r.method = std::move(method);
@@ -308,8 +309,12 @@ TEST_CASE("edge: the reactor answers the read-only login path itself, a pipeline
     if (dpop) r.fields["dpop"] = "x";
     return r;
   };
-  CHECK(svc.runs_inline(req("GET", "/v1/authz")));
-  CHECK_FALSE(svc.runs_inline(req("GET", "/v1/authz", true)));
+  CHECK(verifier::Service::read_only_route(req("GET", "/v1/authz")));
+  CHECK_FALSE(verifier::Service::read_only_route(req("GET", "/v1/authz", true)));
+  CHECK_FALSE(svc.runs_inline(req("GET", "/v1/authz")));  // no token: none verified before
+  auto unknown = req("GET", "/v1/authz");
+  unknown.authorization = "Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln";
+  CHECK_FALSE(svc.runs_inline(unknown));
   CHECK(svc.runs_inline(req("GET", "/v1/devices/abc/health")));
   CHECK_FALSE(svc.runs_inline(req("GET", "/v1/devices/abc/x/health")));
   CHECK_FALSE(svc.runs_inline(req("GET", "/v1/devices//health/health")));

@@ -55,12 +55,20 @@ TEST_CASE("login cache: a verified token is answered from the cache until its ex
   Ring r;
   verifier::TokenCache cache(1024);
   const std::string tok = r.token("dev-1", 60);
+  // holds (the edge's question: answer it on the reactor?) is true exactly
+  // when verify would answer from the cache.
+  CHECK_FALSE(cache.holds(*r.keys, tok, r.now, "paw-verifier"));
   auto first = cache.verify(*r.keys, tok, r.now, "paw-verifier");
   REQUIRE_MESSAGE(first.ok(), first.error().what());
   CHECK((*first)->sub == "dev-1");
   CHECK(cache.misses() == 1);
   CHECK(cache.hits() == 0);
   CHECK(cache.size() == 1);
+  CHECK(cache.holds(*r.keys, tok, r.now + 59, "paw-verifier"));
+  CHECK_FALSE(cache.holds(*r.keys, tok, r.now + 60, "paw-verifier"));        // at exp
+  CHECK_FALSE(cache.holds(*r.keys, tok, r.now + 59, "another-verifier"));    // another issuer
+  CHECK_FALSE(cache.holds(*r.keys, tok + "x", r.now + 59, "paw-verifier"));  // another token
+  CHECK(cache.hits() == 0);  // holds neither counts nor verifies
   auto again = cache.verify(*r.keys, tok, r.now + 59, "paw-verifier");
   REQUIRE(again.ok());
   CHECK(again->get() == first->get());  // the same parsed claims, no second verify

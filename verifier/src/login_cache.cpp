@@ -19,6 +19,18 @@ std::size_t TokenCache::DigestHash::operator()(const Digest& d) const noexcept {
   return h;
 }
 
+bool TokenCache::holds(const Keyring& keys, std::string_view token, std::int64_t now,
+                       std::string_view issuer) const {
+  if (per_shard_ == 0 || token.size() > kMaxResultTokenSize) return false;
+  const std::uint64_t generation = keys.verify_set().generation;
+  Digest key;
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), key.data());
+  const Shard& shard = shards_[key[0] % kShards];
+  std::shared_lock lock(shard.mu);
+  auto it = shard.index.find(key);
+  return it != shard.index.end() && counts(*it->second, generation, now, issuer);
+}
+
 Result<std::shared_ptr<const ResultClaims>> TokenCache::verify(const Keyring& keys, std::string_view token,
                                                                std::int64_t now, std::string_view issuer) {
   // Oversized tokens are refused before any hashing (verify_result_token's error).
@@ -34,10 +46,8 @@ Result<std::shared_ptr<const ResultClaims>> TokenCache::verify(const Keyring& ke
       auto it = shard.index.find(key);
       if (it != shard.index.end()) {
         const Entry& e = *it->second;
-        // Exactly verify_result_token's window with no leeway: iat <= now < exp.
         // The issuer too, so a hit answers exactly what a verify would.
-        if (e.generation == set.generation && e.claims->iat <= now && now < e.claims->exp &&
-            (issuer.empty() || e.claims->iss == issuer)) {
+        if (counts(e, set.generation, now, issuer)) {
           e.used.store(true, std::memory_order_relaxed);
           hits_.fetch_add(1, std::memory_order_relaxed);
           return e.claims;

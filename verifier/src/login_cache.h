@@ -53,6 +53,11 @@ class TokenCache {
   Result<std::shared_ptr<const ResultClaims>> verify(const Keyring& keys, std::string_view token, std::int64_t now,
                                                      std::string_view issuer);
 
+  // holds: verify would answer |token| from the cache now (no signature
+  // check). The edge answers only such logins on its reactor; a token it has
+  // not verified before goes to a worker (service.cpp runs_inline).
+  [[nodiscard]] bool holds(const Keyring& keys, std::string_view token, std::int64_t now,
+                           std::string_view issuer) const;
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
@@ -73,6 +78,12 @@ class TokenCache {
     // logins with cached tokens never wait for each other.
     mutable std::atomic<bool> used{false};
   };
+  // counts: entry |e| answers for a token now (verify_result_token's window
+  // with no leeway, iat <= now < exp; the key set and issuer that verified it).
+  static bool counts(const Entry& e, std::uint64_t generation, std::int64_t now, std::string_view issuer) {
+    return e.generation == generation && e.claims->iat <= now && now < e.claims->exp &&
+           (issuer.empty() || e.claims->iss == issuer);
+  }
   struct Shard {
     mutable std::shared_mutex mu;
     std::list<Entry> lru;  // newest first; eviction from the back, sparing used entries once

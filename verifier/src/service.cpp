@@ -155,10 +155,9 @@ void Service::stop(int drain_seconds) {
   if (event_export_) event_export_->stop();
 }
 
-bool Service::runs_inline(const Request& req) const {
+bool Service::read_only_route(const Request& req) {
   // Reads only, and nothing that waits: a DPoP proof spends its jti (a
-  // write), so such a login goes to a worker; an unknown or refused request
-  // costs a lookup and an error answer.
+  // write), so such a login is not one.
   if (req.method != "GET") return false;
   if (req.path == "/v1/authz") return req.fields.count("dpop") == 0;
   if (req.path == "/healthz" || req.path == "/.well-known/jwks.json" || req.path == "/v1/info") return true;
@@ -166,6 +165,17 @@ bool Service::runs_inline(const Request& req) const {
   constexpr std::string_view devices = "/v1/devices/", health = "/health";
   return p.size() > devices.size() + health.size() && p.starts_with(devices) && p.ends_with(health) &&
          p.substr(devices.size(), p.size() - devices.size() - health.size()).find('/') == std::string_view::npos;
+}
+
+bool Service::runs_inline(const Request& req) const {
+  if (!read_only_route(req)) return false;
+  // A token this verifier has not verified yet costs an ES256 signature
+  // check: on a worker, so those use every core and a flood of forged tokens
+  // never holds the reactor (logins with known tokens go on being answered).
+  if (req.path == "/v1/authz") {
+    return token_cache_.holds(*keys_, authz_token(req.authorization), unix_now(), cfg_.issuer);
+  }
+  return true;
 }
 
 Response Service::dispatch(Request& req) {
@@ -177,7 +187,7 @@ Response Service::dispatch(Request& req) {
   const auto t0 = std::chrono::steady_clock::now();
   // The read-only login path reads its credential, device and policy in one
   // read transaction: one view, one lock (store.h read_snapshot).
-  const auto snapshot = runs_inline(req) ? store_->read_snapshot() : nullptr;
+  const auto snapshot = read_only_route(req) ? store_->read_snapshot() : nullptr;
   bool path_known = false;
   const Route* route = router_.match(req.method, req.path, req.params, path_known);
   req.route = route ? route->method + " " + route->pattern : "unmatched";

@@ -96,8 +96,14 @@ class Service {
   // requests_in_flight counts the requests inside dispatch now (tests wait
   // on it for a long poll to have reached the service).
   [[nodiscard]] int requests_in_flight() const noexcept { return in_flight_.load(); }
-  // runs_inline: |req| is on the read-only login path, whose handlers never
-  // wait (edge::Hooks::runs_inline; asked only when the store's reads are local).
+  // read_only_route: |req| is on the read-only login path (GET /v1/authz
+  // without a DPoP proof, the health query, JWKS, /healthz, /v1/info): its
+  // handler does not write, so its reads share one snapshot.
+  [[nodiscard]] static bool read_only_route(const Request& req);
+  // runs_inline: the edge may answer |req| on its reactor (edge::Hooks::
+  // runs_inline; asked only when the store's reads are local): a read-only
+  // route whose handler never waits or burns CPU — for /v1/authz, a token
+  // already verified (login_cache.h).
   [[nodiscard]] bool runs_inline(const Request& req) const;
 
  private:

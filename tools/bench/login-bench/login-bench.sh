@@ -19,7 +19,7 @@
 #   tools/bench/login-bench/login-bench.sh        # or: cmake --build build --target login-bench
 # Environment: PAW_BUILD_DIR (default ./build), BENCH_SECONDS (5), BENCH_ROUNDS
 # (3: each figure is the median of this many alternating rounds),
-# BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2), BENCH_TOKENS (40000),
+# BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2), BENCH_TOKENS (70000 a round),
 # BENCH_DEVICES (extra devices in the database for a second authz round, 10000;
 # 0 = skip), BENCH_VERIFIER_THREADS (--threads, 16), BENCH_UPSTREAM_KEEPALIVE
 # (the `keepalive` of nginx's upstream block for the verifier, 64: at least
@@ -50,7 +50,7 @@ SECS=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_THREADS:-2}
-NTOKENS=${BENCH_TOKENS:-40000}
+NTOKENS=${BENCH_TOKENS:-70000}
 NDEVICES=${BENCH_DEVICES:-10000}
 VTHREADS=${BENCH_VERIFIER_THREADS:-16}
 UPSTREAM_KEEPALIVE=${BENCH_UPSTREAM_KEEPALIVE:-64}
