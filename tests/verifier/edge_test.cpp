@@ -254,6 +254,16 @@ TEST_CASE("edge: pipelined requests - in one TLS record or in records sent back 
     ::setsockopt(c.fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
     CHECK(count_answers(c, 4) == 4);
   }
+  {
+    // A long pipeline: the reactor answers a few, a worker the rest (so one
+    // client cannot hold the reactor); none is lost at the hand-off.
+    TlsConn c;
+    REQUIRE(c.open(client_ctx(), "127.0.0.1", port));
+    std::string many;
+    for (int i = 0; i < 40; ++i) many += one;
+    REQUIRE(SSL_write(c.ssl, many.data(), static_cast<int>(many.size())) == static_cast<int>(many.size()));
+    CHECK(count_answers(c, 40) == 40);
+  }
 }
 
 TEST_CASE("edge: an oversized header is 431, a malformed request line 400, a chunked body 411 - each answer arrives") {

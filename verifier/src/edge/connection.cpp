@@ -17,6 +17,8 @@ namespace paw::verifier::edge {
 namespace {
 
 constexpr std::string_view kEnd = "\r\n\r\n";
+// kReactorPipeline: pipelined requests the reactor answers in one go.
+constexpr int kReactorPipeline = 8;
 
 // park ends a step: the reactor waits for |w| until |deadline|.
 void park(Conn& c, Io w, Clock::time_point deadline) {
@@ -218,6 +220,7 @@ void release(Conn& c, Shared& sh) {
 void step(Conn& c, Shared& sh) {
   const Limits& lim = sh.limits;
   c.hand_off = false;
+  int answered = 0;
   for (;;) {
     if (c.hand_off) return;
     const auto now = Clock::now();
@@ -314,6 +317,12 @@ void step(Conn& c, Shared& sh) {
         // try a read that would only say so (bytes TLS holds are not
         // announced by the socket, so those are read now).
         if (c.in.empty() && !c.io.pending()) return park(c, Io::want_read, c.deadline);
+        // More pipelined requests: the reactor answers a few, then hands the
+        // connection to a worker, so one client's pipeline cannot hold it.
+        if (c.on_reactor && ++answered >= kReactorPipeline) {
+          c.hand_off = true;
+          return;
+        }
         continue;
       }
       case Phase::linger: {
