@@ -2,25 +2,15 @@
 
 #include <charconv>
 
+#include "paw/attest/text.h"
+
 namespace paw {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
-}  // namespace
 
 Result<std::vector<ConfigLine>> parse_config_lines(std::string_view text, std::string_view where) {
   std::vector<ConfigLine> out;
   int n = 0;
   while (!text.empty()) {
-    const auto nl = text.find('\n');
-    const std::string_view raw = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const std::string_view raw = next_line(text);
     ++n;
     const std::string_view t = trim(raw);
     if (t.empty() || t.front() == '#') continue;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "paw/attest/text.h"
+
 namespace paw {
 namespace {
 
@@ -61,9 +63,7 @@ Result<SbatLevel> parse_sbat_level(ByteView data) {
   bool first = true;
   std::size_t number = 0, lines = 0;
   while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view line = next_line(text);
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;

@@ -3,6 +3,7 @@
 #include "paw/attest/bytes.h"
 #include "paw/attest/digest.h"
 #include "paw/attest/secure.h"
+#include "paw/attest/text.h"
 
 using namespace paw;
 
@@ -64,4 +65,19 @@ TEST_CASE("digests and constant-time equality") {
   SecretBytes s(Bytes{9, 9});
   CHECK(s.equals(Bytes{9, 9}));
   CHECK(errc_name(Errc::pcr_digest_mismatch) == "pcr_digest_mismatch");
+}
+
+TEST_CASE("text: next_line splits on LF and keeps a CR, the last line needs no LF - trim takes its set") {
+  std::string_view t = "a=1\r\n\nlast";
+  CHECK(paw::next_line(t) == "a=1\r");
+  CHECK(paw::next_line(t).empty());
+  CHECK(paw::next_line(t) == "last");
+  CHECK(t.empty());
+  std::string_view one = "x\n";
+  CHECK(paw::next_line(one) == "x");
+  CHECK(one.empty());
+  CHECK(paw::trim(" \t a b \r") == "a b");
+  CHECK(paw::trim(" \r\t ").empty());
+  CHECK(paw::trim("\nv\n") == "\nv\n");  // '\n' is not in the default set
+  CHECK(paw::trim("\nv\n", " \t\r\n") == "v");
 }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "paw/attest/text.h"
+
 namespace paw::verifier {
 namespace {
 constexpr std::string_view kPrefix = "whsec_";
@@ -13,12 +15,7 @@ constexpr std::size_t kMinSecret = 24;
 constexpr std::size_t kMaxSecret = 64;
 constexpr std::size_t kMaxSecretFile = 4096;
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
+std::string_view trim(std::string_view s) { return paw::trim(s, " \t\r\n"); }
 }  // namespace
 
 Result<SecretBytes> parse_webhook_secret(std::string_view text) {
