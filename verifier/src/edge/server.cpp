@@ -91,14 +91,22 @@ void Server::give_back(Conn* c) {
   wake();
 }
 
-// Parked connections are registered level-triggered for what they wait
-// for, so a keep-alive connection answered on the reactor needs no epoll_ctl
-// (the registration is already right); a connection with a worker is
+// When the reactor answers requests itself (Hooks::runs_inline), parked
+// connections are registered level-triggered for what they wait for, so a
+// keep-alive connection answered on the reactor needs no epoll_ctl (the
+// registration is already right), and a connection handed to a worker is
 // registered for nothing, one-shot (an error or hang-up is reported once,
-// not in a loop while the worker holds it).
+// not in a loop while the worker holds it). When every request goes to a
+// worker, connections are registered one-shot: the event that hands one over
+// also disarms it, one epoll_ctl a request (to re-arm it).
+std::uint32_t Server::registration(Io wait) const {
+  const std::uint32_t want = wait == Io::want_write ? EPOLLOUT : EPOLLIN;
+  return shared_.hooks.runs_inline ? want : want | EPOLLONESHOT;
+}
+
 void Server::arm(Conn& c) {
-  const std::uint32_t want = c.wait == Io::want_write ? EPOLLOUT : EPOLLIN;
-  if (c.armed == want) return;
+  const std::uint32_t want = registration(c.wait);
+  if (c.armed == want && !(want & EPOLLONESHOT)) return;
   epoll_event ev{};
   ev.events = want;
   ev.data.ptr = &c;
@@ -107,6 +115,7 @@ void Server::arm(Conn& c) {
 }
 
 void Server::disarm(Conn& c) {
+  if (c.armed & EPOLLONESHOT) return;  // its event disarmed it
   epoll_event ev{};
   ev.events = EPOLLONESHOT;
   ev.data.ptr = &c;
@@ -195,9 +204,9 @@ void Server::accept_all(Clock::time_point now) {
     conns_.emplace(c, std::move(conn));
     if (!key.empty()) ++per_address_[key];
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = registration(Io::want_read);
     ev.data.ptr = c;
-    c->armed = EPOLLIN;
+    c->armed = ev.events;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) destroy(c);
   }
   open_.store(conns_.size());

@@ -54,6 +54,7 @@ class Server {
   Server(Options opts, Hooks hooks, Listener l);
   void loop();
   void accept_all(Clock::time_point now);
+  [[nodiscard]] std::uint32_t registration(Io wait) const;  // epoll events for a parked connection
   void arm(Conn& c);
   void disarm(Conn& c);
   void destroy(Conn* c);
