@@ -95,21 +95,14 @@ struct AdminRecord {
   std::string created_by;       // the credential id that registered it
 };
 
-// InvitationRecord (migration 15) is an admin invitation the verifier issued
-// (api/invitation.h): what it grants and who asked, never the token. |id| is
-// invitation_id (16 hex digits of SHA-256 of the token's nonce). It is kept
-// until it expires (purge_expired), so a revoked or used one is refused as
-// such, on every replica.
+// InvitationRecord (migration 15): an admin invitation issued (api/invitation.h), never its token; |id| is
+// invitation_id. Kept until it expires (purge_expired). used_at, revoked_at: 0 = not (yet).
 struct InvitationRecord {
-  std::string id;
-  std::string name;             // the admin it invites
+  std::string id, name;  // name: the admin it invites
   AdminScope scope = AdminScope::read;
   std::string by, by_name, by_admin;  // the inviting credential, its label, its admin ("" for an API credential)
-  std::int64_t created_at = 0;
-  std::int64_t expires_at = 0;
-  std::int64_t used_at = 0;     // 0 = not used (a key was registered with it)
-  std::int64_t revoked_at = 0;  // 0 = not revoked
-  std::string revoked_by{};     // the revoking credential id
+  std::int64_t created_at = 0, expires_at = 0, used_at = 0, revoked_at = 0;
+  std::string revoked_by{};  // the revoking credential id
 };
 
 struct EnrollmentTokenRecord {
@@ -320,13 +313,9 @@ class Store {
   // |admin| (at |now|) and says how many.
   virtual Result<std::int64_t> revoke_admin_sessions(const std::string& admin, std::int64_t now) = 0;
 
-  // Admin invitations (migration 15). add_invitation: Errc::conflict when
-  // the id is taken. find_invitation: std::nullopt when unknown (or purged).
-  // list_invitations: those neither used, revoked nor expired at |now|,
-  // oldest first. revoke_invitation and use_invitation are compare-and-swaps
-  // on one row that is unused, unrevoked and unexpired at |now| (true: this
-  // call changed it), so of a revocation and a registration racing, on any
-  // replicas, exactly one wins.
+  // Admin invitations (migration 15). add_invitation: Errc::conflict for a taken id. list_invitations:
+  // neither used, revoked nor expired at |now|, oldest first. revoke_invitation and use_invitation change
+  // one unused, unrevoked, unexpired row (true: this call did), so of two racing calls one wins.
   virtual Status add_invitation(const InvitationRecord& i) = 0;
   virtual Result<std::optional<InvitationRecord>> find_invitation(const std::string& id) = 0;
   virtual Result<std::vector<InvitationRecord>> list_invitations(std::int64_t now) = 0;
