@@ -169,7 +169,7 @@ TEST_CASE("admin invitations: listed without their tokens, revoked, then refused
   CHECK(t.listed() == "dave ");
 }
 
-TEST_CASE("admin invitations: only a full admin revokes; unknown ids are 404; refusals change nothing") {
+TEST_CASE("admin invitations: only a full admin revokes, unknown ids are 404, refusals change nothing") {
   Site t;
   const std::string bob = t.invite("bob", "full");
   const std::string id = id_of(bob);
