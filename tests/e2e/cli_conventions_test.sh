@@ -86,7 +86,7 @@ printf 'pawadm_x\n' >"$WORK/cred"; chmod 600 "$WORK/cred"
 nowhere=https://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 G=(--verifier "$nowhere" --ca-file /etc/ssl/certs/ca-certificates.crt --credential-file "$WORK/cred")
 for c in "devices list" "devices show 0123456789abcdef" "events --limit 5" "policy show" "credentials list" \
-  "admin list" "token list" "ca export" "ssh-ca export"; do
+  "admin list" "admin invitations" "token list" "ca export" "ssh-ca export"; do
   # shellcheck disable=SC2086
   run 1 pawctl $c "${G[@]}" --json
   cp "$WORK/err" "$WORK/err.after"
@@ -131,7 +131,8 @@ ok "paw-agent and paw-verifier: --config/--state-dir and --state/--database befo
 
 # --- pawctl: destructive commands refuse without --yes when nobody can be asked
 destructive=("devices delete 0123456789abcdef" "devices revoke 0123456789abcdef" "credentials revoke rp-0123456789abcdef"
-  "token revoke 0123456789abcdef" "admin remove alice" "keys rotate" "ca rotate" "ssh-ca rotate")
+  "token revoke 0123456789abcdef" "admin remove alice" "admin invitations revoke 0123456789abcdef" "keys rotate"
+  "ca rotate" "ssh-ca rotate")
 for c in "${destructive[@]}"; do
   # shellcheck disable=SC2086
   run 2 pawctl $c "${G[@]}"

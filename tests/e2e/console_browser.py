@@ -17,7 +17,10 @@ and a new attestation, run by the shell) the list shows it unhealthy; the
 events page shows the newest events first (past --seeded old ones) and pages
 back with its "older" button; sign-out ends the session; with --invite-url,
 the invited admin registers a new key from the link (the virtual
-authenticator makes it), signs in with it, and the link is refused after. PAW_SCREENSHOTS=DIR saves PNGs of the main pages.
+authenticator makes it), signs in with it, and the link is refused after;
+with --revoked-url, a link an admin revoked (pawctl admin invitations revoke)
+is refused on opening, saying so, and no key is made for it.
+PAW_SCREENSHOTS=DIR saves PNGs of the main pages.
 """
 import argparse
 import base64
@@ -105,6 +108,7 @@ def main():
     p.add_argument("--pcr-change", required=True)   # shell command: extend a PCR and attest again
     p.add_argument("--invite-url", default="")     # pawctl admin invite's link (step 6)
     p.add_argument("--invite-name", default="bob")
+    p.add_argument("--revoked-url", default="")    # a link revoked before it was opened (step 7)
     p.add_argument("--seeded", type=int, default=0)  # the newest of the old events seeded before the test
     args = p.parse_args()
     args.admin_credential = open(args.admin_credential_file).read().strip()
@@ -286,10 +290,12 @@ def run(driver, args, credential, shots):
     visible("signin")
     print("ok: signed out; the API answers 401 again")
     if args.invite_url:
-        invite(driver, args, wait, visible)
+        invite(driver, args, wait, visible, shots)
+    if args.revoked_url:
+        revoked(driver, args, wait, visible, shots)
 
 
-def invite(driver, args, wait, visible):
+def invite(driver, args, wait, visible, shots):
     """6. The invited admin opens the link of `pawctl admin invite`, registers a
     new key on the virtual authenticator (navigator.credentials.create), signs
     in with it; the link then works no more."""
@@ -300,6 +306,8 @@ def invite(driver, args, wait, visible):
     what = driver.find_element(By.ID, "invite-what").text
     if "admin " + name not in what:
         fail("the invitation page says %r" % what)
+    if shots:
+        driver.save_screenshot(os.path.join(shots, "invite.png"))
     driver.find_element(By.ID, "invite-button").click()
     try:
         wait.until(EC.text_to_be_present_in_element((By.ID, "signin-error"), "registered as admin " + name))
@@ -334,6 +342,25 @@ def invite(driver, args, wait, visible):
     if "failed" not in err and "cannot be used" not in err:
         fail("a used invitation was not refused: %r" % err)
     print("ok: the used invitation is refused (%s)" % err)
+
+
+def revoked(driver, args, wait, visible, shots):
+    """7. A link revoked before anyone opened it: the page refuses it at once,
+    says an admin revoked it, offers no registration, and no key is made."""
+    before = len(driver.get_credentials())
+    driver.get(args.revoked_url)
+    visible("invite")
+    wait.until(lambda d: d.find_element(By.ID, "invite-error").text != "")
+    err = driver.find_element(By.ID, "invite-error").text
+    if "an admin revoked it" not in err:
+        fail("a revoked invitation was not refused as revoked, in words: %r" % err)
+    if driver.find_element(By.ID, "invite-button").is_displayed():
+        fail("the page offers to register a key with a revoked invitation")
+    if len(driver.get_credentials()) != before:
+        fail("a key was made for a revoked invitation")
+    if shots:
+        driver.save_screenshot(os.path.join(shots, "invite-revoked.png"))
+    print("ok: the revoked invitation is refused on opening (%s)" % err)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@
 # newest event (order=desc) and pages back, `pawctl events --device` (plain
 # and --follow) gives that device's events only and `pawctl events --last N`
 # the newest N; `pawctl admin invite bob` gives a link with which the browser
-# registers bob's new key (virtual authenticator) and bob signs in.
+# registers bob's new key (virtual authenticator) and bob signs in; one for
+# carol is listed by `pawctl admin invitations` (table and --json) and revoked
+# with `pawctl admin invitations revoke ID`, and the browser is refused her link.
 # PAW_SCREENSHOTS=DIR keeps PNGs of the main pages (docs/console/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,7 +74,29 @@ pawctl_admin admin invite bob --scope read --expire 10m --json >"$WORK/invite.js
   die "pawctl admin invite: $(cat "$WORK/invite.json")"
 invite_url=$(json_get "$WORK/invite.json" url)
 case $invite_url in "$VERIFIER_URL/#/invite/pawinv."*) ;; *) die "pawctl admin invite gave the link $invite_url" ;; esac
-/usr/bin/python3 "$here/console_browser.py" --invite-url "$invite_url" --invite-name bob --url "$VERIFIER_URL" --ca "$VERIFIER_CA" --rp-id localhost \
+# One for carol, listed, then revoked before anyone opens it.
+pawctl_admin admin invite carol --scope full --expire 1h --json >"$WORK/invite-carol.json" ||
+  die "pawctl admin invite carol: $(cat "$WORK/invite-carol.json")"
+carol_url=$(json_get "$WORK/invite-carol.json" url)
+carol_id=$(json_get "$WORK/invite-carol.json" id)
+pawctl_admin admin invitations >"$WORK/invitations.out" || die "pawctl admin invitations: $(cat "$WORK/invitations.out")"
+grep -q "^ID  *NAME  *SCOPE  *CREATED  *EXPIRES  *INVITED BY" "$WORK/invitations.out" &&
+  grep -q "^$carol_id  *carol  *full " "$WORK/invitations.out" || die "pawctl admin invitations: $(cat "$WORK/invitations.out")"
+if grep -q "pawinv\." "$WORK/invitations.out"; then die "pawctl admin invitations shows a token"; fi
+expect_rc 2 pawctl_admin admin invitations revoke "$carol_id"  # no terminal, no --yes: nothing sent
+pawctl_admin admin invitations revoke "$carol_id" --yes >"$WORK/revoke.out" ||
+  die "pawctl admin invitations revoke: $(cat "$WORK/revoke.out")"
+grep -q "invitation $carol_id revoked at " "$WORK/revoke.out" || die "revoke said: $(cat "$WORK/revoke.out")"
+pawctl_admin admin invitations --json >"$WORK/invitations.json" || die "pawctl admin invitations --json"
+python3 - "$WORK/invitations.json" "$carol_id" <<'PY' || die "after the revocation: $(cat "$WORK/invitations.json")"
+import json, sys
+names = {i["id"]: i["name"] for i in json.load(open(sys.argv[1]))["invitations"]}
+assert sys.argv[2] not in names and "bob" in names.values(), names
+PY
+expect_rc 1 pawctl_admin admin invitations revoke "$carol_id" --yes  # revoked already: 409
+expect_rc 1 pawctl_admin admin invitations revoke 0123456789abcdef --yes  # unknown: 404
+echo "ok: pawctl admin invitations lists carol's invitation, revoke takes it off at once"
+/usr/bin/python3 "$here/console_browser.py" --invite-url "$invite_url" --invite-name bob --revoked-url "$carol_url" --url "$VERIFIER_URL" --ca "$VERIFIER_CA" --rp-id localhost \
   --admin-credential-file "$WORK/admin.cred" --admin alice --admin-key-state "$WORK/alice.fido" \
   --device "$DEVICE_ID" --attestations "$n_att" --pcr-change "bash $WORK/pcr-change.sh" --seeded "$seeded" \
   >"$WORK/browser.log" 2>&1 || { cat "$WORK/browser.log"; die "the console browser test failed"; }
@@ -96,6 +120,11 @@ pawctl_admin events --last 400 --json >"$WORK/invite-events.json" || die "pawctl
 grep -q '"via":"invitation"' "$WORK/invite-events.json" || die "no admin_added event via invitation"
 grep -q '"type":"admin_invited"' "$WORK/invite-events.json" || die "no admin_invited event"
 if grep -q "pawinv\." "$WORK/invite-events.json"; then die "an invitation token is in the audit trail"; fi
+grep -q '"type":"admin_invitation_revoked"' "$WORK/invite-events.json" || die "no admin_invitation_revoked event"
+python3 - "$WORK/admins.json" <<'PY' || die "carol became an admin through a revoked invitation"
+import json, sys
+assert not [a for a in json.load(open(sys.argv[1]))["admins"] if a["name"] == "carol"]
+PY
 echo "ok: bob was added through the invitation, scope read, audited"
 
 # pawctl events --last N: the newest N (read newest first), printed oldest first.

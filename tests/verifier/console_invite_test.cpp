@@ -15,93 +15,20 @@
 #include "clock.h"
 #include "api/invitation.h"
 #include "challenge.h"
-#include "paw/attest/bytes.h"
-#include "paw/attest/digest.h"
-#include "paw/attest/fido.h"
-#include "paw/attest/json.h"
-#include "soft_device.h"
+#include "invite_test_util.h"
 #include "store/store.h"
 #include "util.h"
-#include "verifier_fixture.h"
 
 namespace paw::test {
 namespace {
-
-constexpr const char* kOrigin = "https://console.paw.test:8443";
-constexpr const char* kRpId = "paw.test";
-const std::vector<std::pair<std::string, std::string>> kCsrf = {{"X-Paw-Csrf", "1"}};
-
-void console_config(verifier::Config& c) {
-  c.rp_id = kRpId;
-  c.console_origin = kOrigin;
-}
-
-std::string client_data(const std::string& type, const std::string& challenge_b64url, const std::string& origin) {
-  return R"({"type":")" + type + R"(","challenge":")" + challenge_b64url + R"(","origin":")" + origin +
-         R"(","crossOrigin":false})";
-}
-
-// attestation_object is the CBOR map a browser's attestationObject is.
-Bytes attestation_object(const std::string& fmt, const Bytes& att_stmt, const Bytes& auth_data) {
-  Bytes out = {0xa3, 0x63, 'f', 'm', 't', static_cast<std::uint8_t>(0x60 + fmt.size())};
-  out.insert(out.end(), fmt.begin(), fmt.end());
-  const std::string att = "attStmt";
-  out.push_back(0x67);
-  out.insert(out.end(), att.begin(), att.end());
-  out.insert(out.end(), att_stmt.begin(), att_stmt.end());
-  out.insert(out.end(), {0x68, 'a', 'u', 't', 'h', 'D', 'a', 't', 'a'});
-  // A byte string head in its shortest form, as CBOR's canonical encoding (and paw's reader) wants.
-  if (auth_data.size() < 256) {
-    out.insert(out.end(), {0x58, static_cast<std::uint8_t>(auth_data.size())});
-  } else {
-    out.insert(out.end(), {0x59, static_cast<std::uint8_t>(auth_data.size() >> 8),
-                           static_cast<std::uint8_t>(auth_data.size() & 0xff)});
-  }
-  out.insert(out.end(), auth_data.begin(), auth_data.end());
-  return out;
-}
-
-struct Made {
-  std::string client_data_json;
-  Bytes credential_id, object;
-};
-
-// make: |key| makes a credential (packed self attestation) for clientDataJSON |cdj|.
-Made make(soft::SoftFido& key, const std::string& cdj) {
-  auto m = key.make_credential(sha256(as_bytes(cdj)), soft::AttestationMode::self);
-  REQUIRE(m.ok());
-  REQUIRE(m->attestation.has_value());
-  attest::FidoAttestation st{static_cast<int>(m->attestation->alg), m->attestation->sig, {}};
-  return {cdj, m->credential_id, attestation_object("packed", attest::encode_fido_attestation_statement(st),
-                                                   m->auth_data)};
-}
-
-std::string register_body(const std::string& invitation, const Made& m) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
-  o->set("invitation", invitation);
-  o->set("credential_id", base64url(m.credential_id));
-  o->set("client_data_json", base64url(as_bytes(m.client_data_json)));
-  o->set("attestation_object", base64url(m.object));
-  return json::stringify(o);
-}
-
-std::string error_of(const HttpAnswer& r) { return r.json() ? r.json()->getValue<std::string>("error") : r.body; }
 
 struct Invite {
   TestVerifier v{console_config};
   HttpsClient c = v.client();
   soft::SoftFido key = soft::SoftFido::create(kRpId, Bytes(16, 0), nullptr).value();
 
-  std::string invite(const std::string& name, const std::string& scope) {
-    auto r = c.post("/v1/admin/admins/invitations", R"({"name":")" + name + R"(","scope":")" + scope + R"("})",
-                    v.admin());
-    REQUIRE_MESSAGE(r.status == 201, r.body);
-    return r.json()->getValue<std::string>("invitation");
-  }
-  HttpAnswer challenge(const std::string& invitation) const {
-    return c.request("POST", "/console/invitation/challenge", R"({"invitation":")" + invitation + R"("})", "",
-                     kCsrf);
-  }
+  std::string invite(const std::string& name, const std::string& scope) { return invite_with(c, v.admin(), name, scope); }
+  HttpAnswer challenge(const std::string& invitation) const { return invitation_challenge(c, invitation); }
   std::string challenge_of(const std::string& invitation) const {
     auto r = challenge(invitation);
     REQUIRE_MESSAGE(r.status == 200, r.body);
@@ -109,7 +36,7 @@ struct Invite {
   }
   HttpAnswer submit(const std::string& invitation, const Made& m,
                     const std::vector<std::pair<std::string, std::string>>& headers = kCsrf) const {
-    return c.request("POST", "/console/invitation/register", register_body(invitation, m), "", headers);
+    return invitation_submit(c, invitation, m, headers);
   }
   std::size_t admins() {
     auto l = v.service().store().list_admins();
@@ -260,15 +187,20 @@ TEST_CASE("admin invitation: every attack is refused and changes nothing") {
     auto replay = t.submit(invitation, m);
     CHECK(replay.status == 409);
     CHECK(t.admins() == admins1);
-    // The invitation again with a fresh challenge and another key.
+    // The invitation again: the page gets no fresh challenge for it, and
+    // another key with the old one is refused as well.
+    auto page = t.challenge(invitation);
+    CHECK(page.status == 409);
+    CHECK(error_of(page) == "nonce_reused");
     auto k2 = soft::SoftFido::create(kRpId, Bytes(16, 0), nullptr).value();
-    auto again = t.submit(invitation, make(k2, client_data("webauthn.create", t.challenge_of(invitation), kOrigin)));
+    auto again = t.submit(invitation, make(k2, client_data("webauthn.create", good_ch, kOrigin)));
     CHECK(again.status == 409);
     CHECK(t.admins() == admins1);
     // Even with carol removed (her name free again) the invitation stays burnt.
     REQUIRE(t.c.request("DELETE", "/v1/admin/admins/carol", "", t.v.admin()).status == 200);
+    CHECK(error_of(t.challenge(invitation)) == "nonce_reused");
     auto k3 = soft::SoftFido::create(kRpId, Bytes(16, 0), nullptr).value();
-    auto burnt = t.submit(invitation, make(k3, client_data("webauthn.create", t.challenge_of(invitation), kOrigin)));
+    auto burnt = t.submit(invitation, make(k3, client_data("webauthn.create", good_ch, kOrigin)));
     CHECK(burnt.status == 409);
     CHECK(error_of(burnt) == "nonce_reused");
     CHECK(t.admins() == admins0);

@@ -18,6 +18,7 @@
 #include "store/postgres/postgres_store.h"
 #include "store/store.h"
 #include "store_admin_contract.h"
+#include "store_invitation_contract.h"
 #include "store_events_contract.h"
 #include "store_learn_contract.h"
 #include "store_refs_contract.h"
@@ -67,11 +68,11 @@ TEST_CASE("postgres store: migrations are applied once - also by replicas starti
     REQUIRE(s);
     auto v = s->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 14);
+    CHECK(*v == 15);
   }
   stores.clear();
   auto again = open_pg(url);
-  CHECK(*again->schema_version() == 14);
+  CHECK(*again->schema_version() == 15);
   // The wrong password is refused by the server.
   std::string bad = url;
   bad.replace(bad.find(pg.password()), pg.password().size(), "wrong");
@@ -84,7 +85,7 @@ TEST_CASE("postgres store: TLS with sslmode=verify-full - a wrong CA or host nam
   const std::string url = pg.create_database();
   const std::string tls = url + "?sslmode=verify-full&sslrootcert=" + pg.ca();
   auto s = open_pg(tls);
-  CHECK(*s->schema_version() == 14);
+  CHECK(*s->schema_version() == 15);
   // The connection really is TLS (asked on a connection made from the same URL).
   auto conn = postgres_connection_string(tls);
   REQUIRE(conn.ok());
@@ -384,6 +385,11 @@ TEST_CASE("postgres store: migration 12 - learn mode's queue") {
 TEST_CASE("postgres store: migration 11 - admin scopes, FIDO2 admins and their sessions") {
   auto store = open_pg(test::Postgres::shared().create_database());
   check_admin_contract(*store);
+}
+
+TEST_CASE("postgres store: migration 15 - admin invitations, listed, revoked, used, purged") {
+  auto store = open_pg(test::Postgres::shared().create_database());
+  check_invitation_contract(*store);
 }
 
 }  // namespace paw::verifier

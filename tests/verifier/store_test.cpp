@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "store/store.h"
 #include "store_admin_contract.h"
+#include "store_invitation_contract.h"
 #include "store_events_contract.h"
 #include "store_learn_contract.h"
 #include "store_refs_contract.h"
@@ -28,11 +29,11 @@ TEST_CASE("store: migrations are applied once and recorded") {
     REQUIRE(s.ok());
     auto v = (*s)->schema_version();
     REQUIRE(v.ok());
-    CHECK(*v == 14);
+    CHECK(*v == 15);
   }
   auto again = open_store(url);
   REQUIRE(again.ok());
-  CHECK(*(*again)->schema_version() == 14);
+  CHECK(*(*again)->schema_version() == 15);
   CHECK(open_store("postgres://x").code() == Errc::config_error);
 }
 
@@ -301,6 +302,13 @@ TEST_CASE("store: migration 11 - admin scopes, FIDO2 admins and their sessions")
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
   check_admin_contract(**s);
+}
+
+TEST_CASE("store: migration 15 - admin invitations, listed, revoked, used, purged") {
+  test::TempDir dir;
+  auto s = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(s.ok());
+  check_invitation_contract(**s);
 }
 
 }  // namespace paw::verifier

@@ -316,4 +316,22 @@ std::string reasons_text(const paw::json::ArrayPtr& reasons) {
   return out.empty() ? "-" : out;
 }
 
+// revoke: after confirm, POST |base|/|id|/revoke; the answer as it is (--json) or one line.
+int revoke(const paw::Args& args, const Connection& c, const std::string& base, const std::string& id,
+           const std::string& what) {
+  if (auto st = check_segment(id, what + " id"); !st.ok()) return report(st.error());
+  if (int rc = confirm(args, "revoke " + what + " " + id); rc != 0) return rc;
+  auto a = call_ok(c, "POST", base + "/" + id + "/revoke");
+  if (!a.ok()) return report(a.error());
+  if (c.json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  std::cout << what << " " << id << " revoked at " << format_time((*o)->optValue<std::int64_t>("revoked_at", 0))
+            << " (refused from now on by every replica)\n";
+  return 0;
+}
+
 }  // namespace pawctl

@@ -102,6 +102,13 @@ int report(const paw::Error& e);
 int post_rotation(const paw::Args& args, const std::string& what, const std::string& path, const std::string& before,
                   const std::string& after);
 
+// revoke is every `… revoke ID` command (tokens, credentials, invitations):
+// |id| checked as a path segment, confirm ("revoke <what> <id>"), then POST
+// |base|/<id>/revoke; prints the answer as it is (--json) or "<what> <id>
+// revoked at <time>".
+int revoke(const paw::Args& args, const Connection& c, const std::string& base, const std::string& id,
+           const std::string& what);
+
 // url_segment checks that |id| is a plain path segment ([A-Za-z0-9._-]{1,128}).
 paw::Status check_segment(const std::string& id, const std::string& what);
 

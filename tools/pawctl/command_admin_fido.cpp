@@ -1,4 +1,4 @@
-// pawctl admin add|invite|list|remove, login, logout: admins who sign in with a
+// pawctl admin add|invite|invitations|list|remove, login, logout: admins who sign in with a
 // FIDO2 key instead of holding a bearer credential (docs/pawctl.md "Signing
 // in with a FIDO2 key"). The key is reached through libfido2 with the
 // platform library's code (paw/platform/fido.h), as paw-agent does.
@@ -22,7 +22,8 @@ using paw::json::ObjectPtr;
 
 constexpr const char* kAdminUsage =
     "usage: pawctl admin add NAME [--scope read|devices|policy|full] [--fido-device DEV] | invite NAME [--scope S] "
-    "[--expire 15m] | list | remove NAME [--yes]  [--json] --verifier URL --ca-file PEM";
+    "[--expire 15m] | invitations [revoke ID [--yes]] | list | remove NAME [--yes]  [--json] --verifier URL "
+    "--ca-file PEM";
 constexpr const char* kLoginUsage =
     "usage: pawctl login NAME [--fido-device DEV] [--json] --verifier URL --ca-file PEM";
 constexpr const char* kLogoutUsage = "usage: pawctl logout [--json] --verifier URL --ca-file PEM";
@@ -98,7 +99,40 @@ int admin_invite(const paw::Args& args, const Connection& conn, const std::strin
             << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << ":\n  "
             << (*o)->optValue<std::string>("url", "") << "\n"
             << "next: give " << name << " this link over a channel you trust; opening it registers their security "
-            << "key (anyone holding the link can, until it is used or expires)\n";
+            << "key (anyone holding the link can, until it is used or expires)\n"
+            << "sent to the wrong person, or leaked? pawctl admin invitations revoke "
+            << (*o)->optValue<std::string>("id", "") << "\n";
+  return 0;
+}
+
+// admin_invitations: the invitations that could still be used (never their
+// links: the verifier does not keep them), for `admin invitations revoke ID`.
+int admin_invitations(const Connection& conn) {
+  auto a = call_ok(conn, "GET", "/v1/admin/invitations");
+  if (!a.ok()) return report(a.error());
+  if (conn.json) {
+    std::cout << a->body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(*a);
+  if (!o.ok()) return report(o.error());
+  auto arr = (*o)->getArray("invitations");
+  if (arr.isNull() || arr->size() == 0) {
+    std::cout << "no pending invitations (pawctl admin invite NAME makes one)\n";
+    return 0;
+  }
+  Table t({"ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "INVITED BY"});
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    ObjectPtr r = arr->getObject(static_cast<unsigned>(i));
+    if (r.isNull()) continue;
+    // The person when a FIDO2 admin invited, else the API credential's label and id.
+    std::string by = r->optValue<std::string>("by_admin", "");
+    if (by.empty()) by = r->optValue<std::string>("by_name", "") + " (" + r->optValue<std::string>("by", "") + ")";
+    t.add({r->optValue<std::string>("id", ""), r->optValue<std::string>("name", ""),
+           r->optValue<std::string>("scope", ""), format_time(r->optValue<std::int64_t>("created_at", 0)),
+           format_time(r->optValue<std::int64_t>("expires_at", 0)), printable(by, 160)});
+  }
+  t.print();
   return 0;
 }
 
@@ -133,7 +167,9 @@ int admin(const std::vector<std::string>& words) {
   if (!args.ok()) return report(args.error());
   const auto& pos = args->positional();
   const std::string verb = pos.empty() ? "" : pos[0];
+  const bool revoking = verb == "invitations" && pos.size() == 3 && pos[1] == "revoke";
   const bool shape_ok = (verb == "add" && pos.size() == 2) || (verb == "invite" && pos.size() == 2) ||
+                        (verb == "invitations" && pos.size() == 1) || revoking ||
                         (verb == "list" && pos.size() == 1) ||
                         (verb == "remove" && pos.size() == 2);
   if (!shape_ok) return fail(kAdminUsage, 2);
@@ -145,6 +181,8 @@ int admin(const std::vector<std::string>& words) {
   if (verb == "add") return admin_add(*args, *conn, pos[1]);
   if (verb == "invite") return admin_invite(*args, *conn, pos[1]);
   if (verb == "list") return admin_list(*conn);
+  if (revoking) return revoke(*args, *conn, "/v1/admin/invitations", pos[2], "invitation");
+  if (verb == "invitations") return admin_invitations(*conn);
   if (int rc = confirm(*args, "remove admin " + pos[1] + " and revoke every session of theirs"); rc != 0) return rc;
   auto a = call_ok(*conn, "DELETE", "/v1/admin/admins/" + pos[1]);
   if (!a.ok()) return report(a.error());
@@ -254,8 +292,8 @@ int logout(const std::vector<std::string>& words) {
 
 }  // namespace
 
-PAWCTL_COMMAND("admin", "admin add NAME [--scope S] [--fido-device DEV] | invite NAME [--scope S] [--expire 15m] | list | "
-               "remove NAME   admins with FIDO2 keys",
+PAWCTL_COMMAND("admin", "admin add NAME [--scope S] [--fido-device DEV] | invite NAME [--scope S] [--expire 15m] | "
+               "invitations [revoke ID] | list | remove NAME   admins with FIDO2 keys",
                admin);
 PAWCTL_COMMAND("login", "login NAME [--fido-device DEV]   sign in with your FIDO2 key (a short admin session)", login);
 PAWCTL_COMMAND("logout", "logout                     end the admin session of pawctl login", logout);

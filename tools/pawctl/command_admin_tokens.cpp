@@ -51,24 +51,6 @@ int list_table(const Connection& c, const std::string& path, const std::string& 
   return 0;
 }
 
-// revoke posts .../{id}/revoke and prints what the verifier answered.
-int revoke(const paw::Args& args, const Connection& c, const std::string& base, const std::string& id,
-           const std::string& what) {
-  if (auto st = check_segment(id, what + " id"); !st.ok()) return report(st.error());
-  if (int rc = confirm(args, "revoke " + what + " " + id); rc != 0) return rc;
-  auto a = call_ok(c, "POST", base + "/" + id + "/revoke");
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << what << " " << id << " revoked at " << format_time((*o)->optValue<std::int64_t>("revoked_at", 0))
-            << " (refused from now on by every replica)\n";
-  return 0;
-}
-
 int token_create(const paw::Args& args, const Connection& conn) {
   auto ttl = parse_duration(args.get_or("ttl", "1h"));
   if (!ttl.ok()) return report(ttl.error());

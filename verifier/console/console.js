@@ -45,7 +45,11 @@
     if (r.status === 401) throw new Unauthorized('sign in');
     let body = {};
     try { body = await r.json(); } catch (e) { body = {}; }
-    if (!r.ok) throw new Error((body.error || r.status) + ': ' + (body.message || 'request refused'));
+    if (!r.ok) {
+      const e = new Error((body.error || r.status) + ': ' + (body.message || 'request refused'));
+      e.code = body.error || '';
+      throw e;
+    }
     return body;
   }
 
@@ -102,6 +106,16 @@
   // sent in a request line) and is dropped from the address bar once used.
   let invitation = null;
   const csrfJson = { 'Content-Type': 'application/json', 'X-Paw-Csrf': '1' };
+  // What a refused invitation means for the person holding the link (the
+  // verifier's answer to a caller without a credential names only the code).
+  const inviteRefusals = {
+    revoked: 'an admin revoked it. Ask for a new link.',
+    nonce_reused: 'it was used already (each link registers one key). Ask for a new link if that was not you.',
+    nonce_expired: 'it has expired. Ask for a new link.',
+    nonce_unknown: 'this verifier did not issue it, or it was altered. Ask for a new link.',
+    malformed: 'the link is damaged (copy all of it).',
+  };
+  const inviteRefusal = (e) => (inviteRefusals[e.code] ? inviteRefusals[e.code] + ' (' + e.code + ')' : e.message);
 
   async function invitePage(token) {
     generation++;
@@ -121,7 +135,7 @@
       $('invite-button').hidden = false;
     } catch (e) {
       $('invite-what').textContent = '';
-      $('invite-error').textContent = 'This invitation cannot be used: ' + e.message;
+      $('invite-error').textContent = 'This invitation cannot be used: ' + inviteRefusal(e);
     }
   }
 
@@ -145,7 +159,7 @@
       showSignin('Your security key is registered as admin ' + res.name + '. Sign in with it now.');
       $('admin-name').value = res.name;
     } catch (e) {
-      $('invite-error').textContent = 'Registration failed: ' + e.message;
+      $('invite-error').textContent = 'Registration failed: ' + inviteRefusal(e);
     }
     $('invite-button').disabled = false;
   }

@@ -256,6 +256,9 @@ class Service {
   Result<Response> invitation_register(Request& req);
   Result<Response> invitation_register_attempt(Request& req);
   Result<AdminInvitation> check_invitation(const std::string& token, std::int64_t now_s, std::int64_t& expires_at);
+  // Listing and revoking them (api_invitations.cpp).
+  Result<Response> admin_list_invitations(Request& req);
+  Result<Response> admin_revoke_invitation(Request& req);
   Result<Response> admin_revoke_credential(Request& req);
   Result<Response> admin_list_tokens(Request& req);
   Result<Response> admin_revoke_token(Request& req);

@@ -7,8 +7,9 @@
 // user presence, ES256, packed or none; the attestation object read by
 // attest's CBOR reader), plus the browser's clientDataJSON (type
 // webauthn.create, the console origin, the challenge), then burns the
-// invitation and the challenge and stores the admin with the invitation's
-// scope, audited as added by the inviting admin.
+// challenge, uses the invitation's record (a revoked or used one is refused)
+// and stores the admin with the invitation's scope, audited as added by the
+// inviting admin.
 //
 // The two /console/invitation routes take no credential (the invitation is
 // the authority); like every state change the console makes they need the
@@ -36,6 +37,15 @@ Status csrf_header(const Request& req) {
   return ok_status();
 }
 
+// invitation_usable: a record neither revoked nor used, each said plainly
+// (the invite page shows the code: revoked, or nonce_reused for used).
+Status invitation_usable(const InvitationRecord& rec) {
+  if (rec.revoked_at != 0)
+    return make_error(Errc::revoked, "invitation " + rec.id + " for " + rec.name + " was revoked by an admin");
+  if (rec.used_at != 0) return make_error(Errc::nonce_reused, "invitation " + rec.id + " was already used");
+  return ok_status();
+}
+
 // kMaxAttestationObject: authData, and an attStmt of up to 3 certificates.
 constexpr std::size_t kMaxAttestationObject = attest::kFidoMaxAuthData + 3 * attest::kFidoMaxCertificate + 512;
 
@@ -47,6 +57,11 @@ void Service::add_invitation_routes() {
   };
   router_.add({"POST", "/v1/admin/admins/invitations", Auth::admin, 4096, bind(&Service::admin_invite),
                AdminScope::full});
+  // Listing and revoking (api_invitations.cpp): reading needs read, revoking what inviting needs.
+  router_.add({"GET", "/v1/admin/invitations", Auth::admin, 4096, bind(&Service::admin_list_invitations),
+               AdminScope::read});
+  router_.add({"POST", "/v1/admin/invitations/{}/revoke", Auth::admin, 4096,
+               bind(&Service::admin_revoke_invitation), AdminScope::full});
   router_.add({"POST", "/console/invitation/challenge", Auth::none, 4096, bind(&Service::invitation_challenge)});
   router_.add({"POST", "/console/invitation/register", Auth::none, 64u << 10, bind(&Service::invitation_register)});
 }
@@ -73,10 +88,14 @@ Result<Response> Service::admin_invite(Request& req) {
   PAW_TRY(auto admins, store_->list_admins());
   if (std::any_of(admins.begin(), admins.end(), [&](const AdminRecord& a) { return a.name == name; }))
     return make_error(Errc::conflict, "admin " + name + " already exists");
-  const std::int64_t expires_at = unix_now() + ttl;
+  const std::int64_t now_s = unix_now();
+  const std::int64_t expires_at = now_s + ttl;
   const std::string payload = invitation_payload(name, *scope, req.actor, req.actor_name, req.actor_admin);
   PAW_TRY(Bytes nonce, challenge_key_.issue(invitation_binding(payload), expires_at));
   const std::string token = encode_invitation(nonce, payload);
+  // On record (never the token), so it can be listed and revoked on any replica.
+  PAW_CHECK(store_->add_invitation({invitation_id(nonce), name, *scope, req.actor, req.actor_name, req.actor_admin,
+                                    now_s, expires_at}));
   ObjPtr e = new Obj();
   e->set("by", req.actor);
   e->set("by_name", req.actor_name);
@@ -96,12 +115,22 @@ Result<Response> Service::admin_invite(Request& req) {
   return json_response(201, o);
 }
 
-// check_invitation reads |token| and checks it is this verifier's and not
-// expired; whether it was used is the store's answer when it is burnt.
+// check_invitation reads |token| and checks it is this verifier's, not
+// expired, and on record neither revoked nor used (the record is read only
+// for a token whose MAC holds, so a stranger's guesses cost no query). A
+// registration then uses the record (use_invitation), which a revocation
+// racing it on another replica may still win: that is the final word.
 Result<AdminInvitation> Service::check_invitation(const std::string& token, std::int64_t now_s,
                                                   std::int64_t& expires_at) {
   PAW_TRY(AdminInvitation inv, parse_invitation(token));
   PAW_TRY(expires_at, challenge_key_.check(inv.nonce, invitation_binding(inv.payload), now_s));
+  const std::string id = invitation_id(inv.nonce);
+  PAW_TRY(auto rec, store_->find_invitation(id));
+  // Not on record: made by a verifier before migration 15 (or by another
+  // deployment sharing the key); it cannot be revoked, so it is not honoured.
+  if (!rec || rec->name != inv.name || rec->scope != inv.scope)
+    return make_error(Errc::nonce_unknown, "invitation " + id + " is not on record: ask for a new one");
+  PAW_CHECK(invitation_usable(*rec));
   return inv;
 }
 
@@ -180,6 +209,17 @@ Result<Response> Service::invitation_register_attempt(Request& req) {
     if (a.credential_id == cred_id) return make_error(Errc::conflict, "this key is already an admin's");
   }
   PAW_CHECK(store_->use_nonce({sha256_hex(ByteView(cd.challenge)), challenge_binding, now_s, challenge_expires}));
+  // One winner between this registration and a revocation (or a second
+  // registration), also across replicas; the loser learns which it met.
+  const std::string id = invitation_id(inv.nonce);
+  PAW_TRY(bool won, store_->use_invitation(id, now_s));
+  if (!won) {
+    PAW_TRY(auto rec, store_->find_invitation(id));
+    if (!rec) return make_error(Errc::nonce_expired, "invitation " + id + " expired");
+    PAW_CHECK(invitation_usable(*rec));
+    return make_error(Errc::nonce_expired, "invitation " + id + " expired");
+  }
+  // Burnt as a nonce too, as verifiers before migration 15 burn it (rolling upgrades).
   PAW_CHECK(store_->use_nonce({sha256_hex(ByteView(inv.nonce)), invitation_binding(inv.payload), now_s,
                                invitation_expires}));
   AdminRecord rec{inv.name,        cred_id, attest::serialize_fido_credential(cred), inv.scope,

@@ -10,11 +10,15 @@
 //
 // The nonce's MAC covers the payload and its expiry (challenge.h), so no
 // field can be changed or the life extended without the verifier's key; the
-// token holds nothing secret but itself. It is burnt (Store::use_nonce) when
-// a key is registered with it: single use, also across replicas. Nothing is
-// stored when it is issued (issuing is audited), so an unused invitation
-// simply expires. The token is in the URL's fragment, which browsers never
-// send: it stays out of proxies' and the verifier's request logs.
+// token holds nothing secret but itself. Issuing it stores a record
+// (Store::add_invitation: the name, scope, inviter and expiry under
+// invitation_id, never the token), which admins list and revoke (GET
+// /v1/admin/invitations, POST …/ID/revoke, api_invitations.cpp); a token
+// with no record, or a revoked or used one, is refused. Registering uses
+// the record (Store::use_invitation: one winner against a revocation or a
+// second registration, also across replicas) and burns the nonce
+// (Store::use_nonce). The token is in the URL's fragment, which browsers
+// never send: it stays out of proxies' and the verifier's request logs.
 #pragma once
 
 #include <optional>

@@ -95,6 +95,16 @@ struct AdminRecord {
   std::string created_by;       // the credential id that registered it
 };
 
+// InvitationRecord (migration 15): an admin invitation issued (api/invitation.h), never its token; |id| is
+// invitation_id. Kept until it expires (purge_expired). used_at, revoked_at: 0 = not (yet).
+struct InvitationRecord {
+  std::string id, name;  // name: the admin it invites
+  AdminScope scope = AdminScope::read;
+  std::string by, by_name, by_admin;  // the inviting credential, its label, its admin ("" for an API credential)
+  std::int64_t created_at = 0, expires_at = 0, used_at = 0, revoked_at = 0;
+  std::string revoked_by{};  // the revoking credential id
+};
+
 struct EnrollmentTokenRecord {
   std::string hash;        // hex SHA-256 of the token
   std::string label;
@@ -314,6 +324,15 @@ class Store {
   // |admin| (at |now|) and says how many.
   virtual Result<std::int64_t> revoke_admin_sessions(const std::string& admin, std::int64_t now) = 0;
 
+  // Admin invitations (migration 15). add_invitation: Errc::conflict for a taken id. list_invitations:
+  // neither used, revoked nor expired at |now|, oldest first. revoke_invitation and use_invitation change
+  // one unused, unrevoked, unexpired row (true: this call did), so of two racing calls one wins.
+  virtual Status add_invitation(const InvitationRecord& i) = 0;
+  virtual Result<std::optional<InvitationRecord>> find_invitation(const std::string& id) = 0;
+  virtual Result<std::vector<InvitationRecord>> list_invitations(std::int64_t now) = 0;
+  virtual Result<bool> revoke_invitation(const std::string& id, const std::string& by, std::int64_t now) = 0;
+  virtual Result<bool> use_invitation(const std::string& id, std::int64_t now) = 0;
+
   // Enrollment tokens. consume_enrollment_token marks the token used exactly
   // once: Errc::token_invalid (unknown or already used), Errc::token_expired.
   // A revoked token is refused by consume_enrollment_token (token_invalid).
@@ -397,8 +416,8 @@ class Store {
   // stored first (e.g. the challenge key). Secrets sit next to the signing
   // keys, in the store file (0600) or database only the service can read.
   virtual Result<std::string> service_secret(const std::string& name, const std::string& candidate) = 0;
-  // purge_expired deletes used nonces, enrollments, tokens and admin
-  // sessions expired before |before|.
+  // purge_expired deletes used nonces, enrollments, tokens, admin
+  // sessions and admin invitations expired before |before|.
   virtual Status purge_expired(std::int64_t before) = 0;
   // purge_events deletes at most |limit| events older than |before| (oldest
   // first) and says how many it deleted: event retention, in bounded steps.

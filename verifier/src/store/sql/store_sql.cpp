@@ -162,6 +162,15 @@ const std::vector<std::vector<std::string>> kMigrationTemplate = {
         // the console's device page, pawctl events --device) without a scan.
         "CREATE INDEX events_device ON events (device_id, id)",
     },
+    {
+        // 15. Admin invitations (api/invitation.h): each one issued, so an
+        // admin can list and revoke it before it expires, on every replica.
+        // Never the token: its id is a hash of the token's nonce.
+        "CREATE TABLE admin_invitations (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, "
+        "by_credential TEXT NOT NULL, by_name TEXT NOT NULL, by_admin TEXT NOT NULL, created_at BIGINT NOT NULL, "
+        "expires_at BIGINT NOT NULL, used_at BIGINT NOT NULL DEFAULT 0, revoked_at BIGINT NOT NULL DEFAULT 0, "
+        "revoked_by TEXT NOT NULL DEFAULT '')",
+    },
 };
 }  // namespace
 
@@ -328,6 +337,7 @@ Status SqlStore::purge_expired(std::int64_t before) {
     s << q("DELETE FROM enrollment_tokens WHERE expires_at < ?"), kw::bind(before), now;
     // Ended admin sessions (pawctl login); plain credentials stay listed, expired or not.
     s << q("DELETE FROM credentials WHERE admin <> '' AND expires_at <> 0 AND expires_at < ?"), kw::bind(before), now;
+    s << q("DELETE FROM admin_invitations WHERE expires_at < ?"), kw::bind(before), now;
     return ok_status();
   });
 }

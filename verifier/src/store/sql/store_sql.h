@@ -70,6 +70,12 @@ class SqlStore : public Store {
   Result<bool> remove_admin(const std::string& name) override;
   Result<bool> advance_admin_counter(const std::string& name, std::int64_t seen, std::int64_t next) override;
   Result<std::int64_t> revoke_admin_sessions(const std::string& admin, std::int64_t now) override;
+  // store_sql_invitations.cpp
+  Status add_invitation(const InvitationRecord& i) override;
+  Result<std::optional<InvitationRecord>> find_invitation(const std::string& id) override;
+  Result<std::vector<InvitationRecord>> list_invitations(std::int64_t now) override;
+  Result<bool> revoke_invitation(const std::string& id, const std::string& by, std::int64_t now) override;
+  Result<bool> use_invitation(const std::string& id, std::int64_t now) override;
   Result<bool> revoke_enrollment_token(const std::string& id, std::int64_t at) override;
   Result<std::map<std::string, std::int64_t>> count_devices_by_status() override;
   Status purge_expired(std::int64_t before) override;
