@@ -99,6 +99,14 @@ TEST_CASE("policy diff: the events a device's boot differs in from the captured 
   CHECK(change_at(old.json(), 4, 22));
   CHECK(c.get(diff + "?against=cos-93", f.v->admin()).json()->getArray("changes")->size() == 0);
   CHECK(c.get(diff + "?against=no-such-set", f.v->admin()).status == 404);
+  // A set cannot take the name the policy's own reference answers to:
+  // --against reference could never select it.
+  auto clash = c.post(capture, R"({"mode":"add","name":"reference"})", f.v->admin());
+  CHECK(clash.status == 400);
+  CHECK(clash.body.find("names the policy's own reference") != std::string::npos);
+  auto still = c.get(diff + "?against=reference", f.v->admin());
+  REQUIRE(still.status == 200);
+  CHECK(change_at(still.json(), 4, 22));  // still the COS 85 reference
 
   // Read scope suffices.
   auto made = c.post("/v1/admin/credentials", R"({"scope":"read","label":"reader","expires_in_seconds":3600})",

@@ -296,6 +296,13 @@ Result<Response> Service::admin_capture_policy(Request& req) {
     }
     if (mode != "replace" && mode != "add") return make_error(Errc::malformed, "mode must be replace or add");
     if (mode == "add" && set_name.empty()) return make_error(Errc::malformed, "mode add needs a set name");
+    // "reference" is how diff (`--against reference`), explain and the verdicts
+    // name the policy's own reference: a set of that name could never be told
+    // apart from it.
+    if (mode == "add" && set_name == "reference") {
+      return make_error(Errc::malformed, "\"reference\" names the policy's own reference (capture without --add); "
+                                         "give the set another name, e.g. bios-1.22");
+    }
     if (mode == "replace" && (!set_name.empty() || expire_seconds != 0)) {
       return make_error(Errc::malformed, "name and expire_seconds go with mode add");
     }
