@@ -3,7 +3,8 @@
 // of one machine model (COS 85 and COS 93 on the same GCE AMD SEV machine
 // type), `policy capture` keeps the reference boot's events, and the diff
 // names the events that changed (PCR, index, type, what, digests), not only
-// the PCRs. Errors are 4xx; a read-scope credential may ask.
+// the PCRs. A hand edit of a set's values drops the events captured for the
+// old ones. Errors are 4xx; a read-scope credential may ask.
 #include <doctest/doctest.h>
 
 #include "soft_fleet.h"
@@ -107,6 +108,38 @@ TEST_CASE("policy diff: the events a device's boot differs in from the captured 
   auto still = c.get(diff + "?against=reference", f.v->admin());
   REQUIRE(still.status == 200);
   CHECK(change_at(still.json(), 4, 22));  // still the COS 85 reference
+
+  // A hand edit (PUT) that gives cos-93 other values: the COS 93 boot no
+  // longer explains the set, so its events are dropped (diff asks for a new
+  // capture); the untouched reference keeps its own.
+  auto cur = c.get("/v1/admin/policies/default", f.v->admin());
+  REQUIRE(cur.status == 200);
+  json::ObjectPtr edited = cur.json();
+  if (edited->has("policy")) edited = edited->getObject("policy");
+  auto set = edited->getObject("pcrs")->getArray("reference_sets")->getObject(0);
+  REQUIRE(set->getValue<std::string>("name") == "cos-93");
+  auto bank = set->getObject("values")->getObject("sha256");
+  bank->set("4", std::string(64, 'a'));
+  edited->remove("version");
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", json::stringify(edited), f.v->admin()).status == 200);
+  auto stale = c.get(diff + "?against=cos-93", f.v->admin());
+  CHECK(stale.status == 409);
+  CHECK(stale.body.find("capture it again") != std::string::npos);
+  auto kept = c.get(diff + "?against=reference", f.v->admin());
+  REQUIRE(kept.status == 200);
+  CHECK(change_at(kept.json(), 4, 22));
+  auto nearest = c.get(diff, f.v->admin());  // the cleared set is no candidate
+  REQUIRE_MESSAGE(nearest.status == 200, nearest.body);
+  CHECK(nearest.json()->getValue<std::string>("against") == "reference");
+  // An edit that leaves the values alone keeps the captured events.
+  REQUIRE(c.post(capture, R"({"mode":"add","name":"cos-93"})", f.v->admin()).status == 200);
+  cur = c.get("/v1/admin/policies/default", f.v->admin());
+  edited = cur.json();
+  if (edited->has("policy")) edited = edited->getObject("policy");
+  edited->getObject("pcrs")->getArray("reference_sets")->getObject(0)->set("not_after", std::int64_t{4102444800});
+  edited->remove("version");
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", json::stringify(edited), f.v->admin()).status == 200);
+  CHECK(c.get(diff + "?against=cos-93", f.v->admin()).status == 200);
 
   // Read scope suffices.
   auto made = c.post("/v1/admin/credentials", R"({"scope":"read","label":"reader","expires_in_seconds":3600})",

@@ -203,6 +203,10 @@ class Service {
   // |set| ("" = "reference") of policy |policy| was captured from.
   Status keep_reference_events(const std::string& policy, const std::string& set, const StoredDevice& d,
                                const AppraisalRecord& last);
+  // forget_changed_reference_events clears the captured events of each set
+  // of |policy| whose PCR values |after| (written by hand) changed or dropped.
+  Status forget_changed_reference_events(const std::string& policy, const std::optional<Policy>& before,
+                                         const Policy& after);
   Result<Response> admin_attach_report(Request& req);   // policy_report.cpp
   Result<Response> admin_detach_report(Request& req);
   Result<Response> admin_policy_report(Request& req);

@@ -248,7 +248,14 @@ Result<Response> Service::admin_put_policy(Request& req) {
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(check_policy_bindings(p));
   PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
+  // The policy being replaced, to tell which sets' captured events still
+  // hold (one that no longer parses: none do).
+  std::optional<Policy> before;
+  if (old) {
+    if (auto b = policy_for(name); b.ok()) before = std::move(b).value();
+  }
   PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
+  PAW_CHECK(forget_changed_reference_events(name, before, p));
   ObjPtr ev = new Obj();
   ev->set("name", name);
   ev->set("version", p.version);
