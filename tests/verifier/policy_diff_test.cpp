@@ -6,6 +6,7 @@
 // the PCRs. A hand edit of a set's values drops the events captured for the
 // old ones. Errors are 4xx; a read-scope credential may ask.
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include "soft_fleet.h"
 #include "test_data.h"
@@ -146,6 +147,39 @@ TEST_CASE("policy diff: the events a device's boot differs in from the captured 
                      f.v->admin());
   REQUIRE(made.status == 201);
   CHECK(c.get(diff, made.json()->getValue<std::string>("credential")).status == 200);
+}
+
+TEST_CASE("policy capture: the values and the events behind them commit together, or neither does") {
+  Fleet f;
+  f.v->use_bearer_logins();
+  REQUIRE(f.dev->use_event_log(load(test_data(kCos85))).ok());
+  f.enroll();
+  auto c = f.client();
+  REQUIRE(f.attest().status == 200);
+  const std::string capture = "/v1/admin/devices/" + f.dev->device_id + "/capture";
+  auto version = [&] {
+    auto p = c.get("/v1/admin/policies/default", f.v->admin());
+    REQUIRE(p.status == 200);
+    json::ObjectPtr o = p.json();
+    if (o->has("policy")) o = o->getObject("policy");
+    return o->getValue<std::int64_t>("version");
+  };
+  const std::int64_t before = version();
+  // The reference events cannot be written (a trigger in the real SQLite
+  // file refuses them): the capture fails, and the policy must not change.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((f.v->state().state() + "/paw.db").c_str(), &db) == SQLITE_OK);
+  const char* refuse =
+      "CREATE TRIGGER refuse_refs BEFORE INSERT ON reference_events BEGIN SELECT RAISE(ABORT, 'refused'); END";
+  REQUIRE(sqlite3_exec(db, refuse, nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto failed = c.post(capture, "", f.v->admin());
+  CHECK(failed.status >= 500);
+  CHECK(version() == before);
+  REQUIRE(sqlite3_exec(db, "DROP TRIGGER refuse_refs", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  REQUIRE(c.post(capture, "", f.v->admin()).status == 200);
+  CHECK(version() == before + 1);
+  CHECK(c.get("/v1/admin/devices/" + f.dev->device_id + "/diff", f.v->admin()).status == 200);
 }
 
 }  // namespace paw::test

@@ -351,9 +351,11 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   p.version = old ? old->version + 1 : p.version + 1;
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
-  PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
-  // The events behind the values, for `pawctl policy diff` (none without an event log).
-  PAW_CHECK(keep_reference_events(name, mode == "add" ? set_name : std::string(), d, last));
+  // The values and the events behind them (for `pawctl policy diff`; none
+  // without an event log) commit together: never new values beside old events.
+  PAW_CHECK(store_->put_policy_with_reference_events(
+      {name, p.version, serialize_policy(p), unix_now()},
+      reference_events_of(name, mode == "add" ? set_name : std::string(), d, last)));
   ObjPtr ev = new Obj();
   ev->set("policy", name);
   ev->set("version", p.version);

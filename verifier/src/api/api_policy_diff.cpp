@@ -67,10 +67,10 @@ json::ArrayPtr pcr_differences(const PcrValues& want, const PcrValues& quoted) {
 
 }  // namespace
 
-Status Service::keep_reference_events(const std::string& policy, const std::string& set, const StoredDevice& d,
-                                      const AppraisalRecord& last) {
+ReferenceEvents Service::reference_events_of(const std::string& policy, const std::string& set, const StoredDevice& d,
+                                             const AppraisalRecord& last) {
   const std::string events = last.boot_events ? json::stringify(boot_events_to_json(*last.boot_events)) : "";
-  return store_->put_reference_events({policy, set, d.id, last.attested_at, unix_now(), events});
+  return {policy, set, d.id, last.attested_at, unix_now(), events};
 }
 
 // A hand-written policy (PUT) may give a set other values, or drop it: the
