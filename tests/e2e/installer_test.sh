@@ -160,6 +160,8 @@ declare -A expect_files=(
 )
 declare -A expect_conffiles=([paw-agent]=/etc/paw/agent.conf [paw-verifier]=/etc/paw/verifier.conf [pawctl]="")
 declare -A extra_depends=([paw-agent]="adduser tpm-udev udev" [paw-verifier]="adduser" [pawctl]="")
+# Recommends, exactly: pawctl refs import-deb --release runs gpgv.
+declare -A expect_recommends=([paw-agent]="" [paw-verifier]="" [pawctl]="gpgv")
 perm_to_octal() {  # -rwxr-xr-x → 755
   local s=${1:1} o="" i d
   for i in 0 3 6; do
@@ -202,6 +204,7 @@ for p in "${present[@]}"; do
   depends=$(dpkg-deb -f "$f" Depends)
   dep_names=$(tr ',' '\n' <<<"$depends" | sed -E 's/^ *//; s/[ (].*//' | sort -u)
   for d in ${extra_depends[$p]}; do check "$p: Depends names $d" grep -qx "$d" <<<"$dep_names"; done
+  check "$p: Recommends = '${expect_recommends[$p]}'" test "$(dpkg-deb -f "$f" Recommends)" = "${expect_recommends[$p]}"
   bin="$bdir/$(cd "$bdir" && find . -type f -name "$p" -perm -u+x | head -1)"
   # Release packages carry no software FIDO2 authenticator (PAW_VIRTUAL_FIDO=OFF):
   # neither its symbols in the built program nor its state-file magic in the

@@ -20,7 +20,8 @@
 #      that is no index are refused and nothing is stored;
 #   6. --release/--keyring: with archive keys made here by gpg, the index
 #      must be listed in the InRelease gpgv verifies; an index it does not
-#      list, another key's signature and an edited InRelease are refused.
+#      list, another key's signature and an edited InRelease are refused;
+#      without gpgv in PATH the error names the package to install.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
@@ -228,6 +229,11 @@ expect_rc 1 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz"
   --keyring "$WORK/archive-keyring.gpg" "$SHIM_DEB"
 grep -q "BAD signature" "$WORK/last.err" || die "edited InRelease: $(cat "$WORK/last.err")"
 expect_rc 2 "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" --release "$WORK/archive/InRelease" "$SHIM_DEB"
-ok "a signed index is taken; an unlisted index, another key's signature and an edited InRelease are refused"
+# Without gpgv (the .deb only Recommends it): a clear error naming the package.
+mkdir -p "$WORK/no-gpgv"
+expect_rc 1 env PATH="$WORK/no-gpgv" "$PAWCTL_BIN" refs import-deb --packages "$WORK/archive/Packages.xz" "${signed[@]}" "$SHIM_DEB"
+grep -q "needs gpgv, which is not installed.*install the Debian package gpgv" "$WORK/last.err" ||
+  die "without gpgv: $(cat "$WORK/last.err")"
+ok "a signed index is taken; an unlisted index, another key's signature and an edited InRelease are refused; no gpgv is named"
 
 echo "refs_import_test: ok"

@@ -3,8 +3,10 @@
 // of one machine model (COS 85 and COS 93 on the same GCE AMD SEV machine
 // type), `policy capture` keeps the reference boot's events, and the diff
 // names the events that changed (PCR, index, type, what, digests), not only
-// the PCRs. Errors are 4xx; a read-scope credential may ask.
+// the PCRs. A hand edit of a set's values drops the events captured for the
+// old ones. Errors are 4xx; a read-scope credential may ask.
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include "soft_fleet.h"
 #include "test_data.h"
@@ -99,12 +101,85 @@ TEST_CASE("policy diff: the events a device's boot differs in from the captured 
   CHECK(change_at(old.json(), 4, 22));
   CHECK(c.get(diff + "?against=cos-93", f.v->admin()).json()->getArray("changes")->size() == 0);
   CHECK(c.get(diff + "?against=no-such-set", f.v->admin()).status == 404);
+  // A set cannot take the name the policy's own reference answers to:
+  // --against reference could never select it.
+  auto clash = c.post(capture, R"({"mode":"add","name":"reference"})", f.v->admin());
+  CHECK(clash.status == 400);
+  CHECK(clash.body.find("names the policy's own reference") != std::string::npos);
+  auto still = c.get(diff + "?against=reference", f.v->admin());
+  REQUIRE(still.status == 200);
+  CHECK(change_at(still.json(), 4, 22));  // still the COS 85 reference
+
+  // A hand edit (PUT) that gives cos-93 other values: the COS 93 boot no
+  // longer explains the set, so its events are dropped (diff asks for a new
+  // capture); the untouched reference keeps its own.
+  auto cur = c.get("/v1/admin/policies/default", f.v->admin());
+  REQUIRE(cur.status == 200);
+  json::ObjectPtr edited = cur.json();
+  if (edited->has("policy")) edited = edited->getObject("policy");
+  auto set = edited->getObject("pcrs")->getArray("reference_sets")->getObject(0);
+  REQUIRE(set->getValue<std::string>("name") == "cos-93");
+  auto bank = set->getObject("values")->getObject("sha256");
+  bank->set("4", std::string(64, 'a'));
+  edited->remove("version");
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", json::stringify(edited), f.v->admin()).status == 200);
+  auto stale = c.get(diff + "?against=cos-93", f.v->admin());
+  CHECK(stale.status == 409);
+  CHECK(stale.body.find("capture it again") != std::string::npos);
+  auto kept = c.get(diff + "?against=reference", f.v->admin());
+  REQUIRE(kept.status == 200);
+  CHECK(change_at(kept.json(), 4, 22));
+  auto nearest = c.get(diff, f.v->admin());  // the cleared set is no candidate
+  REQUIRE_MESSAGE(nearest.status == 200, nearest.body);
+  CHECK(nearest.json()->getValue<std::string>("against") == "reference");
+  // An edit that leaves the values alone keeps the captured events.
+  REQUIRE(c.post(capture, R"({"mode":"add","name":"cos-93"})", f.v->admin()).status == 200);
+  cur = c.get("/v1/admin/policies/default", f.v->admin());
+  edited = cur.json();
+  if (edited->has("policy")) edited = edited->getObject("policy");
+  edited->getObject("pcrs")->getArray("reference_sets")->getObject(0)->set("not_after", std::int64_t{4102444800});
+  edited->remove("version");
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", json::stringify(edited), f.v->admin()).status == 200);
+  CHECK(c.get(diff + "?against=cos-93", f.v->admin()).status == 200);
 
   // Read scope suffices.
   auto made = c.post("/v1/admin/credentials", R"({"scope":"read","label":"reader","expires_in_seconds":3600})",
                      f.v->admin());
   REQUIRE(made.status == 201);
   CHECK(c.get(diff, made.json()->getValue<std::string>("credential")).status == 200);
+}
+
+TEST_CASE("policy capture: the values and the events behind them commit together, or neither does") {
+  Fleet f;
+  f.v->use_bearer_logins();
+  REQUIRE(f.dev->use_event_log(load(test_data(kCos85))).ok());
+  f.enroll();
+  auto c = f.client();
+  REQUIRE(f.attest().status == 200);
+  const std::string capture = "/v1/admin/devices/" + f.dev->device_id + "/capture";
+  auto version = [&] {
+    auto p = c.get("/v1/admin/policies/default", f.v->admin());
+    REQUIRE(p.status == 200);
+    json::ObjectPtr o = p.json();
+    if (o->has("policy")) o = o->getObject("policy");
+    return o->getValue<std::int64_t>("version");
+  };
+  const std::int64_t before = version();
+  // The reference events cannot be written (a trigger in the real SQLite
+  // file refuses them): the capture fails, and the policy must not change.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((f.v->state().state() + "/paw.db").c_str(), &db) == SQLITE_OK);
+  const char* refuse =
+      "CREATE TRIGGER refuse_refs BEFORE INSERT ON reference_events BEGIN SELECT RAISE(ABORT, 'refused'); END";
+  REQUIRE(sqlite3_exec(db, refuse, nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto failed = c.post(capture, "", f.v->admin());
+  CHECK(failed.status >= 500);
+  CHECK(version() == before);
+  REQUIRE(sqlite3_exec(db, "DROP TRIGGER refuse_refs", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  REQUIRE(c.post(capture, "", f.v->admin()).status == 200);
+  CHECK(version() == before + 1);
+  CHECK(c.get("/v1/admin/devices/" + f.dev->device_id + "/diff", f.v->admin()).status == 200);
 }
 
 }  // namespace paw::test

@@ -34,6 +34,20 @@ inline void check_refs_contract(Store& store) {
   CHECK((*list)[0].events_json == R"({"e":3})");
   CHECK(store.list_reference_events("lab")->size() == 1);
   CHECK(store.list_reference_events("none")->empty());
+  // policy capture: the policy and the events behind it in one transaction,
+  // twice (the session the transaction ran on goes back to the pool usable).
+  for (std::int64_t v : {7, 8}) {
+    REQUIRE(store.put_policy_with_reference_events({"fleet", v, R"({"name":"fleet"})", 500 + v},
+                                                   {"fleet", "bios-1.23", "dev-e", 490, 500 + v, R"({"e":4})"}).ok());
+    auto pol = store.get_policy("fleet");
+    REQUIRE(pol.ok());
+    REQUIRE(pol->has_value());
+    CHECK((*pol)->version == v);
+    list = store.list_reference_events("fleet");
+    REQUIRE(list->size() == 3);
+    CHECK((*list)[0].set == "bios-1.23");
+    CHECK((*list)[0].captured_at == 500 + v);
+  }
 }
 
 }  // namespace paw::verifier

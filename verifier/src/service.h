@@ -205,10 +205,14 @@ class Service {
   Result<Response> admin_capture_policy(Request& req);
   Result<Response> admin_explain_device(Request& req);
   Result<Response> admin_policy_diff(Request& req);     // api_policy_diff.cpp
-  // keep_reference_events stores the boot events of |last| as those set
-  // |set| ("" = "reference") of policy |policy| was captured from.
-  Status keep_reference_events(const std::string& policy, const std::string& set, const StoredDevice& d,
-                               const AppraisalRecord& last);
+  // reference_events_of: the boot events of |last| as those set |set|
+  // ("" = "reference") of policy |policy| was captured from, to store.
+  ReferenceEvents reference_events_of(const std::string& policy, const std::string& set, const StoredDevice& d,
+                                      const AppraisalRecord& last);
+  // forget_changed_reference_events clears the captured events of each set
+  // of |policy| whose PCR values |after| (written by hand) changed or dropped.
+  Status forget_changed_reference_events(const std::string& policy, const std::optional<Policy>& before,
+                                         const Policy& after);
   Result<Response> admin_attach_report(Request& req);   // policy_report.cpp
   Result<Response> admin_detach_report(Request& req);
   Result<Response> admin_policy_report(Request& req);

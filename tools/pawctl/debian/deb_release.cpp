@@ -93,6 +93,12 @@ paw::Result<std::string> verified_release(const std::string& release, const std:
   pid_t pid = -1;
   const int rc = ::posix_spawnp(&pid, "gpgv", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  // pawctl's .deb only Recommends gpgv (most commands never need it): say
+  // what to install rather than leave the admin with "No such file".
+  if (rc == ENOENT) {
+    return make_error(Errc::io_error, "--release needs gpgv, which is not installed (not found in PATH): "
+                                      "install the Debian package gpgv (apt install gpgv)");
+  }
   if (rc != 0) return make_error(Errc::io_error, "cannot run gpgv (Debian package gpgv): " + std::string(strerror(rc)));
   ::close(out_w.fd);
   out_w.fd = -1;

@@ -29,7 +29,8 @@ struct ReleaseFile {
 // verified_release runs `gpgv --keyring KEYRING --output - RELEASE` and
 // returns the signed text it writes (at most kMaxReleaseSize bytes).
 // Errc::bad_signature naming gpgv's complaint when the signature does not
-// verify with a key of |keyring|; Errc::io_error when gpgv cannot be run.
+// verify with a key of |keyring|; Errc::io_error when gpgv cannot be run
+// (naming the Debian package gpgv when it is not installed).
 paw::Result<std::string> verified_release(const std::string& release, const std::string& keyring);
 
 // release_sha256 reads the SHA256 field of a Release text (deb822: its

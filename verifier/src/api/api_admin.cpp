@@ -248,7 +248,14 @@ Result<Response> Service::admin_put_policy(Request& req) {
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(check_policy_bindings(p));
   PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
+  // The policy being replaced, to tell which sets' captured events still
+  // hold (one that no longer parses: none do).
+  std::optional<Policy> before;
+  if (old) {
+    if (auto b = policy_for(name); b.ok()) before = std::move(b).value();
+  }
   PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
+  PAW_CHECK(forget_changed_reference_events(name, before, p));
   ObjPtr ev = new Obj();
   ev->set("name", name);
   ev->set("version", p.version);
@@ -296,6 +303,13 @@ Result<Response> Service::admin_capture_policy(Request& req) {
     }
     if (mode != "replace" && mode != "add") return make_error(Errc::malformed, "mode must be replace or add");
     if (mode == "add" && set_name.empty()) return make_error(Errc::malformed, "mode add needs a set name");
+    // "reference" is how diff (`--against reference`), explain and the verdicts
+    // name the policy's own reference: a set of that name could never be told
+    // apart from it.
+    if (mode == "add" && set_name == "reference") {
+      return make_error(Errc::malformed, "\"reference\" names the policy's own reference (capture without --add); "
+                                         "give the set another name, e.g. bios-1.22");
+    }
     if (mode == "replace" && (!set_name.empty() || expire_seconds != 0)) {
       return make_error(Errc::malformed, "name and expire_seconds go with mode add");
     }
@@ -337,9 +351,11 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   p.version = old ? old->version + 1 : p.version + 1;
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
-  PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
-  // The events behind the values, for `pawctl policy diff` (none without an event log).
-  PAW_CHECK(keep_reference_events(name, mode == "add" ? set_name : std::string(), d, last));
+  // The values and the events behind them (for `pawctl policy diff`; none
+  // without an event log) commit together: never new values beside old events.
+  PAW_CHECK(store_->put_policy_with_reference_events(
+      {name, p.version, serialize_policy(p), unix_now()},
+      reference_events_of(name, mode == "add" ? set_name : std::string(), d, last)));
   ObjPtr ev = new Obj();
   ev->set("policy", name);
   ev->set("version", p.version);

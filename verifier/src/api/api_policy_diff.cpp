@@ -27,6 +27,16 @@ const PcrValues* values_of(const Policy& p, const std::string& set, std::int64_t
   return nullptr;
 }
 
+// set_values: the PCR values of set |set| ("" = "reference") of |p|, live or
+// not; nullptr when |p| has no such set.
+const PcrValues* set_values(const Policy& p, const std::string& set) {
+  if (set.empty()) return &p.pcrs.reference;
+  for (const auto& s : p.pcrs.sets) {
+    if (s.name == set) return &s.values;
+  }
+  return nullptr;
+}
+
 // mismatches counts the values of |want| the quote does not carry or differs from.
 std::size_t mismatches(const PcrValues& want, const PcrValues& quoted) {
   std::size_t n = 0;
@@ -57,10 +67,28 @@ json::ArrayPtr pcr_differences(const PcrValues& want, const PcrValues& quoted) {
 
 }  // namespace
 
-Status Service::keep_reference_events(const std::string& policy, const std::string& set, const StoredDevice& d,
-                                      const AppraisalRecord& last) {
+ReferenceEvents Service::reference_events_of(const std::string& policy, const std::string& set, const StoredDevice& d,
+                                             const AppraisalRecord& last) {
   const std::string events = last.boot_events ? json::stringify(boot_events_to_json(*last.boot_events)) : "";
-  return store_->put_reference_events({policy, set, d.id, last.attested_at, unix_now(), events});
+  return {policy, set, d.id, last.attested_at, unix_now(), events};
+}
+
+// A hand-written policy (PUT) may give a set other values, or drop it: the
+// boot captured for the old values no longer explains the set, and diff
+// showing it as the set's reference would blame the wrong events. Those
+// events are cleared (diff then asks for a new capture); a set whose values
+// stay (its not_after edited, another rule changed) keeps its events.
+Status Service::forget_changed_reference_events(const std::string& policy, const std::optional<Policy>& before,
+                                                const Policy& after) {
+  PAW_TRY(std::vector<ReferenceEvents> rows, store_->list_reference_events(policy));
+  for (const auto& r : rows) {
+    if (r.events_json.empty()) continue;
+    const PcrValues* was = before ? set_values(*before, r.set) : nullptr;
+    const PcrValues* is = set_values(after, r.set);
+    if (was != nullptr && is != nullptr && *was == *is) continue;
+    PAW_CHECK(store_->put_reference_events({policy, r.set, "", 0, unix_now(), ""}));
+  }
+  return ok_status();
 }
 
 Result<Response> Service::admin_policy_diff(Request& req) {
@@ -93,7 +121,7 @@ Result<Response> Service::admin_policy_diff(Request& req) {
     std::size_t best = 0;
     for (const auto& r : rows) {
       const PcrValues* v = values_of(p, r.set, now);
-      if (v == nullptr) continue;
+      if (v == nullptr || r.events_json.empty()) continue;  // cleared by a hand edit: not a candidate
       const std::size_t n = mismatches(*v, last.pcrs);
       if (chosen != nullptr && n >= best) continue;
       chosen = &r;
@@ -110,7 +138,8 @@ Result<Response> Service::admin_policy_diff(Request& req) {
   if (chosen == nullptr || chosen->events_json.empty()) {
     return make_error(Errc::conflict, "reference set \"" + label + "\" of policy " + name +
                                           " has no captured boot events (captured before paw kept them, from a "
-                                          "device without an event log, or written by hand): capture it again");
+                                          "device without an event log, or its values written or changed by hand): "
+                                          "capture it again");
   }
   PAW_TRY(json::ObjectPtr ref_json, json::parse_object(chosen->events_json, 16u << 20));
   PAW_TRY(BootEvents ref, boot_events_from_json(ref_json));

@@ -454,6 +454,10 @@ class Store {
   // Reference events (migration 13): put replaces by (policy, set); list is the latest capture first.
   virtual Status put_reference_events(const ReferenceEvents& r) = 0;
   virtual Result<std::vector<ReferenceEvents>> list_reference_events(const std::string& policy) = 0;
+  // put_policy_with_reference_events: put_policy and put_reference_events in
+  // one transaction (policy capture: the new values and the boot behind them
+  // commit together, or neither does).
+  virtual Status put_policy_with_reference_events(const PolicyRecord& p, const ReferenceEvents& r) = 0;
 
   // Events: add_event assigns and returns the id; list_events returns events
   // with id > |after| in id order, at most |limit|.

@@ -123,6 +123,7 @@ class SqlStore : public Store {
   // store_sql_refs.cpp
   Status put_reference_events(const ReferenceEvents& r) override;
   Result<std::vector<ReferenceEvents>> list_reference_events(const std::string& policy) override;
+  Status put_policy_with_reference_events(const PolicyRecord& p, const ReferenceEvents& r) override;
 
  protected:
   explicit SqlStore(SqlDialect d) : dialect_(d) {}
