@@ -1,4 +1,6 @@
 // store.h — the verifier's storage interface.
+// Over 500 lines: the one interface every backend implements, with the
+// record types it exchanges; each method's contract sits next to it.
 //
 // Store is what the service needs from a database, nothing more. SqliteStore
 // (sqlite_store.cpp) is the default, embedded backend; a PostgreSQL backend
