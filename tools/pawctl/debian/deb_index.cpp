@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "paw/attest/debian_version.h"
+#include "paw/attest/text.h"
 
 namespace pawctl {
 namespace {
@@ -114,9 +115,7 @@ paw::Result<std::vector<PackagesEntry>> parse_packages_index(std::string_view te
   std::size_t number = 0;
   bool in_field = false;  // a continuation line belongs to the field before it
   while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view line = paw::next_line(text);
     ++number;
     if (line.size() > kMaxPackagesLine) return make_error(Errc::too_large, "Packages index line " + std::to_string(number) + " is too long");
     if (line.find('\0') != std::string_view::npos) return bad(number, "a NUL byte (not a Packages index)");

@@ -12,6 +12,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "paw/attest/text.h"
+
 extern char** environ;
 
 namespace pawctl {
@@ -123,9 +125,7 @@ paw::Result<std::vector<ReleaseFile>> release_sha256(std::string_view text) {
   bool in_sha256 = false, seen = false;
   std::size_t number = 0;
   while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view line = paw::next_line(text);
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) break;  // the Release file is one stanza
