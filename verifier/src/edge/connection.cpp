@@ -52,11 +52,11 @@ constexpr std::string_view kFixedFields =
     "Referrer-Policy: no-referrer\r\n"
     "Server: paw-verifier\r\n";
 
-bool fixed_field(std::string_view name) {
-  for (std::string_view f : {"Cache-Control", "X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options",
-                             "Referrer-Policy", "Server", "Date", "Connection", "Content-Length", "Content-Type",
-                             "Transfer-Encoding"}) {
-    if (Poco::icompare(std::string(name), std::string(f)) == 0) return true;
+bool fixed_field(const std::string& name) {
+  for (const char* f : {"Cache-Control", "X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options",
+                        "Referrer-Policy", "Server", "Date", "Connection", "Content-Length", "Content-Type",
+                        "Transfer-Encoding"}) {
+    if (Poco::icompare(name, f) == 0) return true;
   }
   return false;
 }
