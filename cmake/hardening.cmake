@@ -35,3 +35,15 @@ if(PAW_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
 endif()
+
+# paw_compile_alone(source…): in a unity build (-DCMAKE_UNITY_BUILD=ON, which
+# tools/test.sh uses: one compile per batch of eight sources parses the
+# ~150 000 lines of headers each source includes, and emits their inline code,
+# once instead of eight times) these sources are compiled on their own: their
+# file-local helpers (an anonymous namespace's `bad`, `World`, `kUsage`…) share
+# names with a neighbour's, or a class of theirs holds a file-local type (GCC's
+# -Wsubobject-linkage spares that only in the main file). Without unity builds
+# it does nothing.
+function(paw_compile_alone)
+  set_source_files_properties(${ARGN} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+endfunction()

@@ -75,12 +75,13 @@ cleanup() {
 trap cleanup EXIT
 
 step "release build in $bdir"
-# PAW_RELEASE_FLAGS / PAW_WERROR: tools/test.sh passes its main build's flags,
+# PAW_RELEASE_FLAGS / PAW_WERROR / PAW_UNITY_BUILD: tools/test.sh passes its main build's flags,
 # so that ccache serves every object but paw-agent's (the only sources that
 # PAW_VIRTUAL_FIDO changes) instead of compiling the programs a second time.
 release_flags=${PAW_RELEASE_FLAGS:--O2 -g -DNDEBUG}
 cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=$release_flags" \
-  "-DCMAKE_CXX_FLAGS_RELEASE=$release_flags" -DPAW_WERROR="${PAW_WERROR:-OFF}" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null \
+  "-DCMAKE_CXX_FLAGS_RELEASE=$release_flags" -DPAW_WERROR="${PAW_WERROR:-OFF}" \
+  -DCMAKE_UNITY_BUILD="${PAW_UNITY_BUILD:-OFF}" -DPAW_VIRTUAL_FIDO=OFF -DPAW_BUILD_TESTS=OFF >/dev/null \
   || die "configure of the release build failed"
 targets=$(cmake --build "$bdir" --target help)
 present=(); missing=()
