@@ -6,19 +6,23 @@
 // what it writes from the policy it read before the transaction: a capture
 // adds the device's values to that document, a PUT names the sets whose
 // values differ from it (and checks If-Match against it). Within one
-// verifier policy_mu_ orders the two; across replicas (PostgreSQL) nothing
-// else does, so a capture at replica B can commit between a PUT's read at
-// replica A and A's write. Without the compare A would then write its
-// document over B's with the same version number (a version would name two
-// documents: PolicyCache keys by it), and, for a set A left as the old
-// version had it but B captured anew, keep B's events beside values B's
-// boot does not explain. With the compare the race has one outcome:
+// verifier policy_mu_ orders the two; across replicas (PostgreSQL, or two
+// processes on one SQLite file) nothing else does, so a capture at replica
+// B can commit between a PUT's read at replica A and A's write. Without the
+// compare A would then write its document over B's with the same version
+// number (a version would name two documents: PolicyCache keys by it), and,
+// for a set A left as the old version had it but B captured anew, keep B's
+// events beside values B's boot does not explain. With the compare the race
+// has one outcome:
 //  - both transactions write the policies row first, so they serialize on
 //    it: SQLite by the write lock BEGIN IMMEDIATE takes (the second waits,
 //    busy_timeout, and reads the committed row after); PostgreSQL (READ
 //    COMMITTED) by the row lock of the UPDATE (the second waits until the
 //    first commits, then re-checks its WHERE against the new row) or, for a
-//    policy not stored yet, by the unique index INSERT … ON CONFLICT waits on;
+//    policy not stored yet, by the unique index INSERT … ON CONFLICT waits on
+//    (a server whose default isolation is REPEATABLE READ or SERIALIZABLE
+//    fails the second with a serialization error instead: a storage error,
+//    nothing written either);
 //  - the first to commit wins whole (policy and events); the second finds
 //    the version moved, rolls back before touching reference_events and
 //    answers Errc::conflict (HTTP 409): its caller reads again and redoes
