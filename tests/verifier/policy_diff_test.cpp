@@ -182,4 +182,51 @@ TEST_CASE("policy capture: the values and the events behind them commit together
   CHECK(c.get("/v1/admin/devices/" + f.dev->device_id + "/diff", f.v->admin()).status == 200);
 }
 
+TEST_CASE("policy PUT: new values and the clearing of the events captured for the old ones commit together") {
+  Fleet f;
+  f.v->use_bearer_logins();
+  REQUIRE(f.dev->use_event_log(load(test_data(kCos85))).ok());
+  f.enroll();
+  auto c = f.client();
+  REQUIRE(f.attest().status == 200);
+  const std::string diff = "/v1/admin/devices/" + f.dev->device_id + "/diff";
+  REQUIRE(c.post("/v1/admin/devices/" + f.dev->device_id + "/capture", "", f.v->admin()).status == 200);
+  REQUIRE(c.get(diff, f.v->admin()).status == 200);
+  auto current = [&] {
+    auto p = c.get("/v1/admin/policies/default", f.v->admin());
+    REQUIRE(p.status == 200);
+    json::ObjectPtr o = p.json();
+    if (o->has("policy")) o = o->getObject("policy");
+    return o;
+  };
+  const std::int64_t before = current()->getValue<std::int64_t>("version");
+  // A hand edit of the reference's PCR 4: its captured events must go with it.
+  json::ObjectPtr edited = current();
+  edited->getObject("pcrs")->getObject("reference")->getObject("sha256")->set("4", std::string(64, 'a'));
+  edited->remove("version");
+  const std::string body = json::stringify(edited);
+  // Clearing the events fails (a trigger in the real SQLite file refuses
+  // it): the PUT fails whole, the policy keeps its version and values, and
+  // diff still explains them with their events.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((f.v->state().state() + "/paw.db").c_str(), &db) == SQLITE_OK);
+  const char* refuse =
+      "CREATE TRIGGER refuse_clear BEFORE UPDATE ON reference_events BEGIN SELECT RAISE(ABORT, 'refused'); END";
+  REQUIRE(sqlite3_exec(db, refuse, nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto failed = c.request("PUT", "/v1/admin/policies/default", body, f.v->admin());
+  CHECK(failed.status >= 500);
+  CHECK(current()->getValue<std::int64_t>("version") == before);
+  CHECK(current()->getObject("pcrs")->getObject("reference")->getObject("sha256")->getValue<std::string>("4") !=
+        std::string(64, 'a'));
+  CHECK(c.get(diff, f.v->admin()).status == 200);
+  REQUIRE(sqlite3_exec(db, "DROP TRIGGER refuse_clear", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  // Now both commit: the new version, and no events beside its new values.
+  REQUIRE(c.request("PUT", "/v1/admin/policies/default", body, f.v->admin()).status == 200);
+  CHECK(current()->getValue<std::int64_t>("version") == before + 1);
+  auto cleared = c.get(diff + "?against=reference", f.v->admin());
+  CHECK(cleared.status == 409);
+  CHECK(cleared.body.find("capture it again") != std::string::npos);
+}
+
 }  // namespace paw::test

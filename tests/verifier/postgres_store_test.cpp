@@ -351,9 +351,87 @@ TEST_CASE("postgres store: migration 10 - report-only policies and their results
   check_report_contract(*store);
 }
 
-TEST_CASE("postgres store: migration 13 - reference events") {
-  auto store = open_pg(test::Postgres::shared().create_database());
-  check_refs_contract(*store);
+TEST_CASE("postgres store: migration 13 - reference events - a capture and a PUT racing at two replicas") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto a = open_pg(url), b = open_pg(url);
+  check_refs_contract(*a, *b);
+}
+
+namespace {
+
+// wait_for_lock_waiters: until |n| sessions of |s|'s database wait for a
+// lock (pg_stat_activity, polled without sleeping; false after 30 s).
+bool wait_for_lock_waiters(Poco::Data::Session& s, std::int64_t n) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < until) {
+    std::int64_t waiting = 0;
+    s << "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        Poco::Data::Keywords::into(waiting), Poco::Data::Keywords::now;
+    if (waiting >= n) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("postgres store: a PUT waiting on a capture's open transaction - serialized after it, whole or not at all") {
+  const std::string url = test::Postgres::shared().create_database();
+  auto store = open_pg(url);
+  REQUIRE(store->put_policy_with_reference_events({"fleet", 1, "{}", 100}, 0, {"fleet", "", "dev-a", 90, 100, "{}"})
+              .ok());
+  auto conn = postgres_connection_string(url);
+  REQUIRE(conn.ok());
+  Poco::Data::Session capture("PostgreSQL", *conn), watch("PostgreSQL", *conn);
+  using Poco::Data::Keywords::now;
+  // A capture (at another replica) that has written the policy row and its
+  // events but not committed yet, when the PUT built on version 1 starts.
+  auto open_capture = [&](const std::string& policy_sql) {
+    capture.begin();
+    capture << policy_sql, now;
+    capture << "INSERT INTO reference_events VALUES ('fleet', '', 'dev-b', 190, 200, '{\"b\":1}') "
+               "ON CONFLICT (policy, set_name) DO UPDATE SET device_id = excluded.device_id, events = excluded.events",
+        now;
+  };
+  // put_waiting starts the PUT on a thread (its answer into |put|) and
+  // returns once it waits on the capture's lock.
+  auto put_waiting = [&](PolicyRecord p, std::int64_t replaces, Status& put) {
+    std::thread t([&store, &put, p, replaces] { put = store->put_policy_clearing_reference_events(p, replaces, {}); });
+    CHECK(wait_for_lock_waiters(watch, 1));
+    return t;
+  };
+  // The capture commits: the PUT, woken, finds version 2 and writes nothing.
+  open_capture("UPDATE policies SET version = 2, json = '{\"by\":\"capture\"}' WHERE name = 'fleet'");
+  {
+    Status put = ok_status();
+    std::thread t = put_waiting({"fleet", 2, R"({"by":"put"})", 300}, 1, put);
+    capture.commit();
+    t.join();
+    CHECK(put.code() == Errc::conflict);
+  }
+  CHECK((*store->get_policy("fleet"))->json == R"({"by":"capture"})");
+  CHECK((*store->list_reference_events("fleet"))[0].device_id == "dev-b");
+  // The capture rolls back: the PUT, woken, finds version 2 still there and commits.
+  open_capture("UPDATE policies SET version = 3, json = '{\"by\":\"capture\"}' WHERE name = 'fleet'");
+  {
+    Status put = make_error(Errc::internal, "not run");
+    std::thread t = put_waiting({"fleet", 3, R"({"by":"put"})", 300}, 2, put);
+    capture.rollback();
+    t.join();
+    CHECK(put.ok());
+  }
+  CHECK((*store->get_policy("fleet"))->json == R"({"by":"put"})");
+  // A policy not stored yet: the PUT's INSERT waits on the capture's row in
+  // the unique index; the capture commits, the PUT writes nothing.
+  open_capture("INSERT INTO policies VALUES ('new', 1, '{\"by\":\"capture\"}', 400)");
+  {
+    Status put = ok_status();
+    std::thread t = put_waiting({"new", 1, R"({"by":"put"})", 300}, 0, put);
+    capture.commit();
+    t.join();
+    CHECK(put.code() == Errc::conflict);
+  }
+  CHECK((*store->get_policy("new"))->json == R"({"by":"capture"})");
 }
 
 TEST_CASE("postgres store: migration 14 - one device's events") {

@@ -266,11 +266,15 @@ TEST_CASE("store: migration 10 - report-only policies and their results") {
   check_report_contract(**s);
 }
 
-TEST_CASE("store: migration 13 - reference events") {
+TEST_CASE("store: migration 13 - reference events - a capture and a PUT racing at two replicas") {
   test::TempDir dir;
+  // Two stores on one file: two processes sharing it (the write lock and
+  // busy_timeout order them).
   auto s = open_store("sqlite:" + (dir / "paw.db").string());
   REQUIRE(s.ok());
-  check_refs_contract(**s);
+  auto other = open_store("sqlite:" + (dir / "paw.db").string());
+  REQUIRE(other.ok());
+  check_refs_contract(**s, **other);
 }
 
 TEST_CASE("store: migration 14 - one device's events") {

@@ -209,10 +209,10 @@ class Service {
   // ("" = "reference") of policy |policy| was captured from, to store.
   ReferenceEvents reference_events_of(const std::string& policy, const std::string& set, const StoredDevice& d,
                                       const AppraisalRecord& last);
-  // forget_changed_reference_events clears the captured events of each set
-  // of |policy| whose PCR values |after| (written by hand) changed or dropped.
-  Status forget_changed_reference_events(const std::string& policy, const std::optional<Policy>& before,
-                                         const Policy& after);
+  // reference_sets_to_clear names the sets of |policy| with captured events
+  // whose PCR values |after| (written by hand over |before|) changed or dropped.
+  Result<std::vector<std::string>> reference_sets_to_clear(const std::string& policy,
+                                                           const std::optional<Policy>& before, const Policy& after);
   Result<Response> admin_attach_report(Request& req);   // policy_report.cpp
   Result<Response> admin_detach_report(Request& req);
   Result<Response> admin_policy_report(Request& req);

@@ -216,6 +216,15 @@ Status check_if_match(const Request& req, const std::string& name, std::int64_t 
   return ok_status();
 }
 
+// stored_policy: the policy |rec| holds (parsed as policy_for does). PUT and
+// capture build on the row they read once, the one the store's compare then
+// checks, not on a second read that a write in between could make newer.
+Result<Policy> stored_policy(const PolicyRecord& rec) {
+  auto p = parse_stored_policy(rec.json);
+  if (!p.ok()) return make_error(Errc::storage_error, "stored policy " + rec.name + " does not parse: " + p.error().detail);
+  return p;
+}
+
 }  // namespace
 
 Result<Response> Service::admin_put_policy(Request& req) {
@@ -252,10 +261,15 @@ Result<Response> Service::admin_put_policy(Request& req) {
   // hold (one that no longer parses: none do).
   std::optional<Policy> before;
   if (old) {
-    if (auto b = policy_for(name); b.ok()) before = std::move(b).value();
+    if (auto b = stored_policy(*old); b.ok()) before = std::move(b).value();
   }
-  PAW_CHECK(store_->put_policy({name, p.version, serialize_policy(p), unix_now()}));
-  PAW_CHECK(forget_changed_reference_events(name, before, p));
+  PAW_TRY(std::vector<std::string> cleared, reference_sets_to_clear(name, before, p));
+  // One transaction: the new values and the clearing of the events captured
+  // for the old ones commit together, over exactly the version read above
+  // (a capture or PUT at another replica in between: 409, nothing written;
+  // store_sql_refs.cpp says in what order the two serialize).
+  PAW_CHECK(store_->put_policy_clearing_reference_events({name, p.version, serialize_policy(p), unix_now()},
+                                                         old ? old->version : 0, cleared));
   ObjPtr ev = new Obj();
   ev->set("name", name);
   ev->set("version", p.version);
@@ -322,8 +336,13 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   PAW_TRY(AppraisalRecord last, parse_appraisal_record(d.last_appraisal_json));
   const std::string name = d.policy.empty() ? std::string(kDefaultPolicyName) : d.policy;
   std::lock_guard lock(policy_mu_);
-  PAW_TRY(Policy p, policy_for(name));
   PAW_TRY(auto old, store_->get_policy(name));
+  Policy p;
+  if (old) {
+    PAW_TRY(p, stored_policy(*old));
+  } else {
+    PAW_TRY(p, policy_for(name));  // the built-in default, or 404
+  }
   // The required PCRs take the values the device's last quote proved.
   std::size_t captured = 0;
   PcrValues values;
@@ -352,9 +371,10 @@ Result<Response> Service::admin_capture_policy(Request& req) {
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(attest::check_aaguid_allowlist_roots(p.fido.aaguid_allowlist, fido_trust_.get()));
   // The values and the events behind them (for `pawctl policy diff`; none
-  // without an event log) commit together: never new values beside old events.
+  // without an event log) commit together: never new values beside old
+  // events; and only over the version read above (409 otherwise, as PUT).
   PAW_CHECK(store_->put_policy_with_reference_events(
-      {name, p.version, serialize_policy(p), unix_now()},
+      {name, p.version, serialize_policy(p), unix_now()}, old ? old->version : 0,
       reference_events_of(name, mode == "add" ? set_name : std::string(), d, last)));
   ObjPtr ev = new Obj();
   ev->set("policy", name);

@@ -75,20 +75,26 @@ ReferenceEvents Service::reference_events_of(const std::string& policy, const st
 
 // A hand-written policy (PUT) may give a set other values, or drop it: the
 // boot captured for the old values no longer explains the set, and diff
-// showing it as the set's reference would blame the wrong events. Those
-// events are cleared (diff then asks for a new capture); a set whose values
-// stay (its not_after edited, another rule changed) keeps its events.
-Status Service::forget_changed_reference_events(const std::string& policy, const std::optional<Policy>& before,
-                                                const Policy& after) {
+// showing it as the set's reference would blame the wrong events. Those sets
+// are named here, for the PUT's transaction to clear their events (diff then
+// asks for a new capture); a set whose values stay (its not_after edited,
+// another rule changed) keeps its events. The rows are read before that
+// transaction: only a capture or a PUT changes them, and each moves the
+// policy version the transaction compares, so a list gone stale makes the
+// PUT a 409, never a wrong clear.
+Result<std::vector<std::string>> Service::reference_sets_to_clear(const std::string& policy,
+                                                                  const std::optional<Policy>& before,
+                                                                  const Policy& after) {
   PAW_TRY(std::vector<ReferenceEvents> rows, store_->list_reference_events(policy));
+  std::vector<std::string> sets;
   for (const auto& r : rows) {
     if (r.events_json.empty()) continue;
     const PcrValues* was = before ? set_values(*before, r.set) : nullptr;
     const PcrValues* is = set_values(after, r.set);
     if (was != nullptr && is != nullptr && *was == *is) continue;
-    PAW_CHECK(store_->put_reference_events({policy, r.set, "", 0, unix_now(), ""}));
+    sets.push_back(r.set);
   }
-  return ok_status();
+  return sets;
 }
 
 Result<Response> Service::admin_policy_diff(Request& req) {

@@ -18,6 +18,10 @@
 //    used=0 AND expires_at>?` and a changed-row count of 1, or DELETE … with
 //    the same check); use_nonce succeeds for exactly one caller per nonce
 //    (an INSERT on the primary key);
+//  - put_policy_with_reference_events and put_policy_clearing_reference_events
+//    write over exactly the policy version they were made from (a compare on
+//    policies.version in their transaction); of two racing, the second to
+//    commit writes nothing;
 //  - a method that returned success has made its change durable (SQLite:
 //    WAL + synchronous=FULL), so a crash right after loses nothing.
 #pragma once
@@ -453,13 +457,23 @@ class Store {
   virtual Result<std::optional<LearnCandidate>> get_learn_candidate(std::int64_t id) = 0;
   virtual Result<bool> decide_learn_candidate(std::int64_t id, const std::string& status, const std::string& by,
                                               std::int64_t at) = 0;
-  // Reference events (migration 13): put replaces by (policy, set); list is the latest capture first.
-  virtual Status put_reference_events(const ReferenceEvents& r) = 0;
+  // Reference events (migration 13): one row per (policy, set), the latest capture listed first.
   virtual Result<std::vector<ReferenceEvents>> list_reference_events(const std::string& policy) = 0;
-  // put_policy_with_reference_events: put_policy and put_reference_events in
-  // one transaction (policy capture: the new values and the boot behind them
-  // commit together, or neither does).
-  virtual Status put_policy_with_reference_events(const PolicyRecord& p, const ReferenceEvents& r) = 0;
+  // The two policy writes that keep the reference events true to the values
+  // beside them. Each is one transaction that writes |p| only over version
+  // |replaces| of the stored policy p.name, the one |p| was made from (0: no
+  // row stored yet); when another writer got there first: Errc::conflict and
+  // nothing written (store_sql_refs.cpp says why the compare is needed).
+  //  - put_policy_with_reference_events (policy capture): |r| becomes the
+  //    events of its (policy, set), inserted or replaced;
+  //  - put_policy_clearing_reference_events (a policy PUT): the captured
+  //    events of each set named in |cleared| ("" = the reference; the sets
+  //    whose values the PUT changed or dropped) are emptied, their row
+  //    stamped p.updated_at; other sets' rows are left alone.
+  virtual Status put_policy_with_reference_events(const PolicyRecord& p, std::int64_t replaces,
+                                                  const ReferenceEvents& r) = 0;
+  virtual Status put_policy_clearing_reference_events(const PolicyRecord& p, std::int64_t replaces,
+                                                      const std::vector<std::string>& cleared) = 0;
 
   // Events: add_event assigns and returns the id; list_events returns events
   // with id > |after| in id order, at most |limit|.

@@ -121,9 +121,11 @@ class SqlStore : public Store {
   Result<bool> decide_learn_candidate(std::int64_t id, const std::string& status, const std::string& by,
                                       std::int64_t at) override;
   // store_sql_refs.cpp
-  Status put_reference_events(const ReferenceEvents& r) override;
   Result<std::vector<ReferenceEvents>> list_reference_events(const std::string& policy) override;
-  Status put_policy_with_reference_events(const PolicyRecord& p, const ReferenceEvents& r) override;
+  Status put_policy_with_reference_events(const PolicyRecord& p, std::int64_t replaces,
+                                          const ReferenceEvents& r) override;
+  Status put_policy_clearing_reference_events(const PolicyRecord& p, std::int64_t replaces,
+                                              const std::vector<std::string>& cleared) override;
 
  protected:
   explicit SqlStore(SqlDialect d) : dialect_(d) {}
@@ -146,6 +148,10 @@ class SqlStore : public Store {
   // update_in is update_device's compare-and-swap on |s| (every column; the
   // row that changed is counted through RETURNING, which both dialects have).
   Status update_in(Poco::Data::Session& s, const StoredDevice& d) const;
+  // replace_policy_in writes |p| on |s| over version |replaces| of the stored
+  // policy (0: none stored), or answers Errc::conflict and writes nothing
+  // (store_sql_refs.cpp: the compare both policy-and-events writes make).
+  Status replace_policy_in(Poco::Data::Session& s, const PolicyRecord& p, std::int64_t replaces) const;
 
  private:
   SqlDialect dialect_;

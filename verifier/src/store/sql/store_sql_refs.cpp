@@ -1,6 +1,42 @@
 // store_sql_refs.cpp — reference events (migration 13), both SQL dialects:
-// the verified boot events each reference set was captured from.
+// the verified boot events each reference set was captured from, and the two
+// policy writes that keep them true to the values beside them.
+//
+// Why each of those writes compares the stored version. The service builds
+// what it writes from the policy it read before the transaction: a capture
+// adds the device's values to that document, a PUT names the sets whose
+// values differ from it (and checks If-Match against it). Within one
+// verifier policy_mu_ orders the two; across replicas (PostgreSQL, or two
+// processes on one SQLite file) nothing else does, so a capture at replica
+// B can commit between a PUT's read at replica A and A's write. Without the
+// compare A would then write its document over B's with the same version
+// number (a version would name two documents: PolicyCache keys by it), and,
+// for a set A left as the old version had it but B captured anew, keep B's
+// events beside values B's boot does not explain. With the compare the race
+// has one outcome:
+//  - both transactions write the policies row first, so they serialize on
+//    it: SQLite by the write lock BEGIN IMMEDIATE takes (the second waits,
+//    busy_timeout, and reads the committed row after); PostgreSQL (READ
+//    COMMITTED) by the row lock of the UPDATE (the second waits until the
+//    first commits, then re-checks its WHERE against the new row) or, for a
+//    policy not stored yet, by the unique index INSERT … ON CONFLICT waits on
+//    (a server whose default isolation is REPEATABLE READ or SERIALIZABLE
+//    fails the second with a serialization error instead: a storage error,
+//    nothing written either);
+//  - the first to commit wins whole (policy and events); the second finds
+//    the version moved, rolls back before touching reference_events and
+//    answers Errc::conflict (HTTP 409): its caller reads again and redoes
+//    the edit or capture on top of the winner's document.
+// So every committed state is one a serial run of the two requests gives:
+// a set's events are those captured for the values beside them, or none.
+// Both take the policies row before any reference_events row: no lock-order
+// deadlock between them. Not covered yet: learn mode's approve (learn.cpp)
+// writes with put_policy, without the compare, so across replicas it can
+// still overwrite a capture or PUT that committed after its read
+// (put_policy_clearing_reference_events with no sets is the compare alone).
 #include <Poco/Data/Statement.h>
+
+#include <functional>
 
 #include "store_sql.h"
 
@@ -13,50 +49,80 @@ namespace paw::verifier {
 
 namespace {
 
-// upsert_reference_events writes |r| on |s| (replacing its (policy, set) row).
-void upsert_reference_events(Session& s, const std::string& sql, const ReferenceEvents& r) {
-  s << sql, kw::bind(r.policy), kw::bind(r.set), kw::bind(r.device_id), kw::bind(r.attested_at),
-      kw::bind(r.captured_at), kw::bind(r.events_json), now;
+// write_transaction runs |body| on |s| between BEGIN and COMMIT; a failed
+// Status rolls back, and so does an exception (rethrown: guarded() makes it
+// Errc::storage_error). SQLite: BEGIN IMMEDIATE takes the write lock at
+// BEGIN (no lock upgrade to fail halfway beside the group writer);
+// PostgreSQL through the session.
+Status write_transaction(Session& s, SqlDialect d, const std::function<Status()>& body) {
+  const bool lite = d == SqlDialect::sqlite;
+  if (lite) s << "BEGIN IMMEDIATE", now;
+  else s.begin();
+  Status st = ok_status();
+  try {
+    st = body();
+  } catch (...) {
+    try {
+      if (lite) s << "ROLLBACK", now;
+      else s.rollback();
+    } catch (...) {
+    }
+    throw;
+  }
+  if (lite) s << (st.ok() ? "COMMIT" : "ROLLBACK"), now;
+  else if (st.ok()) s.commit();
+  else s.rollback();
+  return st;
 }
-
-constexpr const char* kPutReferenceEventsSql =
-    "INSERT INTO reference_events (policy, set_name, device_id, attested_at, captured_at, events) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (policy, set_name) DO UPDATE SET device_id = excluded.device_id, "
-    "attested_at = excluded.attested_at, captured_at = excluded.captured_at, events = excluded.events";
 
 }  // namespace
 
-Status SqlStore::put_policy_with_reference_events(const PolicyRecord& p, const ReferenceEvents& r) {
+Status SqlStore::replace_policy_in(Session& s, const PolicyRecord& p, std::int64_t replaces) const {
+  std::vector<std::int64_t> won;
+  if (replaces == 0) {
+    s << q("INSERT INTO policies (name, version, json, updated_at) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT (name) DO NOTHING RETURNING version"),
+        kw::bind(p.name), kw::bind(p.version), kw::bind(p.json), kw::bind(p.updated_at), into(won), now;
+  } else {
+    s << q("UPDATE policies SET version = ?, json = ?, updated_at = ? WHERE name = ? AND version = ? "
+           "RETURNING version"),
+        kw::bind(p.version), kw::bind(p.json), kw::bind(p.updated_at), kw::bind(p.name), kw::bind(replaces),
+        into(won), now;
+  }
+  if (won.size() == 1) return ok_status();
+  return make_error(Errc::conflict, "policy " + p.name + " was changed by another write since " +
+                                        (replaces == 0 ? std::string("it was found missing")
+                                                       : "version " + std::to_string(replaces) + " was read") +
+                                        ": read it again and redo the change");
+}
+
+Status SqlStore::put_policy_with_reference_events(const PolicyRecord& p, std::int64_t replaces,
+                                                  const ReferenceEvents& r) {
   return guarded("put_policy_with_reference_events", [&](Session& s) -> Status {
-    // SQLite: IMMEDIATE takes the write lock at BEGIN (no lock upgrade to
-    // fail halfway beside the group writer); PostgreSQL through the session.
-    const bool lite = dialect_ == SqlDialect::sqlite;
-    if (lite) s << "BEGIN IMMEDIATE", now;
-    else s.begin();
-    try {
-      s << q("INSERT INTO policies (name, version, json, updated_at) VALUES (?, ?, ?, ?) "
-             "ON CONFLICT (name) DO UPDATE SET version = excluded.version, json = excluded.json, "
-             "updated_at = excluded.updated_at"),
-          kw::bind(p.name), kw::bind(p.version), kw::bind(p.json), kw::bind(p.updated_at), now;
-      upsert_reference_events(s, q(kPutReferenceEventsSql), r);
-    } catch (...) {
-      try {
-        if (lite) s << "ROLLBACK", now;
-        else s.rollback();
-      } catch (...) {
-      }
-      throw;  // guarded() makes it Errc::storage_error
-    }
-    if (lite) s << "COMMIT", now;
-    else s.commit();
-    return ok_status();
+    return write_transaction(s, dialect_, [&]() -> Status {
+      PAW_CHECK(replace_policy_in(s, p, replaces));
+      s << q("INSERT INTO reference_events (policy, set_name, device_id, attested_at, captured_at, events) "
+             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (policy, set_name) DO UPDATE SET device_id = excluded.device_id, "
+             "attested_at = excluded.attested_at, captured_at = excluded.captured_at, events = excluded.events"),
+          kw::bind(r.policy), kw::bind(r.set), kw::bind(r.device_id), kw::bind(r.attested_at),
+          kw::bind(r.captured_at), kw::bind(r.events_json), now;
+      return ok_status();
+    });
   });
 }
 
-Status SqlStore::put_reference_events(const ReferenceEvents& r) {
-  return guarded("put_reference_events", [&](Session& s) -> Status {
-    upsert_reference_events(s, q(kPutReferenceEventsSql), r);
-    return ok_status();
+Status SqlStore::put_policy_clearing_reference_events(const PolicyRecord& p, std::int64_t replaces,
+                                                      const std::vector<std::string>& cleared) {
+  return guarded("put_policy_clearing_reference_events", [&](Session& s) -> Status {
+    return write_transaction(s, dialect_, [&]() -> Status {
+      PAW_CHECK(replace_policy_in(s, p, replaces));
+      for (const std::string& set : cleared) {
+        s << q("UPDATE reference_events SET device_id = '', attested_at = 0, captured_at = ?, events = '' "
+               "WHERE policy = ? AND set_name = ?"),
+            kw::bind(p.updated_at), kw::bind(p.name), kw::bind(set), now;
+      }
+      return ok_status();
+    });
   });
 }
 
