@@ -19,12 +19,22 @@ std::size_t TokenCache::DigestHash::operator()(const Digest& d) const noexcept {
   return h;
 }
 
+TokenCache::Digest TokenCache::digest_of(std::string_view token) {
+  thread_local std::string last;
+  thread_local Digest last_digest{};
+  if (!last.empty() && token == last) return last_digest;
+  Digest d;
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), d.data());
+  last.assign(token);
+  last_digest = d;
+  return d;
+}
+
 bool TokenCache::holds(const Keyring& keys, std::string_view token, std::int64_t now,
                        std::string_view issuer) const {
   if (per_shard_ == 0 || token.size() > kMaxResultTokenSize) return false;
   const std::uint64_t generation = keys.verify_set().generation;
-  Digest key;
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), key.data());
+  const Digest key = digest_of(token);
   const Shard& shard = shards_[key[0] % kShards];
   std::shared_lock lock(shard.mu);
   auto it = shard.index.find(key);
@@ -36,8 +46,7 @@ Result<std::shared_ptr<const ResultClaims>> TokenCache::verify(const Keyring& ke
   // Oversized tokens are refused before any hashing (verify_result_token's error).
   if (token.size() > kMaxResultTokenSize) return make_error(Errc::too_large, "token exceeds size limit");
   const Keyring::VerifySet set = keys.verify_set();
-  Digest key;
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), key.data());
+  const Digest key = digest_of(token);
   Shard& shard = shards_[key[0] % kShards];
   if (per_shard_ != 0) {
     std::shared_ptr<const ResultClaims> stale;

@@ -64,6 +64,10 @@ class TokenCache {
 
  private:
   using Digest = std::array<std::uint8_t, 32>;
+  // digest_of: the SHA-256 of |token|. The reactor asks holds() and then
+  // verify() about the same login on the same thread: the second call
+  // reuses the first's digest (a compare instead of a hash).
+  static Digest digest_of(std::string_view token);
   struct DigestHash {
     std::size_t operator()(const Digest& d) const noexcept;
   };
