@@ -3,13 +3,13 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Exception.h>
+#include <Poco/MemoryStream.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/String.h>
 #include <Poco/Timestamp.h>
 
 #include <ctime>
-#include <sstream>
 
 #include "util.h"
 
@@ -141,7 +141,7 @@ void run_or_defer(Conn& c, Shared& sh) {
 void start_request(Conn& c, Shared& sh, std::size_t end) {
   Poco::Net::HTTPRequest head;
   try {
-    std::istringstream is(c.in.substr(0, end));
+    Poco::MemoryInputStream is(c.in.data(), end);  // the header in place, not a copy
     head.read(is);
   } catch (const Poco::Exception&) {
     c.in.clear();
