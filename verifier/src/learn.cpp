@@ -157,7 +157,15 @@ Result<Response> Service::admin_approve_ref(Request& req) {
   if (!found) return make_error(Errc::not_found, "no such candidate");
   const LearnCandidate c = *found;
   if (c.status != "pending") return make_error(Errc::conflict, "candidate was " + c.status + " already");
-  PAW_TRY(Policy p, policy_for(c.policy));
+  // The new version is built on the one row read here and written only over
+  // it (a capture or PUT at another replica in between: 409, nothing written).
+  PAW_TRY(auto old, store_->get_policy(c.policy));
+  Policy p;
+  if (old) {
+    PAW_TRY(p, stored_policy(*old));
+  } else {
+    PAW_TRY(p, policy_for(c.policy));
+  }
   PAW_TRY(Bytes digest, unhex(c.digest));
   ByteSet& list = c.kind == kLearnBootApp ? p.boot_applications : p.ima.allowlist;
   // An empty list allows every digest: one entry would make it allow only that.
@@ -167,11 +175,12 @@ Result<Response> Service::admin_approve_ref(Request& req) {
                                           " is empty (every digest is allowed): approving would allow only this one");
   }
   list.insert(std::move(digest));
-  PAW_TRY(auto old, store_->get_policy(c.policy));
   p.version = old ? old->version + 1 : (c.policy == kDefaultPolicyName ? 2 : 1);
   PAW_CHECK(validate_policy(p));
   PAW_CHECK(check_policy_bindings(p));
-  PAW_CHECK(store_->put_policy({c.policy, p.version, serialize_policy(p), unix_now()}));
+  // An allowlist entry changes no PCR value: no captured events to clear.
+  PAW_CHECK(store_->put_policy_clearing_reference_events({c.policy, p.version, serialize_policy(p), unix_now()},
+                                                         old ? old->version : 0, {}));
   PAW_TRY(bool decided, store_->decide_learn_candidate(id, "approved", decided_by(req), unix_now()));
   if (!decided) log_line("warn", "learn mode: candidate decided elsewhere meanwhile", {{"id", std::to_string(c.id)}});
   ObjPtr up = new Obj();

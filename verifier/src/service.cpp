@@ -349,6 +349,12 @@ void Service::published(std::int64_t id, const std::string& type, const std::str
   if (webhooks_) webhooks_->notify();  // the event row is the queue (webhooks.h)
 }
 
+Result<Policy> stored_policy(const PolicyRecord& rec) {
+  auto p = parse_stored_policy(rec.json);
+  if (!p.ok()) return make_error(Errc::storage_error, "stored policy " + rec.name + " does not parse: " + p.error().detail);
+  return p;
+}
+
 Result<Policy> Service::policy_for(const std::string& name) {
   const std::string n = name.empty() ? std::string(kDefaultPolicyName) : name;
   // The stored row is read every time (a cheap indexed read, so a PUT at

@@ -53,6 +53,12 @@ Result<std::string> ek_hash_of(const DeviceRecord& rec);
 // check_policy_name: [a-z0-9._-]{1,64} (Errc::malformed otherwise).
 Status check_policy_name(const std::string& name);
 
+// stored_policy: the policy |rec| holds (parsed as Service::policy_for does).
+// A policy write (PUT, capture, learn mode's approve) builds on the row it
+// read once, the one the store's version compare then checks, not on a
+// second read that a write in between could make newer.
+Result<Policy> stored_policy(const PolicyRecord& rec);
+
 class Service {
  public:
   // create opens the database and the signing keys named by |cfg| (the state

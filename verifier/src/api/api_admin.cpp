@@ -216,15 +216,6 @@ Status check_if_match(const Request& req, const std::string& name, std::int64_t 
   return ok_status();
 }
 
-// stored_policy: the policy |rec| holds (parsed as policy_for does). PUT and
-// capture build on the row they read once, the one the store's compare then
-// checks, not on a second read that a write in between could make newer.
-Result<Policy> stored_policy(const PolicyRecord& rec) {
-  auto p = parse_stored_policy(rec.json);
-  if (!p.ok()) return make_error(Errc::storage_error, "stored policy " + rec.name + " does not parse: " + p.error().detail);
-  return p;
-}
-
 }  // namespace
 
 Result<Response> Service::admin_put_policy(Request& req) {
