@@ -33,7 +33,15 @@ test_pkgs=(
   gpgv gnupg xz-utils              # pawctl refs import-deb --release runs gpgv; refs_import_test makes keys and a Packages.xz
 )
 
-want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+# An argument picks one half: "build" (what configuring and compiling need)
+# or "tests" (what the tests and the demo run); none installs both.
+# tools/test.sh installs the tests' half while the build compiles.
+case "${1:-all}" in
+  build) want=("${build_pkgs[@]}") ;;
+  tests) want=("${test_pkgs[@]}") ;;
+  all) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: install-deps.sh [build|tests]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
