@@ -24,16 +24,8 @@ void print_device_line(Table& t, const ObjectPtr& d) {
          d->optValue<std::string>("policy", ""), d->optValue<std::string>("label", "")});
 }
 
-int list(const Connection& c) {
-  auto a = call_ok(c, "GET", "/v1/admin/devices");
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  auto arr = (*o)->getArray("devices");
+int print_devices(const ObjectPtr& o) {
+  auto arr = o->getArray("devices");
   if (arr.isNull() || arr->size() == 0) {
     std::cout << "no devices enrolled yet (pawctl token create, then paw-agent enroll on the workstation)\n";
     return 0;
@@ -80,20 +72,18 @@ int one(const paw::Args& args, const Connection& c, const std::string& verb, con
     else std::cout << "deleted device " << id << " (its tokens no longer pass /v1/authz)\n";
     return 0;
   }
-  if (c.json) {
-    std::cout << a->body << "\n";
+  return show_answer(c, *a, [&](const ObjectPtr& o) {
+    if (verb == "approve") std::cout << "approved device " << id << "\n";
+    if (verb == "revoke") {
+      std::cout << "revoked device " << id << ": it can no longer attest, its tokens are refused\n";
+    }
+    if (verb == "show") {
+      print_device_page(std::cout, o, static_cast<std::int64_t>(std::time(nullptr)));
+      return 0;
+    }
+    print_summary(o);
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  if (verb == "approve") std::cout << "approved device " << id << "\n";
-  if (verb == "revoke") std::cout << "revoked device " << id << ": it can no longer attest, its tokens are refused\n";
-  if (verb == "show") {
-    print_device_page(std::cout, *o, static_cast<std::int64_t>(std::time(nullptr)));
-    return 0;
-  }
-  print_summary(*o);
-  return 0;
+  });
 }
 
 int devices(const std::vector<std::string>& words) {
@@ -104,7 +94,7 @@ int devices(const std::vector<std::string>& words) {
   if ((pos[0] == "list" && pos.size() != 1) || (pos[0] != "list" && pos.size() != 2)) return fail(kDevicesUsage, 2);
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
-  if (pos[0] == "list") return list(*conn);
+  if (pos[0] == "list") return call_show(*conn, "GET", "/v1/admin/devices", "", print_devices);
   return one(*args, *conn, pos[0], pos[1]);
 }
 
