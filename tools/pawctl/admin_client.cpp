@@ -230,6 +230,22 @@ int post_rotation(const paw::Args& args, const std::string& what, const std::str
   });
 }
 
+int print_rows(const paw::json::ObjectPtr& o, const std::string& key, const std::string& empty,
+               std::vector<std::string> header, const Row& row) {
+  auto arr = o->getArray(key);
+  if (arr.isNull() || arr->size() == 0) {
+    std::cout << empty << "\n";
+    return 0;
+  }
+  Table t(std::move(header));
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    paw::json::ObjectPtr x = arr->getObject(static_cast<unsigned>(i));
+    if (!x.isNull()) t.add(row(x));
+  }
+  t.print();
+  return 0;
+}
+
 paw::Status check_segment(const std::string& id, const std::string& what) {
   const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||

@@ -115,6 +115,15 @@ int show_answer(const Connection& c, const HttpAnswer& a, const Render& render);
 int call_show(const Connection& c, const std::string& method, const std::string& path,
               const std::string& body, const Render& render);
 
+// Row makes the cells of one table row from one object of an answer's array.
+using Row = std::function<std::vector<std::string>(const paw::json::ObjectPtr&)>;
+
+// print_rows prints the array |key| of |o| as a Table: |header|, then one row
+// by |row| for each element that is an object. When the array is absent or
+// empty it prints the line |empty| instead. Returns 0 (a Render's exit code).
+int print_rows(const paw::json::ObjectPtr& o, const std::string& key, const std::string& empty,
+               std::vector<std::string> header, const Row& row);
+
 // post_rotation is every `… rotate` command: confirm (|what|, e.g. "rotate
 // the result-token signing key"), POST |path| with the admin credential, then the answer as it is (--json) or "<before><kid><after>".
 int post_rotation(const paw::Args& args, const std::string& what, const std::string& path, const std::string& before,

@@ -18,25 +18,19 @@ constexpr const char* kDevicesUsage =
     "usage: pawctl devices list | show ID | approve ID | revoke ID [--yes] | delete ID [--yes]  [--json] --verifier URL "
     "--ca-file PEM";
 
-void print_device_line(Table& t, const ObjectPtr& d) {
-  t.add({d->optValue<std::string>("device_id", ""), d->optValue<std::string>("status", ""),
-         d->optValue<std::string>("last_verdict", ""), format_age(d->optValue<std::int64_t>("last_attested_at", 0)),
-         d->optValue<std::string>("policy", ""), d->optValue<std::string>("label", "")});
+std::vector<std::string> device_row(const ObjectPtr& d) {
+  return {d->optValue<std::string>("device_id", ""),
+          d->optValue<std::string>("status", ""),
+          d->optValue<std::string>("last_verdict", ""),
+          format_age(d->optValue<std::int64_t>("last_attested_at", 0)),
+          d->optValue<std::string>("policy", ""),
+          d->optValue<std::string>("label", "")};
 }
 
 int print_devices(const ObjectPtr& o) {
-  auto arr = o->getArray("devices");
-  if (arr.isNull() || arr->size() == 0) {
-    std::cout << "no devices enrolled yet (pawctl token create, then paw-agent enroll on the workstation)\n";
-    return 0;
-  }
-  Table t({"DEVICE", "STATUS", "VERDICT", "ATTESTED", "POLICY", "LABEL"});
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    auto d = arr->getObject(static_cast<unsigned>(i));
-    if (!d.isNull()) print_device_line(t, d);
-  }
-  t.print();
-  return 0;
+  return print_rows(o, "devices",
+                    "no devices enrolled yet (pawctl token create, then paw-agent enroll on the workstation)",
+                    {"DEVICE", "STATUS", "VERDICT", "ATTESTED", "POLICY", "LABEL"}, device_row);
 }
 
 void print_summary(const ObjectPtr& d) {

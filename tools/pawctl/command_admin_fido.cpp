@@ -100,45 +100,38 @@ int admin_invite(const paw::Args& args, const Connection& conn, const std::strin
   });
 }
 
+// invitation_row: one invitation; who invited is the person when a FIDO2
+// admin did, else the API credential's label and id.
+std::vector<std::string> invitation_row(const ObjectPtr& r) {
+  std::string by = r->optValue<std::string>("by_admin", "");
+  if (by.empty()) {
+    by = r->optValue<std::string>("by_name", "") + " (" + r->optValue<std::string>("by", "") + ")";
+  }
+  return {r->optValue<std::string>("id", ""),
+          r->optValue<std::string>("name", ""),
+          r->optValue<std::string>("scope", ""),
+          format_time(r->optValue<std::int64_t>("created_at", 0)),
+          format_time(r->optValue<std::int64_t>("expires_at", 0)),
+          printable(by, 160)};
+}
+
 // print_invitations: the invitations that could still be used (never their
 // links: the verifier does not keep them), for `admin invitations revoke ID`.
 int print_invitations(const ObjectPtr& o) {
-  auto arr = o->getArray("invitations");
-  if (arr.isNull() || arr->size() == 0) {
-    std::cout << "no pending invitations (pawctl admin invite NAME makes one)\n";
-    return 0;
-  }
-  Table t({"ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "INVITED BY"});
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    ObjectPtr r = arr->getObject(static_cast<unsigned>(i));
-    if (r.isNull()) continue;
-    // The person when a FIDO2 admin invited, else the API credential's label and id.
-    std::string by = r->optValue<std::string>("by_admin", "");
-    if (by.empty()) by = r->optValue<std::string>("by_name", "") + " (" + r->optValue<std::string>("by", "") + ")";
-    t.add({r->optValue<std::string>("id", ""), r->optValue<std::string>("name", ""),
-           r->optValue<std::string>("scope", ""), format_time(r->optValue<std::int64_t>("created_at", 0)),
-           format_time(r->optValue<std::int64_t>("expires_at", 0)), printable(by, 160)});
-  }
-  t.print();
-  return 0;
+  return print_rows(o, "invitations", "no pending invitations (pawctl admin invite NAME makes one)",
+                    {"ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "INVITED BY"}, invitation_row);
+}
+
+std::vector<std::string> admin_row(const ObjectPtr& r) {
+  return {r->optValue<std::string>("name", ""), r->optValue<std::string>("scope", ""),
+          std::to_string(r->optValue<std::int64_t>("sign_count", 0)),
+          format_time(r->optValue<std::int64_t>("created_at", 0)),
+          r->optValue<std::string>("created_by", "")};
 }
 
 int print_admins(const ObjectPtr& o) {
-  auto arr = o->getArray("admins");
-  if (arr.isNull() || arr->size() == 0) {
-    std::cout << "no FIDO2 admins (pawctl admin add NAME)\n";
-    return 0;
-  }
-  Table t({"NAME", "SCOPE", "COUNTER", "ADDED", "ADDED BY"});
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    ObjectPtr r = arr->getObject(static_cast<unsigned>(i));
-    if (r.isNull()) continue;
-    t.add({r->optValue<std::string>("name", ""), r->optValue<std::string>("scope", ""),
-           std::to_string(r->optValue<std::int64_t>("sign_count", 0)),
-           format_time(r->optValue<std::int64_t>("created_at", 0)), r->optValue<std::string>("created_by", "")});
-  }
-  t.print();
-  return 0;
+  return print_rows(o, "admins", "no FIDO2 admins (pawctl admin add NAME)",
+                    {"NAME", "SCOPE", "COUNTER", "ADDED", "ADDED BY"}, admin_row);
 }
 
 int admin(const std::vector<std::string>& words) {

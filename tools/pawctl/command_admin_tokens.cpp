@@ -23,27 +23,17 @@ constexpr const char* kCredentialsUsage =
 // (JSON field names; *_at fields as times).
 int list_table(const Connection& c, const std::string& path, const std::string& key,
                const std::vector<std::string>& header, const std::vector<std::string>& fields, const char* empty) {
-  return call_show(c, "GET", path, "", [&](const ObjectPtr& o) {
-    auto arr = o->getArray(key);
-    if (arr.isNull() || arr->size() == 0) {
-      std::cout << empty << "\n";
-      return 0;
+  const auto cells = [&](const ObjectPtr& row) {
+    std::vector<std::string> out;
+    for (const auto& f : fields) {
+      const bool time = f.size() > 3 && f.compare(f.size() - 3, 3, "_at") == 0;
+      out.push_back(time ? format_time(row->optValue<std::int64_t>(f, 0))
+                         : row->optValue<std::string>(f, ""));
     }
-    Table t(header);
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      ObjectPtr row = arr->getObject(static_cast<unsigned>(i));
-      if (row.isNull()) continue;
-      std::vector<std::string> cells;
-      for (const auto& f : fields) {
-        const bool time = f.size() > 3 && f.compare(f.size() - 3, 3, "_at") == 0;
-        cells.push_back(time ? format_time(row->optValue<std::int64_t>(f, 0))
-                             : row->optValue<std::string>(f, ""));
-      }
-      t.add(std::move(cells));
-    }
-    t.print();
-    return 0;
-  });
+    return out;
+  };
+  return call_show(c, "GET", path, "",
+                   [&](const ObjectPtr& o) { return print_rows(o, key, empty, header, cells); });
 }
 
 int token_create(const paw::Args& args, const Connection& conn) {
