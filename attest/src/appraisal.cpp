@@ -231,6 +231,7 @@ Result<Appraisal> appraise_authentic(const DeviceRecord& record, const DeviceSta
   rec.host = body.host;
   rec.clock = clock;
   if (boot.log_present) rec.boot_events = std::move(boot.events);
+  rec.secure_boot = boot.secure_boot;
   return AppraisalBuilder::make(std::move(rec), std::move(body), std::move(pr.next_state), pr.rebooted,
                                 policy.token_ttl_seconds, presence.present && presence.user_present,
                                 std::move(learned));

@@ -305,12 +305,14 @@ json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& r) {
   if (r.grace_until != 0) o->set("grace_until", r.grace_until);
   if (!r.rules.empty()) o->set("rules", rules_to_json(r.rules));
   if (r.boot_events) o->set("boot_events", boot_events_to_json(*r.boot_events));
+  if (r.secure_boot) o->set("secure_boot", *r.secure_boot);
   return o;
 }
 
 Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
-  PAW_CHECK(json::only_keys(o, {"device_id", "verdict", "reasons", "notes", "trust", "policy", "attested_at", "pcrs",
-                                "host", "clock", "grace_until", "rules", "boot_events"},
+  PAW_CHECK(json::only_keys(o,
+                            {"device_id", "verdict", "reasons", "notes", "trust", "policy", "attested_at",
+                             "pcrs", "host", "clock", "grace_until", "rules", "boot_events", "secure_boot"},
                             "appraisal record"));
   AppraisalRecord r;
   PAW_TRY(r.device_id, json::get_string(o, "device_id"));
@@ -348,6 +350,7 @@ Result<AppraisalRecord> appraisal_record_from_json(const json::ObjectPtr& o) {
     PAW_TRY(BootEvents events, boot_events_from_json(be));
     r.boot_events = std::move(events);
   }
+  PAW_TRY(r.secure_boot, json::opt_bool(o, "secure_boot"));  // absent: unknown, or stored before it was kept
   return r;
 }
 
@@ -377,9 +380,9 @@ bool DeviceState::operator==(const DeviceState& o) const {
 
 bool AppraisalRecord::operator==(const AppraisalRecord& o) const {
   return device_id == o.device_id && verdict == o.verdict && reasons == o.reasons && notes == o.notes &&
-         trust == o.trust && policy == o.policy && attested_at == o.attested_at && pcrs == o.pcrs && host == o.host &&
-         same_clock(clock, o.clock) && grace_until == o.grace_until && rules == o.rules &&
-         boot_events == o.boot_events;
+         trust == o.trust && policy == o.policy && attested_at == o.attested_at && pcrs == o.pcrs &&
+         host == o.host && same_clock(clock, o.clock) && grace_until == o.grace_until && rules == o.rules &&
+         boot_events == o.boot_events && secure_boot == o.secure_boot;
 }
 
 std::string_view verdict_name(Verdict v) noexcept {

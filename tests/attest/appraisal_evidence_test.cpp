@@ -97,9 +97,12 @@ TEST_CASE("appraise: result claims, token and storage round trips") {
   auto st = parse_device_state(serialize_device_state(a->next_state()));
   REQUIRE_MESSAGE(st.ok(), st.error().what());
   CHECK(*st == a->next_state());
+  // The log's SecureBoot variable (on in BootConfig{}) is kept, and survives storage.
+  CHECK(a->record().secure_boot == true);
   auto ar = parse_appraisal_record(serialize_appraisal_record(a->record()));
   REQUIRE_MESSAGE(ar.ok(), ar.error().what());
   CHECK(*ar == a->record());
+  CHECK(ar->secure_boot == true);
   CHECK(trust_vector_json(a->trust()).find("\"instance-identity\":2") != std::string::npos);
   CHECK(parse_device_state(R"({"fido_sign_count":1})").code() == Errc::malformed);
   CHECK(parse_device_record(R"({"device_id":"x","oops":1})").code() == Errc::malformed);

@@ -54,6 +54,10 @@ TEST_CASE("appraise: event log checks") {
     REQUIRE_MESSAGE(a.ok(), a.error().what());
     CHECK(codes(*a) == std::vector<std::string>{"secure_boot_off"});
     CHECK(message_of(*a, reason::kSecureBootOff).find("does not match its digest") != std::string::npos);
+    // Not proven, so the record claims no state (pawctl devices show does not
+    // say "on"); the soft device's host.secure_boot is only the agent's word.
+    CHECK_FALSE(a->record().secure_boot.has_value());
+    CHECK_FALSE(appraisal_record_to_json(a->record())->has("secure_boot"));
   }
   SUBCASE("attack a: the PCR 4 events left out (the TPM's PCR 4 still holds them)") {
     auto parsed = parse_event_log(*w.dev.event_log);

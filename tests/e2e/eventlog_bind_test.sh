@@ -13,7 +13,8 @@
 #      without its SHA-1 digest (both banks incomplete).
 # Before the fix each was judged healthy (and pinned the attacker's PCRs);
 # now each is refused with its own code, and the honest log is judged
-# unhealthy for the loader it really started.
+# unhealthy for the loader it really started; `pawctl devices show` then
+# prints the Secure Boot state that log proves.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 EXTEND_BIN=$PAW_BUILD_DIR/tools/dev/paw-extend-log/paw-extend-log
@@ -126,6 +127,19 @@ grep -q "boot_app_not_allowed.*$(cat "$WORK/evil.sha256")" "$WORK/honest.out" ||
   die "honest log: the unapproved loader was not named: $(cat "$WORK/honest.out")"
 grep -q "secure_boot_off" "$WORK/honest.out" && die "honest log: Secure Boot not proven: $(cat "$WORK/honest.out")"
 ok "unhealthy: boot_app_not_allowed names $(cut -c1-16 "$WORK/evil.sha256")…"
+step "pawctl devices show: the Secure Boot state the event log proves"
+# The device answer keeps the log's SecureBoot variable (PCR 7, bound by the
+# quote) beside the agent's own reading (host.secure_boot, absent on a host
+# without efivars); the page shows the log's, not "—".
+expect_rc 0 pawctl_admin devices show "$DEVICE_ID" --json
+python3 - "$WORK/last.out" <<'PY' || die "last_appraisal.secure_boot is not true: $(cat "$WORK/last.out")"
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[1]))["last_appraisal"].get("secure_boot") is True else 1)
+PY
+expect_rc 0 pawctl_admin devices show "$DEVICE_ID"
+grep -qE "^  host +.*, Secure Boot on \(event log" "$WORK/last.out" ||
+  die "the page does not show the event log's Secure Boot state: $(grep '^  host' "$WORK/last.out")"
+ok "$(grep -o 'Secure Boot on (event log[^)]*)' "$WORK/last.out")"
 step "a policy asking for facts whose PCRs it does not require is refused when set"
 sed 's/\[0, 2, 4, 7\]/[0, 2]/' "$WORK/policy.json" >"$WORK/unbound-policy.json"
 expect_rc 2 "$PAWCTL_BIN" policy set default "$WORK/unbound-policy.json" --verifier "$VERIFIER_URL" \

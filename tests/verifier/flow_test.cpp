@@ -526,4 +526,30 @@ TEST_CASE("flow: capture --add keeps both firmwares healthy until the old set en
   CHECK(ev.find(R"("set":"bios-1.22")") != std::string::npos);
 }
 
+TEST_CASE("flow: the device answer keeps the Secure Boot state the event log proves, beside the agent's reading") {
+  // The agent could not read the SecureBoot variable (no efivars where it
+  // runs): host.secure_boot is absent, yet the log the quote binds says it.
+  Fleet f;
+  f.dev->host.secure_boot = std::nullopt;
+  f.enroll();
+  REQUIRE(f.attest().status == 200);
+  auto c = f.client();
+  const std::string path = "/v1/admin/devices/" + f.dev->device_id;
+  auto on = c.get(path, f.v->admin());
+  REQUIRE(on.status == 200);
+  auto a = on.json()->getObject("last_appraisal");
+  REQUIRE(!a.isNull());
+  CHECK_FALSE(a->getObject("host")->has("secure_boot"));
+  REQUIRE(a->has("secure_boot"));
+  CHECK(a->getValue<bool>("secure_boot") == true);
+  // A boot with Secure Boot off: the next record says off (whatever the verdict).
+  soft::BootConfig off;
+  off.secure_boot = false;
+  REQUIRE(f.dev->use_event_log(soft::make_event_log(off)).ok());
+  REQUIRE(f.attest().status == 200);
+  auto now_off = c.get(path, f.v->admin()).json()->getObject("last_appraisal");
+  REQUIRE(now_off->has("secure_boot"));
+  CHECK(now_off->getValue<bool>("secure_boot") == false);
+}
+
 }  // namespace paw::test

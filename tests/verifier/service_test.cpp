@@ -149,6 +149,8 @@ TEST_CASE("verifier: challenges are bound to usable devices") {
   auto rev = c.post("/v1/challenges", R"({"device_id":"dev-revoked"})");
   CHECK(rev.status == 403);
   CHECK(rev.json()->getValue<std::string>("error") == "revoked");
+  CHECK(rev.json()->getValue<std::string>("message") ==
+        "the device is revoked (the verifier log has the detail)");
   CHECK(c.post("/v1/challenges", R"({"device_id":"../x"})").status == 400);
   CHECK(c.post("/v1/challenges", R"({"device_id":"dev-ok","x":1})").status == 400);
   // Issuing writes nothing: the nonce proves itself (challenge.h), and only

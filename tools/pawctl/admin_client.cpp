@@ -184,6 +184,26 @@ int report(const paw::Error& e) {
   return fail_named(std::string(paw::errc_name(e.code)), e.detail, code);
 }
 
+int show_answer(const Connection& c, const paw::Result<HttpAnswer>& a, const Render& render) {
+  if (!a.ok()) return report(a.error());
+  return show_answer(c, *a, render);
+}
+
+int show_answer(const Connection& c, const HttpAnswer& a, const Render& render) {
+  if (c.json) {
+    std::cout << a.body << "\n";
+    return 0;
+  }
+  auto o = parse_answer(a);
+  if (!o.ok()) return report(o.error());
+  return render(*o);
+}
+
+int call_show(const Connection& c, const std::string& method, const std::string& path,
+              const std::string& body, const Render& render) {
+  return show_answer(c, call_ok(c, method, path, body), render);
+}
+
 int confirm(const paw::Args& args, const std::string& question) {
   if (args.has("yes")) return 0;
   if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDERR_FILENO) != 1) {
@@ -204,15 +224,25 @@ int post_rotation(const paw::Args& args, const std::string& what, const std::str
   auto conn = connection_from(args);
   if (!conn.ok()) return report(conn.error());
   if (int rc = confirm(args, what); rc != 0) return rc;
-  auto a = call_ok(*conn, "POST", path, "{}");
-  if (!a.ok()) return report(a.error());
-  if (conn->json) {
-    std::cout << a->body << "\n";
+  return call_show(*conn, "POST", path, "{}", [&](const paw::json::ObjectPtr& o) {
+    std::cout << before << o->optValue<std::string>("kid", "") << after << "\n";
+    return 0;
+  });
+}
+
+int print_rows(const paw::json::ObjectPtr& o, const std::string& key, const std::string& empty,
+               std::vector<std::string> header, const Row& row) {
+  auto arr = o->getArray(key);
+  if (arr.isNull() || arr->size() == 0) {
+    std::cout << empty << "\n";
     return 0;
   }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << before << (*o)->optValue<std::string>("kid", "") << after << "\n";
+  Table t(std::move(header));
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    paw::json::ObjectPtr x = arr->getObject(static_cast<unsigned>(i));
+    if (!x.isNull()) t.add(row(x));
+  }
+  t.print();
   return 0;
 }
 
@@ -321,17 +351,12 @@ int revoke(const paw::Args& args, const Connection& c, const std::string& base, 
            const std::string& what) {
   if (auto st = check_segment(id, what + " id"); !st.ok()) return report(st.error());
   if (int rc = confirm(args, "revoke " + what + " " + id); rc != 0) return rc;
-  auto a = call_ok(c, "POST", base + "/" + id + "/revoke");
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
+  return call_show(c, "POST", base + "/" + id + "/revoke", "", [&](const paw::json::ObjectPtr& o) {
+    std::cout << what << " " << id << " revoked at "
+              << format_time(o->optValue<std::int64_t>("revoked_at", 0))
+              << " (refused from now on by every replica)\n";
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << what << " " << id << " revoked at " << format_time((*o)->optValue<std::int64_t>("revoked_at", 0))
-            << " (refused from now on by every replica)\n";
-  return 0;
+  });
 }
 
 }  // namespace pawctl

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -96,6 +97,32 @@ paw::Result<paw::json::ObjectPtr> parse_answer(const HttpAnswer& a);
 // report prints |e| as "pawctl: <detail>" and returns the exit code for it:
 // 2 for usage/config errors, 1 otherwise.
 int report(const paw::Error& e);
+
+// Render prints a verifier's answer (a JSON object) for people and returns
+// the exit code.
+using Render = std::function<int(const paw::json::ObjectPtr&)>;
+
+// show_answer is how an admin command ends: a refused or failed call |a| is
+// reported (report: exit 1, or 2 for usage and configuration); with --json
+// the answer's body is printed as it is (and exit 0); else the body is parsed
+// (parse_answer: a body that is not a JSON object is reported) and |render|
+// prints it and says the exit code.
+int show_answer(const Connection& c, const paw::Result<HttpAnswer>& a, const Render& render);
+int show_answer(const Connection& c, const HttpAnswer& a, const Render& render);
+
+// call_show is call_ok(|method|, |path|, |body|) and then show_answer: one
+// request of an admin command, printed.
+int call_show(const Connection& c, const std::string& method, const std::string& path,
+              const std::string& body, const Render& render);
+
+// Row makes the cells of one table row from one object of an answer's array.
+using Row = std::function<std::vector<std::string>(const paw::json::ObjectPtr&)>;
+
+// print_rows prints the array |key| of |o| as a Table: |header|, then one row
+// by |row| for each element that is an object. When the array is absent or
+// empty it prints the line |empty| instead. Returns 0 (a Render's exit code).
+int print_rows(const paw::json::ObjectPtr& o, const std::string& key, const std::string& empty,
+               std::vector<std::string> header, const Row& row);
 
 // post_rotation is every `… rotate` command: confirm (|what|, e.g. "rotate
 // the result-token signing key"), POST |path| with the admin credential, then the answer as it is (--json) or "<before><kid><after>".

@@ -18,33 +18,19 @@ constexpr const char* kDevicesUsage =
     "usage: pawctl devices list | show ID | approve ID | revoke ID [--yes] | delete ID [--yes]  [--json] --verifier URL "
     "--ca-file PEM";
 
-void print_device_line(Table& t, const ObjectPtr& d) {
-  t.add({d->optValue<std::string>("device_id", ""), d->optValue<std::string>("status", ""),
-         d->optValue<std::string>("last_verdict", ""), format_age(d->optValue<std::int64_t>("last_attested_at", 0)),
-         d->optValue<std::string>("policy", ""), d->optValue<std::string>("label", "")});
+std::vector<std::string> device_row(const ObjectPtr& d) {
+  return {d->optValue<std::string>("device_id", ""),
+          d->optValue<std::string>("status", ""),
+          d->optValue<std::string>("last_verdict", ""),
+          format_age(d->optValue<std::int64_t>("last_attested_at", 0)),
+          d->optValue<std::string>("policy", ""),
+          d->optValue<std::string>("label", "")};
 }
 
-int list(const Connection& c) {
-  auto a = call_ok(c, "GET", "/v1/admin/devices");
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  auto arr = (*o)->getArray("devices");
-  if (arr.isNull() || arr->size() == 0) {
-    std::cout << "no devices enrolled yet (pawctl token create, then paw-agent enroll on the workstation)\n";
-    return 0;
-  }
-  Table t({"DEVICE", "STATUS", "VERDICT", "ATTESTED", "POLICY", "LABEL"});
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    auto d = arr->getObject(static_cast<unsigned>(i));
-    if (!d.isNull()) print_device_line(t, d);
-  }
-  t.print();
-  return 0;
+int print_devices(const ObjectPtr& o) {
+  return print_rows(o, "devices",
+                    "no devices enrolled yet (pawctl token create, then paw-agent enroll on the workstation)",
+                    {"DEVICE", "STATUS", "VERDICT", "ATTESTED", "POLICY", "LABEL"}, device_row);
 }
 
 void print_summary(const ObjectPtr& d) {
@@ -80,20 +66,18 @@ int one(const paw::Args& args, const Connection& c, const std::string& verb, con
     else std::cout << "deleted device " << id << " (its tokens no longer pass /v1/authz)\n";
     return 0;
   }
-  if (c.json) {
-    std::cout << a->body << "\n";
+  return show_answer(c, *a, [&](const ObjectPtr& o) {
+    if (verb == "approve") std::cout << "approved device " << id << "\n";
+    if (verb == "revoke") {
+      std::cout << "revoked device " << id << ": it can no longer attest, its tokens are refused\n";
+    }
+    if (verb == "show") {
+      print_device_page(std::cout, o, static_cast<std::int64_t>(std::time(nullptr)));
+      return 0;
+    }
+    print_summary(o);
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  if (verb == "approve") std::cout << "approved device " << id << "\n";
-  if (verb == "revoke") std::cout << "revoked device " << id << ": it can no longer attest, its tokens are refused\n";
-  if (verb == "show") {
-    print_device_page(std::cout, *o, static_cast<std::int64_t>(std::time(nullptr)));
-    return 0;
-  }
-  print_summary(*o);
-  return 0;
+  });
 }
 
 int devices(const std::vector<std::string>& words) {
@@ -104,7 +88,7 @@ int devices(const std::vector<std::string>& words) {
   if ((pos[0] == "list" && pos.size() != 1) || (pos[0] != "list" && pos.size() != 2)) return fail(kDevicesUsage, 2);
   auto conn = connection_from(*args);
   if (!conn.ok()) return report(conn.error());
-  if (pos[0] == "list") return list(*conn);
+  if (pos[0] == "list") return call_show(*conn, "GET", "/v1/admin/devices", "", print_devices);
   return one(*args, *conn, pos[0], pos[1]);
 }
 

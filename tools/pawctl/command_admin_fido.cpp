@@ -87,79 +87,51 @@ int admin_invite(const paw::Args& args, const Connection& conn, const std::strin
   ask->set("name", name);
   ask->set("scope", scope);
   ask->set("expires_in_seconds", *ttl);
-  auto a = call_ok(conn, "POST", "/v1/admin/admins/invitations", paw::json::stringify(ask));
-  if (!a.ok()) return report(a.error());
-  if (conn.json) {
-    std::cout << a->body << "\n";
+  const std::string body = paw::json::stringify(ask);
+  return call_show(conn, "POST", "/v1/admin/admins/invitations", body, [&](const ObjectPtr& o) {
+    std::cout << "invitation for " << name << " (scope " << scope << "), valid once until "
+              << format_time(o->optValue<std::int64_t>("expires_at", 0)) << ":\n  "
+              << o->optValue<std::string>("url", "") << "\n"
+              << "next: give " << name << " this link over a channel you trust; opening it registers their "
+              << "security key (anyone holding the link can, until it is used or expires)\n"
+              << "sent to the wrong person, or leaked? pawctl admin invitations revoke "
+              << o->optValue<std::string>("id", "") << "\n";
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << "invitation for " << name << " (scope " << scope << "), valid once until "
-            << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << ":\n  "
-            << (*o)->optValue<std::string>("url", "") << "\n"
-            << "next: give " << name << " this link over a channel you trust; opening it registers their security "
-            << "key (anyone holding the link can, until it is used or expires)\n"
-            << "sent to the wrong person, or leaked? pawctl admin invitations revoke "
-            << (*o)->optValue<std::string>("id", "") << "\n";
-  return 0;
+  });
 }
 
-// admin_invitations: the invitations that could still be used (never their
+// invitation_row: one invitation; who invited is the person when a FIDO2
+// admin did, else the API credential's label and id.
+std::vector<std::string> invitation_row(const ObjectPtr& r) {
+  std::string by = r->optValue<std::string>("by_admin", "");
+  if (by.empty()) {
+    by = r->optValue<std::string>("by_name", "") + " (" + r->optValue<std::string>("by", "") + ")";
+  }
+  return {r->optValue<std::string>("id", ""),
+          r->optValue<std::string>("name", ""),
+          r->optValue<std::string>("scope", ""),
+          format_time(r->optValue<std::int64_t>("created_at", 0)),
+          format_time(r->optValue<std::int64_t>("expires_at", 0)),
+          printable(by, 160)};
+}
+
+// print_invitations: the invitations that could still be used (never their
 // links: the verifier does not keep them), for `admin invitations revoke ID`.
-int admin_invitations(const Connection& conn) {
-  auto a = call_ok(conn, "GET", "/v1/admin/invitations");
-  if (!a.ok()) return report(a.error());
-  if (conn.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  auto arr = (*o)->getArray("invitations");
-  if (arr.isNull() || arr->size() == 0) {
-    std::cout << "no pending invitations (pawctl admin invite NAME makes one)\n";
-    return 0;
-  }
-  Table t({"ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "INVITED BY"});
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    ObjectPtr r = arr->getObject(static_cast<unsigned>(i));
-    if (r.isNull()) continue;
-    // The person when a FIDO2 admin invited, else the API credential's label and id.
-    std::string by = r->optValue<std::string>("by_admin", "");
-    if (by.empty()) by = r->optValue<std::string>("by_name", "") + " (" + r->optValue<std::string>("by", "") + ")";
-    t.add({r->optValue<std::string>("id", ""), r->optValue<std::string>("name", ""),
-           r->optValue<std::string>("scope", ""), format_time(r->optValue<std::int64_t>("created_at", 0)),
-           format_time(r->optValue<std::int64_t>("expires_at", 0)), printable(by, 160)});
-  }
-  t.print();
-  return 0;
+int print_invitations(const ObjectPtr& o) {
+  return print_rows(o, "invitations", "no pending invitations (pawctl admin invite NAME makes one)",
+                    {"ID", "NAME", "SCOPE", "CREATED", "EXPIRES", "INVITED BY"}, invitation_row);
 }
 
-int admin_list(const Connection& conn) {
-  auto a = call_ok(conn, "GET", "/v1/admin/admins");
-  if (!a.ok()) return report(a.error());
-  if (conn.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  auto arr = (*o)->getArray("admins");
-  if (arr.isNull() || arr->size() == 0) {
-    std::cout << "no FIDO2 admins (pawctl admin add NAME)\n";
-    return 0;
-  }
-  Table t({"NAME", "SCOPE", "COUNTER", "ADDED", "ADDED BY"});
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    ObjectPtr r = arr->getObject(static_cast<unsigned>(i));
-    if (r.isNull()) continue;
-    t.add({r->optValue<std::string>("name", ""), r->optValue<std::string>("scope", ""),
-           std::to_string(r->optValue<std::int64_t>("sign_count", 0)),
-           format_time(r->optValue<std::int64_t>("created_at", 0)), r->optValue<std::string>("created_by", "")});
-  }
-  t.print();
-  return 0;
+std::vector<std::string> admin_row(const ObjectPtr& r) {
+  return {r->optValue<std::string>("name", ""), r->optValue<std::string>("scope", ""),
+          std::to_string(r->optValue<std::int64_t>("sign_count", 0)),
+          format_time(r->optValue<std::int64_t>("created_at", 0)),
+          r->optValue<std::string>("created_by", "")};
+}
+
+int print_admins(const ObjectPtr& o) {
+  return print_rows(o, "admins", "no FIDO2 admins (pawctl admin add NAME)",
+                    {"NAME", "SCOPE", "COUNTER", "ADDED", "ADDED BY"}, admin_row);
 }
 
 int admin(const std::vector<std::string>& words) {
@@ -180,21 +152,15 @@ int admin(const std::vector<std::string>& words) {
   if (!conn.ok()) return report(conn.error());
   if (verb == "add") return admin_add(*args, *conn, pos[1]);
   if (verb == "invite") return admin_invite(*args, *conn, pos[1]);
-  if (verb == "list") return admin_list(*conn);
+  if (verb == "list") return call_show(*conn, "GET", "/v1/admin/admins", "", print_admins);
   if (revoking) return revoke(*args, *conn, "/v1/admin/invitations", pos[2], "invitation");
-  if (verb == "invitations") return admin_invitations(*conn);
+  if (verb == "invitations") return call_show(*conn, "GET", "/v1/admin/invitations", "", print_invitations);
   if (int rc = confirm(*args, "remove admin " + pos[1] + " and revoke every session of theirs"); rc != 0) return rc;
-  auto a = call_ok(*conn, "DELETE", "/v1/admin/admins/" + pos[1]);
-  if (!a.ok()) return report(a.error());
-  if (conn->json) {
-    std::cout << a->body << "\n";
+  return call_show(*conn, "DELETE", "/v1/admin/admins/" + pos[1], "", [&](const ObjectPtr& o) {
+    std::cout << "admin " << pos[1] << " removed; " << o->optValue<std::int64_t>("sessions_revoked", 0)
+              << " session(s) revoked\n";
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << "admin " << pos[1] << " removed; " << (*o)->optValue<std::int64_t>("sessions_revoked", 0)
-            << " session(s) revoked\n";
-  return 0;
+  });
 }
 
 int login(const std::vector<std::string>& words) {

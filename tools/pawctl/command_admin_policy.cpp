@@ -24,35 +24,17 @@ constexpr const char* kPolicyUsage =
     " report NAME | report-mode NAME TARGET|off | explain DEVICE_ID | diff DEVICE_ID [--against SET]"
     "  [--json] --verifier URL --ca-file PEM";
 
-int print_policy(const Connection& c, const HttpAnswer& a) {
-  if (c.json) {
-    std::cout << a.body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(a);
-  if (!o.ok()) return report(o.error());
-  (*o)->stringify(std::cout, 2);
+// print_document: a policy document, indented.
+int print_document(const paw::json::ObjectPtr& o) {
+  o->stringify(std::cout, 2);
   std::cout << "\n";
   return 0;
 }
 
-int show(const Connection& c, const std::vector<std::string>& pos) {
-  if (pos.size() == 2) {
-    if (auto st = check_segment(pos[1], "policy name"); !st.ok()) return report(st.error());
-    auto a = call_ok(c, "GET", "/v1/admin/policies/" + pos[1]);
-    if (!a.ok()) return report(a.error());
-    return print_policy(c, *a);
-  }
-  auto a = call_ok(c, "GET", "/v1/admin/policies");
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
+// print_policies: the list of policies as a table.
+int print_policies(const paw::json::ObjectPtr& o) {
   Table t({"POLICY", "VERSION", "UPDATED", "REPORT MODE"});
-  auto arr = (*o)->getArray("policies");
+  auto arr = o->getArray("policies");
   for (std::size_t i = 0; !arr.isNull() && i < arr->size(); ++i) {
     auto p = arr->getObject(static_cast<unsigned>(i));
     if (p.isNull()) continue;
@@ -64,6 +46,14 @@ int show(const Connection& c, const std::vector<std::string>& pos) {
   t.print();
   std::cout << "(pawctl policy show NAME prints one document)\n";
   return 0;
+}
+
+int show(const Connection& c, const std::vector<std::string>& pos) {
+  if (pos.size() == 2) {
+    if (auto st = check_segment(pos[1], "policy name"); !st.ok()) return report(st.error());
+    return call_show(c, "GET", "/v1/admin/policies/" + pos[1], "", print_document);
+  }
+  return call_show(c, "GET", "/v1/admin/policies", "", print_policies);
 }
 
 int set(const Connection& c, const std::string& name, const std::string& file, const paw::Args& args) {
@@ -98,7 +88,7 @@ int set(const Connection& c, const std::string& name, const std::string& file, c
   const auto target = args.get("report-on");
   if (!c.json) std::cout << "policy " << name << " stored\n";
   if (c.json && target) return policy_report_mode(c, name, *target);  // one JSON answer: the attachment
-  if (int rc = print_policy(c, *a); rc != 0 || !target) return rc;
+  if (int rc = show_answer(c, *a, print_document); rc != 0 || !target) return rc;
   return policy_report_mode(c, name, *target);
 }
 
@@ -140,7 +130,7 @@ int capture(const Connection& c, const std::string& id, const paw::Args& args) {
     std::cout << "the required PCRs of device " << id << "'s last verified quote are now "
               << (add ? "reference set " + args.get_or("name", "") + " of:\n" : "the references of:\n");
   }
-  return print_policy(c, *a);
+  return show_answer(c, *a, print_document);
 }
 
 int policy(const std::vector<std::string>& words) {

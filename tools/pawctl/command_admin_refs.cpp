@@ -31,24 +31,9 @@ std::string shown(const std::string& text, std::size_t max) {
   return text.size() > max ? out + "..." : out;
 }
 
-int pending(const Connection& c, const paw::Args& args) {
-  std::string path = "/v1/admin/refs/pending";
-  std::string sep = "?";
-  if (auto p = args.get("policy")) {
-    if (auto st = check_segment(*p, "policy name"); !st.ok()) return report(st.error());
-    path += sep + "policy=" + *p;
-    sep = "&";
-  }
-  if (args.has("all")) path += sep + "status=all";
-  auto a = call_ok(c, "GET", path);
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  auto arr = (*o)->getArray("candidates");
+// print_candidates: learn mode's queue as a table.
+int print_candidates(const paw::json::ObjectPtr& o) {
+  auto arr = o->getArray("candidates");
   if (arr.isNull() || arr->size() == 0) {
     std::cout << "no candidates (learn mode queues digests once a policy has \"learn\": {\"min_devices\": N})\n";
     return 0;
@@ -72,28 +57,35 @@ int pending(const Connection& c, const paw::Args& args) {
   return 0;
 }
 
+int pending(const Connection& c, const paw::Args& args) {
+  std::string path = "/v1/admin/refs/pending";
+  std::string sep = "?";
+  if (auto p = args.get("policy")) {
+    if (auto st = check_segment(*p, "policy name"); !st.ok()) return report(st.error());
+    path += sep + "policy=" + *p;
+    sep = "&";
+  }
+  if (args.has("all")) path += sep + "status=all";
+  return call_show(c, "GET", path, "", print_candidates);
+}
+
 int decide(const Connection& c, const std::string& verb, const std::string& id) {
   if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
     return fail("refs " + verb + ": ID is the number pawctl refs pending prints", 2);
   }
-  auto a = call_ok(c, "POST", "/v1/admin/refs/" + id + "/" + verb);
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
+  return call_show(c, "POST", "/v1/admin/refs/" + id + "/" + verb, "", [&](const paw::json::ObjectPtr& x) {
+    const std::string what =
+        x->optValue<std::string>("kind", "") + " " + x->optValue<std::string>("digest", "");
+    if (verb == "approve") {
+      std::cout << "approved " << what << ": policy " << x->optValue<std::string>("policy", "")
+                << " is now version " << x->optValue<std::int64_t>("policy_version", 0)
+                << " (allowed from each device's next attestation)\n";
+    } else {
+      std::cout << "rejected " << what << ": never queued again for policy "
+                << x->optValue<std::string>("policy", "") << "\n";
+    }
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  const auto& x = *o;
-  const std::string what = x->optValue<std::string>("kind", "") + " " + x->optValue<std::string>("digest", "");
-  if (verb == "approve") {
-    std::cout << "approved " << what << ": policy " << x->optValue<std::string>("policy", "") << " is now version "
-              << x->optValue<std::int64_t>("policy_version", 0) << " (allowed from each device's next attestation)\n";
-  } else {
-    std::cout << "rejected " << what << ": never queued again for policy " << x->optValue<std::string>("policy", "")
-              << "\n";
-  }
-  return 0;
+  });
 }
 
 int refs(const std::vector<std::string>& words) {

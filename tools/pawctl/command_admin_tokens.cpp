@@ -23,32 +23,17 @@ constexpr const char* kCredentialsUsage =
 // (JSON field names; *_at fields as times).
 int list_table(const Connection& c, const std::string& path, const std::string& key,
                const std::vector<std::string>& header, const std::vector<std::string>& fields, const char* empty) {
-  auto a = call_ok(c, "GET", path);
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  auto arr = (*o)->getArray(key);
-  if (arr.isNull() || arr->size() == 0) {
-    std::cout << empty << "\n";
-    return 0;
-  }
-  Table t(header);
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    ObjectPtr row = arr->getObject(static_cast<unsigned>(i));
-    if (row.isNull()) continue;
-    std::vector<std::string> cells;
+  const auto cells = [&](const ObjectPtr& row) {
+    std::vector<std::string> out;
     for (const auto& f : fields) {
       const bool time = f.size() > 3 && f.compare(f.size() - 3, 3, "_at") == 0;
-      cells.push_back(time ? format_time(row->optValue<std::int64_t>(f, 0)) : row->optValue<std::string>(f, ""));
+      out.push_back(time ? format_time(row->optValue<std::int64_t>(f, 0))
+                         : row->optValue<std::string>(f, ""));
     }
-    t.add(std::move(cells));
-  }
-  t.print();
-  return 0;
+    return out;
+  };
+  return call_show(c, "GET", path, "",
+                   [&](const ObjectPtr& o) { return print_rows(o, key, empty, header, cells); });
 }
 
 int token_create(const paw::Args& args, const Connection& conn) {
@@ -63,25 +48,20 @@ int token_create(const paw::Args& args, const Connection& conn) {
   if (args.has("replace")) req->set("replace", true);
   // --owner: the person the workstation is enrolled to (tokens carry it; logins may name the expected user).
   if (auto owner = args.get("owner")) req->set("owner", *owner);
-  auto a = call_ok(conn, "POST", "/v1/admin/tokens", paw::json::stringify(req));
-  if (!a.ok()) return report(a.error());
-  if (conn.json) {
-    std::cout << a->body << "\n";
+  return call_show(conn, "POST", "/v1/admin/tokens", paw::json::stringify(req), [&](const ObjectPtr& o) {
+    std::cout << "token: " << o->optValue<std::string>("token", "") << "\n"
+              << "expires: " << format_time(o->optValue<std::int64_t>("expires_at", 0)) << " (single use)\n"
+              << "label: " << o->optValue<std::string>("label", "") << "\n"
+              << "owner: " << o->optValue<std::string>("owner", "") << "\n"
+              << "policy: " << o->optValue<std::string>("policy", "default") << "\n"
+              << (o->optValue<bool>("replace", false)
+                      ? "replace: yes (if this TPM is already enrolled, that device is revoked when this one "
+                        "enrolls)\n"
+                      : "")
+              << "next: on the workstation, paw-agent enroll --verifier " << conn.verifier
+              << " --token TOKEN --ca-file PEM\n";
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << "token: " << (*o)->optValue<std::string>("token", "") << "\n"
-            << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << " (single use)\n"
-            << "label: " << (*o)->optValue<std::string>("label", "") << "\n"
-            << "owner: " << (*o)->optValue<std::string>("owner", "") << "\n"
-            << "policy: " << (*o)->optValue<std::string>("policy", "default") << "\n"
-            << ((*o)->optValue<bool>("replace", false)
-                    ? "replace: yes (if this TPM is already enrolled, that device is revoked when this one enrolls)\n"
-                    : "")
-            << "next: on the workstation, paw-agent enroll --verifier " << conn.verifier
-            << " --token TOKEN --ca-file PEM\n";
-  return 0;
+  });
 }
 
 }  // namespace
@@ -126,19 +106,14 @@ int rp_credential(const std::vector<std::string>& words) {
     if (!d.ok()) return report(d.error());
     req->set("expires_in_seconds", *d);
   }
-  auto a = call_ok(*conn, "POST", "/v1/admin/rp-credentials", paw::json::stringify(req));
-  if (!a.ok()) return report(a.error());
-  if (conn->json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << "relying-party credential: " << (*o)->optValue<std::string>("credential", "") << "\n"
-            << "id: " << (*o)->optValue<std::string>("id", "") << "\n"
-            << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << "\n"
-            << "store it in a file (mode 0600) for the identity provider; it is shown only once\n";
-  return 0;
+  return call_show(
+      *conn, "POST", "/v1/admin/rp-credentials", paw::json::stringify(req), [](const ObjectPtr& o) {
+        std::cout << "relying-party credential: " << o->optValue<std::string>("credential", "") << "\n"
+                  << "id: " << o->optValue<std::string>("id", "") << "\n"
+                  << "expires: " << format_time(o->optValue<std::int64_t>("expires_at", 0)) << "\n"
+                  << "store it in a file (mode 0600) for the identity provider; it is shown only once\n";
+        return 0;
+      });
 }
 
 // credentials_create: a scoped admin API credential for automation.
@@ -153,20 +128,15 @@ int credentials_create(const paw::Args& args, const Connection& conn) {
     if (!d.ok()) return report(d.error());
     req->set("expires_in_seconds", *d);
   }
-  auto a = call_ok(conn, "POST", "/v1/admin/credentials", paw::json::stringify(req));
-  if (!a.ok()) return report(a.error());
-  if (conn.json) {
-    std::cout << a->body << "\n";
+  return call_show(conn, "POST", "/v1/admin/credentials", paw::json::stringify(req), [](const ObjectPtr& o) {
+    std::cout
+        << "admin credential: " << o->optValue<std::string>("credential", "") << "\n"
+        << "id: " << o->optValue<std::string>("id", "") << "\n"
+        << "scope: " << o->optValue<std::string>("scope", "") << "\n"
+        << "expires: " << format_time(o->optValue<std::int64_t>("expires_at", 0)) << "\n"
+        << "store it in a file (mode 0600) for the automation (--credential-file); it is shown only once\n";
     return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  std::cout << "admin credential: " << (*o)->optValue<std::string>("credential", "") << "\n"
-            << "id: " << (*o)->optValue<std::string>("id", "") << "\n"
-            << "scope: " << (*o)->optValue<std::string>("scope", "") << "\n"
-            << "expires: " << format_time((*o)->optValue<std::int64_t>("expires_at", 0)) << "\n"
-            << "store it in a file (mode 0600) for the automation (--credential-file); it is shown only once\n";
-  return 0;
+  });
 }
 
 int credentials(const std::vector<std::string>& words) {

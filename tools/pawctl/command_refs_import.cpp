@@ -72,18 +72,13 @@ int import_into(const Connection& c, const std::string& name, const std::vector<
   if (min_kernel) policy->boot.min_kernel = *min_kernel;
   // If-Match: an admin's edit between our GET and PUT is refused (409), not overwritten.
   auto put = call_ok(c, "PUT", path, paw::json::stringify(paw::policy_to_json(*policy)), 15, read_version);
-  if (!put.ok()) return report(put.error());
-  if (c.json) {
-    std::cout << put->body << "\n";
+  return show_answer(c, put, [&](const paw::json::ObjectPtr& stored) {
+    std::cout << "policy " << name << " is now version " << stored->optValue<std::int64_t>("version", 0)
+              << ": " << added << " image(s) added, " << policy->boot.images.size() << " known";
+    if (!policy->boot.min_kernel.empty()) std::cout << ", boot.min_kernel " << policy->boot.min_kernel;
+    std::cout << " (judged from each device's next attestation)\n";
     return 0;
-  }
-  auto stored = parse_answer(*put);
-  if (!stored.ok()) return report(stored.error());
-  std::cout << "policy " << name << " is now version " << (*stored)->optValue<std::int64_t>("version", 0) << ": "
-            << added << " image(s) added, " << policy->boot.images.size() << " known";
-  if (!policy->boot.min_kernel.empty()) std::cout << ", boot.min_kernel " << policy->boot.min_kernel;
-  std::cout << " (judged from each device's next attestation)\n";
-  return 0;
+  });
 }
 
 // read_checked reads |path| as the .deb |index| names (deb_index.h): its

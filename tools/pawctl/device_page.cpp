@@ -267,6 +267,22 @@ void reasons_section(std::ostream& out, const ObjectPtr& d, std::int64_t now) {
   }
 }
 
+// secure_boot_text: the Secure Boot state of an attestation |a|. The event
+// log's (its SecureBoot variable in PCR 7, bound by the quote: "secure_boot")
+// comes first; the agent's own reading of the variable (host "secure_boot")
+// stands in where no log proves it, and is named where it disagrees.
+std::string secure_boot_text(const ObjectPtr& a, const ObjectPtr& host) {
+  const int log = flag(a, "secure_boot");
+  const int agent = flag(host, "secure_boot");
+  const auto on = [](int v) { return std::string(v == 1 ? "on" : "off"); };
+  if (log >= 0) {
+    if (agent >= 0 && agent != log) return on(log) + " (event log; the agent read " + on(agent) + ")";
+    return on(log) + " (event log)";
+  }
+  if (agent >= 0) return on(agent) + " (the agent's reading)";
+  return kNone;
+}
+
 void attestation_section(std::ostream& out, const ObjectPtr& d, std::int64_t now) {
   out << "\nLast attestation\n";
   ObjectPtr a = obj(d, "last_appraisal");
@@ -282,10 +298,9 @@ void attestation_section(std::ostream& out, const ObjectPtr& d, std::int64_t now
   ObjectPtr host = obj(a, "host");
   if (!host.isNull()) {
     const int disk = flag(host, "disk_encrypted");
-    const int sb = flag(host, "secure_boot");
     line(out, "host", or_none(str(host, "os_release", 80)) + ", kernel " + or_none(str(host, "kernel", 80)) +
                           ", disk encrypted " + (disk < 0 ? kNone : disk ? "yes" : "no") + ", Secure Boot " +
-                          (sb < 0 ? kNone : sb ? "on" : "off"));
+                          secure_boot_text(a, host));
   }
   line(out, "history", "pawctl events --device " + or_none(str(d, "device_id", 64)) +
                            "; rule by rule: pawctl policy explain ID");

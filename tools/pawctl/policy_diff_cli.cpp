@@ -34,33 +34,15 @@ void side(const char* label, const paw::json::ObjectPtr& e) {
             << "\n";
 }
 
-}  // namespace
-
-int policy_diff(const Connection& c, const std::string& device_id, const std::optional<std::string>& against) {
-  if (auto st = check_segment(device_id, "device id"); !st.ok()) return report(st.error());
-  std::string path = "/v1/admin/devices/" + device_id + "/diff";
-  if (against) {
-    // Set names are [a-z0-9._-]{1,64} (docs/policy.md): nothing to escape.
-    if (!std::regex_match(*against, std::regex("[a-z0-9._-]{1,64}"))) {
-      return fail("policy diff: --against names a reference set ([a-z0-9._-]{1,64}) or \"reference\"", 2);
-    }
-    path += "?against=" + *against;
-  }
-  auto a = call_ok(c, "GET", path);
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  const std::string set = field(*o, "against", 64);
-  std::cout << "device " << field(*o, "device_id") << " (policy " << field(*o, "policy") << ", attested "
-            << format_time((*o)->optValue<std::int64_t>("device_attested_at", 0)) << ") against "
+// print_diff: the PCR values and the events that differ, for people.
+int print_diff(const paw::json::ObjectPtr& o) {
+  const std::string set = field(o, "against", 64);
+  std::cout << "device " << field(o, "device_id") << " (policy " << field(o, "policy") << ", attested "
+            << format_time(o->optValue<std::int64_t>("device_attested_at", 0)) << ") against "
             << (set == "reference" ? std::string("the policy's reference") : "reference set " + set)
-            << " (captured from " << field(*o, "captured_from") << ", attested "
-            << format_time((*o)->optValue<std::int64_t>("reference_attested_at", 0)) << ")\n";
-  auto pcrs = (*o)->getArray("pcrs");
+            << " (captured from " << field(o, "captured_from") << ", attested "
+            << format_time(o->optValue<std::int64_t>("reference_attested_at", 0)) << ")\n";
+  auto pcrs = o->getArray("pcrs");
   if (!pcrs.isNull() && pcrs->size() != 0) {
     Table t({"PCR", "REFERENCE", "DEVICE"});
     for (std::size_t i = 0; i < pcrs->size(); ++i) {
@@ -73,7 +55,7 @@ int policy_diff(const Connection& c, const std::string& device_id, const std::op
   } else {
     std::cout << "every PCR value of the set matches the device's last quote\n";
   }
-  auto changes = (*o)->getArray("changes");
+  auto changes = o->getArray("changes");
   const std::size_t n = changes.isNull() ? 0 : changes->size();
   std::cout << n << " event(s) differ" << (n == 0 ? "" : ":") << "\n";
   for (std::size_t i = 0; i < n; ++i) {
@@ -84,10 +66,26 @@ int policy_diff(const Connection& c, const std::string& device_id, const std::op
     side("reference: ", ch->getObject("reference"));
     side("device:    ", ch->getObject("device"));
   }
-  if ((*o)->optValue<bool>("reference_truncated", false) || (*o)->optValue<bool>("device_truncated", false)) {
+  if (o->optValue<bool>("reference_truncated", false) || o->optValue<bool>("device_truncated", false)) {
     std::cout << "(a log had more events than paw keeps; events past the limit are not compared)\n";
   }
   return 0;
+}
+
+}  // namespace
+
+int policy_diff(const Connection& c, const std::string& device_id,
+                const std::optional<std::string>& against) {
+  if (auto st = check_segment(device_id, "device id"); !st.ok()) return report(st.error());
+  std::string path = "/v1/admin/devices/" + device_id + "/diff";
+  if (against) {
+    // Set names are [a-z0-9._-]{1,64} (docs/policy.md): nothing to escape.
+    if (!std::regex_match(*against, std::regex("[a-z0-9._-]{1,64}"))) {
+      return fail("policy diff: --against names a reference set ([a-z0-9._-]{1,64}) or \"reference\"", 2);
+    }
+    path += "?against=" + *against;
+  }
+  return call_show(c, "GET", path, "", print_diff);
 }
 
 }  // namespace pawctl

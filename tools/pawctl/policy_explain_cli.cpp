@@ -23,23 +23,13 @@ std::string short_value(const std::string& v) {
   return v.substr(0, 24) + "...";
 }
 
-}  // namespace
-
-int policy_explain(const Connection& c, const std::string& device_id) {
-  if (auto st = check_segment(device_id, "device id"); !st.ok()) return report(st.error());
-  auto a = call_ok(c, "GET", "/v1/admin/devices/" + device_id + "/explain");
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  const auto grace = (*o)->optValue<std::int64_t>("grace_until", 0);
-  std::cout << "device " << field(*o, "device_id") << ", policy " << field(*o, "policy") << ", attested "
-            << format_time((*o)->optValue<std::int64_t>("attested_at", 0)) << ": " << field(*o, "verdict")
+// print_explanation: the verdict rule by rule, then every reason.
+int print_explanation(const paw::json::ObjectPtr& o) {
+  const auto grace = o->optValue<std::int64_t>("grace_until", 0);
+  std::cout << "device " << field(o, "device_id") << ", policy " << field(o, "policy") << ", attested "
+            << format_time(o->optValue<std::int64_t>("attested_at", 0)) << ": " << field(o, "verdict")
             << (grace != 0 ? ", login allowed until " + format_time(grace) : std::string()) << "\n";
-  auto rules = (*o)->getArray("rules");
+  auto rules = o->getArray("rules");
   if (rules.isNull() || rules->size() == 0) {
     std::cout << "no rule results were recorded with this attestation (it predates them, or the policy has no "
                  "rule that records one)\n";
@@ -58,7 +48,7 @@ int policy_explain(const Connection& c, const std::string& device_id) {
   }
   // Every reason with its sentence (which names the event too); those no
   // rule result names (a login key, a rule that records none) only show here.
-  auto reasons = (*o)->getArray("reasons");
+  auto reasons = o->getArray("reasons");
   if (!reasons.isNull() && reasons->size() != 0) {
     std::cout << "reasons:\n";
     for (std::size_t i = 0; i < reasons->size(); ++i) {
@@ -70,6 +60,13 @@ int policy_explain(const Connection& c, const std::string& device_id) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int policy_explain(const Connection& c, const std::string& device_id) {
+  if (auto st = check_segment(device_id, "device id"); !st.ok()) return report(st.error());
+  return call_show(c, "GET", "/v1/admin/devices/" + device_id + "/explain", "", print_explanation);
 }
 
 }  // namespace pawctl

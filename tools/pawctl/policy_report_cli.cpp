@@ -37,17 +37,10 @@ int policy_report_mode(const Connection& c, const std::string& name, const std::
   return 0;
 }
 
-int policy_report(const Connection& c, const std::string& name) {
-  if (auto st = check_segment(name, "policy name"); !st.ok()) return report(st.error());
-  auto a = call_ok(c, "GET", "/v1/admin/policies/" + name + "/report");
-  if (!a.ok()) return report(a.error());
-  if (c.json) {
-    std::cout << a->body << "\n";
-    return 0;
-  }
-  auto o = parse_answer(*a);
-  if (!o.ok()) return report(o.error());
-  const auto& r = *o;
+namespace {
+
+// print_report: policy |name|'s report-mode judgements, for people.
+int print_report(const std::string& name, const paw::json::ObjectPtr& r) {
   const std::string target = r->optValue<std::string>("target", "");
   std::cout << "policy " << name << "@" << r->optValue<std::int64_t>("version", 0)
             << (target.empty() ? " (not in report mode now)" : " in report mode for the devices of policy " + target)
@@ -88,6 +81,14 @@ int policy_report(const Connection& c, const std::string& name) {
     t.print();
   }
   return 0;
+}
+
+}  // namespace
+
+int policy_report(const Connection& c, const std::string& name) {
+  if (auto st = check_segment(name, "policy name"); !st.ok()) return report(st.error());
+  return call_show(c, "GET", "/v1/admin/policies/" + name + "/report", "",
+                   [&](const paw::json::ObjectPtr& r) { return print_report(name, r); });
 }
 
 }  // namespace pawctl

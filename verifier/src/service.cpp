@@ -241,7 +241,7 @@ Response Service::dispatch(Request& req) {
     resp = std::move(*r);
   } else if (route->auth == Auth::none) {
     withheld = r.error().detail;
-    resp = error_response(public_error(r.error()));
+    resp = error_response(public_error(r.error(), route->pattern));
   } else {
     resp = error_response(r.error());
   }

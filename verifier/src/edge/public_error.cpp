@@ -5,9 +5,24 @@
 namespace paw::verifier {
 namespace {
 
-// sentence: one fixed text per code, with no value from the request or the
-// verifier's state in it.
-const char* sentence(Errc c) {
+// revoked_sentence: what a revocation refused on |route| is about. A device on the
+// routes a workstation or a relying party calls without an admin credential;
+// an admin invitation on the console's invitation routes (the only revoked
+// thing they check, after the link's MAC: only its holder learns this).
+const char* revoked_sentence(std::string_view route) {
+  if (route.starts_with("/console/invitation/")) {
+    return "the invitation was revoked by an admin; ask for a new link";
+  }
+  for (std::string_view device :
+       {"/v1/challenges", "/v1/attestations", "/v1/authz", "/v1/devices/", "/v1/enrollments"}) {
+    if (route.starts_with(device)) return "the device is revoked";
+  }
+  return "what this request presents was revoked";
+}
+
+// sentence: one fixed text per code (and, for revoked, per kind of route),
+// with no value from the request or the verifier's state in it.
+const char* sentence(Errc c, std::string_view route) {
   switch (c) {
     case Errc::malformed: return "the request does not parse";
     case Errc::trailing_data: return "the request has bytes after its content";
@@ -50,7 +65,7 @@ const char* sentence(Errc c) {
     case Errc::not_found: return "not found";
     case Errc::conflict: return "the current state does not allow this";
     case Errc::rate_limited: return "too many requests; retry later";
-    case Errc::revoked: return "the device is revoked";
+    case Errc::revoked: return revoked_sentence(route);
     case Errc::device_mismatch: return "the evidence names another device";
     case Errc::storage_error:
     case Errc::internal: return "internal error";
@@ -60,8 +75,8 @@ const char* sentence(Errc c) {
 
 }  // namespace
 
-Error public_error(const Error& e) {
-  return make_error(e.code, std::string(sentence(e.code)) + " (the verifier log has the detail)");
+Error public_error(const Error& e, std::string_view route) {
+  return make_error(e.code, std::string(sentence(e.code, route)) + " (the verifier log has the detail)");
 }
 
 }  // namespace paw::verifier

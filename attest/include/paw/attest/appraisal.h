@@ -392,6 +392,12 @@ struct AppraisalRecord {
   // `pawctl policy diff`; nullopt without an event log or in a record stored
   // before they were kept.
   std::optional<BootEvents> boot_events;
+  // secure_boot: the SecureBoot variable the event log measured in PCR 7,
+  // from an event the quote binds and whose data matches its digest (JSON
+  // "secure_boot", beside "host": {"secure_boot"}, which is only the agent's
+  // own reading of the variable); nullopt without an event log, when the log
+  // does not prove it, or in a record stored before it was kept.
+  std::optional<bool> secure_boot;
   bool operator==(const AppraisalRecord& other) const;  // field by field
 };
 json::ObjectPtr appraisal_record_to_json(const AppraisalRecord& rec);
