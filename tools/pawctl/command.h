@@ -32,5 +32,7 @@ void set_json_errors(bool on);
 
 #define PAWCTL_CONCAT_INNER(a, b) a##b
 #define PAWCTL_CONCAT(a, b) PAWCTL_CONCAT_INNER(a, b)
+// __COUNTER__, not __LINE__: unique also where a unity build compiles several
+// command files as one.
 #define PAWCTL_COMMAND(name, usage, fn) \
-  static const bool PAWCTL_CONCAT(pawctl_registered_, __LINE__) = ::pawctl::register_command({name, usage, fn})
+  static const bool PAWCTL_CONCAT(pawctl_registered_, __COUNTER__) = ::pawctl::register_command({name, usage, fn})
