@@ -30,10 +30,9 @@
 // So every committed state is one a serial run of the two requests gives:
 // a set's events are those captured for the values beside them, or none.
 // Both take the policies row before any reference_events row: no lock-order
-// deadlock between them. Not covered yet: learn mode's approve (learn.cpp)
-// writes with put_policy, without the compare, so across replicas it can
-// still overwrite a capture or PUT that committed after its read
-// (put_policy_clearing_reference_events with no sets is the compare alone).
+// deadlock between them. Learn mode's approve (learn.cpp) writes through
+// put_policy_clearing_reference_events with no sets: the compare alone.
+// Only the first start's default policy (state.cpp) writes with put_policy.
 #include <Poco/Data/Statement.h>
 
 #include <functional>
