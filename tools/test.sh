@@ -11,13 +11,13 @@
 #      corpus - all at nice 19, while step 3's tests run.
 # Prints a timing line after every stage and ends with one line
 # "tests: N passed, N failed" over all stages.
-# Environment: PAW_JOBS (default 2), PAW_FUZZ_SECONDS (default 8),
+# Environment: PAW_JOBS (default 2), PAW_FUZZ_SECONDS (default 4: a smoke test of each corpus; run a target longer by hand),
 # PAW_WERROR=ON|OFF (warnings as errors; ON when CI=true, OFF otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${PAW_JOBS:-2}
-fuzz_seconds=${PAW_FUZZ_SECONDS:-8}
+fuzz_seconds=${PAW_FUZZ_SECONDS:-4}
 if [ "${CI:-}" = true ]; then werror=${PAW_WERROR:-ON}; else werror=${PAW_WERROR:-OFF}; fi
 
 stage_name=""; stage_start=$SECONDS
