@@ -180,26 +180,9 @@ class PostgresStore final : public SqlStore {
     });
   }
 
-  // transaction runs |body| between BEGIN and COMMIT on |s|; a failed Status
-  // rolls back, and so does an exception (rethrown for guarded()).
+  // transaction: write_transaction (store_sql.h) in this dialect.
   static Status transaction(Poco::Data::Session& s, const std::function<Status()>& body) {
-    s.begin();
-    Status st = ok_status();
-    try {
-      st = body();
-    } catch (...) {
-      try {
-        s.rollback();
-      } catch (...) {
-      }
-      throw;
-    }
-    if (st.ok()) {
-      s.commit();
-    } else {
-      s.rollback();
-    }
-    return st;
+    return write_transaction(s, SqlDialect::postgres, body);
   }
 
   Result<EnrollmentTokenRecord> consume_enrollment_token(const std::string& hash, std::int64_t now_s) override {

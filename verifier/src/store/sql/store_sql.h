@@ -45,6 +45,13 @@ inline constexpr const char* kNewestDeviceEventsSql =
 // stored_scope reads a scope column (an unknown text reads as read: fail closed).
 AdminScope stored_scope(const std::string& text);
 
+// write_transaction runs |body| on |s| between BEGIN and COMMIT; a failed
+// Status rolls back, and so does an exception (rethrown: guarded() makes it
+// Errc::storage_error). SQLite: BEGIN IMMEDIATE takes the write lock at
+// BEGIN (no lock upgrade to fail halfway beside the group writer);
+// PostgreSQL through the session.
+Status write_transaction(Poco::Data::Session& s, SqlDialect d, const std::function<Status()>& body);
+
 // placeholders rewrites `?` to `$1`, `$2`, … for PostgreSQL (the shared
 // statements have no `?` inside string literals).
 std::string placeholders(SqlDialect d, std::string_view sql);
