@@ -88,18 +88,7 @@ TEST_CASE("admin invitation: the invited admin registers a browser-made key, wit
   CHECK(ev.find(invitation) == std::string::npos);  // the token itself is never in the trail
 
   // Bob signs in with the new key (pawctl login's route, the same credential).
-  auto lc = t.c.post("/v1/admin/login/challenge", R"({"name":"bob"})");
-  REQUIRE_MESSAGE(lc.status == 200, lc.body);
-  const Bytes login_ch = unbase64(lc.json()->getValue<std::string>("challenge")).value();
-  const std::string cdj = client_data("webauthn.get", base64url(login_ch), kOrigin);
-  auto a = t.key.get_assertion(sha256(as_bytes(cdj)), 0x01);
-  REQUIRE(a.ok());
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
-  o->set("credential_id", base64url(a->credential_id));
-  o->set("client_data_json", base64url(as_bytes(cdj)));
-  o->set("authenticator_data", base64url(a->auth_data));
-  o->set("signature", base64url(a->signature));
-  auto in = t.c.post("/console/login", json::stringify(o));
+  auto in = console_sign_in(t.c, t.key, "bob");
   REQUIRE_MESSAGE(in.status == 201, in.body);
   CHECK(in.json()->getValue<std::string>("admin") == "bob");
 }

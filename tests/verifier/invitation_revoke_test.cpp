@@ -64,18 +64,7 @@ struct Site {
   }
   // console_sign_in: |name| (whose key is |key|) signs in to the console; the session cookie.
   std::string console_sign_in(const std::string& name) {
-    auto lc = c.post("/v1/admin/login/challenge", R"({"name":")" + name + R"("})");
-    REQUIRE_MESSAGE(lc.status == 200, lc.body);
-    const Bytes ch = unbase64(lc.json()->getValue<std::string>("challenge")).value();
-    const std::string cdj = client_data("webauthn.get", base64url(ch), kOrigin);
-    auto a = key.get_assertion(sha256(as_bytes(cdj)), 0x01);
-    REQUIRE(a.ok());
-    Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
-    o->set("credential_id", base64url(a->credential_id));
-    o->set("client_data_json", base64url(as_bytes(cdj)));
-    o->set("authenticator_data", base64url(a->auth_data));
-    o->set("signature", base64url(a->signature));
-    auto in = c.post("/console/login", json::stringify(o));
+    auto in = test::console_sign_in(c, key, name);
     REQUIRE_MESSAGE(in.status == 201, in.body);
     const std::string set = in.header("Set-Cookie");
     return set.substr(0, set.find(';'));

@@ -96,4 +96,22 @@ inline HttpAnswer invitation_submit(const HttpsClient& c, const std::string& inv
   return c.request("POST", "/console/invitation/register", register_body(invitation, m), "", headers);
 }
 
+// console_sign_in: |name|, whose key is |key|, signs in to the console with
+// an assertion over a login challenge (the route pawctl login shares); the
+// answer of POST /console/login (201, a session cookie, on success).
+inline HttpAnswer console_sign_in(const HttpsClient& c, soft::SoftFido& key, const std::string& name) {
+  auto lc = c.post("/v1/admin/login/challenge", R"({"name":")" + name + R"("})");
+  REQUIRE_MESSAGE(lc.status == 200, lc.body);
+  const Bytes ch = unbase64(lc.json()->getValue<std::string>("challenge")).value();
+  const std::string cdj = client_data("webauthn.get", base64url(ch), kOrigin);
+  auto a = key.get_assertion(sha256(as_bytes(cdj)), 0x01);
+  REQUIRE(a.ok());
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object();
+  o->set("credential_id", base64url(a->credential_id));
+  o->set("client_data_json", base64url(as_bytes(cdj)));
+  o->set("authenticator_data", base64url(a->auth_data));
+  o->set("signature", base64url(a->signature));
+  return c.post("/console/login", json::stringify(o));
+}
+
 }  // namespace paw::test
