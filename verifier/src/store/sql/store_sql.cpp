@@ -189,27 +189,6 @@ const std::vector<std::vector<std::string>>& migrations(SqlDialect d) {
   return d == SqlDialect::sqlite ? sqlite : postgres;
 }
 
-Status write_transaction(Session& s, SqlDialect d, const std::function<Status()>& body) {
-  const bool lite = d == SqlDialect::sqlite;
-  if (lite) s << "BEGIN IMMEDIATE", now;
-  else s.begin();
-  Status st = ok_status();
-  try {
-    st = body();
-  } catch (...) {
-    try {
-      if (lite) s << "ROLLBACK", now;
-      else s.rollback();
-    } catch (...) {
-    }
-    throw;
-  }
-  if (lite) s << (st.ok() ? "COMMIT" : "ROLLBACK"), now;
-  else if (st.ok()) s.commit();
-  else s.rollback();
-  return st;
-}
-
 std::string placeholders(SqlDialect d, std::string_view sql) {
   if (d == SqlDialect::sqlite) return std::string(sql);
   std::string out;

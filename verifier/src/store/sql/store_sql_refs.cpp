@@ -46,6 +46,28 @@ using Session = Poco::Data::Session;
 
 namespace paw::verifier {
 
+// write_transaction: store_sql.h.
+Status write_transaction(Session& s, SqlDialect d, const std::function<Status()>& body) {
+  const bool lite = d == SqlDialect::sqlite;
+  if (lite) s << "BEGIN IMMEDIATE", now;
+  else s.begin();
+  Status st = ok_status();
+  try {
+    st = body();
+  } catch (...) {
+    try {
+      if (lite) s << "ROLLBACK", now;
+      else s.rollback();
+    } catch (...) {
+    }
+    throw;
+  }
+  if (lite) s << (st.ok() ? "COMMIT" : "ROLLBACK"), now;
+  else if (st.ok()) s.commit();
+  else s.rollback();
+  return st;
+}
+
 Status SqlStore::replace_policy_in(Session& s, const PolicyRecord& p, std::int64_t replaces) const {
   std::vector<std::int64_t> won;
   if (replaces == 0) {
